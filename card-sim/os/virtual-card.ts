@@ -1,0 +1,10 @@
+// The card OS interface every transport plugs into (after vsmartcard's vicc): ATR, power up,
+// power down, reset, and execute one APDU. transmit() never throws: every failure is a status word.
+
+export interface VirtualCard {
+  readonly atr: Uint8Array;
+  powerUp(): void;
+  powerDown(): void;
+  reset(): void;
+  transmit(apdu: Uint8Array): Uint8Array;
+}

@@ -1,0 +1,50 @@
+// Typed errors with codes an operator or support engineer can look up in docs/error-codes.md.
+// Every refusal the terminal or the card tooling reports carries one of these codes, never a bare string.
+
+export const ERROR_CODES = {
+  // Input that does not parse or validate
+  E_INPUT_INVALID: 'A value given on the command line, over IPC or in a file is not valid.',
+  E_APDU_MALFORMED: 'A card response could not be parsed (too short, bad TLV, wrong length).',
+  // Certificates and CRLs
+  E_PKI_MALFORMED: 'A certificate or CRL is not well-formed DER of the expected structure.',
+  E_PKI_UNSUPPORTED: 'A certificate or CRL uses an algorithm or version this terminal does not accept.',
+  E_PKI_SIGNATURE: 'A certificate or CRL signature does not verify against the issuer CA key.',
+  E_PKI_EXPIRED: 'A certificate is outside its validity period.',
+  E_PKI_REVOKED: 'A certificate serial is on the CA revocation list.',
+  E_CRL_STALE: 'The CRL is past its nextUpdate time.',
+  // Cards
+  E_CARD_STATUS: 'The card refused a command; the status word says why.',
+  E_CARD_STATE: 'A card state file is missing, unreadable or inconsistent.',
+  E_CARD_EXPIRED: 'The card is past its term of validity.',
+  // Readers and transport
+  E_READER_UNAVAILABLE: 'The reader is not connected or pcscd is not running.',
+  E_CARD_ABSENT: 'No card is present in the reader.',
+  E_TRANSPORT_TIMEOUT: 'The card did not answer within the waiting time.',
+  E_TRANSPORT: 'The exchange with the card was interrupted.',
+  // Storage
+  E_DB: 'The transaction log database refused an operation.',
+  E_DB_TOO_NEW: 'The transaction log was written by a newer version of this terminal.',
+  E_LOG_TAMPERED: 'The transaction log hash chain does not verify.',
+  E_INTERNAL: 'An unexpected internal error.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class TerminalError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'TerminalError';
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isTerminalError(e: unknown, code?: ErrorCode): e is TerminalError {
+  return e instanceof TerminalError && (code === undefined || e.code === code);
+}

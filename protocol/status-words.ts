@@ -1,0 +1,62 @@
+// ISO/IEC 7816-4 status words used by the settlement applet (docs/protocol.md, "Status words").
+
+export const SW = {
+  OK: 0x9000,
+  /** 61XX: XX more bytes are available with GET RESPONSE. */
+  BYTES_REMAINING: 0x6100,
+  MEMORY_FAILURE: 0x6581,
+  WRONG_LENGTH: 0x6700,
+  SECURITY_STATUS_NOT_SATISFIED: 0x6982,
+  AUTH_METHOD_BLOCKED: 0x6983,
+  REFERENCE_DATA_NOT_USABLE: 0x6984,
+  CONDITIONS_NOT_SATISFIED: 0x6985,
+  INCORRECT_DATA: 0x6a80,
+  FILE_NOT_FOUND: 0x6a82,
+  NOT_ENOUGH_MEMORY: 0x6a84,
+  INCORRECT_P1P2: 0x6a86,
+  REFERENCED_DATA_NOT_FOUND: 0x6a88,
+  INS_NOT_SUPPORTED: 0x6d00,
+  CLA_NOT_SUPPORTED: 0x6e00,
+  UNKNOWN: 0x6f00,
+} as const;
+
+export type StatusWord = number;
+
+const DESCRIPTIONS: Record<number, string> = {
+  [SW.OK]: 'normal processing',
+  [SW.MEMORY_FAILURE]: 'memory failure (persistent write did not complete)',
+  [SW.WRONG_LENGTH]: 'wrong length',
+  [SW.SECURITY_STATUS_NOT_SATISFIED]: 'security status not satisfied (MAC, signature or certificate check failed)',
+  [SW.AUTH_METHOD_BLOCKED]: 'authentication method blocked',
+  [SW.REFERENCE_DATA_NOT_USABLE]: 'reference data not usable (key ID not newer, over its limit, or not held)',
+  [SW.CONDITIONS_NOT_SATISFIED]: 'conditions of use not satisfied (command out of order or state forbids it)',
+  [SW.INCORRECT_DATA]: 'incorrect parameters in the command data field',
+  [SW.FILE_NOT_FOUND]: 'application not found',
+  [SW.NOT_ENOUGH_MEMORY]: 'not enough memory (transaction log full of unsettled records)',
+  [SW.INCORRECT_P1P2]: 'incorrect parameters P1-P2',
+  [SW.REFERENCED_DATA_NOT_FOUND]: 'referenced data not found',
+  [SW.INS_NOT_SUPPORTED]: 'instruction not supported',
+  [SW.CLA_NOT_SUPPORTED]: 'class not supported',
+  [SW.UNKNOWN]: 'no precise diagnosis',
+};
+
+export function describeStatusWord(sw: StatusWord): string {
+  if ((sw & 0xff00) === SW.BYTES_REMAINING) return `${sw & 0xff || 256} more bytes available`;
+  if ((sw & 0xff00) === 0x6c00) return `wrong Le, exact length is ${sw & 0xff || 256}`;
+  return DESCRIPTIONS[sw] ?? 'unrecognised status word';
+}
+
+export function swHex(sw: StatusWord): string {
+  return sw.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/** Thrown by card code to answer a command with a status word and no data (vicc's SwError). */
+export class CardStatusError extends Error {
+  constructor(
+    readonly sw: StatusWord,
+    detail?: string,
+  ) {
+    super(`${swHex(sw)}: ${detail ?? describeStatusWord(sw)}`);
+    this.name = 'CardStatusError';
+  }
+}
