@@ -1,5 +1,5 @@
 // ISO/IEC 7816-4 command and response APDUs, short and extended length (cases 1, 2S/E, 3S/E, 4S/E).
-import { CardStatusError, SW, type StatusWord } from './status-words.js';
+import { CardStatusError, type StatusWord, SW } from './status-words.js';
 
 export interface CommandApdu {
   cla: number;
@@ -27,7 +27,8 @@ export function parseCommandApdu(raw: Uint8Array): CommandApdu {
     // short Lc
     const nc = body[0]!;
     if (body.length === 1 + nc) return { ...base, data: body.slice(1), ne: 0, extended: false }; // 3S
-    if (body.length === 2 + nc) return { ...base, data: body.slice(1, 1 + nc), ne: body[1 + nc] || 256, extended: false }; // 4S
+    if (body.length === 2 + nc)
+      return { ...base, data: body.slice(1, 1 + nc), ne: body[1 + nc] || 256, extended: false }; // 4S
     throw new CardStatusError(SW.WRONG_LENGTH, 'Lc does not match the data length');
   }
   // body[0] === 0 and length > 1: extended length

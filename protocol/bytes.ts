@@ -13,7 +13,8 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 export function u32(value: number): Uint8Array {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`not a uint32: ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new RangeError(`not a uint32: ${value}`);
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, value);
   return out;

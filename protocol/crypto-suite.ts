@@ -23,7 +23,7 @@ export function randomBytes(length: number): Uint8Array {
 /** AES-128-CMAC (NIST SP 800-38B; ISO/IEC 9797-1 MAC algorithm 5), full 16-byte tag. */
 export function aesCmac(key: Uint8Array, message: Uint8Array): Uint8Array {
   assertKey(key);
-  return cmac(key, message);
+  return cmac(message, key); // noble takes (message, key)
 }
 
 /** Constant-time comparison of a received MAC with the expected one. */
@@ -102,7 +102,13 @@ export function eciesSeal(
   aad: Uint8Array,
 ): Uint8Array {
   const ephemeral = generateP256KeyPair();
-  const key = eciesKey(ephemeral.privateKey, recipientPublicKey, ephemeral.publicKey, recipientPublicKey, context);
+  const key = eciesKey(
+    ephemeral.privateKey,
+    recipientPublicKey,
+    ephemeral.publicKey,
+    recipientPublicKey,
+    context,
+  );
   return concat(ephemeral.publicKey, aeadSeal(key, plaintext, aad));
 }
 

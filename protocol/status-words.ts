@@ -26,7 +26,8 @@ const DESCRIPTIONS: Record<number, string> = {
   [SW.OK]: 'normal processing',
   [SW.MEMORY_FAILURE]: 'memory failure (persistent write did not complete)',
   [SW.WRONG_LENGTH]: 'wrong length',
-  [SW.SECURITY_STATUS_NOT_SATISFIED]: 'security status not satisfied (MAC, signature or certificate check failed)',
+  [SW.SECURITY_STATUS_NOT_SATISFIED]:
+    'security status not satisfied (MAC, signature or certificate check failed)',
   [SW.AUTH_METHOD_BLOCKED]: 'authentication method blocked',
   [SW.REFERENCE_DATA_NOT_USABLE]: 'reference data not usable (key ID not newer, over its limit, or not held)',
   [SW.CONDITIONS_NOT_SATISFIED]: 'conditions of use not satisfied (command out of order or state forbids it)',

@@ -1,0 +1,74 @@
+// Command set of the settlement applet (docs/protocol.md is the normative table).
+import { fromHex } from '../bytes.js';
+
+/** Proprietary AID: RID F0 (unregistered, ISO/IEC 7816-5 category F) + "STLM" + version 01. */
+export const SETTLEMENT_AID = fromHex('F0 53 54 4C 4D 01');
+export const APPLET_VERSION = 1;
+
+export const CLA_ISO = 0x00;
+export const CLA_PROPRIETARY = 0x80;
+
+export const INS = {
+  SELECT: 0xa4,
+  GET_RESPONSE: 0xc0,
+  GET_CARD_INFO: 0x10,
+  GET_BALANCE: 0x12,
+  BEGIN_KEY_UPDATE: 0x20,
+  EXPORT_TRANSFER_KEY: 0x22,
+  APPLY_KEY_UPDATE: 0x24,
+  INITIATE_DEBIT: 0x30,
+  INITIATE_CREDIT: 0x32,
+  DEBIT: 0x34,
+  CREDIT: 0x36,
+  ACKNOWLEDGE_DEBIT: 0x38,
+  ABORT_DEBIT: 0x3a,
+  CANCEL_CREDIT: 0x3c,
+  GET_TRANSACTION_STATUS: 0x3e,
+} as const;
+
+/** P1 of the three key-update commands: how the transfer key travels. */
+export const KEY_ROUTE = {
+  /** Embodiments 1, 3, 5: the transfer key wrapped under the shared update key (AES-128-GCM). */
+  COMMON_KEY: 0x01,
+  /** Embodiments 2, 3, 5: transfer key and update key encrypted to the receiver (ECIES) and signed. */
+  PUBLIC_KEY: 0x02,
+  /** Embodiment 4: only the ID of a transfer key the receiver already holds, under the update key. */
+  PRESTORED_SWITCH: 0x03,
+} as const;
+export type KeyRoute = (typeof KEY_ROUTE)[keyof typeof KEY_ROUTE];
+
+export const STATUS_QUERY = { ONE: 0x00, LIST_UNSETTLED: 0x01 } as const;
+
+/** Tags of the GET CARD INFO response (BER-TLV, context-specific private class). */
+export const TAG = {
+  HOLDER_ID: 0xc0,
+  VALIDITY: 0xc1,
+  TRANSFER_KEY_ID: 0xc2,
+  TRANSFER_KEY_ID_LIMIT: 0xc3,
+  UPDATE_KEY_ID: 0xc4,
+  UPDATE_KEY_ID_LIMIT: 0xc5,
+  PRESTORED_KEY_IDS: 0xc6,
+  CURRENCY: 0xc7,
+  UNSETTLED: 0xc8,
+  APPLET_VERSION: 0xc9,
+  CERTIFICATE: 0x7f21,
+  SEALED_KEYS: 0xd0,
+  SIGNATURE: 0xd1,
+} as const;
+
+export const HOLDER_ID_LENGTH = 16;
+
+/** Transaction record status bytes returned by GET TRANSACTION STATUS. */
+export const RECORD_STATUS = {
+  DEBIT_OPEN: 0x01,
+  DEBIT_DEBITED: 0x02,
+  DEBIT_ACKNOWLEDGED: 0x03,
+  DEBIT_ABORTED: 0x04,
+  CREDIT_PENDING: 0x11,
+  CREDIT_CREDITED: 0x12,
+  CREDIT_CANCELLED: 0x13,
+} as const;
+export type RecordStatus = (typeof RECORD_STATUS)[keyof typeof RECORD_STATUS];
+
+/** Records a card keeps per log (debits, credits). Only settled records are ever evicted. */
+export const LOG_CAPACITY = 8;
