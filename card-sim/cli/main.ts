@@ -1,0 +1,17 @@
+// Card simulator CLI: `npm run card -- <command> --help`.
+
+import { runCli } from './cli-kit.js';
+import { cardInspect, cardPersonalize, cardServe } from './commands-card.js';
+import { issuerCreate, issuerCrl, issuerExportCa, issuerRevoke } from './commands-issuer.js';
+
+const commands = [
+  issuerCreate,
+  cardPersonalize,
+  cardInspect,
+  issuerRevoke,
+  issuerCrl,
+  issuerExportCa,
+  cardServe,
+];
+
+process.exitCode = await runCli('npm run card --', commands, process.argv.slice(2));
