@@ -1,0 +1,24 @@
+// The journal's hash chain link: hash = hex(sha256(prev_hash ‖ canonical JSON of the row fields)).
+// prev_hash enters as its 64-character lowercase hex text (not raw bytes), so an auditor can
+// recompute any link with standard tools: printf '%s%s' "$prev_hash" "$json" | sha256sum.
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { canonicalJson } from './canonical-json.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface HashedFields {
+  readonly seq: number;
+  readonly at: string;
+  readonly flow_id: string;
+  readonly flow_kind: string;
+  readonly step: string;
+  readonly payload: unknown;
+}
+
+export function entryHash(prevHash: string, fields: HashedFields): string {
+  const { seq, at, flow_id, flow_kind, step, payload } = fields;
+  const body = canonicalJson({ seq, at, flow_id, flow_kind, step, payload });
+  return bytesToHex(sha256(utf8ToBytes(prevHash + body)));
+}

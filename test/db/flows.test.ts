@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../db/connection.js';
+import { Flows, TERMINAL_STEPS } from '../../db/flows.js';
+import { Journal } from '../../db/journal.js';
+import { stepClock, useTempDir } from './helpers.js';
+
+const tmp = useTempDir();
+
+function setup() {
+  const db = tmp.track(openDatabase(tmp.path()));
+  return { db, journal: new Journal(db, { now: stepClock() }), flows: new Flows(db) };
+}
+
+describe('flow state', () => {
+  it('lists flows whose last step is not terminal, oldest first', () => {
+    const { journal, flows } = setup();
+    journal.append({
+      flowId: 'done',
+      flowKind: 'value-transfer',
+      step: 'debit-sent',
+      payload: { amount: 5 },
+    });
+    journal.append({
+      flowId: 'in-doubt',
+      flowKind: 'value-transfer',
+      step: 'debit-sent',
+      payload: { amount: 7 },
+    });
+    journal.append({ flowId: 'done', flowKind: 'value-transfer', step: 'completed', payload: {} });
+    journal.append({ flowId: 'keys', flowKind: 'key-update', step: 'started', payload: {} });
+    journal.append({ flowId: 'in-doubt', flowKind: 'value-transfer', step: 'credit-sent', payload: {} });
+
+    expect(flows.openFlows()).toEqual([
+      {
+        flowId: 'in-doubt',
+        flowKind: 'value-transfer',
+        firstSeq: 2,
+        lastSeq: 5,
+        openedAt: '2025-01-01T00:00:01.000Z',
+        updatedAt: '2025-01-01T00:00:04.000Z',
+        lastStep: 'credit-sent',
+        terminal: false,
+      },
+      expect.objectContaining({ flowId: 'keys', lastStep: 'started', terminal: false }),
+    ]);
+    expect(flows.flow('done')).toMatchObject({
+      terminal: true,
+      lastStep: 'completed',
+      firstSeq: 1,
+      lastSeq: 3,
+    });
+    expect(flows.flow('unknown')).toBeUndefined();
+  });
+
+  it('agrees with TERMINAL_STEPS: each one closes a flow, anything else leaves it open', () => {
+    const { journal, flows } = setup();
+    for (const step of TERMINAL_STEPS) {
+      journal.append({ flowId: `f-${step}`, flowKind: 'content-transfer', step: 'started', payload: {} });
+      journal.append({ flowId: `f-${step}`, flowKind: 'content-transfer', step, payload: {} });
+    }
+    journal.append({
+      flowId: 'f-open',
+      flowKind: 'content-transfer',
+      step: 'completed-partially',
+      payload: {},
+    });
+    expect(flows.openFlows().map((f) => f.flowId)).toEqual(['f-open']);
+    // A flow reopened by a later step (e.g. a recovery note after completion) is open again.
+    journal.append({
+      flowId: 'f-completed',
+      flowKind: 'content-transfer',
+      step: 'recovery-check',
+      payload: {},
+    });
+    expect(flows.openFlows().map((f) => f.flowId)).toEqual(['f-completed', 'f-open']);
+  });
+
+  it('rebuildFlowState recomputes exactly what the trigger maintained', () => {
+    const { db, journal, flows } = setup();
+    const kinds = ['value-transfer', 'content-exchange', 'recovery'] as const;
+    const steps = ['started', 'debit-sent', 'credit-sent', ...TERMINAL_STEPS];
+    for (let i = 0; i < 60; i++) {
+      const flow = i % 7;
+      journal.append({
+        flowId: `flow-${flow}`,
+        flowKind: kinds[flow % kinds.length]!,
+        step: steps[(i * 5 + flow) % steps.length]!,
+        payload: { i },
+      });
+    }
+    const maintained = flows.all();
+    expect(maintained).toHaveLength(7);
+
+    // Corrupt the cache (it is not a protected table), then rebuild from the journal.
+    db.handle.exec(
+      "DELETE FROM flow_state WHERE flow_id = 'flow-0'; UPDATE flow_state SET terminal = 1 - terminal",
+    );
+    expect(flows.rebuildFlowState()).toEqual({ flows: 7 });
+    expect(flows.all()).toEqual(maintained);
+  });
+});
