@@ -1,0 +1,695 @@
+// Terminal-side PC/SC access over the npm `pcsclite` module (libpcsclite talking to pcscd).
+//
+// pcsclite's own API is callbacks and EventEmitters with untyped errors; this wraps it in promises,
+// tracks reader and card presence, and turns every failure into a TerminalError:
+//   E_READER_UNAVAILABLE  pcscd not running, reader unknown or unplugged
+//   E_CARD_ABSENT         no card in the reader, or it was pulled
+//   E_TRANSPORT_TIMEOUT   the card did not answer within the waiting time
+//   E_TRANSPORT           anything else (sharing violation, comm error, closed channel, ...)
+//
+// Things to know about the native module (pcsclite 1.0.1) that shape this file:
+// - Each CardReader has one SCARDHANDLE and one mutex; transmit/connect/disconnect run on the libuv
+//   thread pool holding that mutex. SCardTransmit has no timeout, so a stalled card pins a pool
+//   thread (4 by default, shared with fs and dns) until the card answers or is pulled. The timeout
+//   here only abandons the wait; the channel is then broken and its disconnect runs after the
+//   stalled call returns.
+// - libpcsclite reads PCSCLITE_CSOCK_NAME (the pcscd socket path) once per process, at the first
+//   SCardEstablishContext. `socketPath` sets it in process.env before that; a second client in the
+//   same process cannot use a different daemon.
+// - close() must call CardReader.close() and PCSCLite.close() or the status threads keep the process
+//   alive; PCSCLite emits a spurious "Command cancelled" error after close(), so an error listener
+//   stays attached for good.
+import pcsclite from 'pcsclite';
+import type { CardChannel, TransmitOptions } from '../../../protocol/card-channel.js';
+import { type ErrorCode, TerminalError } from '../../../protocol/errors.js';
+
+// --- the subset of pcsclite's runtime API used here (its bundled index.d.ts exports no types) ---
+
+interface NativeStatus {
+  state: number;
+  atr?: Buffer;
+}
+
+type NativeCallback<T> = (err: Error | null | undefined, value: T) => void;
+
+interface NativeCardReader {
+  readonly name: string;
+  connected: boolean;
+  readonly SCARD_SHARE_SHARED: number;
+  readonly SCARD_PROTOCOL_T0: number;
+  readonly SCARD_PROTOCOL_T1: number;
+  readonly SCARD_STATE_PRESENT: number;
+  readonly SCARD_STATE_MUTE: number;
+  readonly SCARD_LEAVE_CARD: number;
+  readonly SCARD_RESET_CARD: number;
+  readonly SCARD_UNPOWER_CARD: number;
+  on(event: 'status', listener: (status: NativeStatus) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'end', listener: () => void): this;
+  connect(options: { share_mode: number; protocol: number }, cb: NativeCallback<number>): void;
+  disconnect(disposition: number, cb: (err: Error | null | undefined) => void): void;
+  transmit(data: Buffer, resLen: number, protocol: number, cb: NativeCallback<Buffer>): void;
+  close(): void;
+}
+
+interface NativePcscLite {
+  on(event: 'reader', listener: (reader: NativeCardReader) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  /** Native: starts the PnP thread; the JS wrapper calls it once, on the next tick after creation. */
+  start?: (cb: NativeCallback<Buffer>) => void;
+  close(): void;
+}
+
+const createNativeContext = pcsclite as unknown as () => NativePcscLite;
+
+/** pcsc-lite's MAX_BUFFER_SIZE_EXTENDED: room for a 65536-byte response plus SW1 SW2. */
+const MAX_RESPONSE_LENGTH = 4 + 3 + (1 << 16) + 3 + 2;
+
+const DEFAULT_TRANSMIT_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const ATR_WAIT_MS = 2_000;
+
+// --- PC/SC error codes ---
+
+const SCARD = {
+  E_CANCELLED: 0x80100002,
+  E_INVALID_HANDLE: 0x80100003,
+  E_UNKNOWN_READER: 0x80100009,
+  E_TIMEOUT: 0x8010000a,
+  E_NO_SMARTCARD: 0x8010000c,
+  E_READER_UNAVAILABLE: 0x80100017,
+  E_NO_SERVICE: 0x8010001d,
+  E_SERVICE_STOPPED: 0x8010001e,
+  E_NO_READERS_AVAILABLE: 0x8010002e,
+  W_UNRESPONSIVE_CARD: 0x80100066,
+  W_UNPOWERED_CARD: 0x80100067,
+  W_REMOVED_CARD: 0x80100069,
+} as const;
+
+/** The PC/SC return code inside a pcsclite error message ("SCardTransmit error: ...(0x80100069)"). */
+export function pcscReturnCode(err: unknown): number | undefined {
+  const match = /\(0x([0-9a-f]{1,8})\)/i.exec(err instanceof Error ? err.message : String(err));
+  return match ? Number.parseInt(match[1]!, 16) : undefined;
+}
+
+function errorCodeFor(rc: number | undefined): ErrorCode {
+  switch (rc) {
+    case SCARD.E_NO_SMARTCARD:
+    case SCARD.W_REMOVED_CARD:
+      return 'E_CARD_ABSENT';
+    case SCARD.E_UNKNOWN_READER:
+    case SCARD.E_READER_UNAVAILABLE:
+    case SCARD.E_NO_SERVICE:
+    case SCARD.E_SERVICE_STOPPED:
+    case SCARD.E_NO_READERS_AVAILABLE:
+      return 'E_READER_UNAVAILABLE';
+    case SCARD.E_TIMEOUT:
+      return 'E_TRANSPORT_TIMEOUT';
+    default:
+      return 'E_TRANSPORT';
+  }
+}
+
+/** Turns a pcsclite error into a TerminalError with the PC/SC code in its details. */
+export function toTerminalError(err: unknown, context: Record<string, unknown> = {}): TerminalError {
+  if (err instanceof TerminalError) return err;
+  const rc = pcscReturnCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return new TerminalError(errorCodeFor(rc), message, {
+    ...context,
+    ...(rc === undefined ? {} : { pcscCode: `0x${rc.toString(16).padStart(8, '0')}` }),
+  });
+}
+
+// --- public API ---
+
+export type PcscEvent =
+  | { type: 'reader-added'; reader: string }
+  | { type: 'reader-removed'; reader: string }
+  | { type: 'card-inserted'; reader: string; atr: Uint8Array }
+  | { type: 'card-removed'; reader: string }
+  /** The PnP monitor failed (pcscd stopped): this client will not see further changes. */
+  | { type: 'service-lost'; error: TerminalError };
+
+export interface ReaderStatus {
+  name: string;
+  /** undefined until pcscd has reported the reader's first state. */
+  cardPresent: boolean | undefined;
+  /** Card present but not answering (SCARD_STATE_MUTE). */
+  mute: boolean;
+  atr: Uint8Array | undefined;
+}
+
+export type Protocol = 'T=0' | 'T=1';
+
+export interface PcscConnectOptions {
+  /** Which protocols to accept; default both, pcscd picks from the ATR. */
+  protocols?: Protocol[];
+  /** Timeout for transmit() calls that pass none; default 10 s. */
+  defaultTimeoutMs?: number;
+  /** SCardConnect timeout; default 10 s. */
+  connectTimeoutMs?: number;
+  /** What SCardDisconnect does to the card on close(); default 'reset' (ends any card session). */
+  disposition?: 'leave' | 'reset' | 'unpower';
+}
+
+export interface PcscClientOptions {
+  /** pcscd socket path; sets PCSCLITE_CSOCK_NAME for this process. Default: libpcsclite's default. */
+  socketPath?: string;
+}
+
+interface ReaderEntry {
+  native: NativeCardReader;
+  status: ReaderStatus;
+  channel: PcscChannel | undefined;
+  /** connect() is under way. */
+  opening: boolean;
+  /** Set while a disconnect is still queued behind a stalled transmit. */
+  pendingDisconnect: Promise<void> | undefined;
+}
+
+type Waiter = { check: () => boolean; wake: () => void };
+
+/** The socket path libpcsclite was first used with in this process (it never rereads the env var). */
+let socketInUse: string | undefined;
+
+export class PcscClient {
+  private readonly native: NativePcscLite;
+  private readonly readers = new Map<string, ReaderEntry>();
+  private readonly listeners = new Set<(e: PcscEvent) => void>();
+  private readonly waiters = new Set<Waiter>();
+  private enumerated = false;
+  private serviceError: TerminalError | undefined;
+  private closed = false;
+
+  /** Opens a PC/SC context; throws E_READER_UNAVAILABLE when pcscd is not running. */
+  constructor(options: PcscClientOptions = {}) {
+    const wanted = options.socketPath ?? process.env.PCSCLITE_CSOCK_NAME ?? '';
+    if (socketInUse !== undefined && socketInUse !== wanted) {
+      throw new TerminalError(
+        'E_INPUT_INVALID',
+        'libpcsclite is already bound to another pcscd socket in this process',
+        { inUse: socketInUse || '(default)', requested: wanted || '(default)' },
+      );
+    }
+    if (options.socketPath !== undefined) process.env.PCSCLITE_CSOCK_NAME = options.socketPath;
+    socketInUse = wanted; // from here on libpcsclite has cached it, even if the daemon is not there
+    try {
+      this.native = createNativeContext();
+    } catch (e) {
+      throw toTerminalError(e, { socketPath: wanted || '(default)' });
+    }
+    // Keep for good: PCSCLite emits "Command cancelled" after close(), and an unhandled 'error' throws.
+    this.native.on('error', (err) => this.onServiceError(err));
+    this.native.on('reader', (reader) => this.onReader(reader));
+    // The wrapper reports the reader list only as 'reader' events for new names; hook the native
+    // start() callback (called on the next tick) to also learn when each enumeration is complete.
+    const start = this.native.start;
+    if (typeof start === 'function') {
+      this.native.start = (cb) =>
+        start.call(this.native, (err, names) => {
+          cb(err, names);
+          if (!err) this.enumerated = true;
+          this.poke();
+        });
+    } else {
+      setTimeout(() => {
+        this.enumerated = true;
+        this.poke();
+      }, 500);
+    }
+  }
+
+  /** Subscribes to reader and card events; returns the unsubscribe function. */
+  on(listener: (e: PcscEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Reader names as known right now (may be empty before the first enumeration). */
+  readerNames(): string[] {
+    return [...this.readers.keys()];
+  }
+
+  status(readerName: string): ReaderStatus | undefined {
+    const status = this.readers.get(readerName)?.status;
+    return status && { ...status, atr: status.atr?.slice() };
+  }
+
+  /** The reader list once pcscd has answered (E_READER_UNAVAILABLE if it does not within timeoutMs). */
+  async listReaders(opts: { timeoutMs?: number } = {}): Promise<string[]> {
+    await this.waitUntil(
+      () => this.enumerated,
+      opts.timeoutMs ?? 5_000,
+      () =>
+        this.serviceError ??
+        new TerminalError('E_READER_UNAVAILABLE', 'pcscd did not list its readers in time'),
+    );
+    return this.readerNames();
+  }
+
+  async waitForReader(readerName: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    await this.waitUntil(
+      () => this.readers.has(readerName),
+      opts.timeoutMs ?? 5_000,
+      () =>
+        new TerminalError('E_READER_UNAVAILABLE', `reader not found: ${readerName}`, { reader: readerName }),
+    );
+  }
+
+  /** Resolves with the ATR once a card is present in the reader. */
+  async waitForCard(readerName: string, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+    const present = () => {
+      const s = this.readers.get(readerName)?.status;
+      return s?.cardPresent === true && s.atr !== undefined;
+    };
+    await this.waitUntil(present, opts.timeoutMs ?? 10_000, () =>
+      this.readers.has(readerName)
+        ? new TerminalError('E_CARD_ABSENT', `no card in ${readerName}`, { reader: readerName })
+        : new TerminalError('E_READER_UNAVAILABLE', `reader not found: ${readerName}`, {
+            reader: readerName,
+          }),
+    );
+    return this.readers.get(readerName)!.status.atr!.slice();
+  }
+
+  /** Resolves once the reader reports no card (or the reader is gone). */
+  async waitForCardAbsent(readerName: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    const absent = () => {
+      const entry = this.readers.get(readerName);
+      return entry === undefined || entry.status.cardPresent === false;
+    };
+    await this.waitUntil(
+      absent,
+      opts.timeoutMs ?? 10_000,
+      () =>
+        new TerminalError('E_TRANSPORT_TIMEOUT', `card still present in ${readerName}`, {
+          reader: readerName,
+          waitingFor: 'card-removed',
+        }),
+    );
+  }
+
+  /** Connects to the card in `readerName` in shared mode. */
+  async connect(readerName: string, opts: PcscConnectOptions = {}): Promise<PcscChannel> {
+    this.assertOpen();
+    await this.listReaders();
+    const entry = this.readers.get(readerName);
+    if (!entry) {
+      throw new TerminalError('E_READER_UNAVAILABLE', `reader not found: ${readerName}`, {
+        reader: readerName,
+      });
+    }
+    if (entry.channel || entry.opening) {
+      throw new TerminalError('E_TRANSPORT', `a channel to ${readerName} is already open`, {
+        reader: readerName,
+      });
+    }
+    entry.opening = true;
+    try {
+      return await this.openChannel(readerName, entry, opts);
+    } finally {
+      entry.opening = false;
+    }
+  }
+
+  private async openChannel(
+    readerName: string,
+    entry: ReaderEntry,
+    opts: PcscConnectOptions,
+  ): Promise<PcscChannel> {
+    const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    if (entry.pendingDisconnect) {
+      await withTimeout(
+        entry.pendingDisconnect,
+        connectTimeoutMs,
+        () =>
+          new TerminalError('E_TRANSPORT_TIMEOUT', `${readerName} is still busy with an abandoned exchange`, {
+            reader: readerName,
+          }),
+      );
+    }
+    const native = entry.native;
+    if (native.connected) {
+      // A handle left over from a session whose disconnect failed (card or reader was gone).
+      await disconnectNative(native, native.SCARD_LEAVE_CARD).catch(() => {
+        native.connected = false;
+      });
+    }
+    if (cardAbsent(entry)) {
+      throw new TerminalError('E_CARD_ABSENT', `no card in ${readerName}`, { reader: readerName });
+    }
+    const protocols = opts.protocols ?? ['T=0', 'T=1'];
+    let mask = 0;
+    if (protocols.includes('T=0')) mask |= native.SCARD_PROTOCOL_T0;
+    if (protocols.includes('T=1')) mask |= native.SCARD_PROTOCOL_T1;
+    if (mask === 0) throw new TerminalError('E_INPUT_INVALID', 'no protocol requested');
+
+    const connecting = new Promise<number>((resolve, reject) => {
+      native.connect({ share_mode: native.SCARD_SHARE_SHARED, protocol: mask }, (err, protocol) => {
+        if (err) reject(toTerminalError(err, { reader: readerName }));
+        else resolve(protocol);
+      });
+    });
+    let protocol: number;
+    try {
+      protocol = await withTimeout(
+        connecting,
+        connectTimeoutMs,
+        () =>
+          new TerminalError('E_TRANSPORT_TIMEOUT', `SCardConnect to ${readerName} did not complete`, {
+            reader: readerName,
+            timeoutMs: connectTimeoutMs,
+          }),
+      );
+    } catch (e) {
+      if (isTimeout(e)) {
+        // The connect may still succeed later; make sure that handle gets released.
+        entry.pendingDisconnect = connecting
+          .then(() => disconnectNative(native, native.SCARD_LEAVE_CARD))
+          .catch(() => undefined)
+          .finally(() => {
+            entry.pendingDisconnect = undefined;
+          });
+      }
+      throw e;
+    }
+    if (typeof protocol !== 'number') {
+      throw new TerminalError('E_TRANSPORT', `SCardConnect to ${readerName} returned no protocol`, {
+        reader: readerName,
+      });
+    }
+    // The status thread reports the ATR; after a successful connect it is at most a moment away.
+    let atr = entry.status.atr;
+    if (!entry.status.cardPresent || !atr) {
+      atr = await this.waitForCard(readerName, { timeoutMs: ATR_WAIT_MS }).catch(() => new Uint8Array(0));
+    }
+    const disposition = {
+      leave: native.SCARD_LEAVE_CARD,
+      reset: native.SCARD_RESET_CARD,
+      unpower: native.SCARD_UNPOWER_CARD,
+    }[opts.disposition ?? 'reset'];
+    const channel = new PcscChannel({
+      readerName,
+      native,
+      protocol,
+      protocolName: protocol === native.SCARD_PROTOCOL_T1 ? 'T=1' : 'T=0',
+      atr: atr.slice(),
+      defaultTimeoutMs: opts.defaultTimeoutMs ?? DEFAULT_TRANSMIT_TIMEOUT_MS,
+      disposition,
+      onClose: (pending) => {
+        if (entry.channel === channel) entry.channel = undefined;
+        const tracked: Promise<void> = pending.finally(() => {
+          if (entry.pendingDisconnect === tracked) entry.pendingDisconnect = undefined;
+        });
+        entry.pendingDisconnect = tracked;
+      },
+    });
+    entry.channel = channel;
+    if (cardAbsent(entry)) {
+      // pulled while we were connecting (its card-removed event has already gone by)
+      channel.markBroken(
+        new TerminalError('E_CARD_ABSENT', `card removed from ${readerName}`, { reader: readerName }),
+      );
+    }
+    return channel;
+  }
+
+  /** Closes every channel and the PC/SC context so the process can exit. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.readers.values()].map((e) => e.channel?.close()));
+    for (const entry of this.readers.values()) {
+      // CardReader.close() takes the reader mutex, which a stuck SCardTransmit holds: closing now
+      // would block this thread until the card answers. Close once the stuck call has returned.
+      if (entry.pendingDisconnect) void entry.pendingDisconnect.finally(() => entry.native.close());
+      else entry.native.close();
+    }
+    this.native.close();
+    this.readers.clear();
+    for (const w of this.waiters) w.wake();
+    this.waiters.clear();
+  }
+
+  // --- internals ---
+
+  private assertOpen(): void {
+    if (this.closed) throw new TerminalError('E_TRANSPORT', 'the PC/SC client is closed');
+    if (this.serviceError) throw this.serviceError;
+  }
+
+  private emit(event: PcscEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // a listener's failure is its own business
+      }
+    }
+  }
+
+  /** Re-evaluates pending waits. */
+  private poke(): void {
+    for (const w of [...this.waiters]) if (w.check()) w.wake();
+  }
+
+  private waitUntil(check: () => boolean, timeoutMs: number, onTimeout: () => TerminalError): Promise<void> {
+    if (this.closed) return Promise.reject(new TerminalError('E_TRANSPORT', 'the PC/SC client is closed'));
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        check,
+        wake: () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          if (this.closed) reject(new TerminalError('E_TRANSPORT', 'the PC/SC client is closed'));
+          else resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(onTimeout());
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private onServiceError(err: Error): void {
+    if (this.closed) return; // "Command cancelled" from our own close()
+    this.serviceError = toTerminalError(err);
+    if (this.serviceError.code === 'E_TRANSPORT') {
+      this.serviceError = new TerminalError(
+        'E_READER_UNAVAILABLE',
+        this.serviceError.message,
+        this.serviceError.details,
+      );
+    }
+    this.enumerated = true;
+    this.emit({ type: 'service-lost', error: this.serviceError });
+    this.poke();
+  }
+
+  private onReader(native: NativeCardReader): void {
+    const name = native.name;
+    const entry: ReaderEntry = {
+      native,
+      status: { name, cardPresent: undefined, mute: false, atr: undefined },
+      channel: undefined,
+      opening: false,
+      pendingDisconnect: undefined,
+    };
+    this.readers.set(name, entry);
+    native.on('error', () => {
+      // The reader's status thread failed; pcsclite follows with 'end', handled below.
+    });
+    native.on('status', (status) => {
+      if (this.readers.get(name) !== entry) return;
+      const present = (status.state & native.SCARD_STATE_PRESENT) !== 0;
+      const was = entry.status.cardPresent;
+      entry.status.mute = (status.state & native.SCARD_STATE_MUTE) !== 0;
+      entry.status.cardPresent = present;
+      entry.status.atr =
+        present && status.atr && status.atr.length > 0 ? new Uint8Array(status.atr) : undefined;
+      if (present && was !== true && entry.status.atr) {
+        this.emit({ type: 'card-inserted', reader: name, atr: entry.status.atr.slice() });
+      } else if (!present && was === true) {
+        entry.channel?.markBroken(
+          new TerminalError('E_CARD_ABSENT', `card removed from ${name}`, { reader: name }),
+        );
+        this.emit({ type: 'card-removed', reader: name });
+      }
+      this.poke();
+    });
+    native.on('end', () => {
+      if (this.closed || this.readers.get(name) !== entry) return;
+      this.readers.delete(name);
+      entry.channel?.markBroken(
+        new TerminalError('E_READER_UNAVAILABLE', `reader removed: ${name}`, { reader: name }),
+      );
+      if (entry.status.cardPresent) this.emit({ type: 'card-removed', reader: name });
+      this.emit({ type: 'reader-removed', reader: name });
+      this.poke();
+    });
+    this.emit({ type: 'reader-added', reader: name });
+  }
+}
+
+interface PcscChannelInit {
+  readerName: string;
+  native: NativeCardReader;
+  protocol: number;
+  protocolName: Protocol;
+  atr: Uint8Array;
+  defaultTimeoutMs: number;
+  disposition: number;
+  /** Tells the client the channel is gone; `pending` settles when its SCardDisconnect has run. */
+  onClose: (pending: Promise<void>) => void;
+}
+
+/** One SCardConnect session. Transmits are queued: one APDU at a time, as on the wire. */
+export class PcscChannel implements CardChannel {
+  readonly readerName: string;
+  readonly atr: Uint8Array;
+  readonly protocol: Protocol;
+  private readonly init: PcscChannelInit;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The native transmit currently running (it may outlive a timeout). */
+  private inflight: Promise<unknown> | undefined;
+  private brokenBy: TerminalError | undefined;
+  private closed = false;
+
+  constructor(init: PcscChannelInit) {
+    this.init = init;
+    this.readerName = init.readerName;
+    this.atr = init.atr;
+    this.protocol = init.protocolName;
+  }
+
+  /** Why the channel can no longer be used, if it cannot. */
+  get broken(): TerminalError | undefined {
+    return this.brokenBy;
+  }
+
+  markBroken(error: TerminalError): void {
+    this.brokenBy ??= error;
+  }
+
+  transmit(apdu: Uint8Array, opts: TransmitOptions = {}): Promise<Uint8Array> {
+    const timeoutMs = opts.timeoutMs ?? this.init.defaultTimeoutMs;
+    const run = this.queue.then(() => this.transmitNow(apdu, timeoutMs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private transmitNow(apdu: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const context = { reader: this.readerName };
+    if (this.closed)
+      return Promise.reject(new TerminalError('E_TRANSPORT', 'the card channel is closed', context));
+    if (this.brokenBy) {
+      const cause = this.brokenBy;
+      const code = cause.code === 'E_TRANSPORT_TIMEOUT' ? 'E_TRANSPORT' : cause.code;
+      return Promise.reject(
+        new TerminalError(code, `the card channel is unusable: ${cause.message}`, {
+          ...context,
+          cause: cause.code,
+        }),
+      );
+    }
+    if (apdu.length < 4 || apdu.length > MAX_RESPONSE_LENGTH) {
+      return Promise.reject(
+        new TerminalError('E_INPUT_INVALID', `not a command APDU (${apdu.length} bytes)`),
+      );
+    }
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        const error = new TerminalError(
+          'E_TRANSPORT_TIMEOUT',
+          `no response from the card in ${this.readerName} within ${timeoutMs} ms`,
+          { ...context, timeoutMs },
+        );
+        this.markBroken(error);
+        reject(error);
+      }, timeoutMs);
+      const native = new Promise<void>((done) => {
+        this.init.native.transmit(Buffer.from(apdu), MAX_RESPONSE_LENGTH, this.init.protocol, (err, data) => {
+          done();
+          if (this.inflight === native) this.inflight = undefined;
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (err) {
+            const error = this.brokenBy ?? toTerminalError(err, context);
+            this.markBroken(error);
+            reject(error);
+          } else if (data.length < 2) {
+            const error = new TerminalError('E_TRANSPORT', 'response shorter than a status word', {
+              ...context,
+              length: data.length,
+            });
+            this.markBroken(error);
+            reject(error);
+          } else {
+            resolve(new Uint8Array(data));
+          }
+        });
+      });
+      this.inflight = native;
+    });
+  }
+
+  /**
+   * SCardDisconnect with the chosen disposition. Never rejects. If a transmit is still stuck in
+   * pcscd (it timed out), the disconnect is queued behind it and close() returns at once.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue; // the running transmit settles: answer, error or its own timeout
+    const { native, disposition } = this.init;
+    const stuck = this.inflight;
+    const disconnecting = (stuck ?? Promise.resolve())
+      .then(() => disconnectNative(native, disposition))
+      .catch(() => {
+        // Card or reader already gone: the handle is dead either way. Let the next connect start clean.
+        native.connected = false;
+      });
+    this.init.onClose(disconnecting);
+    if (!stuck) await disconnecting;
+  }
+}
+
+function cardAbsent(entry: ReaderEntry): boolean {
+  return entry.status.cardPresent === false;
+}
+
+function disconnectNative(native: NativeCardReader, disposition: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    native.disconnect(disposition, (err) =>
+      err ? reject(toTerminalError(err, { reader: native.name })) : resolve(),
+    );
+  });
+}
+
+function isTimeout(e: unknown): boolean {
+  return e instanceof TerminalError && e.code === 'E_TRANSPORT_TIMEOUT';
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () => TerminalError): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
