@@ -16,11 +16,18 @@ export const ERROR_CODES = {
   E_CARD_STATUS: 'The card refused a command; the status word says why.',
   E_CARD_STATE: 'A card state file is missing, unreadable or inconsistent.',
   E_CARD_EXPIRED: 'The card is past its term of validity.',
+  E_SAME_CARD: 'The same card is in both slots.',
+  E_CURRENCY_MISMATCH: 'The cards hold purses of different currencies, or not the terminal currency.',
+  E_INSUFFICIENT_FUNDS: 'The payer card does not hold enough value for the amount.',
+  E_BALANCE_LIMIT: 'The payee card would exceed its maximum balance.',
+  E_KEY_LIMIT:
+    'A card cannot take the newer transfer key: its key ID upper limit is reached; the card must be replaced.',
+  E_BUSY: 'Another operation is running on the terminal; wait for it to finish.',
   // Readers and transport
   E_READER_UNAVAILABLE: 'The reader is not connected or pcscd is not running.',
   E_CARD_ABSENT: 'No card is present in the reader.',
   E_TRANSPORT_TIMEOUT: 'The card did not answer within the waiting time.',
-  E_TRANSPORT: 'The exchange with the card was interrupted.',
+  E_TRANSPORT: 'The exchange with a card, a reader or a server was interrupted.',
   // Storage
   E_DB: 'The transaction log database refused an operation.',
   E_DB_TOO_NEW: 'The transaction log was written by a newer version of this terminal.',
