@@ -16,7 +16,7 @@
 // vpcd slots: every reader.conf entry of libifdvpcd opens two slots, listening on PORT and PORT+1
 // and named "<FRIENDLYNAME> 00 00" and "<FRIENDLYNAME> 00 01". Reader k is slot k%2 of entry k/2;
 // with an odd count the last entry's second slot exists too but is not handed out.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -51,9 +51,17 @@ export interface PcscdHarness {
   isolation: 'namespace' | 'global-lock';
   dir: string;
   logFile: string;
-  pid: number;
+  /** pcscd's pid (a new one after restart()). */
+  readonly pid: number;
   /** The pcscd log so far (for assertions and failure messages). */
   log(): string;
+  /**
+   * Stops pcscd (SIGTERM) and starts a new one with the same config, vpcd ports and socket path;
+   * resolves once it lists its readers again. Clients see the service go away and come back; cards
+   * connected through a VpcdConnector are dropped and must be inserted again. `whileStopped` runs
+   * while no pcscd is running.
+   */
+  restart(options?: { whileStopped?: () => Promise<void> | void }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -153,7 +161,6 @@ async function startOnce(
   const confFile = path.join(dir, 'reader.conf');
   writeFileSync(confFile, conf);
   const logFile = path.join(dir, 'pcscd.log');
-  const logFd = openSync(logFile, 'a');
 
   const level = options.logLevel ?? 'info';
   const pcscdArgs = [
@@ -172,25 +179,43 @@ async function startOnce(
       : pcscdArgs;
   const env = { ...process.env };
   delete env.PCSCLITE_CSOCK_NAME;
-  const child = spawn(
-    'setpriv',
-    ['--pdeathsig', 'TERM', '--', ...(isolation === 'namespace' ? ['unshare'] : []), ...argv],
-    { stdio: ['ignore', logFd, logFd], env, detached: false },
-  );
-  closeSync(logFd);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.once('error', () => resolve(null)); // e.g. setpriv missing: no 'exit' follows
-  });
-  let running = true;
-  void exited.then(() => {
-    running = false;
-  });
-  const pid = child.pid ?? -1;
+  let child: ChildProcess;
+  let exited: Promise<number | null>;
+  let running = false;
+  /** Spawns pcscd; restart() calls it again (same config, ports and socket path; the log is appended). */
+  const launch = () => {
+    const logFd = openSync(logFile, 'a');
+    const spawned = spawn(
+      'setpriv',
+      ['--pdeathsig', 'TERM', '--', ...(isolation === 'namespace' ? ['unshare'] : []), ...argv],
+      { stdio: ['ignore', logFd, logFd], env, detached: false },
+    );
+    closeSync(logFd);
+    child = spawned;
+    exited = new Promise<number | null>((resolve) => {
+      spawned.once('exit', (code) => resolve(code));
+      spawned.once('error', () => resolve(null)); // e.g. setpriv missing: no 'exit' follows
+    });
+    running = true;
+    void exited.then(() => {
+      if (child === spawned) running = false;
+    });
+  };
+  launch();
   const killOnExit = () => {
     if (running) child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
+  const killDaemon = async () => {
+    if (running) {
+      child.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
+      if (!done && running) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+  };
 
   const clientEnv: NodeJS.ProcessEnv = { ...process.env, PCSCLITE_CSOCK_NAME: socketPath };
   const readLog = () => {
@@ -207,14 +232,7 @@ async function startOnce(
     if (stopped) return;
     stopped = true;
     process.removeListener('exit', killOnExit);
-    if (running) {
-      child.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
-      if (!done && running) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    await killDaemon();
     await rm(dir, { recursive: true, force: true });
   };
   const stop = async () => {
@@ -228,21 +246,25 @@ async function startOnce(
     return all && names.every((n) => all.includes(n)) ? names : undefined;
   };
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
-  for (;;) {
-    if (await listed()) break;
-    const log = readLog();
-    if (/Address already in use|Could not initialize connection to virtual ICC/.test(log)) {
-      await shutdown();
-      throw new PortClash(`a vpcd port was taken before pcscd could bind it:\n${tail(log)}`);
+  /** Waits for pcscd to list every reader; on failure runs `cleanUp` and throws. */
+  const waitForReaders = async (logFrom: number, cleanUp: () => Promise<void>) => {
+    const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+    for (;;) {
+      if (await listed()) break;
+      const log = readLog().slice(logFrom);
+      if (/Address already in use|Could not initialize connection to virtual ICC/.test(log)) {
+        await cleanUp();
+        throw new PortClash(`a vpcd port was taken before pcscd could bind it:\n${tail(log)}`);
+      }
+      if (!running || Date.now() > deadline) {
+        const why = running ? 'did not list its readers in time' : `exited with code ${await exited}`;
+        await cleanUp();
+        throw new Error(`pcscd ${why} (${isolation})\n${tail(log)}`);
+      }
+      await sleep(50);
     }
-    if (!running || Date.now() > deadline) {
-      const why = running ? 'did not list its readers in time' : `exited with code ${await exited}`;
-      await shutdown();
-      throw new Error(`pcscd ${why} (${isolation})\n${tail(log)}`);
-    }
-    await sleep(50);
-  }
+  };
+  await waitForReaders(0, shutdown);
 
   if (options.setProcessEnv ?? true) process.env.PCSCLITE_CSOCK_NAME = socketPath;
 
@@ -264,8 +286,19 @@ async function startOnce(
     isolation,
     dir,
     logFile,
-    pid,
+    get pid() {
+      return child.pid ?? -1;
+    },
     log: readLog,
+    restart: async ({ whileStopped } = {}) => {
+      if (stopped) throw new Error('the pcscd harness has been stopped');
+      await killDaemon();
+      await whileStopped?.();
+      if (stopped) throw new Error('the pcscd harness has been stopped');
+      const logFrom = readLog().length;
+      launch();
+      await waitForReaders(logFrom, killDaemon);
+    },
     stop,
   };
 }
