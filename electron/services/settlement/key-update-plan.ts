@@ -2,7 +2,9 @@
 // before a value transfer, by which route, and why (seed 002 S1003, S4003, S6003, S7003).
 import { KEY_ROUTE, type KeyRoute } from '../../../protocol/settlement/commands.js';
 
-export type SlotName = 'payer' | 'payee';
+export type { SlotName } from '../slots/reader-slots.js';
+
+import type { SlotName } from '../slots/reader-slots.js';
 
 export interface CardKeyInfo {
   transferKeyId: number;

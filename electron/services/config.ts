@@ -1,0 +1,84 @@
+// The terminal's configuration file (JSON), validated on load. Paths are relative to the file.
+// Which physical reader is which slot lives here, not in code.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { TerminalError } from '../../protocol/errors.js';
+
+const slotMapping = z
+  .object({ payer: z.string().min(1), payee: z.string().min(1) })
+  .refine((m) => m.payer !== m.payee, {
+    message: 'payer and payee must be different readers',
+  });
+
+export const terminalConfigSchema = z.object({
+  /** Folder of the transaction log (terminal.db). */
+  dataDir: z.string().min(1),
+  /** ISO 4217 numeric currency settled here, and how amounts are shown. */
+  currency: z.number().int().min(0).max(999),
+  currencyCode: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default('EUR'),
+  minorUnits: z.number().int().min(0).max(4).default(2),
+  locale: z.string().min(2).default('en-IE'),
+  /** Issuer CA certificate, PEM or DER: the terminal's trust anchor. */
+  caCertificate: z.string().min(1),
+  /** CRL shipped with the terminal, used when none was ever fetched. */
+  builtinCrl: z.string().min(1).optional(),
+  crl: z
+    .object({
+      distributionPoint: z.string().url().optional(),
+      expiredPolicy: z.enum(['refuse', 'warn']).default('refuse'),
+      fetchTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
+    })
+    .default({ expiredPolicy: 'refuse', fetchTimeoutMs: 5000 }),
+  /** The communication monitor's waiting time for each card answer (seed 000 Fig. 9). */
+  waitingTimeMs: z.number().int().min(50).max(120_000).default(5000),
+  slots: z.discriminatedUnion('backend', [
+    z.object({
+      backend: z.literal('simulated'),
+      cards: z.object({ payer: z.string().min(1), payee: z.string().min(1) }),
+    }),
+    z.object({ backend: z.literal('pcsc'), readers: slotMapping }),
+  ]),
+});
+
+export type TerminalConfig = z.infer<typeof terminalConfigSchema>;
+
+export function loadConfig(path: string): TerminalConfig & { configPath: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new TerminalError(
+      'E_INPUT_INVALID',
+      `cannot read terminal configuration ${path}: ${(e as Error).message}`,
+    );
+  }
+  const parsed = terminalConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new TerminalError(
+      'E_INPUT_INVALID',
+      `terminal configuration ${path}: ${first?.path.join('.')} ${first?.message}`,
+      {
+        issues: parsed.error.issues,
+      },
+    );
+  }
+  const base = dirname(resolve(path));
+  const at = (p: string) => resolve(base, p);
+  const c = parsed.data;
+  return {
+    ...c,
+    configPath: resolve(path),
+    dataDir: at(c.dataDir),
+    caCertificate: at(c.caCertificate),
+    ...(c.builtinCrl ? { builtinCrl: at(c.builtinCrl) } : {}),
+    slots:
+      c.slots.backend === 'simulated'
+        ? { backend: 'simulated', cards: { payer: at(c.slots.cards.payer), payee: at(c.slots.cards.payee) } }
+        : c.slots,
+  };
+}

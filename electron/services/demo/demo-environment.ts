@@ -1,0 +1,55 @@
+// A ready-to-use demo shop: an issuer, two personalized simulated cards (Alice pays, Bob's shop
+// receives), the CA certificate, a built-in CRL and a terminal configuration. Made on first start
+// so `npm start` needs no setup; every key is generated here, none is committed.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { settlementStateCodec } from '../../../card-sim/applets/settlement/state.js';
+import { createIssuer, personalizeCard, publishCrl, saveIssuer } from '../../../card-sim/issuer/issuer.js';
+import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
+import { fromHex } from '../../../protocol/bytes.js';
+import { toPem } from '../../../protocol/pki/index.js';
+import type { TerminalConfig } from '../config.js';
+
+export const DEMO_DIR = '.state/demo';
+
+export function ensureDemoEnvironment(dir = DEMO_DIR): string {
+  const configPath = join(dir, 'terminal.json');
+  if (existsSync(configPath)) return configPath;
+  mkdirSync(dir, { recursive: true });
+  const issuer = createIssuer({ name: 'Demo Transit', currency: 978, updateKeys: 3, transferKeys: 6 });
+  const common = { validity: '20301231', maxBalance: 5_000_00, transferKeyIdLimit: 6, updateKeyIdLimit: 3 };
+  // Alice's card has an older transfer key: her first payment shows a key update.
+  const payer = personalizeCard(issuer, {
+    ...common,
+    label: 'Alice',
+    balance: 200_00,
+    transferKeyId: 1,
+    updateKeyId: 1,
+  });
+  const payee = personalizeCard(issuer, {
+    ...common,
+    label: 'Corner Shop',
+    balance: 50_00,
+    transferKeyId: 2,
+    updateKeyId: 1,
+  });
+  new FileBackend(join(dir, 'payer-card.json')).store(settlementStateCodec.encode(payer));
+  new FileBackend(join(dir, 'payee-card.json')).store(settlementStateCodec.encode(payee));
+  writeFileSync(join(dir, 'ca.pem'), toPem('CERTIFICATE', fromHex(issuer.caCertificate)));
+  writeFileSync(join(dir, 'builtin.crl'), publishCrl(issuer, { validityDays: 3650 }));
+  saveIssuer(join(dir, 'issuer.json'), issuer);
+  const config: TerminalConfig = {
+    dataDir: 'data',
+    currency: 978,
+    currencyCode: 'EUR',
+    minorUnits: 2,
+    locale: 'en-IE',
+    caCertificate: 'ca.pem',
+    builtinCrl: 'builtin.crl',
+    crl: { expiredPolicy: 'refuse', fetchTimeoutMs: 5000 },
+    waitingTimeMs: 5000,
+    slots: { backend: 'simulated', cards: { payer: 'payer-card.json', payee: 'payee-card.json' } },
+  };
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  return configPath;
+}

@@ -1,0 +1,78 @@
+// Terminal steps of the transfer-key update (seed S1004–S1006, S3004–S3006, S6004–S6006,
+// S8004–S8006), each journaled as its own 'key-update' flow. A key update moves no value: an
+// interrupted one leaves the receiver with its old keys or the new ones (the card commits
+// atomically), and the next transfer simply plans again.
+import { randomUUID } from 'node:crypto';
+import { toHex } from '../../../protocol/bytes.js';
+import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import { KEY_ROUTE } from '../../../protocol/settlement/commands.js';
+import { type CardSession, readSession } from './card-session.js';
+import type { FlowRecorder } from './flow-recorder.js';
+import { type KeyUpdateStep, ROUTE_NAME } from './key-update-plan.js';
+
+export interface KeyUpdateResult {
+  flowId: string;
+  receiver: CardSession;
+  step: KeyUpdateStep;
+}
+
+export async function runKeyUpdate(
+  recorder: FlowRecorder,
+  step: KeyUpdateStep,
+  receiver: CardSession,
+  sender: CardSession,
+  date: number,
+  transferFlowId?: string,
+): Promise<KeyUpdateResult> {
+  const flowId = randomUUID();
+  const record = (name: string, payload: Record<string, unknown> = {}) =>
+    recorder.record(flowId, 'key-update', name, payload);
+  const isPublic = step.route === KEY_ROUTE.PUBLIC_KEY;
+  record('planned', {
+    route: ROUTE_NAME[step.route],
+    reason: step.reason,
+    receiver: receiver.holderIdHex,
+    sender: sender.holderIdHex,
+    from: { transferKeyId: receiver.info.transferKeyId, updateKeyId: receiver.info.updateKeyId },
+    to: step.expect,
+    ...(transferFlowId ? { transferFlowId } : {}),
+  });
+  try {
+    const random = await receiver.client.beginKeyUpdate(
+      step.route,
+      date,
+      isPublic ? sender.info.certificate : undefined,
+    );
+    record('update-random', { random: toHex(random) });
+    const exported = await sender.client.exportTransferKey(
+      step.route,
+      date,
+      random,
+      isPublic ? receiver.info.certificate : receiver.info.holderId,
+    );
+    record('exported', { bytes: exported.length });
+    await receiver.client.applyKeyUpdate(step.route, exported);
+  } catch (e) {
+    if (isTerminalError(e, 'E_CARD_STATUS')) {
+      record('failed-no-value-moved', { code: e.code, sw: e.details.sw, message: e.message });
+    } else if (isTerminalError(e)) {
+      record('failed-no-value-moved', { code: e.code, message: e.message, interrupted: true });
+    }
+    throw e;
+  }
+  const after = await readSession(receiver.slot, receiver.client);
+  const got = { transferKeyId: after.info.transferKeyId, updateKeyId: after.info.updateKeyId };
+  if (got.transferKeyId !== step.expect.transferKeyId || got.updateKeyId !== step.expect.updateKeyId) {
+    record('failed-no-value-moved', { message: 'the card did not take the expected keys', got });
+    throw new TerminalError(
+      'E_CARD_STATE',
+      `the ${receiver.slot} card holds keys ${JSON.stringify(got)} after the update`,
+      {
+        expected: step.expect,
+        got,
+      },
+    );
+  }
+  record('completed', got);
+  return { flowId, receiver: after, step };
+}

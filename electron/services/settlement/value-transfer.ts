@@ -1,0 +1,88 @@
+// Terminal steps S2001–S2004 of seed 002 Fig. 4 plus the acknowledgement, each card answer
+// journaled before the next command goes out. Card refusals are rolled back on the spot; transport
+// failures propagate to the engine, which journals the interruption and runs recovery.
+import { fromHex, toHex } from '../../../protocol/bytes.js';
+import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import type { CardSession } from './card-session.js';
+import type { FlowRecorder } from './flow-recorder.js';
+import { TRANSFER_STEP } from './transfer-record.js';
+
+export interface TransferTerms {
+  amount: number;
+  currency: number;
+  /** Unix seconds: the transaction date of the seed. */
+  date: number;
+}
+
+export async function runValueTransfer(
+  recorder: FlowRecorder,
+  flowId: string,
+  payer: CardSession,
+  payee: CardSession,
+  terms: TransferTerms,
+): Promise<void> {
+  const record = (step: string, payload: Record<string, unknown> = {}) =>
+    recorder.record(flowId, 'value-transfer', step, payload);
+  const request = (counterpart: CardSession) => ({ counterpartId: counterpart.info.holderId, ...terms });
+
+  let txRandom: Uint8Array;
+  try {
+    txRandom = await payer.client.initiateDebit(request(payee));
+  } catch (e) {
+    if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, 'payer'));
+    throw e;
+  }
+  record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
+
+  let credit: { rxRandom: Uint8Array; challenge: Uint8Array };
+  try {
+    credit = await payee.client.initiateCredit(request(payer), txRandom);
+  } catch (e) {
+    if (isTerminalError(e, 'E_CARD_STATUS')) {
+      // The payee holds no record; the payer's open debit is abandoned.
+      const abortProof = await payer.client.abortDebit(txRandom);
+      record(TRANSFER_STEP.ABORTED, {
+        abortProof: toHex(abortProof),
+        payeeSettled: true,
+        payerSettled: true,
+      });
+      record(TRANSFER_STEP.ROLLED_BACK, refusal(e, 'payee'));
+    }
+    throw e;
+  }
+  record(TRANSFER_STEP.CREDIT_INITIATED, {
+    rxRandom: toHex(credit.rxRandom),
+    challenge: toHex(credit.challenge),
+  });
+
+  let receptionChallenge: Uint8Array;
+  try {
+    receptionChallenge = await payer.client.debit(txRandom, credit.rxRandom, credit.challenge);
+  } catch (e) {
+    if (isTerminalError(e, 'E_CARD_STATUS')) {
+      // The payer refused to debit; it proves it never will, and the payee drops its pending credit.
+      const abortProof = await payer.client.abortDebit(txRandom);
+      record(TRANSFER_STEP.ABORTED, { abortProof: toHex(abortProof), payerSettled: true });
+      await payee.client.cancelCredit(txRandom, abortProof);
+      record(TRANSFER_STEP.ROLLED_BACK, { ...refusal(e, 'payer'), payeeSettled: true });
+    }
+    throw e;
+  }
+  record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(receptionChallenge) });
+
+  const ack = await payee.client.credit(txRandom, receptionChallenge);
+  record(TRANSFER_STEP.CREDITED, { ack: toHex(ack), payeeSettled: true });
+
+  await payer.client.acknowledgeDebit(txRandom, ack);
+  record(TRANSFER_STEP.COMPLETED, { payerSettled: true });
+}
+
+function refusal(e: TerminalError, slot: 'payer' | 'payee'): Record<string, unknown> {
+  return { code: e.code, sw: e.details.sw, slot, message: e.message };
+}
+
+export function hexToBytes(hex: string): Uint8Array {
+  return fromHex(hex);
+}
+
+export { TerminalError };

@@ -1,0 +1,124 @@
+// A terminal under test: a fresh SQLite log, the CRL cache, simulated reader slots holding cards
+// made by the test issuer, and the settlement engine, wired as terminal-services.ts wires them.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createIssuer,
+  type PersonalizeOptions,
+  personalizeCard,
+  publishCrl,
+} from '../../card-sim/issuer/issuer.js';
+import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
+import { MemoryBackend } from '../../card-sim/os/persistence-backend.js';
+import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
+import { openDatabase } from '../../db/connection.js';
+import { CrlStore } from '../../db/crl-store.js';
+import { Flows } from '../../db/flows.js';
+import { Journal, type JournalRecord } from '../../db/journal.js';
+import { CrlCache } from '../../electron/services/crl/crl-cache.js';
+import { SettlementEngine } from '../../electron/services/settlement/settlement-engine.js';
+import type { SlotName } from '../../electron/services/slots/reader-slots.js';
+import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
+import { fromHex } from '../../protocol/bytes.js';
+import { DEFAULT_CARD, TEST_CURRENCY } from './card-fixtures.js';
+
+export const TERMINAL_NOW = new Date('2026-11-21T10:00:00Z');
+
+export interface TerminalUnderTest {
+  issuer: IssuerState;
+  cards: Record<SlotName, SimulatedCard>;
+  slots: SimulatedSlots;
+  journal: Journal;
+  flows: Flows;
+  crl: CrlCache;
+  engine: SettlementEngine;
+  dbPath: string;
+  total(): number;
+  balances(): Record<SlotName, number>;
+}
+
+export function makeTerminal(
+  o: {
+    payer?: Partial<PersonalizeOptions>;
+    payee?: Partial<PersonalizeOptions>;
+    issuer?: IssuerState;
+    expiredPolicy?: 'refuse' | 'warn';
+    now?: Date;
+    /** Publish a CRL (after revoking these card slots) and import it as the built-in one. */
+    revoke?: SlotName[];
+    crlValidityDays?: number;
+    noCrl?: boolean;
+    waitingTimeMs?: number;
+    afterJournalAppend?: (r: JournalRecord) => void;
+  } = {},
+): TerminalUnderTest {
+  const issuer =
+    o.issuer ??
+    createIssuer({
+      name: 'Terminal Test',
+      currency: TEST_CURRENCY,
+      updateKeys: 3,
+      transferKeys: 6,
+      now: new Date('2026-01-01T00:00:00Z'),
+    });
+  const make = (p?: Partial<PersonalizeOptions>) =>
+    createSettlementCard({
+      backend: new MemoryBackend(),
+      initial: personalizeCard(issuer, { ...DEFAULT_CARD, ...p }),
+    });
+  const cards = { payer: make(o.payer), payee: make(o.payee) };
+  const now = o.now ?? TERMINAL_NOW;
+  for (const slot of o.revoke ?? []) {
+    const serial = issuer.issued.find((c) => c.holderId === cards[slot].store.read().holderId)!.serial;
+    issuer.revoked.push({ serial, revokedAt: new Date(now.getTime() - 86_400_000).toISOString() });
+  }
+  const dbPath = join(mkdtempSync(join(tmpdir(), 'terminal-')), 'terminal.db');
+  const db = openDatabase(dbPath);
+  const caCertificateDer = fromHex(issuer.caCertificate);
+  const crl = new CrlCache({
+    store: new CrlStore(db),
+    caCertificateDer,
+    ...(o.noCrl
+      ? {}
+      : {
+          builtinCrlDer: publishCrl(issuer, {
+            now: new Date(now.getTime() - 3_600_000),
+            validityDays: o.crlValidityDays ?? 7,
+          }),
+        }),
+    expiredPolicy: o.expiredPolicy ?? 'refuse',
+    now: () => now,
+  });
+  const slots = createSimulatedSlots({ waitingTimeMs: o.waitingTimeMs ?? 200 });
+  slots.insert('payer', cards.payer.os);
+  slots.insert('payee', cards.payee.os);
+  const journal = new Journal(db);
+  const flows = new Flows(db);
+  const engine = new SettlementEngine({
+    slots,
+    journal,
+    flows,
+    crl,
+    caCertificateDer,
+    currency: TEST_CURRENCY,
+    now: () => now,
+    ...(o.afterJournalAppend ? { afterJournalAppend: o.afterJournalAppend } : {}),
+  });
+  const balances = () => ({
+    payer: cards.payer.store.read().balance,
+    payee: cards.payee.store.read().balance,
+  });
+  return {
+    issuer,
+    cards,
+    slots,
+    journal,
+    flows,
+    crl,
+    engine,
+    dbPath,
+    balances,
+    total: () => balances().payer + balances().payee,
+  };
+}
