@@ -13,7 +13,8 @@ export interface Command {
   /** Describes each option for --help. */
   help: Record<string, string>;
   allowPositionals?: boolean;
-  run(args: ParsedArgs): Promise<unknown> | unknown;
+  /** Returns an exit code (default 0) or throws a TerminalError (exit 2). */
+  run(args: ParsedArgs): Promise<number | undefined | void> | number | undefined | void;
 }
 
 export interface ParsedArgs {
@@ -61,8 +62,8 @@ export async function runCli(program: string, commands: Command[], argv: string[
       if (json) process.stdout.write(`${JSON.stringify(machine ?? { message: human }, jsonReplacer, 2)}\n`);
       else process.stdout.write(`${human}\n`);
     };
-    await command.run({ values: parsed.values, positionals: parsed.positionals, json, out });
-    return 0;
+    const code = await command.run({ values: parsed.values, positionals: parsed.positionals, json, out });
+    return typeof code === 'number' ? code : 0;
   } catch (e) {
     const error = isTerminalError(e) ? e : new TerminalError('E_INTERNAL', (e as Error).message ?? String(e));
     if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, jsonReplacer, 2)}\n`);

@@ -1,0 +1,33 @@
+// Terminal CLI: `npm run terminal -- <command> --help`. Drives the same services as the UI.
+import { runCli } from '../../card-sim/cli/cli-kit.js';
+import {
+  crlImportCommand,
+  crlRefreshCommand,
+  crlStatusCommand,
+  demoSetupCommand,
+  inDoubtCommand,
+  logCommand,
+  readCommand,
+  recoverCommand,
+  slotsCommand,
+  transferCommand,
+  updateKeysCommand,
+  verifyLogCommand,
+} from './commands.js';
+
+const commands = [
+  slotsCommand,
+  readCommand,
+  updateKeysCommand,
+  transferCommand,
+  logCommand,
+  verifyLogCommand,
+  inDoubtCommand,
+  recoverCommand,
+  crlStatusCommand,
+  crlImportCommand,
+  crlRefreshCommand,
+  demoSetupCommand,
+];
+
+process.exitCode = await runCli('npm run terminal --', commands, process.argv.slice(2));

@@ -1,0 +1,80 @@
+// The terminal CLI as an operator's script runs it: a subprocess on the demo shop's files.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const dir = mkdtempSync(join(tmpdir(), 'terminal-cli-'));
+const config = join(dir, 'demo', 'terminal.json');
+
+function terminal(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'electron/cli/main.ts'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+}
+
+describe('terminal CLI', () => {
+  it('runs a sale on the demo shop: read, transfer with key update, log, verify', () => {
+    expect(terminal('demo-setup', '--dir', join(dir, 'demo')).code).toBe(0);
+    const cards = terminal('read', '--config', config, '--json').json();
+    expect(cards.map((c: { slot: string }) => c.slot)).toEqual(['payer', 'payee']);
+    expect(cards[0]).toMatchObject({ balance: 20000, transferKeyId: 1, certificate: { status: 'valid' } });
+
+    const sale = terminal('transfer', '--config', config, '--amount', '12.50', '--json');
+    expect(sale.code).toBe(0);
+    expect(sale.json()).toMatchObject({
+      status: 'completed',
+      amount: 1250,
+      balances: { payer: 18750, payee: 6250 },
+      keyUpdates: [{ receiver: 'payer', route: 'common-key' }],
+    });
+
+    const log = terminal('log', '--config', config, '--json', '--limit', '5').json();
+    expect(log.records[0].step).toBe('completed');
+    expect(terminal('verify-log', '--config', config).stdout).toContain('hash chain intact');
+    expect(terminal('in-doubt', '--config', config, '--json').json()).toEqual([]);
+    expect(terminal('crl-status', '--config', config, '--json').json()).toMatchObject({
+      state: 'fresh',
+      source: 'builtin',
+    });
+  });
+
+  it('refuses bad input with typed errors and moves nothing', () => {
+    const before = readFileSync(join(dir, 'demo', 'payer-card.json'), 'utf8');
+    for (const args of [
+      ['transfer', '--config', config, '--amount', 'abc'],
+      ['transfer', '--config', config, '--amount', '1.234'],
+      ['transfer', '--config', config, '--minor', '-5'],
+      ['read', '--config', config, '--slot', 'middle'],
+      ['read', '--config', join(dir, 'missing.json')],
+      ['log', '--config', config, '--limit', 'many'],
+      ['transfer', '--config', config, '--unknown'],
+    ]) {
+      const r = terminal(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^error E_[A-Z_]+: /);
+    }
+    const tooMuch = terminal('transfer', '--config', config, '--amount', '100000', '--json');
+    expect(tooMuch.code).toBe(3);
+    expect(tooMuch.json()).toMatchObject({ status: 'refused', error: { code: 'E_INSUFFICIENT_FUNDS' } });
+    expect(readFileSync(join(dir, 'demo', 'payer-card.json'), 'utf8')).toBe(before);
+  });
+
+  it('finds an edited log row', () => {
+    const db = new Database(join(dir, 'demo', 'data', 'terminal.db'));
+    db.exec('DROP TRIGGER journal_no_update');
+    db.prepare("UPDATE journal SET payload = replace(payload, '1250', '9250') WHERE step = 'started'").run();
+    db.close();
+    const r = terminal('verify-log', '--config', config, '--json');
+    expect(r.code).toBe(4);
+    expect(r.json()).toMatchObject({ ok: false, reason: 'hash-mismatch' });
+  });
+});
