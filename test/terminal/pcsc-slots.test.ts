@@ -247,8 +247,8 @@ describe('PC/SC reader slots', () => {
       await a.client.select();
       await b.client.select();
       await transfer(a, b, 2_500);
-      expect((await a.client.getBalance()).balance).toBe(7_500);
-      expect((await b.client.getBalance()).balance).toBe(12_500);
+      expect(a.state().balance).toBe(7_500);
+      expect(b.state().balance).toBe(12_500);
     } finally {
       await payer.close();
       await payee.close();

@@ -316,8 +316,8 @@ describe('simulated slots', () => {
       await a.client.select();
       await b.client.select();
       await transfer(a, b, 1_500);
-      expect((await a.client.getBalance()).balance).toBe(8_500);
-      expect((await b.client.getBalance()).balance).toBe(11_500);
+      expect(a.state().balance).toBe(8_500);
+      expect(b.state().balance).toBe(11_500);
       await payer.close();
       await payee.close();
     });

@@ -14,6 +14,15 @@
 // reader-detached just before service-lost. Channels opened before the loss stay broken; connect()
 // again once the card is back. libpcsclite reads the socket path once per process, so the new
 // client talks to the same socket: a pcscd restarted there is found again.
+//
+// Closing a client safely (pcsclite 1.0.1): a reader's end ('_end') is emitted with MakeCallback
+// while the native code holds that reader's mutex, and MakeCallback runs the pending microtasks; every
+// other native callback uses Nan::Call, which runs none. So promise continuations queued by a
+// service-lost callback run inside the next reader's '_end', and if one of them calls
+// CardReader.close() on that reader (PcscClient.close() does, for readers it has not dropped yet) the
+// main thread locks a mutex it already holds and the process hangs. Hence a lost client is closed
+// only from a timer and only once all its readers have ended (or after RETIRE_WAIT_MS), and close()
+// closes the current client from a macrotask, never from inside a native callback.
 import { toHex } from '../../../protocol/bytes.js';
 import type { CardChannel } from '../../../protocol/card-channel.js';
 import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
@@ -58,6 +67,8 @@ export interface PcscSlots extends ReaderSlots {
 }
 
 const DEFAULT_RECONNECT: ReconnectOptions = { initialDelayMs: 250, maxDelayMs: 5_000 };
+/** How long a lost client's readers get to end before it is closed anyway. */
+const RETIRE_WAIT_MS = 2_000;
 
 /**
  * Creates the slots and waits for pcscd's first reader list. When pcscd is not reachable the slots
@@ -98,6 +109,8 @@ class PcscReaderSlots implements PcscSlots {
   private retryDelayMs: number;
   private lostDetail = 'pcscd has not been reached yet';
   private closed = false;
+  /** Lost clients not closed yet: each function closes its client now (idempotent). */
+  private readonly retiring = new Set<() => Promise<void>>();
 
   constructor(options: PcscSlotsOptions) {
     this.mapping = compileSlotMapping(options.mapping);
@@ -195,7 +208,8 @@ class PcscReaderSlots implements PcscSlots {
     this.listeners.clear();
     const client = this.client;
     this.dropClient();
-    await client?.close();
+    await macrotask(); // not from inside a native callback (see the top of this file)
+    await Promise.all([client?.close(), ...[...this.retiring].map((finish) => finish())]);
   }
 
   // --- client lifecycle ---
@@ -207,6 +221,7 @@ class PcscReaderSlots implements PcscSlots {
   /** Makes `client` the current one and waits for its reader list; then goes live or retries. */
   private async establish(client: PcscClient): Promise<void> {
     if (this.closed) {
+      await macrotask();
       await client.close();
       return;
     }
@@ -273,8 +288,32 @@ class PcscReaderSlots implements PcscSlots {
     this.readers = new Map();
     this.bound.payer = undefined;
     this.bound.payee = undefined;
-    void client.close().catch(() => undefined);
+    this.retire(client);
     this.scheduleReconnect();
+  }
+
+  /**
+   * Closes a client that is no longer used, once its readers have ended (pcscd gone: each reader's
+   * status thread fails and ends) or after RETIRE_WAIT_MS, and always from a timer.
+   */
+  private retire(client: PcscClient): void {
+    let closing: Promise<void> | undefined;
+    const finish = (): Promise<void> => {
+      closing ??= (async () => {
+        off();
+        clearTimeout(fallback);
+        await macrotask();
+        await client.close().catch(() => undefined);
+        this.retiring.delete(finish);
+      })();
+      return closing;
+    };
+    const off = client.on((event) => {
+      if (event.type === 'reader-removed' && client.readerNames().length === 0) void finish();
+    });
+    const fallback = setTimeout(() => void finish(), RETIRE_WAIT_MS).unref();
+    this.retiring.add(finish);
+    if (client.readerNames().length === 0) void finish();
   }
 
   private scheduleReconnect(): void {
@@ -387,4 +426,9 @@ class PcscReaderSlots implements PcscSlots {
       }
     }
   }
+}
+
+/** Resolves from a timer callback: outside any native callback and its microtask checkpoint. */
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
