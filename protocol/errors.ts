@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   E_BALANCE_LIMIT: 'The payee card would exceed its maximum balance.',
   E_KEY_LIMIT:
     'A card cannot take the newer transfer key: its key ID upper limit is reached; the card must be replaced.',
+  E_PIN_WRONG: 'The PIN (or unblock code) was wrong; the card counts the tries left.',
+  E_PIN_BLOCKED: 'The PIN is blocked after too many wrong tries; the issuer can unblock it.',
+  E_ACCESS_DENIED:
+    'The card refuses this at the current access level: log in as owner or authenticate the issuer.',
   E_BUSY: 'Another operation is running on the terminal; wait for it to finish.',
   // Readers and transport
   E_READER_UNAVAILABLE: 'The reader is not connected or pcscd is not running.',

@@ -4,6 +4,8 @@ export const SW = {
   OK: 0x9000,
   /** 61XX: XX more bytes are available with GET RESPONSE. */
   BYTES_REMAINING: 0x6100,
+  /** 63CX: verification failed, X tries left. */
+  VERIFICATION_FAILED: 0x63c0,
   MEMORY_FAILURE: 0x6581,
   WRONG_LENGTH: 0x6700,
   SECURITY_STATUS_NOT_SATISFIED: 0x6982,
@@ -18,6 +20,10 @@ export const SW = {
   INS_NOT_SUPPORTED: 0x6d00,
   CLA_NOT_SUPPORTED: 0x6e00,
   UNKNOWN: 0x6f00,
+  /** Proprietary (ISO 7816-4 leaves 9XXX to applications): the purse holds less than the amount. */
+  INSUFFICIENT_FUNDS: 0x9401,
+  /** Proprietary: the credit would take the purse above its maximum balance. */
+  MAXIMUM_BALANCE_EXCEEDED: 0x9402,
 } as const;
 
 export type StatusWord = number;
@@ -39,9 +45,12 @@ const DESCRIPTIONS: Record<number, string> = {
   [SW.INS_NOT_SUPPORTED]: 'instruction not supported',
   [SW.CLA_NOT_SUPPORTED]: 'class not supported',
   [SW.UNKNOWN]: 'no precise diagnosis',
+  [SW.INSUFFICIENT_FUNDS]: 'insufficient funds in the purse',
+  [SW.MAXIMUM_BALANCE_EXCEEDED]: 'the purse would exceed its maximum balance',
 };
 
 export function describeStatusWord(sw: StatusWord): string {
+  if ((sw & 0xfff0) === SW.VERIFICATION_FAILED) return `verification failed, ${sw & 0x0f} tries left`;
   if ((sw & 0xff00) === SW.BYTES_REMAINING) return `${sw & 0xff || 256} more bytes available`;
   if ((sw & 0xff00) === 0x6c00) return `wrong Le, exact length is ${sw & 0xff || 256}`;
   return DESCRIPTIONS[sw] ?? 'unrecognised status word';

@@ -1,6 +1,7 @@
 // `card personalize`, `card inspect`, `card serve`: make a card, read what a terminal could read,
 // and put cards into pcscd reader slots through vpcd.
 import { existsSync } from 'node:fs';
+import { readBalance } from '../../electron/services/settlement/card-session.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { parseCertificate } from '../../protocol/pki/index.js';
@@ -17,7 +18,7 @@ export const cardPersonalize = defineCommand({
   name: 'personalize',
   summary: 'Personalize a new card: holder ID, balance, term of validity, keys and certificate.',
   usage:
-    '--issuer issuer.json --out card.json --validity YYYYMMDD --balance N [--max-balance N] [--transfer-key-id N] [--transfer-key-limit N] [--prestored 2,3] [--update-key-id N] [--update-key-limit N] [--label NAME] [--holder-id HEX]',
+    '--issuer issuer.json --out card.json --validity YYYYMMDD --balance N [--pin PIN] [--issuer-card] [--max-balance N] [--transfer-key-id N] [--transfer-key-limit N] [--prestored 2,3] [--update-key-id N] [--update-key-limit N] [--label NAME] [--holder-id HEX]',
   options: {
     issuer: { type: 'string' },
     out: { type: 'string' },
@@ -31,6 +32,8 @@ export const cardPersonalize = defineCommand({
     'update-key-limit': { type: 'string' },
     label: { type: 'string' },
     'holder-id': { type: 'string' },
+    pin: { type: 'string' },
+    'issuer-card': { type: 'boolean' },
     force: { type: 'boolean' },
   },
   help: {
@@ -46,6 +49,8 @@ export const cardPersonalize = defineCommand({
     'update-key-limit': 'update key ID upper limit (default: the issuer’s highest ID)',
     label: 'card label, the certificate common name',
     'holder-id': '16-byte holder ID in hex (default random)',
+    pin: 'owner PIN, 4–12 digits (owner mode); its unblock code is kept in the issuer file',
+    'issuer-card': 'make an issuer card (issuer-role certificate), e.g. a shop’s issuing card',
     force: 'overwrite an existing card file',
   },
   run(args) {
@@ -86,6 +91,8 @@ export const cardPersonalize = defineCommand({
       updateKeyIdLimit: integerOption(args, 'update-key-limit', maxId(issuer.updateKeys)),
       ...(typeof args.values.label === 'string' ? { label: args.values.label } : {}),
       ...(holderId ? { holderId } : {}),
+      ...(typeof args.values.pin === 'string' ? { pin: args.values.pin } : {}),
+      ...(args.values['issuer-card'] ? { issuerCard: true } : {}),
     });
     new FileBackend(out).store(settlementStateCodec.encode(state));
     saveIssuer(issuerPath, issuer);
@@ -96,9 +103,9 @@ export const cardPersonalize = defineCommand({
 export const cardInspect = defineCommand({
   name: 'inspect',
   summary: 'Show what a terminal can read from a card (its public data, over APDUs).',
-  usage: 'card.json [--json]',
-  options: {},
-  help: {},
+  usage: 'card.json [--pin PIN] [--json]',
+  options: { pin: { type: 'string' } },
+  help: { pin: 'the owner PIN: the card shows its balance only in owner mode' },
   allowPositionals: true,
   async run(args) {
     const [path] = args.positionals;
@@ -108,7 +115,8 @@ export const cardInspect = defineCommand({
     const client = new SettlementClient(await InProcessChannel.connect(card.os));
     await client.select();
     const info = await client.getCardInfo();
-    const balance = await client.getBalance();
+    if (typeof args.values.pin === 'string') await client.verifyPin(args.values.pin);
+    const balance = await readBalance(client);
     const unsettled = await client.unsettledTransactions();
     await client.channel.close();
     const cert = parseCertificate(info.certificate);
@@ -138,7 +146,7 @@ export const cardInspect = defineCommand({
       [
         `holder ID        ${view.holderId}`,
         `valid through    ${view.validity}`,
-        `balance          ${balance.balance} (max ${balance.maxBalance}, currency ${balance.currency})`,
+        `balance          ${balance ? `${balance.balance} (max ${balance.maxBalance}, currency ${balance.currency})` : '(masked: give --pin)'}`,
         `transfer key     ID ${view.transferKeyId} (limit ${view.transferKeyIdLimit}; pre-stored ${view.prestoredTransferKeyIds.join(', ') || 'none'})`,
         `update key       ID ${view.updateKeyId} (limit ${view.updateKeyIdLimit})`,
         `certificate      serial ${view.certificate.serial}, ${view.certificate.subject}, until ${view.certificate.notAfter}`,

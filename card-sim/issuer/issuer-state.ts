@@ -9,7 +9,11 @@ export const issuerStateSchema = z.object({
   format: z.literal(1),
   name: z.string().min(1),
   currency: z.number().int().min(0).max(999),
+  /** The issuer's 16-byte ID: purse issuer of its cards and issuer of the contents it creates. */
+  issuerId: hex(16),
   caPrivateKey: hex(32),
+  /** Signing key of the command-generating authority (seed 000 second embodiment). */
+  authorityPrivateKey: hex(32),
   caCertificate: z.string().regex(/^([0-9A-F]{2})+$/),
   /** Update keys by ID (embodiments 1, 3, 5). */
   updateKeys: z.record(z.string().regex(/^\d+$/), hex(16)),
@@ -18,7 +22,17 @@ export const issuerStateSchema = z.object({
   nextSerial: z.number().int().min(1),
   nextCrlNumber: z.number().int().min(1),
   issued: z.array(
-    z.object({ serial: z.string(), holderId: hex(16), notAfter: z.string(), card: z.string().optional() }),
+    z.object({
+      serial: z.string(),
+      holderId: hex(16),
+      notAfter: z.string(),
+      card: z.string().optional(),
+      /** The unblock code of the card's PIN: only the issuer knows it. */
+      puk: z
+        .string()
+        .regex(/^\d{8}$/)
+        .optional(),
+    }),
   ),
   revoked: z.array(
     z.object({ serial: z.string(), revokedAt: z.string(), reason: z.number().int().optional() }),

@@ -36,7 +36,9 @@ export function createIssuer(o: CreateIssuerOptions): IssuerState {
     format: 1,
     name: o.name,
     currency: o.currency,
+    issuerId: toHex(randomBytes(16)),
     caPrivateKey: toHex(ca.privateKey),
+    authorityPrivateKey: toHex(generateP256KeyPair().privateKey),
     caCertificate: toHex(caCertificate),
     updateKeys: keySet(o.updateKeys ?? 2),
     transferKeys: keySet(o.transferKeys ?? 4),
@@ -66,6 +68,11 @@ export interface PersonalizeOptions {
   updateKeyIdLimit: number;
   label?: string;
   now?: Date;
+  /** Owner PIN (4–12 digits); without it the card has no owner mode. A PUK is generated with it. */
+  pin?: string;
+  pinTryLimit?: number;
+  /** Makes an issuer card for this issuer (issuer-role certificate), e.g. a shop's issuing card. */
+  issuerCard?: boolean;
 }
 
 /** Builds a card's initial persistent state and records the issued certificate in the issuer state. */
@@ -123,12 +130,20 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     notBefore: new Date(now.getTime() - 60_000),
     notAfter,
     ...(o.label ? { commonName: o.label } : {}),
+    ...(o.issuerCard ? { issuerRole: fromHex(issuer.issuerId) } : {}),
   });
+  if (o.pin !== undefined && !/^\d{4,12}$/.test(o.pin))
+    throw new TerminalError('E_INPUT_INVALID', 'the PIN is 4 to 12 digits');
+  const tryLimit = o.pinTryLimit ?? 3;
+  if (!Number.isInteger(tryLimit) || tryLimit < 1 || tryLimit > 15)
+    throw new TerminalError('E_INPUT_INVALID', 'PIN try limit is 1 to 15');
+  const puk = o.pin === undefined ? undefined : randomDigits(8);
   issuer.issued.push({
     serial: serial.toString(),
     holderId: toHex(holderId),
     notAfter: notAfter.toISOString(),
     ...(o.label ? { card: o.label } : {}),
+    ...(puk ? { puk } : {}),
   });
   return {
     format: 1,
@@ -148,7 +163,25 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     certificate: toHex(certificate),
     debitLog: [],
     creditLog: [],
+    purseIssuerId: issuer.issuerId,
+    ...(o.issuerCard ? { issuerRole: issuer.issuerId } : {}),
+    ...(o.pin !== undefined && puk
+      ? { owner: { pin: o.pin, tries: tryLimit, tryLimit }, puk: { puk, tries: 10, tryLimit: 10 } }
+      : {}),
+    authorityPublicKey: toHex(p256PublicKey(fromHex(issuer.authorityPrivateKey))),
+    contents: [],
+    contentLog: [],
+    usedGrants: [],
   };
+}
+
+/** Uniformly random decimal digits (rejection sampling: no modulo bias). */
+function randomDigits(n: number): string {
+  let out = '';
+  while (out.length < n) {
+    for (const b of randomBytes(n)) if (b < 250 && out.length < n) out += String(b % 10);
+  }
+  return out;
 }
 
 export function revokeCertificate(

@@ -9,7 +9,22 @@ import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
 import type { TerminalServices } from '../services/terminal-services.js';
 import { CONFIG_HELP, CONFIG_OPTION, withTerminal } from './terminal-context.js';
 
-const money = (t: TerminalServices, minor: number) => formatMoney(minor, t.config);
+const money = (t: TerminalServices, minor: number | undefined) =>
+  minor === undefined ? '(masked)' : formatMoney(minor, t.config);
+
+/** Owner-mode logins given on the command line (--payer-pin, --payee-pin). */
+const PIN_OPTIONS = { 'payer-pin': { type: 'string' }, 'payee-pin': { type: 'string' } } as const;
+const PIN_HELP = {
+  'payer-pin': 'log in as the payer card owner first (shows its balance)',
+  'payee-pin': 'same for the payee card',
+};
+
+async function loginFromArgs(t: TerminalServices, values: Record<string, unknown>): Promise<void> {
+  for (const slot of SLOT_NAMES) {
+    const pin = values[`${slot}-pin`];
+    if (typeof pin === 'string') await t.engine.login(slot, pin);
+  }
+}
 
 export const slotsCommand = defineCommand({
   name: 'slots',
@@ -35,11 +50,12 @@ export const slotsCommand = defineCommand({
 export const readCommand = defineCommand({
   name: 'read',
   summary: 'Read the cards: holder, validity, keys, certificate status, balance.',
-  usage: '[--slot payer|payee] [--config terminal.json]',
-  options: { ...CONFIG_OPTION, slot: { type: 'string' } },
-  help: { ...CONFIG_HELP, slot: 'read only this slot' },
+  usage: '[--slot payer|payee] [--payer-pin PIN] [--payee-pin PIN] [--config terminal.json]',
+  options: { ...CONFIG_OPTION, ...PIN_OPTIONS, slot: { type: 'string' } },
+  help: { ...CONFIG_HELP, ...PIN_HELP, slot: 'read only this slot' },
   run: (args) =>
     withTerminal(args, async (t) => {
+      await loginFromArgs(t, args.values);
       const slots = typeof args.values.slot === 'string' ? [slotName(args.values.slot)] : [...SLOT_NAMES];
       const views: CardView[] = [];
       for (const slot of slots) views.push(await t.engine.readCard(slot));
@@ -68,15 +84,17 @@ export const updateKeysCommand = defineCommand({
 export const transferCommand = defineCommand({
   name: 'transfer',
   summary: 'Transfer an amount from the payer card to the payee card (key update first if needed).',
-  usage: '--amount 12.50 | --minor 1250 [--config terminal.json]',
-  options: { ...CONFIG_OPTION, amount: { type: 'string' }, minor: { type: 'string' } },
+  usage: '--amount 12.50 | --minor 1250 [--payer-pin PIN] [--payee-pin PIN] [--config terminal.json]',
+  options: { ...CONFIG_OPTION, ...PIN_OPTIONS, amount: { type: 'string' }, minor: { type: 'string' } },
   help: {
     ...CONFIG_HELP,
+    ...PIN_HELP,
     amount: 'amount in currency units, e.g. 12.50',
     minor: 'amount in minor units, e.g. 1250',
   },
   run: (args) =>
     withTerminal(args, async (t) => {
+      await loginFromArgs(t, args.values);
       let amount: number;
       if (typeof args.values.minor === 'string') amount = integerOption(args, 'minor');
       else {

@@ -14,7 +14,8 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     return 2;
   }
   const t = await startTerminalServices(loadConfig(configPath));
-  const money = (minor: number) => formatMoney(minor, t.config);
+  const money = (minor: number | undefined) =>
+    minor === undefined ? '(masked)' : formatMoney(minor, t.config);
   t.engine.on((e) => {
     if (e.type === 'step') console.log(`   · ${e.event.flowKind}: ${e.event.step}`);
     if (e.type === 'recovered') console.log(`   · recovered ${e.report.flowId}: ${e.report.outcome}`);
@@ -61,7 +62,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
   }
 }
 
-async function showCards(t: TerminalServices, money: (minor: number) => string): Promise<void> {
+async function showCards(t: TerminalServices, money: (minor: number | undefined) => string): Promise<void> {
   for (const slot of ['payer', 'payee'] as const) {
     try {
       const v = await t.engine.readCard(slot);

@@ -66,6 +66,7 @@ export async function startTerminalServices(
       slots,
       engine,
       async close() {
+        await engine.close();
         await slots.close();
         db.close();
       },

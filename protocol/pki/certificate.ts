@@ -65,6 +65,8 @@ export interface ParsedCertificate {
   /** 65-byte uncompressed P-256 point. */
   publicKey: Uint8Array;
   holderId?: Uint8Array;
+  /** Contents-issuer ID of an issuer card (seed 000 issuer mode); absent on ordinary cards. */
+  issuerRole?: Uint8Array;
   isCa: boolean;
   subjectKeyId?: Uint8Array;
   authorityKeyId?: Uint8Array;
@@ -89,6 +91,8 @@ export interface CardCertificateOptions {
   notBefore: Date;
   notAfter: Date;
   commonName?: string;
+  /** Makes an issuer card: the 16-byte ID of the contents issuer it acts for. */
+  issuerRole?: Uint8Array;
 }
 
 /** Self-signed CA: basicConstraints CA:TRUE and keyUsage keyCertSign+cRLSign (both critical), SKI. */
@@ -117,6 +121,9 @@ export function issueCardCertificate(options: CardCertificateOptions): Uint8Arra
     invalidInput('cardPublicKey must be a 65-byte uncompressed P-256 point');
   }
   if (!isValidP256PublicKey(cardPublicKey)) invalidInput('cardPublicKey is not a valid P-256 point');
+  if (options.issuerRole !== undefined && options.issuerRole.length !== HOLDER_ID_LENGTH) {
+    invalidInput(`issuerRole must be ${HOLDER_ID_LENGTH} bytes`);
+  }
   const subject: [string, AttributeValue][] = [];
   if (options.commonName !== undefined) {
     subject.push([OID.commonName, utf8(checkCommonName(options.commonName))]);
@@ -136,6 +143,7 @@ export function issueCardCertificate(options: CardCertificateOptions): Uint8Arra
       extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(cardPublicKey))),
       extension(OID.authorityKeyIdentifier, false, authorityKeyIdentifier(issuer.keyId)),
       extension(OID.holderId, false, octetString(holderId)),
+      ...(options.issuerRole ? [extension(OID.issuerRole, false, octetString(options.issuerRole))] : []),
     ],
   );
   return signTbs(tbs, options.caPrivateKey);
@@ -299,6 +307,10 @@ function applyExtensions(cert: ParsedCertificate, der: Uint8Array, wrapper: Tlv)
       case OID.holderId:
         cert.holderId = readOctetString(ext.value, 'holderId');
         if (cert.holderId.length !== HOLDER_ID_LENGTH) malformed('holderId must be 16 bytes');
+        break;
+      case OID.issuerRole:
+        cert.issuerRole = readOctetString(ext.value, 'issuerRole');
+        if (cert.issuerRole.length !== HOLDER_ID_LENGTH) malformed('issuerRole must be 16 bytes');
         break;
       default:
         // RFC 5280 §4.2: a certificate with an unrecognised critical extension must be rejected.

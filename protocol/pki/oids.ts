@@ -20,6 +20,8 @@ export const OID = {
    * 49b01710-6814-4404-8862-48eb6f861cc5, picked at random once; never change it.
    */
   holderId: '2.25.97947955734683413343595923712376184005',
+  /** Issuer role: the 16-byte ID of the contents issuer this card acts for (seed 000 issuer mode). */
+  issuerRole: '2.25.147695767553694137665703938176512326425',
 } as const;
 
 /** Short names for RFC 4514 strings (RFC 4514 §3 plus serialNumber from RFC 4519). */

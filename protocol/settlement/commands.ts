@@ -24,7 +24,31 @@ export const INS = {
   ABORT_DEBIT: 0x3a,
   CANCEL_CREDIT: 0x3c,
   GET_TRANSACTION_STATUS: 0x3e,
+  // Seed 000: owner mode (ISO/IEC 7816-4 §11.5, CLA 00)
+  VERIFY: 0x20,
+  RESET_RETRY_COUNTER: 0x2c,
+  // Seed 000: mutual authentication and session
+  AUTH_BEGIN: 0x50,
+  AUTH_PEER: 0x52,
+  AUTH_CONFIRM: 0x54,
+  SESSION_END: 0x56,
+  // Seed 000: digital contents
+  LIST_CONTENTS: 0x60,
+  READ_CONTENT: 0x62,
+  UPDATE_CONTENT: 0x64,
+  CREATE_CONTENT: 0x66,
+  CONTENT_SEND: 0x70,
+  CONTENT_RECEIVE: 0x72,
+  CONTENT_COMMIT: 0x74,
+  CONTENT_ACCEPT: 0x76,
+  CONTENT_ABORT: 0x78,
+  CONTENT_CANCEL: 0x7a,
+  CONTENT_ACKNOWLEDGE: 0x7c,
+  CONTENT_STATUS: 0x7e,
 } as const;
+
+/** P2 of VERIFY and RESET RETRY COUNTER: the owner PIN, a specific reference data (ISO 7816-4). */
+export const PIN_REFERENCE = 0x80;
 
 /** P1 of the three key-update commands: how the transfer key travels. */
 export const KEY_ROUTE = {
@@ -54,6 +78,12 @@ export const TAG = {
   CERTIFICATE: 0x7f21,
   SEALED_KEYS: 0xd0,
   SIGNATURE: 0xd1,
+  GRANT_SIGNATURE: 0xd2,
+  GRANT_ID: 0xd3,
+  GRANT_NOT_AFTER: 0xd4,
+  SESSION_ID: 0xd5,
+  ACCESS_LEVEL: 0xd6,
+  PEER_ISSUER: 0xd7,
 } as const;
 
 export const HOLDER_ID_LENGTH = 16;

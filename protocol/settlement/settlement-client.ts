@@ -7,19 +7,21 @@ import type { CardChannel } from '../card-channel.js';
 import { MAC_LENGTH, RANDOM_LENGTH } from '../crypto-suite.js';
 import { TerminalError } from '../errors.js';
 import { describeStatusWord, SW, swHex } from '../status-words.js';
-import { findTlv, parseTlvList } from '../tlv.js';
+import { encodeTlvList, findTlv, parseTlvList } from '../tlv.js';
 import {
   CLA_ISO,
   CLA_PROPRIETARY,
   HOLDER_ID_LENGTH,
   INS,
   type KeyRoute,
+  PIN_REFERENCE,
   RECORD_STATUS,
   type RecordStatus,
   SETTLEMENT_AID,
   STATUS_QUERY,
   TAG,
 } from './commands.js';
+import { decodeItemList, type ListedItem } from './contents-codec.js';
 import { decodeValidity } from './validity-date.js';
 
 export interface CardInfo {
@@ -67,6 +69,36 @@ export interface TransferRequest {
   date: number;
 }
 
+export interface ContentTransferRecord {
+  direction: 'out' | 'in';
+  status: 'open' | 'deleted' | 'acknowledged' | 'aborted' | 'pending' | 'accepted' | 'discarded';
+  txId: Uint8Array;
+  peerId: Uint8Array;
+  linkTxId?: Uint8Array;
+  kind: 'item' | 'value';
+  exchangeInitiator: boolean;
+  amount: number;
+  digest: Uint8Array;
+  itemId?: Uint8Array;
+  proof?: Uint8Array;
+}
+
+const CONTENT_STATUS_NAME = {
+  1: 'open',
+  2: 'deleted',
+  3: 'acknowledged',
+  4: 'aborted',
+  17: 'pending',
+  18: 'accepted',
+  19: 'discarded',
+} as const;
+
+export interface SessionResult {
+  sessionId: Uint8Array;
+  level: 'basic' | 'issuer';
+  peerIssuer?: Uint8Array;
+}
+
 export class SettlementClient {
   constructor(
     readonly channel: CardChannel,
@@ -74,10 +106,10 @@ export class SettlementClient {
   ) {}
 
   /** Sends one command; returns the response data of a 9000 answer, after any GET RESPONSE chain. */
-  async command(ins: number, p1 = 0, data?: Uint8Array, cla = CLA_PROPRIETARY): Promise<Uint8Array> {
+  async command(ins: number, p1 = 0, data?: Uint8Array, cla = CLA_PROPRIETARY, p2 = 0): Promise<Uint8Array> {
     const extended = (data?.length ?? 0) > 255;
     let response = await this.exchange(
-      encodeCommandApdu({ cla, ins, p1, p2: 0, ...(data ? { data } : {}), ne: extended ? 65536 : 256 }),
+      encodeCommandApdu({ cla, ins, p1, p2, ...(data ? { data } : {}), ne: extended ? 65536 : 256 }),
     );
     const chunks: Uint8Array[] = [];
     for (let rounds = 0; ; rounds++) {
@@ -233,6 +265,172 @@ export class SettlementClient {
     return decodeRecord(expectLength(r, TRANSACTION_RECORD_LENGTH, 'transaction record'));
   }
 
+  // ---- Seed 000: owner mode, mutual authentication, contents ----
+
+  /** VERIFY with the owner PIN; a wrong PIN rejects with E_CARD_STATUS sw 63CX (X tries left) or 6983. */
+  async verifyPin(pin: string): Promise<void> {
+    await this.command(INS.VERIFY, 0, new TextEncoder().encode(pin), CLA_ISO, PIN_REFERENCE);
+  }
+
+  /** Tries left before the PIN blocks; 'verified' when owner mode is already on; 0 when blocked. */
+  async pinStatus(): Promise<number | 'verified'> {
+    try {
+      await this.command(INS.VERIFY, 0, undefined, CLA_ISO, PIN_REFERENCE);
+      return 'verified';
+    } catch (e) {
+      const sw = e instanceof TerminalError ? Number(e.details.sw) : Number.NaN;
+      if ((sw & 0xfff0) === SW.VERIFICATION_FAILED) return sw & 0x0f;
+      if (sw === SW.AUTH_METHOD_BLOCKED) return 0;
+      throw e;
+    }
+  }
+
+  async resetRetryCounter(puk: string, newPin: string): Promise<void> {
+    await this.command(
+      INS.RESET_RETRY_COUNTER,
+      0,
+      new TextEncoder().encode(puk + newPin),
+      CLA_ISO,
+      PIN_REFERENCE,
+    );
+  }
+
+  async authBegin(
+    mode: number,
+    date: number,
+  ): Promise<{ ephemeralPublicKey: Uint8Array; random: Uint8Array }> {
+    const r = expectLength(
+      await this.command(INS.AUTH_BEGIN, mode, u32(date)),
+      65 + RANDOM_LENGTH,
+      'authentication start',
+    );
+    return { ephemeralPublicKey: r.slice(0, 65), random: r.slice(65) };
+  }
+
+  /** Hands the card its peer's contribution; returns this card's authentication confirmation notice. */
+  authPeer(peer: {
+    mode: number;
+    ephemeralPublicKey: Uint8Array;
+    random: Uint8Array;
+    certificate: Uint8Array;
+  }): Promise<Uint8Array> {
+    return this.command(
+      INS.AUTH_PEER,
+      0,
+      concat(Uint8Array.of(peer.mode), peer.ephemeralPublicKey, peer.random, peer.certificate),
+    );
+  }
+
+  async authConfirm(peerConfirmation: Uint8Array): Promise<SessionResult> {
+    const r = await this.command(INS.AUTH_CONFIRM, 0, peerConfirmation);
+    return malformedGuard('session', () => {
+      const items = parseTlvList(r);
+      const id = findTlv(items, TAG.SESSION_ID);
+      const level = findTlv(items, TAG.ACCESS_LEVEL);
+      const issuer = findTlv(items, TAG.PEER_ISSUER);
+      if (id?.length !== 16 || level?.length !== 1) throw new Error('session ID or level missing');
+      return {
+        sessionId: id,
+        level: level[0] === 2 ? 'issuer' : 'basic',
+        ...(issuer ? { peerIssuer: issuer } : {}),
+      };
+    });
+  }
+
+  async sessionEnd(): Promise<void> {
+    await this.command(INS.SESSION_END);
+  }
+
+  async listContents(): Promise<ListedItem[]> {
+    const r = await this.command(INS.LIST_CONTENTS);
+    return malformedGuard('content list', () => decodeItemList(r));
+  }
+
+  readContent(id: Uint8Array): Promise<Uint8Array> {
+    return this.command(INS.READ_CONTENT, 0, id);
+  }
+
+  async updateContent(id: Uint8Array, body: Uint8Array): Promise<void> {
+    await this.command(INS.UPDATE_CONTENT, 0, concat(id, body));
+  }
+
+  async createContent(
+    date: number,
+    itemTemplate: Uint8Array,
+    right: { grantId: Uint8Array; notAfter: number; signature: Uint8Array },
+  ): Promise<void> {
+    await this.command(
+      INS.CREATE_CONTENT,
+      0,
+      concat(
+        u32(date),
+        itemTemplate,
+        encodeTlvList([
+          { tag: TAG.GRANT_ID, value: right.grantId },
+          { tag: TAG.GRANT_NOT_AFTER, value: u32(right.notAfter) },
+          { tag: TAG.GRANT_SIGNATURE, value: right.signature },
+        ]),
+      ),
+    );
+  }
+
+  /** kind 0 item / 1 value; role 0 plain / 1 exchange initiator / 2 exchange responder (then `link` = the incoming tx). */
+  async contentSend(
+    kind: 0 | 1,
+    role: 0 | 1 | 2,
+    sessionId: Uint8Array,
+    what: Uint8Array | number,
+    link?: Uint8Array,
+  ): Promise<{ txId: Uint8Array; sealed: Uint8Array }> {
+    const subject = typeof what === 'number' ? u32(what) : what;
+    const r = await this.command(
+      INS.CONTENT_SEND,
+      kind,
+      concat(sessionId, subject, link ?? new Uint8Array(0)),
+      CLA_PROPRIETARY,
+      role,
+    );
+    if (r.length < 16 + 28) throw new TerminalError('E_APDU_MALFORMED', 'content send response too short');
+    return { txId: r.slice(0, 16), sealed: r.slice(16) };
+  }
+
+  contentReceive(
+    sessionId: Uint8Array,
+    txId: Uint8Array,
+    link: Uint8Array | undefined,
+    sealed: Uint8Array,
+  ): Promise<Uint8Array> {
+    return this.command(INS.CONTENT_RECEIVE, 0, concat(sessionId, txId, link ?? new Uint8Array(16), sealed));
+  }
+
+  contentCommit(txId: Uint8Array, commitInstruction: Uint8Array): Promise<Uint8Array> {
+    return this.command(INS.CONTENT_COMMIT, 0, concat(txId, commitInstruction));
+  }
+
+  contentAccept(txId: Uint8Array, deletionProof: Uint8Array): Promise<Uint8Array> {
+    return this.command(INS.CONTENT_ACCEPT, 0, concat(txId, deletionProof));
+  }
+
+  contentAbort(txId: Uint8Array, linkedAbortProof?: Uint8Array): Promise<Uint8Array> {
+    return this.command(INS.CONTENT_ABORT, 0, concat(txId, linkedAbortProof ?? new Uint8Array(0)));
+  }
+
+  contentCancel(txId: Uint8Array, abortProof: Uint8Array): Promise<Uint8Array> {
+    return this.command(INS.CONTENT_CANCEL, 0, concat(txId, abortProof));
+  }
+
+  async contentAcknowledge(txId: Uint8Array, acceptance: Uint8Array): Promise<void> {
+    await this.command(INS.CONTENT_ACKNOWLEDGE, 0, concat(txId, acceptance));
+  }
+
+  async contentStatus(txId: Uint8Array): Promise<ContentTransferRecord[]> {
+    return decodeContentRecords(await this.command(INS.CONTENT_STATUS, STATUS_QUERY.ONE, txId));
+  }
+
+  async unsettledContentTransfers(): Promise<ContentTransferRecord[]> {
+    return decodeContentRecords(await this.command(INS.CONTENT_STATUS, STATUS_QUERY.LIST_UNSETTLED));
+  }
+
   async unsettledTransactions(): Promise<TransactionRecord[]> {
     const r = await this.command(INS.GET_TRANSACTION_STATUS, STATUS_QUERY.LIST_UNSETTLED);
     if (r.length % TRANSACTION_RECORD_LENGTH !== 0)
@@ -241,6 +439,40 @@ export class SettlementClient {
       decodeRecord(r.subarray(i * TRANSACTION_RECORD_LENGTH, (i + 1) * TRANSACTION_RECORD_LENGTH)),
     );
   }
+}
+
+export function decodeContentRecords(data: Uint8Array): ContentTransferRecord[] {
+  return malformedGuard('content transfer records', () =>
+    parseTlvList(data).map((t) => {
+      if (t.tag !== 0xe3) throw new Error('not a content transfer record');
+      const f = parseTlvList(t.value);
+      const need = (tag: number, length?: number) => {
+        const v = findTlv(f, tag);
+        if (!v || (length !== undefined && v.length !== length))
+          throw new Error(`field ${tag.toString(16)} missing`);
+        return v;
+      };
+      const status = CONTENT_STATUS_NAME[need(0xc1, 1)[0] as keyof typeof CONTENT_STATUS_NAME];
+      if (!status) throw new Error('unknown status');
+      const link = need(0xc4, 16);
+      const flags = need(0xc5, 2);
+      const itemId = findTlv(f, 0xc9);
+      const proof = findTlv(f, 0xc8);
+      return {
+        direction: need(0xc0, 1)[0] === 1 ? ('out' as const) : ('in' as const),
+        status,
+        txId: need(0xc2, 16),
+        peerId: need(0xc3, 16),
+        ...(link.some((b) => b !== 0) ? { linkTxId: link } : {}),
+        kind: flags[0] === 1 ? ('value' as const) : ('item' as const),
+        exchangeInitiator: flags[1] === 1,
+        amount: readU32(need(0xc6, 4)),
+        digest: need(0xc7, 32),
+        ...(itemId ? { itemId } : {}),
+        ...(proof ? { proof } : {}),
+      };
+    }),
+  );
 }
 
 function encodeTerms(t: TransferRequest): Uint8Array {

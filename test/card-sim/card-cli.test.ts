@@ -42,12 +42,16 @@ describe('card CLI', () => {
       'Alice',
       '--prestored',
       '2,3',
+      '--pin',
+      '4321',
       '--json',
     );
     expect(made.code).toBe(0);
     const { holderId } = JSON.parse(made.stdout) as { holderId: string };
 
-    const inspected = card('inspect', 'alice.json', '--json');
+    const masked = card('inspect', 'alice.json', '--json');
+    expect(JSON.parse(masked.stdout).balance).toBeUndefined();
+    const inspected = card('inspect', 'alice.json', '--pin', '4321', '--json');
     expect(inspected.code).toBe(0);
     const view = JSON.parse(inspected.stdout);
     expect(view).toMatchObject({

@@ -290,6 +290,7 @@ describe('secrets', () => {
       return [...Object.values(s.transferKeys), s.updateKey ?? '', s.cardPrivateKey].filter(Boolean);
     });
     await a.client.getCardInfo();
+    await a.client.verifyPin('1234');
     await a.client.getBalance();
     await update(a, b, KEY_ROUTE.PUBLIC_KEY);
     await update(b, a, KEY_ROUTE.COMMON_KEY).catch(() => undefined);

@@ -6,7 +6,7 @@ import { randomBytes } from '../../protocol/crypto-suite.js';
 import { isTerminalError } from '../../protocol/errors.js';
 import { RECORD_STATUS } from '../../protocol/settlement/commands.js';
 import { MAC_LABEL, transferMac } from '../../protocol/settlement/mac-input.js';
-import { makePair, NOW, TEST_CURRENCY, type TestCard, transfer } from '../support/card-fixtures.js';
+import { makePair, NOW, TEST_CURRENCY, TEST_PIN, type TestCard, transfer } from '../support/card-fixtures.js';
 
 async function refusedWith(promise: Promise<unknown>, sw: number): Promise<void> {
   const error = await promise.then(
@@ -27,6 +27,8 @@ const terms = (counterpart: TestCard, amount: number, date = NOW) => ({
 describe('value transfer (Fig. 4)', () => {
   it('moves the amount, settles both records and keeps the total', async () => {
     const { a, b } = await makePair({ balance: 5000 }, { balance: 700 });
+    await a.client.verifyPin(TEST_PIN);
+    await b.client.verifyPin(TEST_PIN);
     const before = await a.client.getBalance();
     expect(before).toMatchObject({ balance: 5000, availableBalance: 5000, currency: TEST_CURRENCY });
     const t = await transfer(a, b, 1234);
@@ -41,6 +43,8 @@ describe('value transfer (Fig. 4)', () => {
 
   it('shows tentative balances while a transfer is in flight', async () => {
     const { a, b } = await makePair({ balance: 5000 }, { balance: 0 });
+    await a.client.verifyPin(TEST_PIN);
+    await b.client.verifyPin(TEST_PIN);
     const txRandom = await a.client.initiateDebit(terms(b, 300));
     expect(await a.client.getBalance()).toMatchObject({ balance: 5000, availableBalance: 4700 });
     await b.client.initiateCredit(terms(a, 300), txRandom);
@@ -53,12 +57,12 @@ describe('value transfer (Fig. 4)', () => {
     const sa = a.state();
     const sb = b.state();
     await refusedWith(a.client.initiateDebit(terms(b, 0)), 0x6a80);
-    await refusedWith(a.client.initiateDebit(terms(b, 1001)), 0x6985);
+    await refusedWith(a.client.initiateDebit(terms(b, 1001)), 0x9401);
     await refusedWith(a.client.initiateDebit({ ...terms(b, 10), currency: 392 }), 0x6a80);
     await refusedWith(a.client.initiateDebit(terms(a, 10)), 0x6a80);
-    await refusedWith(a.client.initiateDebit(terms(b, 0xffffffff)), 0x6985);
-    await refusedWith(b.client.initiateCredit(terms(a, 101), randomBytes(16)), 0x6985);
-    await refusedWith(b.client.initiateCredit(terms(a, 0xffffffff), randomBytes(16)), 0x6985);
+    await refusedWith(a.client.initiateDebit(terms(b, 0xffffffff)), 0x9401);
+    await refusedWith(b.client.initiateCredit(terms(a, 101), randomBytes(16)), 0x9402);
+    await refusedWith(b.client.initiateCredit(terms(a, 0xffffffff), randomBytes(16)), 0x9402);
     expect(a.state()).toEqual(sa);
     expect(b.state()).toEqual(sb);
   });

@@ -36,7 +36,9 @@ export const DEFAULT_CARD: PersonalizeOptions = {
   updateKeyId: 1,
   updateKeyIdLimit: 3,
   now: new Date('2026-01-01T00:00:00Z'),
+  pin: '1234',
 };
+export const TEST_PIN = '1234';
 
 export interface TestCard {
   sim: SimulatedCard;

@@ -7,6 +7,8 @@ import { makeTerminal } from '../support/terminal-fixtures.js';
 describe('settlement engine: value transfer', () => {
   it('transfers with matching keys and journals every step in order', async () => {
     const t = makeTerminal({ payer: { balance: 5000 }, payee: { balance: 100 } });
+    await t.engine.login('payer', '1234');
+    await t.engine.login('payee', '1234');
     const outcome = await t.engine.transfer({ amount: 1250 });
     expect(outcome).toMatchObject({
       status: 'completed',
@@ -129,7 +131,6 @@ describe('settlement engine: refusals change nothing', () => {
     ['stale CRL under the refuse policy', { crlValidityDays: 0 }, 10, 'E_CRL_STALE'],
     ['no CRL at all under the refuse policy', { noCrl: true }, 10, 'E_CRL_STALE'],
     ['insufficient funds', { payer: { balance: 9 } }, 10, 'E_INSUFFICIENT_FUNDS'],
-    ['payee over its maximum', { payee: { balance: 99_995, maxBalance: 100_000 } }, 10, 'E_BALANCE_LIMIT'],
     ['zero amount', {}, 0, 'E_INPUT_INVALID'],
     ['fractional amount', {}, 1.5, 'E_INPUT_INVALID'],
     ['amount over 32 bits', {}, 2 ** 32, 'E_INPUT_INVALID'],
@@ -149,6 +150,19 @@ describe('settlement engine: refusals change nothing', () => {
     expect(t.cards.payer.store.read()).toEqual(before.payer);
     expect(t.cards.payee.store.read()).toEqual(before.payee);
     expect(t.engine.inDoubt()).toEqual([]);
+  });
+
+  it('payee over its maximum: refused by the terminal when it sees the balance, else by the card and rolled back', async () => {
+    for (const login of [true, false]) {
+      const t = makeTerminal({ payee: { balance: 99_995, maxBalance: 100_000 } });
+      if (login) await t.engine.login('payee', '1234');
+      const before = t.balances();
+      const outcome = await t.engine.transfer({ amount: 10 });
+      expect(outcome.status).toBe(login ? 'refused' : 'rolled-back');
+      expect(outcome.status !== 'completed' && outcome.error.code).toBe('E_BALANCE_LIMIT');
+      expect(t.balances()).toEqual(before);
+      expect(t.engine.openTransfers()).toEqual([]);
+    }
   });
 
   it('refuses the same card in both slots', async () => {

@@ -24,11 +24,33 @@ function terminal(...args: string[]) {
 describe('terminal CLI', () => {
   it('runs a sale on the demo shop: read, transfer with key update, log, verify', () => {
     expect(terminal('demo-setup', '--dir', join(dir, 'demo')).code).toBe(0);
-    const cards = terminal('read', '--config', config, '--json').json();
+    const masked = terminal('read', '--config', config, '--json').json();
+    expect(masked[0].balance).toBeUndefined();
+    const cards = terminal(
+      'read',
+      '--config',
+      config,
+      '--payer-pin',
+      '1234',
+      '--payee-pin',
+      '0000',
+      '--json',
+    ).json();
     expect(cards.map((c: { slot: string }) => c.slot)).toEqual(['payer', 'payee']);
     expect(cards[0]).toMatchObject({ balance: 20000, transferKeyId: 1, certificate: { status: 'valid' } });
 
-    const sale = terminal('transfer', '--config', config, '--amount', '12.50', '--json');
+    const sale = terminal(
+      'transfer',
+      '--config',
+      config,
+      '--amount',
+      '12.50',
+      '--payer-pin',
+      '1234',
+      '--payee-pin',
+      '0000',
+      '--json',
+    );
     expect(sale.code).toBe(0);
     expect(sale.json()).toMatchObject({
       status: 'completed',
@@ -64,8 +86,16 @@ describe('terminal CLI', () => {
     }
     const tooMuch = terminal('transfer', '--config', config, '--amount', '100000', '--json');
     expect(tooMuch.code).toBe(3);
+    // Without the owner's PIN the terminal cannot see the balance: the card itself refuses (SW 9401).
     expect(tooMuch.json()).toMatchObject({ status: 'refused', error: { code: 'E_INSUFFICIENT_FUNDS' } });
+
     expect(readFileSync(join(dir, 'demo', 'payer-card.json'), 'utf8')).toBe(before);
+    // A wrong PIN is refused, and the card (not the terminal) counts the try.
+    const wrongPin = terminal('read', '--config', config, '--payer-pin', '9999');
+    expect(wrongPin.code).toBe(2);
+    expect(wrongPin.stderr).toContain('E_PIN_WRONG');
+    expect(wrongPin.stderr).toContain('2 tries left');
+    expect(JSON.parse(readFileSync(join(dir, 'demo', 'payer-card.json'), 'utf8')).owner.tries).toBe(2);
   });
 
   it('finds an edited log row', () => {

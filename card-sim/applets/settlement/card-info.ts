@@ -7,6 +7,7 @@ import { APPLET_VERSION, RECORD_STATUS, STATUS_QUERY, TAG } from '../../../proto
 import { encodeValidity } from '../../../protocol/settlement/validity-date.js';
 import { CardStatusError, SW } from '../../../protocol/status-words.js';
 import { encodeTlvList } from '../../../protocol/tlv.js';
+import { accessLevel, canReadBalance } from './access.js';
 import type { SettlementContext } from './applet-context.js';
 import { CommandData, requireParameters } from './command-data.js';
 import { type CreditRecord, type DebitRecord, openDebitTotal, pendingCreditTotal } from './state.js';
@@ -41,6 +42,10 @@ export function getBalance(ctx: SettlementContext, cmd: CommandApdu): Uint8Array
   requireParameters(cmd, [0]);
   CommandData.expectLength(cmd.data, 0);
   const s = ctx.store.read();
+  // Seed 000: the balance is shown only to the owner (PIN) or the purse issuer (issuer mode).
+  if (!canReadBalance(accessLevel(ctx), s)) {
+    throw new CardStatusError(SW.SECURITY_STATUS_NOT_SATISFIED, 'the balance needs owner or issuer access');
+  }
   return concat(
     u32(s.balance),
     u32(s.maxBalance),

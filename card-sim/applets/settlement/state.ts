@@ -2,6 +2,12 @@
 // uppercase hex. Secrets live here and nowhere else; no command ever returns them.
 import { z } from 'zod';
 import { LOG_CAPACITY } from '../../../protocol/settlement/commands.js';
+import {
+  CONTENT_POLICIES,
+  CONTENT_TYPES,
+  MAX_BODY_BYTES,
+  MAX_LABEL_BYTES,
+} from '../../../protocol/settlement/contents-codec.js';
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9A-F]{${bytes * 2}}$`));
 const uint32 = z.number().int().min(0).max(0xffffffff);
@@ -34,6 +40,48 @@ export const creditRecordSchema = z.object({
 });
 export type CreditRecord = z.infer<typeof creditRecordSchema>;
 
+export const contentItemSchema = z.object({
+  id: hex(16),
+  type: z.enum(CONTENT_TYPES),
+  issuerId: hex(16),
+  policy: z.enum(CONTENT_POLICIES),
+  label: z.string().refine((l) => Buffer.byteLength(l) <= MAX_LABEL_BYTES),
+  body: z
+    .string()
+    .regex(/^([0-9A-F]{2})*$/)
+    .refine((b) => b.length / 2 <= MAX_BODY_BYTES),
+  /** Transaction that holds the item while a transfer is undecided: it cannot be used meanwhile. */
+  lockedBy: hex(16).optional(),
+});
+export type StoredContentItem = z.infer<typeof contentItemSchema>;
+
+/** One content transfer as this card sees it (seed 000 Figs. 6–8, hardened like the value transfer). */
+export const contentRecordSchema = z.object({
+  direction: z.enum(['out', 'in']),
+  txId: hex(16),
+  peerId: hex(16),
+  peerPublicKey: hex(65),
+  /** The other half of an exchange. */
+  linkTxId: hex(16).optional(),
+  /** This card started an exchange: it may delete only while the other half is pending here. */
+  exchangeInitiator: z.boolean(),
+  kind: z.enum(['item', 'value']),
+  /** The encoding that travelled (item template or value template). */
+  payload: z.string().regex(/^([0-9A-F]{2})+$/),
+  digest: hex(32),
+  amount: uint32.optional(),
+  status: z.enum(['open', 'deleted', 'acknowledged', 'aborted', 'pending', 'accepted', 'discarded']),
+  /** Deletion proof (out, deleted), abort proof (out, aborted), acceptance (in, accepted); DER signature. */
+  proof: z
+    .string()
+    .regex(/^([0-9A-F]{2})+$/)
+    .optional(),
+});
+export type ContentRecord = z.infer<typeof contentRecordSchema>;
+
+export const CONTENT_CAPACITY = 16;
+export const CONTENT_LOG_CAPACITY = 8;
+
 export const settlementStateSchema = z
   .object({
     format: z.literal(1),
@@ -55,6 +103,32 @@ export const settlementStateSchema = z
     certificate: z.string().regex(/^([0-9A-F]{2})+$/),
     debitLog: z.array(debitRecordSchema).max(LOG_CAPACITY),
     creditLog: z.array(creditRecordSchema).max(LOG_CAPACITY),
+    /** Issuer of the purse: an issuer-mode session with this issuer may read the balance. */
+    purseIssuerId: hex(16).default('00'.repeat(16)),
+    /** Set on issuer cards: the contents issuer this card acts for (also in its certificate). */
+    issuerRole: hex(16).optional(),
+    /** Owner mode (seed 000): the cardholder's PIN and its retry counter. */
+    owner: z
+      .object({
+        pin: z.string().regex(/^\d{4,12}$/),
+        tries: z.number().int().min(0).max(15),
+        tryLimit: z.number().int().min(1).max(15),
+      })
+      .optional(),
+    /** The issuer's unblock code for a blocked PIN (ISO 7816-4 RESET RETRY COUNTER). */
+    puk: z
+      .object({
+        puk: z.string().regex(/^\d{8}$/),
+        tries: z.number().int().min(0).max(15),
+        tryLimit: z.number().int().min(1).max(15),
+      })
+      .optional(),
+    /** Key of the command-generating authority whose create rights allow issuing contents here. */
+    authorityPublicKey: hex(65).optional(),
+    contents: z.array(contentItemSchema).max(CONTENT_CAPACITY).default([]),
+    contentLog: z.array(contentRecordSchema).max(CONTENT_LOG_CAPACITY).default([]),
+    /** Create-right IDs already used here (single use). */
+    usedGrants: z.array(hex(16)).max(64).default([]),
   })
   .refine((s) => s.balance <= s.maxBalance, 'balance above maximum')
   .refine((s) => s.transferKeys[String(s.transferKeyId)] !== undefined, 'current transfer key missing')
@@ -76,12 +150,28 @@ export const settlementStateCodec = {
   },
 };
 
+/** Credits reserved but not yet applied: value-transfer pending credits and incoming exchange value. */
 export function pendingCreditTotal(state: SettlementState): number {
-  return state.creditLog.filter((r) => r.status === 'pending').reduce((sum, r) => sum + r.amount, 0);
+  const credits = state.creditLog.filter((r) => r.status === 'pending').reduce((sum, r) => sum + r.amount, 0);
+  return credits + contentValue(state, 'in', 'pending');
 }
 
-export function openDebitTotal(state: SettlementState): number {
-  return state.debitLog.filter((r) => r.status === 'open').reduce((sum, r) => sum + r.amount, 0);
+/** Debits reserved but not yet applied: open value-transfer debits and outgoing exchange value. */
+export function openDebitTotal(state: SettlementState, o: { exceptOpenDebits?: boolean } = {}): number {
+  const debits = o.exceptOpenDebits
+    ? 0
+    : state.debitLog.filter((r) => r.status === 'open').reduce((sum, r) => sum + r.amount, 0);
+  return debits + contentValue(state, 'out', 'open');
+}
+
+function contentValue(
+  state: SettlementState,
+  direction: 'in' | 'out',
+  status: ContentRecord['status'],
+): number {
+  return state.contentLog
+    .filter((r) => r.kind === 'value' && r.direction === direction && r.status === status)
+    .reduce((sum, r) => sum + (r.amount ?? 0), 0);
 }
 
 /** Drops transfer keys older than the current one that no unsettled record refers to. */

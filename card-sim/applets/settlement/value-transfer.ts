@@ -19,6 +19,7 @@ import { CommandData, requireParameters } from './command-data.js';
 import {
   type CreditRecord,
   type DebitRecord,
+  openDebitTotal,
   pendingCreditTotal,
   retireTransferKeys,
   type SettlementState,
@@ -105,8 +106,10 @@ export function initiateDebit(ctx: SettlementContext, cmd: CommandApdu): Uint8Ar
   const data = CommandData.expectLength(cmd.data, TERMS_LENGTH);
   const s0 = ctx.store.read();
   const terms = readTerms(data, s0);
-  if (terms.amount > s0.balance)
-    throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'amount exceeds balance');
+  // A new debit abandons any open one, but value reserved by an open exchange stays reserved.
+  if (terms.amount > s0.balance - openDebitTotal(s0, { exceptOpenDebits: true })) {
+    throw new CardStatusError(SW.INSUFFICIENT_FUNDS);
+  }
   const txRandom = ctx.random(RANDOM_LENGTH);
   ctx.store.transaction((s) => {
     // One open debit at a time: starting a new one abandons the old, which can then never be debited.
@@ -140,7 +143,7 @@ export function initiateCredit(ctx: SettlementContext, cmd: CommandApdu): Uint8A
     throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'transmission random already used');
   }
   if (s0.balance + pendingCreditTotal(s0) + terms.amount > s0.maxBalance) {
-    throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'credit would exceed the maximum balance');
+    throw new CardStatusError(SW.MAXIMUM_BALANCE_EXCEEDED);
   }
   const rxRandom = ctx.random(RANDOM_LENGTH);
   const challenge = ctx.store.transaction((s) => {
@@ -172,8 +175,8 @@ export function debit(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
   if (!r0) throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'no open debit for this transaction');
   const expected = mac(s0, MAC_LABEL.TRANSMISSION_CHALLENGE, debitTerms(s0, r0, rxRandom));
   const verified = macEquals(expected, challenge);
-  if (verified && r0.amount > s0.balance) {
-    throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'amount exceeds balance');
+  if (verified && r0.amount > s0.balance - openDebitTotal(s0, { exceptOpenDebits: true })) {
+    throw new CardStatusError(SW.INSUFFICIENT_FUNDS);
   }
   const reception = ctx.store.transaction((s) => {
     const r = s.debitLog.find((x) => x.txRandom === txRandom)!;

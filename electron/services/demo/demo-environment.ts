@@ -11,6 +11,8 @@ import { toPem } from '../../../protocol/pki/index.js';
 import type { TerminalConfig } from '../config.js';
 
 export const DEMO_DIR = '.state/demo';
+/** The demo cards' owner PINs; the shop's card is also an issuer card (it sells the tickets it issues). */
+export const DEMO_PINS = { payer: '1234', payee: '0000' } as const;
 
 export function ensureDemoEnvironment(dir = DEMO_DIR): string {
   const configPath = join(dir, 'terminal.json');
@@ -23,6 +25,7 @@ export function ensureDemoEnvironment(dir = DEMO_DIR): string {
     ...common,
     label: 'Alice',
     balance: 200_00,
+    pin: DEMO_PINS.payer,
     transferKeyId: 1,
     updateKeyId: 1,
   });
@@ -30,6 +33,8 @@ export function ensureDemoEnvironment(dir = DEMO_DIR): string {
     ...common,
     label: 'Corner Shop',
     balance: 50_00,
+    pin: DEMO_PINS.payee,
+    issuerCard: true,
     transferKeyId: 2,
     updateKeyId: 1,
   });

@@ -16,10 +16,11 @@ import {
   checkCard,
   type RevocationChecker,
 } from './card-checks.js';
-import { type CardSession, closeSession, openCardSession, readSession } from './card-session.js';
+import type { CardSession } from './card-session.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
+import { SlotSessions } from './slot-sessions.js';
 import { foldTransfer, TRANSFER_STEP, type TransferRecord, valueState } from './transfer-record.js';
 import { type RecoveryOutcome, recoverTransfer } from './transfer-recovery.js';
 import { runValueTransfer } from './value-transfer.js';
@@ -43,9 +44,12 @@ export interface CardView {
   validity: string;
   expired: boolean;
   currency: number;
-  balance: number;
-  maxBalance: number;
-  availableBalance: number;
+  /** Undefined ("masked") unless the card grants the balance at its access level (owner PIN or issuer). */
+  balance?: number;
+  maxBalance?: number;
+  availableBalance?: number;
+  /** The owner's PIN is verified on this card for the current session. */
+  ownerLoggedIn: boolean;
   transferKeyId: number;
   transferKeyIdLimit: number;
   prestoredTransferKeyIds: number[];
@@ -69,7 +73,8 @@ export type TransferOutcome =
       flowId: string;
       amount: number;
       keyUpdates: KeyUpdateSummary[];
-      balances: Record<SlotName, number>;
+      /** After the transfer, where the cards show them (owner or issuer access). */
+      balances: Record<SlotName, number | undefined>;
       warnings: string[];
     }
   | { status: 'refused'; flowId?: string; keyUpdates: KeyUpdateSummary[]; error: TerminalError }
@@ -101,10 +106,16 @@ export class SettlementEngine {
   private readonly recorder: FlowRecorder;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly caPublicKey: Uint8Array;
+  private readonly sessions: SlotSessions;
+  private readonly ownerLoggedIn = new Set<string>();
   private busy = false;
 
   constructor(private readonly o: SettlementEngineOptions) {
     this.caPublicKey = parseCertificate(o.caCertificateDer).publicKey;
+    this.sessions = new SlotSessions(o.slots);
+    o.slots.on((e) => {
+      if (e.type === 'card-removed' || e.type === 'card-inserted') this.ownerLoggedIn.clear();
+    });
     this.recorder = new FlowRecorder(o.journal, {
       onStep: (event) => this.emit({ type: 'step', event }),
       ...(o.afterJournalAppend ? { afterAppend: o.afterJournalAppend } : {}),
@@ -130,12 +141,64 @@ export class SettlementEngine {
 
   /** Reads the public view of the card in a slot (no state changes). */
   async readCard(slot: SlotName): Promise<CardView> {
-    const session = await openCardSession(this.o.slots, slot);
-    try {
-      return this.view(session);
-    } finally {
-      await closeSession(session);
+    return this.exclusive(async () => this.view(await this.guard(() => this.sessions.refresh(slot))));
+  }
+
+  /** Owner mode (seed 000): verifies the cardholder's PIN on the card in `slot`; the card counts the tries. */
+  async login(slot: SlotName, pin: string): Promise<CardView> {
+    if (!/^\d{4,12}$/.test(pin)) throw new TerminalError('E_INPUT_INVALID', 'a PIN is 4 to 12 digits');
+    return this.exclusive(async () => {
+      const session = await this.guard(() => this.sessions.get(slot));
+      try {
+        await session.client.verifyPin(pin);
+      } catch (e) {
+        throw pinError(e, slot);
+      }
+      this.ownerLoggedIn.add(session.holderIdHex);
+      return this.view(await this.sessions.refresh(slot));
+    });
+  }
+
+  /** Ends owner mode and any card-to-card session on the card in `slot`. */
+  async logout(slot: SlotName): Promise<void> {
+    await this.exclusive(async () => {
+      const session = await this.guard(() => this.sessions.get(slot));
+      this.ownerLoggedIn.delete(session.holderIdHex);
+      await session.client.sessionEnd();
+      await this.sessions.refresh(slot);
+    });
+  }
+
+  /** The issuer's unblock path: the PUK and a new PIN reset the PIN's retry counter. */
+  async unblockPin(slot: SlotName, puk: string, newPin: string): Promise<void> {
+    if (!/^\d{8}$/.test(puk) || !/^\d{4,12}$/.test(newPin)) {
+      throw new TerminalError(
+        'E_INPUT_INVALID',
+        'the unblock code is 8 digits and the new PIN 4 to 12 digits',
+      );
     }
+    await this.exclusive(async () => {
+      const session = await this.guard(() => this.sessions.get(slot));
+      try {
+        await session.client.resetRetryCounter(puk, newPin);
+      } catch (e) {
+        throw pinError(e, slot, 'unblock code');
+      }
+    });
+  }
+
+  /** Runs card work; a transport failure drops the held sessions so the next operation starts clean. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      if (isTerminalError(e) && e.code !== 'E_CARD_STATUS') await this.sessions.dropAll();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.sessions.close();
   }
 
   private view(s: CardSession): CardView {
@@ -145,9 +208,14 @@ export class SettlementEngine {
       validity: s.info.validity,
       expired: isExpired(s.info.validity, this.now()),
       currency: s.info.currency,
-      balance: s.balance.balance,
-      maxBalance: s.balance.maxBalance,
-      availableBalance: s.balance.availableBalance,
+      ...(s.balance
+        ? {
+            balance: s.balance.balance,
+            maxBalance: s.balance.maxBalance,
+            availableBalance: s.balance.availableBalance,
+          }
+        : {}),
+      ownerLoggedIn: this.ownerLoggedIn.has(s.holderIdHex),
       transferKeyId: s.info.transferKeyId,
       transferKeyIdLimit: s.info.transferKeyIdLimit,
       prestoredTransferKeyIds: s.info.prestoredTransferKeyIds,
@@ -166,15 +234,12 @@ export class SettlementEngine {
 
   /** Seed S1001–S1006 (or the other embodiments' equivalents) without a value transfer. */
   async updateKeys(): Promise<KeyUpdateSummary[]> {
-    return this.exclusive(async () => {
-      const { payer, payee } = await this.openBoth();
-      try {
-        const updated = await this.alignKeys(payer, payee);
-        return updated.summaries;
-      } finally {
-        await Promise.all([closeSession(payer), closeSession(payee)]);
-      }
-    });
+    return this.exclusive(() =>
+      this.guard(async () => {
+        const { payer, payee } = await this.openBoth();
+        return (await this.alignKeys(payer, payee)).summaries;
+      }),
+    );
   }
 
   async transfer(request: { amount: number }): Promise<TransferOutcome> {
@@ -204,24 +269,22 @@ export class SettlementEngine {
       ({ payer, payee } = aligned);
       const { warnings } = aligned;
       keyUpdates.push(...aligned.summaries);
-      if (payer.balance.availableBalance < amount) {
+      // With the balances visible (owner or issuer access) the terminal refuses early; otherwise the
+      // cards themselves refuse (SW 9401 / 9402), which arrive as the same error codes.
+      if (payer.balance && payer.balance.availableBalance < amount) {
         throw new TerminalError(
           'E_INSUFFICIENT_FUNDS',
-          `the payer card holds ${payer.balance.availableBalance}, less than ${amount}`,
+          'the payer card does not hold enough for this amount',
           {
             available: payer.balance.availableBalance,
             amount,
           },
         );
       }
-      if (payee.balance.balanceWithPendingCredits + amount > payee.balance.maxBalance) {
-        throw new TerminalError(
-          'E_BALANCE_LIMIT',
-          `the payee card would exceed its maximum balance of ${payee.balance.maxBalance}`,
-          {
-            maxBalance: payee.balance.maxBalance,
-          },
-        );
+      if (payee.balance && payee.balance.balanceWithPendingCredits + amount > payee.balance.maxBalance) {
+        throw new TerminalError('E_BALANCE_LIMIT', 'the payee card would exceed its maximum balance', {
+          maxBalance: payee.balance.maxBalance,
+        });
       }
       flowId = randomUUID();
       const terms = { amount, currency: this.o.currency, date: this.now() };
@@ -234,20 +297,21 @@ export class SettlementEngine {
         keyUpdates: keyUpdates.map((k) => k.flowId),
       });
       await runValueTransfer(this.recorder, flowId, payer, payee, terms);
-      payer = await readSession('payer', payer.client);
-      payee = await readSession('payee', payee.client);
+      payer = await this.sessions.refresh('payer');
+      payee = await this.sessions.refresh('payee');
       return {
         status: 'completed',
         flowId,
         amount,
         keyUpdates,
-        balances: { payer: payer.balance.balance, payee: payee.balance.balance },
+        balances: { payer: payer.balance?.balance, payee: payee.balance?.balance },
         warnings,
       };
     } catch (e) {
       const error = isTerminalError(e)
         ? e
         : new TerminalError('E_INTERNAL', String((e as Error)?.message ?? e));
+      if (error.code !== 'E_CARD_STATUS') await this.sessions.dropAll();
       if (!flowId) return { status: 'refused', keyUpdates, error };
       const record = foldTransfer(this.recorder.entries(flowId));
       if (record.lastStep === TRANSFER_STEP.REFUSED) return { status: 'refused', flowId, keyUpdates, error };
@@ -257,8 +321,7 @@ export class SettlementEngine {
         code: error.code,
         message: error.message,
       });
-      await Promise.all([closeSession(payer), closeSession(payee)]);
-      payer = payee = undefined;
+      await this.sessions.dropAll();
       const recovery = await this.recoverFlowWithPresentCards(flowId);
       const after = foldTransfer(this.recorder.entries(flowId));
       return {
@@ -269,21 +332,12 @@ export class SettlementEngine {
         recovery,
         inDoubt: valueState(after) === 'in-doubt' && recovery !== 'completed',
       };
-    } finally {
-      await Promise.all([closeSession(payer), closeSession(payee)]);
     }
   }
 
   /** Recovers every open value transfer that the cards now present allow (start-up, card presented). */
   async recover(): Promise<RecoveryReport[]> {
-    return this.exclusive(async () => {
-      const sessions = await this.openPresent();
-      try {
-        return await this.recoverWith(sessions);
-      } finally {
-        await Promise.all(sessions.map(closeSession));
-      }
-    });
+    return this.exclusive(() => this.guard(async () => this.recoverWith(await this.sessions.present())));
   }
 
   /**
@@ -323,19 +377,18 @@ export class SettlementEngine {
       this.emit({ type: 'recovered', report });
     }
     // Balances and unsettled counts changed: refresh the sessions' view.
-    for (const s of sessions) Object.assign(s, await readSession(s.slot, s.client));
+    for (const s of sessions) Object.assign(s, await this.sessions.refresh(s.slot));
     return reports;
   }
 
   private async recoverFlowWithPresentCards(flowId: string): Promise<RecoveryOutcome | 'not-attempted'> {
-    const sessions = await this.openPresent();
     try {
+      const sessions = await this.sessions.present();
       if (sessions.length === 0) return 'not-attempted';
       return await recoverTransfer(this.recorder, flowId, new Map(sessions.map((s) => [s.holderIdHex, s])));
     } catch {
+      await this.sessions.dropAll();
       return 'not-attempted';
-    } finally {
-      await Promise.all(sessions.map(closeSession));
     }
   }
 
@@ -383,26 +436,7 @@ export class SettlementEngine {
   }
 
   private async openBoth(): Promise<{ payer: CardSession; payee: CardSession }> {
-    const payer = await openCardSession(this.o.slots, 'payer');
-    try {
-      return { payer, payee: await openCardSession(this.o.slots, 'payee') };
-    } catch (e) {
-      await closeSession(payer);
-      throw e;
-    }
-  }
-
-  private async openPresent(): Promise<CardSession[]> {
-    const sessions: CardSession[] = [];
-    for (const status of this.o.slots.status()) {
-      if (!status.cardPresent) continue;
-      try {
-        sessions.push(await openCardSession(this.o.slots, status.slot));
-      } catch {
-        // A card that cannot be read now is recovered when it is presented again.
-      }
-    }
-    return sessions;
+    return { payer: await this.sessions.refresh('payer'), payee: await this.sessions.refresh('payee') };
   }
 
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -414,4 +448,20 @@ export class SettlementEngine {
       this.busy = false;
     }
   }
+}
+
+function pinError(e: unknown, slot: SlotName, what = 'PIN'): unknown {
+  if (!isTerminalError(e, 'E_CARD_STATUS')) return e;
+  const sw = Number(e.details.sw);
+  if ((sw & 0xfff0) === 0x63c0) {
+    return new TerminalError('E_PIN_WRONG', `wrong ${what} on the ${slot} card: ${sw & 0x0f} tries left`, {
+      slot,
+      triesLeft: sw & 0x0f,
+    });
+  }
+  if (sw === 0x6983)
+    return new TerminalError('E_PIN_BLOCKED', `the ${what} of the ${slot} card is blocked`, { slot });
+  if (sw === 0x6a88)
+    return new TerminalError('E_INPUT_INVALID', `the ${slot} card has no owner PIN`, { slot });
+  return e;
 }

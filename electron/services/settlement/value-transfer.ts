@@ -1,8 +1,9 @@
 // Terminal steps S2001–S2004 of seed 002 Fig. 4 plus the acknowledgement, each card answer
 // journaled before the next command goes out. Card refusals are rolled back on the spot; transport
 // failures propagate to the engine, which journals the interruption and runs recovery.
-import { fromHex, toHex } from '../../../protocol/bytes.js';
+import { toHex } from '../../../protocol/bytes.js';
 import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import { SW } from '../../../protocol/status-words.js';
 import type { CardSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { TRANSFER_STEP } from './transfer-record.js';
@@ -30,7 +31,7 @@ export async function runValueTransfer(
     txRandom = await payer.client.initiateDebit(request(payee));
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, 'payer'));
-    throw e;
+    throw purseError(e);
   }
   record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
 
@@ -48,7 +49,7 @@ export async function runValueTransfer(
       });
       record(TRANSFER_STEP.ROLLED_BACK, refusal(e, 'payee'));
     }
-    throw e;
+    throw purseError(e);
   }
   record(TRANSFER_STEP.CREDIT_INITIATED, {
     rxRandom: toHex(credit.rxRandom),
@@ -66,7 +67,7 @@ export async function runValueTransfer(
       await payee.client.cancelCredit(txRandom, abortProof);
       record(TRANSFER_STEP.ROLLED_BACK, { ...refusal(e, 'payer'), payeeSettled: true });
     }
-    throw e;
+    throw purseError(e);
   }
   record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(receptionChallenge) });
 
@@ -81,8 +82,18 @@ function refusal(e: TerminalError, slot: 'payer' | 'payee'): Record<string, unkn
   return { code: e.code, sw: e.details.sw, slot, message: e.message };
 }
 
-export function hexToBytes(hex: string): Uint8Array {
-  return fromHex(hex);
+/** The purse status words become the operator's error codes. */
+export function purseError(e: unknown): unknown {
+  if (!isTerminalError(e, 'E_CARD_STATUS')) return e;
+  if (e.details.sw === SW.INSUFFICIENT_FUNDS) {
+    return new TerminalError(
+      'E_INSUFFICIENT_FUNDS',
+      'the payer card does not hold enough for this amount',
+      e.details,
+    );
+  }
+  if (e.details.sw === SW.MAXIMUM_BALANCE_EXCEEDED) {
+    return new TerminalError('E_BALANCE_LIMIT', 'the payee card would exceed its maximum balance', e.details);
+  }
+  return e;
 }
-
-export { TerminalError };

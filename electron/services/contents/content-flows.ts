@@ -1,0 +1,169 @@
+// Terminal relay of content transmission (seed 000 Figs. 6–7) and exchange (Fig. 8), and their
+// recovery. Every card answer is handed to `record` (the journal) before the next command goes out;
+// recovery needs only those records and the cards' own transfer records.
+import { toHex } from '../../../protocol/bytes.js';
+import type {
+  ContentTransferRecord,
+  SettlementClient,
+} from '../../../protocol/settlement/settlement-client.js';
+
+export type Recorder = (step: string, payload: Record<string, unknown>) => void;
+
+/** What one side gives: an item by ID, or an amount of its purse (needs the owner's PIN). */
+export type Offer = { item: Uint8Array } | { amount: number };
+
+const kindOf = (o: Offer) => ('amount' in o ? 1 : 0) as 0 | 1;
+const subjectOf = (o: Offer) => ('amount' in o ? o.amount : o.item);
+
+/** Transmission: sender → receiver, committed only on the receiver's commit instruction. */
+export async function transmitContent(
+  sender: SettlementClient,
+  receiver: SettlementClient,
+  sessionIds: { sender: Uint8Array; receiver: Uint8Array },
+  offer: Offer,
+  record: Recorder,
+): Promise<{ txId: Uint8Array }> {
+  const { txId, sealed } = await sender.contentSend(kindOf(offer), 0, sessionIds.sender, subjectOf(offer));
+  record('sent', { txId: toHex(txId), sealedBytes: sealed.length });
+  const commit = await receiver.contentReceive(sessionIds.receiver, txId, undefined, sealed);
+  record('received', { commitInstruction: toHex(commit) });
+  const deletion = await sender.contentCommit(txId, commit);
+  record('committed', { deletionProof: toHex(deletion) });
+  const acceptance = await receiver.contentAccept(txId, deletion);
+  record('accepted', { acceptance: toHex(acceptance), receiverSettled: true });
+  await sender.contentAcknowledge(txId, acceptance);
+  record('completed', { senderSettled: true });
+  return { txId };
+}
+
+/**
+ * Exchange: the initiator's half X goes first, the responder's half Y back; the initiator commits
+ * X only once Y is pending on it, and the responder gives up Y in the same atomic write in which it
+ * accepts X. So the initiator's commit is the single point of decision for both halves.
+ */
+export async function exchangeContents(
+  initiator: SettlementClient,
+  responder: SettlementClient,
+  sessionIds: { initiator: Uint8Array; responder: Uint8Array },
+  give: Offer,
+  take: Offer,
+  record: Recorder,
+): Promise<{ first: Uint8Array; second: Uint8Array }> {
+  const x = await initiator.contentSend(kindOf(give), 1, sessionIds.initiator, subjectOf(give));
+  record('first-sent', { firstTxId: toHex(x.txId) });
+  const commitX = await responder.contentReceive(sessionIds.responder, x.txId, undefined, x.sealed);
+  record('first-received', { firstCommit: toHex(commitX) });
+  const y = await responder.contentSend(kindOf(take), 2, sessionIds.responder, subjectOf(take), x.txId);
+  record('second-sent', { secondTxId: toHex(y.txId) });
+  const commitY = await initiator.contentReceive(sessionIds.initiator, y.txId, x.txId, y.sealed);
+  record('second-received', { secondCommit: toHex(commitY) });
+  const deletionX = await initiator.contentCommit(x.txId, commitX);
+  record('first-committed', { firstDeletionProof: toHex(deletionX) });
+  const deletionY = await responder.contentAccept(x.txId, deletionX);
+  record('first-accepted', { secondDeletionProof: toHex(deletionY), responderSettled: true });
+  const acceptanceY = await initiator.contentAccept(y.txId, deletionY);
+  record('second-accepted', { secondAcceptance: toHex(acceptanceY), initiatorSettled: true });
+  await responder.contentAcknowledge(y.txId, acceptanceY);
+  record('completed', {});
+  return { first: x.txId, second: y.txId };
+}
+
+export type ContentRecovery = 'completed' | 'rolled-back' | 'waiting';
+
+/**
+ * Settles a transmission after any interruption, from the cards' records alone: the sender's
+ * record decides (deleted → the receiver accepts; open or aborted → the receiver discards).
+ */
+export async function recoverTransmission(
+  sender: SettlementClient | undefined,
+  receiver: SettlementClient | undefined,
+  txId: Uint8Array,
+  record: Recorder,
+): Promise<ContentRecovery> {
+  if (!sender) return 'waiting';
+  const out = (await statusOf(sender, txId)).find((r) => r.direction === 'out');
+  if (!out) {
+    record('rolled-back', { reason: 'the sender never started it' });
+    return 'rolled-back';
+  }
+  let proof = out.proof;
+  if (out.status === 'open') proof = await sender.contentAbort(txId);
+  const delivered = out.status === 'deleted' || out.status === 'acknowledged';
+  if (!receiver) return 'waiting';
+  const incoming = (await statusOf(receiver, txId)).find((r) => r.direction === 'in');
+  if (delivered) {
+    let acceptance = incoming?.status === 'accepted' ? incoming.proof : undefined;
+    if (incoming?.status === 'pending') acceptance = await receiver.contentAccept(txId, proof!);
+    if (out.status === 'deleted' && acceptance) await sender.contentAcknowledge(txId, acceptance);
+    record('completed', { recovered: true });
+    return 'completed';
+  }
+  if (incoming?.status === 'pending') await receiver.contentCancel(txId, proof!);
+  record('rolled-back', { abortProof: toHex(proof!) });
+  return 'rolled-back';
+}
+
+/**
+ * Settles an exchange after any interruption. The initiator's first half decides: deleted → roll
+ * forward (the responder accepts it and gives up its half, the initiator accepts that); open or
+ * aborted → roll back (the initiator aborts, the responder discards the first half and aborts its own).
+ */
+export async function recoverExchange(
+  initiator: SettlementClient | undefined,
+  responder: SettlementClient | undefined,
+  firstTxId: Uint8Array,
+  record: Recorder,
+  /** The responder's half, when the journal knows it. */
+  secondTxId?: Uint8Array,
+): Promise<ContentRecovery> {
+  if (!initiator || !responder) return 'waiting';
+  const first = (await statusOf(initiator, firstTxId)).find((r) => r.direction === 'out');
+  if (!first) {
+    record('rolled-back', { reason: 'the initiator never started it' });
+    return 'rolled-back';
+  }
+  const responderFirst = (await statusOf(responder, firstTxId)).find((r) => r.direction === 'in');
+  const second = secondTxId
+    ? (await statusOf(responder, secondTxId)).find((r) => r.direction === 'out')
+    : (await responder.unsettledContentTransfers()).find(
+        (r) => r.direction === 'out' && r.linkTxId && toHex(r.linkTxId) === toHex(firstTxId),
+      );
+  if (first.status === 'deleted' || first.status === 'acknowledged') {
+    let secondDeletion =
+      second?.status === 'deleted' || second?.status === 'acknowledged' ? second.proof : undefined;
+    if (responderFirst?.status === 'pending')
+      secondDeletion = await responder.contentAccept(firstTxId, first.proof!);
+    if (second && secondDeletion) {
+      const initiatorSecond = (await statusOf(initiator, second.txId)).find((r) => r.direction === 'in');
+      let acceptance = initiatorSecond?.status === 'accepted' ? initiatorSecond.proof : undefined;
+      if (initiatorSecond?.status === 'pending')
+        acceptance = await initiator.contentAccept(second.txId, secondDeletion);
+      const responderSecond = (await statusOf(responder, second.txId)).find((r) => r.direction === 'out');
+      if (responderSecond?.status === 'deleted' && acceptance)
+        await responder.contentAcknowledge(second.txId, acceptance);
+    }
+    record('completed', { recovered: true });
+    return 'completed';
+  }
+  const abortFirst = first.status === 'open' ? await initiator.contentAbort(firstTxId) : first.proof!;
+  if (responderFirst?.status === 'pending') await responder.contentCancel(firstTxId, abortFirst);
+  if (second) {
+    // The responder's half was aborted with the first (CANCEL aborts a linked half); make sure
+    // the initiator drops its pending copy of it.
+    const secondOnResponder = (await statusOf(responder, second.txId)).find((r) => r.direction === 'out');
+    const initiatorSecond = (await statusOf(initiator, second.txId)).find((r) => r.direction === 'in');
+    if (initiatorSecond?.status === 'pending' && secondOnResponder?.status === 'aborted') {
+      await initiator.contentCancel(second.txId, secondOnResponder.proof!);
+    }
+  }
+  record('rolled-back', { abortProof: toHex(abortFirst) });
+  return 'rolled-back';
+}
+
+async function statusOf(card: SettlementClient, txId: Uint8Array): Promise<ContentTransferRecord[]> {
+  try {
+    return await card.contentStatus(txId);
+  } catch {
+    return [];
+  }
+}

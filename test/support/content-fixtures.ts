@@ -1,0 +1,58 @@
+// Fixtures for seed 000: items, create rights signed by the test issuer's authority, and sessions.
+import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
+import { establishSession } from '../../electron/services/contents/card-session-auth.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
+import { ecdsaSign, randomBytes } from '../../protocol/crypto-suite.js';
+import { type ContentItem, encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
+import { createRightMessage } from '../../protocol/settlement/create-right.js';
+import { SESSION_MODE } from '../../protocol/settlement/session-keys.js';
+import { NOW, type TestCard, testIssuer } from './card-fixtures.js';
+
+export function ticket(issuer: IssuerState = testIssuer(), o: Partial<ContentItem> = {}): ContentItem {
+  return {
+    id: toHex(randomBytes(16)),
+    type: 'ticket',
+    issuerId: issuer.issuerId,
+    policy: 'issuer-alterable',
+    label: 'Concert 2026-12-24',
+    body: toHex(new TextEncoder().encode('seat B12')),
+    ...o,
+  };
+}
+
+export function createRight(
+  card: TestCard,
+  item: ContentItem,
+  o: { issuer?: IssuerState; notAfter?: number; signingKey?: Uint8Array } = {},
+) {
+  const issuer = o.issuer ?? testIssuer();
+  const grantId = randomBytes(16);
+  const notAfter = o.notAfter ?? NOW + 600;
+  const template = encodeItem(item);
+  const signature = ecdsaSign(
+    o.signingKey ?? fromHex(issuer.authorityPrivateKey),
+    createRightMessage({
+      grantId,
+      cardHolderId: card.holderId,
+      itemDigest: payloadDigest(template),
+      notAfter,
+    }),
+  );
+  return { template, right: { grantId, notAfter, signature } };
+}
+
+export async function issue(card: TestCard, item: ContentItem): Promise<void> {
+  const { template, right } = createRight(card, item);
+  await card.client.createContent(NOW, template, right);
+}
+
+export async function session(a: TestCard, b: TestCard, modes: { a?: number; b?: number } = {}) {
+  const certA = (await a.client.getCardInfo()).certificate;
+  const certB = (await b.client.getCardInfo()).certificate;
+  const result = await establishSession(
+    { client: a.client, certificate: certA, mode: modes.a ?? SESSION_MODE.BASIC },
+    { client: b.client, certificate: certB, mode: modes.b ?? SESSION_MODE.BASIC },
+    NOW,
+  );
+  return { a: result.a.sessionId, b: result.b.sessionId, result };
+}
