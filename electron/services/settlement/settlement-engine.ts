@@ -4,7 +4,7 @@
 // start-up, when a card is presented again, or on demand.
 import { randomUUID } from 'node:crypto';
 import type { Flows } from '../../../db/flows.js';
-import type { Journal, JournalRecord } from '../../../db/journal.js';
+import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
 import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
 import { parseCertificate } from '../../../protocol/pki/index.js';
 import { isExpired, unixSeconds } from '../../../protocol/settlement/validity-date.js';
@@ -98,6 +98,20 @@ export interface RecoveryReport {
   amount: number;
   payerId: string;
   payeeId: string;
+}
+
+/** What withCards() hands to other card services. */
+export interface CardAccess {
+  session(slot: SlotName): Promise<CardSession>;
+  refresh(slot: SlotName): Promise<CardSession>;
+  present(): Promise<CardSession[]>;
+  dropAll(): Promise<void>;
+  record(flowId: string, kind: FlowKind, step: string, payload?: Record<string, unknown>): JournalRecord;
+  entries(flowId: string): JournalRecord[];
+  /** Validity, CA signature and CRL of the card; throws the refusal; returns CRL warnings. */
+  check(session: CardSession): string[];
+  /** Unix seconds. */
+  now(): number;
 }
 
 export type EngineEvent = { type: 'step'; event: StepEvent } | { type: 'recovered'; report: RecoveryReport };
@@ -199,6 +213,27 @@ export class SettlementEngine {
 
   async close(): Promise<void> {
     await this.sessions.close();
+  }
+
+  /**
+   * Runs other card work (the content engine) with the held slot sessions, one operation at a time,
+   * with the same journal and card checks as value transfers.
+   */
+  withCards<T>(work: (cards: CardAccess) => Promise<T>): Promise<T> {
+    return this.exclusive(() =>
+      this.guard(() =>
+        work({
+          session: (slot) => this.sessions.get(slot),
+          refresh: (slot) => this.sessions.refresh(slot),
+          present: () => this.sessions.present(),
+          dropAll: () => this.sessions.dropAll(),
+          record: (flowId, kind, step, payload) => this.recorder.record(flowId, kind, step, payload),
+          entries: (flowId) => this.recorder.entries(flowId),
+          check: (session) => checkCard(session, this.checkContext()),
+          now: () => this.now(),
+        }),
+      ),
+    );
   }
 
   private view(s: CardSession): CardView {
