@@ -68,6 +68,8 @@ const MAX_RESPONSE_LENGTH = 4 + 3 + (1 << 16) + 3 + 2;
 const DEFAULT_TRANSMIT_TIMEOUT_MS = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const ATR_WAIT_MS = 2_000;
+/** How long listReaders() and close() wait for each reader's status thread to report once. */
+const FIRST_STATUS_WAIT_MS = 2_000;
 
 // --- PC/SC error codes ---
 
@@ -166,6 +168,8 @@ interface ReaderEntry {
   opening: boolean;
   /** Set while a disconnect is still queued behind a stalled transmit. */
   pendingDisconnect: Promise<void> | undefined;
+  /** pcsclite announced the reader's end: its native object must not be closed again. */
+  ended?: boolean;
 }
 
 type Waiter = { check: () => boolean; wake: () => void };
@@ -236,7 +240,12 @@ export class PcscClient {
     return status && { ...status, atr: status.atr?.slice() };
   }
 
-  /** The reader list once pcscd has answered (E_READER_UNAVAILABLE if it does not within timeoutMs). */
+  /**
+   * The reader list once pcscd has answered (E_READER_UNAVAILABLE if it does not within timeoutMs),
+   * and once each listed reader's card state is known (or FIRST_STATUS_WAIT_MS passed): every reader
+   * reports it from its own status thread a moment after being listed, and until then status() says
+   * cardPresent undefined, which callers that act at once (a CLI command) take for an empty reader.
+   */
   async listReaders(opts: { timeoutMs?: number } = {}): Promise<string[]> {
     await this.waitUntil(
       () => this.enumerated,
@@ -245,6 +254,11 @@ export class PcscClient {
         this.serviceError ??
         new TerminalError('E_READER_UNAVAILABLE', 'pcscd did not list its readers in time'),
     );
+    await this.waitUntil(
+      () => this.everyReaderReported(),
+      FIRST_STATUS_WAIT_MS,
+      () => new TerminalError('E_TRANSPORT_TIMEOUT', 'a reader did not report its state'),
+    ).catch(() => undefined); // best effort: such a reader simply shows no card yet
     return this.readerNames();
   }
 
@@ -420,7 +434,15 @@ export class PcscClient {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.readers.values()].map((e) => e.channel?.close()));
+    // pcsclite 1.0.1: a CardReader closed before its status thread is inside SCardGetStatusChange
+    // (e.g. still establishing its context, right after the reader was listed) ends that thread
+    // without its final notification, so the reader's uv_async handle stays open and referenced
+    // and the process never exits. The first status event shows the thread got that far.
+    await this.firstStatusOfEveryReader();
+    // Leave any 'end' notification being delivered right now before touching the native readers.
+    await new Promise((resolve) => setImmediate(resolve));
     for (const entry of this.readers.values()) {
+      if (entry.ended) continue;
       // CardReader.close() takes the reader mutex, which a stuck SCardTransmit holds: closing now
       // would block this thread until the card answers. Close once the stuck call has returned.
       if (entry.pendingDisconnect) void entry.pendingDisconnect.finally(() => entry.native.close());
@@ -433,6 +455,31 @@ export class PcscClient {
   }
 
   // --- internals ---
+
+  /**
+   * Resolves, from a timer (never inside a native callback), once every reader has reported its
+   * first status, or after FIRST_STATUS_WAIT_MS.
+   */
+  private firstStatusOfEveryReader(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.everyReaderReported()) return void setTimeout(resolve, 0);
+      const waiter: Waiter = {
+        check: () => this.everyReaderReported(),
+        wake: () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          setTimeout(resolve, 0);
+        },
+      };
+      const timer = setTimeout(waiter.wake, FIRST_STATUS_WAIT_MS);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Every known reader's status thread has reported the reader's state at least once. */
+  private everyReaderReported(): boolean {
+    return [...this.readers.values()].every((e) => e.status.cardPresent !== undefined);
+  }
 
   private assertOpen(): void {
     if (this.closed) throw new TerminalError('E_TRANSPORT', 'the PC/SC client is closed');
@@ -522,8 +569,12 @@ export class PcscClient {
       this.poke();
     });
     native.on('end', () => {
-      if (this.closed || this.readers.get(name) !== entry) return;
+      entry.ended = true;
+      if (this.readers.get(name) !== entry) return;
+      // Forget an ended reader even while closing: pcsclite announces the end while holding the
+      // reader's lock, so closing its native object afterwards would wait on that lock forever.
       this.readers.delete(name);
+      if (this.closed) return;
       entry.channel?.markBroken(
         new TerminalError('E_READER_UNAVAILABLE', `reader removed: ${name}`, { reader: name }),
       );
