@@ -14,6 +14,8 @@ import {
   updateKeysCommand,
   verifyLogCommand,
 } from './commands.js';
+import { contentCommands } from './commands-contents.js';
+import { issueCommand, issuingStatusCommand } from './commands-issuing.js';
 
 const commands = [
   slotsCommand,
@@ -24,9 +26,12 @@ const commands = [
   verifyLogCommand,
   inDoubtCommand,
   recoverCommand,
+  ...contentCommands,
   crlStatusCommand,
   crlImportCommand,
   crlRefreshCommand,
+  issueCommand,
+  issuingStatusCommand,
   demoSetupCommand,
 ];
 

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { settlementStateCodec } from '../../../card-sim/applets/settlement/state.js';
 import { createIssuer, personalizeCard, publishCrl, saveIssuer } from '../../../card-sim/issuer/issuer.js';
 import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
-import { fromHex } from '../../../protocol/bytes.js';
+import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { toPem } from '../../../protocol/pki/index.js';
 import type { TerminalConfig } from '../config.js';
+import { openAuthority } from '../issuing/issuing-services.js';
+import { loadOrCreateServerIdentity } from '../issuing/server-identity.js';
 
 export const DEMO_DIR = '.state/demo';
 /** The demo cards' owner PINs; the shop's card is also an issuer card (it sells the tickets it issues). */
@@ -43,6 +45,7 @@ export function ensureDemoEnvironment(dir = DEMO_DIR): string {
   writeFileSync(join(dir, 'ca.pem'), toPem('CERTIFICATE', fromHex(issuer.caCertificate)));
   writeFileSync(join(dir, 'builtin.crl'), publishCrl(issuer, { validityDays: 3650 }));
   saveIssuer(join(dir, 'issuer.json'), issuer);
+  allowDemoIssuingTerminal(dir);
   const config: TerminalConfig = {
     dataDir: 'data',
     currency: 978,
@@ -57,4 +60,23 @@ export function ensureDemoEnvironment(dir = DEMO_DIR): string {
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   return configPath;
+}
+
+/** The demo shop's terminal may issue tickets and coupons: its key is made now and allow-listed. */
+function allowDemoIssuingTerminal(dir: string): void {
+  const identity = loadOrCreateServerIdentity(join(dir, 'data'), {
+    name: 'Corner Shop terminal',
+    terminalId: 'demo-shop-terminal',
+  });
+  const authority = openAuthority({ issuerFile: join(dir, 'issuer.json') });
+  try {
+    authority.allow({
+      terminalId: identity.serverInfo.terminalId,
+      publicKey: toHex(identity.publicKey),
+      contentTypes: ['ticket', 'coupon'],
+      validitySeconds: 365 * 86_400,
+    });
+  } finally {
+    authority.close();
+  }
 }
