@@ -3,20 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair } from '../../protocol/crypto-suite.js';
-import { isTerminalError } from '../../protocol/errors.js';
 import { createCaCertificate, issueCardCertificate } from '../../protocol/pki/index.js';
 import { KEY_ROUTE, type KeyRoute } from '../../protocol/settlement/commands.js';
 import { encodeTlvList, parseTlvList } from '../../protocol/tlv.js';
 import { makeCard, makePair, NOW, type TestCard, testIssuer, transfer } from '../support/card-fixtures.js';
-
-async function refusedWith(promise: Promise<unknown>, sw: number): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isTerminalError(error, 'E_CARD_STATUS'), String(error)).toBe(true);
-  expect((error as { details: { sw: number } }).details.sw.toString(16)).toBe(sw.toString(16));
-}
+import { refusedWith } from '../support/refusals.js';
 
 /** Runs BEGIN on `receiver`, EXPORT on `sender`, APPLY on `receiver`; `tamper` may alter the export. */
 async function update(

@@ -3,20 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, randomBytes } from '../../protocol/crypto-suite.js';
-import { isTerminalError } from '../../protocol/errors.js';
 import { createCaCertificate, issueCardCertificate } from '../../protocol/pki/index.js';
 import { SESSION_MODE } from '../../protocol/settlement/session-keys.js';
 import { makeCard, makePair, NOW, testIssuer } from '../support/card-fixtures.js';
 import { createRight, issue, session, ticket } from '../support/content-fixtures.js';
-
-async function refusedWith(promise: Promise<unknown>, sw: number): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isTerminalError(error, 'E_CARD_STATUS'), String(error)).toBe(true);
-  expect((error as { details: { sw: number } }).details.sw.toString(16)).toBe(sw.toString(16));
-}
+import { refusedWith } from '../support/refusals.js';
 
 describe('owner PIN (owner mode)', () => {
   it('opens the balance on the right PIN and counts wrong ones down to a block', async () => {

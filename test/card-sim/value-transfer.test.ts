@@ -3,19 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
-import { isTerminalError } from '../../protocol/errors.js';
 import { RECORD_STATUS } from '../../protocol/settlement/commands.js';
 import { MAC_LABEL, transferMac } from '../../protocol/settlement/mac-input.js';
 import { makePair, NOW, TEST_CURRENCY, TEST_PIN, type TestCard, transfer } from '../support/card-fixtures.js';
-
-async function refusedWith(promise: Promise<unknown>, sw: number): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isTerminalError(error, 'E_CARD_STATUS'), String(error)).toBe(true);
-  expect((error as { details: { sw: number } }).details.sw.toString(16)).toBe(sw.toString(16));
-}
+import { refusedWith } from '../support/refusals.js';
 
 const terms = (counterpart: TestCard, amount: number, date = NOW) => ({
   counterpartId: counterpart.holderId,
