@@ -13,13 +13,13 @@ const money = (t: TerminalServices, minor: number | undefined) =>
   minor === undefined ? '(masked)' : formatMoney(minor, t.config);
 
 /** Owner-mode logins given on the command line (--payer-pin, --payee-pin). */
-const PIN_OPTIONS = { 'payer-pin': { type: 'string' }, 'payee-pin': { type: 'string' } } as const;
-const PIN_HELP = {
+export const PIN_OPTIONS = { 'payer-pin': { type: 'string' }, 'payee-pin': { type: 'string' } } as const;
+export const PIN_HELP = {
   'payer-pin': 'log in as the payer card owner first (shows its balance)',
   'payee-pin': 'same for the payee card',
 };
 
-async function loginFromArgs(t: TerminalServices, values: Record<string, unknown>): Promise<void> {
+export async function loginFromArgs(t: TerminalServices, values: Record<string, unknown>): Promise<void> {
   for (const slot of SLOT_NAMES) {
     const pin = values[`${slot}-pin`];
     if (typeof pin === 'string') await t.engine.login(slot, pin);
@@ -287,7 +287,7 @@ export const demoSetupCommand = defineCommand({
   },
 });
 
-function slotName(text: string): SlotName {
+export function slotName(text: string): SlotName {
   if (!(SLOT_NAMES as readonly string[]).includes(text))
     throw new TerminalError('E_INPUT_INVALID', '--slot is payer or payee');
   return text as SlotName;

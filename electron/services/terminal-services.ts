@@ -10,6 +10,7 @@ import { Flows } from '../../db/flows.js';
 import { Journal, type JournalRecord } from '../../db/journal.js';
 import { fromPem } from '../../protocol/pki/index.js';
 import type { TerminalConfig } from './config.js';
+import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
 import { SettlementEngine } from './settlement/settlement-engine.js';
 import { createPcscSlots } from './slots/pcsc-slots.js';
@@ -24,6 +25,12 @@ export interface TerminalServices {
   crl: CrlCache;
   slots: ReaderSlots;
   engine: SettlementEngine;
+  /**
+   * Seed 000 contents: authentication, listing, transmission and exchange, on the engine's card
+   * sessions. Its open flows are not part of engine.recover(): at start-up call both
+   * (`await engine.recover(); await contents.recover();`).
+   */
+  contents: ContentEngine;
   close(): Promise<void>;
 }
 
@@ -57,6 +64,7 @@ export async function startTerminalServices(
       ...(options.now ? { now: options.now } : {}),
       ...(options.afterJournalAppend ? { afterJournalAppend: options.afterJournalAppend } : {}),
     });
+    const contents = new ContentEngine(engine, { journal, flows, slots });
     return {
       config,
       db,
@@ -65,7 +73,9 @@ export async function startTerminalServices(
       crl,
       slots,
       engine,
+      contents,
       async close() {
+        contents.close();
         await engine.close();
         await slots.close();
         db.close();

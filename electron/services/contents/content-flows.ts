@@ -2,10 +2,12 @@
 // recovery. Every card answer is handed to `record` (the journal) before the next command goes out;
 // recovery needs only those records and the cards' own transfer records.
 import { toHex } from '../../../protocol/bytes.js';
+import { isTerminalError } from '../../../protocol/errors.js';
 import type {
   ContentTransferRecord,
   SettlementClient,
 } from '../../../protocol/settlement/settlement-client.js';
+import { SW } from '../../../protocol/status-words.js';
 
 export type Recorder = (step: string, payload: Record<string, unknown>) => void;
 
@@ -160,10 +162,14 @@ export async function recoverExchange(
   return 'rolled-back';
 }
 
+/** The card's records of a transfer; none only when the card says it has none (6A88). */
 async function statusOf(card: SettlementClient, txId: Uint8Array): Promise<ContentTransferRecord[]> {
   try {
     return await card.contentStatus(txId);
-  } catch {
-    return [];
+  } catch (e) {
+    // A transport failure is not "no record": taking it for one would journal a roll-back while
+    // the sender may already have given the item away.
+    if (isTerminalError(e, 'E_CARD_STATUS') && e.details.sw === SW.REFERENCED_DATA_NOT_FOUND) return [];
+    throw e;
   }
 }
