@@ -22,7 +22,10 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
   });
   try {
     const recovered = await t.engine.recover();
-    if (recovered.length) console.log(`Recovered ${recovered.length} interrupted transfer(s).`);
+    const contents = await t.contents.recover();
+    if (recovered.length + contents.length) {
+      console.log(`Recovered ${recovered.length + contents.length} interrupted transfer(s).`);
+    }
     await showCards(t, money);
     if (!process.stdin.isTTY) return 0;
     const rl = createInterface({ input: process.stdin, output: process.stdout });

@@ -206,13 +206,19 @@ export class SettlementEngine {
     try {
       return await work();
     } catch (e) {
-      if (isTerminalError(e) && e.code !== 'E_CARD_STATUS') await this.sessions.dropAll();
+      if (isTerminalError(e) && e.code !== 'E_CARD_STATUS') await this.resetCards();
       throw e;
     }
   }
 
   async close(): Promise<void> {
     await this.sessions.close();
+  }
+
+  /** Drops every held session (the cards are reset), and with it every owner login. */
+  private async resetCards(): Promise<void> {
+    this.ownerLoggedIn.clear();
+    await this.sessions.dropAll();
   }
 
   /**
@@ -226,7 +232,7 @@ export class SettlementEngine {
           session: (slot) => this.sessions.get(slot),
           refresh: (slot) => this.sessions.refresh(slot),
           present: () => this.sessions.present(),
-          dropAll: () => this.sessions.dropAll(),
+          dropAll: () => this.resetCards(),
           record: (flowId, kind, step, payload) => this.recorder.record(flowId, kind, step, payload),
           entries: (flowId) => this.recorder.entries(flowId),
           check: (session) => checkCard(session, this.checkContext()),
@@ -346,7 +352,7 @@ export class SettlementEngine {
       const error = isTerminalError(e)
         ? e
         : new TerminalError('E_INTERNAL', String((e as Error)?.message ?? e));
-      if (error.code !== 'E_CARD_STATUS') await this.sessions.dropAll();
+      if (error.code !== 'E_CARD_STATUS') await this.resetCards();
       if (!flowId) return { status: 'refused', keyUpdates, error };
       const record = foldTransfer(this.recorder.entries(flowId));
       if (record.lastStep === TRANSFER_STEP.REFUSED) return { status: 'refused', flowId, keyUpdates, error };
@@ -356,7 +362,7 @@ export class SettlementEngine {
         code: error.code,
         message: error.message,
       });
-      await this.sessions.dropAll();
+      await this.resetCards();
       const recovery = await this.recoverFlowWithPresentCards(flowId);
       const after = foldTransfer(this.recorder.entries(flowId));
       return {
@@ -422,7 +428,7 @@ export class SettlementEngine {
       if (sessions.length === 0) return 'not-attempted';
       return await recoverTransfer(this.recorder, flowId, new Map(sessions.map((s) => [s.holderIdHex, s])));
     } catch {
-      await this.sessions.dropAll();
+      await this.resetCards();
       return 'not-attempted';
     }
   }
