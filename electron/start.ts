@@ -1,24 +1,42 @@
-// `npm start`: the Electron app where an Electron binary is installed; otherwise one line says so
-// and the same services start in an operator console, so the terminal always runs.
+// `npm start`: the Electron app where an Electron binary is installed or can be downloaded;
+// otherwise one line says so and the same services start in an operator console, so the
+// terminal always runs.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { runConsoleTerminal } from './console/console-terminal.js';
 
+/** The Electron binary, fetched first if the package is installed without it (quietly). */
 function electronBinary(): string | undefined {
+  let dir: string;
   try {
-    // The electron package exports the path of its binary, and throws when the binary is missing.
-    const path = createRequire(import.meta.url)('electron') as unknown;
-    return typeof path === 'string' ? path : undefined;
+    dir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
   } catch {
     return undefined;
   }
+  const installed = () => {
+    const pathFile = join(dir, 'path.txt');
+    if (!existsSync(pathFile)) return undefined;
+    const binary = join(dir, 'dist', readFileSync(pathFile, 'utf8'));
+    return existsSync(binary) ? binary : undefined;
+  };
+  if (installed()) return installed();
+  // electron's own installer downloads the binary (a user's machine with internet); here it fails fast.
+  const download = spawnSync(process.execPath, [join(dir, 'install.js')], {
+    stdio: 'pipe',
+    timeout: 300_000,
+  });
+  return download.status === 0 ? installed() : undefined;
 }
 
 const binary = electronBinary();
 if (binary) {
-  const { spawn } = await import('node:child_process');
   const child = spawn(binary, ['.', ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log('Electron is not available on this machine; starting the terminal in this console instead.');
+  console.log(
+    'Electron is not available on this machine (its binary cannot be downloaded); starting the terminal in this console instead.',
+  );
   process.exitCode = await runConsoleTerminal(process.argv.slice(2));
 }

@@ -1,6 +1,7 @@
 // The operator console: the terminal's services behind a line-based prompt. Shows both cards,
 // takes an amount, runs the transfer (key update first when needed) and prints each step.
 import { createInterface } from 'node:readline/promises';
+import { TerminalError } from '../../protocol/errors.js';
 import { loadConfig } from '../services/config.js';
 import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
 import { formatMoney, parseMoney } from '../services/money-format.js';
@@ -30,6 +31,19 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     if (!process.stdin.isTTY) return 0;
     const rl = createInterface({ input: process.stdin, output: process.stdout });
     try {
+      // Owner mode: the card shows its balance only after its holder's PIN.
+      for (const slot of ['payer', 'payee'] as const) {
+        const pin = (
+          await rl.question(`PIN of the ${slot} card to show its balance (Enter to skip): `)
+        ).trim();
+        if (!pin) continue;
+        try {
+          const v = await t.engine.login(slot, pin);
+          console.log(`  ${slot}: ${money(v.balance)} (available ${money(v.availableBalance)})`);
+        } catch (e) {
+          console.log(`  ${(e as Error).message}${e instanceof TerminalError ? ` [${e.code}]` : ''}`);
+        }
+      }
       for (;;) {
         const line = (
           await rl.question(`\nAmount to pay from payer to payee (${t.config.currencyCode}), or "q": `)
