@@ -14,6 +14,7 @@ export interface Command {
   help: Record<string, string>;
   allowPositionals?: boolean;
   /** Returns an exit code (default 0) or throws a TerminalError (exit 2). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command that just prints returns nothing
   run(args: ParsedArgs): Promise<number | undefined | void> | number | undefined | void;
 }
 

@@ -12,6 +12,9 @@ const commands = [
   issuerRevoke,
   issuerCrl,
   issuerExportCa,
+  authorityAllow,
+  authorityDisallow,
+  authorityStatus,
   cardServe,
 ];
 

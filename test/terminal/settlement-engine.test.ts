@@ -46,12 +46,12 @@ describe('settlement engine: value transfer', () => {
       };
     }
     await t.engine.transfer({ amount: 10 });
-    const before = (ins: number) => seen.find((s) => s.ins === ins)!.journaled.at(-1);
-    expect(before(INS.INITIATE_DEBIT)).toBe('started');
-    expect(before(INS.INITIATE_CREDIT)).toBe('debit-initiated');
-    expect(before(INS.DEBIT)).toBe('credit-initiated');
-    expect(before(INS.CREDIT)).toBe('debited');
-    expect(before(INS.ACKNOWLEDGE_DEBIT)).toBe('credited');
+    const lastStepBefore = (ins: number) => seen.find((s) => s.ins === ins)!.journaled.at(-1);
+    expect(lastStepBefore(INS.INITIATE_DEBIT)).toBe('started');
+    expect(lastStepBefore(INS.INITIATE_CREDIT)).toBe('debit-initiated');
+    expect(lastStepBefore(INS.DEBIT)).toBe('credit-initiated');
+    expect(lastStepBefore(INS.CREDIT)).toBe('debited');
+    expect(lastStepBefore(INS.ACKNOWLEDGE_DEBIT)).toBe('credited');
   });
 });
 

@@ -38,8 +38,14 @@ function arm(t: TerminalUnderTest, slot: SlotName, ins: number, kind: FaultKind)
     fired = true;
     return true;
   };
-  if (kind === 'timeout-before-card') return t.slots.stall(slot, { when: once });
-  if (kind === 'timeout-after-card') return t.slots.stallAfterCard(slot, { when: once });
+  if (kind === 'timeout-before-card') {
+    t.slots.stall(slot, { when: once });
+    return;
+  }
+  if (kind === 'timeout-after-card') {
+    t.slots.stallAfterCard(slot, { when: once });
+    return;
+  }
   const card = t.cards[slot];
   const os: VirtualCard = card.os;
   const transmit = os.transmit.bind(os);
