@@ -1,0 +1,52 @@
+// `npm run start:web`: the terminal's operator screen in a local browser. Uses the demo shop (simulated
+// cards) unless --config is given, runs start-up recovery, then serves renderer/dist (built beforehand
+// by `npm run build:renderer`) and prints the address with this run's token.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isTerminalError } from '../../protocol/errors.js';
+import { loadConfig } from '../services/config.js';
+import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
+import { startTerminalServices } from '../services/terminal-services.js';
+import { startBrowserHost } from './browser-host.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const RENDERER_DIST = join(ROOT, 'renderer', 'dist');
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { config: { type: 'string' }, port: { type: 'string' } },
+    strict: true,
+  });
+  if (!existsSync(join(RENDERER_DIST, 'index.html'))) {
+    console.error('renderer/dist is missing: run `npm run build:renderer` first.');
+    return 2;
+  }
+  const config = loadConfig(values.config ?? ensureDemoEnvironment());
+  const services = await startTerminalServices(config);
+  try {
+    const transfers = await services.engine.recover();
+    const contents = await services.contents.recover();
+    for (const r of transfers) console.log(`recovered transfer ${r.flowId}: ${r.outcome}`);
+    for (const r of contents) console.log(`recovered ${r.kind} ${r.flowId}: ${r.outcome}`);
+  } catch (e) {
+    console.error(`start-up recovery: ${isTerminalError(e) ? `${e.code} ${e.message}` : String(e)}`);
+  }
+  const host = await startBrowserHost({
+    services,
+    staticDir: RENDERER_DIST,
+    port: values.port ? Number(values.port) : 0,
+  });
+  console.log(`Operator screen: ${host.url}`);
+  console.log('(the address holds this run’s access token; press Ctrl+C to stop)');
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await host.close();
+  await services.close();
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,304 @@
+// The operator IPC contract: every channel the renderer may call, with the schema of its request and
+// of its response, and every event the main process pushes. The main-process handlers, the browser
+// host's WebSocket transport, the (later) Electron preload and the renderer's client all derive their
+// types from this one module, so they cannot drift. It imports nothing but zod: the renderer bundles it.
+import { z } from 'zod';
+
+export const slotName = z.enum(['payer', 'payee']);
+export type SlotNameWire = z.infer<typeof slotName>;
+
+/** Requests carry no more than this many characters in any string. */
+const MAX_TEXT = 200;
+const empty = z.strictObject({});
+const hex = z.string();
+const isoTime = z.string();
+const errorInfo = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type ErrorInfo = z.infer<typeof errorInfo>;
+
+const slotStatus = z.object({
+  slot: slotName,
+  reader: z.string().optional(),
+  readerPresent: z.boolean(),
+  cardPresent: z.boolean(),
+  atr: hex.optional(),
+});
+export type SlotStatusWire = z.infer<typeof slotStatus>;
+
+const moneyFormat = z.object({ currencyCode: z.string(), minorUnits: z.number().int(), locale: z.string() });
+export type MoneyFormatWire = z.infer<typeof moneyFormat>;
+
+export const CERTIFICATE_STATUSES = ['valid', 'revoked', 'expired', 'crl-stale', 'invalid'] as const;
+
+const cardView = z.object({
+  slot: slotName,
+  holderId: hex,
+  validity: z.string(),
+  expired: z.boolean(),
+  currency: z.number().int(),
+  /** Undefined when the card's access level masks it: never filled in by the terminal. */
+  balance: z.number().int().optional(),
+  maxBalance: z.number().int().optional(),
+  availableBalance: z.number().int().optional(),
+  ownerLoggedIn: z.boolean(),
+  transferKeyId: z.number().int(),
+  transferKeyIdLimit: z.number().int(),
+  prestoredTransferKeyIds: z.array(z.number().int()),
+  updateKeyId: z.number().int(),
+  updateKeyIdLimit: z.number().int(),
+  unsettledDebits: z.number().int(),
+  pendingCredits: z.number().int(),
+  certificate: z.object({
+    serial: z.string(),
+    subject: z.string(),
+    notAfter: isoTime,
+    status: z.enum(CERTIFICATE_STATUSES),
+  }),
+});
+export type CardViewWire = z.infer<typeof cardView>;
+
+const keyUpdateSummary = z.object({
+  flowId: z.string(),
+  receiver: slotName,
+  route: z.string(),
+  reason: z.string(),
+});
+const recoveryOutcome = z.enum(['completed', 'rolled-back', 'waiting-for-payer', 'waiting-for-payee']);
+
+const transferOutcome = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('completed'),
+    flowId: z.string(),
+    amount: z.number().int(),
+    keyUpdates: z.array(keyUpdateSummary),
+    balances: z.object({ payer: z.number().int().optional(), payee: z.number().int().optional() }),
+    warnings: z.array(z.string()),
+  }),
+  z.object({
+    status: z.literal('refused'),
+    flowId: z.string().optional(),
+    keyUpdates: z.array(keyUpdateSummary),
+    error: errorInfo,
+  }),
+  z.object({
+    status: z.literal('rolled-back'),
+    flowId: z.string(),
+    keyUpdates: z.array(keyUpdateSummary),
+    error: errorInfo,
+  }),
+  z.object({
+    status: z.literal('interrupted'),
+    flowId: z.string(),
+    keyUpdates: z.array(keyUpdateSummary),
+    error: errorInfo,
+    recovery: z.union([recoveryOutcome, z.literal('not-attempted')]),
+    inDoubt: z.boolean(),
+  }),
+]);
+export type TransferOutcomeWire = z.infer<typeof transferOutcome>;
+
+const journalRecord = z.object({
+  seq: z.number().int(),
+  at: isoTime,
+  flowId: z.string(),
+  flowKind: z.string(),
+  step: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  prevHash: hex,
+  hash: hex,
+});
+export type JournalRecordWire = z.infer<typeof journalRecord>;
+
+const inDoubtItem = z.object({
+  flowId: z.string(),
+  payerId: hex,
+  payeeId: hex,
+  payerSerial: z.string().optional(),
+  payeeSerial: z.string().optional(),
+  amount: z.number().int(),
+  currency: z.number().int(),
+  txRandom: hex.optional(),
+  receptionChallenge: hex.optional(),
+  lastStep: z.string(),
+  startedAt: isoTime,
+  updatedAt: isoTime,
+});
+export type InDoubtItemWire = z.infer<typeof inDoubtItem>;
+
+const recoveryReport = z.object({
+  flowId: z.string(),
+  outcome: recoveryOutcome,
+  amount: z.number().int(),
+  payerId: hex,
+  payeeId: hex,
+});
+export type RecoveryReportWire = z.infer<typeof recoveryReport>;
+
+const crlError = z.object({ code: z.string(), message: z.string() });
+const crlStatus = z.object({
+  state: z.enum(['fresh', 'stale', 'missing']),
+  source: z.string().optional(),
+  crlNumber: z.string().optional(),
+  thisUpdate: isoTime.optional(),
+  nextUpdate: isoTime.optional(),
+  revokedCount: z.number().int(),
+  lastRefresh: z
+    .object({ at: isoTime, ok: z.boolean(), notModified: z.boolean().optional(), error: crlError.optional() })
+    .optional(),
+  builtinError: crlError.optional(),
+});
+export type CrlStatusWire = z.infer<typeof crlStatus>;
+
+const settlementSummary = z.object({
+  /** UTC day (YYYY-MM-DD) of the completed transfers counted. */
+  day: z.string(),
+  /** Completed value transfers of the day, per direction (payer card → payee card). */
+  directions: z.array(
+    z.object({ payerId: hex, payeeId: hex, count: z.number().int(), total: z.number().int() }),
+  ),
+  count: z.number().int(),
+  total: z.number().int(),
+  /** Transfers of the day that ended without moving value (refused or rolled back). */
+  notCompleted: z.number().int(),
+  /** Open in-doubt items now, whatever their day: value an issuer may have to refund. */
+  inDoubt: z.array(inDoubtItem),
+});
+export type SettlementSummaryWire = z.infer<typeof settlementSummary>;
+
+const contentListing = z.object({
+  slot: slotName,
+  holderId: hex,
+  access: z.object({
+    owner: z.boolean(),
+    session: z.enum(['none', 'basic', 'issuer']),
+    issuer: z.string().optional(),
+  }),
+  items: z.array(
+    z.object({
+      id: hex,
+      type: z.string(),
+      issuerId: hex,
+      policy: z.string(),
+      label: z.string(),
+      body: hex.optional(),
+      locked: z.boolean(),
+    }),
+  ),
+});
+
+export const contract = {
+  'slots:status': {
+    request: empty,
+    response: z.object({ slots: z.array(slotStatus), money: moneyFormat }),
+  },
+  'cards:read': { request: z.strictObject({ slot: slotName }), response: cardView },
+  'session:login': {
+    request: z.strictObject({ slot: slotName, pin: z.string().regex(/^\d{4,12}$/) }),
+    response: cardView,
+  },
+  'session:logout': { request: z.strictObject({ slot: slotName }), response: z.object({ slot: slotName }) },
+  'transfer:run': {
+    // Minor units: a whole number above zero that fits the cards' 32-bit purse.
+    request: z.strictObject({ amount: z.number().int().min(1).max(0xffffffff) }),
+    response: transferOutcome,
+  },
+  'keys:update': { request: empty, response: z.object({ updates: z.array(keyUpdateSummary) }) },
+  'log:page': {
+    request: z.strictObject({
+      beforeSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+      limit: z.number().int().min(1).max(200),
+      search: z.string().max(MAX_TEXT).optional(),
+    }),
+    response: z.object({ records: z.array(journalRecord), nextBeforeSeq: z.number().int().optional() }),
+  },
+  'log:verify': {
+    request: empty,
+    response: z.union([
+      z.object({ ok: z.literal(true), count: z.number().int() }),
+      z.object({ ok: z.literal(false), firstBadSeq: z.number().int(), reason: z.string() }),
+    ]),
+  },
+  'indoubt:list': { request: empty, response: z.object({ items: z.array(inDoubtItem) }) },
+  'recovery:run': {
+    request: empty,
+    response: z.object({
+      transfers: z.array(recoveryReport),
+      contents: z.array(
+        z.object({
+          flowId: z.string(),
+          kind: z.string(),
+          outcome: z.enum(['completed', 'rolled-back', 'waiting']),
+        }),
+      ),
+    }),
+  },
+  'crl:status': { request: empty, response: crlStatus },
+  'crl:refresh': { request: empty, response: crlStatus },
+  'settlement:summary': {
+    request: z.strictObject({ day: z.iso.date().optional() }),
+    response: settlementSummary,
+  },
+  'contents:list': { request: z.strictObject({ slot: slotName }), response: contentListing },
+} as const;
+
+export type Contract = typeof contract;
+export type Channel = keyof Contract;
+export const CHANNELS = Object.keys(contract) as Channel[];
+/** What a caller passes (before validation). */
+export type RequestOf<C extends Channel> = z.input<Contract[C]['request']>;
+/** What a handler receives (validated). */
+export type ValidRequestOf<C extends Channel> = z.output<Contract[C]['request']>;
+export type ResponseOf<C extends Channel> = z.infer<Contract[C]['response']>;
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+export const events = {
+  'card-inserted': slotStatus,
+  'card-removed': slotStatus,
+  /** `route` on a key update's "planned" step: which of the seed's routes brings the keys in line. */
+  'transfer-step': z.object({
+    flowId: z.string(),
+    kind: z.string(),
+    step: z.string(),
+    route: z.string().optional(),
+  }),
+  recovered: recoveryReport,
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventOf<E extends EventName> = z.infer<Events[E]>;
+
+export function isChannel(channel: unknown): channel is Channel {
+  return typeof channel === 'string' && Object.hasOwn(contract, channel);
+}
+
+/** Validates a request from an untrusted caller; the error result names the first problem. */
+export function parseRequest<C extends Channel>(
+  channel: C,
+  payload: unknown,
+): { ok: true; value: ValidRequestOf<C> } | { ok: false; error: ErrorInfo } {
+  const parsed = contract[channel].request.safeParse(payload);
+  if (parsed.success) return { ok: true, value: parsed.data as ValidRequestOf<C> };
+  const issue = parsed.error.issues[0];
+  return invalidInput(
+    `${channel}: ${issue?.path.join('.') || 'payload'} ${issue?.message ?? 'is not valid'}`,
+  );
+}
+
+export function invalidInput(message: string): { ok: false; error: ErrorInfo } {
+  return { ok: false, error: { code: 'E_INPUT_INVALID', message, details: {} } };
+}
+
+/** The transports' frames: the renderer sends requests, the host answers and pushes events. */
+export interface RequestFrame {
+  id: number;
+  channel: string;
+  payload: unknown;
+}
+export type ServerFrame =
+  | { id: number | null; result: Result<unknown> }
+  | { event: EventName; payload: unknown };

@@ -1,0 +1,163 @@
+// The main-process side of the operator contract: one handler per channel, taking the validated
+// request, plus dispatch(), the single place where untrusted input is checked and thrown errors
+// become error results. Transports (the browser host, the Electron IPC) only move frames.
+import type { Flows } from '../../db/flows.js';
+import type { Journal } from '../../db/journal.js';
+import { isTerminalError, type TerminalError } from '../../protocol/errors.js';
+import type { TerminalConfig } from '../services/config.js';
+import type { ContentEngine } from '../services/contents/content-engine.js';
+import type { CrlCache } from '../services/crl/crl-cache.js';
+import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
+import { foldTransfer, TRANSFER_STEP } from '../services/settlement/transfer-record.js';
+import type { ReaderSlots } from '../services/slots/reader-slots.js';
+import {
+  type Channel,
+  type ErrorInfo,
+  type InDoubtItemWire,
+  invalidInput,
+  isChannel,
+  parseRequest,
+  type ResponseOf,
+  type Result,
+  type SettlementSummaryWire,
+  type ValidRequestOf,
+} from './contract.js';
+
+/** What the handlers use of the terminal services (startTerminalServices() returns a superset). */
+export interface HandlerServices {
+  engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt'>;
+  contents: Pick<ContentEngine, 'listContents' | 'recover' | 'logout'>;
+  journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
+  flows: Pick<Flows, 'all'>;
+  crl: Pick<CrlCache, 'status' | 'refresh'>;
+  slots: Pick<ReaderSlots, 'status'>;
+  config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale'>;
+}
+
+export type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => Promise<ResponseOf<C>> };
+
+export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = {}): Handlers {
+  const now = opts.now ?? (() => new Date());
+  return {
+    'slots:status': async () => ({
+      slots: s.slots.status(),
+      money: {
+        currencyCode: s.config.currencyCode,
+        minorUnits: s.config.minorUnits,
+        locale: s.config.locale,
+      },
+    }),
+    // The balance is what the card granted at its access level: undefined stays undefined.
+    'cards:read': ({ slot }) => s.engine.readCard(slot),
+    'session:login': ({ slot, pin }) => s.engine.login(slot, pin),
+    'session:logout': async ({ slot }) => {
+      await s.contents.logout(slot);
+      return { slot };
+    },
+    'transfer:run': async ({ amount }) => {
+      const outcome = await s.engine.transfer({ amount });
+      if (outcome.status === 'completed') return outcome;
+      return { ...outcome, error: errorInfo(outcome.error) };
+    },
+    'keys:update': async () => ({ updates: await s.engine.updateKeys() }),
+    'log:page': async (q) => {
+      const page = s.journal.page({
+        limit: q.limit,
+        ...(q.beforeSeq !== undefined ? { beforeSeq: q.beforeSeq } : {}),
+        ...(q.search !== undefined ? { search: q.search } : {}),
+      });
+      return { records: page.records, nextBeforeSeq: page.nextBeforeSeq };
+    },
+    'log:verify': async () => s.journal.verify(),
+    'indoubt:list': async () => ({ items: s.engine.inDoubt().map(inDoubtWire) }),
+    'recovery:run': async () => {
+      const transfers = await s.engine.recover();
+      const contents = await s.contents.recover();
+      return { transfers, contents };
+    },
+    'crl:status': async () => s.crl.status(),
+    'crl:refresh': () => s.crl.refresh(),
+    'settlement:summary': async ({ day }) => settlementSummary(s, day ?? now().toISOString().slice(0, 10)),
+    'contents:list': ({ slot }) => s.contents.listContents(slot),
+  };
+}
+
+/**
+ * Validates and runs one call from an untrusted caller. Never throws: an unknown channel or a payload
+ * failing its schema is E_INPUT_INVALID with nothing run; a TerminalError keeps its code; anything
+ * else is E_INTERNAL.
+ */
+export async function dispatch(
+  handlers: Handlers,
+  channel: unknown,
+  payload: unknown,
+): Promise<Result<unknown>> {
+  if (!isChannel(channel)) return invalidInput('unknown channel');
+  const request = parseRequest(channel, payload);
+  if (!request.ok) return request;
+  try {
+    const handler = handlers[channel] as (r: unknown) => Promise<unknown>;
+    return { ok: true, value: await handler(request.value) };
+  } catch (e) {
+    if (isTerminalError(e)) return { ok: false, error: errorInfo(e) };
+    return { ok: false, error: { code: 'E_INTERNAL', message: 'an unexpected internal error', details: {} } };
+  }
+}
+
+function errorInfo(e: TerminalError): ErrorInfo {
+  return { code: e.code, message: e.message, details: jsonSafe(e.details) };
+}
+
+/** Details cross a JSON transport: bigints become decimal strings, anything unserializable is dropped. */
+function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  } catch {
+    return {};
+  }
+}
+
+function inDoubtWire(i: InDoubtItem): InDoubtItemWire {
+  return {
+    flowId: i.flowId,
+    payerId: i.payerId,
+    payeeId: i.payeeId,
+    ...(i.payerSerial !== undefined ? { payerSerial: i.payerSerial } : {}),
+    ...(i.payeeSerial !== undefined ? { payeeSerial: i.payeeSerial } : {}),
+    amount: i.amount,
+    currency: i.currency,
+    ...(i.txRandom !== undefined ? { txRandom: i.txRandom } : {}),
+    ...(i.receptionChallenge !== undefined ? { receptionChallenge: i.receptionChallenge } : {}),
+    lastStep: i.lastStep,
+    startedAt: i.startedAt,
+    updatedAt: i.updatedAt,
+  };
+}
+
+/** End of day, from the journal alone: completed value transfers of the UTC day, per direction. */
+export function settlementSummary(s: HandlerServices, day: string): SettlementSummaryWire {
+  const directions = new Map<string, { payerId: string; payeeId: string; count: number; total: number }>();
+  let notCompleted = 0;
+  for (const flow of s.flows.all()) {
+    if (flow.flowKind !== 'value-transfer' || !flow.terminal || flow.updatedAt.slice(0, 10) !== day) continue;
+    const r = foldTransfer(s.journal.entriesForFlow(flow.flowId));
+    if (r.lastStep !== TRANSFER_STEP.COMPLETED) {
+      notCompleted += 1;
+      continue;
+    }
+    const key = `${r.payerId}>${r.payeeId}`;
+    const d = directions.get(key) ?? { payerId: r.payerId, payeeId: r.payeeId, count: 0, total: 0 };
+    d.count += 1;
+    d.total += r.amount;
+    directions.set(key, d);
+  }
+  const list = [...directions.values()];
+  return {
+    day,
+    directions: list,
+    count: list.reduce((n, d) => n + d.count, 0),
+    total: list.reduce((n, d) => n + d.total, 0),
+    notCompleted,
+    inDoubt: s.engine.inDoubt().map(inDoubtWire),
+  };
+}

@@ -1,0 +1,80 @@
+// Terminal services made of spies, for the IPC layer's tests: every method records its calls and
+// answers a fixed value of the right shape; nothing touches a card or a database.
+import { vi } from 'vitest';
+import type { HandlerServices } from '../../electron/ipc/handlers.js';
+
+export const CARD_VIEW = {
+  slot: 'payer' as const,
+  holderId: '00112233445566778899AABBCCDDEEFF',
+  validity: '20301231',
+  expired: false,
+  currency: 978,
+  ownerLoggedIn: false,
+  transferKeyId: 1,
+  transferKeyIdLimit: 6,
+  prestoredTransferKeyIds: [],
+  updateKeyId: 1,
+  updateKeyIdLimit: 3,
+  unsettledDebits: 0,
+  pendingCredits: 0,
+  certificate: {
+    serial: '7',
+    subject: 'CN=Alice',
+    notAfter: '2030-12-31T00:00:00.000Z',
+    status: 'valid' as const,
+  },
+};
+
+export function fakeServices() {
+  const crlStatus = { state: 'fresh' as const, revokedCount: 0 };
+  const services = {
+    engine: {
+      readCard: vi.fn(async () => CARD_VIEW),
+      login: vi.fn(async () => ({ ...CARD_VIEW, ownerLoggedIn: true, balance: 100 })),
+      transfer: vi.fn(async () => ({
+        status: 'completed' as const,
+        flowId: 'f1',
+        amount: 1,
+        keyUpdates: [],
+        balances: { payer: undefined, payee: undefined },
+        warnings: [],
+      })),
+      updateKeys: vi.fn(async () => []),
+      recover: vi.fn(async () => []),
+      inDoubt: vi.fn(() => []),
+    },
+    contents: {
+      listContents: vi.fn(async () => ({
+        slot: 'payer' as const,
+        holderId: CARD_VIEW.holderId,
+        access: { owner: false, session: 'none' as const },
+        items: [],
+      })),
+      recover: vi.fn(async () => []),
+      logout: vi.fn(async () => undefined),
+    },
+    journal: {
+      page: vi.fn(() => ({ records: [], nextBeforeSeq: undefined })),
+      verify: vi.fn(() => ({ ok: true as const, count: 0 })),
+      entriesForFlow: vi.fn(() => []),
+    },
+    flows: { all: vi.fn(() => []) },
+    crl: { status: vi.fn(() => crlStatus), refresh: vi.fn(async () => crlStatus) },
+    slots: {
+      status: vi.fn(() => [
+        { slot: 'payer' as const, readerPresent: true, cardPresent: true },
+        { slot: 'payee' as const, readerPresent: true, cardPresent: false },
+      ]),
+    },
+    config: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
+  } satisfies HandlerServices;
+  const spies = [
+    ...Object.values(services.engine),
+    ...Object.values(services.contents),
+    ...Object.values(services.journal),
+    ...Object.values(services.flows),
+    ...Object.values(services.crl),
+    ...Object.values(services.slots),
+  ];
+  return { services, spies, calls: () => spies.reduce((n, s) => n + s.mock.calls.length, 0) };
+}
