@@ -1,11 +1,11 @@
 // `npm start`: the Electron app where an Electron binary is installed or can be downloaded;
-// otherwise one line says so and the same services start in an operator console, so the
-// terminal always runs.
+// otherwise one line says so and the browser host starts with the same services, so the terminal
+// always runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { runConsoleTerminal } from './console/console-terminal.js';
+import { runBrowserHost } from './host/start-web.js';
 
 /** The Electron binary, fetched first if the package is installed without it (quietly). */
 function electronBinary(): string | undefined {
@@ -36,7 +36,7 @@ if (binary) {
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   console.log(
-    'Electron is not available on this machine (its binary cannot be downloaded); starting the terminal in this console instead.',
+    'Electron is not available on this machine (its binary cannot be downloaded); starting the browser host instead.',
   );
-  process.exitCode = await runConsoleTerminal(process.argv.slice(2));
+  process.exitCode = await runBrowserHost(process.argv.slice(2));
 }

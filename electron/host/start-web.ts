@@ -1,6 +1,6 @@
-// `npm run start:web`: the terminal's operator screen in a local browser. Uses the demo shop (simulated
-// cards) unless --config is given, runs start-up recovery, then serves renderer/dist (built beforehand
-// by `npm run build:renderer`) and prints the address with this run's token.
+// `npm run start:web` (and `npm start` where Electron cannot run): the terminal's operator screen in a
+// local browser. Uses the demo shop (simulated cards) unless --config is given, runs start-up
+// recovery, builds renderer/dist if it is missing, serves it and prints the address with this run's token.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +14,21 @@ import { startBrowserHost } from './browser-host.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RENDERER_DIST = join(ROOT, 'renderer', 'dist');
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { config: { type: 'string' }, port: { type: 'string' } },
-    strict: true,
-  });
-  if (!existsSync(join(RENDERER_DIST, 'index.html'))) {
-    console.error('renderer/dist is missing: run `npm run build:renderer` first.');
+export async function runBrowserHost(argv: string[]): Promise<number> {
+  let values: { config?: string; port?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, port: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (e) {
+    console.error(`error E_INPUT_INVALID: ${(e as Error).message}`);
     return 2;
+  }
+  if (!existsSync(join(RENDERER_DIST, 'index.html'))) {
+    const { build } = await import('vite');
+    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   }
   const config = loadConfig(values.config ?? ensureDemoEnvironment());
   const services = await startTerminalServices(config);
@@ -38,6 +45,7 @@ async function main(): Promise<number> {
     staticDir: RENDERER_DIST,
     port: values.port ? Number(values.port) : 0,
   });
+  services.engine.recoverOnCardInsert();
   console.log(`Operator screen: ${host.url}`);
   console.log('(the address holds this run’s access token; press Ctrl+C to stop)');
   await new Promise<void>((done) => {
@@ -49,4 +57,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await runBrowserHost(process.argv.slice(2));
+}
