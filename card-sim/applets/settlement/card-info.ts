@@ -55,8 +55,6 @@ export function getBalance(ctx: SettlementContext, cmd: CommandApdu): Uint8Array
   );
 }
 
-export const TRANSACTION_RECORD_LENGTH = 1 + 1 + 16 + 2 + 4 + 4 + 4 + 16 + 16 + 16;
-
 export function getTransactionStatus(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
   requireParameters(cmd, [STATUS_QUERY.ONE, STATUS_QUERY.LIST_UNSETTLED]);
   const s = ctx.store.read();

@@ -146,5 +146,3 @@ export function requireSession(ctx: SettlementContext, id: Uint8Array) {
     throw new CardStatusError(SW.SECURITY_STATUS_NOT_SATISFIED, 'session ID does not match');
   return { ...auth, peer: auth.peer, key: auth.key, sessionId: auth.sessionId };
 }
-
-export const SESSION_ID_LENGTH = RANDOM_LENGTH;
