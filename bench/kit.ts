@@ -251,8 +251,17 @@ function sourceInfo(): string {
     });
   try {
     const commit = git('rev-parse', '--short', 'HEAD').trim();
-    const dirty = git('status', '--porcelain', '--untracked-files=no').trim() !== '';
-    return `commit ${commit}${dirty ? ' with uncommitted changes to tracked files' : ''}`;
+    // RESULTS.md itself changes with every run; it says nothing about the code measured.
+    const changed = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/RESULTS.md')
+      .split('\n')
+      .map((line) => line.slice(3).trim())
+      .filter((path) => path !== '');
+    if (changed.length === 0) return `commit ${commit}`;
+    const list =
+      changed.length > 5
+        ? `${changed.slice(0, 5).join(', ')} and ${changed.length - 5} more`
+        : changed.join(', ');
+    return `commit ${commit} with uncommitted changes to ${list}`;
   } catch {
     return 'not a git checkout';
   }
