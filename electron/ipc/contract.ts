@@ -188,6 +188,18 @@ const contentListing = z.object({
     }),
   ),
 });
+export type ContentListingWire = z.infer<typeof contentListing>;
+
+const sessionMode = z.enum(['basic', 'issuer']);
+const sessionSide = z.object({
+  slot: slotName,
+  holderId: hex,
+  peerHolderId: hex,
+  mode: sessionMode,
+  sessionId: hex,
+  level: sessionMode,
+  peerIssuer: hex.optional(),
+});
 
 export const contract = {
   'slots:status': {
@@ -200,6 +212,14 @@ export const contract = {
     response: cardView,
   },
   'session:logout': { request: z.strictObject({ slot: slotName }), response: z.object({ slot: slotName }) },
+  /**
+   * Card-to-card mutual authentication. A side's 'issuer' mode requires the other card to be its
+   * issuer card, which then gets issuer access (balance, issuer-alterable contents) on this card.
+   */
+  'session:authenticate': {
+    request: z.strictObject({ payerMode: sessionMode.optional(), payeeMode: sessionMode.optional() }),
+    response: z.object({ payer: sessionSide, payee: sessionSide, warnings: z.array(z.string()) }),
+  },
   'transfer:run': {
     // Minor units: a whole number above zero that fits the cards' 32-bit purse.
     request: z.strictObject({ amount: z.number().int().min(1).max(0xffffffff) }),

@@ -26,7 +26,7 @@ import {
 /** What the handlers use of the terminal services (startTerminalServices() returns a superset). */
 export interface HandlerServices {
   engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt'>;
-  contents: Pick<ContentEngine, 'listContents' | 'recover' | 'logout'>;
+  contents: Pick<ContentEngine, 'listContents' | 'recover' | 'logout' | 'authenticate'>;
   journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
   flows: Pick<Flows, 'all'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
@@ -54,6 +54,11 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
       await s.contents.logout(slot);
       return { slot };
     },
+    'session:authenticate': ({ payerMode, payeeMode }) =>
+      s.contents.authenticate({
+        ...(payerMode !== undefined ? { payerMode } : {}),
+        ...(payeeMode !== undefined ? { payeeMode } : {}),
+      }),
     'transfer:run': async ({ amount }) => {
       const outcome = await s.engine.transfer({ amount });
       if (outcome.status === 'completed') return outcome;

@@ -13,6 +13,7 @@ const VALID: Record<Channel, unknown> = {
   'cards:read': { slot: 'payer' },
   'session:login': { slot: 'payee', pin: '0000' },
   'session:logout': { slot: 'payer' },
+  'session:authenticate': { payerMode: 'issuer' },
   'transfer:run': { amount: 1250 },
   'keys:update': {},
   'log:page': { limit: 20, beforeSeq: 10, search: 'credit' },
@@ -40,6 +41,13 @@ const MALFORMED: Record<Channel, unknown[]> = {
     { slot: 'payer', pin: '1234', owner: true },
   ],
   'session:logout': [{}, { slot: 'nobody' }, { slot: ['payer'] }],
+  'session:authenticate': [
+    { payerMode: 'owner' },
+    { payeeMode: 'ISSUER' },
+    { payerMode: 1 },
+    { payerMode: HUGE },
+    { payerMode: 'issuer', slot: 'payer' },
+  ],
   'transfer:run': [
     {},
     { amount: '12.50' },
@@ -154,6 +162,14 @@ describe('the IPC contract', () => {
       ok: false,
       error: { code: 'E_INTERNAL', message: expect.not.stringContaining('secret') },
     });
+  });
+
+  it('passes only the session modes asked for to the card-to-card authentication', async () => {
+    const fake = fakeServices();
+    const handlers = createHandlers(fake.services);
+    await dispatch(handlers, 'session:authenticate', { payerMode: 'issuer' });
+    await dispatch(handlers, 'session:authenticate', {});
+    expect(fake.services.contents.authenticate.mock.calls).toEqual([[{ payerMode: 'issuer' }], [{}]]);
   });
 
   it('passes a masked balance through as undefined, never a made-up number', async () => {

@@ -52,6 +52,21 @@ export function fakeServices() {
       })),
       recover: vi.fn(async () => []),
       logout: vi.fn(async () => undefined),
+      authenticate: vi.fn(async () => {
+        const side = (slot: 'payer' | 'payee', holderId: string, peerHolderId: string) => ({
+          slot,
+          holderId,
+          peerHolderId,
+          mode: 'basic' as const,
+          sessionId: '0F'.repeat(16),
+          level: 'basic' as const,
+        });
+        return {
+          payer: side('payer', CARD_VIEW.holderId, 'FF'.repeat(16)),
+          payee: side('payee', 'FF'.repeat(16), CARD_VIEW.holderId),
+          warnings: [],
+        };
+      }),
     },
     journal: {
       page: vi.fn(() => ({ records: [], nextBeforeSeq: undefined })),
