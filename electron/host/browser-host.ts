@@ -15,9 +15,8 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { EventName, EventOf, ServerFrame } from '../ipc/contract.js';
+import { type EventSources, feedContractEvents } from '../ipc/event-feed.js';
 import { createHandlers, dispatch, type HandlerServices, type Handlers } from '../ipc/handlers.js';
-import type { EngineEvent } from '../services/settlement/settlement-engine.js';
-import type { ReaderSlots, SlotEvent } from '../services/slots/reader-slots.js';
 
 export const CSP = [
   "default-src 'self'",
@@ -45,8 +44,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 export interface BrowserHostServices extends HandlerServices {
-  engine: HandlerServices['engine'] & { on(listener: (e: EngineEvent) => void): () => void };
-  slots: HandlerServices['slots'] & Pick<ReaderSlots, 'on'>;
+  engine: HandlerServices['engine'] & EventSources['engine'];
+  slots: HandlerServices['slots'] & EventSources['slots'];
 }
 
 export interface BrowserHostOptions {
@@ -126,22 +125,7 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ id, result } satisfies ServerFrame));
   }
 
-  const slotEvent = (e: SlotEvent) => {
-    if (e.type !== 'card-inserted' && e.type !== 'card-removed') return;
-    const status = o.services.slots.status().find((s) => s.slot === e.slot);
-    if (status) push(e.type, status);
-  };
-  const engineEvent = (e: EngineEvent) => {
-    if (e.type === 'recovered') return push('recovered', e.report);
-    const { flowId, flowKind: kind, step, payload } = e.event;
-    push('transfer-step', {
-      flowId,
-      kind,
-      step,
-      ...(typeof payload.route === 'string' ? { route: payload.route } : {}),
-    });
-  };
-  const unsubscribe = [o.services.slots.on(slotEvent), o.services.engine.on(engineEvent)];
+  const unsubscribe = feedContractEvents(o.services, push);
 
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
@@ -154,7 +138,7 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
     token,
     url: `${origin()}/#token=${token}`,
     async close() {
-      for (const u of unsubscribe) u();
+      unsubscribe();
       for (const ws of clients) ws.terminate();
       wss.close();
       server.closeAllConnections();

@@ -1,7 +1,8 @@
 // The operator IPC contract: every channel the renderer may call, with the schema of its request and
 // of its response, and every event the main process pushes. The main-process handlers, the browser
-// host's WebSocket transport, the (later) Electron preload and the renderer's client all derive their
-// types from this one module, so they cannot drift. It imports nothing but zod: the renderer bundles it.
+// host's WebSocket transport, the Electron preload (through ./bridge.ts, which lists the same names
+// without zod) and the renderer's client all derive their types from this one module, so they cannot
+// drift. It imports nothing but zod: the renderer bundles it.
 import { z } from 'zod';
 
 export const slotName = z.enum(['payer', 'payee']);
@@ -262,6 +263,13 @@ export const contract = {
     response: settlementSummary,
   },
   'contents:list': { request: z.strictObject({ slot: slotName }), response: contentListing },
+  // Kiosk mode (the Electron shell): whether the window is locked, and leaving it with the operator's
+  // exit PIN. Where there is no kiosk (the browser host), status says so and exit is refused.
+  'kiosk:status': { request: empty, response: z.object({ active: z.boolean() }) },
+  'kiosk:exit': {
+    request: z.strictObject({ pin: z.string().regex(/^\d{4,12}$/) }),
+    response: z.object({ exiting: z.literal(true) }),
+  },
 } as const;
 
 export type Contract = typeof contract;
@@ -286,6 +294,8 @@ export const events = {
     route: z.string().optional(),
   }),
   recovered: recoveryReport,
+  /** Kiosk mode: someone tried to close or leave the window; the screen should ask for the exit PIN. */
+  'kiosk-exit-requested': z.object({}),
 } as const;
 
 export type Events = typeof events;

@@ -3,7 +3,7 @@
 // become error results. Transports (the browser host, the Electron IPC) only move frames.
 import type { Flows } from '../../db/flows.js';
 import type { Journal } from '../../db/journal.js';
-import { isTerminalError, type TerminalError } from '../../protocol/errors.js';
+import { isTerminalError, TerminalError } from '../../protocol/errors.js';
 import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
@@ -32,6 +32,14 @@ export interface HandlerServices {
   crl: Pick<CrlCache, 'status' | 'refresh'>;
   slots: Pick<ReaderSlots, 'status'>;
   config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale'>;
+  /** The Electron shell's kiosk lock; absent where there is none (the browser host, the CLI). */
+  kiosk?: KioskControl;
+}
+
+export interface KioskControl {
+  active(): boolean;
+  /** Resolves when the PIN is right and the window is being left; rejects with a TerminalError if not. */
+  exit(pin: string): Promise<void>;
 }
 
 export type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => Promise<ResponseOf<C>> };
@@ -84,6 +92,17 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
     'crl:refresh': () => s.crl.refresh(),
     'settlement:summary': async ({ day }) => settlementSummary(s, day ?? now().toISOString().slice(0, 10)),
     'contents:list': ({ slot }) => s.contents.listContents(slot),
+    'kiosk:status': async () => ({ active: s.kiosk?.active() ?? false }),
+    'kiosk:exit': async ({ pin }) => {
+      if (!s.kiosk?.active()) {
+        throw new TerminalError(
+          'E_INPUT_INVALID',
+          'this terminal is not running as a kiosk: there is nothing to exit',
+        );
+      }
+      await s.kiosk.exit(pin);
+      return { exiting: true as const };
+    },
   };
 }
 

@@ -24,6 +24,8 @@ const VALID: Record<Channel, unknown> = {
   'crl:refresh': {},
   'settlement:summary': { day: '2026-11-21' },
   'contents:list': { slot: 'payee' },
+  'kiosk:status': {},
+  'kiosk:exit': { pin: '482913' },
 };
 
 const COMMON_BAD = [undefined, null, 'text', 42, [], { extra: 1 }, { ['__proto__']: { polluted: true } }];
@@ -85,6 +87,18 @@ const MALFORMED: Record<Channel, unknown[]> = {
     { day: '2026-11-21', x: 1 },
   ],
   'contents:list': [{}, { slot: 'payer', itemId: 'AA' }],
+  'kiosk:status': [],
+  'kiosk:exit': [
+    {},
+    { pin: 482913 },
+    { pin: '48a913' },
+    { pin: '123' },
+    { pin: '1234567890123' },
+    { pin: ' 1234' },
+    { pin: HUGE },
+    { pin: ['1234'] },
+    { pin: '1234', force: true },
+  ],
 };
 
 describe('the IPC contract', () => {

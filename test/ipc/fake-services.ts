@@ -82,6 +82,7 @@ export function fakeServices() {
       ]),
     },
     config: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
+    kiosk: { active: vi.fn(() => true), exit: vi.fn(async (_pin: string) => undefined) },
   } satisfies HandlerServices;
   const spies = [
     ...Object.values(services.engine),
@@ -90,6 +91,7 @@ export function fakeServices() {
     ...Object.values(services.flows),
     ...Object.values(services.crl),
     ...Object.values(services.slots),
+    ...Object.values(services.kiosk),
   ];
   return { services, spies, calls: () => spies.reduce((n, s) => n + s.mock.calls.length, 0) };
 }
