@@ -1,0 +1,62 @@
+// The certificate revocation list the terminal checks cards against: how fresh it is, how many cards
+// it revokes, and a refresh from the configured distribution point.
+import type { CrlStatusWire, ErrorInfo } from '../../../electron/ipc/contract.js';
+import { formatUtc } from '../format.js';
+import { ErrorLine } from './ErrorLine.js';
+
+const STATE: Record<CrlStatusWire['state'], string> = {
+  fresh: 'up to date',
+  stale: 'out of date',
+  missing: 'missing',
+};
+
+export function CrlPanel(props: {
+  crl: CrlStatusWire | undefined;
+  error: ErrorInfo | undefined;
+  onRefresh: () => Promise<void>;
+}) {
+  const { crl } = props;
+  return (
+    <div data-testid="crl-panel">
+      {crl && (
+        <dl className="facts">
+          <dt>Status</dt>
+          <dd>
+            <span className={`badge ${crl.state === 'fresh' ? 'good' : 'warn'}`} data-testid="crl-state">
+              {STATE[crl.state]}
+            </span>
+          </dd>
+          <dt>Revoked cards</dt>
+          <dd>{crl.revokedCount} revoked</dd>
+          <dt>List number</dt>
+          <dd>{crl.crlNumber ? `#${crl.crlNumber}` : '—'}</dd>
+          <dt>Issued</dt>
+          <dd>{crl.thisUpdate ? `${formatUtc(crl.thisUpdate)} UTC` : '—'}</dd>
+          <dt>Next update</dt>
+          <dd>{crl.nextUpdate ? `${formatUtc(crl.nextUpdate)} UTC` : '—'}</dd>
+          <dt>Source</dt>
+          <dd>{crl.source ?? '—'}</dd>
+          {crl.lastRefresh && (
+            <>
+              <dt>Last refresh</dt>
+              <dd>
+                {formatUtc(crl.lastRefresh.at)} UTC:{' '}
+                {crl.lastRefresh.ok
+                  ? crl.lastRefresh.notModified
+                    ? 'no newer list'
+                    : 'new list loaded'
+                  : 'failed'}
+              </dd>
+            </>
+          )}
+        </dl>
+      )}
+      <div className="row">
+        <button type="button" onClick={() => void props.onRefresh()}>
+          Refresh CRL
+        </button>
+      </div>
+      {props.error && <ErrorLine error={props.error} testId="crl-error" />}
+    </div>
+  );
+}

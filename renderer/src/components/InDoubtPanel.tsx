@@ -1,0 +1,73 @@
+// Value in flight: transfers whose payer card was debited and whose payee card has not confirmed the
+// credit. Recovery finishes or cancels each one with both cards present, exactly once.
+import type { InDoubtItemWire, MoneyFormatWire } from '../../../electron/ipc/contract.js';
+import { formatUtc, shortId } from '../format.js';
+import type { RecoveryNote } from '../hooks/useLedger.js';
+import { formatMoney } from '../money.js';
+import { ErrorLine } from './ErrorLine.js';
+
+const OUTCOME: Record<string, string> = {
+  completed: 'completed (payee credited)',
+  'rolled-back': 'cancelled (payer refunded)',
+  'waiting-for-payer': 'waiting for the payer card',
+  'waiting-for-payee': 'waiting for the payee card',
+};
+
+export function InDoubtPanel(props: {
+  items: InDoubtItemWire[];
+  money: MoneyFormatWire;
+  recovering: boolean;
+  busy: boolean;
+  note: RecoveryNote | undefined;
+  onRecover: () => Promise<void>;
+}) {
+  const { items, money, note } = props;
+  return (
+    <div data-testid="indoubt-panel">
+      {items.length === 0 ? (
+        <p className="note" data-testid="indoubt-empty">
+          Nothing in doubt.
+        </p>
+      ) : (
+        <>
+          <p>
+            The payer card was debited but the payee card has not confirmed the credit. Insert both cards
+            named here and press Recover: the payment is then finished or refunded, never twice.
+          </p>
+          <ul className="doubt" data-testid="indoubt-list">
+            {items.map((i) => (
+              <li key={i.flowId}>
+                <strong>{formatMoney(i.amount, money)}</strong> from card{' '}
+                <span className="mono">{shortId(i.payerId)}</span> to card{' '}
+                <span className="mono">{shortId(i.payeeId)}</span>, since {formatUtc(i.startedAt)} UTC{' '}
+                <span className="muted">(last step: {i.lastStep})</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <div className="row">
+        <button
+          type="button"
+          onClick={() => void props.onRecover()}
+          disabled={props.busy || props.recovering}
+        >
+          {props.recovering ? 'Recovering…' : 'Recover'}
+        </button>
+      </div>
+      {note?.kind === 'done' && (
+        <p className="note" role="status" data-testid="recovery-note">
+          {note.transfers.length === 0 && note.contents === 0
+            ? 'Nothing could be recovered with the cards present.'
+            : `Recovery: ${[
+                ...note.transfers.map(
+                  (t) => `${formatMoney(t.amount, money)} ${OUTCOME[t.outcome] ?? t.outcome}`,
+                ),
+                ...(note.contents ? [`${note.contents} content flow(s) settled`] : []),
+              ].join('; ')}.`}
+        </p>
+      )}
+      {note?.kind === 'error' && <ErrorLine error={note.error} testId="recovery-error" />}
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+// The transaction log: search (Enter runs it), pages of entries newest first, and the hash-chain check.
+import type { MoneyFormatWire } from '../../../electron/ipc/contract.js';
+import { formatUtc } from '../format.js';
+import type { useTransactionLog } from '../hooks/useTransactionLog.js';
+import { kindLabel } from '../labels.js';
+import { recordDetails } from '../log-details.js';
+import { ErrorLine } from './ErrorLine.js';
+
+export function LogPanel({
+  log,
+  money,
+}: {
+  log: ReturnType<typeof useTransactionLog>;
+  money: MoneyFormatWire;
+}) {
+  return (
+    <div className="log" data-testid="log-panel">
+      <form
+        className="row"
+        aria-label="Search the log"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void log.submitSearch();
+        }}
+      >
+        <label htmlFor="log-search">Search</label>
+        <input
+          id="log-search"
+          type="search"
+          maxLength={200}
+          value={log.search}
+          onChange={(e) => log.setSearch(e.target.value)}
+          placeholder="flow ID, step or card ID"
+        />
+        <button type="submit">Search</button>
+        <button type="button" onClick={() => void log.verifyLog()}>
+          Verify log
+        </button>
+        {log.verify?.ok && (
+          <span className="note" role="status" data-testid="log-verify">
+            Log verified: {log.verify.count} entries, hash chain intact.
+          </span>
+        )}
+      </form>
+      {log.verify && !log.verify.ok && <ErrorLine error={log.verify.error} testId="log-verify" />}
+      <div className="table-wrap">
+        <table data-testid="log-table">
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Time (UTC)</th>
+              <th scope="col">Flow</th>
+              <th scope="col">Step</th>
+              <th scope="col">Details</th>
+              <th scope="col">Flow ID</th>
+            </tr>
+          </thead>
+          <tbody>
+            {log.page.records.map((r) => (
+              <tr key={r.seq} data-testid="log-row">
+                <td>{r.seq}</td>
+                <td>{formatUtc(r.at)}</td>
+                <td>{kindLabel(r.flowKind)}</td>
+                <td>{r.step}</td>
+                <td className="details">{recordDetails(r, money)}</td>
+                <td className="mono" title={r.flowId}>
+                  {r.flowId.slice(0, 8)}
+                </td>
+              </tr>
+            ))}
+            {log.page.records.length === 0 && (
+              <tr>
+                <td colSpan={6}>{log.applied ? `No entries match “${log.applied}”.` : 'No entries.'}</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <div className="row pager">
+        <button type="button" disabled={!log.hasNewer} onClick={() => void log.newer()}>
+          ← Newer
+        </button>
+        <span className="page-no" data-testid="log-page">
+          Page {log.pageNumber}
+          {log.applied ? ` of “${log.applied}”` : ''}
+        </span>
+        <button type="button" disabled={!log.hasOlder} onClick={() => void log.older()}>
+          Older →
+        </button>
+      </div>
+    </div>
+  );
+}

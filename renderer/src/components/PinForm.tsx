@@ -1,0 +1,39 @@
+// The card holder's PIN for owner mode: digits only, submitted with Enter; cleared after each try.
+import { type FormEvent, useState } from 'react';
+import type { SlotNameWire } from '../../../electron/ipc/contract.js';
+
+export function PinForm(props: {
+  slot: SlotNameWire;
+  busy: boolean;
+  onLogin: (slot: SlotNameWire, pin: string) => Promise<boolean>;
+  onLoggedIn: () => void;
+}) {
+  const { slot } = props;
+  const [pin, setPin] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (pin.length < 4 || props.busy) return;
+    const ok = await props.onLogin(slot, pin);
+    setPin('');
+    if (ok) props.onLoggedIn();
+    else document.getElementById(`${slot}-pin`)?.focus();
+  };
+  return (
+    <form className="row" onSubmit={(e) => void submit(e)}>
+      <label htmlFor={`${slot}-pin`}>Owner PIN</label>
+      <input
+        id={`${slot}-pin`}
+        className="pin"
+        type="password"
+        inputMode="numeric"
+        autoComplete="off"
+        maxLength={12}
+        value={pin}
+        onChange={(e) => setPin(e.target.value.replace(/\D/g, ''))}
+      />
+      <button type="submit" disabled={props.busy || pin.length < 4}>
+        Log in
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,119 @@
+// One card slot: live presence, then the card as read at its access level (holder, validity, key IDs,
+// certificate status, balance), its sessions (owner PIN, issuer) and its contents.
+import type { MoneyFormatWire, SlotNameWire } from '../../../electron/ipc/contract.js';
+import { formatValidity, holderLabel, shortId } from '../format.js';
+import type { SlotState } from '../hooks/useSlots.js';
+import { formatMoney } from '../money.js';
+import { ContentsPanel } from './ContentsPanel.js';
+import { ErrorLine } from './ErrorLine.js';
+import { PinForm } from './PinForm.js';
+
+const TITLE: Record<SlotNameWire, string> = { payer: 'Payer card', payee: 'Payee card' };
+const CERT_TEXT: Record<string, string> = {
+  valid: 'valid',
+  revoked: 'revoked',
+  expired: 'expired',
+  'crl-stale': 'CRL stale',
+  invalid: 'invalid',
+};
+
+export function SlotPanel(props: {
+  slot: SlotNameWire;
+  state: SlotState;
+  money: MoneyFormatWire;
+  busy: boolean;
+  onLogin: (slot: SlotNameWire, pin: string) => Promise<boolean>;
+  onLoggedIn: () => void;
+  onLogout: (slot: SlotNameWire) => Promise<void>;
+  onIssuerSession: (slot: SlotNameWire) => Promise<void>;
+}) {
+  const { slot, state, money } = props;
+  const v = state.view;
+  const present = state.status?.cardPresent ?? false;
+  const issuer = state.contents?.access.session === 'issuer';
+  return (
+    <section className="panel slot" aria-labelledby={`${slot}-title`} data-testid={`slot-${slot}`}>
+      <div className="panel-head">
+        <h2 id={`${slot}-title`}>{TITLE[slot]}</h2>
+        <span
+          className={`presence ${present ? 'in' : 'out'}`}
+          data-testid={`${slot}-presence`}
+          title={state.status?.reader}
+        >
+          {present ? 'Card present' : 'No card — insert a card'}
+        </span>
+      </div>
+      {v && (
+        <dl className="card">
+          <dt>Holder</dt>
+          <dd>
+            <strong data-testid={`${slot}-holder`}>{holderLabel(v.certificate.subject)}</strong>{' '}
+            <span className="mono muted" title={v.holderId}>
+              {shortId(v.holderId)}
+            </span>
+          </dd>
+          <dt>Valid through</dt>
+          <dd>
+            {formatValidity(v.validity)} {v.expired && <span className="badge bad">expired</span>}
+          </dd>
+          <dt>Certificate</dt>
+          <dd>
+            <span
+              className={`badge ${v.certificate.status === 'valid' ? 'good' : 'bad'}`}
+              data-testid={`${slot}-cert`}
+            >
+              {CERT_TEXT[v.certificate.status] ?? v.certificate.status}
+            </span>{' '}
+            <span className="muted">serial {v.certificate.serial}</span>
+          </dd>
+          <dt>Key IDs</dt>
+          <dd data-testid={`${slot}-keys`}>
+            <span className="nowrap">
+              transfer {v.transferKeyId}/{v.transferKeyIdLimit}
+            </span>{' '}
+            ·{' '}
+            <span className="nowrap">
+              update {v.updateKeyId}/{v.updateKeyIdLimit}
+            </span>
+          </dd>
+          <dt>Balance</dt>
+          <dd className="balance" data-testid={`${slot}-balance`}>
+            {v.balance === undefined ? (
+              <span title="Hidden: the card shows its balance only to its owner (PIN) or its issuer">
+                ••••
+              </span>
+            ) : (
+              formatMoney(v.balance, money)
+            )}
+          </dd>
+        </dl>
+      )}
+      {state.error && <ErrorLine error={state.error} testId={`${slot}-error`} />}
+      {v &&
+        (v.ownerLoggedIn || issuer ? (
+          <div className="row">
+            {v.ownerLoggedIn && <span className="badge good">Owner logged in</span>}
+            {issuer && <span className="badge good">Issuer session</span>}
+            <button type="button" disabled={props.busy} onClick={() => void props.onLogout(slot)}>
+              Log out
+            </button>
+          </div>
+        ) : (
+          <div className="session">
+            <PinForm slot={slot} busy={props.busy} onLogin={props.onLogin} onLoggedIn={props.onLoggedIn} />
+            <button
+              type="button"
+              className="link"
+              disabled={props.busy}
+              onClick={() => void props.onIssuerSession(slot)}
+              title="The other card, if it is this card's issuer card, gets the issuer's view of this card"
+            >
+              Issuer session
+            </button>
+          </div>
+        ))}
+      {state.sessionError && <ErrorLine error={state.sessionError} testId={`${slot}-pin-error`} />}
+      {v && <ContentsPanel slot={slot} listing={state.contents} error={state.contentsError} />}
+    </section>
+  );
+}

@@ -1,0 +1,134 @@
+// Every error code the terminal can report, in the operator's words: what happened and what to do.
+// The screen shows this first, then the service's own message and the code for support
+// (docs/error-codes.md). test/ui/error-messages.test.ts keeps the map complete: one entry per code
+// of protocol/errors.ts, no entry for a code that does not exist.
+import type { ErrorInfo } from '../../electron/ipc/contract.js';
+import { sentence } from './format.js';
+
+export interface OperatorMessage {
+  /** What happened, in a shop clerk's words. */
+  what: string;
+  /** What to do now. */
+  todo: string;
+}
+
+export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
+  E_INPUT_INVALID: {
+    what: 'The terminal did not accept what was entered.',
+    todo: 'Check the value and enter it again.',
+  },
+  E_APDU_MALFORMED: {
+    what: 'A card gave an answer the terminal cannot read.',
+    todo: 'Take the card out, insert it again and retry. If it happens again, the card may be faulty.',
+  },
+  E_PKI_MALFORMED: {
+    what: 'A card certificate or the revocation list is damaged.',
+    todo: 'Do not accept this card. Refresh the revocation list; if the card is at fault, send the customer to the issuer.',
+  },
+  E_PKI_UNSUPPORTED: {
+    what: 'A card certificate or the revocation list uses a format this terminal does not accept.',
+    todo: 'Do not accept this card; call support.',
+  },
+  E_PKI_SIGNATURE: {
+    what: 'A card certificate or the revocation list is not signed by the card issuer.',
+    todo: 'Do not accept this card: it may be forged. Call support.',
+  },
+  E_PKI_EXPIRED: {
+    what: 'A card certificate has expired.',
+    todo: 'Do not accept this card; the customer needs a new card from the issuer.',
+  },
+  E_PKI_REVOKED: {
+    what: 'A card has been revoked by its issuer and cannot be used.',
+    todo: 'Do not accept this card; send the customer to the issuer.',
+  },
+  E_CRL_STALE: {
+    what: 'The revocation list is out of date.',
+    todo: 'Press “Refresh CRL” in the Revocation list tab, then try again.',
+  },
+  E_CARD_STATUS: {
+    what: 'A card refused the operation.',
+    todo: 'Check that both cards are inserted the right way round and try again.',
+  },
+  E_CARD_STATE: {
+    what: 'A simulated card’s file is missing or damaged.',
+    todo: 'Call support.',
+  },
+  E_CARD_EXPIRED: {
+    what: 'A card is past its validity date.',
+    todo: 'Do not accept this card; the customer needs a new card from the issuer.',
+  },
+  E_SAME_CARD: {
+    what: 'The same card is in both slots.',
+    todo: 'Put the customer’s card in the payer slot and the shop’s card in the payee slot.',
+  },
+  E_CURRENCY_MISMATCH: {
+    what: 'The cards hold a different currency from each other or from this terminal.',
+    todo: 'This card cannot be used here.',
+  },
+  E_INSUFFICIENT_FUNDS: {
+    what: 'The payer card does not hold enough for this amount.',
+    todo: 'Enter a smaller amount or ask for another means of payment.',
+  },
+  E_BALANCE_LIMIT: {
+    what: 'The payee card cannot take this amount: it would go over its maximum balance.',
+    todo: 'Enter a smaller amount, or empty the shop card first.',
+  },
+  E_KEY_LIMIT: {
+    what: 'A card has reached its last key and cannot be updated any more.',
+    todo: 'The card must be replaced: send the customer to the issuer.',
+  },
+  E_PIN_WRONG: {
+    what: 'Wrong PIN.',
+    todo: 'Ask the card holder to enter the PIN again. The card blocks the PIN after the last try.',
+  },
+  E_PIN_BLOCKED: {
+    what: 'The card’s PIN is blocked after too many wrong tries.',
+    todo: 'The card cannot be used with a PIN here: the card holder must ask the issuer to unblock it.',
+  },
+  E_ACCESS_DENIED: {
+    what: 'The card does not allow this at the current access level.',
+    todo: 'Ask the card holder to log in with the PIN, or open an issuer session, then try again.',
+  },
+  E_BUSY: {
+    what: 'The terminal is busy with another operation.',
+    todo: 'Wait a moment and try again.',
+  },
+  E_READER_UNAVAILABLE: {
+    what: 'A card reader is not available.',
+    todo: 'Check the reader’s cable; if it stays unavailable, restart the terminal.',
+  },
+  E_CARD_ABSENT: {
+    what: 'A card is missing.',
+    todo: 'Insert both cards and try again.',
+  },
+  E_TRANSPORT_TIMEOUT: {
+    what: 'A card did not answer in time.',
+    todo: 'Leave both cards in place and try again; if value is in doubt, press “Recover”.',
+  },
+  E_TRANSPORT: {
+    what: 'The connection to a card was interrupted.',
+    todo: 'Put the cards back and try again; if value is in doubt, press “Recover”.',
+  },
+  E_DB: {
+    what: 'The transaction log could not be written.',
+    todo: 'Stop taking payments and call support.',
+  },
+  E_DB_TOO_NEW: {
+    what: 'The transaction log belongs to a newer version of this terminal.',
+    todo: 'Call support to update the terminal.',
+  },
+  E_LOG_TAMPERED: {
+    what: 'The transaction log does not verify: an entry was changed or removed.',
+    todo: 'Stop taking payments and call support at once.',
+  },
+  E_INTERNAL: {
+    what: 'Something unexpected went wrong in the terminal.',
+    todo: 'Try again; if it happens again, call support with the code.',
+  },
+};
+
+/** What the operator reads for an error: the message for its code, the service's detail, the code. */
+export function explain(error: ErrorInfo): OperatorMessage & { detail: string; code: string } {
+  const known = OPERATOR_MESSAGES[error.code] ?? OPERATOR_MESSAGES.E_INTERNAL!;
+  return { ...known, detail: sentence(error.message), code: error.code };
+}

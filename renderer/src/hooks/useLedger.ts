@@ -1,0 +1,86 @@
+// What the terminal knows beyond the cards: open in-doubt transfers and their recovery, the CRL and
+// its refresh, and the end-of-day summary of a chosen UTC day.
+import { useCallback, useEffect, useState } from 'react';
+import type {
+  CrlStatusWire,
+  ErrorInfo,
+  InDoubtItemWire,
+  RecoveryReportWire,
+  SettlementSummaryWire,
+} from '../../../electron/ipc/contract.js';
+import type { TerminalApi } from '../terminal-api.js';
+import type { CardQueue } from './useCardQueue.js';
+
+export type RecoveryNote =
+  | { kind: 'done'; transfers: RecoveryReportWire[]; contents: number }
+  | { kind: 'error'; error: ErrorInfo };
+
+export function useLedger(api: TerminalApi, queued: CardQueue) {
+  const [inDoubt, setInDoubt] = useState<InDoubtItemWire[]>([]);
+  const [recovery, setRecovery] = useState<RecoveryNote | undefined>();
+  const [recovering, setRecovering] = useState(false);
+  const [crl, setCrl] = useState<CrlStatusWire | undefined>();
+  const [crlError, setCrlError] = useState<ErrorInfo | undefined>();
+  const [summary, setSummary] = useState<SettlementSummaryWire | undefined>();
+  const [summaryError, setSummaryError] = useState<ErrorInfo | undefined>();
+  /** Empty: today (UTC), as the terminal's clock has it. */
+  const [day, setDay] = useState('');
+
+  const refreshLedger = useCallback(async () => {
+    const [doubt, crlStatus, sum] = await Promise.all([
+      api.call('indoubt:list'),
+      api.call('crl:status'),
+      api.call('settlement:summary', day ? { day } : {}),
+    ]);
+    if (doubt.ok) setInDoubt(doubt.value.items);
+    if (crlStatus.ok) setCrl(crlStatus.value);
+    if (sum.ok) {
+      setSummary(sum.value);
+      setSummaryError(undefined);
+    } else setSummaryError(sum.error);
+  }, [api, day]);
+
+  useEffect(() => {
+    void refreshLedger();
+    return api.on('recovered', () => {
+      void refreshLedger();
+    });
+  }, [api, refreshLedger]);
+
+  const recover = useCallback(async () => {
+    setRecovery(undefined);
+    setRecovering(true);
+    const r = await queued(() => api.call('recovery:run'));
+    setRecovering(false);
+    setRecovery(
+      r.ok
+        ? { kind: 'done', transfers: r.value.transfers, contents: r.value.contents.length }
+        : { kind: 'error', error: r.error },
+    );
+  }, [api, queued]);
+
+  const refreshCrl = useCallback(async () => {
+    setCrlError(undefined);
+    const r = await api.call('crl:refresh');
+    if (r.ok) {
+      setCrl(r.value);
+      const last = r.value.lastRefresh;
+      if (last && !last.ok && last.error) setCrlError({ ...last.error, details: {} });
+    } else setCrlError(r.error);
+  }, [api]);
+
+  return {
+    inDoubt,
+    recovery,
+    recovering,
+    recover,
+    crl,
+    crlError,
+    refreshCrl,
+    summary,
+    summaryError,
+    day,
+    setDay,
+    refreshLedger,
+  };
+}
