@@ -1,0 +1,224 @@
+// The operator screen by keyboard alone (a POS has a keypad, not a mouse): a whole sale with Tab,
+// digits, Enter and Escape; every action in the Tab order with a visible focus. Then the records:
+// log search and paging, the log's hash-chain check, and the end-of-day CSV export read back.
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layoutProblems } from './support/layout-check.js';
+import { type OperatorFixture, startOperatorScreen } from './support/operator-fixture.js';
+
+let ui: OperatorFixture;
+const byTest = (id: string) => ui.byTest(id);
+
+// Browser-side expressions as strings: this file is type-checked without the DOM library.
+const FOCUSED = `(() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  return {
+    name: el.getAttribute('aria-label') || el.id || el.textContent.trim(),
+    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+  };
+})()`;
+
+async function focused(): Promise<{ name: string; outline: boolean }> {
+  return ui.page.evaluate<{ name: string; outline: boolean }>(FOCUSED);
+}
+
+/** Presses Tab (or Shift+Tab) until `name` has the focus; every stop on the way must show its focus. */
+async function tabTo(name: string, max = 40, key = 'Tab'): Promise<string[]> {
+  const stops: string[] = [];
+  for (let i = 0; i < max; i++) {
+    await ui.page.keyboard.press(key);
+    const f = await focused();
+    expect(f.outline, `focus ring on ${f.name}`).toBe(true);
+    stops.push(f.name);
+    if (f.name === name) return stops;
+  }
+  throw new Error(`${name} not reached by Tab; stops: ${stops.join(' | ')}`);
+}
+
+async function logSeqs(): Promise<number[]> {
+  return byTest('log-row').evaluateAll((rows) => rows.map((r) => Number(r.firstElementChild?.textContent)));
+}
+
+const range = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, i) => from - i);
+
+describe('operator screen: keyboard only, and the records', () => {
+  beforeAll(async () => {
+    ui = await startOperatorScreen();
+  }, 120_000);
+
+  afterAll(async () => {
+    await ui?.close();
+  });
+
+  it('sells by keyboard alone: Tab to the PIN, digits and Enter, then the amount and Enter', async () => {
+    await expect.poll(() => byTest('payer-holder').textContent()).toBe('Alice');
+    await ui.page.locator('body').focus();
+    await tabTo('payer-pin');
+    await ui.page.keyboard.type('1234');
+    await ui.page.keyboard.press('Enter');
+    await expect.poll(() => byTest('payer-balance').textContent()).toBe('€200.00');
+    // After the login the amount has the focus: the sale goes on without a Tab.
+    await expect.poll(async () => (await focused()).name).toBe('amount');
+    await ui.page.keyboard.type('3');
+    expect(await ui.page.locator('#amount-help').textContent()).toBe(
+      'Enter pays €3.00 from the payer card to the payee card.',
+    );
+    await ui.page.keyboard.press('Enter');
+    await expect
+      .poll(() => byTest('pay-result').textContent(), { timeout: 20_000 })
+      .toContain('Payment complete: €3.00');
+    await expect.poll(() => byTest('payer-balance').textContent()).toBe('€197.00');
+    expect((await focused()).name).toBe('amount');
+    expect(await ui.page.locator('#amount').inputValue()).toBe('');
+    await ui.shoot('20-keyboard-sale');
+  });
+
+  it('clears the amount and the last result with Escape, and takes a decimal comma', async () => {
+    await ui.page.keyboard.type('4.5');
+    await ui.page.keyboard.press('Escape');
+    expect(await ui.page.locator('#amount').inputValue()).toBe('');
+    expect(await byTest('pay-result').textContent()).toBe('');
+    // Escape from anywhere comes back to the amount.
+    await tabTo('payee-pin');
+    await ui.page.keyboard.press('Escape');
+    expect((await focused()).name).toBe('amount');
+
+    await ui.page.keyboard.type('2,25');
+    await ui.page.keyboard.press('Enter');
+    await expect
+      .poll(() => byTest('pay-result').textContent(), { timeout: 20_000 })
+      .toContain('Payment complete: €2.25');
+    expect(ui.cards.payee.store.read().balance).toBe(50_00 + 3_00 + 2_25);
+  });
+
+  it('refuses a malformed amount before anything is sent, and says how to write one', async () => {
+    await ui.page.keyboard.type('1.234');
+    expect(await ui.page.locator('#amount').getAttribute('aria-invalid')).toBe('true');
+    expect(await ui.page.locator('#amount-help').textContent()).toContain('at most 2 decimals, e.g. 12.50');
+    const journal = (await ui.services.journal.page({ limit: 200 })).records.length;
+    await ui.page.keyboard.press('Enter');
+    expect(await ui.page.getByRole('button', { name: 'Pay' }).isDisabled()).toBe(true);
+    expect((await ui.services.journal.page({ limit: 200 })).records.length).toBe(journal);
+    await ui.page.keyboard.press('Escape');
+  });
+
+  it('has every action in the Tab order, each with a visible focus', async () => {
+    // Escape puts the focus on the amount: from there back to the first action, then on to the last.
+    await ui.page.keyboard.press('Escape');
+    const before = await tabTo('Log out', 20, 'Shift+Tab');
+    await ui.page.keyboard.press('Escape');
+    await ui.page.keyboard.type('1');
+    const after = await tabTo('Older →', 60);
+    const stops = [...before.reverse(), 'amount', ...after];
+    expect(stops.slice(0, 4)).toEqual(['Log out', 'Update keys', 'amount', 'Pay']);
+    for (const action of [
+      'payee-pin',
+      'Issuer session',
+      'Transaction log',
+      'In doubt: 0',
+      'Revocation list',
+      'End of day',
+      'log-search',
+      'Search',
+      'Verify log',
+    ])
+      expect(stops).toContain(action);
+    await ui.page.keyboard.press('Escape');
+  });
+
+  it('pages through the log, newest first, and back', async () => {
+    // Key update (4 entries) and two payments (6 each): 16 entries, 10 a page.
+    await expect.poll(() => logSeqs()).toEqual(range(16, 7));
+    expect(await byTest('log-page').textContent()).toBe('Page 1');
+    await ui.page.getByRole('button', { name: 'Older →' }).focus();
+    await ui.page.keyboard.press('Enter');
+    await expect.poll(() => logSeqs()).toEqual(range(6, 1));
+    expect(await byTest('log-page').textContent()).toBe('Page 2');
+    expect(await ui.page.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true);
+    await ui.page.getByRole('button', { name: '← Newer' }).click();
+    await expect.poll(() => logSeqs()).toEqual(range(16, 7));
+    expect(await ui.page.getByRole('button', { name: '← Newer' }).isDisabled()).toBe(true);
+  });
+
+  it('searches the log by flow ID, by kind across pages, and says when nothing matches', async () => {
+    const search = ui.page.locator('#log-search');
+    const firstFlow = await byTest('log-row').first().locator('td.mono').getAttribute('title');
+    await search.fill(firstFlow ?? '');
+    await search.press('Enter');
+    await expect.poll(() => logSeqs()).toEqual(range(16, 11));
+    expect(await byTest('log-table').textContent()).toContain('€2.25');
+
+    await search.fill('value-transfer');
+    await search.press('Enter');
+    await expect.poll(() => logSeqs()).toEqual(range(16, 7));
+    expect(await byTest('log-page').textContent()).toBe('Page 1 of “value-transfer”');
+    await ui.shoot('21-log-search');
+    await ui.page.getByRole('button', { name: 'Older →' }).click();
+    await expect.poll(() => logSeqs()).toEqual([6, 5]);
+
+    await search.fill('no such thing');
+    await search.press('Enter');
+    await expect.poll(() => byTest('log-table').textContent()).toContain('No entries match “no such thing”');
+
+    await search.fill('');
+    await search.press('Enter');
+    await expect.poll(() => logSeqs()).toEqual(range(16, 7));
+  });
+
+  it('verifies the log’s hash chain on request', async () => {
+    await ui.page.getByRole('button', { name: 'Verify log' }).click();
+    await expect
+      .poll(() => byTest('log-verify').textContent())
+      .toBe('Log verified: 16 entries, hash chain intact.');
+  });
+
+  it('opens a view with Enter on its tab and moves between tabs with the arrow keys', async () => {
+    await ui.page.getByRole('tab', { name: 'Transaction log' }).focus();
+    await ui.page.keyboard.press('ArrowRight');
+    expect(await ui.page.getByRole('tab', { name: 'In doubt: 0' }).getAttribute('aria-selected')).toBe(
+      'true',
+    );
+    expect(await byTest('indoubt-empty').isVisible()).toBe(true);
+    await ui.page.keyboard.press('ArrowRight');
+    expect(await byTest('crl-panel').isVisible()).toBe(true);
+    expect(await byTest('crl-state').textContent()).toBe('up to date');
+    await ui.shoot('22-crl');
+    await ui.page.getByRole('tab', { name: 'End of day' }).focus();
+    await ui.page.keyboard.press('Enter');
+    expect(await byTest('summary-panel').isVisible()).toBe(true);
+    expect(await byTest('log-panel').isVisible()).toBe(false);
+  });
+
+  it('exports the day as CSV with the totals of the payments made', async () => {
+    await expect.poll(() => byTest('summary-totals').textContent()).toContain('2 payment(s), total €5.25');
+    await ui.shoot('23-end-of-day');
+    const day = await ui.page.locator('#summary-day').inputValue();
+    await ui.page.getByRole('button', { name: 'Export CSV' }).focus();
+    const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.keyboard.press('Enter')]);
+    expect(download.suggestedFilename()).toBe(`settlement-${day}.csv`);
+    const csv = await readFile(await download.path(), 'utf8');
+    const alice = ui.cards.payer.store.read().holderId;
+    const shop = ui.cards.payee.store.read().holderId;
+    expect(csv.split('\r\n')).toEqual([
+      'record,day,payer_card,payee_card,count,amount_minor,amount,currency,flow_id,since',
+      `direction,${day},${alice},${shop},2,525,5.25,EUR,,`,
+      `total,${day},,,2,525,5.25,EUR,,`,
+      `not-completed,${day},,,0,,,,,`,
+      '',
+    ]);
+  });
+
+  it('checks its own layout: a box that spills out of the screen is caught', async () => {
+    expect(await layoutProblems(ui.page)).toEqual([]);
+    await ui.page.evaluate(`document.querySelector('#pay-title').textContent = 'W'.repeat(400)`);
+    const problems = await layoutProblems(ui.page);
+    expect(problems.join('\n')).toMatch(/overflows sideways|scrolls sideways/);
+    await ui.page.evaluate(`document.querySelector('#pay-title').textContent = 'Payment'`);
+    expect(await layoutProblems(ui.page)).toEqual([]);
+  });
+
+  it('made no request to any host but the terminal itself', () => {
+    expect(ui.remoteRequests).toEqual([]);
+  });
+});

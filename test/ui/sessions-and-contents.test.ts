@@ -1,0 +1,159 @@
+// Access levels on the operator screen: a card's balance and contents masked without a session, the
+// issuer's view in an issuer session, the holder's view after the PIN; a refused issuer session; a PIN
+// blocked after three wrong tries; the key update run on its own, with the route the engine chose.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
+import { type OperatorFixture, startOperatorScreen } from './support/operator-fixture.js';
+
+let ui: OperatorFixture;
+const byTest = (id: string) => ui.byTest(id);
+const hex = (text: string) => Buffer.from(text).toString('hex').toUpperCase();
+
+/** Alice's card holds a ticket and a coupon of the demo issuer, and her personal data. */
+function giveAliceContents(s: SettlementState): void {
+  const item = (n: number, type: string, policy: string, label: string, body: string) => ({
+    id: n.toString(16).toUpperCase().padStart(32, '0'),
+    type,
+    issuerId: s.purseIssuerId,
+    policy,
+    label,
+    body: hex(body),
+  });
+  s.contents.push(
+    item(1, 'ticket', 'issuer-alterable', 'Concert 24 Dec', 'seat B12') as never,
+    item(2, 'coupon', 'public', '10% off', 'CODE-2026') as never,
+    item(3, 'personal-data', 'owner-only', 'Loyalty number', '4711-0815') as never,
+  );
+}
+
+/** Each content item on the slot's card: [label, body as shown]. */
+async function shownContents(slot: 'payer' | 'payee'): Promise<string[][]> {
+  return byTest(`${slot}-item`).evaluateAll((lis) =>
+    lis.map((li) => [
+      li.querySelector('.label')?.textContent ?? '',
+      li.querySelector('.body')?.textContent ?? '',
+    ]),
+  );
+}
+
+const MASKED = [
+  ['Concert 24 Dec', '••••'],
+  ['10% off', 'CODE-2026'],
+  ['Loyalty number', '••••'],
+];
+
+describe('operator screen: sessions, contents, PIN, keys', () => {
+  beforeAll(async () => {
+    ui = await startOperatorScreen({
+      prepareCards: (edit) => edit('payer', giveAliceContents),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await ui?.close();
+  });
+
+  it('masks the bodies of non-public contents and the balance without a session', async () => {
+    await expect.poll(() => shownContents('payer')).toEqual(MASKED);
+    expect(await byTest('payer-contents-access').textContent()).toContain('Details hidden');
+    expect(await byTest('payer-balance').textContent()).toBe('••••');
+    expect(await byTest('payee-contents').textContent()).toContain('No tickets or coupons');
+    await ui.shoot('10-contents-masked');
+  });
+
+  it('shows the issuer what the issuer may see: its ticket and the purse, not the personal data', async () => {
+    await ui.page.getByTestId('slot-payer').getByRole('button', { name: 'Issuer session' }).click();
+    await expect.poll(() => byTest('payer-contents-access').textContent()).toBe('Issuer view');
+    expect(await shownContents('payer')).toEqual([
+      ['Concert 24 Dec', 'seat B12'],
+      ['10% off', 'CODE-2026'],
+      ['Loyalty number', '••••'],
+    ]);
+    await expect.poll(() => byTest('payer-balance').textContent()).toBe('€200.00');
+    await ui.shoot('11-issuer-session');
+  });
+
+  it('ends the session with Log out: everything masked again', async () => {
+    await ui.page.getByTestId('slot-payer').getByRole('button', { name: 'Log out' }).click();
+    await expect.poll(() => byTest('payer-contents-access').textContent()).toContain('Details hidden');
+    expect(await shownContents('payer')).toEqual(MASKED);
+    expect(await byTest('payer-balance').textContent()).toBe('••••');
+  });
+
+  it('shows the holder everything after the PIN', async () => {
+    await ui.page.locator('#payer-pin').fill('1234');
+    await ui.page.locator('#payer-pin').press('Enter');
+    await expect.poll(() => byTest('payer-contents-access').textContent()).toBe('Owner view');
+    expect(await shownContents('payer')).toEqual([
+      ['Concert 24 Dec', 'seat B12'],
+      ['10% off', 'CODE-2026'],
+      ['Loyalty number', '4711-0815'],
+    ]);
+    expect(await byTest('payer-balance').textContent()).toBe('€200.00');
+    await ui.shoot('12-owner-contents');
+  });
+
+  it('refuses an issuer session the other card cannot hold, and changes nothing', async () => {
+    // The payee card asks the payer card to be its issuer card: Alice's card is not one.
+    await ui.page.getByTestId('slot-payee').getByRole('button', { name: 'Issuer session' }).click();
+    const error = byTest('payee-pin-error');
+    await expect.poll(() => error.getAttribute('data-code')).toBe('E_ACCESS_DENIED');
+    expect(await error.textContent()).toContain('does not allow this at the current access level');
+    expect(await byTest('payee-balance').textContent()).toBe('••••');
+    expect(await byTest('payee-contents-access').textContent()).toContain('Details hidden');
+    // Alice's owner login is untouched by the refusal.
+    expect(await byTest('payer-contents-access').textContent()).toBe('Owner view');
+  });
+
+  it('blocks the PIN after three wrong tries and says so in the operator’s words, with the code', async () => {
+    const pin = ui.page.locator('#payee-pin');
+    const error = byTest('payee-pin-error');
+    for (const [i, left] of ['2 tries left', '1 tries left'].entries()) {
+      await pin.fill(`999${i}`);
+      await pin.press('Enter');
+      await expect.poll(() => error.textContent()).toContain(left);
+      expect(await error.getAttribute('data-code')).toBe('E_PIN_WRONG');
+    }
+    await pin.fill('9992');
+    await pin.press('Enter');
+    await expect.poll(() => error.getAttribute('data-code')).toBe('E_PIN_BLOCKED');
+    expect(await error.textContent()).toContain('PIN is blocked');
+    expect(await error.textContent()).toContain('ask the issuer to unblock it');
+    expect(await error.textContent()).toContain('E_PIN_BLOCKED');
+    expect(ui.cards.payee.store.read().owner?.tries).toBe(0);
+    await ui.shoot('13-pin-blocked');
+
+    // Even the right PIN is refused now; the balance stays masked.
+    await pin.fill('0000');
+    await pin.press('Enter');
+    await expect.poll(() => error.textContent()).toContain('is blocked');
+    expect(await error.getAttribute('data-code')).toBe('E_PIN_BLOCKED');
+    expect(await byTest('payee-balance').textContent()).toBe('••••');
+    expect(ui.cards.payee.store.read().owner?.tries).toBe(0);
+  });
+
+  it('updates the keys on its own, showing the route taken and why; a second time there is nothing to do', async () => {
+    expect(await byTest('payer-keys').textContent()).toBe('transfer 1/6 · update 1/3');
+    await ui.page.getByRole('button', { name: 'Update keys' }).click();
+    await expect
+      .poll(() => byTest('keys-result').textContent(), { timeout: 20_000 })
+      .toContain('Keys updated');
+    const line = await byTest('key-update').textContent();
+    expect(line).toContain('payer card');
+    expect(line).toContain('common-key route');
+    expect(line).toContain('transfer key 1 → 2');
+    expect(await byTest('progress').locator('li').getAttribute('data-kind')).toBe('key-update');
+    await expect.poll(() => byTest('payer-keys').textContent()).toBe('transfer 2/6 · update 1/3');
+    expect(ui.cards.payer.store.read().transferKeyId).toBe(2);
+    await ui.shoot('14-keys-updated');
+
+    await ui.page.getByRole('button', { name: 'Update keys' }).click();
+    await expect.poll(() => byTest('keys-result').textContent()).toContain('Keys already in line');
+    expect(await byTest('key-update').count()).toBe(0);
+    expect(ui.cards.payer.store.read().transferKeyId).toBe(2);
+  });
+
+  it('made no request to any host but the terminal itself', () => {
+    expect(ui.remoteRequests).toEqual([]);
+  });
+});

@@ -1,0 +1,146 @@
+// One operator screen for a UI test file: a fresh demo shop (issuer, Alice's and the Corner Shop's
+// cards), the terminal services on simulated slots, the browser host in this process serving the
+// renderer built from the current sources, and headless Debian Chromium driven by playwright-core.
+// Screenshots go to test-output/screenshots/ (git-ignored) at 1280×800 and 1024×768.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type SettlementState, settlementStateCodec } from '../../../card-sim/applets/settlement/state.js';
+import { loadCardState, openCard } from '../../../card-sim/cli/card-files.js';
+import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
+import type { SimulatedCard } from '../../../card-sim/settlement-card.js';
+import { type BrowserHost, startBrowserHost } from '../../../electron/host/browser-host.js';
+import { loadConfig, type TerminalConfig } from '../../../electron/services/config.js';
+import { ensureDemoEnvironment } from '../../../electron/services/demo/demo-environment.js';
+import {
+  createSimulatedSlots,
+  type SimulatedSlots,
+} from '../../../electron/services/slots/simulated-slots.js';
+import {
+  startTerminalServices,
+  type TerminalServices,
+} from '../../../electron/services/terminal-services.js';
+import { builtRenderer } from './built-renderer.js';
+import { layoutProblems } from './layout-check.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+export const SHOTS = join(ROOT, 'test-output', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const SIZES = [
+  [1280, 800],
+  [1024, 768],
+] as const;
+
+export type CardSlot = 'payer' | 'payee';
+
+export interface OperatorFixture {
+  demoDir: string;
+  config: TerminalConfig;
+  services: TerminalServices;
+  slots: SimulatedSlots;
+  cards: Record<CardSlot, SimulatedCard>;
+  host: BrowserHost;
+  context: BrowserContext;
+  page: Page;
+  /** Requests the page made to any host but the terminal's own (there must be none). */
+  remoteRequests: string[];
+  byTest(id: string): Locator;
+  insert(slot: CardSlot): void;
+  /** A screenshot at each size, then back to 1280×800; throws if the layout check finds a problem. */
+  shoot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FixtureOptions {
+  /** Change the demo cards' files before the cards are opened (contents, PIN tries...). */
+  prepareCards?: (edit: (slot: CardSlot, change: (s: SettlementState) => void) => void) => void;
+  /** Leave the slots empty: the test inserts the cards. Default: both cards in. */
+  empty?: boolean;
+}
+
+export async function startOperatorScreen(o: FixtureOptions = {}): Promise<OperatorFixture> {
+  const staticDir = await builtRenderer();
+  mkdirSync(SHOTS, { recursive: true });
+  const demoDir = mkdtempSync(join(tmpdir(), 'ui-demo-'));
+  const profileDir = mkdtempSync(join(tmpdir(), 'ui-chromium-'));
+  const config = loadConfig(ensureDemoEnvironment(demoDir));
+  if (config.slots.backend !== 'simulated') throw new Error('the demo uses simulated slots');
+  const files = config.slots.cards;
+  o.prepareCards?.((slot, change) => {
+    const state = loadCardState(files[slot]);
+    change(state);
+    new FileBackend(files[slot]).store(settlementStateCodec.encode(state));
+  });
+  const slots = createSimulatedSlots({ waitingTimeMs: 2000 });
+  const cards = { payer: openCard(files.payer), payee: openCard(files.payee) };
+  const insert = (slot: CardSlot) => slots.insert(slot, cards[slot].os);
+  if (!o.empty) {
+    insert('payer');
+    insert('payee');
+  }
+  const services = await startTerminalServices(config, { slots });
+  let host: BrowserHost | undefined;
+  let context: BrowserContext;
+  try {
+    host = await startBrowserHost({ services, staticDir });
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+    });
+  } catch (e) {
+    await host?.close();
+    await services.close();
+    for (const d of [demoDir, profileDir]) rmSync(d, { recursive: true, force: true });
+    throw e;
+  }
+  const hostAddress = `127.0.0.1:${host.port}`;
+  const page = context.pages()[0] ?? (await context.newPage());
+  const remoteRequests: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).host !== hostAddress && !r.url().startsWith('blob:')) remoteRequests.push(r.url());
+  });
+  await page.goto(host.url);
+  return {
+    demoDir,
+    config,
+    services,
+    slots,
+    cards,
+    host,
+    context,
+    page,
+    remoteRequests,
+    byTest: (id) => page.getByTestId(id),
+    insert,
+    async shoot(name) {
+      const problems: string[] = [];
+      for (const [width, height] of SIZES) {
+        await page.setViewportSize({ width, height });
+        await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
+        for (const p of await layoutProblems(page)) problems.push(`${width}x${height}: ${p}`);
+      }
+      await page.setViewportSize({ width: 1280, height: 800 });
+      if (problems.length > 0) throw new Error(`layout of ${name}:\n${problems.join('\n')}`);
+    },
+    async close() {
+      await context.close();
+      await host.close();
+      await services.close();
+      for (const d of [demoDir, profileDir]) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
