@@ -37,6 +37,7 @@ import { makeTerminal } from '../test/support/terminal-fixtures.js';
 import {
   commandLine,
   filesystemOf,
+  growthRatios,
   intOption,
   machineInfo,
   machineMarkdown,
@@ -495,7 +496,7 @@ function report(r: {
   const growthHead = results
     .slice(1)
     .map((m, i) => `× ${sizeLabel(results[i]!.transfers)} → ${sizeLabel(m.transfers)}`);
-  const growth = (values: number[]) => values.slice(1).map((v, i) => `${(v / values[i]!).toFixed(2)}×`);
+  const growth = growthRatios;
   const rows: string[][] = [
     ['transfers in the log', ...results.map((m) => `**${sizeLabel(m.transfers)}**`), ...growthHead],
     [

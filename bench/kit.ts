@@ -161,6 +161,14 @@ export function ratio(x: number): string {
   return `${x.toFixed(2)}×`;
 }
 
+/** Each value divided by the one before it ("—" where that is zero): how a cost grows with size. */
+export function growthRatios(values: readonly number[]): string[] {
+  return values.slice(1).map((v, i) => {
+    const before = values[i]!;
+    return before > 0 && Number.isFinite(v / before) ? ratio(v / before) : '—';
+  });
+}
+
 /** A markdown table; the first row is the header. */
 export function markdownTable(rows: string[][], align: ('l' | 'r')[] = []): string {
   const [head, ...body] = rows;
