@@ -42,6 +42,14 @@ export const terminalConfigSchema = z.object({
     }),
     z.object({ backend: z.literal('pcsc'), readers: slotMapping }),
   ]),
+  /** Kiosk mode of the Electron shell (also `--kiosk`): full screen, left only with the exit PIN. */
+  kiosk: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** The exit PIN as a salted scrypt hash, never the PIN itself: `npm run kiosk-pin` prints one. */
+      exitPinHash: z.string().min(1).max(300).optional(),
+    })
+    .optional(),
 });
 
 export type TerminalConfig = z.infer<typeof terminalConfigSchema>;

@@ -1,0 +1,65 @@
+// The Electron main process: the terminal services (the same as the browser host's and the CLI's)
+// behind the operator window. Everything it does is in shell/; this file only hands Electron's own
+// objects to it, in order. Bundled into dist-electron/main.cjs by shell-build/build-shell.ts.
+import { join } from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
+import { isTerminalError } from '../protocol/errors.js';
+import { loadConfig } from './services/config.js';
+import { DEMO_DIR, ensureDemoEnvironment } from './services/demo/demo-environment.js';
+import { startTerminalServices, type TerminalServices } from './services/terminal-services.js';
+import { APP_SCHEME_PRIVILEGES } from './shell/app-protocol.js';
+import { kioskSettings } from './shell/kiosk-settings.js';
+import type { ShellPlatform } from './shell/platform.js';
+import { startShell } from './shell/shell.js';
+import { shellArguments } from './shell/shell-arguments.js';
+
+// Before the app is ready: every renderer sandboxed, the app:// scheme privileged, one instance only
+// (two would share the transaction log and the card readers).
+app.enableSandbox();
+protocol.registerSchemesAsPrivileged(APP_SCHEME_PRIVILEGES);
+if (!app.requestSingleInstanceLock()) app.exit(0);
+
+app
+  .whenReady()
+  .then(startApp)
+  .catch((e: unknown) => {
+    const message = isTerminalError(e) ? `${e.code}: ${e.message}` : String(e);
+    console.error(`settlement terminal: ${message}`);
+    dialog.showErrorBox('The settlement terminal cannot start', message);
+    app.exit(1);
+  });
+
+async function startApp(): Promise<void> {
+  const args = shellArguments(process.argv, app.isPackaged);
+  const demoDir = app.isPackaged ? join(app.getPath('userData'), 'demo') : join(app.getAppPath(), DEMO_DIR);
+  const config = loadConfig(args.config ?? ensureDemoEnvironment(demoDir));
+  const kiosk = kioskSettings(args.kiosk, config.kiosk);
+  const services = await startTerminalServices(config);
+  await recoverAtStart(services);
+  services.engine.recoverOnCardInsert();
+  const platform: ShellPlatform = {
+    app,
+    BrowserWindow,
+    ipcMain,
+    session: session.defaultSession,
+    protocol,
+    menu: Menu,
+  };
+  startShell(platform, services, {
+    preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
+    rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
+    ...(kiosk ? { kiosk } : {}),
+  });
+}
+
+/** Finishes or rolls back what an earlier run left open, before the operator can start anything new. */
+async function recoverAtStart(services: TerminalServices): Promise<void> {
+  try {
+    for (const r of await services.engine.recover())
+      console.log(`recovered transfer ${r.flowId}: ${r.outcome}`);
+    for (const r of await services.contents.recover())
+      console.log(`recovered ${r.kind} ${r.flowId}: ${r.outcome}`);
+  } catch (e) {
+    console.error(`start-up recovery: ${isTerminalError(e) ? `${e.code} ${e.message}` : String(e)}`);
+  }
+}
