@@ -127,8 +127,34 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
   },
 };
 
+/** Where a code means something narrower than in general: the words of one action. */
+export type MessageContext = Readonly<Record<string, OperatorMessage>>;
+
+const CRL_OFFLINE = 'The terminal keeps checking cards against the list it has; try again later.';
+
+/** Refreshing the CRL talks to a server, not to a card. */
+export const CRL_REFRESH_MESSAGES: MessageContext = {
+  E_INPUT_INVALID: {
+    what: 'No address to download the revocation list from is configured.',
+    todo: 'Import a CRL file with the terminal CLI (crl-import), or set crl.distributionPoint in the configuration.',
+  },
+  E_TRANSPORT: { what: 'The revocation list could not be downloaded.', todo: CRL_OFFLINE },
+  E_TRANSPORT_TIMEOUT: { what: 'The revocation list server did not answer in time.', todo: CRL_OFFLINE },
+};
+
+/** An issuer session needs the card's own issuer card in the other slot. */
+export const ISSUER_SESSION_MESSAGES: MessageContext = {
+  E_ACCESS_DENIED: {
+    what: 'The other card is not this card’s issuer card: no issuer session.',
+    todo: 'Put the issuer card of this card in the other slot, or ask the card holder for the PIN.',
+  },
+};
+
 /** What the operator reads for an error: the message for its code, the service's detail, the code. */
-export function explain(error: ErrorInfo): OperatorMessage & { detail: string; code: string } {
-  const known = OPERATOR_MESSAGES[error.code] ?? OPERATOR_MESSAGES.E_INTERNAL!;
+export function explain(
+  error: ErrorInfo,
+  context: MessageContext = {},
+): OperatorMessage & { detail: string; code: string } {
+  const known = context[error.code] ?? OPERATOR_MESSAGES[error.code] ?? OPERATOR_MESSAGES.E_INTERNAL!;
   return { ...known, detail: sentence(error.message), code: error.code };
 }

@@ -26,9 +26,11 @@ export function maybeMoney(minor: number | undefined, money: MoneyFormat): strin
   return minor === undefined ? '•••• (hidden)' : formatMoney(minor, money);
 }
 
-/** A service message as a sentence: capital first letter, final full stop. */
+/** A service message as a sentence: capital first letter (not of an address), final full stop. */
 export function sentence(s: string): string {
-  return s ? s[0]!.toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.') : s;
+  if (!s) return s;
+  const start = /^[a-z][a-z0-9+.-]*:\/\//.test(s) ? s : s[0]!.toUpperCase() + s.slice(1);
+  return start + (/[.!?]$/.test(s) ? '' : '.');
 }
 
 /**

@@ -2,11 +2,17 @@
 // digits, Enter and Escape; every action in the Tab order with a visible focus. Then the records:
 // log search and paging, the log's hash-chain check, and the end-of-day CSV export read back.
 import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadIssuer, publishCrl } from '../../card-sim/issuer/issuer.js';
 import { layoutProblems } from './support/layout-check.js';
 import { type OperatorFixture, startOperatorScreen } from './support/operator-fixture.js';
 
 let ui: OperatorFixture;
+let crlServer: Server;
+let crlBody: Uint8Array | undefined;
 const byTest = (id: string) => ui.byTest(id);
 
 // Browser-side expressions as strings: this file is type-checked without the DOM library.
@@ -44,11 +50,21 @@ const range = (from: number, to: number) => Array.from({ length: from - to + 1 }
 
 describe('operator screen: keyboard only, and the records', () => {
   beforeAll(async () => {
-    ui = await startOperatorScreen();
+    // The CA's CRL distribution point: down at first, then serving a newer list.
+    crlServer = createServer((_req, res) => {
+      if (!crlBody) return void res.writeHead(503).end();
+      res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(crlBody);
+    });
+    await new Promise<void>((done) => crlServer.listen(0, '127.0.0.1', done));
+    const { port } = crlServer.address() as AddressInfo;
+    ui = await startOperatorScreen({
+      configure: (c) => ({ ...c, crl: { ...c.crl, distributionPoint: `http://127.0.0.1:${port}/ca.crl` } }),
+    });
   }, 120_000);
 
   afterAll(async () => {
     await ui?.close();
+    crlServer?.close();
   });
 
   it('sells by keyboard alone: Tab to the PIN, digits and Enter, then the amount and Enter', async () => {
@@ -183,14 +199,36 @@ describe('operator screen: keyboard only, and the records', () => {
     await ui.page.keyboard.press('ArrowRight');
     expect(await byTest('crl-panel').isVisible()).toBe(true);
     expect(await byTest('crl-state').textContent()).toBe('up to date');
-    await ui.shoot('22-crl');
     await ui.page.getByRole('tab', { name: 'End of day' }).focus();
     await ui.page.keyboard.press('Enter');
     expect(await byTest('summary-panel').isVisible()).toBe(true);
     expect(await byTest('log-panel').isVisible()).toBe(false);
   });
 
+  it('refreshes the CRL: a server that is down keeps the list in use; a newer list is loaded', async () => {
+    await ui.page.getByRole('tab', { name: 'Revocation list' }).click();
+    const panel = byTest('crl-panel');
+    expect(await panel.textContent()).toContain('#1');
+    await ui.page.getByRole('button', { name: 'Refresh CRL' }).click();
+    const error = byTest('crl-error');
+    await expect.poll(() => error.getAttribute('data-code')).toBe('E_TRANSPORT');
+    expect(await error.textContent()).toContain('The revocation list could not be downloaded');
+    expect(await error.textContent()).toContain('HTTP 503');
+    expect(await panel.textContent()).toContain('failed');
+    expect(await panel.textContent()).toContain('#1');
+    await ui.shoot('22-crl-refresh-failed');
+
+    crlBody = publishCrl(loadIssuer(join(ui.demoDir, 'issuer.json')), { validityDays: 30 });
+    await ui.page.getByRole('button', { name: 'Refresh CRL' }).click();
+    await expect.poll(() => panel.textContent()).toContain('new list loaded');
+    expect(await panel.textContent()).toContain('#2');
+    expect(await error.count()).toBe(0);
+    expect(ui.services.crl.status().crlNumber).toBe('2');
+  });
+
   it('exports the day as CSV with the totals of the payments made', async () => {
+    await ui.page.getByRole('tab', { name: 'End of day' }).focus();
+    await ui.page.keyboard.press('Enter');
     await expect.poll(() => byTest('summary-totals').textContent()).toContain('2 payment(s), total €5.25');
     await ui.shoot('23-end-of-day');
     const day = await ui.page.locator('#summary-day').inputValue();

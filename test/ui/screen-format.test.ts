@@ -1,7 +1,14 @@
 // How the screen writes amounts, hints and contents for the configured currency and locale.
 import { describe, expect, it } from 'vitest';
 import { amountExample, amountPlaceholder } from '../../renderer/src/amount-hint.js';
-import { bodyText, formatValidity, holderLabel, maybeMoney, shortId } from '../../renderer/src/format.js';
+import {
+  bodyText,
+  formatValidity,
+  holderLabel,
+  maybeMoney,
+  sentence,
+  shortId,
+} from '../../renderer/src/format.js';
 import { formatMoney } from '../../renderer/src/money.js';
 
 const hex = (text: string) => Buffer.from(text).toString('hex').toUpperCase();
@@ -40,6 +47,17 @@ describe('screen formatting', () => {
     expect(bodyText(hex('line\nbreak'))).toBe(hex('line\nbreak'));
     expect(bodyText('AB'.repeat(40))).toBe(`${'AB'.repeat(12)}…`);
     expect(bodyText('')).toBe('');
+  });
+
+  it('turns a service message into a sentence without touching an address at its start', () => {
+    expect(sentence('wrong PIN on the payer card: 2 tries left')).toBe(
+      'Wrong PIN on the payer card: 2 tries left.',
+    );
+    expect(sentence('Done.')).toBe('Done.');
+    expect(sentence('http://127.0.0.1:80/ca.crl answered HTTP 503')).toBe(
+      'http://127.0.0.1:80/ca.crl answered HTTP 503.',
+    );
+    expect(sentence('')).toBe('');
   });
 
   it('writes card facts briefly', () => {

@@ -98,7 +98,7 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
     await ui.page.getByTestId('slot-payee').getByRole('button', { name: 'Issuer session' }).click();
     const error = byTest('payee-pin-error');
     await expect.poll(() => error.getAttribute('data-code')).toBe('E_ACCESS_DENIED');
-    expect(await error.textContent()).toContain('does not allow this at the current access level');
+    expect(await error.textContent()).toContain('The other card is not this card’s issuer card');
     expect(await byTest('payee-balance').textContent()).toBe('••••');
     expect(await byTest('payee-contents-access').textContent()).toContain('Details hidden');
     // Alice's owner login is untouched by the refusal.
@@ -151,6 +151,17 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
     await expect.poll(() => byTest('keys-result').textContent()).toContain('Keys already in line');
     expect(await byTest('key-update').count()).toBe(0);
     expect(ui.cards.payer.store.read().transferKeyId).toBe(2);
+  });
+
+  it('says plainly that the CRL cannot be refreshed without a configured address', async () => {
+    await ui.page.getByRole('tab', { name: 'Revocation list' }).click();
+    await ui.page.getByRole('button', { name: 'Refresh CRL' }).click();
+    const error = byTest('crl-error');
+    await expect.poll(() => error.getAttribute('data-code')).toBe('E_INPUT_INVALID');
+    expect(await error.textContent()).toContain(
+      'No address to download the revocation list from is configured',
+    );
+    expect(await byTest('crl-state').textContent()).toBe('up to date');
   });
 
   it('made no request to any host but the terminal itself', () => {

@@ -8,7 +8,7 @@ import { ErrorLine } from './ErrorLine.js';
 const TYPE_LABEL: Record<string, string> = {
   ticket: 'Ticket',
   coupon: 'Coupon',
-  'personal-data': 'Personal data',
+  'personal-data': 'Personal',
   key: 'Key',
 };
 

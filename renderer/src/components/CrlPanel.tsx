@@ -1,6 +1,7 @@
 // The certificate revocation list the terminal checks cards against: how fresh it is, how many cards
 // it revokes, and a refresh from the configured distribution point.
 import type { CrlStatusWire, ErrorInfo } from '../../../electron/ipc/contract.js';
+import { CRL_REFRESH_MESSAGES } from '../error-messages.js';
 import { formatUtc } from '../format.js';
 import { ErrorLine } from './ErrorLine.js';
 
@@ -56,7 +57,7 @@ export function CrlPanel(props: {
           Refresh CRL
         </button>
       </div>
-      {props.error && <ErrorLine error={props.error} testId="crl-error" />}
+      {props.error && <ErrorLine error={props.error} testId="crl-error" context={CRL_REFRESH_MESSAGES} />}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // One card slot: live presence, then the card as read at its access level (holder, validity, key IDs,
 // certificate status, balance), its sessions (owner PIN, issuer) and its contents.
 import type { MoneyFormatWire, SlotNameWire } from '../../../electron/ipc/contract.js';
+import { ISSUER_SESSION_MESSAGES } from '../error-messages.js';
 import { formatValidity, holderLabel, shortId } from '../format.js';
 import type { SlotState } from '../hooks/useSlots.js';
 import { formatMoney } from '../money.js';
@@ -17,6 +18,12 @@ const CERT_TEXT: Record<string, string> = {
   invalid: 'invalid',
 };
 
+const INSERT_HINT: Record<SlotNameWire, string> = {
+  payer: 'Insert the card that pays (the customer’s).',
+  payee: 'Insert the card that receives (the shop’s).',
+};
+const CERT_TONE: Record<string, string> = { valid: 'good', 'crl-stale': 'warn' };
+
 export function SlotPanel(props: {
   slot: SlotNameWire;
   state: SlotState;
@@ -30,6 +37,7 @@ export function SlotPanel(props: {
   const { slot, state, money } = props;
   const v = state.view;
   const present = state.status?.cardPresent ?? false;
+  const readerMissing = state.status !== undefined && !state.status.readerPresent;
   const issuer = state.contents?.access.session === 'issuer';
   return (
     <section className="panel slot" aria-labelledby={`${slot}-title`} data-testid={`slot-${slot}`}>
@@ -40,9 +48,14 @@ export function SlotPanel(props: {
           data-testid={`${slot}-presence`}
           title={state.status?.reader}
         >
-          {present ? 'Card present' : 'No card — insert a card'}
+          {present ? 'Card present' : readerMissing ? 'No reader' : 'No card — insert a card'}
         </span>
       </div>
+      {!present && (
+        <p className="insert-hint">
+          {readerMissing ? 'The card reader is not connected: check its cable.' : INSERT_HINT[slot]}
+        </p>
+      )}
       {v && (
         <dl className="card">
           <dt>Holder</dt>
@@ -59,7 +72,7 @@ export function SlotPanel(props: {
           <dt>Certificate</dt>
           <dd>
             <span
-              className={`badge ${v.certificate.status === 'valid' ? 'good' : 'bad'}`}
+              className={`badge ${CERT_TONE[v.certificate.status] ?? 'bad'}`}
               data-testid={`${slot}-cert`}
             >
               {CERT_TEXT[v.certificate.status] ?? v.certificate.status}
@@ -112,7 +125,13 @@ export function SlotPanel(props: {
             </button>
           </div>
         ))}
-      {state.sessionError && <ErrorLine error={state.sessionError} testId={`${slot}-pin-error`} />}
+      {state.sessionError && (
+        <ErrorLine
+          error={state.sessionError}
+          testId={`${slot}-pin-error`}
+          {...(state.sessionAction === 'issuer' ? { context: ISSUER_SESSION_MESSAGES } : {})}
+        />
+      )}
       {v && <ContentsPanel slot={slot} listing={state.contents} error={state.contentsError} />}
     </section>
   );

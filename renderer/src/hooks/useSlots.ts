@@ -18,8 +18,9 @@ export interface SlotState {
   error?: ErrorInfo;
   contents?: ContentListingWire;
   contentsError?: ErrorInfo;
-  /** The last owner-PIN or session refusal on this card. */
+  /** The last owner-PIN or session refusal on this card, and what was asked. */
   sessionError?: ErrorInfo;
+  sessionAction?: 'pin' | 'issuer' | 'logout';
 }
 
 export type SlotsState = Record<SlotNameWire, SlotState>;
@@ -92,7 +93,7 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
     async (slot: SlotNameWire, pin: string): Promise<boolean> => {
       const r = await queued(() => api.call('session:login', { slot, pin }));
       if (!r.ok) {
-        patch(slot, { sessionError: r.error });
+        patch(slot, { sessionError: r.error, sessionAction: 'pin' });
         return false;
       }
       patch(slot, { view: r.value, sessionError: undefined, error: undefined });
@@ -106,7 +107,7 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
   const logout = useCallback(
     async (slot: SlotNameWire) => {
       const r = await queued(() => api.call('session:logout', { slot }));
-      patch(slot, { sessionError: r.ok ? undefined : r.error });
+      patch(slot, { sessionError: r.ok ? undefined : r.error, sessionAction: 'logout' });
       for (const s of SLOTS) await readSlot(s);
     },
     [api, queued, patch, readSlot],
@@ -124,7 +125,7 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
           slot === 'payer' ? { payerMode: 'issuer' } : { payeeMode: 'issuer' },
         ),
       );
-      patch(slot, { sessionError: r.ok ? undefined : r.error });
+      patch(slot, { sessionError: r.ok ? undefined : r.error, sessionAction: 'issuer' });
       for (const s of SLOTS) await readSlot(s);
     },
     [api, queued, patch, readSlot],

@@ -67,6 +67,8 @@ export interface FixtureOptions {
   prepareCards?: (edit: (slot: CardSlot, change: (s: SettlementState) => void) => void) => void;
   /** Leave the slots empty: the test inserts the cards. Default: both cards in. */
   empty?: boolean;
+  /** Change the demo terminal's configuration (a CRL distribution point...). */
+  configure?: (config: TerminalConfig) => TerminalConfig;
 }
 
 export async function startOperatorScreen(o: FixtureOptions = {}): Promise<OperatorFixture> {
@@ -74,7 +76,8 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   mkdirSync(SHOTS, { recursive: true });
   const demoDir = mkdtempSync(join(tmpdir(), 'ui-demo-'));
   const profileDir = mkdtempSync(join(tmpdir(), 'ui-chromium-'));
-  const config = loadConfig(ensureDemoEnvironment(demoDir));
+  const loaded = loadConfig(ensureDemoEnvironment(demoDir));
+  const config = o.configure ? o.configure(loaded) : loaded;
   if (config.slots.backend !== 'simulated') throw new Error('the demo uses simulated slots');
   const files = config.slots.cards;
   o.prepareCards?.((slot, change) => {
