@@ -37,6 +37,11 @@ export async function runKeyUpdate(
     to: step.expect,
     ...(transferFlowId ? { transferFlowId } : {}),
   });
+  // Once APPLY KEY UPDATE is on its way, only the receiver knows whether it took the new keys: an
+  // interruption from then on is journaled as 'interrupted' and settled by recoverKeyUpdate(),
+  // which reads the receiver's keys when the card is present again.
+  let applySent = false;
+  let after: CardSession;
   try {
     const random = await receiver.client.beginKeyUpdate(
       step.route,
@@ -51,16 +56,21 @@ export async function runKeyUpdate(
       isPublic ? receiver.info.certificate : receiver.info.holderId,
     );
     record('exported', { bytes: exported.length });
+    applySent = true;
     await receiver.client.applyKeyUpdate(step.route, exported);
+    after = await readSession(receiver.slot, receiver.client);
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) {
+      // The card refused the command: it keeps its keys.
       record('failed-no-value-moved', { code: e.code, sw: e.details.sw, message: e.message });
-    } else if (isTerminalError(e)) {
+    } else if (isTerminalError(e) && !applySent) {
       record('failed-no-value-moved', { code: e.code, message: e.message, interrupted: true });
+    } else {
+      const code = isTerminalError(e) ? e.code : 'E_INTERNAL';
+      record('interrupted', { code, message: (e as Error).message });
     }
     throw e;
   }
-  const after = await readSession(receiver.slot, receiver.client);
   const got = { transferKeyId: after.info.transferKeyId, updateKeyId: after.info.updateKeyId };
   if (got.transferKeyId !== step.expect.transferKeyId || got.updateKeyId !== step.expect.updateKeyId) {
     record('failed-no-value-moved', { message: 'the card did not take the expected keys', got });
@@ -75,4 +85,35 @@ export async function runKeyUpdate(
   }
   record('completed', got);
   return { flowId, receiver: after, step };
+}
+
+/**
+ * Settles an open key-update flow (interrupted, or the terminal stopped mid-way) once its receiver
+ * card is present: 'completed' if the card holds the planned keys (or newer ones, from a later
+ * update), else 'failed-no-value-moved'. Either way no value moved; the payload says what the card
+ * holds. Returns undefined while the receiver is absent.
+ */
+export async function recoverKeyUpdate(
+  recorder: FlowRecorder,
+  flowId: string,
+  byHolder: ReadonlyMap<string, CardSession>,
+): Promise<'completed' | 'failed-no-value-moved' | undefined> {
+  const planned = recorder.entries(flowId).find((e) => e.step === 'planned')?.payload as
+    | { receiver?: string; to?: { transferKeyId: number; updateKeyId: number } }
+    | undefined;
+  const present = planned?.receiver ? byHolder.get(planned.receiver) : undefined;
+  if (!planned?.to || !present) {
+    // A flow killed before its plan was journaled holds nothing to settle: close it as such.
+    if (!planned) {
+      recorder.record(flowId, 'key-update', 'failed-no-value-moved', { recovered: true, planned: false });
+      return 'failed-no-value-moved';
+    }
+    return undefined;
+  }
+  const card = await readSession(present.slot, present.client);
+  const got = { transferKeyId: card.info.transferKeyId, updateKeyId: card.info.updateKeyId };
+  const took = got.transferKeyId >= planned.to.transferKeyId && got.updateKeyId >= planned.to.updateKeyId;
+  const step = took ? 'completed' : 'failed-no-value-moved';
+  recorder.record(flowId, 'key-update', step, { ...got, recovered: true });
+  return step;
 }

@@ -18,7 +18,7 @@ import {
 } from './card-checks.js';
 import type { CardSession } from './card-session.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
-import { runKeyUpdate } from './key-update.js';
+import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
 import { SlotSessions } from './slot-sessions.js';
 import { foldTransfer, TRANSFER_STEP, type TransferRecord, valueState } from './transfer-record.js';
@@ -416,6 +416,11 @@ export class SettlementEngine {
       const report = { flowId: r.flowId, outcome, amount: r.amount, payerId: r.payerId, payeeId: r.payeeId };
       reports.push(report);
       this.emit({ type: 'recovered', report });
+    }
+    // Key updates move no value, but an interrupted one stays open until its receiver says which
+    // keys it holds.
+    for (const f of this.o.flows.openFlows()) {
+      if (f.flowKind === 'key-update') await recoverKeyUpdate(this.recorder, f.flowId, byHolder);
     }
     // Balances and unsettled counts changed: refresh the sessions' view.
     for (const s of sessions) Object.assign(s, await this.sessions.refresh(s.slot));
