@@ -1,0 +1,63 @@
+// The operations a campaign drives through the terminal's real services, exactly as the operator UI
+// and the CLI drive them.
+import type { SlotName } from '../../electron/services/slots/reader-slots.js';
+import type { TerminalServices } from '../../electron/services/terminal-services.js';
+
+export type Operation =
+  | { kind: 'transfer'; amount: number }
+  | { kind: 'key-update' }
+  | { kind: 'content-send'; from: SlotName; itemId: string }
+  /** The payer buys the payee's item for `amount` (both owners' PINs, then a session). */
+  | { kind: 'content-exchange'; amount: number; itemId: string };
+
+/** Runs one operation in this process; throws what the services throw. */
+export async function runOperation(t: TerminalServices, op: Operation, pin: string): Promise<unknown> {
+  switch (op.kind) {
+    case 'transfer':
+      return t.engine.transfer({ amount: op.amount });
+    case 'key-update':
+      return t.engine.updateKeys();
+    case 'content-send':
+      // Giving an item away is the owner's decision: the sender's PIN first.
+      await t.engine.login(op.from, pin);
+      await t.contents.authenticate();
+      return t.contents.send({ from: op.from, itemId: op.itemId });
+    case 'content-exchange':
+      await t.engine.login('payer', pin);
+      await t.engine.login('payee', pin);
+      await t.contents.authenticate();
+      return t.contents.exchange({
+        initiator: 'payer',
+        give: { amount: op.amount },
+        take: { itemId: op.itemId },
+      });
+  }
+}
+
+/** The terminal CLI arguments for the same operation (for a terminal in its own process). */
+export function cliArguments(op: Operation, pin: string, minorUnits: number): string[] {
+  const decimal = (minor: number) => (minor / 10 ** minorUnits).toFixed(minorUnits);
+  switch (op.kind) {
+    case 'transfer':
+      return ['transfer', '--minor', String(op.amount), '--json'];
+    case 'key-update':
+      return ['update-keys', '--json'];
+    case 'content-send':
+      return ['send', '--from', op.from, '--item', op.itemId, `--${op.from}-pin`, pin, '--json'];
+    case 'content-exchange':
+      return [
+        'exchange',
+        '--initiator',
+        'payer',
+        '--give-amount',
+        decimal(op.amount),
+        '--take-item',
+        op.itemId,
+        '--payer-pin',
+        pin,
+        '--payee-pin',
+        pin,
+        '--json',
+      ];
+  }
+}

@@ -1,0 +1,216 @@
+// `npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K]`
+//
+// Runs the seeded fault campaign for as long as asked and prints what it did: cases, faults
+// injected by kind (armed and fired), operations, outcomes, and violations (must be 0). With W
+// workers, worker i runs its share of the cases with seed S+i in a world of its own (its own
+// process; on the pcscd tier its own pcscd). A violation prints the seed and case and the command
+// that replays it (the cases of one seed run in one world, in order, so a replay runs up to it).
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import type { CampaignWorld } from './campaign-world.js';
+import { type CampaignReport, runCampaign } from './fault-campaign.js';
+import { startMemoryWorld } from './memory-world.js';
+
+const USAGE =
+  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--quiet]';
+
+interface SoakOptions {
+  cases: number;
+  seed: number;
+  tier: 'memory' | 'pcscd';
+  workers: number;
+  verifyEvery: number;
+  quiet: boolean;
+}
+
+function parse(argv: string[]): SoakOptions & { worker: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      cases: { type: 'string' },
+      seed: { type: 'string' },
+      tier: { type: 'string', default: 'memory' },
+      workers: { type: 'string', default: '1' },
+      'verify-every': { type: 'string', default: '100' },
+      quiet: { type: 'boolean', default: false },
+      worker: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, v: string | undefined, min: number) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isSafeInteger(n) || n < min)
+      throw new Error(`--${name} must be an integer ≥ ${min}${v === undefined ? ' (required)' : `, not ${v}`}`);
+    return n;
+  };
+  const tier = values.tier;
+  if (tier !== 'memory' && tier !== 'pcscd') throw new Error(`--tier is memory or pcscd, not ${tier}`);
+  return {
+    cases: int('cases', values.cases, 1),
+    seed: int('seed', values.seed, 0),
+    tier,
+    workers: int('workers', values.workers, 1),
+    verifyEvery: int('verify-every', values['verify-every'], 1),
+    quiet: values.quiet,
+    worker: values.worker,
+  };
+}
+
+export async function startWorld(tier: 'memory' | 'pcscd', seed: number): Promise<CampaignWorld> {
+  if (tier === 'memory') return startMemoryWorld({ seed });
+  const { startPcscdWorld } = await import('./pcscd-world.js');
+  return startPcscdWorld({ seed });
+}
+
+async function runWorker(o: SoakOptions): Promise<CampaignReport> {
+  const world = await startWorld(o.tier, o.seed);
+  try {
+    let done = 0;
+    const started = Date.now();
+    return await runCampaign(world, {
+      seed: o.seed,
+      cases: o.cases,
+      verifyEvery: o.verifyEvery,
+      onCase: () => {
+        done++;
+        if (!o.quiet && (done % 500 === 0 || done === o.cases)) {
+          const rate = (done / ((Date.now() - started) / 1000)).toFixed(1);
+          process.stderr.write(`seed ${o.seed}: ${done}/${o.cases} cases (${rate}/s)\n`);
+        }
+      },
+    });
+  } finally {
+    await world.close();
+  }
+}
+
+function spawnWorker(o: SoakOptions, seed: number, cases: number): Promise<CampaignReport> {
+  return new Promise((resolve, reject) => {
+    const args = [
+      ...process.execArgv,
+      process.argv[1]!,
+      '--worker',
+      '--cases',
+      String(cases),
+      '--seed',
+      String(seed),
+      '--tier',
+      o.tier,
+      '--verify-every',
+      String(o.verifyEvery),
+      ...(o.quiet ? ['--quiet'] : []),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      try {
+        resolve(JSON.parse(out) as CampaignReport);
+      } catch {
+        reject(new Error(`worker seed ${seed} exited ${code} without a report:\n${out.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+export function mergeReports(reports: CampaignReport[]): CampaignReport {
+  const merged: CampaignReport = {
+    tier: reports[0]!.tier,
+    seed: reports[0]!.seed,
+    cases: 0,
+    faults: {},
+    operations: {},
+    outcomes: {},
+    violations: [],
+    totalValue: 0,
+    cards: 0,
+    items: 0,
+    elapsedMs: 0,
+  };
+  const add = (into: Record<string, number>, from: Record<string, number>) => {
+    for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+  };
+  for (const r of reports) {
+    merged.cases += r.cases;
+    for (const [k, f] of Object.entries(r.faults)) {
+      const m = merged.faults[k] ?? { armed: 0, fired: 0 };
+      merged.faults[k] = { armed: m.armed + f.armed, fired: m.fired + f.fired };
+    }
+    add(merged.operations, r.operations);
+    add(merged.outcomes, r.outcomes);
+    merged.violations.push(...r.violations.map((v) => ({ ...v, seed: r.seed })));
+    merged.totalValue += r.totalValue;
+    merged.cards += r.cards;
+    merged.items += r.items;
+    merged.elapsedMs = Math.max(merged.elapsedMs, r.elapsedMs);
+  }
+  return merged;
+}
+
+export function formatReport(r: CampaignReport, seeds: string): string {
+  const lines = [
+    `fault campaign (${r.tier} tier), seeds ${seeds}: ${r.cases} cases in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    'faults injected (armed / fired; a point past the end of a shorter operation does not fire):',
+    ...Object.entries(r.faults)
+      .sort()
+      .map(([k, f]) => `  ${k.padEnd(18)} ${String(f.armed).padStart(8)} / ${f.fired}`),
+    'operations:',
+    ...Object.entries(r.operations)
+      .sort()
+      .map(([k, n]) => `  ${k.padEnd(18)} ${String(n).padStart(8)}`),
+    'outcomes:',
+    ...Object.entries(r.outcomes)
+      .sort()
+      .map(([k, n]) => `  ${k.padEnd(34)} ${String(n).padStart(8)}`),
+    `cards issued ${r.cards}, content items ${r.items}, value conserved: ${r.totalValue} minor units`,
+    `violations: ${r.violations.length}`,
+  ];
+  for (const v of r.violations as (CampaignReport['violations'][number] & { seed?: number })[]) {
+    const seed = v.seed ?? r.seed;
+    lines.push(
+      `  seed ${seed} case ${v.case} (${v.plan.operation}, ${v.plan.fault}): ${v.messages.join('; ')}`,
+      `    replay: npm run soak -- --tier ${r.tier} --seed ${seed} --cases ${v.case + 1}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  let o: SoakOptions & { worker: boolean };
+  try {
+    o = parse(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (o.worker) {
+    const report = await runWorker(o);
+    process.stdout.write(JSON.stringify(report));
+    return 0;
+  }
+  let report: CampaignReport;
+  if (o.workers === 1) {
+    report = await runWorker(o);
+  } else {
+    const share = Math.ceil(o.cases / o.workers);
+    const jobs: Promise<CampaignReport>[] = [];
+    for (let i = 0, left = o.cases; i < o.workers && left > 0; i++, left -= share)
+      jobs.push(spawnWorker(o, o.seed + i, Math.min(share, left)));
+    report = mergeReports(await Promise.all(jobs));
+  }
+  const seeds = o.workers === 1 ? String(o.seed) : `${o.seed}..${o.seed + o.workers - 1}`;
+  console.log(formatReport(report, seeds));
+  return report.violations.length === 0 ? 0 : 1;
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  process.exitCode = await main();
+}

@@ -1,0 +1,107 @@
+// Cards of a campaign world: personalized by one issuer with a spread of key set-ups (so key updates
+// take every route), with the owner PIN, and wrapped so the world can count and fault every APDU
+// and every persistent write.
+import { settlementStateCodec } from '../../card-sim/applets/settlement/state.js';
+import { type PersonalizeOptions, personalizeCard } from '../../card-sim/issuer/issuer.js';
+import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
+import type { PersistenceBackend } from '../../card-sim/os/persistence-backend.js';
+import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
+import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
+import { ecdsaSign, randomBytes } from '../../protocol/crypto-suite.js';
+import { type ContentItem, encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
+import { createRightMessage } from '../../protocol/settlement/create-right.js';
+import type { SettlementClient } from '../../protocol/settlement/settlement-client.js';
+import type { WorldCard } from './campaign-world.js';
+import type { SeededRandom } from './seeded-random.js';
+
+export const WORLD_PIN = '1234';
+export const WORLD_CURRENCY = 978;
+const DAY_MS = 86_400_000;
+
+/** Key set-ups of new cards, drawn in turn: common-key, pre-stored, older update key, public-key only. */
+export function cardSetup(r: SeededRandom, balance: number): PersonalizeOptions {
+  const transferKeyId = r.int(1, 3);
+  const updateKeyId = r.pick([0, 1, 1, 2, 3]);
+  const prestored = r.chance(0.3) ? [transferKeyId + 1, transferKeyId + 2] : undefined;
+  return {
+    validity: new Date(Date.now() + 3 * 365 * DAY_MS).toISOString().slice(0, 10).replaceAll('-', ''),
+    balance,
+    maxBalance: 10_000_000,
+    transferKeyId,
+    transferKeyIdLimit: 6,
+    ...(prestored ? { prestoredTransferKeyIds: prestored } : {}),
+    updateKeyId,
+    updateKeyIdLimit: 3,
+    pin: WORLD_PIN,
+  };
+}
+
+/** What the world's fault injector decides for each APDU and each persistent write. */
+export interface CardHooks {
+  /** Before the card sees an APDU: 'pass', or a fault that the world carries out. */
+  onApdu(card: FaultableCard, apdu: Uint8Array): 'pass' | 'mute-before' | 'mute-after';
+  onWrite(card: FaultableCard): TearingDecision;
+}
+
+export class FaultableCard implements WorldCard {
+  retired = false;
+  readonly sim: SimulatedCard;
+  readonly holderId: string;
+
+  constructor(
+    readonly label: string,
+    readonly backend: PersistenceBackend,
+    image: ReturnType<typeof personalizeCard>,
+    hooks: CardHooks,
+  ) {
+    this.holderId = image.holderId;
+    this.sim = createSettlementCard({ backend, initial: image });
+    const os = this.sim.os;
+    const transmit = os.transmit.bind(os);
+    os.transmit = (apdu) => {
+      const decision = hooks.onApdu(this, apdu);
+      if (decision === 'mute-before') return new Uint8Array(0);
+      const response = transmit(apdu);
+      return decision === 'mute-after' ? new Uint8Array(0) : response;
+    };
+    this.sim.store.tearing = () => hooks.onWrite(this);
+  }
+
+  state() {
+    const image = this.backend.load();
+    if (image === undefined) throw new Error('the card memory is empty');
+    return settlementStateCodec.decode(image);
+  }
+}
+
+export function personalize(issuer: IssuerState, o: PersonalizeOptions, label: string) {
+  return personalizeCard(issuer, { ...o, label });
+}
+
+/** A ticket, and the create right the issuer's command-generating authority signs for one card. */
+export async function createItem(
+  issuer: IssuerState,
+  client: SettlementClient,
+  cardHolderId: Uint8Array,
+  now: number,
+  label: string,
+): Promise<string> {
+  const item: ContentItem = {
+    id: toHex(randomBytes(16)),
+    type: 'ticket',
+    issuerId: issuer.issuerId,
+    policy: 'issuer-alterable',
+    label,
+    body: toHex(new TextEncoder().encode(label)),
+  };
+  const grantId = randomBytes(16);
+  const notAfter = now + 600;
+  const template = encodeItem(item);
+  const signature = ecdsaSign(
+    fromHex(issuer.authorityPrivateKey),
+    createRightMessage({ grantId, cardHolderId, itemDigest: payloadDigest(template), notAfter }),
+  );
+  await client.createContent(now, template, { grantId, notAfter, signature });
+  return item.id;
+}
