@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { CrlPanel } from './components/CrlPanel.js';
 import { DeskTabs } from './components/DeskTabs.js';
 import { InDoubtPanel } from './components/InDoubtPanel.js';
+import { KioskExitDialog } from './components/KioskExitDialog.js';
 import { LogPanel } from './components/LogPanel.js';
 import { PayPanel } from './components/PayPanel.js';
 import { SlotPanel } from './components/SlotPanel.js';
@@ -12,6 +13,7 @@ import { SummaryPanel } from './components/SummaryPanel.js';
 import { TopBar } from './components/TopBar.js';
 import { useCardOperation } from './hooks/useCardOperation.js';
 import { useCardQueue } from './hooks/useCardQueue.js';
+import { useKiosk } from './hooks/useKiosk.js';
 import { useLedger } from './hooks/useLedger.js';
 import { useSlots } from './hooks/useSlots.js';
 import { useTransactionLog } from './hooks/useTransactionLog.js';
@@ -25,6 +27,7 @@ export function App({ api }: { api: TerminalApi }) {
   const { money, slots, refreshSlots, login, logout, openIssuerSession } = useSlots(api, queued);
   const ledger = useLedger(api, queued);
   const log = useTransactionLog(api);
+  const kiosk = useKiosk(api);
   const { refreshLedger } = ledger;
   const { reload: reloadLog } = log;
 
@@ -68,7 +71,7 @@ export function App({ api }: { api: TerminalApi }) {
   const doubtCount = ledger.inDoubt.length;
   return (
     <div className="app">
-      <TopBar connected={connected} crl={ledger.crl} />
+      <TopBar connected={connected} crl={ledger.crl} kiosk={kiosk.active} onExitKiosk={kiosk.ask} />
       <main className="sale">
         {slotPanel('payer')}
         <PayPanel
@@ -138,6 +141,7 @@ export function App({ api }: { api: TerminalApi }) {
           },
         ]}
       />
+      <KioskExitDialog exit={kiosk.exit} onSubmit={kiosk.submit} onCancel={kiosk.cancel} />
     </div>
   );
 }

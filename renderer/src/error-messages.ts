@@ -150,6 +150,22 @@ export const ISSUER_SESSION_MESSAGES: MessageContext = {
   },
 };
 
+/** The kiosk's exit PIN belongs to the operator, not to a card. */
+export const KIOSK_EXIT_MESSAGES: MessageContext = {
+  E_PIN_WRONG: {
+    what: 'Wrong exit PIN.',
+    todo: 'Enter the operator’s exit PIN again. After too many wrong tries the terminal waits before it takes another.',
+  },
+  E_PIN_BLOCKED: {
+    what: 'Too many wrong exit PINs.',
+    todo: 'Wait a few minutes, then enter the exit PIN again.',
+  },
+  E_INPUT_INVALID: {
+    what: 'This terminal cannot leave kiosk mode from here.',
+    todo: 'Call support.',
+  },
+};
+
 /** What the operator reads for an error: the message for its code, the service's detail, the code. */
 export function explain(
   error: ErrorInfo,

@@ -1,6 +1,8 @@
 // The renderer's only way to the terminal: typed calls and events derived from the IPC contract,
-// carried over the browser host's WebSocket. The token comes from the URL fragment (#token=…) and is
-// removed from the address bar at once.
+// carried over the browser host's WebSocket, or in the Electron app over the preload's
+// `window.terminal` (electron/ipc/bridge.ts). The browser host's token comes from the URL fragment
+// (#token=…) and is removed from the address bar at once; the Electron app needs none.
+import type { TerminalBridge } from '../../electron/ipc/bridge.js';
 import type {
   Channel,
   EventName,
@@ -21,7 +23,16 @@ export interface TerminalApi {
   onConnection(listener: (connected: boolean) => void): () => void;
 }
 
+/** The Electron preload's bridge, when the screen runs in the Electron app. */
+function electronBridge(): TerminalBridge | undefined {
+  return (window as Window & { terminal?: TerminalBridge }).terminal;
+}
+
+/** Stands in for the token under Electron, where the preload carries the contract instead of a socket. */
+const ELECTRON_IPC = 'electron-ipc';
+
 export function takeTokenFromLocation(): string | undefined {
+  if (electronBridge()) return ELECTRON_IPC;
   const token = new URLSearchParams(window.location.hash.slice(1)).get('token') ?? undefined;
   if (token) {
     sessionStorage.setItem('terminal-token', token);
@@ -33,6 +44,8 @@ export function takeTokenFromLocation(): string | undefined {
 }
 
 export function connectTerminal(token: string): TerminalApi {
+  const bridge = electronBridge();
+  if (bridge) return overElectronIpc(bridge);
   const pending = new Map<number, (r: Result<unknown>) => void>();
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const connectionListeners = new Set<(connected: boolean) => void>();
@@ -90,5 +103,24 @@ export function connectTerminal(token: string): TerminalApi {
       connectionListeners.add(listener);
       return () => connectionListeners.delete(listener);
     },
+  };
+}
+
+function overElectronIpc(bridge: TerminalBridge): TerminalApi {
+  return {
+    async call(channel, ...args) {
+      const invoke = bridge.invoke[channel] as (payload: unknown) => Promise<Result<unknown>>;
+      try {
+        return (await invoke(args[0] ?? {})) as never;
+      } catch {
+        return {
+          ok: false,
+          error: { code: 'E_TRANSPORT', message: 'the terminal did not answer', details: {} },
+        } as never;
+      }
+    },
+    on: (event, listener) => bridge.on(event, listener),
+    // IPC with the app's own main process has no connection to lose.
+    onConnection: () => () => undefined,
   };
 }

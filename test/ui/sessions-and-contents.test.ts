@@ -3,9 +3,19 @@
 // blocked after three wrong tries; the key update run on its own, with the route the engine chose.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
+import { TerminalError } from '../../protocol/errors.js';
 import { type OperatorFixture, startOperatorScreen } from './support/operator-fixture.js';
 
 let ui: OperatorFixture;
+/** The Electron shell's kiosk lock as the handlers see it: exit PIN 2468. */
+const kiosk = {
+  exits: [] as string[],
+  active: () => true,
+  async exit(pin: string) {
+    if (pin !== '2468') throw new TerminalError('E_PIN_WRONG', 'wrong kiosk exit PIN', { triesLeft: 4 });
+    kiosk.exits.push(pin);
+  },
+};
 const byTest = (id: string) => ui.byTest(id);
 const hex = (text: string) => Buffer.from(text).toString('hex').toUpperCase();
 
@@ -46,6 +56,8 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
   beforeAll(async () => {
     ui = await startOperatorScreen({
       prepareCards: (edit) => edit('payer', giveAliceContents),
+      kiosk,
+      routeEvents: true,
     });
   }, 120_000);
 
@@ -162,6 +174,39 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
       'No address to download the revocation list from is configured',
     );
     expect(await byTest('crl-state').textContent()).toBe('up to date');
+  });
+
+  it('asks for the exit PIN when the kiosk shell says someone tries to leave; Escape goes back', async () => {
+    const dialog = byTest('kiosk-exit');
+    expect(await dialog.isVisible()).toBe(false);
+    await ui.pushEvent('kiosk-exit-requested', {});
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await expect.poll(() => ui.page.evaluate<string>('document.activeElement.id')).toBe('kiosk-pin');
+    // Modal: the rest of the screen is inert until the dialog closes.
+    expect(await ui.page.evaluate<boolean>(`document.querySelector('dialog').matches(':modal')`)).toBe(true);
+    expect(
+      await ui.page.evaluate<string>(
+        `getComputedStyle(document.querySelector('dialog'), '::backdrop').backgroundColor`,
+      ),
+    ).toBe('rgba(20, 28, 38, 0.55)');
+    await ui.page.keyboard.type('1111');
+    await ui.page.keyboard.press('Enter');
+    const error = byTest('kiosk-exit-error');
+    await expect.poll(() => error.getAttribute('data-code')).toBe('E_PIN_WRONG');
+    expect(await error.textContent()).toContain('Wrong exit PIN.');
+    await ui.shoot('15-kiosk-exit-pin');
+    await ui.page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(kiosk.exits).toEqual([]);
+  });
+
+  it('leaves the kiosk with the right exit PIN, from its own button', async () => {
+    await ui.page.getByRole('button', { name: 'Exit kiosk' }).click();
+    await expect.poll(() => byTest('kiosk-exit').isVisible()).toBe(true);
+    await ui.page.locator('#kiosk-pin').fill('2468');
+    await ui.page.locator('#kiosk-pin').press('Enter');
+    await expect.poll(() => byTest('kiosk-exit').textContent()).toContain('Leaving kiosk mode');
+    expect(kiosk.exits).toEqual(['2468']);
   });
 
   it('made no request to any host but the terminal itself', () => {

@@ -35,7 +35,8 @@ export function PayPanel(props: {
   const { amountRef, onClear } = props;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || running) return;
+      // Escape in a dialog (the kiosk exit PIN) closes that dialog only.
+      if (e.key !== 'Escape' || running || (e.target as Element | null)?.closest?.('dialog')) return;
       setText('');
       onClear();
       amountRef.current?.focus();

@@ -1,7 +1,14 @@
-// The terminal's name, the CRL's state at a glance, and whether the screen still reaches the terminal.
+// The terminal's name, the CRL's state at a glance, whether the screen still reaches the terminal,
+// and in kiosk mode the way out (behind the exit PIN).
 import type { CrlStatusWire } from '../../../electron/ipc/contract.js';
 
-export function TopBar({ connected, crl }: { connected: boolean; crl: CrlStatusWire | undefined }) {
+export function TopBar(props: {
+  connected: boolean;
+  crl: CrlStatusWire | undefined;
+  kiosk: boolean;
+  onExitKiosk: () => void;
+}) {
+  const { connected, crl } = props;
   return (
     <header className="topbar">
       <h1>Settlement terminal</h1>
@@ -14,6 +21,11 @@ export function TopBar({ connected, crl }: { connected: boolean; crl: CrlStatusW
         <span className={connected ? 'pill ok' : 'pill bad'} role="status">
           {connected ? 'Connected' : 'Disconnected — restart the terminal and open its new address'}
         </span>
+        {props.kiosk && (
+          <button type="button" className="small on-dark" onClick={props.onExitKiosk}>
+            Exit kiosk
+          </button>
+        )}
       </div>
     </header>
   );

@@ -5,12 +5,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
 import { type SettlementState, settlementStateCodec } from '../../../card-sim/applets/settlement/state.js';
 import { loadCardState, openCard } from '../../../card-sim/cli/card-files.js';
 import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
 import type { SimulatedCard } from '../../../card-sim/settlement-card.js';
 import { type BrowserHost, startBrowserHost } from '../../../electron/host/browser-host.js';
+import type { EventName, EventOf } from '../../../electron/ipc/contract.js';
+import { createHandlers, type KioskControl } from '../../../electron/ipc/handlers.js';
 import { loadConfig, type TerminalConfig } from '../../../electron/services/config.js';
 import { ensureDemoEnvironment } from '../../../electron/services/demo/demo-environment.js';
 import {
@@ -57,6 +59,11 @@ export interface OperatorFixture {
   remoteRequests: string[];
   byTest(id: string): Locator;
   insert(slot: CardSlot): void;
+  /**
+   * Pushes a contract event to the page as if the terminal sent it (events the browser host has no
+   * source for, such as the Electron shell's kiosk-exit-requested). Needs `routeEvents`.
+   */
+  pushEvent<E extends EventName>(event: E, payload: EventOf<E>): Promise<void>;
   /** A screenshot at each size, then back to 1280×800; throws if the layout check finds a problem. */
   shoot(name: string): Promise<void>;
   close(): Promise<void>;
@@ -69,6 +76,10 @@ export interface FixtureOptions {
   empty?: boolean;
   /** Change the demo terminal's configuration (a CRL distribution point...). */
   configure?: (config: TerminalConfig) => TerminalConfig;
+  /** A kiosk lock for the contract's kiosk channels, as the Electron shell would give. */
+  kiosk?: KioskControl;
+  /** Route the page's WebSocket through Playwright so that pushEvent() can add frames. */
+  routeEvents?: boolean;
 }
 
 export async function startOperatorScreen(o: FixtureOptions = {}): Promise<OperatorFixture> {
@@ -96,7 +107,11 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   let host: BrowserHost | undefined;
   let context: BrowserContext;
   try {
-    host = await startBrowserHost({ services, staticDir });
+    host = await startBrowserHost({
+      services,
+      staticDir,
+      ...(o.kiosk ? { handlers: createHandlers({ ...services, kiosk: o.kiosk }) } : {}),
+    });
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
@@ -116,6 +131,13 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   page.on('request', (r) => {
     if (new URL(r.url()).host !== hostAddress && !r.url().startsWith('blob:')) remoteRequests.push(r.url());
   });
+  const routes: WebSocketRoute[] = [];
+  if (o.routeEvents) {
+    await page.routeWebSocket(/\/ws\?/, (ws) => {
+      ws.connectToServer();
+      routes.push(ws);
+    });
+  }
   await page.goto(host.url);
   return {
     demoDir,
@@ -129,6 +151,10 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     remoteRequests,
     byTest: (id) => page.getByTestId(id),
     insert,
+    async pushEvent(event, payload) {
+      if (routes.length === 0) throw new Error('pushEvent needs routeEvents and an open page');
+      for (const ws of routes) ws.send(JSON.stringify({ event, payload }));
+    },
     async shoot(name) {
       const problems: string[] = [];
       for (const [width, height] of SIZES) {
