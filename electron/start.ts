@@ -1,20 +1,62 @@
-// `npm start`: the Electron app where an Electron binary is installed or can be downloaded;
-// otherwise one line says so and the browser host starts with the same services, so the terminal
-// always runs.
+// `npm start`: the Electron app where an Electron binary is installed or can be downloaded. The
+// renderer and the shell are built, the native modules are built for Electron's ABI (once, into
+// dist-electron/native/, leaving node_modules' Node builds alone), then Electron runs the app with the
+// arguments given (`npm start -- --kiosk`, `--config shop.json`). Where there is no Electron binary, or
+// the app cannot be prepared, one line says so and the browser host starts with the same services, so
+// the terminal always runs.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runBrowserHost } from './host/start-web.js';
+import { buildShell, OUT_DIR, ROOT } from './shell-build/build-shell.js';
+import { ensureElectronNativeAddons } from './shell-build/electron-native.js';
+
+export interface StartSteps {
+  electronBinary(): string | undefined;
+  buildRenderer(): Promise<void>;
+  buildShell(): Promise<void>;
+  buildNativeAddons(): Promise<void>;
+  launchElectron(binary: string, args: string[]): Promise<number>;
+  runBrowserHost(args: string[]): Promise<number>;
+  log(line: string): void;
+}
+
+/** Options only the Electron shell understands; the browser host would refuse them. */
+const SHELL_ONLY = new Set(['--kiosk']);
+
+export async function start(argv: string[], steps: StartSteps): Promise<number> {
+  const fallBack = () => {
+    const dropped = argv.filter((a) => SHELL_ONLY.has(a));
+    if (dropped.length > 0)
+      steps.log(`${dropped.join(' ')}: only the Electron app has a kiosk mode; ignored`);
+    return steps.runBrowserHost(argv.filter((a) => !SHELL_ONLY.has(a)));
+  };
+  const binary = steps.electronBinary();
+  if (!binary) {
+    steps.log(
+      'Electron is not available on this machine (its binary cannot be downloaded); starting the browser host instead.',
+    );
+    return fallBack();
+  }
+  try {
+    await steps.buildRenderer();
+    await steps.buildShell();
+    await steps.buildNativeAddons();
+  } catch (e) {
+    steps.log(
+      `The Electron app could not be prepared (${(e as Error).message}); starting the browser host instead.`,
+    );
+    return fallBack();
+  }
+  return steps.launchElectron(binary, argv);
+}
 
 /** The Electron binary, fetched first if the package is installed without it (quietly). */
 function electronBinary(): string | undefined {
-  let dir: string;
-  try {
-    dir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
-  } catch {
-    return undefined;
-  }
+  const dir = electronPackageDir();
+  if (!dir) return undefined;
   const installed = () => {
     const pathFile = join(dir, 'path.txt');
     if (!existsSync(pathFile)) return undefined;
@@ -30,13 +72,45 @@ function electronBinary(): string | undefined {
   return download.status === 0 ? installed() : undefined;
 }
 
-const binary = electronBinary();
-if (binary) {
-  const child = spawn(binary, ['.', ...process.argv.slice(2)], { stdio: 'inherit' });
-  child.on('exit', (code) => process.exit(code ?? 0));
-} else {
-  console.log(
-    'Electron is not available on this machine (its binary cannot be downloaded); starting the browser host instead.',
-  );
-  process.exitCode = await runBrowserHost(process.argv.slice(2));
+function electronPackageDir(): string | undefined {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+  } catch {
+    return undefined;
+  }
+}
+
+const realSteps: StartSteps = {
+  electronBinary,
+  async buildRenderer() {
+    const { build } = await import('vite');
+    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  },
+  async buildShell() {
+    const bundle = await buildShell();
+    for (const w of bundle.warnings) console.warn(`shell build: ${w}`);
+  },
+  async buildNativeAddons() {
+    const pkg = JSON.parse(readFileSync(join(electronPackageDir() ?? '', 'package.json'), 'utf8'));
+    await ensureElectronNativeAddons({
+      root: ROOT,
+      outDir: join(OUT_DIR, 'native'),
+      electronVersion: (pkg as { version: string }).version,
+    });
+  },
+  launchElectron(binary, args) {
+    return new Promise((resolve) => {
+      const child = spawn(binary, ['.', ...args], { stdio: 'inherit', cwd: ROOT });
+      const stop = (signal: NodeJS.Signals) => child.kill(signal);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      child.on('exit', (code) => resolve(code ?? 0));
+    });
+  },
+  runBrowserHost,
+  log: (line) => console.log(line),
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await start(process.argv.slice(2), realSteps);
 }
