@@ -1,0 +1,103 @@
+// Terminal services for the IPC fuzzer: every method records its call and answers a fixed value of
+// the right shape. Plain functions, not vitest spies, so the fuzz core also runs outside vitest (the
+// soak command).
+import type { HandlerServices } from '../../electron/ipc/handlers.js';
+
+export interface ServiceCall {
+  service: string;
+  args: unknown[];
+}
+
+const HOLDER = '00112233445566778899AABBCCDDEEFF';
+const PEER = 'FF'.repeat(16);
+const CARD_VIEW = {
+  slot: 'payer' as const,
+  holderId: HOLDER,
+  validity: '20301231',
+  expired: false,
+  currency: 978,
+  ownerLoggedIn: false,
+  transferKeyId: 1,
+  transferKeyIdLimit: 6,
+  prestoredTransferKeyIds: [],
+  updateKeyId: 1,
+  updateKeyIdLimit: 3,
+  unsettledDebits: 0,
+  pendingCredits: 0,
+  certificate: {
+    serial: '7',
+    subject: 'CN=Alice',
+    notAfter: '2030-12-31T00:00:00.000Z',
+    status: 'valid' as const,
+  },
+};
+
+export function spyServices(): { services: HandlerServices; calls: ServiceCall[] } {
+  const calls: ServiceCall[] = [];
+  const spy =
+    <A extends unknown[], R>(service: string, answer: (...args: A) => R) =>
+    (...args: A): R => {
+      calls.push({ service, args });
+      return answer(...args);
+    };
+  const crlStatus = { state: 'fresh' as const, revokedCount: 0 };
+  const side = (slot: 'payer' | 'payee', holderId: string, peerHolderId: string) => ({
+    slot,
+    holderId,
+    peerHolderId,
+    mode: 'basic' as const,
+    sessionId: '0F'.repeat(16),
+    level: 'basic' as const,
+  });
+  const services = {
+    engine: {
+      readCard: spy('engine.readCard', async () => CARD_VIEW),
+      login: spy('engine.login', async () => ({ ...CARD_VIEW, ownerLoggedIn: true, balance: 100 })),
+      transfer: spy('engine.transfer', async () => ({
+        status: 'completed' as const,
+        flowId: 'f1',
+        amount: 1,
+        keyUpdates: [],
+        balances: { payer: undefined, payee: undefined },
+        warnings: [],
+      })),
+      updateKeys: spy('engine.updateKeys', async () => []),
+      recover: spy('engine.recover', async () => []),
+      inDoubt: spy('engine.inDoubt', () => []),
+    },
+    contents: {
+      listContents: spy('contents.listContents', async () => ({
+        slot: 'payer' as const,
+        holderId: HOLDER,
+        access: { owner: false, session: 'none' as const },
+        items: [],
+      })),
+      recover: spy('contents.recover', async () => []),
+      logout: spy('contents.logout', async () => undefined),
+      authenticate: spy('contents.authenticate', async () => ({
+        payer: side('payer', HOLDER, PEER),
+        payee: side('payee', PEER, HOLDER),
+        warnings: [],
+      })),
+    },
+    journal: {
+      page: spy('journal.page', () => ({ records: [], nextBeforeSeq: undefined })),
+      verify: spy('journal.verify', () => ({ ok: true as const, count: 0 })),
+      entriesForFlow: spy('journal.entriesForFlow', () => []),
+    },
+    flows: { all: spy('flows.all', () => []) },
+    crl: { status: spy('crl.status', () => crlStatus), refresh: spy('crl.refresh', async () => crlStatus) },
+    slots: {
+      status: spy('slots.status', () => [
+        { slot: 'payer' as const, readerPresent: true, cardPresent: true },
+        { slot: 'payee' as const, readerPresent: true, cardPresent: false },
+      ]),
+    },
+    config: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
+    kiosk: {
+      active: spy('kiosk.active', () => true),
+      exit: spy('kiosk.exit', async (_pin: string) => undefined),
+    },
+  } satisfies HandlerServices;
+  return { services, calls };
+}
