@@ -150,10 +150,14 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
     await expect
       .poll(() => byTest('keys-result').textContent(), { timeout: 20_000 })
       .toContain('Keys updated');
+    // The route and the reason are the ones the engine journaled for this key update.
+    const planned = ui.services.journal.page({ limit: 1, search: 'planned' }).records[0];
+    expect(planned?.flowKind).toBe('key-update');
     const line = await byTest('key-update').textContent();
     expect(line).toContain('payer card');
-    expect(line).toContain('common-key route');
-    expect(line).toContain('transfer key 1 → 2');
+    expect(line).toContain(`${String(planned?.payload.route)} route`);
+    expect(planned?.payload.route).toBe('common-key');
+    expect(line).toContain(String(planned?.payload.reason));
     expect(await byTest('progress').locator('li').getAttribute('data-kind')).toBe('key-update');
     await expect.poll(() => byTest('payer-keys').textContent()).toBe('transfer 2/6 · update 1/3');
     expect(ui.cards.payer.store.read().transferKeyId).toBe(2);

@@ -2,9 +2,8 @@
 // any payload text), "Older" follows the journal's cursor, "Newer" goes back along the cursors seen.
 import { useCallback, useEffect, useState } from 'react';
 import type { ErrorInfo, JournalRecordWire } from '../../../electron/ipc/contract.js';
+import { LOG_PAGE } from '../log-page.js';
 import type { TerminalApi } from '../terminal-api.js';
-
-export const LOG_PAGE = 10;
 
 export type VerifyNote = { ok: true; count: number } | { ok: false; error: ErrorInfo };
 
