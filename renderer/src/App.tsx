@@ -48,8 +48,10 @@ export function App({ api }: { api: TerminalApi }) {
       setTab('indoubt');
   }, [result]);
 
+  // A recovery settles what an interrupted payment left in doubt: its "in doubt" result is then stale.
+  const { clear: clearResult } = operation;
   const recover = async () => {
-    await ledger.recover();
+    if (await ledger.recover()) clearResult();
     await afterCardWork();
   };
 

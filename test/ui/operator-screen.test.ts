@@ -109,6 +109,8 @@ describe('operator screen: the sale', () => {
     await ui.page.getByRole('button', { name: 'Recover' }).click();
     await expect.poll(() => byTest('indoubt-empty').isVisible(), { timeout: 20_000 }).toBe(true);
     expect(await byTest('recovery-note').textContent()).toContain('€1.00 completed (payee credited)');
+    // The payment's "in doubt" result is settled now: it no longer shows.
+    await expect.poll(() => byTest('pay-result').textContent()).toBe('');
     expect(await byTest('indoubt-count').textContent()).toBe('0');
     expect(ui.services.engine.inDoubt()).toEqual([]);
     expect(ui.cards.payee.store.read().balance).toBe(50_00 + 12_50 + 1_00);

@@ -47,7 +47,8 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
     });
   }, [api, refreshLedger]);
 
-  const recover = useCallback(async () => {
+  /** Runs recovery with the cards present; true when it settled at least one transfer. */
+  const recover = useCallback(async (): Promise<boolean> => {
     setRecovery(undefined);
     setRecovering(true);
     const r = await queued(() => api.call('recovery:run'));
@@ -57,6 +58,7 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
         ? { kind: 'done', transfers: r.value.transfers, contents: r.value.contents.length }
         : { kind: 'error', error: r.error },
     );
+    return r.ok && r.value.transfers.some((t) => t.outcome === 'completed' || t.outcome === 'rolled-back');
   }, [api, queued]);
 
   const refreshCrl = useCallback(async () => {
