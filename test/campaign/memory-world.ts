@@ -4,7 +4,7 @@
 // time running out before/after the card acted, and the terminal "killed" after any journal write:
 // from that write on, nothing more of that terminal reaches the log or a card (what SIGKILL does),
 // then a new terminal starts on the same database. (The pcscd world kills a real process.)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIssuer, publishCrl } from '../../card-sim/issuer/issuer.js';
@@ -55,7 +55,9 @@ export interface MemoryWorldOptions {
 }
 
 export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignWorld> {
-  const dir = mkdtempSync(join(tmpdir(), 'campaign-memory-'));
+  // The log on tmpfs where there is one: the campaign checks what is written and in which order,
+  // not the disk's fsync (test/db/journal-crash.test.ts does); volume is what this world is for.
+  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'campaign-memory-'));
   const r = new SeededRandom(o.seed ^ 0x5eed);
   const issuer: IssuerState = createIssuer({
     name: 'Campaign Issuer',

@@ -10,9 +10,10 @@ import { parseArgs } from 'node:util';
 import type { CampaignWorld } from './campaign-world.js';
 import { type CampaignReport, runCampaign } from './fault-campaign.js';
 import { startMemoryWorld } from './memory-world.js';
+import { inQuickackNetwork, reexecInQuickackNetwork } from '../support/quickack-network.js';
 
 const USAGE =
-  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--quiet]';
+  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--network private|host] [--json] [--quiet]';
 
 interface SoakOptions {
   cases: number;
@@ -21,6 +22,8 @@ interface SoakOptions {
   workers: number;
   verifyEvery: number;
   quiet: boolean;
+  network: 'private' | 'host';
+  json: boolean;
 }
 
 function parse(argv: string[]): SoakOptions & { worker: boolean } {
@@ -33,6 +36,8 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
       workers: { type: 'string', default: '1' },
       'verify-every': { type: 'string', default: '100' },
       quiet: { type: 'boolean', default: false },
+      network: { type: 'string', default: 'private' },
+      json: { type: 'boolean', default: false },
       worker: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -50,6 +55,8 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
   };
   const tier = values.tier;
   if (tier !== 'memory' && tier !== 'pcscd') throw new Error(`--tier is memory or pcscd, not ${tier}`);
+  const network = values.network;
+  if (network !== 'private' && network !== 'host') throw new Error(`--network is private or host, not ${network}`);
   return {
     cases: int('cases', values.cases, 1),
     seed: int('seed', values.seed, 0),
@@ -57,6 +64,8 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
     workers: int('workers', values.workers, 1),
     verifyEvery: int('verify-every', values['verify-every'], 1),
     quiet: values.quiet,
+    network,
+    json: values.json,
     worker: values.worker,
   };
 }
@@ -191,6 +200,10 @@ async function main(): Promise<number> {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
+  // On pcscd, each APDU would wait for vpcd's delayed ACK on the host network: run in a namespace of
+  // our own with quickack (workers inherit it).
+  if (o.tier === 'pcscd' && o.network === 'private' && !o.worker && !inQuickackNetwork())
+    return reexecInQuickackNetwork();
   if (o.worker) {
     const report = await runWorker(o);
     process.stdout.write(JSON.stringify(report));
@@ -207,7 +220,7 @@ async function main(): Promise<number> {
     report = mergeReports(await Promise.all(jobs));
   }
   const seeds = o.workers === 1 ? String(o.seed) : `${o.seed}..${o.seed + o.workers - 1}`;
-  console.log(formatReport(report, seeds));
+  console.log(o.json ? JSON.stringify(report) : formatReport(report, seeds));
   return report.violations.length === 0 ? 0 : 1;
 }
 

@@ -83,10 +83,12 @@ export type CardFault =
   | 'stall-before'
   | 'stall-after';
 
-interface ArmedFault {
+export interface ArmedFault {
   ins: number;
   fault: CardFault;
   fired: boolean;
+  /** Matches the APDU instead of `ins` (e.g. "the k-th APDU"); called once per command APDU. */
+  match?: (apdu: Uint8Array) => boolean;
 }
 
 /** The card's VirtualCard as the connector sees it: the card OS plus the mute and tearing faults. */
@@ -140,7 +142,7 @@ class FaultInjectingCard implements VirtualCard {
  * from then on nothing passes either way: a card that stopped talking. Either side closing closes
  * the other, so pulling the card still reaches pcscd.
  */
-class VpcdTap {
+export class VpcdTap {
   armed: ArmedFault | undefined;
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
@@ -192,7 +194,7 @@ class VpcdTap {
       for (const frame of fromVpcd.push(chunk)) {
         if (frozen) continue;
         const a = this.armed;
-        if (frame.length > 1 && a && !a.fired && frame[1] === a.ins) {
+        if (frame.length > 1 && a && !a.fired && (a.match ? a.match(frame) : frame[1] === a.ins)) {
           a.fired = true;
           if (a.fault === 'stall-before') {
             frozen = true;
