@@ -69,7 +69,7 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
     await expect.poll(() => shownContents('payer')).toEqual(MASKED);
     expect(await byTest('payer-contents-access').textContent()).toContain('Details hidden');
     expect(await byTest('payer-balance').textContent()).toBe('••••');
-    expect(await byTest('payee-contents').textContent()).toContain('No tickets or coupons');
+    await expect.poll(() => byTest('payee-contents').textContent()).toContain('No tickets or coupons');
     await ui.shoot('10-contents-masked');
   });
 
