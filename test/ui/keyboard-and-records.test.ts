@@ -90,7 +90,7 @@ describe('operator screen: keyboard only, and the records', () => {
       .toContain('Payment complete: €3.00');
     await expect.poll(() => byTest('payer-balance').textContent()).toBe('€197.00');
     expect((await focused()).name).toBe('amount');
-    expect(await ui.page.locator('#amount').inputValue()).toBe('');
+    await expect.poll(() => ui.page.locator('#amount').inputValue()).toBe('');
     await ui.shoot('20-keyboard-sale');
   });
 

@@ -75,7 +75,7 @@ describe('operator screen: the sale', () => {
     expect(await byTest('key-update').textContent()).toContain('common-key route');
     expect(await byTest('pay-result').textContent()).toContain('Payer now €187.50');
     await expect.poll(() => byTest('payer-balance').textContent()).toBe('€187.50');
-    expect(await ui.page.locator('#amount').inputValue()).toBe('');
+    await expect.poll(() => ui.page.locator('#amount').inputValue()).toBe('');
     expect(ui.cards.payee.store.read().balance).toBe(50_00 + 12_50);
     await expect.poll(() => byTest('summary-totals').textContent()).toContain('1 payment(s), total €12.50');
     await ui.shoot('03-paid');
