@@ -19,13 +19,21 @@ import { loadConfig, type TerminalConfig } from '../../electron/services/config.
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
 import { fromHex } from '../../protocol/bytes.js';
-import { startPcscd } from '../support/pcscd-harness.js';
 import { runCli, VpcdTap } from '../support/pcsc-terminal-fixture.js';
+import { startPcscd } from '../support/pcscd-harness.js';
 import type { ArmedFault, CampaignWorld, OperationRun, OperationTrace } from './campaign-world.js';
 import type { FaultKind } from './case-plan.js';
 import { cliArguments, type Operation, runOperation } from './operations.js';
 import { SeededRandom } from './seeded-random.js';
-import { type CardHooks, cardSetup, createItem, FaultableCard, personalize, WORLD_CURRENCY, WORLD_PIN } from './world-cards.js';
+import {
+  type CardHooks,
+  cardSetup,
+  createItem,
+  FaultableCard,
+  personalize,
+  WORLD_CURRENCY,
+  WORLD_PIN,
+} from './world-cards.js';
 
 const FAULTS: readonly FaultKind[] = [
   'none',
@@ -226,10 +234,14 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
       const before = head();
       await services!.close();
       services = undefined;
-      const run = await runCli('terminal', [...cliArguments(operation, WORLD_PIN, 2), '--config', configPath], {
-        env: { PCSCLITE_CSOCK_NAME: harness.socketPath, STLM_FAULT_KILL_AFTER_APPEND: String(fault.at) },
-        timeoutMs: 60_000,
-      });
+      const run = await runCli(
+        'terminal',
+        [...cliArguments(operation, WORLD_PIN, 2), '--config', configPath],
+        {
+          env: { PCSCLITE_CSOCK_NAME: harness.socketPath, STLM_FAULT_KILL_AFTER_APPEND: String(fault.at) },
+          timeoutMs: 60_000,
+        },
+      );
       const killed = run.signal === 'SIGKILL';
       await startServices();
       trace.journalWrites = head() - before;
@@ -266,7 +278,9 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
         let result: { outcome: unknown; thrown?: unknown; killed?: boolean };
         try {
           result =
-            fault.kind === 'terminal-kill' ? await runKilled(operation, fault) : await runInProcess(operation, fault);
+            fault.kind === 'terminal-kill'
+              ? await runKilled(operation, fault)
+              : await runInProcess(operation, fault);
         } finally {
           armed = { kind: 'none', at: 0 };
           for (const s of SLOT_NAMES) taps[s].armed = undefined;

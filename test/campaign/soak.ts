@@ -7,10 +7,10 @@
 // that replays it (the cases of one seed run in one world, in order, so a replay runs up to it).
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { inQuickackNetwork, reexecInQuickackNetwork } from '../support/quickack-network.js';
 import type { CampaignWorld } from './campaign-world.js';
 import { type CampaignReport, runCampaign } from './fault-campaign.js';
 import { startMemoryWorld } from './memory-world.js';
-import { inQuickackNetwork, reexecInQuickackNetwork } from '../support/quickack-network.js';
 
 const USAGE =
   'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--network private|host] [--json] [--quiet]';
@@ -50,13 +50,16 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
   const int = (name: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isSafeInteger(n) || n < min)
-      throw new Error(`--${name} must be an integer ≥ ${min}${v === undefined ? ' (required)' : `, not ${v}`}`);
+      throw new Error(
+        `--${name} must be an integer ≥ ${min}${v === undefined ? ' (required)' : `, not ${v}`}`,
+      );
     return n;
   };
   const tier = values.tier;
   if (tier !== 'memory' && tier !== 'pcscd') throw new Error(`--tier is memory or pcscd, not ${tier}`);
   const network = values.network;
-  if (network !== 'private' && network !== 'host') throw new Error(`--network is private or host, not ${network}`);
+  if (network !== 'private' && network !== 'host')
+    throw new Error(`--network is private or host, not ${network}`);
   return {
     cases: int('cases', values.cases, 1),
     seed: int('seed', values.seed, 0),
