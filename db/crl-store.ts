@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import { TerminalError } from '../protocol/errors.js';
 import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
+import { statementCache } from './statement-cache.js';
 
 export type Instant = Date | string;
 
@@ -89,9 +90,12 @@ export class CrlStore {
   private readonly db: Database.Database;
   private readonly now: () => Date;
 
+  private readonly sql: (text: string) => Database.Statement;
+
   constructor(owner: DatabaseOwner, opts: CrlStoreOptions = {}) {
     this.db = owner.handle;
     this.now = opts.now ?? (() => new Date());
+    this.sql = statementCache(this.db);
   }
 
   // One transaction: replaces the issuer's current CRL and all its serials. An older crlNumber is
@@ -160,11 +164,10 @@ export class CrlStore {
   // undefined means "not on the current CRL", which includes "no CRL stored for this issuer":
   // callers check currentCrl() (presence, nextUpdate) before trusting a negative answer.
   isRevoked(issuerKeyId: string, serialHex: string): { revokedAt: string } | undefined {
-    const revokedAt = this.db
-      .prepare(CRL_SQL.isRevoked)
-      .pluck()
-      .get(normaliseSerial(serialHex), normaliseKeyId(issuerKeyId)) as string | undefined;
-    return revokedAt === undefined ? undefined : { revokedAt };
+    const row = this.sql(CRL_SQL.isRevoked).get(normaliseSerial(serialHex), normaliseKeyId(issuerKeyId)) as
+      | { revoked_at: string }
+      | undefined;
+    return row === undefined ? undefined : { revokedAt: row.revoked_at };
   }
 
   // Multi-row INSERTs through two prepared statements: per-call overhead, not SQLite, dominates a

@@ -4,9 +4,11 @@
 // amounts) stay in the append-only journal payloads; read them with Journal.entriesForFlow().
 
 import type Database from 'better-sqlite3';
+import { TerminalError } from '../protocol/errors.js';
 import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
 import type { FlowKind } from './journal.js';
+import { statementCache } from './statement-cache.js';
 
 // A flow whose last step is one of these is closed; any other last step means open or in doubt.
 // Frozen copy in the journal_flow_state trigger; test/db/flows.test.ts keeps them in step.
@@ -30,6 +32,9 @@ export const FLOW_SQL = {
   open: 'SELECT * FROM flow_state WHERE terminal = 0 ORDER BY first_seq',
   byId: 'SELECT * FROM flow_state WHERE flow_id = ?',
   all: 'SELECT * FROM flow_state ORDER BY first_seq',
+  // Timestamps are ISO 8601 UTC ("2026-11-21T10:00:00.000Z"): one day is [day, day || 'U').
+  closedOn: `SELECT * FROM flow_state WHERE flow_kind = ? AND terminal = 1
+             AND updated_at >= ? AND updated_at < ? ORDER BY first_seq`,
   rebuild: `
     INSERT INTO flow_state (flow_id, flow_kind, first_seq, last_seq, opened_at, updated_at, last_step, terminal)
     SELECT f.flow_id, opener.flow_kind, f.first_seq, f.last_seq, opener.at, latest.at, latest.step,
@@ -52,23 +57,33 @@ interface Row {
 
 export class Flows {
   private readonly db: Database.Database;
+  private readonly sql: (text: string) => Database.Statement;
 
   constructor(owner: DatabaseOwner) {
     this.db = owner.handle;
+    this.sql = statementCache(this.db);
   }
 
   // Flows not yet closed, oldest first: the work list for start-up recovery.
   openFlows(): FlowState[] {
-    return (this.db.prepare(FLOW_SQL.open).all() as Row[]).map(toState);
+    return (this.sql(FLOW_SQL.open).all() as Row[]).map(toState);
   }
 
   flow(flowId: string): FlowState | undefined {
-    const row = this.db.prepare(FLOW_SQL.byId).get(flowId) as Row | undefined;
+    const row = this.sql(FLOW_SQL.byId).get(flowId) as Row | undefined;
     return row === undefined ? undefined : toState(row);
   }
 
   all(): FlowState[] {
     return (this.db.prepare(FLOW_SQL.all).all() as Row[]).map(toState);
+  }
+
+  /** Flows of `kind` closed on `day` (YYYY-MM-DD, UTC), oldest first: the end-of-day summary's input. */
+  closedOn(kind: FlowKind, day: string): FlowState[] {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+      throw new TerminalError('E_INPUT_INVALID', `day must be YYYY-MM-DD, not ${JSON.stringify(day)}`);
+    }
+    return (this.sql(FLOW_SQL.closedOn).all(kind, day, `${day}U`) as Row[]).map(toState);
   }
 
   // Throws the cache away and recomputes it from the journal, in one transaction.

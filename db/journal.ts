@@ -10,6 +10,7 @@ import { canonicalJson } from './canonical-json.js';
 import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
 import { entryHash, GENESIS_HASH } from './journal-hash.js';
+import { statementCache } from './statement-cache.js';
 
 export const FLOW_KINDS = [
   'value-transfer',
@@ -99,10 +100,12 @@ interface Row {
 export class Journal {
   private readonly db: Database.Database;
   private readonly now: () => Date;
+  private readonly sql: (text: string) => Database.Statement;
 
   constructor(owner: DatabaseOwner, opts: JournalOptions = {}) {
     this.db = owner.handle;
     this.now = opts.now ?? (() => new Date());
+    this.sql = statementCache(this.db);
   }
 
   append(entry: JournalEntry): JournalRecord {
@@ -119,21 +122,22 @@ export class Journal {
     const at = this.now().toISOString();
 
     const write = this.db.transaction((): JournalRecord => {
-      const existingKind = this.db.prepare(JOURNAL_SQL.flowKind).pluck().get(flowId) as string | undefined;
+      const existingKind = (this.sql(JOURNAL_SQL.flowKind).get(flowId) as { flow_kind: string } | undefined)
+        ?.flow_kind;
       if (existingKind !== undefined && existingKind !== flowKind) {
         invalid(`flow ${flowId} is a ${existingKind} flow, not ${flowKind}`);
       }
-      const head = this.db.prepare(JOURNAL_SQL.head).get() as Head;
+      const head = this.sql(JOURNAL_SQL.head).get() as Head;
       const seq = head.seq + 1;
       const hash = entryHash(head.hash, { seq, at, flow_id: flowId, flow_kind: flowKind, step, payload });
-      this.db.prepare(JOURNAL_SQL.insert).run(seq, at, flowId, flowKind, step, payloadText, head.hash, hash);
+      this.sql(JOURNAL_SQL.insert).run(seq, at, flowId, flowKind, step, payloadText, head.hash, hash);
       return { seq, at, flowId, flowKind, step, payload, prevHash: head.hash, hash };
     });
     return withDbErrors('journal append', () => write.immediate());
   }
 
   entriesForFlow(flowId: string): JournalRecord[] {
-    const rows = this.db.prepare(JOURNAL_SQL.entriesForFlow).all(flowId) as Row[];
+    const rows = this.sql(JOURNAL_SQL.entriesForFlow).all(flowId) as Row[];
     return rows.map(toRecord);
   }
 
@@ -160,7 +164,7 @@ export class Journal {
     }
     const sql = `SELECT * FROM journal ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY seq DESC LIMIT ?`;
-    const records = (this.db.prepare(sql).all(...params, limit) as Row[]).map(toRecord);
+    const records = (this.sql(sql).all(...params, limit) as Row[]).map(toRecord);
     const last = records.at(-1);
     return { records, nextBeforeSeq: records.length === limit && last !== undefined ? last.seq : undefined };
   }

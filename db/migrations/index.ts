@@ -1,10 +1,15 @@
 import { migration001Journal } from './001-journal.js';
 import { migration002CrlCache } from './002-crl-cache.js';
+import { migration003FlowClosedIndex } from './003-flow-closed-index.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
 // Ordered registry: versions are 1..n with no gaps. Append new steps at the end; never reorder.
-export const MIGRATIONS: readonly Migration[] = [migration001Journal, migration002CrlCache];
+export const MIGRATIONS: readonly Migration[] = [
+  migration001Journal,
+  migration002CrlCache,
+  migration003FlowClosedIndex,
+];
 
 export const LATEST_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

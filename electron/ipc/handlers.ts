@@ -28,7 +28,7 @@ export interface HandlerServices {
   engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt'>;
   contents: Pick<ContentEngine, 'listContents' | 'recover' | 'logout' | 'authenticate'>;
   journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
-  flows: Pick<Flows, 'all'>;
+  flows: Pick<Flows, 'closedOn'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
   slots: Pick<ReaderSlots, 'status'>;
   config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale'>;
@@ -162,8 +162,7 @@ function inDoubtWire(i: InDoubtItem): InDoubtItemWire {
 export function settlementSummary(s: HandlerServices, day: string): SettlementSummaryWire {
   const directions = new Map<string, { payerId: string; payeeId: string; count: number; total: number }>();
   let notCompleted = 0;
-  for (const flow of s.flows.all()) {
-    if (flow.flowKind !== 'value-transfer' || !flow.terminal || flow.updatedAt.slice(0, 10) !== day) continue;
+  for (const flow of s.flows.closedOn('value-transfer', day)) {
     const r = foldTransfer(s.journal.entriesForFlow(flow.flowId));
     if (r.lastStep !== TRANSFER_STEP.COMPLETED) {
       notCompleted += 1;

@@ -52,6 +52,30 @@ describe('flow state', () => {
     expect(flows.flow('unknown')).toBeUndefined();
   });
 
+  it('closedOn: the flows of one kind closed on one UTC day, and a malformed day refused', () => {
+    const db = tmp.track(openDatabase(tmp.path()));
+    let now = new Date('2026-11-20T23:59:59.000Z');
+    const journal = new Journal(db, { now: () => now });
+    const flows = new Flows(db);
+    const close = (flowId: string, at: string, kind: 'value-transfer' | 'key-update' = 'value-transfer') => {
+      now = new Date(at);
+      journal.append({ flowId, flowKind: kind, step: 'started', payload: {} });
+      journal.append({ flowId, flowKind: kind, step: 'completed', payload: {} });
+    };
+    close('eve', '2026-11-20T23:59:59.999Z');
+    close('morning', '2026-11-21T00:00:00.000Z');
+    close('night', '2026-11-21T23:59:59.999Z');
+    close('keys', '2026-11-21T12:00:00.000Z', 'key-update');
+    close('next', '2026-11-22T00:00:00.000Z');
+    now = new Date('2026-11-21T10:00:00.000Z');
+    journal.append({ flowId: 'open', flowKind: 'value-transfer', step: 'started', payload: {} });
+    expect(flows.closedOn('value-transfer', '2026-11-21').map((f) => f.flowId)).toEqual(['morning', 'night']);
+    expect(flows.closedOn('key-update', '2026-11-21').map((f) => f.flowId)).toEqual(['keys']);
+    for (const bad of ['2026-11-2', '2026-11-21T', "2026-11-21' OR 1=1 --", '']) {
+      expect(() => flows.closedOn('value-transfer', bad)).toThrow(/day must be YYYY-MM-DD/);
+    }
+  });
+
   it('agrees with TERMINAL_STEPS: each one closes a flow, anything else leaves it open', () => {
     const { journal, flows } = setup();
     for (const step of TERMINAL_STEPS) {

@@ -56,12 +56,13 @@ describe('migration 002: CRL cache', () => {
     v1.close();
 
     const db = tmp.track(openDatabase(path));
-    expect(userVersion(db.handle)).toBe(2);
+    expect(userVersion(db.handle)).toBe(3); // 002, then 003 (the closed-flow index)
     expect(
       db.handle.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all(),
     ).toEqual([
       { version: 1, name: 'journal', applied_at: '2024-06-01T00:00:00.000Z' },
       { version: 2, name: 'crl-cache', applied_at: expect.not.stringMatching(/^2024-06-01/) },
+      { version: 3, name: 'flow-closed-index', applied_at: expect.not.stringMatching(/^2024-06-01/) },
     ]);
     const upgraded = new Journal(db);
     expect(upgraded.verify()).toEqual({ ok: true, count: 2 });

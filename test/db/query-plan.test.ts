@@ -45,4 +45,11 @@ describe('query plans', () => {
     expect(plan(db, FLOW_SQL.open)).toEqual(['SCAN flow_state USING INDEX flow_state_open']);
     expect(plan(db, FLOW_SQL.byId)).toEqual(['SEARCH flow_state USING PRIMARY KEY (flow_id=?)']);
   });
+
+  it('reads one day of closed flows from the partial index (the end-of-day summary)', () => {
+    const db = tmp.track(openDatabase(tmp.path()));
+    expect(plan(db, FLOW_SQL.closedOn).join()).toMatch(
+      /SEARCH flow_state USING INDEX flow_state_closed \(flow_kind=\? AND updated_at>\? AND updated_at<\?\)/,
+    );
+  });
 });

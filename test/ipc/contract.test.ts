@@ -233,18 +233,20 @@ describe('the IPC contract', () => {
       f4: { last: 'failed-no-value-moved', payer: 'AA', amount: 9, day: '2026-11-21' },
       f5: { last: 'completed', payer: 'AA', amount: 1000, day: '2026-11-20' },
     };
-    fake.services.flows.all.mockReturnValue(
-      Object.entries(flows).map(([flowId, f]) => ({
-        flowId,
-        flowKind: 'value-transfer' as const,
-        firstSeq: 1,
-        lastSeq: 2,
-        openedAt: `${f.day}T09:00:00.000Z`,
-        updatedAt: `${f.day}T09:00:01.000Z`,
-        lastStep: f.last,
-        terminal: true,
-      })) as never,
-    );
+    // The flow cache answers for one day (SQL does the filtering; test/db checks that query).
+    fake.services.flows.closedOn.mockImplementation(((kind: string, day: string) =>
+      Object.entries(flows)
+        .filter(([, f]) => kind === 'value-transfer' && f.day === day)
+        .map(([flowId, f]) => ({
+          flowId,
+          flowKind: 'value-transfer' as const,
+          firstSeq: 1,
+          lastSeq: 2,
+          openedAt: `${f.day}T09:00:00.000Z`,
+          updatedAt: `${f.day}T09:00:01.000Z`,
+          lastStep: f.last,
+          terminal: true,
+        }))) as never);
     fake.services.journal.entriesForFlow.mockImplementation(((flowId: string) => {
       const f = flows[flowId]!;
       return [

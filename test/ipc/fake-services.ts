@@ -73,7 +73,7 @@ export function fakeServices() {
       verify: vi.fn(() => ({ ok: true as const, count: 0 })),
       entriesForFlow: vi.fn(() => []),
     },
-    flows: { all: vi.fn(() => []) },
+    flows: { closedOn: vi.fn(() => []) },
     crl: { status: vi.fn(() => crlStatus), refresh: vi.fn(async () => crlStatus) },
     slots: {
       status: vi.fn(() => [
