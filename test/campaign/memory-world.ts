@@ -9,37 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIssuer, publishCrl } from '../../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
-import { MemoryBackend } from '../../card-sim/os/persistence-backend.js';
-import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
 import { type TerminalConfig, terminalConfigSchema } from '../../electron/services/config.js';
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
 import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
 import { fromHex } from '../../protocol/bytes.js';
-import type { ArmedFault, CampaignWorld, OperationRun, OperationTrace } from './campaign-world.js';
-import type { FaultKind } from './case-plan.js';
+import type { ArmedFault, CampaignWorld, OperationRun } from './campaign-world.js';
+import { FAULT_KINDS, type FaultKind } from './case-plan.js';
+import { FaultInjector } from './fault-injector.js';
 import { type Operation, runOperation } from './operations.js';
 import { SeededRandom } from './seeded-random.js';
-import {
-  type CardHooks,
-  cardSetup,
-  createItem,
-  FaultableCard,
-  personalize,
-  WORLD_CURRENCY,
-  WORLD_PIN,
-} from './world-cards.js';
+import { CardPool, createItem, type FaultableCard, WORLD_CURRENCY, WORLD_PIN } from './world-cards.js';
 
-const FAULTS: readonly FaultKind[] = [
-  'none',
-  'tear-before-write',
-  'tear-after-write',
-  'pull-before',
-  'pull-after',
-  'timeout-before',
-  'timeout-after',
-  'terminal-kill',
-];
+/** Every fault but a pcscd restart (there is no pcscd here). */
+const FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((f) => f !== 'pcscd-restart');
 
 class TerminalKilled extends Error {
   constructor() {
@@ -79,49 +62,18 @@ export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignW
     slots: { backend: 'pcsc', readers: { payer: 'simulated payer', payee: 'simulated payee' } },
   });
 
-  // --- the fault injector ---
-  let armed: ArmedFault = { kind: 'none', at: 0 };
-  let trace: OperationTrace = { apdus: 0, cardWrites: 0, journalWrites: 0, fired: false };
   let dead = false;
   let slots: SimulatedSlots;
-  const slotOf = (card: FaultableCard) => SLOT_NAMES.find((s) => placed[s] === card);
-  const pull = (card: FaultableCard) => {
-    const slot = slotOf(card);
-    if (slot) queueMicrotask(() => slots.remove(slot));
-  };
-  const hooks: CardHooks = {
-    onApdu(card) {
-      if (dead) throw new TerminalKilled(); // a dead terminal sends nothing
-      if (armed.kind.startsWith('timeout')) return 'pass'; // counted in the slot's fault predicate
-      trace.apdus++;
-      if (trace.apdus !== armed.at || !armed.kind.startsWith('pull')) return 'pass';
-      trace.fired = true;
-      pull(card);
-      return armed.kind === 'pull-before' ? 'mute-before' : 'mute-after';
+  const injector = new FaultInjector({
+    pull(card) {
+      const slot = SLOT_NAMES.find((s) => placed[s] === card);
+      if (slot) queueMicrotask(() => slots.remove(slot));
     },
-    onWrite(): TearingDecision {
-      trace.cardWrites++;
-      if (trace.cardWrites !== armed.at || !armed.kind.startsWith('tear')) return 'proceed';
-      trace.fired = true;
-      return armed.kind === 'tear-before-write' ? 'cut-before-write' : 'cut-after-write';
-    },
-  };
-
-  const cards: FaultableCard[] = [];
-  let counter = 0;
-  const issue = (balance: number) => {
-    const label = `card-${++counter}`;
-    const card = new FaultableCard(
-      label,
-      new MemoryBackend(),
-      personalize(issuer, cardSetup(r, balance), label),
-      hooks,
-    );
-    cards.push(card);
-    return card;
-  };
-  for (let i = 0; i < (o.cards ?? 3); i++) issue(o.balance ?? 100_000);
-  const placed: Record<SlotName, FaultableCard> = { payer: cards[0]!, payee: cards[1]! };
+    terminalDead: () => dead, // a dead terminal sends nothing
+  });
+  const pool = new CardPool(issuer, r, injector);
+  for (let i = 0; i < (o.cards ?? 3); i++) pool.issue(o.balance ?? 100_000);
+  const placed: Record<SlotName, FaultableCard> = { payer: pool.cards[0]!, payee: pool.cards[1]! };
 
   let terminal: TerminalServices;
   const startTerminal = async () => {
@@ -133,9 +85,7 @@ export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignW
     journal.append = (entry) => {
       if (dead) throw new TerminalKilled();
       const record = append(entry);
-      trace.journalWrites++;
-      if (armed.kind === 'terminal-kill' && trace.journalWrites === armed.at) {
-        trace.fired = true;
+      if (injector.journalWritten()) {
         dead = true;
         throw new TerminalKilled();
       }
@@ -159,8 +109,8 @@ export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignW
     tier: 'memory',
     faults: FAULTS,
     pin: WORLD_PIN,
-    cards: () => [...cards],
-    active: () => cards.filter((c) => !c.retired),
+    cards: () => [...pool.cards],
+    active: () => pool.active(),
     placed: () => ({ ...placed }),
     async place(payer, payee) {
       for (const s of SLOT_NAMES) slots.remove(s);
@@ -169,20 +119,13 @@ export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignW
       for (const s of SLOT_NAMES) slots.insert(s, placed[s].sim.os);
     },
     async reissue(card) {
-      (card as FaultableCard).retired = true;
-      return issue(0);
+      return pool.reissue(card as FaultableCard);
     },
     terminal: () => terminal,
     async run(operation: Operation, fault: ArmedFault): Promise<OperationRun> {
-      armed = fault;
-      trace = { apdus: 0, cardWrites: 0, journalWrites: 0, fired: false };
+      injector.arm(fault);
       if (fault.kind.startsWith('timeout')) {
-        const when = () => {
-          trace.apdus++;
-          if (trace.apdus !== fault.at) return false;
-          trace.fired = true;
-          return true;
-        };
+        const when = injector.timeoutAt();
         for (const s of SLOT_NAMES) {
           if (fault.kind === 'timeout-before') slots.stall(s, { when });
           else slots.stallAfterCard(s, { when });
@@ -196,8 +139,7 @@ export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignW
         thrown = e;
       }
       const killed = dead;
-      armed = { kind: 'none', at: 0 };
-      const done = trace;
+      const done = injector.disarm();
       if (killed) {
         await terminal.close().catch(() => undefined); // nothing reaches log or card: still dead
         dead = false;

@@ -12,8 +12,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createIssuer, publishCrl } from '../../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
-import { MemoryBackend } from '../../card-sim/os/persistence-backend.js';
-import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
 import { VpcdConnector } from '../../card-sim/transport/vpcd-connector.js';
 import { loadConfig, type TerminalConfig } from '../../electron/services/config.js';
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
@@ -21,31 +19,14 @@ import { startTerminalServices, type TerminalServices } from '../../electron/ser
 import { fromHex } from '../../protocol/bytes.js';
 import { runCli, VpcdTap } from '../support/pcsc-terminal-fixture.js';
 import { startPcscd } from '../support/pcscd-harness.js';
-import type { ArmedFault, CampaignWorld, OperationRun, OperationTrace } from './campaign-world.js';
-import type { FaultKind } from './case-plan.js';
+import type { ArmedFault, CampaignWorld, OperationRun } from './campaign-world.js';
+import { FAULT_KINDS } from './case-plan.js';
+import { FaultInjector } from './fault-injector.js';
 import { cliArguments, type Operation, runOperation } from './operations.js';
 import { SeededRandom } from './seeded-random.js';
-import {
-  type CardHooks,
-  cardSetup,
-  createItem,
-  FaultableCard,
-  personalize,
-  WORLD_CURRENCY,
-  WORLD_PIN,
-} from './world-cards.js';
+import { CardPool, createItem, type FaultableCard, WORLD_CURRENCY, WORLD_PIN } from './world-cards.js';
 
-const FAULTS: readonly FaultKind[] = [
-  'none',
-  'tear-before-write',
-  'tear-after-write',
-  'pull-before',
-  'pull-after',
-  'timeout-before',
-  'timeout-after',
-  'pcscd-restart',
-  'terminal-kill',
-];
+const FAULTS = FAULT_KINDS;
 const PRESENCE_TIMEOUT_MS = 20_000;
 
 export interface PcscdWorldOptions {
@@ -101,47 +82,16 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
     };
     writeFileSync(configPath, JSON.stringify(config, null, 2));
 
-    // --- the fault injector ---
-    let armed: ArmedFault = { kind: 'none', at: 0 };
-    let trace: OperationTrace = { apdus: 0, cardWrites: 0, journalWrites: 0, fired: false };
     let restarting: Promise<void> | undefined;
-    const hooks: CardHooks = {
-      onApdu() {
-        if (armed.kind.startsWith('timeout')) return 'pass'; // counted by the tap
-        trace.apdus++;
-        if (trace.apdus !== armed.at) return 'pass';
-        if (armed.kind === 'pcscd-restart') {
-          trace.fired = true;
-          restarting = harness.restart(); // the answer races pcscd's end, as it would
-          return 'pass';
-        }
-        if (!armed.kind.startsWith('pull')) return 'pass';
-        trace.fired = true;
-        return armed.kind === 'pull-before' ? 'mute-before' : 'mute-after'; // the connector pulls a mute card
+    const injector = new FaultInjector({
+      // A muted card is pulled by its VpcdConnector itself.
+      restartReaders: () => {
+        restarting = harness.restart();
       },
-      onWrite(): TearingDecision {
-        trace.cardWrites++;
-        if (trace.cardWrites !== armed.at || !armed.kind.startsWith('tear')) return 'proceed';
-        trace.fired = true;
-        return armed.kind === 'tear-before-write' ? 'cut-before-write' : 'cut-after-write';
-      },
-    };
-
-    const cards: FaultableCard[] = [];
-    let counter = 0;
-    const issue = (balance: number) => {
-      const label = `card-${++counter}`;
-      const card = new FaultableCard(
-        label,
-        new MemoryBackend(),
-        personalize(issuer, cardSetup(r, balance), label),
-        hooks,
-      );
-      cards.push(card);
-      return card;
-    };
-    for (let i = 0; i < (o.cards ?? 3); i++) issue(o.balance ?? 100_000);
-    const placed: Record<SlotName, FaultableCard> = { payer: cards[0]!, payee: cards[1]! };
+    });
+    const pool = new CardPool(issuer, r, injector);
+    for (let i = 0; i < (o.cards ?? 3); i++) pool.issue(o.balance ?? 100_000);
+    const placed: Record<SlotName, FaultableCard> = { payer: pool.cards[0]!, payee: pool.cards[1]! };
 
     // --- readers ---
     const connectors: Partial<Record<SlotName, VpcdConnector>> = {};
@@ -191,7 +141,7 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
       const append = journal.append.bind(journal);
       journal.append = (entry) => {
         const record = append(entry);
-        trace.journalWrites++;
+        injector.journalWritten(); // counted only: the kill happens in the CLI's own process
         return record;
       };
       for (const s of SLOT_NAMES) await mustSee(s, connectors[s] !== undefined);
@@ -203,12 +153,7 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
 
     const runInProcess = async (operation: Operation, fault: ArmedFault) => {
       if (fault.kind.startsWith('timeout')) {
-        const match = () => {
-          trace.apdus++;
-          if (trace.apdus !== fault.at) return false;
-          trace.fired = true;
-          return true;
-        };
+        const match = injector.timeoutAt();
         for (const s of SLOT_NAMES) {
           taps[s].armed = {
             ins: -1,
@@ -244,8 +189,8 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
       );
       const killed = run.signal === 'SIGKILL';
       await startServices();
-      trace.journalWrites = head() - before;
-      trace.fired = killed;
+      injector.trace.journalWrites = head() - before;
+      injector.trace.fired = killed;
       let outcome: unknown;
       try {
         outcome = killed ? undefined : JSON.parse(run.stdout);
@@ -259,8 +204,8 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
       tier: 'pcscd',
       faults: FAULTS,
       pin: WORLD_PIN,
-      cards: () => [...cards],
-      active: () => cards.filter((c) => !c.retired),
+      cards: () => [...pool.cards],
+      active: () => pool.active(),
       placed: () => ({ ...placed }),
       async place(payer, payee) {
         placed.payer = payer as FaultableCard;
@@ -268,13 +213,11 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
         await reseat();
       },
       async reissue(card) {
-        (card as FaultableCard).retired = true;
-        return issue(0);
+        return pool.reissue(card as FaultableCard);
       },
       terminal: () => services!,
       async run(operation, fault): Promise<OperationRun> {
-        armed = fault;
-        trace = { apdus: 0, cardWrites: 0, journalWrites: 0, fired: false };
+        injector.arm(fault);
         let result: { outcome: unknown; thrown?: unknown; killed?: boolean };
         try {
           result =
@@ -282,10 +225,9 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
               ? await runKilled(operation, fault)
               : await runInProcess(operation, fault);
         } finally {
-          armed = { kind: 'none', at: 0 };
           for (const s of SLOT_NAMES) taps[s].armed = undefined;
         }
-        const done = trace;
+        const done = injector.disarm();
         if (restarting) {
           await restarting;
           restarting = undefined;

@@ -4,7 +4,7 @@
 import { settlementStateCodec } from '../../card-sim/applets/settlement/state.js';
 import { type PersonalizeOptions, personalizeCard } from '../../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
-import type { PersistenceBackend } from '../../card-sim/os/persistence-backend.js';
+import { MemoryBackend, type PersistenceBackend } from '../../card-sim/os/persistence-backend.js';
 import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
 import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
@@ -75,8 +75,33 @@ export class FaultableCard implements WorldCard {
   }
 }
 
-export function personalize(issuer: IssuerState, o: PersonalizeOptions, label: string) {
-  return personalizeCard(issuer, { ...o, label });
+/** The cards of a world: issued by one issuer, each with a key set-up drawn from the world's seed. */
+export class CardPool {
+  readonly cards: FaultableCard[] = [];
+
+  constructor(
+    private readonly issuer: IssuerState,
+    private readonly random: SeededRandom,
+    private readonly hooks: CardHooks,
+  ) {}
+
+  issue(balance: number): FaultableCard {
+    const label = `card-${this.cards.length + 1}`;
+    const image = personalizeCard(this.issuer, { ...cardSetup(this.random, balance), label });
+    const card = new FaultableCard(label, new MemoryBackend(), image, this.hooks);
+    this.cards.push(card);
+    return card;
+  }
+
+  active(): FaultableCard[] {
+    return this.cards.filter((c) => !c.retired);
+  }
+
+  /** Retires `card` (it keeps its value and items, out of the readers) and issues an empty one. */
+  reissue(card: FaultableCard): FaultableCard {
+    card.retired = true;
+    return this.issue(0);
+  }
 }
 
 /** A ticket, and the create right the issuer's command-generating authority signs for one card. */
