@@ -219,6 +219,8 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
     );
   },
   'journal.entriesForFlow': ([flowId]) => typeof flowId === 'string',
+  'flows.closedOn': ([kind, day]) =>
+    kind === 'value-transfer' && typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day),
   'kiosk.exit': ([pin]) => PIN(pin),
 };
 

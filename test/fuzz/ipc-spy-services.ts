@@ -49,6 +49,11 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
     sessionId: '0F'.repeat(16),
     level: 'basic' as const,
   });
+  // Not a literal in place: the handlers' needs of the flow store change (all, closedOn); both answer.
+  const flows = {
+    all: spy('flows.all', () => []),
+    closedOn: spy('flows.closedOn', (_kind: string, _day: string) => []),
+  };
   const services = {
     engine: {
       readCard: spy('engine.readCard', async () => CARD_VIEW),
@@ -85,7 +90,7 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
       verify: spy('journal.verify', () => ({ ok: true as const, count: 0 })),
       entriesForFlow: spy('journal.entriesForFlow', () => []),
     },
-    flows: { all: spy('flows.all', () => []) },
+    flows,
     crl: { status: spy('crl.status', () => crlStatus), refresh: spy('crl.refresh', async () => crlStatus) },
     slots: {
       status: spy('slots.status', () => [
