@@ -27,10 +27,17 @@ export async function recoverTransfer(
   // 1. Learn the payer's side unless the journal already holds its proof.
   if (!r.receptionChallenge && !r.abortProof && !r.ack) {
     if (!payer) return 'waiting-for-payer';
-    const onCard = await payerRecord(payer, r);
+    let onCard = await payerRecord(payer, r);
+    if (r.txRandom && !(onCard && isPayerRecordOf(onCard, r))) {
+      // The payer answered INITIATE DEBIT with a random that is not its record of this flow (an
+      // earlier answer replayed, or one corrupted on its way). Taking that record's proofs would
+      // report another transfer's value as this one's; no DEBIT of this flow can have reached it.
+      // The debit the card did open is found by its terms, as if no random had been journaled.
+      onCard = await openDebitByTerms(payer, r);
+    }
     if (!onCard) {
       record(TRANSFER_STEP.ROLLED_BACK, {
-        reason: 'the payer never started the debit',
+        reason: 'the payer holds no debit of this transfer',
         payerSettled: true,
         payeeSettled: true,
       });
@@ -59,7 +66,9 @@ export async function recoverTransfer(
     // With an abort proof the value is already safe; the payee's pending credit waits for that card.
     if (!payee) return 'waiting-for-payee';
     const tx = fromHex(r.txRandom!);
-    const onCard = await statusOrUndefined(payee, tx);
+    const found = await statusOrUndefined(payee, tx);
+    // A record of another transaction under this random (a card's answer replayed) is no record of ours.
+    const onCard = found && isPayeeRecordOf(found, r) ? found : undefined;
     if (r.abortProof) {
       if (onCard?.status === RECORD_STATUS.CREDIT_PENDING)
         await payee.client.cancelCredit(tx, fromHex(r.abortProof));
@@ -68,7 +77,18 @@ export async function recoverTransfer(
     }
     let ack: Uint8Array | undefined;
     if (onCard?.status === RECORD_STATUS.CREDIT_PENDING)
-      ack = await payee.client.credit(tx, fromHex(r.receptionChallenge!));
+      ack = await withProofFromCard(
+        (rc) => payee.client.credit(tx, rc),
+        fromHex(r.receptionChallenge!),
+        async () => {
+          const debit = payer ? await statusOrUndefined(payer, tx) : undefined;
+          const debited =
+            debit?.status === RECORD_STATUS.DEBIT_DEBITED ||
+            debit?.status === RECORD_STATUS.DEBIT_ACKNOWLEDGED;
+          return debit && debited && isPayerRecordOf(debit, r) ? debit.proof : undefined;
+        },
+        (rc) => record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(rc), correctedFromCard: true }),
+      );
     else if (onCard?.status === RECORD_STATUS.CREDIT_CREDITED) ack = onCard.proof;
     if (!ack) return 'waiting-for-payee'; // record evicted or unknown: left for the issuer, shown in doubt
     record(TRANSFER_STEP.CREDITED, { ack: toHex(ack), payeeSettled: true });
@@ -77,9 +97,20 @@ export async function recoverTransfer(
 
   // 3. Let the payer settle its debit record (housekeeping: the value is already delivered).
   if (r.ack && !r.payerSettled && payer) {
-    const onCard = await statusOrUndefined(payer, fromHex(r.txRandom!));
-    if (onCard?.status === RECORD_STATUS.DEBIT_DEBITED)
-      await payer.client.acknowledgeDebit(fromHex(r.txRandom!), fromHex(r.ack));
+    const tx = fromHex(r.txRandom!);
+    const onCard = await statusOrUndefined(payer, tx);
+    if (onCard?.status === RECORD_STATUS.DEBIT_DEBITED && isPayerRecordOf(onCard, r))
+      await withProofFromCard(
+        (ack) => payer.client.acknowledgeDebit(tx, ack),
+        fromHex(r.ack),
+        async () => {
+          const credit = payee ? await statusOrUndefined(payee, tx) : undefined;
+          return credit?.status === RECORD_STATUS.CREDIT_CREDITED && isPayeeRecordOf(credit, r)
+            ? credit.proof
+            : undefined;
+        },
+        (ack) => record(TRANSFER_STEP.CREDITED, { ack: toHex(ack), correctedFromCard: true }),
+      );
     record(TRANSFER_STEP.COMPLETED, { payerSettled: true });
     return 'completed';
   }
@@ -102,15 +133,64 @@ function isClosed(r: TransferRecord): boolean {
 async function payerRecord(payer: CardSession, r: TransferRecord): Promise<TransactionRecord | undefined> {
   if (r.txRandom) return statusOrUndefined(payer, fromHex(r.txRandom));
   // The terminal stopped before journaling the random: match the open debit by its terms.
+  return openDebitByTerms(payer, r);
+}
+
+/**
+ * The payer's open debit with this flow's terms. Only an open one: without a random of its own
+ * journaled this flow sent no DEBIT, and a debited record with the same terms is another transfer's.
+ * (A card holds one open debit at a time; aborting one is always safe: nothing was debited.)
+ */
+async function openDebitByTerms(
+  payer: CardSession,
+  r: TransferRecord,
+): Promise<TransactionRecord | undefined> {
   const unsettled = await payer.client.unsettledTransactions();
-  return unsettled.find(
-    (u) =>
-      u.role === 'debit' &&
-      toHex(u.counterpartId) === r.payeeId &&
-      u.amount === r.amount &&
-      u.date === r.date &&
-      u.currency === r.currency,
-  );
+  return unsettled.find((u) => u.status === RECORD_STATUS.DEBIT_OPEN && isPayerRecordOf(u, r));
+}
+
+/**
+ * Whether a payer's record is this flow's debit: same terms, and, once debited, the reception random
+ * of this flow's INITIATE CREDIT (journaled before any DEBIT is sent), so never a record whose random
+ * a card answered twice.
+ */
+function isPayerRecordOf(u: TransactionRecord, r: TransferRecord): boolean {
+  if (u.role !== 'debit' || toHex(u.counterpartId) !== r.payeeId || !sameTerms(u, r)) return false;
+  if (u.status === RECORD_STATUS.DEBIT_OPEN || u.status === RECORD_STATUS.DEBIT_ABORTED) return true;
+  return r.rxRandom !== undefined && toHex(u.rxRandom) === r.rxRandom;
+}
+
+/** Whether a payee's record is this flow's credit (same terms; the same reception random once known). */
+function isPayeeRecordOf(u: TransactionRecord, r: TransferRecord): boolean {
+  if (u.role !== 'credit' || toHex(u.counterpartId) !== r.payerId || !sameTerms(u, r)) return false;
+  return r.rxRandom === undefined || toHex(u.rxRandom) === r.rxRandom;
+}
+
+function sameTerms(u: TransactionRecord, r: TransferRecord): boolean {
+  return u.amount === r.amount && u.date === r.date && u.currency === r.currency;
+}
+
+/**
+ * Sends a proof copied into the journal from a card's answer; if the other card refuses it (6982),
+ * the answer was corrupted on its way or the card lied, and the card that made the proof still holds
+ * it in its record: the proof is read from there, journaled, and sent once more. Without this, one
+ * bad answer would leave the transfer open for ever although both cards could finish it.
+ */
+async function withProofFromCard<T>(
+  send: (proof: Uint8Array) => Promise<T>,
+  journaled: Uint8Array,
+  fromCard: () => Promise<Uint8Array | undefined>,
+  journal: (proof: Uint8Array) => void,
+): Promise<T> {
+  try {
+    return await send(journaled);
+  } catch (e) {
+    if (!isTerminalError(e, 'E_CARD_STATUS') || e.details.sw !== SW.SECURITY_STATUS_NOT_SATISFIED) throw e;
+    const proof = await fromCard();
+    if (!proof || toHex(proof) === toHex(journaled)) throw e;
+    journal(proof);
+    return send(proof);
+  }
 }
 
 async function statusOrUndefined(
