@@ -38,6 +38,7 @@ import {
   type Recorder,
   recoverExchange,
   recoverTransmission,
+  statusOf,
   transmitContent,
 } from './content-flows.js';
 
@@ -627,6 +628,13 @@ export class ContentEngine {
     const from = holders.get(flow.fromId)?.client;
     const to = holders.get(flow.toId)?.client;
     let txId = flow.txId;
+    if (txId && from && !(await this.isFlowTransfer(from, flow, txId))) {
+      // The first card answered CONTENT SEND with the ID of a transfer that is not this flow's (an
+      // earlier answer replayed, or one corrupted on its way). Settling by that transfer's record
+      // would report another transfer's outcome as this one's; the card's own open transfer, if it
+      // made one, is found as if its ID had never been journaled.
+      txId = undefined;
+    }
     if (!txId) {
       // Interrupted before the first transfer ID was journaled: the card may have opened it anyway
       // (its answer lost). It never reached the other card (the terminal never relayed it).
@@ -650,6 +658,36 @@ export class ContentEngine {
       record,
       flow.secondTxId ? fromHex(flow.secondTxId) : undefined,
     );
+  }
+
+  /**
+   * Whether the first card's record under `txId` can be this flow's first transfer: to this peer,
+   * of this offer, no other open flow's, and committed only if this flow relayed the commit
+   * instruction (COMMIT goes out only after that is journaled; recovery never commits).
+   */
+  private async isFlowTransfer(
+    card: SettlementClient,
+    flow: ContentFlowRecord,
+    txId: string,
+  ): Promise<boolean> {
+    const out = (await statusOf(card, fromHex(txId))).find((r) => r.direction === 'out');
+    if (
+      !out ||
+      toHex(out.peerId) !== flow.toId ||
+      out.exchangeInitiator !== (flow.kind === 'content-exchange')
+    )
+      return false;
+    const offer = flow.offer;
+    const sameOffer =
+      'amount' in offer
+        ? out.kind === 'value' && out.amount === offer.amount
+        : out.kind === 'item' && out.itemId !== undefined && toHex(out.itemId) === offer.itemId;
+    if (!sameOffer) return false;
+    if (this.openFlows().some((f) => f.flowId !== flow.flowId && (f.txId === txId || f.secondTxId === txId)))
+      return false;
+    if (out.status !== 'deleted' && out.status !== 'acknowledged') return true;
+    const commitRelayed = flow.kind === 'content-transfer' ? 'received' : 'second-received';
+    return this.entries(flow.flowId).some((e) => e.step === commitRelayed);
   }
 
   /** The card's open outgoing transfer of this flow that the journal never learned the ID of. */

@@ -163,7 +163,7 @@ export async function recoverExchange(
 }
 
 /** The card's records of a transfer; none only when the card says it has none (6A88). */
-async function statusOf(card: SettlementClient, txId: Uint8Array): Promise<ContentTransferRecord[]> {
+export async function statusOf(card: SettlementClient, txId: Uint8Array): Promise<ContentTransferRecord[]> {
   try {
     return await card.contentStatus(txId);
   } catch (e) {
