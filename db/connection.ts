@@ -3,6 +3,7 @@
 
 import Database from 'better-sqlite3';
 import { TerminalError } from '../protocol/errors.js';
+import { configureDurableWrites } from './durable-writes.js';
 import { assertNotTooNew, migrate, schemaVersion } from './migrate.js';
 import { LATEST_VERSION } from './migrations/index.js';
 
@@ -12,8 +13,8 @@ export interface OpenOptions {
 }
 
 const BUSY_TIMEOUT_MS = 5000;
-// After a checkpoint, truncate the WAL back to this size (a bulk CRL import can grow it to ~100 MB).
-const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/** In the file header, so the terminal's log is never mistaken for another database ('STLT'). */
+export const TERMINAL_APPLICATION_ID = 0x53544c54;
 
 export interface TerminalDatabase {
   readonly handle: Database.Database;
@@ -31,13 +32,20 @@ export function openDatabase(path: string, opts: OpenOptions = {}): TerminalData
   try {
     handle = new Database(path, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
     handle.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    // Checked before any pragma that writes (journal_mode), so a too-new file is left untouched.
-    assertNotTooNew(schemaVersion(handle));
+    // Checked before any pragma that writes (journal_mode), so a foreign or too-new file is left untouched.
+    const version = schemaVersion(handle);
+    const applicationId = handle.pragma('application_id', { simple: true }) as number;
+    // 0: a new file, or a log written before the ID existed (it is claimed below).
+    if (version > 0 && applicationId !== 0 && applicationId !== TERMINAL_APPLICATION_ID) {
+      throw new TerminalError('E_DB', `${path} is not a terminal transaction log`, { path, applicationId });
+    }
+    assertNotTooNew(version);
     if (readonly) {
       configureReadOnly(handle);
     } else {
-      configureReadWrite(handle);
+      configureDurableWrites(handle);
       migrate(handle);
+      if (applicationId === 0) handle.pragma(`application_id = ${TERMINAL_APPLICATION_ID}`);
     }
     const owned = handle;
     return {
@@ -55,21 +63,6 @@ export function openDatabase(path: string, opts: OpenOptions = {}): TerminalData
       sqliteCode: (e as { code?: unknown }).code,
     });
   }
-}
-
-function configureReadWrite(handle: Database.Database): void {
-  const mode = handle.pragma('journal_mode = WAL', { simple: true });
-  // An in-memory database reports 'memory' and cannot use WAL; any real file must.
-  if (mode !== 'wal' && !handle.memory) {
-    throw new TerminalError('E_DB', `database refused WAL journal mode (got ${String(mode)})`, { mode });
-  }
-  // FULL in WAL mode fsyncs the WAL on every commit: a returned commit survives power loss.
-  handle.pragma('synchronous = FULL');
-  // macOS fsync() does not flush the drive's cache; F_FULLFSYNC does. A no-op on other platforms.
-  handle.pragma('fullfsync = ON');
-  handle.pragma('checkpoint_fullfsync = ON');
-  handle.pragma('foreign_keys = ON');
-  handle.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
 }
 
 function configureReadOnly(handle: Database.Database): void {

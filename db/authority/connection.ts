@@ -3,6 +3,7 @@
 // application ID in the header so neither party's file is mistaken for the other's.
 import Database from 'better-sqlite3';
 import { TerminalError } from '../../protocol/errors.js';
+import { configureDurableWrites } from '../durable-writes.js';
 import { assertNotTooNew, migrate, schemaVersion } from '../migrate.js';
 import { AUTHORITY_APPLICATION_ID, AUTHORITY_MIGRATIONS } from './migrations/index.js';
 
@@ -30,14 +31,7 @@ export function openAuthorityDatabase(path: string): AuthorityDatabase {
       });
     }
     assertNotTooNew(version, AUTHORITY_MIGRATIONS);
-    const mode = handle.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal' && !handle.memory) {
-      throw new TerminalError('E_DB', `database refused WAL journal mode (got ${String(mode)})`, { mode });
-    }
-    handle.pragma('synchronous = FULL');
-    handle.pragma('fullfsync = ON');
-    handle.pragma('checkpoint_fullfsync = ON');
-    handle.pragma('foreign_keys = ON');
+    configureDurableWrites(handle);
     migrate(handle, AUTHORITY_MIGRATIONS);
     const owned = handle;
     return {

@@ -1,6 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../db/connection.js';
+import { openAuthorityDatabase } from '../../db/authority/connection.js';
+import { openDatabase, TERMINAL_APPLICATION_ID } from '../../db/connection.js';
 import { CrlStore } from '../../db/crl-store.js';
 import { Journal } from '../../db/journal.js';
 import { migrate } from '../../db/migrate.js';
@@ -93,6 +94,44 @@ describe('openDatabase', () => {
     const path = tmp.path('garbage.db');
     writeFileSync(path, 'this is not an SQLite database, just some text long enough to have a header');
     expect(() => openDatabase(path)).toThrow(expect.objectContaining({ code: 'E_DB' }));
+  });
+
+  it('marks the file as a terminal log and refuses another application’s database, untouched', () => {
+    const path = tmp.path();
+    openDatabase(path).close();
+    const raw = tmp.track(rawOpen(path));
+    expect(raw.pragma('application_id', { simple: true })).toBe(TERMINAL_APPLICATION_ID);
+
+    const authorityPath = tmp.path('authority.db');
+    openAuthorityDatabase(authorityPath).close();
+    const header = () => readFileSync(authorityPath).subarray(0, 100).toString('hex');
+    const before = header();
+    expect(() => openDatabase(authorityPath)).toThrow(
+      expect.objectContaining({
+        code: 'E_DB',
+        message: expect.stringMatching(/not a terminal transaction log/),
+      }),
+    );
+    expect(() => openDatabase(authorityPath, { readonly: true })).toThrow(
+      expect.objectContaining({ code: 'E_DB' }),
+    );
+    expect(header()).toBe(before);
+  });
+
+  it('claims a log written before the application ID existed, keeping its entries', () => {
+    const path = tmp.path();
+    const old = openDatabase(path);
+    new Journal(old, { now: stepClock() }).append({
+      flowId: 'f',
+      flowKind: 'admin',
+      step: 'started',
+      payload: {},
+    });
+    old.handle.pragma('application_id = 0');
+    old.close();
+    const db = tmp.track(openDatabase(path));
+    expect(db.handle.pragma('application_id', { simple: true })).toBe(TERMINAL_APPLICATION_ID);
+    expect(new Journal(db).verify()).toEqual({ ok: true, count: 1 });
   });
 
   it('accepts :memory: for quick unit tests', () => {
