@@ -1,5 +1,6 @@
-// Shared helpers of the benchmarks: command-line options, summary statistics, the machine
-// description and the sections of bench/RESULTS.md. Nothing here measures anything by itself.
+// Shared helpers of the benchmarks: command-line options, summary statistics and the tables made
+// of them, the machine description, and the run of a benchmark around its measurement (usage, exit
+// code, its section of bench/RESULTS.md). Nothing here measures anything by itself.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +30,13 @@ export function parseOptions(argv: string[], known: Record<string, string>): Map
   return out;
 }
 
+/** The description of `--results`, which every benchmark has (see publishSection). */
+export const RESULTS_OPTION = 'results file to update, or - for none (default bench/RESULTS.md)';
+
+/** The description of `--network`, for the benchmarks that reach cards through vpcd (see enterNetwork). */
+export const NETWORK_OPTION =
+  'private (default): own network namespace with quickack on loopback, see bench/README.md; host: as is';
+
 export function usage(script: string, known: Record<string, string>): string {
   const lines = Object.entries(known).map(([k, v]) => `  --${k.padEnd(16)} ${v}`);
   return `usage: npx tsx ${script} [options]\n${lines.join('\n')}`;
@@ -55,6 +63,15 @@ export function choiceOption<T extends string>(
   return raw as T;
 }
 
+/** `--sizes` of the scale benchmarks: the sizes measured, ascending. */
+export function sizesOption(options: Map<string, string>): number[] {
+  const sizes = (options.get('sizes') ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim()));
+  if (sizes.some((n, i) => !Number.isSafeInteger(n) || n < 1 || (i > 0 && n <= sizes[i - 1]!))) {
+    throw new Error('--sizes must be ascending positive integers, e.g. 10000,100000,1000000');
+  }
+  return sizes;
+}
+
 /** The command that ran this benchmark, as someone would type it again. */
 export function commandLine(): string {
   const viaTsx = process.execArgv.some((a) => /[\\/]tsx[\\/]/.test(a));
@@ -71,6 +88,17 @@ export type NetworkMode = 'private' | 'host';
 export interface NetworkInfo {
   mode: NetworkMode;
   note: string;
+}
+
+/** For the benchmarks without PC/SC or cards: what their sections say about the network. */
+export const NO_NETWORK: NetworkInfo = {
+  mode: 'host',
+  note: 'not used (no PC/SC or card in this benchmark)',
+};
+
+/** `--network` (NETWORK_OPTION): the mode to give enterNetwork(). */
+export function networkOption(options: Map<string, string>): NetworkMode {
+  return choiceOption(options, 'network', ['private', 'host'], 'private');
 }
 
 const NETNS_ENV = 'SETTLEMENT_BENCH_NETNS';
@@ -153,6 +181,16 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
+/**
+ * The share of round `r` (0-based) when `total` is split into `rounds` rounds: as equal as whole
+ * numbers allow, and all rounds together make `total`.
+ */
+export function roundShare(total: number, rounds: number, r: number): number {
+  return Math.floor((total * (r + 1)) / rounds) - Math.floor((total * r) / rounds);
+}
+
+// --- tables ---
+
 export function ms(x: number, digits = 3): string {
   return x.toFixed(digits);
 }
@@ -175,6 +213,84 @@ export function markdownTable(rows: string[][], align: ('l' | 'r')[] = []): stri
   if (!head) return '';
   const rule = head.map((_, i) => (align[i] === 'r' ? '---:' : '---'));
   return [head, rule, ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+type Percentile = 'median' | 'p90' | 'p99' | 'mean';
+
+/** The figures a timing row shows; a derived row (e.g. a sum of two floors) has no sample count. */
+export type Percentiles = Pick<Summary, Percentile> & { count?: number };
+
+/** A table of timings in ms: `rows` of timingRow() and ratioRow(), under a header that starts with `title`. */
+export function timingTable(title: string, rows: string[][]): string {
+  return markdownTable(
+    [[title, 'samples', 'median', 'p90', 'p99', 'mean'], ...rows],
+    ['l', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+export function timingRow(name: string, x: Percentiles): string[] {
+  return [name, x.count === undefined ? '' : String(x.count), ms(x.median), ms(x.p90), ms(x.p99), ms(x.mean)];
+}
+
+/** `a` divided by `b` at each percentile; the `bold` ones are the figures the section is about. */
+export function ratioRow(
+  name: string,
+  a: Percentiles,
+  b: Percentiles,
+  bold: readonly Percentile[],
+): string[] {
+  const cell = (key: Percentile) =>
+    bold.includes(key) ? `**${ratio(a[key] / b[key])}**` : ratio(a[key] / b[key]);
+  return [name, '', cell('median'), cell('p90'), cell('p99'), cell('mean')];
+}
+
+/** A count as the sections print it: 1,000,000. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/**
+ * The header row of a table across sizes: `title`, each size in bold, then one growth column per
+ * step between sizes ("× 10,000 → 100,000").
+ */
+export function growthHeader(title: string, sizes: readonly number[]): string[] {
+  return [
+    title,
+    ...sizes.map((n) => `**${formatCount(n)}**`),
+    ...sizes.slice(1).map((n, i) => `× ${formatCount(sizes[i]!)} → ${formatCount(n)}`),
+  ];
+}
+
+/** A row of a table across sizes: the value at each size, then its growth from one size to the next. */
+export function growthRow(title: string, values: readonly number[], format: (v: number) => string): string[] {
+  return [title, ...values.map(format), ...growthRatios(values)];
+}
+
+/** A row of timings across sizes: median (p99) at each size, then the growth of the median. */
+export function growthTimingRow(
+  title: string,
+  summaries: readonly Summary[],
+  format: (v: number) => string,
+): string[] {
+  return [
+    title,
+    ...summaries.map((x) => `${format(x.median)} (${format(x.p99)})`),
+    ...growthRatios(summaries.map((x) => x.median)),
+  ];
+}
+
+/** A table across sizes (growthHeader() first): titles to the left, figures to the right. */
+export function growthTable(rows: string[][]): string {
+  return markdownTable(
+    rows,
+    rows[0]!.map((_, i) => (i === 0 ? 'l' : 'r')),
+  );
+}
+
+/** The note under a table across sizes that says how to read its growth columns. */
+export function growthNote(sizes: readonly number[]): string {
+  const steps = sizes.slice(1).map((n, i) => `${(n / sizes[i]!).toFixed(0)}×`);
+  return `- growth columns: the value at the larger size divided by the value at the smaller (sizes grow ${steps.join(', ')}); about 1× is constant, as many × as the sizes grow is linear`;
 }
 
 // --- machine ---
@@ -307,4 +423,62 @@ export function updateResults(path: string, id: string, body: string): void {
   if (from >= 0 && to > from) text = text.slice(0, from) + section + text.slice(to + end.length);
   else text = `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(path, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+// --- a run ---
+
+/**
+ * A benchmark's frame: parses the command line against `known` (printing the usage for --help),
+ * runs `measure` with the options, then exits: 0 when it finished, 1 after printing the error.
+ */
+export function runBenchmark(
+  script: string,
+  known: Record<string, string>,
+  measure: (options: Map<string, string>) => Promise<void>,
+): void {
+  const run = async () => {
+    const options = parseOptions(process.argv.slice(2), known);
+    if (options.has('help')) {
+      console.log(usage(script, known));
+      return;
+    }
+    await measure(options);
+  };
+  run().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
+
+/** The machine and the start of a run, taken before measuring; see closingLines(). */
+export interface RunStart {
+  machine: MachineInfo;
+  startedAt: Date;
+}
+
+export function startRun(): RunStart {
+  const machine = machineInfo();
+  return { machine, startedAt: new Date() };
+}
+
+/** The lines every section ends with: machine, network and source measured, the date and the command. */
+export function closingLines(run: RunStart, network: NetworkInfo): string {
+  return [
+    machineMarkdown(run.machine, network),
+    `- date: ${run.startedAt.toISOString()}`,
+    `- command: \`${commandLine()}\``,
+  ].join('\n');
+}
+
+/** Prints the section `body` and puts it as section `id` into the results file of --results (RESULTS_OPTION). */
+export function publishSection(options: Map<string, string>, id: string, body: string): void {
+  console.log(body);
+  const path = options.get('results') ?? fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+  if (path !== '-') {
+    updateResults(path, id, body);
+    console.error(`updated ${path}`);
+  }
 }

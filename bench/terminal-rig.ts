@@ -31,8 +31,17 @@ import { fromHex } from '../protocol/bytes.js';
 import type { CardChannel } from '../protocol/card-channel.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../test/support/card-fixtures.js';
 import { type PcscdHarness, startPcscd } from '../test/support/pcscd-harness.js';
+import { choiceOption } from './kit.js';
 
 export type CardBackendKind = 'memory' | 'file';
+
+/** The description of `--card-backend`, for the benchmarks on this rig. */
+export const CARD_BACKEND_OPTION =
+  "memory (default), or file: each card's memory in a file, fsynced at every card commit";
+
+export function cardBackendOption(options: Map<string, string>): CardBackendKind {
+  return choiceOption<CardBackendKind>(options, 'card-backend', ['memory', 'file'], 'memory');
+}
 
 export interface RigCard {
   sim: SimulatedCard;
@@ -52,6 +61,8 @@ export interface Rig {
   dir: string;
   /** Journal entries committed by the terminal so far. */
   readonly appends: number;
+  /** APDUs both cards have answered so far (GET RESPONSE included). */
+  readonly apdus: number;
   /** The entries committed since the last takeAppended() call. */
   takeAppended(): JournalRecord[];
   /** While set, every APDU a card answers is pushed here as "<slot>:<INS hex>". */
@@ -167,6 +178,9 @@ export async function startRig(o: {
       dir,
       get appends() {
         return appends;
+      },
+      get apdus() {
+        return cards.payer.apdus + cards.payee.apdus;
       },
       takeAppended() {
         const taken = appended;
