@@ -45,26 +45,31 @@ import {
 } from '../protocol/pki/index.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../test/support/card-fixtures.js';
 import {
-  commandLine,
+  closingLines,
   filesystemOf,
-  growthRatios,
+  formatCount,
+  growthHeader,
+  growthNote,
+  growthRow,
+  growthTable,
+  growthTimingRow,
   intOption,
-  machineInfo,
-  machineMarkdown,
-  markdownTable,
   ms,
-  parseOptions,
+  NO_NETWORK,
+  publishSection,
+  RESULTS_OPTION,
+  runBenchmark,
   type Summary,
+  sizesOption,
+  startRun,
   summarize,
-  updateResults,
-  usage,
 } from './kit.js';
 
 const OPTIONS = {
   sizes: 'revoked serials in the CRL at each measurement, ascending (default 10000,100000,1000000)',
   lookups: 'timed lookups of each kind per size (default 10000)',
   repeats: 'imports of each kind per size, each into a new database; the median is reported (default 3)',
-  results: 'results file to update, or - for none (default bench/RESULTS.md)',
+  results: RESULTS_OPTION,
   // internal: one size, in its own process
   'child-dir': 'internal: measure the CRLs in this folder and print the figures as JSON',
 };
@@ -100,12 +105,7 @@ const LOOKUPS: { id: string; title: string }[] = [
   { id: 'check-clean', title: '`CrlCache.checkCertificate`, not revoked' },
 ];
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), OPTIONS);
-  if (options.has('help')) {
-    console.log(usage('bench/crl-scale.ts', OPTIONS));
-    return;
-  }
+async function main(options: Map<string, string>): Promise<void> {
   const lookups = intOption(options, 'lookups', 10_000);
   const repeats = intOption(options, 'repeats', 3);
   const childDir = options.get('child-dir');
@@ -113,15 +113,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(measure(childDir, lookups, repeats))}\n`);
     return;
   }
-  const sizes = (options.get('sizes') ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim()));
-  if (sizes.some((n, i) => !Number.isSafeInteger(n) || n < 1 || (i > 0 && n <= sizes[i - 1]!))) {
-    throw new Error('--sizes must be ascending positive integers, e.g. 10000,100000,1000000');
-  }
-  const resultsOption = options.get('results');
-  const resultsPath =
-    resultsOption === undefined ? fileURLToPath(new URL('./RESULTS.md', import.meta.url)) : resultsOption;
-  const machine = machineInfo();
-  const startedAt = new Date();
+  const sizes = sizesOption(options);
+  const run = startRun();
 
   const root = mkdtempSync(join(tmpdir(), 'bench-crl-'));
   try {
@@ -146,18 +139,9 @@ async function main(): Promise<void> {
       lookups,
       repeats,
       storage: filesystemOf(root),
-      machine: machineMarkdown(machine, {
-        mode: 'host',
-        note: 'not used (no PC/SC or card in this benchmark)',
-      }),
-      date: startedAt.toISOString(),
-      command: commandLine(),
+      closing: closingLines(run, NO_NETWORK),
     });
-    console.log(body);
-    if (resultsPath !== '-') {
-      updateResults(resultsPath, 'crl-scale', body);
-      console.error(`updated ${resultsPath}`);
-    }
+    publishSection(options, 'crl-scale', body);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -382,92 +366,83 @@ function report(r: {
   lookups: number;
   repeats: number;
   storage: string;
-  machine: string;
-  date: string;
-  command: string;
+  /** closingLines(): machine, date, command. */
+  closing: string;
 }): string {
   const { rows } = r;
-  const label = (n: number) => n.toLocaleString('en-US');
-  const growthHead = rows.slice(1).map((x, i) => `× ${label(rows[i]!.built.size)} → ${label(x.built.size)}`);
-  const growth = growthRatios;
-  const line = (title: string, values: number[], format: (v: number) => string) => [
-    title,
-    ...values.map(format),
-    ...growth(values),
-  ];
   const m = rows.map((x) => x.measured);
   const b = rows.map((x) => x.built);
+  const sizes = b.map((x) => x.size);
   const sec = (v: number) => v.toFixed(3);
   const table: string[][] = [
-    ['revoked serials on the CRL', ...b.map((x) => `**${label(x.size)}**`), ...growthHead],
-    line(
+    growthHeader('revoked serials on the CRL', sizes),
+    growthRow(
       'CRL DER (MB)',
       b.map((x) => x.derBytes / 1e6),
       (v) => v.toFixed(2),
     ),
-    line(
+    growthRow(
       '**first import** (`CrlCache.importDer`), s',
       m.map((x) => x.importSeconds),
       (v) => `**${sec(v)}**`,
     ),
-    line(
+    growthRow(
       '  of which parse (`parseCrl`) alone, s',
       m.map((x) => x.parseSeconds),
       sec,
     ),
-    line(
+    growthRow(
       '  of which signature check alone, s',
       m.map((x) => x.verifySeconds),
       sec,
     ),
-    line(
+    growthRow(
       '  so storing (`CrlStore.storeCrl`, one transaction), s',
       m.map((x) => Math.max(0, x.importSeconds - x.parseSeconds - x.verifySeconds)),
       sec,
     ),
-    line(
+    growthRow(
       '**replacement** by the next CRL (+1%), s',
       m.map((x) => x.replaceSeconds),
       (v) => `**${sec(v)}**`,
     ),
-    line(
+    growthRow(
       'start-up with that CRL built in (parse + check, not stored), s',
       m.map((x) => x.startupSeconds),
       sec,
     ),
-    line(
+    growthRow(
       'import, µs per serial',
       m.map((x) => (x.importSeconds * 1e6) / x.revoked),
       (v) => v.toFixed(2),
     ),
   ];
   for (const lookup of LOOKUPS) {
-    table.push([
-      `${lookup.title}, median µs (p99)`,
-      ...m.map(
-        (x) =>
-          `${(x.lookups[lookup.id]!.median * 1000).toFixed(1)} (${(x.lookups[lookup.id]!.p99 * 1000).toFixed(1)})`,
+    table.push(
+      growthTimingRow(
+        `${lookup.title}, median µs (p99)`,
+        m.map((x) => x.lookups[lookup.id]!),
+        (v) => (v * 1000).toFixed(1),
       ),
-      ...growth(m.map((x) => x.lookups[lookup.id]!.median)),
-    ]);
+    );
   }
   table.push(
-    line(
+    growthRow(
       'database file (MB)',
       m.map((x) => x.dbBytes / 1e6),
       (v) => v.toFixed(1),
     ),
-    line(
+    growthRow(
       '**database bytes per revoked serial**',
       m.map((x) => x.dbBytes / x.nextRevoked),
       (v) => `**${v.toFixed(1)}**`,
     ),
-    line(
+    growthRow(
       'DER bytes per revoked serial',
       b.map((x) => x.derBytes / x.size),
       (v) => v.toFixed(1),
     ),
-    line(
+    growthRow(
       'peak resident memory added by the first import (MB)',
       m.map((x) => Math.max(0, x.peakRssMb - x.rssBeforeMb)),
       (v) => v.toFixed(0),
@@ -476,29 +451,15 @@ function report(r: {
   return [
     '## CRL at scale — import, lookup and size through the CRL cache',
     '',
-    markdownTable(
-      table,
-      table[0]!.map((_, i) => (i === 0 ? 'l' : 'r')),
-    ),
+    growthTable(table),
     '',
-    `- growth columns: the value at the larger size divided by the value at the smaller (sizes grow ${rows
-      .slice(1)
-      .map((x, i) => `${(x.built.size / rows[i]!.built.size).toFixed(0)}×`)
-      .join(', ')}); about 1× is constant, as many × as the sizes grow is linear`,
-    `- CRLs built by the issuer code (\`createIssuer\`, \`publishCrl\` → \`createCrl\`: X.509 v2, ECDSA P-256 / SHA-256, AKI and cRLNumber, a reason code on one entry in four), ${b.map((x) => `${x.buildSeconds.toFixed(1)} s`).join(', ')} to build both CRLs of each size; serials as the issuer assigns them (sequential), every tenth card of the population revoked; the next CRL has ${label(m.at(-1)!.nextRevoked - m.at(-1)!.revoked)} more at the largest size`,
-    `- each size measured in a new node process, after one untimed round of the same calls on a 2,000-serial CRL (so no timed call pays for compiling the code): ${r.repeats} × (new terminal database (WAL, synchronous=FULL, on ${r.storage}), first import into the empty store, replacement), median reported; then ${r.repeats} × parse, signature check and start-up, median; then ${label(r.lookups)} lookups of each kind on the last database (random serials; each answer checked), each timed alone; percentiles nearest-rank`,
+    growthNote(sizes),
+    `- CRLs built by the issuer code (\`createIssuer\`, \`publishCrl\` → \`createCrl\`: X.509 v2, ECDSA P-256 / SHA-256, AKI and cRLNumber, a reason code on one entry in four), ${b.map((x) => `${x.buildSeconds.toFixed(1)} s`).join(', ')} to build both CRLs of each size; serials as the issuer assigns them (sequential), every tenth card of the population revoked; the next CRL has ${formatCount(m.at(-1)!.nextRevoked - m.at(-1)!.revoked)} more at the largest size`,
+    `- each size measured in a new node process, after one untimed round of the same calls on a 2,000-serial CRL (so no timed call pays for compiling the code): ${r.repeats} × (new terminal database (WAL, synchronous=FULL, on ${r.storage}), first import into the empty store, replacement), median reported; then ${r.repeats} × parse, signature check and start-up, median; then ${formatCount(r.lookups)} lookups of each kind on the last database (random serials; each answer checked), each timed alone; percentiles nearest-rank`,
     '- parse and signature check timed alone on the same bytes; "storing" is the import median less those two medians (it includes turning the parsed entries into hex serials, normalising and sorting them)',
     `- memory: the process's peak resident set (getrusage maxRSS) right after the first import less its resident set before it (the CRL bytes already read; only the warm-up ran before); the DER stays in the \`crl\` row as a blob beside the serials, which is most of the gap between database and DER size per serial`,
-    r.machine,
-    `- date: ${r.date}`,
-    `- command: \`${r.command}\``,
+    r.closing,
   ].join('\n');
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBenchmark('bench/crl-scale.ts', OPTIONS, main);

@@ -23,7 +23,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../db/canonical-json.js';
 import { openDatabase, type TerminalDatabase } from '../db/connection.js';
 import { Flows } from '../db/flows.js';
@@ -35,19 +34,24 @@ import { createSimulatedSlots } from '../electron/services/slots/simulated-slots
 import { fromHex } from '../protocol/bytes.js';
 import { makeTerminal } from '../test/support/terminal-fixtures.js';
 import {
-  commandLine,
+  closingLines,
   filesystemOf,
-  growthRatios,
+  formatCount,
+  growthHeader,
+  growthNote,
+  growthRow,
+  growthTable,
+  growthTimingRow,
   intOption,
-  machineInfo,
-  machineMarkdown,
-  markdownTable,
   ms,
-  parseOptions,
+  NO_NETWORK,
+  publishSection,
+  RESULTS_OPTION,
+  runBenchmark,
   type Summary,
+  sizesOption,
+  startRun,
   summarize,
-  updateResults,
-  usage,
 } from './kit.js';
 
 const OPTIONS = {
@@ -59,7 +63,7 @@ const OPTIONS = {
   'verify-runs': 'timed full hash-chain verifications per size (default 1)',
   'real-tail':
     'transfers appended one by one through Journal.append() at the end of each fill step (default 100)',
-  results: 'results file to update, or - for none (default bench/RESULTS.md)',
+  results: RESULTS_OPTION,
 };
 
 const LOG_PAGE = 12; // renderer/src/App.tsx
@@ -111,27 +115,15 @@ const QUERIES: { id: string; title: string }[] = [
   { id: 'verify', title: 'full hash-chain verify (`Journal.verify`)' },
 ];
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), OPTIONS);
-  if (options.has('help')) {
-    console.log(usage('bench/journal-scale.ts', OPTIONS));
-    return;
-  }
-  const sizes = (options.get('sizes') ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim()));
-  if (sizes.some((n, i) => !Number.isSafeInteger(n) || n < 1 || (i > 0 && n <= sizes[i - 1]!))) {
-    throw new Error('--sizes must be ascending positive integers, e.g. 10000,100000,1000000');
-  }
+async function main(options: Map<string, string>): Promise<void> {
+  const sizes = sizesOption(options);
   const perDay = intOption(options, 'per-day', 1000);
   const customers = intOption(options, 'customers', 5000);
   const pageRuns = intOption(options, 'page-runs', 200);
   const scanRuns = intOption(options, 'scan-runs', 5);
   const verifyRuns = intOption(options, 'verify-runs', 1);
   const realTail = intOption(options, 'real-tail', 100, 0);
-  const resultsOption = options.get('results');
-  const resultsPath =
-    resultsOption === undefined ? fileURLToPath(new URL('./RESULTS.md', import.meta.url)) : resultsOption;
-  const machine = machineInfo();
-  const startedAt = new Date();
+  const run = startRun();
 
   const { template, caCertificateDer } = await captureTemplate();
   const dir = mkdtempSync(join(tmpdir(), 'bench-journal-'));
@@ -156,18 +148,9 @@ async function main(): Promise<void> {
       scanRuns,
       verifyRuns,
       storage,
-      machine: machineMarkdown(machine, {
-        mode: 'host',
-        note: 'not used (no PC/SC or card in this benchmark)',
-      }),
-      date: startedAt.toISOString(),
-      command: commandLine(),
+      closing: closingLines(run, NO_NETWORK),
     });
-    console.log(body);
-    if (resultsPath !== '-') {
-      updateResults(resultsPath, 'journal-scale', body);
-      console.error(`updated ${resultsPath}`);
-    }
+    publishSection(options, 'journal-scale', body);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -487,73 +470,54 @@ function report(r: {
   scanRuns: number;
   verifyRuns: number;
   storage: string;
-  machine: string;
-  date: string;
-  command: string;
+  /** closingLines(): machine, date, command. */
+  closing: string;
 }): string {
   const { results } = r;
-  const sizeLabel = (n: number) => n.toLocaleString('en-US');
-  const growthHead = results
-    .slice(1)
-    .map((m, i) => `× ${sizeLabel(results[i]!.transfers)} → ${sizeLabel(m.transfers)}`);
-  const growth = growthRatios;
+  const sizes = results.map((m) => m.transfers);
   const rows: string[][] = [
-    ['transfers in the log', ...results.map((m) => `**${sizeLabel(m.transfers)}**`), ...growthHead],
-    [
+    growthHeader('transfers in the log', sizes),
+    growthRow(
       'journal entries',
-      ...results.map((m) => sizeLabel(m.entries)),
-      ...growth(results.map((m) => m.entries)),
-    ],
-    [
+      results.map((m) => m.entries),
+      formatCount,
+    ),
+    growthRow(
       'database file (MB)',
-      ...results.map((m) => (m.fileBytes / 1e6).toFixed(1)),
-      ...growth(results.map((m) => m.fileBytes)),
-    ],
-    [
+      results.map((m) => m.fileBytes),
+      (v) => (v / 1e6).toFixed(1),
+    ),
+    growthRow(
       '**bytes per transfer**',
-      ...results.map((m) => `**${(m.fileBytes / m.transfers).toFixed(0)}**`),
-      ...growth(results.map((m) => m.fileBytes / m.transfers)),
-    ],
+      results.map((m) => m.fileBytes / m.transfers),
+      (v) => `**${v.toFixed(0)}**`,
+    ),
   ];
   for (const query of QUERIES) {
-    const medians = results.map((m) => m.q[query.id]!.median);
-    rows.push([
-      `${query.title}, median ms (p99)`,
-      ...results.map((m) => `${ms(m.q[query.id]!.median)} (${ms(m.q[query.id]!.p99)})`),
-      ...growth(medians),
-    ]);
+    rows.push(
+      growthTimingRow(
+        `${query.title}, median ms (p99)`,
+        results.map((m) => m.q[query.id]!),
+        ms,
+      ),
+    );
   }
-  const table = markdownTable(
-    rows,
-    rows[0]!.map((_, i) => (i === 0 ? 'l' : 'r')),
-  );
   const runsOf = (id: string) => results[0]!.q[id]!.count;
   return [
     '## Transaction log at scale — journal size, log pages, end of day, hash-chain verify',
     '',
-    table,
+    growthTable(rows),
     '',
-    `- growth columns: the value at the larger size divided by the value at the smaller (sizes grow ${results
-      .slice(1)
-      .map((m, i) => `${(m.transfers / results[i]!.transfers).toFixed(0)}×`)
-      .join(', ')}); about 1× is constant, as many × as the sizes grow is linear`,
-    `- each transfer: the 6 entries of a completed value transfer (${STEPS.join(', ')}), payload fields as the settlement engine writes them (checked against a real transfer run at start-up between two simulated cards), fresh flow id, challenges and amount; ${r.perDay} transfers per business day (08:00–20:00 UTC), payers drawn from ${sizeLabel(r.customers)} customer cards, one shop card as payee`,
+    growthNote(sizes),
+    `- each transfer: the 6 entries of a completed value transfer (${STEPS.join(', ')}), payload fields as the settlement engine writes them (checked against a real transfer run at start-up between two simulated cards), fresh flow id, challenges and amount; ${r.perDay} transfers per business day (08:00–20:00 UTC), payers drawn from ${formatCount(r.customers)} customer cards, one shop card as payee`,
     `- fill: in transactions of ${BULK_BATCH} transfers, because \`Journal.append\` commits each entry and refuses to run inside a transaction: the journal's own statements (\`JOURNAL_SQL.head\`, \`JOURNAL_SQL.insert\`, whose triggers check that each row extends the chain and keep \`journal_head\` and \`flow_state\`), canonical JSON and \`entryHash\`, i.e. \`Journal.append\`'s body; then the last ${results[0]!.fill.realTransfers} transfers of each step through \`Journal.append\` itself, continuing the same chain; \`Journal.verify\` below recomputes every entry's hash. The fill connection runs with synchronous=OFF; bulk fill ${results.map((m) => `${m.fill.bulkSeconds.toFixed(0)} s`).join(', ')} (${results.map((m) => `${((m.fill.bulkTransfers * STEPS.length) / m.fill.bulkSeconds / 1000).toFixed(1)}k entries/s`).join(', ')})`,
     `- \`Journal.append\` one by one (synchronous=OFF, so without the fsync the transfer benchmark measures): ${results.map((m) => `${m.fill.appendMicros.toFixed(0)} µs`).join(', ')} per entry, of which preparing its three statements, which it does on every call, takes ${results.map((m) => `${m.fill.prepareMicros.toFixed(0)} µs`).join(', ')}`,
     `- measured on a freshly opened connection with the terminal's settings (WAL, synchronous=FULL), database on ${r.storage}, page size ${results[0]!.pageSize} B; file size after the checkpoint at close (no WAL)`,
     `- runs per size: page queries and the "credited" search ${runsOf('first')}, the card and flow-id searches and the end of day ${runsOf('summary')}, verify ${runsOf('verify')}; each run checked (rows returned, the day's count and total, entries verified); percentiles nearest-rank`,
     `- log pages: \`Journal.page({ limit: 12, beforeSeq?, search? })\`, newest first (\`ORDER BY seq DESC LIMIT\` on the rowid); search is a case-insensitive LIKE over flow id, kind, step and payload, so it reads entries from the newest back until it has 12 matches or reaches the oldest: a flow id (6 matches) always reads the whole log`,
     `- end of day: \`settlementSummary(services, day)\` (electron/ipc/handlers.ts) for the last business day (${results.map((m) => `${m.summaryCount} transfers`).join(', ')}): it lists every flow of the log (\`Flows.all()\`) and keeps the day's completed value transfers, then folds each one's entries`,
-    r.machine,
-    `- date: ${r.date}`,
-    `- command: \`${r.command}\``,
+    r.closing,
   ].join('\n');
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBenchmark('bench/journal-scale.ts', OPTIONS, main);
