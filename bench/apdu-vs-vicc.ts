@@ -23,7 +23,6 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createIssuer, personalizeCard } from '../card-sim/issuer/issuer.js';
 import { MemoryBackend } from '../card-sim/os/persistence-backend.js';
 import type { VirtualCard } from '../card-sim/os/virtual-card.js';
@@ -37,29 +36,30 @@ import { SettlementClient } from '../protocol/settlement/settlement-client.js';
 import { DEFAULT_CARD, TEST_CURRENCY, TEST_PIN } from '../test/support/card-fixtures.js';
 import { type PcscdHarness, startPcscd } from '../test/support/pcscd-harness.js';
 import {
-  choiceOption,
-  commandLine,
+  closingLines,
   enterNetwork,
   intOption,
-  machineInfo,
-  machineMarkdown,
-  markdownTable,
   ms,
-  parseOptions,
-  ratio,
+  NETWORK_OPTION,
+  networkOption,
+  publishSection,
+  RESULTS_OPTION,
+  ratioRow,
+  roundShare,
+  runBenchmark,
   type Summary,
+  startRun,
   summarize,
-  updateResults,
-  usage,
+  timingRow,
+  timingTable,
 } from './kit.js';
 
 const OPTIONS = {
   'round-trips': 'timed round trips per card and APDU kind (default 2000)',
   warmup: 'untimed round trips per card and APDU kind before timing (default 100)',
   rounds: 'interleave the blocks in this many rounds (default 10)',
-  network:
-    'private (default): own network namespace with quickack on loopback, see bench/README.md; host: as is',
-  results: 'results file to update, or - for none (default bench/RESULTS.md)',
+  network: NETWORK_OPTION,
+  results: RESULTS_OPTION,
 };
 
 const OURS_READER = 'Virtual PCD A 00 00';
@@ -143,21 +143,12 @@ class ReplayCard implements VirtualCard {
   }
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), OPTIONS);
-  if (options.has('help')) {
-    console.log(usage('bench/apdu-vs-vicc.ts', OPTIONS));
-    return;
-  }
+async function main(options: Map<string, string>): Promise<void> {
   const roundTrips = intOption(options, 'round-trips', 2000);
   const warmup = intOption(options, 'warmup', 100, 0);
   const rounds = Math.min(intOption(options, 'rounds', 10), roundTrips);
-  const network = await enterNetwork(choiceOption(options, 'network', ['private', 'host'], 'private'));
-  const resultsOption = options.get('results');
-  const resultsPath =
-    resultsOption === undefined ? fileURLToPath(new URL('./RESULTS.md', import.meta.url)) : resultsOption;
-  const machine = machineInfo();
-  const startedAt = new Date();
+  const network = await enterNetwork(networkOption(options));
+  const run = startRun();
 
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
@@ -237,7 +228,7 @@ async function main(): Promise<void> {
       for (const kind of KINDS) for (const id of CARDS) await runBlock(kind, id, warmup, false);
     }
     for (let r = 0; r < rounds; r++) {
-      const count = Math.floor((roundTrips * (r + 1)) / rounds) - Math.floor((roundTrips * r) / rounds);
+      const count = roundShare(roundTrips, rounds, r);
       // Rotate which card goes first, so no card always follows the same one.
       const order = CARDS.map((_, i) => CARDS[(i + r) % CARDS.length]!);
       for (const kind of KINDS) for (const id of order) await runBlock(kind, id, count, true);
@@ -254,15 +245,9 @@ async function main(): Promise<void> {
       protocols: { ours: channels.ours.protocol, vicc: channels.vicc.protocol },
       atrs: { ours: toHex(sim.os.atr), vicc: toHex(viccAtr) },
       versions: `${versions()}; vicc environment: ${vicc.setup}; vicc logged ${vicc.stderrLines()} lines to stderr in the whole run`,
-      machine: machineMarkdown(machine, network),
-      date: startedAt.toISOString(),
-      command: commandLine(),
+      closing: closingLines(run, network),
     });
-    console.log(body);
-    if (resultsPath !== '-') {
-      updateResults(resultsPath, `apdu-vs-vicc:${network.mode}`, body);
-      console.error(`updated ${resultsPath}`);
-    }
+    publishSection(options, `apdu-vs-vicc:${network.mode}`, body);
   } finally {
     for (const c of cleanups.reverse()) await c();
   }
@@ -383,9 +368,8 @@ function report(r: {
   protocols: Record<'ours' | 'vicc', string>;
   atrs: Record<'ours' | 'vicc', string>;
   versions: string;
-  machine: string;
-  date: string;
-  command: string;
+  /** closingLines(): machine, date, command. */
+  closing: string;
 }): string {
   const get = (kind: Kind, id: CardId) => r.s.get(`${kind.id}:${id}`)!;
   const who: Record<CardId, string> = {
@@ -393,25 +377,15 @@ function report(r: {
     floor: 'floor: replayed answers, no card work',
     vicc: 'vicc (python3, own process)',
   };
-  const rows: string[][] = [['per round trip (ms)', 'samples', 'median', 'p90', 'p99', 'mean']];
+  const rows: string[][] = [];
   for (const kind of KINDS) {
     rows.push([`**${kind.title}**`, '', '', '', '', '']);
-    for (const id of CARDS) {
-      const x = get(kind, id);
-      rows.push([who[id], String(x.count), ms(x.median), ms(x.p90), ms(x.p99), ms(x.mean)]);
-    }
-    const ours = get(kind, 'ours');
-    const vicc = get(kind, 'vicc');
-    rows.push([
-      '**ratio vicc / card simulator**',
-      '',
-      `**${ratio(vicc.median / ours.median)}**`,
-      ratio(vicc.p90 / ours.p90),
-      `**${ratio(vicc.p99 / ours.p99)}**`,
-      ratio(vicc.mean / ours.mean),
-    ]);
+    for (const id of CARDS) rows.push(timingRow(who[id], get(kind, id)));
+    rows.push(
+      ratioRow('**ratio vicc / card simulator**', get(kind, 'vicc'), get(kind, 'ours'), ['median', 'p99']),
+    );
   }
-  const table = markdownTable(rows, ['l', 'r', 'r', 'r', 'r', 'r']);
+  const table = timingTable('per round trip (ms)', rows);
   const aboveFloor = KINDS.map((kind) => {
     const floor = get(kind, 'floor').median;
     const ours = get(kind, 'ours').median - floor;
@@ -430,16 +404,8 @@ function report(r: {
     `- one pcscd, two vpcd readers: card simulator in "${OURS_READER}" (VpcdConnector in the benchmark process, which is also the PC/SC client), vicc in "${VICC_READER}" (\`vicc --type iso7816 --hostname 127.0.0.1 --port <slot port>\`, a separate process); both sessions shared mode, kept open for the whole run`,
     `- protocol chosen by pcscd: card simulator ${r.protocols.ours}, vicc ${r.protocols.vicc}; ATRs ${r.atrs.ours} / ${r.atrs.vicc}`,
     `- ${r.versions}`,
-    r.machine,
-    `- date: ${r.date}`,
-    `- command: \`${r.command}\``,
+    r.closing,
   ].join('\n');
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBenchmark('bench/apdu-vs-vicc.ts', OPTIONS, main);

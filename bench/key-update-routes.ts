@@ -15,37 +15,33 @@
 // operation (both cards read and checked, the plan, the update, the receiver read again) and the key-
 // update flow alone (journal entry 'planned' to 'completed': the three key-update APDUs, their journal
 // entries and the receiver's re-read). Reported: median, p90, p99, mean of each, and public / common.
-import { fileURLToPath } from 'node:url';
 import { settlementStateCodec } from '../card-sim/applets/settlement/state.js';
 import { personalizeCard } from '../card-sim/issuer/issuer.js';
-import type { SlotName } from '../electron/services/slots/reader-slots.js';
 import { DEFAULT_CARD } from '../test/support/card-fixtures.js';
 import {
-  choiceOption,
-  commandLine,
+  closingLines,
   enterNetwork,
   filesystemOf,
   intOption,
-  machineInfo,
-  machineMarkdown,
-  markdownTable,
-  ms,
-  parseOptions,
-  ratio,
-  type Summary,
+  NETWORK_OPTION,
+  networkOption,
+  publishSection,
+  RESULTS_OPTION,
+  ratioRow,
+  runBenchmark,
+  startRun,
   summarize,
-  updateResults,
-  usage,
+  timingRow,
+  timingTable,
 } from './kit.js';
-import { type CardBackendKind, type Rig, startRig } from './terminal-rig.js';
+import { CARD_BACKEND_OPTION, cardBackendOption, startRig } from './terminal-rig.js';
 
 const OPTIONS = {
   updates: 'timed key updates per route (default 200)',
   warmup: 'untimed key updates per route before timing (default 10)',
-  'card-backend': "memory (default), or file: each card's memory in a file, fsynced at every card commit",
-  network:
-    'private (default): own network namespace with quickack on loopback, see bench/README.md; host: as is',
-  results: 'results file to update, or - for none (default bench/RESULTS.md)',
+  'card-backend': CARD_BACKEND_OPTION,
+  network: NETWORK_OPTION,
+  results: RESULTS_OPTION,
 };
 
 const ROUTES = ['common-key', 'public-key'] as const;
@@ -58,22 +54,13 @@ interface Sample {
   appends: number;
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), OPTIONS);
-  if (options.has('help')) {
-    console.log(usage('bench/key-update-routes.ts', OPTIONS));
-    return;
-  }
+async function main(options: Map<string, string>): Promise<void> {
   const updates = intOption(options, 'updates', 200);
   const warmup = intOption(options, 'warmup', 10, 0);
-  const cardBackend = choiceOption<CardBackendKind>(options, 'card-backend', ['memory', 'file'], 'memory');
-  const network = await enterNetwork(choiceOption(options, 'network', ['private', 'host'], 'private'));
-  const resultsOption = options.get('results');
-  const resultsPath =
-    resultsOption === undefined ? fileURLToPath(new URL('./RESULTS.md', import.meta.url)) : resultsOption;
+  const cardBackend = cardBackendOption(options);
+  const network = await enterNetwork(networkOption(options));
 
-  const machine = machineInfo();
-  const startedAt = new Date();
+  const run = startRun();
   const rig = await startRig({
     cardBackend,
     payer: { transferKeyId: 1, updateKeyId: 1 },
@@ -100,7 +87,7 @@ async function main(): Promise<void> {
     const once = async (route: Route): Promise<Sample> => {
       rig.loadImage('payer', payerImage);
       rig.loadImage('payee', payeeImages[route]);
-      const apdus0 = apdus(rig);
+      const apdus0 = rig.apdus;
       const appends0 = rig.appends;
       const t0 = performance.now();
       const summaries = await rig.services.engine.updateKeys();
@@ -118,7 +105,7 @@ async function main(): Promise<void> {
       return {
         total,
         flow: completed - planned,
-        apdus: apdus(rig) - apdus0,
+        apdus: rig.apdus - apdus0,
         appends: rig.appends - appends0,
       };
     };
@@ -153,34 +140,14 @@ async function main(): Promise<void> {
         ...shape('public-key'),
       },
     };
-    const row = (name: string, x: Summary) => [
-      name,
-      String(x.count),
-      ms(x.median),
-      ms(x.p90),
-      ms(x.p99),
-      ms(x.mean),
-    ];
-    const ratioRow = (name: string, a: Summary, b: Summary) => [
-      name,
-      '',
-      `**${ratio(a.median / b.median)}**`,
-      ratio(a.p90 / b.p90),
-      ratio(a.p99 / b.p99),
-      ratio(a.mean / b.mean),
-    ];
-    const table = markdownTable(
-      [
-        ['per key update (ms)', 'samples', 'median', 'p90', 'p99', 'mean'],
-        row('common-key route, whole `engine.updateKeys()`', s.common.total),
-        row('public-key route, whole `engine.updateKeys()`', s.public.total),
-        ratioRow('**ratio public / common**, whole operation', s.public.total, s.common.total),
-        row("common-key route, key-update flow only ('planned' → 'completed')", s.common.flow),
-        row("public-key route, key-update flow only ('planned' → 'completed')", s.public.flow),
-        ratioRow('**ratio public / common**, key-update flow only', s.public.flow, s.common.flow),
-      ],
-      ['l', 'r', 'r', 'r', 'r', 'r'],
-    );
+    const table = timingTable('per key update (ms)', [
+      timingRow('common-key route, whole `engine.updateKeys()`', s.common.total),
+      timingRow('public-key route, whole `engine.updateKeys()`', s.public.total),
+      ratioRow('**ratio public / common**, whole operation', s.public.total, s.common.total, ['median']),
+      timingRow("common-key route, key-update flow only ('planned' → 'completed')", s.common.flow),
+      timingRow("public-key route, key-update flow only ('planned' → 'completed')", s.public.flow),
+      ratioRow('**ratio public / common**, key-update flow only', s.public.flow, s.common.flow, ['median']),
+    ]);
     const body = [
       `## Key update routes over pcscd — card backend \`${cardBackend}\`, ${network.mode} network`,
       '',
@@ -191,28 +158,12 @@ async function main(): Promise<void> {
       '- common-key: payee (sender) holds transfer key 2 and update key 1, like the payer; public-key: payee holds transfer key 2 and update key 2, so the payer takes both by public key',
       `- cards: ${cardBackend === 'file' ? "each card's memory in a file, written and fsynced at every card commit" : 'memory in RAM (no card-side I/O)'}; both cards run in the benchmark process behind vpcd; terminal database${cardBackend === 'file' ? ' and card files' : ''} on ${filesystemOf(rig.dir)}`,
       `- check: every update took the planned route and left the payer with the sender's keys; journal chain of ${journalEntries} entries verifies`,
-      machineMarkdown(machine, network),
-      `- date: ${startedAt.toISOString()}`,
-      `- command: \`${commandLine()}\``,
+      closingLines(run, network),
     ].join('\n');
-    console.log(body);
-    if (resultsPath !== '-') {
-      updateResults(resultsPath, `key-update-routes:${cardBackend}:${network.mode}`, body);
-      console.error(`updated ${resultsPath}`);
-    }
+    publishSection(options, `key-update-routes:${cardBackend}:${network.mode}`, body);
   } finally {
     await rig.close();
   }
 }
 
-function apdus(rig: Rig): number {
-  return (['payer', 'payee'] as SlotName[]).reduce((n, slot) => n + rig.cards[slot].apdus, 0);
-}
-
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBenchmark('bench/key-update-routes.ts', OPTIONS, main);

@@ -22,7 +22,6 @@
 // Transfers and floor blocks are interleaved in rounds so that drift (page cache, WAL growth and
 // checkpoints, CPU frequency) reaches all of them alike.
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { JournalEntry } from '../db/journal.js';
 import type { SlotName } from '../electron/services/slots/reader-slots.js';
 import { encodeCommandApdu } from '../protocol/apdu.js';
@@ -32,33 +31,41 @@ import { parseCertificate, verifyCertificateSignature } from '../protocol/pki/in
 import { INS, STATUS_QUERY } from '../protocol/settlement/commands.js';
 import { SettlementClient } from '../protocol/settlement/settlement-client.js';
 import {
-  choiceOption,
-  commandLine,
+  closingLines,
   enterNetwork,
   filesystemOf,
   intOption,
-  machineInfo,
-  machineMarkdown,
-  markdownTable,
   ms,
-  parseOptions,
+  NETWORK_OPTION,
+  networkOption,
+  publishSection,
+  RESULTS_OPTION,
   ratio,
+  ratioRow,
+  roundShare,
+  runBenchmark,
   type Summary,
+  startRun,
   summarize,
-  updateResults,
-  usage,
+  timingRow,
+  timingTable,
 } from './kit.js';
-import { type CardBackendKind, type Rig, startRig } from './terminal-rig.js';
+import {
+  CARD_BACKEND_OPTION,
+  type CardBackendKind,
+  cardBackendOption,
+  type Rig,
+  startRig,
+} from './terminal-rig.js';
 
 const OPTIONS = {
   transfers: 'timed value transfers, and floor blocks of each kind (default 1000)',
   warmup: 'untimed transfers and floor blocks before timing (default 50)',
   rounds: 'interleave transfers and floor blocks in this many rounds (default 10)',
-  'card-backend': "memory (default), or file: each card's memory in a file, fsynced at every card commit",
+  'card-backend': CARD_BACKEND_OPTION,
   amount: 'minor units per transfer (default 1)',
-  network:
-    'private (default): own network namespace with quickack on loopback, see bench/README.md; host: as is',
-  results: 'results file to update, or - for none (default bench/RESULTS.md)',
+  network: NETWORK_OPTION,
+  results: RESULTS_OPTION,
 };
 
 const LIST_UNSETTLED = encodeCommandApdu({
@@ -84,24 +91,15 @@ interface Shape {
   resets: number;
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), OPTIONS);
-  if (options.has('help')) {
-    console.log(usage('bench/transfer-over-pcscd.ts', OPTIONS));
-    return;
-  }
+async function main(options: Map<string, string>): Promise<void> {
   const transfers = intOption(options, 'transfers', 1000);
   const warmup = intOption(options, 'warmup', 50, 0);
   const rounds = Math.min(intOption(options, 'rounds', 10), transfers);
   const amount = intOption(options, 'amount', 1);
-  const cardBackend = choiceOption<CardBackendKind>(options, 'card-backend', ['memory', 'file'], 'memory');
-  const network = await enterNetwork(choiceOption(options, 'network', ['private', 'host'], 'private'));
-  const resultsOption = options.get('results');
-  const resultsPath =
-    resultsOption === undefined ? fileURLToPath(new URL('./RESULTS.md', import.meta.url)) : resultsOption;
+  const cardBackend = cardBackendOption(options);
+  const network = await enterNetwork(networkOption(options));
 
-  const machine = machineInfo();
-  const startedAt = new Date();
+  const run = startRun();
   const total = transfers + warmup + rounds + 10; // timed, warm-up, one after each floor phase, spare
   const rig = await startRig({
     cardBackend,
@@ -148,8 +146,7 @@ async function main(): Promise<void> {
     };
     if (warmup > 0) await runRound(warmup, false);
     for (let r = 0; r < rounds; r++) {
-      const count = Math.floor((transfers * (r + 1)) / rounds) - Math.floor((transfers * r) / rounds);
-      await runRound(count, true);
+      await runRound(roundShare(transfers, rounds, r), true);
       console.error(`round ${r + 1}/${rounds}: ${samples.transfer.length} transfers timed`);
     }
 
@@ -185,16 +182,10 @@ async function main(): Promise<void> {
       shape,
       deviations,
       s,
-      machine: machineMarkdown(machine, network),
-      date: startedAt.toISOString(),
-      command: commandLine(),
+      closing: closingLines(run, network),
       sanity: `${moved} minor units moved in ${untimed + transfers} transfers, balances match, no open flow, journal chain of ${journalEntries} entries verifies`,
     });
-    console.log(body);
-    if (resultsPath !== '-') {
-      updateResults(resultsPath, `transfer-over-pcscd:${cardBackend}:${network.mode}`, body);
-      console.error(`updated ${resultsPath}`);
-    }
+    publishSection(options, `transfer-over-pcscd:${cardBackend}:${network.mode}`, body);
   } finally {
     await rig.close();
   }
@@ -251,15 +242,14 @@ async function timeTransfers(
   deviations: Map<string, number>,
 ): Promise<number[]> {
   const out: number[] = [];
-  const apdus = () => rig.cards.payer.apdus + rig.cards.payee.apdus;
   for (let i = 0; i < count; i++) {
-    const a0 = apdus();
+    const a0 = rig.apdus;
     const j0 = rig.appends;
     const t0 = performance.now();
     await transferOnce(rig, amount);
     out.push(performance.now() - t0);
-    if (apdus() - a0 !== expected.apdus || rig.appends - j0 !== expected.appends) {
-      const key = `${apdus() - a0} APDUs and ${rig.appends - j0} journal entries`;
+    if (rig.apdus - a0 !== expected.apdus || rig.appends - j0 !== expected.appends) {
+      const key = `${rig.apdus - a0} APDUs and ${rig.appends - j0} journal entries`;
       deviations.set(key, (deviations.get(key) ?? 0) + 1);
     }
   }
@@ -353,60 +343,36 @@ function report(r: {
   s: Record<'transfer' | 'apdu' | 'journal' | 'certificates' | 'paired', Summary> & {
     session: Summary | undefined;
   };
-  machine: string;
-  date: string;
-  command: string;
+  /** closingLines(): machine, date, command. */
+  closing: string;
   sanity: string;
 }): string {
   const { s, perTransfer } = r;
-  const row = (name: string, x: Summary) => [
-    name,
-    String(x.count),
-    ms(x.median),
-    ms(x.p90),
-    ms(x.p99),
-    ms(x.mean),
-  ];
   const floor = {
     median: s.apdu.median + s.journal.median,
     p90: s.apdu.p90 + s.journal.p90,
     p99: s.apdu.p99 + s.journal.p99,
     mean: s.apdu.mean + s.journal.mean,
   };
-  const table = markdownTable(
-    [
-      ['per transfer (ms)', 'samples', 'median', 'p90', 'p99', 'mean'],
-      row('**value transfer end to end** (`engine.transfer`)', s.transfer),
-      row(`APDU floor: ${perTransfer.apdus} × bare APDU round trip (GET TRANSACTION STATUS, 9000)`, s.apdu),
-      row(`journal floor: ${perTransfer.appends} × \`Journal.append\` (commit + fsync)`, s.journal),
-      [
-        'floor = APDU floor + journal floor',
-        '',
-        ms(floor.median),
-        ms(floor.p90),
-        ms(floor.p99),
-        ms(floor.mean),
-      ],
-      [
-        '**ratio transfer / floor**',
-        '',
-        `**${ratio(s.transfer.median / floor.median)}**`,
-        ratio(s.transfer.p90 / floor.p90),
-        `**${ratio(s.transfer.p99 / floor.p99)}**`,
-        ratio(s.transfer.mean / floor.mean),
-      ],
-      ...(s.session
-        ? [
-            row(
-              'not in the floor: 2 × PC/SC session open + close (SCardConnect, SCardDisconnect + reset)',
-              s.session,
-            ),
-          ]
-        : []),
-      row('not in the floor: 2 × certificate signature check (P-256 ECDSA verify, CPU)', s.certificates),
-    ],
-    ['l', 'r', 'r', 'r', 'r', 'r'],
-  );
+  const table = timingTable('per transfer (ms)', [
+    timingRow('**value transfer end to end** (`engine.transfer`)', s.transfer),
+    timingRow(
+      `APDU floor: ${perTransfer.apdus} × bare APDU round trip (GET TRANSACTION STATUS, 9000)`,
+      s.apdu,
+    ),
+    timingRow(`journal floor: ${perTransfer.appends} × \`Journal.append\` (commit + fsync)`, s.journal),
+    timingRow('floor = APDU floor + journal floor', floor),
+    ratioRow('**ratio transfer / floor**', s.transfer, floor, ['median', 'p99']),
+    ...(s.session
+      ? [
+          timingRow(
+            'not in the floor: 2 × PC/SC session open + close (SCardConnect, SCardDisconnect + reset)',
+            s.session,
+          ),
+        ]
+      : []),
+    timingRow('not in the floor: 2 × certificate signature check (P-256 ECDSA verify, CPU)', s.certificates),
+  ]);
   return [
     `## Value transfer over pcscd — card backend \`${r.cardBackend}\`, ${r.network} network`,
     '',
@@ -424,16 +390,8 @@ function report(r: {
     `- ${r.transfers} timed transfers (${r.untimed} more untimed: warm-up and one after each floor phase), interleaved with the floor blocks in ${r.rounds} rounds; percentiles are nearest-rank`,
     `- cards: ${r.cardBackend === 'file' ? "each card's memory in a file, written and fsynced (file and folder) at every card commit" : 'memory in RAM (no card-side I/O)'}; both cards run in the benchmark process behind vpcd; terminal database${r.cardBackend === 'file' ? ' and card files' : ''} on ${r.storage}`,
     `- check: ${r.sanity}`,
-    r.machine,
-    `- date: ${r.date}`,
-    `- command: \`${r.command}\``,
+    r.closing,
   ].join('\n');
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBenchmark('bench/transfer-over-pcscd.ts', OPTIONS, main);
