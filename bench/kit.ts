@@ -37,7 +37,7 @@ export const RESULTS_OPTION = 'results file to update, or - for none (default be
 export const NETWORK_OPTION =
   'private (default): own network namespace with quickack on loopback, see bench/README.md; host: as is';
 
-export function usage(script: string, known: Record<string, string>): string {
+function usage(script: string, known: Record<string, string>): string {
   const lines = Object.entries(known).map(([k, v]) => `  --${k.padEnd(16)} ${v}`);
   return `usage: npx tsx ${script} [options]\n${lines.join('\n')}`;
 }
@@ -306,7 +306,7 @@ export interface MachineInfo {
 }
 
 /** nproc, CPU model, node, pcscd --version, kernel, the TypeScript runner and noble's SHA-256 speed here. */
-export function machineInfo(): MachineInfo {
+function machineInfo(): MachineInfo {
   let pcscd = 'unknown';
   try {
     const out = execFileSync('/usr/sbin/pcscd', ['--version'], { encoding: 'utf8', timeout: 5_000 });
@@ -343,7 +343,7 @@ function sha256Probe(): string {
   return `noble SHA-256 ${rate(512, 20_000).toFixed(0)} MB/s on 512 B, ${rate(1 << 20, 20).toFixed(0)} MB/s on 1 MiB`;
 }
 
-export function machineMarkdown(m: MachineInfo, network: NetworkInfo): string {
+function machineMarkdown(m: MachineInfo, network: NetworkInfo): string {
   return [
     `- machine: ${m.cpus} CPUs (nproc), ${m.cpuModel}; ${m.os}`,
     `- node ${m.node}, ${m.pcscd}, ${vpcdVersion()}`,
@@ -413,7 +413,7 @@ the machine named in the section, from one run; compare ratios, not absolute fig
 `;
 
 /** Replaces (or appends) the section `id` of the results file. */
-export function updateResults(path: string, id: string, body: string): void {
+function updateResults(path: string, id: string, body: string): void {
   const start = `<!-- section:${id} -->`;
   const end = `<!-- /section:${id} -->`;
   const section = `${start}\n${body.trim()}\n${end}`;
