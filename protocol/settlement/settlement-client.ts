@@ -394,29 +394,44 @@ export class SettlementClient {
     return { txId: r.slice(0, 16), sealed: r.slice(16) };
   }
 
-  contentReceive(
+  async contentReceive(
     sessionId: Uint8Array,
     txId: Uint8Array,
     link: Uint8Array | undefined,
     sealed: Uint8Array,
   ): Promise<Uint8Array> {
-    return this.command(INS.CONTENT_RECEIVE, 0, concat(sessionId, txId, link ?? new Uint8Array(16), sealed));
+    return expectSignature(
+      await this.command(INS.CONTENT_RECEIVE, 0, concat(sessionId, txId, link ?? new Uint8Array(16), sealed)),
+      'commit instruction',
+    );
   }
 
-  contentCommit(txId: Uint8Array, commitInstruction: Uint8Array): Promise<Uint8Array> {
-    return this.command(INS.CONTENT_COMMIT, 0, concat(txId, commitInstruction));
+  async contentCommit(txId: Uint8Array, commitInstruction: Uint8Array): Promise<Uint8Array> {
+    return expectSignature(
+      await this.command(INS.CONTENT_COMMIT, 0, concat(txId, commitInstruction)),
+      'deletion proof',
+    );
   }
 
-  contentAccept(txId: Uint8Array, deletionProof: Uint8Array): Promise<Uint8Array> {
-    return this.command(INS.CONTENT_ACCEPT, 0, concat(txId, deletionProof));
+  /** The acceptance, or (exchange responder) the deletion proof of its own half. */
+  async contentAccept(txId: Uint8Array, deletionProof: Uint8Array): Promise<Uint8Array> {
+    return expectSignature(
+      await this.command(INS.CONTENT_ACCEPT, 0, concat(txId, deletionProof)),
+      'acceptance',
+    );
   }
 
-  contentAbort(txId: Uint8Array, linkedAbortProof?: Uint8Array): Promise<Uint8Array> {
-    return this.command(INS.CONTENT_ABORT, 0, concat(txId, linkedAbortProof ?? new Uint8Array(0)));
+  async contentAbort(txId: Uint8Array, linkedAbortProof?: Uint8Array): Promise<Uint8Array> {
+    return expectSignature(
+      await this.command(INS.CONTENT_ABORT, 0, concat(txId, linkedAbortProof ?? new Uint8Array(0))),
+      'abort proof',
+    );
   }
 
-  contentCancel(txId: Uint8Array, abortProof: Uint8Array): Promise<Uint8Array> {
-    return this.command(INS.CONTENT_CANCEL, 0, concat(txId, abortProof));
+  /** Nothing, or (exchange responder) the abort proof of its own half. */
+  async contentCancel(txId: Uint8Array, abortProof: Uint8Array): Promise<Uint8Array> {
+    const r = await this.command(INS.CONTENT_CANCEL, 0, concat(txId, abortProof));
+    return r.length === 0 ? r : expectSignature(r, 'abort proof');
   }
 
   async contentAcknowledge(txId: Uint8Array, acceptance: Uint8Array): Promise<void> {
@@ -520,6 +535,20 @@ function expectLength(data: Uint8Array, length: number, what: string): Uint8Arra
         data: toHex(data),
       },
     );
+  }
+  return data;
+}
+
+/**
+ * A content proof is a DER ECDSA-Sig-Value (SEQUENCE of two INTEGERs, at most 72 bytes for P-256).
+ * An answer of another shape (say an empty 9000 from a card that did not act) is refused here, so it
+ * is never journaled as a proof and a flow is never closed on it.
+ */
+function expectSignature(data: Uint8Array, what: string): Uint8Array {
+  if (data.length < 8 || data.length > 72 || data[0] !== 0x30 || data[1] !== data.length - 2) {
+    throw new TerminalError('E_APDU_MALFORMED', `${what}: not a DER signature (${data.length} bytes)`, {
+      data: toHex(data),
+    });
   }
   return data;
 }

@@ -9,11 +9,13 @@ import { INS } from '../../protocol/settlement/commands.js';
 import { ticket } from '../support/content-fixtures.js';
 import {
   armOnce,
+  EXCHANGE_COMMANDS,
   type HostileKind,
   type HostileTerminal,
   honestAgain,
   issueTo,
   makeHostileTerminal,
+  TRANSMISSION_COMMANDS,
 } from './hostile-terminal.js';
 
 const PRICE = 1500;
@@ -97,14 +99,7 @@ async function settleHonestly(t: HostileTerminal): Promise<void> {
 
 describe('a hostile card at each command of a content transmission', () => {
   const KINDS: HostileKind[] = ['garbage', 'short', 'replay', 'lie-refused', 'fake-ok', 'slow-after-card'];
-  const COMMANDS: [string, number, SlotName][] = [
-    ['CONTENT SEND', INS.CONTENT_SEND, 'payee'],
-    ['CONTENT RECEIVE', INS.CONTENT_RECEIVE, 'payer'],
-    ['CONTENT COMMIT', INS.CONTENT_COMMIT, 'payee'],
-    ['CONTENT ACCEPT', INS.CONTENT_ACCEPT, 'payer'],
-    ['CONTENT ACKNOWLEDGE', INS.CONTENT_ACKNOWLEDGE, 'payee'],
-  ];
-  const matrix = COMMANDS.flatMap(([name, ins, slot]) =>
+  const matrix = TRANSMISSION_COMMANDS.flatMap(([name, ins, slot]) =>
     KINDS.map((kind) => [name, kind, ins, slot] as const),
   );
 
@@ -138,18 +133,7 @@ describe('a hostile card at each command of a content transmission', () => {
 
 describe('a hostile card at each command of an exchange (buying a ticket)', () => {
   const KINDS: HostileKind[] = ['corrupt', 'lie-refused'];
-  // X: the customer's payment, Y: the shop's ticket.
-  const COMMANDS: [string, number, SlotName, number][] = [
-    ['X SEND', INS.CONTENT_SEND, 'payer', 1],
-    ['X RECEIVE', INS.CONTENT_RECEIVE, 'payee', 1],
-    ['Y SEND', INS.CONTENT_SEND, 'payee', 1],
-    ['Y RECEIVE', INS.CONTENT_RECEIVE, 'payer', 1],
-    ['X COMMIT', INS.CONTENT_COMMIT, 'payer', 1],
-    ['X ACCEPT', INS.CONTENT_ACCEPT, 'payee', 1],
-    ['Y ACCEPT', INS.CONTENT_ACCEPT, 'payer', 1],
-    ['Y ACKNOWLEDGE', INS.CONTENT_ACKNOWLEDGE, 'payee', 1],
-  ];
-  const matrix = COMMANDS.flatMap(([name, ins, slot]) =>
+  const matrix = EXCHANGE_COMMANDS.flatMap(([name, ins, slot]) =>
     KINDS.map((kind) => [name, kind, ins, slot] as const),
   );
 
@@ -207,5 +191,29 @@ describe('regressions found by the hostile card (content recovery trusted the an
     expect(await t.contents.send({ from: 'payee', itemId: items[0]!.id })).toMatchObject({
       status: 'completed',
     });
+  });
+});
+
+describe('regression found by the randomized hostile core (seed 77): an empty 9000 is no proof', () => {
+  it('a customer card answering Y ACCEPT with a bare 9000, and a shop card taking any acknowledgement, lose no ticket', async () => {
+    const { t, items } = await shop(1);
+    const item = items[0]!;
+    t.hostile.payer.arm({ ins: INS.CONTENT_ACCEPT, nth: 1, misbehaviour: 'fake-ok' });
+    t.hostile.payee.arm({ ins: INS.CONTENT_ACKNOWLEDGE, nth: 1, misbehaviour: 'garbage' });
+    const outcome = await t.contents.exchange({
+      initiator: 'payer',
+      give: { amount: PRICE },
+      take: { itemId: item.id },
+    });
+    // Before: the empty answer was journaled as the acceptance and the flow closed 'completed' with the
+    // ticket deleted on the shop card and still pending on the customer's: on neither card.
+    expect(outcome).toMatchObject({
+      status: 'interrupted',
+      error: { code: 'E_APDU_MALFORMED' },
+      recovery: 'completed',
+    });
+    expect(holders(t, item.id)).toEqual(['payer']);
+    expect(t.balances()).toEqual({ payer: 5000 - PRICE, payee: PRICE });
+    expect(t.journal.entriesForFlow(outcome.flowId!).at(-1)?.step).toBe('completed');
   });
 });
