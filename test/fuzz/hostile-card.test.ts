@@ -5,7 +5,6 @@
 // is honest again, recovery must finish everything.
 import { describe, expect, it } from 'vitest';
 import { MISBEHAVIOURS } from '../../card-sim/hostile/hostile-card.js';
-import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { ERROR_CODES } from '../../protocol/errors.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import {
@@ -15,6 +14,7 @@ import {
   honestAgain,
   makeHostileTerminal,
   SLOW,
+  TRANSFER_COMMANDS,
 } from './hostile-terminal.js';
 
 const KINDS: HostileKind[] = [...MISBEHAVIOURS, ...SLOW];
@@ -58,14 +58,9 @@ function expectCardsSettled(t: HostileTerminal, kind: HostileKind): void {
 }
 
 describe('a hostile card at each command of a value transfer', () => {
-  const STEPS: [string, number, SlotName][] = [
-    ['INITIATE DEBIT', INS.INITIATE_DEBIT, 'payer'],
-    ['INITIATE CREDIT', INS.INITIATE_CREDIT, 'payee'],
-    ['DEBIT', INS.DEBIT, 'payer'],
-    ['CREDIT', INS.CREDIT, 'payee'],
-    ['ACKNOWLEDGE DEBIT', INS.ACKNOWLEDGE_DEBIT, 'payer'],
-  ];
-  const matrix = STEPS.flatMap(([name, ins, slot]) => KINDS.map((kind) => [name, kind, ins, slot] as const));
+  const matrix = TRANSFER_COMMANDS.flatMap(([name, ins, slot]) =>
+    KINDS.map((kind) => [name, kind, ins, slot] as const),
+  );
 
   it.each(matrix)('%s: %s', async (_name, kind, ins, slot) => {
     const t = makeHostileTerminal({ payer: { balance: 1000 }, payee: { balance: 500 } });

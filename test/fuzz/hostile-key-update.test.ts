@@ -4,10 +4,15 @@
 // once the cards are honest again the update and a transfer go through.
 import { describe, expect, it } from 'vitest';
 import type { Misbehaviour } from '../../card-sim/hostile/hostile-card.js';
-import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { ERROR_CODES, isTerminalError } from '../../protocol/errors.js';
-import { INS } from '../../protocol/settlement/commands.js';
-import { armOnce, type HostileKind, honestAgain, makeHostileTerminal, swapCard } from './hostile-terminal.js';
+import {
+  armOnce,
+  type HostileKind,
+  honestAgain,
+  KEY_UPDATE_COMMANDS,
+  makeHostileTerminal,
+  swapCard,
+} from './hostile-terminal.js';
 
 const KINDS: HostileKind[] = [
   'garbage',
@@ -23,15 +28,8 @@ const KINDS: HostileKind[] = [
   'slow-before-card',
   'slow-after-card',
 ];
-// Payer (receiver) on transfer key 1, payee (sender) on key 2, both on update key 1: common-key route.
-const COMMANDS: [string, number, SlotName][] = [
-  ['BEGIN KEY UPDATE', INS.BEGIN_KEY_UPDATE, 'payer'],
-  ['EXPORT TRANSFER KEY', INS.EXPORT_TRANSFER_KEY, 'payee'],
-  ['APPLY KEY UPDATE', INS.APPLY_KEY_UPDATE, 'payer'],
-];
-
 describe('a hostile card at each command of a key update', () => {
-  const matrix = COMMANDS.flatMap(([name, ins, slot]) =>
+  const matrix = KEY_UPDATE_COMMANDS.flatMap(([name, ins, slot]) =>
     KINDS.map((kind) => [name, kind, ins, slot] as const),
   );
 

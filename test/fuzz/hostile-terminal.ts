@@ -10,6 +10,7 @@ import { ContentEngine } from '../../electron/services/contents/content-engine.j
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
 import { fromHex } from '../../protocol/bytes.js';
 import { ecdsaSign, randomBytes } from '../../protocol/crypto-suite.js';
+import { INS } from '../../protocol/settlement/commands.js';
 import { type ContentItem, encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../support/card-fixtures.js';
@@ -17,6 +18,42 @@ import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtur
 
 export const SLOW = ['slow-before-card', 'slow-after-card'] as const;
 export type HostileKind = Misbehaviour | (typeof SLOW)[number];
+
+/** A command of a flow: its name, INS (CLA 80) and the slot of the card it goes to. */
+export type FlowCommand = readonly [name: string, ins: number, slot: SlotName];
+
+export const TRANSFER_COMMANDS: readonly FlowCommand[] = [
+  ['INITIATE DEBIT', INS.INITIATE_DEBIT, 'payer'],
+  ['INITIATE CREDIT', INS.INITIATE_CREDIT, 'payee'],
+  ['DEBIT', INS.DEBIT, 'payer'],
+  ['CREDIT', INS.CREDIT, 'payee'],
+  ['ACKNOWLEDGE DEBIT', INS.ACKNOWLEDGE_DEBIT, 'payer'],
+];
+/** Payer (receiver) on transfer key 1, payee (sender) on key 2, both on update key 1: common-key route. */
+export const KEY_UPDATE_COMMANDS: readonly FlowCommand[] = [
+  ['BEGIN KEY UPDATE', INS.BEGIN_KEY_UPDATE, 'payer'],
+  ['EXPORT TRANSFER KEY', INS.EXPORT_TRANSFER_KEY, 'payee'],
+  ['APPLY KEY UPDATE', INS.APPLY_KEY_UPDATE, 'payer'],
+];
+/** The shop's card (payee) gives a ticket to the customer's (payer). */
+export const TRANSMISSION_COMMANDS: readonly FlowCommand[] = [
+  ['CONTENT SEND', INS.CONTENT_SEND, 'payee'],
+  ['CONTENT RECEIVE', INS.CONTENT_RECEIVE, 'payer'],
+  ['CONTENT COMMIT', INS.CONTENT_COMMIT, 'payee'],
+  ['CONTENT ACCEPT', INS.CONTENT_ACCEPT, 'payer'],
+  ['CONTENT ACKNOWLEDGE', INS.CONTENT_ACKNOWLEDGE, 'payee'],
+];
+/** The customer (payer) buys the shop's ticket. X: the payment, Y: the ticket. */
+export const EXCHANGE_COMMANDS: readonly FlowCommand[] = [
+  ['X SEND', INS.CONTENT_SEND, 'payer'],
+  ['X RECEIVE', INS.CONTENT_RECEIVE, 'payee'],
+  ['Y SEND', INS.CONTENT_SEND, 'payee'],
+  ['Y RECEIVE', INS.CONTENT_RECEIVE, 'payer'],
+  ['X COMMIT', INS.CONTENT_COMMIT, 'payer'],
+  ['X ACCEPT', INS.CONTENT_ACCEPT, 'payee'],
+  ['Y ACCEPT', INS.CONTENT_ACCEPT, 'payer'],
+  ['Y ACKNOWLEDGE', INS.CONTENT_ACKNOWLEDGE, 'payee'],
+];
 
 export interface HostileTerminal extends TerminalUnderTest {
   hostile: Record<SlotName, HostileCard>;
@@ -53,14 +90,21 @@ export function makeHostileTerminal(o: Parameters<typeof makeTerminal>[0] = {}):
 }
 
 /**
- * Makes the card in `slot` misbehave once, on the next command with this INS (CLA 80). Returns a
- * function telling whether it did.
+ * Makes the card in `slot` misbehave once, on the `nth` next command with this INS (CLA 80).
+ * Returns a function telling whether it did.
  */
-export function armOnce(t: HostileTerminal, slot: SlotName, ins: number, kind: HostileKind): () => boolean {
+export function armOnce(
+  t: HostileTerminal,
+  slot: SlotName,
+  ins: number,
+  kind: HostileKind,
+  nth = 1,
+): () => boolean {
   if (kind === 'slow-before-card' || kind === 'slow-after-card') {
+    let seen = 0;
     let fired = false;
     const once = (apdu: Uint8Array) => {
-      if (fired || apdu[0] !== 0x80 || apdu[1] !== ins) return false;
+      if (fired || apdu[0] !== 0x80 || apdu[1] !== ins || ++seen !== nth) return false;
       fired = true;
       return true;
     };
@@ -70,7 +114,7 @@ export function armOnce(t: HostileTerminal, slot: SlotName, ins: number, kind: H
   }
   const card = t.hostile[slot];
   const before = card.fired;
-  card.arm({ ins, nth: 1, misbehaviour: kind });
+  card.arm({ ins, nth, misbehaviour: kind });
   return () => card.fired === before + 1;
 }
 
