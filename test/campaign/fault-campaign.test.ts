@@ -149,4 +149,22 @@ describe('soak command input', () => {
       expect(run.stderr).toMatch(/usage: npm run soak/);
     }
   }, 60_000);
+
+  it('runs the fuzzer cores it is asked for, and refuses unknown ones', async () => {
+    const run = await soak(['--fuzz', 'ipc,der', '--fuzz-runs', '25', '--seed', '5', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { fuzz: { fuzzer: string; cases: number; failures: unknown[] }[] };
+    expect(out.fuzz.map((f) => [f.fuzzer, f.cases, f.failures.length])).toEqual([
+      ['ipc', 25, 0],
+      ['der', 25, 0],
+    ]);
+    for (const args of [
+      ['--fuzz', 'bogus', '--seed', '1'],
+      ['--fuzz', 'ipc,der', '--fuzz-path', '1:0', '--seed', '1'],
+    ]) {
+      const bad = await soak(args);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--fuzz/);
+    }
+  }, 120_000);
 });

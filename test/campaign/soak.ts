@@ -1,19 +1,24 @@
 // `npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K]`
+// `npm run soak -- --fuzz all|apdu,der,... --fuzz-runs N --seed S [--fuzz-path P]`
 //
 // Runs the seeded fault campaign for as long as asked and prints what it did: cases, faults
 // injected by kind (armed and fired), operations, outcomes, and violations (must be 0). With W
 // workers, worker i runs its share of the cases with seed S+i in a world of its own (its own
 // process; on the pcscd tier its own pcscd). A violation prints the seed and case and the command
 // that replays it (the cases of one seed run in one world, in order, so a replay runs up to it).
+// With --fuzz it also runs the fuzzer cores of test/fuzz/ (hostile APDUs, mutated DER, IPC payloads,
+// hostile cards) for as many runs each, and prints their cases and failures with the replay command.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { FUZZERS, type FuzzReport } from '../fuzz/fuzzers.js';
 import { inQuickackNetwork, reexecInQuickackNetwork } from '../support/quickack-network.js';
 import type { CampaignWorld } from './campaign-world.js';
 import { type CampaignReport, runCampaign } from './fault-campaign.js';
 import { startMemoryWorld } from './memory-world.js';
 
 const USAGE =
-  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--network private|host] [--json] [--quiet]';
+  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--network private|host] [--json] [--quiet]\n' +
+  `       npm run soak -- --fuzz all|${Object.keys(FUZZERS).join(',')} --fuzz-runs N --seed S [--fuzz-path P] [--cases N ...]`;
 
 interface SoakOptions {
   cases: number;
@@ -24,6 +29,9 @@ interface SoakOptions {
   quiet: boolean;
   network: 'private' | 'host';
   json: boolean;
+  fuzz: string[];
+  fuzzRuns: number;
+  fuzzPath: string | undefined;
 }
 
 function parse(argv: string[]): SoakOptions & { worker: boolean } {
@@ -38,6 +46,9 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
       quiet: { type: 'boolean', default: false },
       network: { type: 'string', default: 'private' },
       json: { type: 'boolean', default: false },
+      fuzz: { type: 'string' },
+      'fuzz-runs': { type: 'string', default: '1000' },
+      'fuzz-path': { type: 'string' },
       worker: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -55,13 +66,23 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
       );
     return n;
   };
+  let fuzz: string[] = [];
+  if (values.fuzz !== undefined) {
+    fuzz = values.fuzz === 'all' ? Object.keys(FUZZERS) : values.fuzz.split(',');
+    const unknown = fuzz.filter((f) => !Object.hasOwn(FUZZERS, f));
+    if (unknown.length > 0 || fuzz.length === 0)
+      throw new Error(`--fuzz names all or some of ${Object.keys(FUZZERS).join(', ')}, not ${values.fuzz}`);
+    if (values['fuzz-path'] !== undefined && fuzz.length !== 1)
+      throw new Error('--fuzz-path replays one case of one fuzzer: name that fuzzer in --fuzz');
+  }
   const tier = values.tier;
   if (tier !== 'memory' && tier !== 'pcscd') throw new Error(`--tier is memory or pcscd, not ${tier}`);
   const network = values.network;
   if (network !== 'private' && network !== 'host')
     throw new Error(`--network is private or host, not ${network}`);
   return {
-    cases: int('cases', values.cases, 1),
+    // With --fuzz alone no campaign runs.
+    cases: fuzz.length > 0 && values.cases === undefined ? 0 : int('cases', values.cases, 1),
     seed: int('seed', values.seed, 0),
     tier,
     workers: int('workers', values.workers, 1),
@@ -69,6 +90,9 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
     quiet: values.quiet,
     network,
     json: values.json,
+    fuzz,
+    fuzzRuns: int('fuzz-runs', values['fuzz-runs'], 1),
+    fuzzPath: values['fuzz-path'],
     worker: values.worker,
   };
 }
@@ -212,19 +236,57 @@ async function main(): Promise<number> {
     process.stdout.write(JSON.stringify(report));
     return 0;
   }
-  let report: CampaignReport;
-  if (o.workers === 1) {
-    report = await runWorker(o);
-  } else {
-    const share = Math.ceil(o.cases / o.workers);
-    const jobs: Promise<CampaignReport>[] = [];
-    for (let i = 0, left = o.cases; i < o.workers && left > 0; i++, left -= share)
-      jobs.push(spawnWorker(o, o.seed + i, Math.min(share, left)));
-    report = mergeReports(await Promise.all(jobs));
+  let violations = 0;
+  const out: { campaign?: CampaignReport; fuzz?: FuzzReport[] } = {};
+  if (o.cases > 0) {
+    let report: CampaignReport;
+    if (o.workers === 1) {
+      report = await runWorker(o);
+    } else {
+      const share = Math.ceil(o.cases / o.workers);
+      const jobs: Promise<CampaignReport>[] = [];
+      for (let i = 0, left = o.cases; i < o.workers && left > 0; i++, left -= share)
+        jobs.push(spawnWorker(o, o.seed + i, Math.min(share, left)));
+      report = mergeReports(await Promise.all(jobs));
+    }
+    const seeds = o.workers === 1 ? String(o.seed) : `${o.seed}..${o.seed + o.workers - 1}`;
+    if (!o.json) console.log(formatReport(report, seeds));
+    out.campaign = report;
+    violations += report.violations.length;
   }
-  const seeds = o.workers === 1 ? String(o.seed) : `${o.seed}..${o.seed + o.workers - 1}`;
-  console.log(o.json ? JSON.stringify(report) : formatReport(report, seeds));
-  return report.violations.length === 0 ? 0 : 1;
+  if (o.fuzz.length > 0) {
+    out.fuzz = [];
+    for (const name of o.fuzz) {
+      const started = Date.now();
+      const report = await FUZZERS[name]!({
+        seed: o.seed,
+        runs: o.fuzzRuns,
+        ...(o.fuzzPath ? { path: o.fuzzPath } : {}),
+      });
+      out.fuzz.push(report);
+      violations += report.failures.length;
+      if (!o.json) console.log(formatFuzz(report, Date.now() - started));
+    }
+  }
+  if (o.json) console.log(JSON.stringify(o.fuzz.length > 0 ? out : out.campaign));
+  return violations === 0 ? 0 : 1;
+}
+
+export function formatFuzz(r: FuzzReport, elapsedMs: number): string {
+  const lines = [
+    `fuzzer ${r.fuzzer}: ${r.cases} cases in ${(elapsedMs / 1000).toFixed(1)} s, failures: ${r.failures.length}`,
+    ...Object.entries(r.stats)
+      .sort()
+      .map(([k, n]) => `  ${k.padEnd(48)} ${String(n).padStart(8)}`),
+  ];
+  for (const f of r.failures) {
+    lines.push(
+      `  seed ${f.seed}${f.path ? ` path ${f.path}` : ''}: ${f.message}`,
+      `    counterexample: ${f.counterexample.slice(0, 500)}`,
+      `    replay: npm run soak -- --fuzz ${r.fuzzer} --fuzz-runs 1 --seed ${f.seed}${f.path ? ` --fuzz-path ${f.path}` : ''}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
