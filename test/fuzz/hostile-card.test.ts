@@ -1,8 +1,9 @@
-// A hostile card against the terminal's settlement engine: at each command of a value transfer, of a
-// key update and of a content transmission and exchange, one card answers malformed, oversized,
-// slow, replayed or wrong-status responses. The terminal must refuse cleanly with a typed error,
-// journal it, keep value safe (both balances plus open in-doubt items unchanged) and, once the card
-// is honest again, recovery must finish everything.
+// A hostile card against the terminal's settlement engine: at each command of a value transfer one
+// card answers a malformed, oversized, slow, replayed or wrong-status response, every kind in turn
+// (key updates and contents: hostile-key-update and hostile-contents; random combinations of two lying
+// cards: hostile-fuzz). The terminal must refuse cleanly with a typed error, journal it, keep value
+// safe (both balances plus open in-doubt items unchanged) and, once the card is honest again,
+// recovery must finish everything, with the journal saying truly whether the value moved.
 import { describe, expect, it } from 'vitest';
 import { MISBEHAVIOURS } from '../../card-sim/hostile/hostile-card.js';
 import { ERROR_CODES } from '../../protocol/errors.js';

@@ -3,7 +3,6 @@
 // journaled; the receiver holds its old keys or the new ones, never anything else; no value moves;
 // once the cards are honest again the update and a transfer go through.
 import { describe, expect, it } from 'vitest';
-import type { Misbehaviour } from '../../card-sim/hostile/hostile-card.js';
 import { ERROR_CODES, isTerminalError } from '../../protocol/errors.js';
 import {
   armOnce,
@@ -28,6 +27,7 @@ const KINDS: HostileKind[] = [
   'slow-before-card',
   'slow-after-card',
 ];
+
 describe('a hostile card at each command of a key update', () => {
   const matrix = KEY_UPDATE_COMMANDS.flatMap(([name, ins, slot]) =>
     KINDS.map((kind) => [name, kind, ins, slot] as const),
@@ -47,7 +47,7 @@ describe('a hostile card at each command of a key update', () => {
     }
     const before = t.balances();
     const receiverKeyBefore = t.cards.payer.store.read().transferKeyId;
-    const fired = armOnce(t, slot, ins, kind as Misbehaviour);
+    const fired = armOnce(t, slot, ins, kind);
     const error = await t.engine.updateKeys().then(
       () => undefined,
       (e: unknown) => e,
