@@ -18,6 +18,12 @@ describe('APDU fuzz of the card simulator', () => {
     expect(report.stats['answered 6700']).toBeGreaterThan(0);
   });
 
+  it('replays a run exactly from its seed', async () => {
+    const first = await runApduFuzz({ seed: 17, runs: 15 });
+    const again = await runApduFuzz({ seed: 17, runs: 15 });
+    expect(again.stats).toEqual(first.stats);
+  });
+
   describe('notices a card that breaks a property', () => {
     const fixture = buildFixture();
     const card = () => {

@@ -1,6 +1,7 @@
 // Every fuzzer core by name, for the soak command: each takes { seed, runs, path? }, is deterministic
 // per seed, prints nothing and returns a FuzzReport ({ fuzzer, cases, failures, stats }); a failure's
-// seed and path given back to the same core replay exactly that case.
+// seed and path given back to the same core replay exactly that case. Run one core at a time: while a
+// case runs, the platform random source is a seeded one (seeded-random.ts), and runs may not overlap.
 import { runApduFuzz } from './apdu-fuzz.js';
 import { runDerFuzz } from './der-fuzz.js';
 import type { FuzzOptions, FuzzReport } from './fuzz-report.js';
