@@ -17,6 +17,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { EventName, EventOf, ServerFrame } from '../ipc/contract.js';
 import { type EventSources, feedContractEvents } from '../ipc/event-feed.js';
 import { createHandlers, dispatch, type HandlerServices, type Handlers } from '../ipc/handlers.js';
+import { CONTENT_TYPES } from './content-types.js';
 
 export const CSP = [
   "default-src 'self'",
@@ -32,17 +33,6 @@ export const CSP = [
 ].join('; ');
 
 const MAX_FRAME_BYTES = 64 * 1024;
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
-
 export interface BrowserHostServices extends HandlerServices {
   engine: HandlerServices['engine'] & EventSources['engine'];
   slots: HandlerServices['slots'] & EventSources['slots'];

@@ -4,20 +4,10 @@
 // renderer folder with a known type are answered; anything else is 404 or 405.
 import { readFile as readFileFromDisk } from 'node:fs/promises';
 import { extname, normalize, resolve, sep } from 'node:path';
+import { CONTENT_TYPES } from '../host/content-types.js';
 import { APP_HOST, APP_SCHEME } from './app-origin.js';
 import type { AppRequest } from './platform.js';
 import { APP_HEADERS } from './response-headers.js';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 /** Electron's `protocol.registerSchemesAsPrivileged` entry; it must run before the app is ready. */
 export const APP_SCHEME_PRIVILEGES = [

@@ -4,22 +4,20 @@
 // time running out before/after the card acted, and the terminal "killed" after any journal write:
 // from that write on, nothing more of that terminal reaches the log or a card (what SIGKILL does),
 // then a new terminal starts on the same database. (The pcscd world kills a real process.)
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createIssuer, publishCrl } from '../../card-sim/issuer/issuer.js';
-import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { type TerminalConfig, terminalConfigSchema } from '../../electron/services/config.js';
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
 import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
-import { fromHex } from '../../protocol/bytes.js';
 import type { ArmedFault, CampaignWorld, OperationRun } from './campaign-world.js';
 import { FAULT_KINDS, type FaultKind } from './case-plan.js';
 import { FaultInjector } from './fault-injector.js';
 import { type Operation, runOperation } from './operations.js';
 import { SeededRandom } from './seeded-random.js';
 import { CardPool, createItem, type FaultableCard, WORLD_CURRENCY, WORLD_PIN } from './world-cards.js';
+import { createWorldIssuer } from './world-issuer.js';
 
 /** Every fault but a pcscd restart (there is no pcscd here). */
 const FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((f) => f !== 'pcscd-restart');
@@ -42,22 +40,12 @@ export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignW
   // not the disk's fsync (test/db/journal-crash.test.ts does); volume is what this world is for.
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'campaign-memory-'));
   const r = new SeededRandom(o.seed ^ 0x5eed);
-  const issuer: IssuerState = createIssuer({
-    name: 'Campaign Issuer',
-    currency: WORLD_CURRENCY,
-    updateKeys: 3,
-    transferKeys: 6,
-  });
-  writeFileSync(join(dir, 'ca.der'), fromHex(issuer.caCertificate));
-  writeFileSync(
-    join(dir, 'builtin.crl'),
-    publishCrl(issuer, { now: new Date(Date.now() - 60_000), validityDays: 30 }),
-  );
+  const { issuer, caPath, crlPath } = createWorldIssuer(dir);
   const config: TerminalConfig = terminalConfigSchema.parse({
     dataDir: join(dir, 'data'),
     currency: WORLD_CURRENCY,
-    caCertificate: join(dir, 'ca.der'),
-    builtinCrl: join(dir, 'builtin.crl'),
+    caCertificate: caPath,
+    builtinCrl: crlPath,
     waitingTimeMs: 50,
     slots: { backend: 'pcsc', readers: { payer: 'simulated payer', payee: 'simulated payee' } },
   });

@@ -10,13 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createIssuer, publishCrl } from '../../card-sim/issuer/issuer.js';
-import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { VpcdConnector } from '../../card-sim/transport/vpcd-connector.js';
 import { loadConfig, type TerminalConfig } from '../../electron/services/config.js';
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
-import { fromHex } from '../../protocol/bytes.js';
 import { runCli, VpcdTap } from '../support/pcsc-terminal-fixture.js';
 import { startPcscd } from '../support/pcscd-harness.js';
 import type { ArmedFault, CampaignWorld, OperationRun } from './campaign-world.js';
@@ -25,6 +22,7 @@ import { FaultInjector } from './fault-injector.js';
 import { cliArguments, type Operation, runOperation } from './operations.js';
 import { SeededRandom } from './seeded-random.js';
 import { CardPool, createItem, type FaultableCard, WORLD_CURRENCY, WORLD_PIN } from './world-cards.js';
+import { createWorldIssuer } from './world-issuer.js';
 
 const FAULTS = FAULT_KINDS;
 const PRESENCE_TIMEOUT_MS = 20_000;
@@ -58,25 +56,15 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
       cleanups.push(() => tap.close());
     }
 
-    const issuer: IssuerState = createIssuer({
-      name: 'Campaign Issuer',
-      currency: WORLD_CURRENCY,
-      updateKeys: 3,
-      transferKeys: 6,
-    });
-    writeFileSync(join(dir, 'ca.der'), fromHex(issuer.caCertificate));
-    writeFileSync(
-      join(dir, 'builtin.crl'),
-      publishCrl(issuer, { now: new Date(Date.now() - 60_000), validityDays: 30 }),
-    );
+    const { issuer, caPath, crlPath } = createWorldIssuer(dir);
     const configPath = join(dir, 'terminal.json');
     const config: Partial<TerminalConfig> = {
       dataDir: join(dir, 'data'),
       currency: WORLD_CURRENCY,
       currencyCode: 'EUR',
       minorUnits: 2,
-      caCertificate: join(dir, 'ca.der'),
-      builtinCrl: join(dir, 'builtin.crl'),
+      caCertificate: caPath,
+      builtinCrl: crlPath,
       waitingTimeMs: o.waitingTimeMs ?? 1500,
       slots: { backend: 'pcsc', readers },
     };

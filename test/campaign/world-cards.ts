@@ -7,11 +7,11 @@ import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { MemoryBackend, type PersistenceBackend } from '../../card-sim/os/persistence-backend.js';
 import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
 import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
-import { fromHex, toHex } from '../../protocol/bytes.js';
-import { ecdsaSign, randomBytes } from '../../protocol/crypto-suite.js';
-import { type ContentItem, encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
-import { createRightMessage } from '../../protocol/settlement/create-right.js';
+import { toHex } from '../../protocol/bytes.js';
+import { randomBytes } from '../../protocol/crypto-suite.js';
+import type { ContentItem } from '../../protocol/settlement/contents-codec.js';
 import type { SettlementClient } from '../../protocol/settlement/settlement-client.js';
+import { createUnderRight } from '../support/content-fixtures.js';
 import type { WorldCard } from './campaign-world.js';
 import type { SeededRandom } from './seeded-random.js';
 
@@ -104,7 +104,7 @@ export class CardPool {
   }
 }
 
-/** A ticket, and the create right the issuer's command-generating authority signs for one card. */
+/** Issues a ticket to a card under a create right of the issuer's authority; returns its ID. */
 export async function createItem(
   issuer: IssuerState,
   client: SettlementClient,
@@ -120,13 +120,6 @@ export async function createItem(
     label,
     body: toHex(new TextEncoder().encode(label)),
   };
-  const grantId = randomBytes(16);
-  const notAfter = now + 600;
-  const template = encodeItem(item);
-  const signature = ecdsaSign(
-    fromHex(issuer.authorityPrivateKey),
-    createRightMessage({ grantId, cardHolderId, itemDigest: payloadDigest(template), notAfter }),
-  );
-  await client.createContent(now, template, { grantId, notAfter, signature });
+  await createUnderRight(issuer, client, cardHolderId, now, item);
   return item.id;
 }

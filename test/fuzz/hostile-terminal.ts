@@ -9,11 +9,10 @@ import { createSettlementCard } from '../../card-sim/settlement-card.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
 import { fromHex } from '../../protocol/bytes.js';
-import { ecdsaSign, randomBytes } from '../../protocol/crypto-suite.js';
 import { INS } from '../../protocol/settlement/commands.js';
-import { type ContentItem, encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
-import { createRightMessage } from '../../protocol/settlement/create-right.js';
+import type { ContentItem } from '../../protocol/settlement/contents-codec.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../support/card-fixtures.js';
+import { createUnderRight } from '../support/content-fixtures.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 
 export const SLOW = ['slow-before-card', 'slow-after-card'] as const;
@@ -154,18 +153,6 @@ export async function swapCard(
 export async function issueTo(t: HostileTerminal, slot: SlotName, item: ContentItem): Promise<void> {
   await t.engine.withCards(async (cards) => {
     const s = await cards.session(slot);
-    const grantId = randomBytes(16);
-    const notAfter = cards.now() + 600;
-    const template = encodeItem(item);
-    const signature = ecdsaSign(
-      fromHex(t.issuer.authorityPrivateKey),
-      createRightMessage({
-        grantId,
-        cardHolderId: s.info.holderId,
-        itemDigest: payloadDigest(template),
-        notAfter,
-      }),
-    );
-    await s.client.createContent(cards.now(), template, { grantId, notAfter, signature });
+    await createUnderRight(t.issuer, s.client, s.info.holderId, cards.now(), item);
   });
 }

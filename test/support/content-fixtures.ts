@@ -6,6 +6,7 @@ import { ecdsaSign, randomBytes } from '../../protocol/crypto-suite.js';
 import { type ContentItem, encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { SESSION_MODE } from '../../protocol/settlement/session-keys.js';
+import type { SettlementClient } from '../../protocol/settlement/settlement-client.js';
 import { NOW, type TestCard, testIssuer } from './card-fixtures.js';
 
 export function ticket(issuer: IssuerState = testIssuer(), o: Partial<ContentItem> = {}): ContentItem {
@@ -39,6 +40,24 @@ export function createRight(
     }),
   );
   return { template, right: { grantId, notAfter, signature } };
+}
+
+/** CREATE CONTENT of `item` on a card, under a create right the issuer's authority signs for that card. */
+export async function createUnderRight(
+  issuer: IssuerState,
+  client: SettlementClient,
+  cardHolderId: Uint8Array,
+  now: number,
+  item: ContentItem,
+): Promise<void> {
+  const grantId = randomBytes(16);
+  const notAfter = now + 600;
+  const template = encodeItem(item);
+  const signature = ecdsaSign(
+    fromHex(issuer.authorityPrivateKey),
+    createRightMessage({ grantId, cardHolderId, itemDigest: payloadDigest(template), notAfter }),
+  );
+  await client.createContent(now, template, { grantId, notAfter, signature });
 }
 
 export async function issue(card: TestCard, item: ContentItem): Promise<void> {
