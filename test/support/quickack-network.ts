@@ -20,7 +20,10 @@ export function inQuickackNetwork(): boolean {
 
 /** Whether a network namespace with quickack can be made here. */
 export function canMakeQuickackNetwork(): boolean {
-  return spawnSync('unshare', [...unshareArgs(), 'sh', '-c', SETUP], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  return (
+    spawnSync('unshare', [...unshareArgs(), 'sh', '-c', SETUP], { stdio: 'ignore', timeout: 10_000 })
+      .status === 0
+  );
 }
 
 /** The command (argv) that runs `command` in a fresh namespace with quickack on loopback. */
