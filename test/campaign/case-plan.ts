@@ -55,8 +55,8 @@ export interface CasePlan {
   overdraw: boolean;
   /** Put another pair of cards into the readers first (and which roles). */
   swap: { payer: number; payee: number } | undefined;
-  /** Retire this active card (by index) and issue a fresh one with older keys in its place. */
-  reissue: number | undefined;
+  /** Retire a card out of the readers (the campaign picks which) and issue a fresh one with older keys. */
+  reissue: boolean;
   /** Which slot sends in a content transmission. */
   sender: SlotName;
 }
@@ -89,7 +89,7 @@ export function planCase(campaignSeed: number, index: number, o: PlanOptions): C
     if (payee >= payer) payee++;
     swap = { payer, payee };
   }
-  const reissue = r.chance(o.reissueChance) ? r.int(0, o.activeCards - 1) : undefined;
+  const reissue = r.chance(o.reissueChance);
   const sender = r.pick<SlotName>(['payer', 'payee']);
   return { index, seed, operation, fault, faultPoint, amountShare, overdraw, swap, reissue, sender };
 }

@@ -123,9 +123,9 @@ interface CaseContext {
 
 async function runCase(world: CampaignWorld, plan: CasePlan, ctx: CaseContext): Promise<CaseResult> {
   // World moves first (no fault armed): a card reissued, another pair in the readers.
-  if (plan.reissue !== undefined) {
-    const card = world.active()[plan.reissue];
-    if (card && !Object.values(world.placed()).includes(card)) await world.reissue(card);
+  if (plan.reissue) {
+    const card = retiree(world);
+    if (card) await world.reissue(card);
   }
   await arrangeReaders(world, plan);
   const operation = await chooseOperation(world, plan, ctx);
@@ -192,25 +192,44 @@ async function runCase(world: CampaignWorld, plan: CasePlan, ctx: CaseContext): 
   };
 }
 
-/** The planned swap, or a forced one when the payer card can no longer pay. */
+/**
+ * The card a reissue retires: out of the readers, a card whose PIN got blocked (a tear at VERIFY can
+ * cost a try; the shop would send it back), else the one holding least value. A retired card keeps
+ * its value, so retiring rich cards would drain the cards in play until most transfers are refused.
+ */
+function retiree(world: CampaignWorld): WorldCard | undefined {
+  const placed = Object.values(world.placed());
+  const candidates = world.active().filter((c) => !placed.includes(c));
+  const blocked = candidates.find((c) => c.state().owner?.tries === 0);
+  if (blocked) return blocked;
+  return candidates.sort((a, b) => a.state().balance - b.state().balance)[0];
+}
+
+/**
+ * The planned pair, or the cards in the readers; a payer that can no longer pay changes roles with
+ * the payee, or gives its place to the richest card (new cards start empty).
+ */
 async function arrangeReaders(world: CampaignWorld, plan: CasePlan): Promise<void> {
   const active = world.active();
   const placed = world.placed();
-  let payer: WorldCard | undefined;
-  let payee: WorldCard | undefined;
-  if (plan.swap) {
-    payer = active[plan.swap.payer];
-    payee = active[plan.swap.payee];
+  const balance = (c: WorldCard) => c.state().balance;
+  let payer = plan.swap ? active[plan.swap.payer] : placed.payer;
+  let payee = plan.swap ? active[plan.swap.payee] : placed.payee;
+  if (!payer || !payee || !active.includes(payer) || !active.includes(payee)) {
+    [payer, payee] =
+      [placed.payer, placed.payee].filter((c) => active.includes(c)).length === 2
+        ? [placed.payer, placed.payee]
+        : [active[0]!, active[1]!];
   }
-  const stale = !active.includes(placed.payer) || !active.includes(placed.payee);
-  const poor = placed.payer.state().balance < 100;
-  if ((!payer || !payee) && (stale || poor)) {
-    const byBalance = [...active].sort((a, b) => b.state().balance - a.state().balance);
-    payer = byBalance[0];
-    payee = byBalance.find((c) => c !== payer && c === placed.payer) ?? byBalance[1];
+  if (balance(payer) < 100) {
+    if (balance(payee) >= 100) [payer, payee] = [payee, payer];
+    else {
+      const richest = [...active].sort((a, b) => balance(b) - balance(a))[0]!;
+      payee = richest === payee ? payer : payee;
+      payer = richest;
+    }
   }
-  if (payer && payee && payer !== payee && (payer !== placed.payer || payee !== placed.payee))
-    await world.place(payer, payee);
+  if (payer !== payee && (payer !== placed.payer || payee !== placed.payee)) await world.place(payer, payee);
 }
 
 /** Makes the planned operation concrete for the cards in the readers. */
