@@ -351,9 +351,9 @@ export async function startPcscTerminal(o: PcscTerminalOptions = {}): Promise<Pc
       return image;
     };
 
-    const waitPresence = async (slot: SlotName, present: boolean) => {
+    const waitPresence = async (slot: SlotName, present: boolean, timeoutMs = WAIT_MS) => {
       const reader = readers[slot];
-      const deadline = Date.now() + WAIT_MS;
+      const deadline = Date.now() + timeoutMs;
       for (;;) {
         const seen = mon.status(reader)?.cardPresent === present;
         const slotStatus = services?.slots.status().find((s) => s.slot === slot);
@@ -402,8 +402,19 @@ export async function startPcscTerminal(o: PcscTerminalOptions = {}): Promise<Pc
       if (s.connector.state === 'inserted') return waitPresence(name, true);
       // pcscd must have seen the card go (e.g. pulled by a fault) before it comes back.
       await waitPresence(name, false);
-      await s.connector.insert();
-      await waitPresence(name, true);
+      // Now and then vpcd leaves a card reconnecting after a pull unseen (its new connection waits
+      // behind the old one): a card not reported within a few polls is taken out and put in again.
+      for (let attempt = 1; ; attempt++) {
+        await s.connector.insert();
+        try {
+          await waitPresence(name, true, attempt < 3 ? 4_000 : WAIT_MS);
+          return;
+        } catch (e) {
+          if (attempt >= 3) throw e;
+        }
+        await s.connector.remove();
+        await waitPresence(name, false);
+      }
     };
     const remove = async (name: SlotName) => {
       await slot[name].connector.remove();
