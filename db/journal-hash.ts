@@ -4,7 +4,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../protocol/canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 

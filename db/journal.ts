@@ -5,8 +5,8 @@
 // sent" therefore means: call append(), then send.
 
 import type Database from 'better-sqlite3';
+import { canonicalJson } from '../protocol/canonical-json.js';
 import { TerminalError } from '../protocol/errors.js';
-import { canonicalJson } from './canonical-json.js';
 import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
 import { entryHash, GENESIS_HASH } from './journal-hash.js';

@@ -4,7 +4,7 @@
 import { openAuthority } from '../../electron/services/issuing/issuing-services.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { CONTENT_TYPES, type ContentType } from '../../protocol/settlement/contents-codec.js';
-import { defineCommand, integerOption, type ParsedArgs, requireString } from './cli-kit.js';
+import { defineCommand, integerOption, type ParsedArgs, requireString } from '../../tooling/cli-kit.js';
 
 const COMMON_OPTIONS = { issuer: { type: 'string' }, db: { type: 'string' } } as const;
 const COMMON_HELP = {

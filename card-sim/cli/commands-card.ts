@@ -6,13 +6,13 @@ import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { parseCertificate } from '../../protocol/pki/index.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
+import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
 import { settlementStateCodec } from '../applets/settlement/state.js';
+import { openCard } from '../card-files.js';
 import { loadIssuer, personalizeCard, saveIssuer } from '../issuer/issuer.js';
 import { FileBackend } from '../os/persistence-backend.js';
 import { InProcessChannel } from '../transport/in-process-channel.js';
 import { VpcdConnector } from '../transport/vpcd-connector.js';
-import { openCard } from './card-files.js';
-import { defineCommand, integerOption, requireString } from './cli-kit.js';
 
 export const cardPersonalize = defineCommand({
   name: 'personalize',

@@ -3,7 +3,7 @@
 // channel that never times out (VirtualCard.transmit is synchronous and never throws).
 import type { CardChannel, TransmitOptions } from '../../protocol/card-channel.js';
 import { TerminalError } from '../../protocol/errors.js';
-import type { VirtualCard } from '../os/virtual-card.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 
 export class InProcessChannel implements CardChannel {
   readonly atr: Uint8Array;

@@ -14,7 +14,7 @@
 import net from 'node:net';
 import { TerminalError } from '../../protocol/errors.js';
 import { SW } from '../../protocol/status-words.js';
-import type { VirtualCard } from '../os/virtual-card.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 
 export const VPCD_DEFAULT_PORT = 0x8c7b; // 35963, as in the sample /etc/reader.conf.d/vpcd
 export const VPCD_MAX_PAYLOAD = 0xffff;

@@ -3,9 +3,10 @@
 // recover interrupted content flows. A card-to-card session lives only as long as the cards stay
 // powered in this process, so every command logs in (--payer-pin/--payee-pin), authenticates and
 // then acts, all in one process.
-import { defineCommand, type ParsedArgs } from '../../card-sim/cli/cli-kit.js';
+
 import { TerminalError } from '../../protocol/errors.js';
 import type { ListedItem } from '../../protocol/settlement/contents-codec.js';
+import { defineCommand, type ParsedArgs } from '../../tooling/cli-kit.js';
 import type {
   AuthenticationResult,
   ContentListing,

@@ -1,7 +1,6 @@
 // Terminal CLI: issuing tickets and coupons onto a card under a create right from the
 // command-generating authority (seed 000, second embodiment), and the issuing status.
 import { dirname, join, resolve } from 'node:path';
-import { defineCommand, integerOption, type ParsedArgs, requireString } from '../../card-sim/cli/cli-kit.js';
 import { TerminalError } from '../../protocol/errors.js';
 import {
   CONTENT_POLICIES,
@@ -9,6 +8,7 @@ import {
   type ContentPolicy,
   type ContentType,
 } from '../../protocol/settlement/contents-codec.js';
+import { defineCommand, integerOption, type ParsedArgs, requireString } from '../../tooling/cli-kit.js';
 import { DEMO_DIR } from '../services/demo/demo-environment.js';
 import {
   defaultAuthorityDb,

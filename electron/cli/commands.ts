@@ -1,7 +1,7 @@
 // The terminal CLI's commands: the same services as the operator UI, for scripts and support.
 
-import { defineCommand, integerOption, requireString } from '../../card-sim/cli/cli-kit.js';
 import { TerminalError } from '../../protocol/errors.js';
+import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
 import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
 import { formatMoney, parseMoney } from '../services/money-format.js';
 import type { CardView } from '../services/settlement/settlement-engine.js';

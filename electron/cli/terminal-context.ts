@@ -2,7 +2,7 @@
 // defaults to the demo shop, created on first use. STLM_FAULT_KILL_AFTER_APPEND=N makes the
 // process kill itself (SIGKILL) right after its N-th journal write: the fault tests use it.
 
-import type { ParsedArgs } from '../../card-sim/cli/cli-kit.js';
+import type { ParsedArgs } from '../../tooling/cli-kit.js';
 import { loadConfig } from '../services/config.js';
 import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';

@@ -3,7 +3,7 @@
 // CLI all start the terminal through this one function.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCard } from '../../card-sim/cli/card-files.js';
+import { openCard } from '../../card-sim/card-files.js';
 import { openDatabase, type TerminalDatabase } from '../../db/connection.js';
 import { CrlStore } from '../../db/crl-store.js';
 import { Flows } from '../../db/flows.js';

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../card-sim/cli/cli-kit.js';
 import { authorityAllow, authorityDisallow, authorityStatus } from '../../card-sim/cli/commands-authority.js';
 import { createIssuer } from '../../card-sim/issuer/issuer.js';
 import { openAuthorityDatabase } from '../../db/authority/connection.js';
@@ -20,14 +19,6 @@ import { migrate } from '../../db/migrate.js';
 import { issueCommand, issuingStatusCommand } from '../../electron/cli/commands-issuing.js';
 import { ensureDemoEnvironment } from '../../electron/services/demo/demo-environment.js';
 import {
-  type AuthorizationAck,
-  type AuthorizationRequest,
-  authorizationMessage,
-  type CommandAuthorityPort,
-  registrationMessage,
-  type ServerInfo,
-} from '../../electron/services/issuing/authority-protocol.js';
-import {
   CommandAuthority,
   DEFAULT_GRANT,
   type Grant,
@@ -37,9 +28,18 @@ import { IssuingTerminal, newItem } from '../../electron/services/issuing/issuin
 import { saveRegistration } from '../../electron/services/issuing/server-identity.js';
 import { concat, fromHex, toHex, u32 } from '../../protocol/bytes.js';
 import { ecdsaSign, generateP256KeyPair, randomBytes } from '../../protocol/crypto-suite.js';
+import {
+  type AuthorizationAck,
+  type AuthorizationRequest,
+  authorizationMessage,
+  type CommandAuthorityPort,
+  registrationMessage,
+  type ServerInfo,
+} from '../../protocol/issuing/authority-protocol.js';
 import { encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
+import { runCli } from '../../tooling/cli-kit.js';
 import { TEST_CURRENCY } from '../support/card-fixtures.js';
 import { makeTerminal, TERMINAL_NOW, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 

@@ -21,18 +21,10 @@ import {
   type CreateCommandRow,
 } from '../../../db/authority/authority-store.js';
 import { type AuthorityDatabase, openAuthorityDatabase } from '../../../db/authority/connection.js';
-import { canonicalJson } from '../../../db/canonical-json.js';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
+import { canonicalJson } from '../../../protocol/canonical-json.js';
 import { ecdsaSign, ecdsaVerify, p256PublicKey, randomBytes } from '../../../protocol/crypto-suite.js';
 import { TerminalError } from '../../../protocol/errors.js';
-import {
-  CONTENT_TYPES,
-  type ContentType,
-  encodeItem,
-  payloadDigest,
-} from '../../../protocol/settlement/contents-codec.js';
-import { createRightMessage } from '../../../protocol/settlement/create-right.js';
-import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
 import {
   type AuthorizationAck,
   ackFromJson,
@@ -49,7 +41,15 @@ import {
   type ServerInfo,
   serverInfoSchema,
   TERMINAL_ID_PATTERN,
-} from './authority-protocol.js';
+} from '../../../protocol/issuing/authority-protocol.js';
+import {
+  CONTENT_TYPES,
+  type ContentType,
+  encodeItem,
+  payloadDigest,
+} from '../../../protocol/settlement/contents-codec.js';
+import { createRightMessage } from '../../../protocol/settlement/create-right.js';
+import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
 
 /** What a create command issued to a server allows. */
 export interface Grant {

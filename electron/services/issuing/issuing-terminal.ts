@@ -19,6 +19,14 @@ import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { ecdsaSign, randomBytes } from '../../../protocol/crypto-suite.js';
 import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
 import {
+  authorizationMessage,
+  type CommandAuthorityPort,
+  type CreateCommand,
+  contentItemSchema,
+  type RejectReason,
+  registrationMessage,
+} from '../../../protocol/issuing/authority-protocol.js';
+import {
   type ContentItem,
   type ContentPolicy,
   type ContentType,
@@ -28,14 +36,6 @@ import {
 import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import type { SlotName } from '../slots/reader-slots.js';
-import {
-  authorizationMessage,
-  type CommandAuthorityPort,
-  type CreateCommand,
-  contentItemSchema,
-  type RejectReason,
-  registrationMessage,
-} from './authority-protocol.js';
 import {
   forgetRegistration,
   loadOrCreateServerIdentity,

@@ -8,8 +8,12 @@ import { z } from 'zod';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { generateP256KeyPair, p256PublicKey } from '../../../protocol/crypto-suite.js';
 import { TerminalError } from '../../../protocol/errors.js';
+import {
+  type CreateCommand,
+  type ServerInfo,
+  serverInfoSchema,
+} from '../../../protocol/issuing/authority-protocol.js';
 import { CONTENT_TYPES } from '../../../protocol/settlement/contents-codec.js';
-import { type CreateCommand, type ServerInfo, serverInfoSchema } from './authority-protocol.js';
 
 export const SERVER_KEY_FILE = 'issuing-server.json';
 export const REGISTRATION_FILE = 'issuing-registration.json';

@@ -20,10 +20,10 @@
 //   terminal times out);
 // - clearFaults(slot) ends them. stall and stallAfterCard take an optional `when` filter on the APDU.
 
-import type { VirtualCard } from '../../../card-sim/os/virtual-card.js';
 import { toHex } from '../../../protocol/bytes.js';
 import type { CardChannel, TransmitOptions } from '../../../protocol/card-channel.js';
 import { TerminalError } from '../../../protocol/errors.js';
+import type { VirtualCard } from '../../../protocol/virtual-card.js';
 import {
   type ReaderSlots,
   SLOT_NAMES,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
 import { type SettlementState, settlementStateCodec } from '../../../card-sim/applets/settlement/state.js';
-import { loadCardState, openCard } from '../../../card-sim/cli/card-files.js';
+import { loadCardState, openCard } from '../../../card-sim/card-files.js';
 import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
 import type { SimulatedCard } from '../../../card-sim/settlement-card.js';
 import { type BrowserHost, startBrowserHost } from '../../../electron/host/browser-host.js';

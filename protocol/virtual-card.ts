@@ -1,5 +1,7 @@
 // The card OS interface every transport plugs into (after vsmartcard's vicc): ATR, power up,
 // power down, reset, and execute one APDU. transmit() never throws: every failure is a status word.
+// It lives in protocol/ (like jCardSim's CardInterface) so that the terminal's simulated reader
+// slots can hold a card without depending on the simulator that implements it (card-sim/os/card-os.ts).
 
 export interface VirtualCard {
   readonly atr: Uint8Array;

@@ -1,7 +1,7 @@
 // Shared plumbing of the project's command-line tools: strict option parsing with --help on every
 // command, typed errors printed with their code, and --json output for scripts.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ERROR_CODES, isTerminalError, TerminalError } from '../../protocol/errors.js';
+import { ERROR_CODES, isTerminalError, TerminalError } from '../protocol/errors.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../db/canonical-json.js';
 import { entryHash } from '../../db/journal-hash.js';
+import { canonicalJson } from '../../protocol/canonical-json.js';
 import { isTerminalError } from '../../protocol/errors.js';
 
 function refused(value: unknown): boolean {

@@ -1,9 +1,11 @@
-// Reading card files for the CLI with clear errors instead of stack traces.
+// Opening simulated card files, with clear errors instead of stack traces: for the card CLI, and
+// for the terminal's hosts, which hand openSimulatedCard to the terminal services as the factory of
+// the cards in simulated reader slots.
 import { existsSync } from 'node:fs';
-import { TerminalError } from '../../protocol/errors.js';
-import { type SettlementState, settlementStateCodec } from '../applets/settlement/state.js';
-import { FileBackend } from '../os/persistence-backend.js';
-import { openCardFile, type SimulatedCard } from '../settlement-card.js';
+import { TerminalError } from '../protocol/errors.js';
+import { type SettlementState, settlementStateCodec } from './applets/settlement/state.js';
+import { FileBackend } from './os/persistence-backend.js';
+import { openCardFile, type SimulatedCard } from './settlement-card.js';
 
 export function loadCardState(path: string): SettlementState {
   const image = new FileBackend(path).load();

@@ -9,7 +9,7 @@
 // Object properties whose value is undefined are omitted (as JSON.stringify does); undefined inside
 // an array is refused, since JSON.stringify would silently turn it into null.
 
-import { TerminalError } from '../protocol/errors.js';
+import { TerminalError } from './errors.js';
 
 export function canonicalJson(value: unknown): string {
   return write(value, '$', new Set());

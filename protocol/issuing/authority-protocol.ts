@@ -7,10 +7,10 @@
 // P-256/SHA-256 (protocol/crypto-suite.ts) over fixed-length, domain-separated encodings below.
 
 import { z } from 'zod';
-import { canonicalJson } from '../../../db/canonical-json.js';
-import { ascii, concat, fromHex } from '../../../protocol/bytes.js';
-import { isValidP256PublicKey, sha256Digest } from '../../../protocol/crypto-suite.js';
-import { type ErrorCode, TerminalError } from '../../../protocol/errors.js';
+import { ascii, concat, fromHex } from '../bytes.js';
+import { canonicalJson } from '../canonical-json.js';
+import { isValidP256PublicKey, sha256Digest } from '../crypto-suite.js';
+import { type ErrorCode, TerminalError } from '../errors.js';
 import {
   CONTENT_POLICIES,
   CONTENT_TYPES,
@@ -18,7 +18,7 @@ import {
   type ContentType,
   MAX_BODY_BYTES,
   MAX_LABEL_BYTES,
-} from '../../../protocol/settlement/contents-codec.js';
+} from '../settlement/contents-codec.js';
 
 const hex = (bytes: number) =>
   z
