@@ -3,6 +3,7 @@
 // the cards in simulated reader slots.
 import { existsSync } from 'node:fs';
 import { TerminalError } from '../protocol/errors.js';
+import type { VirtualCard } from '../protocol/virtual-card.js';
 import { type SettlementState, settlementStateCodec } from './applets/settlement/state.js';
 import { FileBackend } from './os/persistence-backend.js';
 import { openCardFile, type SimulatedCard } from './settlement-card.js';
@@ -24,4 +25,9 @@ export function openCard(path: string): SimulatedCard {
   if (!existsSync(path)) throw new TerminalError('E_CARD_STATE', `no card file at ${path}`);
   loadCardState(path);
   return openCardFile(path);
+}
+
+/** The card OS of the card in `path`: the factory terminal hosts give the simulated reader slots. */
+export function openSimulatedCard(path: string): VirtualCard {
+  return openCard(path).os;
 }

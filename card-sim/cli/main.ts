@@ -1,7 +1,6 @@
 // Card simulator CLI: `npm run card -- <command> --help`.
 
 import { runCli } from '../../tooling/cli-kit.js';
-import { authorityAllow, authorityDisallow, authorityStatus } from './commands-authority.js';
 import { cardInspect, cardPersonalize, cardServe } from './commands-card.js';
 import { issuerCreate, issuerCrl, issuerExportCa, issuerRevoke } from './commands-issuer.js';
 
@@ -12,9 +11,6 @@ const commands = [
   issuerRevoke,
   issuerCrl,
   issuerExportCa,
-  authorityAllow,
-  authorityDisallow,
-  authorityStatus,
   cardServe,
 ];
 

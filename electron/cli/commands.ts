@@ -1,8 +1,8 @@
 // The terminal CLI's commands: the same services as the operator UI, for scripts and support.
 
+import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
-import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
 import { formatMoney, parseMoney } from '../services/money-format.js';
 import type { CardView } from '../services/settlement/settlement-engine.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';

@@ -1,9 +1,11 @@
 // The operator console: the terminal's services behind a line-based prompt. Shows both cards,
 // takes an amount, runs the transfer (key update first when needed) and prints each step.
+
 import { createInterface } from 'node:readline/promises';
+import { openSimulatedCard } from '../../card-sim/card-files.js';
+import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { loadConfig } from '../services/config.js';
-import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
 import { formatMoney, parseMoney } from '../services/money-format.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
 
@@ -14,7 +16,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     console.error('error E_INPUT_INVALID: --config needs a file');
     return 2;
   }
-  const t = await startTerminalServices(loadConfig(configPath));
+  const t = await startTerminalServices(loadConfig(configPath), { openSimulatedCard });
   const money = (minor: number | undefined) =>
     minor === undefined ? '(masked)' : formatMoney(minor, t.config);
   t.engine.on((e) => {

@@ -6,26 +6,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { authorityAllow, authorityDisallow, authorityStatus } from '../../card-sim/cli/commands-authority.js';
 import { createIssuer } from '../../card-sim/issuer/issuer.js';
-import { openAuthorityDatabase } from '../../db/authority/connection.js';
-import {
-  AUTHORITY_APPLICATION_ID,
-  AUTHORITY_LATEST_VERSION,
-  AUTHORITY_MIGRATIONS,
-} from '../../db/authority/migrations/index.js';
 import { openDatabase } from '../../db/connection.js';
 import { migrate } from '../../db/migrate.js';
+import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { issueCommand, issuingStatusCommand } from '../../electron/cli/commands-issuing.js';
-import { ensureDemoEnvironment } from '../../electron/services/demo/demo-environment.js';
+import { IssuingTerminal, newItem } from '../../electron/services/issuing/issuing-terminal.js';
+import { saveRegistration } from '../../electron/services/issuing/server-identity.js';
 import {
   CommandAuthority,
   DEFAULT_GRANT,
   type Grant,
-  InProcessAuthority,
-} from '../../electron/services/issuing/command-authority.js';
-import { IssuingTerminal, newItem } from '../../electron/services/issuing/issuing-terminal.js';
-import { saveRegistration } from '../../electron/services/issuing/server-identity.js';
+} from '../../issuer-host/authority/command-authority.js';
+import { InProcessAuthority } from '../../issuer-host/authority/in-process-authority.js';
+import { openAuthorityDatabase } from '../../issuer-host/authority/store/connection.js';
+import {
+  AUTHORITY_APPLICATION_ID,
+  AUTHORITY_LATEST_VERSION,
+  AUTHORITY_MIGRATIONS,
+} from '../../issuer-host/authority/store/migrations/index.js';
+import {
+  authorityAllow,
+  authorityDisallow,
+  authorityStatus,
+} from '../../issuer-host/cli/commands-authority.js';
 import { concat, fromHex, toHex, u32 } from '../../protocol/bytes.js';
 import { ecdsaSign, generateP256KeyPair, randomBytes } from '../../protocol/crypto-suite.js';
 import {

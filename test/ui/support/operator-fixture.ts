@@ -10,11 +10,11 @@ import { type SettlementState, settlementStateCodec } from '../../../card-sim/ap
 import { loadCardState, openCard } from '../../../card-sim/card-files.js';
 import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
 import type { SimulatedCard } from '../../../card-sim/settlement-card.js';
+import { ensureDemoEnvironment } from '../../../demo/demo-environment.js';
 import { type BrowserHost, startBrowserHost } from '../../../electron/host/browser-host.js';
 import type { EventName, EventOf } from '../../../electron/ipc/contract.js';
 import { createHandlers, type KioskControl } from '../../../electron/ipc/handlers.js';
 import { loadConfig, type TerminalConfig } from '../../../electron/services/config.js';
-import { ensureDemoEnvironment } from '../../../electron/services/demo/demo-environment.js';
 import {
   createSimulatedSlots,
   type SimulatedSlots,

@@ -1,7 +1,7 @@
 // Rows of the command-generating authority's database (schema: db/authority/migrations). Plain data
 // in, plain data out; the rules (eligibility, limits, signatures) live in the authority service.
 import type Database from 'better-sqlite3';
-import { withDbErrors } from '../db-errors.js';
+import { withDbErrors } from '../../../db/db-errors.js';
 import type { AuthorityDatabase } from './connection.js';
 
 export interface AuthorityIdentityRow {

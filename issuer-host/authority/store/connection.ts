@@ -2,9 +2,9 @@
 // terminal's): same durability settings as db/connection.ts, its own migration registry, and an
 // application ID in the header so neither party's file is mistaken for the other's.
 import Database from 'better-sqlite3';
-import { TerminalError } from '../../protocol/errors.js';
-import { configureDurableWrites } from '../durable-writes.js';
-import { assertNotTooNew, migrate, schemaVersion } from '../migrate.js';
+import { configureDurableWrites } from '../../../db/durable-writes.js';
+import { assertNotTooNew, migrate, schemaVersion } from '../../../db/migrate.js';
+import { TerminalError } from '../../../protocol/errors.js';
 import { AUTHORITY_APPLICATION_ID, AUTHORITY_MIGRATIONS } from './migrations/index.js';
 
 const BUSY_TIMEOUT_MS = 5000;

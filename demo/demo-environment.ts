@@ -3,14 +3,14 @@
 // so `npm start` needs no setup; every key is generated here, none is committed.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { settlementStateCodec } from '../../../card-sim/applets/settlement/state.js';
-import { createIssuer, personalizeCard, publishCrl, saveIssuer } from '../../../card-sim/issuer/issuer.js';
-import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
-import { fromHex, toHex } from '../../../protocol/bytes.js';
-import { toPem } from '../../../protocol/pki/index.js';
-import type { TerminalConfig } from '../config.js';
-import { openAuthority } from '../issuing/issuing-services.js';
-import { loadOrCreateServerIdentity } from '../issuing/server-identity.js';
+import { settlementStateCodec } from '../card-sim/applets/settlement/state.js';
+import { createIssuer, personalizeCard, publishCrl, saveIssuer } from '../card-sim/issuer/issuer.js';
+import { FileBackend } from '../card-sim/os/persistence-backend.js';
+import type { TerminalConfig } from '../electron/services/config.js';
+import { loadOrCreateServerIdentity } from '../electron/services/issuing/server-identity.js';
+import { openAuthority } from '../issuer-host/authority/open-authority.js';
+import { fromHex, toHex } from '../protocol/bytes.js';
+import { toPem } from '../protocol/pki/index.js';
 
 export const DEMO_DIR = '.state/demo';
 /** The demo cards' owner PINs; the shop's card is also an issuer card (it sells the tickets it issues). */

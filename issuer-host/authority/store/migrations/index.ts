@@ -1,4 +1,4 @@
-import type { Migration } from '../../migrations/types.js';
+import type { Migration } from '../../../../db/migrations/types.js';
 import { authorityMigration001 } from './001-authority.js';
 
 export { AUTHORITY_APPLICATION_ID } from './001-authority.js';

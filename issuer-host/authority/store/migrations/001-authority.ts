@@ -1,4 +1,4 @@
-import type { Migration } from '../../migrations/types.js';
+import type { Migration } from '../../../../db/migrations/types.js';
 
 // The command-generating authority's own database (seed 000, second embodiment): a different party
 // from the terminal, so a different file with its own migration registry (db/authority/migrations).

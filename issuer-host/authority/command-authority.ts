@@ -6,25 +6,18 @@
 //
 // Eligibility (who may register) is one of two modes, fixed when the authority is opened:
 // - 'allow-list' (default): only terminal IDs the authority's operator has allowed (allow(), or
-//   `npm run card -- authority-allow`) register, optionally pinned to one public key; the list entry
+//   `npm run issuer -- authority-allow`) register, optionally pinned to one public key; the list entry
 //   also says what the create command allows. Removing an entry (disallow) stops further rights.
 // - 'approve-all': any server whose self-signature verifies registers with `defaultGrant` (tests,
 //   demos); an allow-list entry, where present, still sets that server's grant and pinned key.
 // Either way the first registration of a terminal ID binds its key; another key for the same ID is
 // refused unless the allow-list pins that new key (the operator re-keyed the terminal).
 
-import type { IssuerState } from '../../../card-sim/issuer/issuer-state.js';
-import {
-  AuthorityStore,
-  type AuthorizationLogEntry,
-  type AuthorizationLogInput,
-  type CreateCommandRow,
-} from '../../../db/authority/authority-store.js';
-import { type AuthorityDatabase, openAuthorityDatabase } from '../../../db/authority/connection.js';
-import { fromHex, toHex } from '../../../protocol/bytes.js';
-import { canonicalJson } from '../../../protocol/canonical-json.js';
-import { ecdsaSign, ecdsaVerify, p256PublicKey, randomBytes } from '../../../protocol/crypto-suite.js';
-import { TerminalError } from '../../../protocol/errors.js';
+import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
+import { canonicalJson } from '../../protocol/canonical-json.js';
+import { ecdsaSign, ecdsaVerify, p256PublicKey, randomBytes } from '../../protocol/crypto-suite.js';
+import { TerminalError } from '../../protocol/errors.js';
 import {
   type AuthorizationAck,
   ackFromJson,
@@ -41,15 +34,22 @@ import {
   type ServerInfo,
   serverInfoSchema,
   TERMINAL_ID_PATTERN,
-} from '../../../protocol/issuing/authority-protocol.js';
+} from '../../protocol/issuing/authority-protocol.js';
 import {
   CONTENT_TYPES,
   type ContentType,
   encodeItem,
   payloadDigest,
-} from '../../../protocol/settlement/contents-codec.js';
-import { createRightMessage } from '../../../protocol/settlement/create-right.js';
-import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
+} from '../../protocol/settlement/contents-codec.js';
+import { createRightMessage } from '../../protocol/settlement/create-right.js';
+import { unixSeconds } from '../../protocol/settlement/validity-date.js';
+import {
+  AuthorityStore,
+  type AuthorizationLogEntry,
+  type AuthorizationLogInput,
+  type CreateCommandRow,
+} from './store/authority-store.js';
+import { type AuthorityDatabase, openAuthorityDatabase } from './store/connection.js';
 
 /** What a create command issued to a server allows. */
 export interface Grant {
@@ -463,26 +463,6 @@ export class CommandAuthority {
     );
     return { result: 'reject', reason, error: rejection(reason, message, details) };
   }
-}
-
-/**
- * The in-process transport: the same JSON the HTTP transport would carry, round-tripped, so the
- * terminal sees exactly what it would see over the wire.
- */
-export class InProcessAuthority implements CommandAuthorityPort {
-  constructor(readonly authority: CommandAuthority) {}
-
-  async register(request: unknown): Promise<RegistrationAck> {
-    return ackFromJson<RegistrationAck>(wire(this.authority.register(wire(request))));
-  }
-
-  async authorize(request: unknown): Promise<AuthorizationAck> {
-    return ackFromJson<AuthorizationAck>(wire(this.authority.authorize(wire(request))));
-  }
-}
-
-function wire(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value));
 }
 
 function toCreateCommand(c: CreateCommandRow): CreateCommand {

@@ -1,10 +1,11 @@
-// `card authority-...`: the command-generating authority's operator (seed 000, second embodiment)
+// `issuer authority-...`: the command-generating authority's operator (seed 000, second embodiment)
 // keeps the allow-list of issuing terminals and reads the registered servers and the log. The
 // authority database defaults to authority.db next to the issuer file.
-import { openAuthority } from '../../electron/services/issuing/issuing-services.js';
+
 import { TerminalError } from '../../protocol/errors.js';
 import { CONTENT_TYPES, type ContentType } from '../../protocol/settlement/contents-codec.js';
 import { defineCommand, integerOption, type ParsedArgs, requireString } from '../../tooling/cli-kit.js';
+import { openAuthority } from '../authority/open-authority.js';
 
 const COMMON_OPTIONS = { issuer: { type: 'string' }, db: { type: 'string' } } as const;
 const COMMON_HELP = {
