@@ -1,10 +1,10 @@
 // `card personalize`, `card inspect`, `card serve`: make a card, read what a terminal could read,
 // and put cards into pcscd reader slots through vpcd.
 import { existsSync } from 'node:fs';
-import { readBalance } from '../../electron/services/settlement/card-session.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { parseCertificate } from '../../protocol/pki/index.js';
+import { readBalance } from '../../protocol/settlement/read-balance.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
 import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
 import { settlementStateCodec } from '../applets/settlement/state.js';

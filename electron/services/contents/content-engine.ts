@@ -20,6 +20,7 @@ import type { CardChannel } from '../../../protocol/card-channel.js';
 import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
 import { INS } from '../../../protocol/settlement/commands.js';
 import type { ContentPolicy, ListedItem } from '../../../protocol/settlement/contents-codec.js';
+import { readBalance } from '../../../protocol/settlement/read-balance.js';
 import { SESSION_MODE } from '../../../protocol/settlement/session-keys.js';
 import {
   type ContentTransferRecord,
@@ -27,7 +28,7 @@ import {
   SettlementClient,
 } from '../../../protocol/settlement/settlement-client.js';
 import { SW } from '../../../protocol/status-words.js';
-import { type CardSession, readBalance } from '../settlement/card-session.js';
+import type { CardSession } from '../settlement/card-session.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
 import { establishSession } from './card-session-auth.js';
