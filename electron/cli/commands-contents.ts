@@ -7,6 +7,7 @@
 import { TerminalError } from '../../protocol/errors.js';
 import type { ListedItem } from '../../protocol/settlement/contents-codec.js';
 import { defineCommand, type ParsedArgs } from '../../tooling/cli-kit.js';
+import { formatMoney, parseMoney } from '../ipc/money-format.js';
 import type {
   AuthenticationResult,
   ContentListing,
@@ -14,7 +15,6 @@ import type {
   ContentOutcome,
   SessionModeName,
 } from '../services/contents/content-engine.js';
-import { formatMoney, parseMoney } from '../services/money-format.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
 import type { TerminalServices } from '../services/terminal-services.js';
 import { loginFromArgs, PIN_HELP, PIN_OPTIONS, slotName } from './commands.js';

@@ -5,8 +5,8 @@ import { createInterface } from 'node:readline/promises';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { TerminalError } from '../../protocol/errors.js';
+import { formatMoney, parseMoney } from '../ipc/money-format.js';
 import { loadConfig } from '../services/config.js';
-import { formatMoney, parseMoney } from '../services/money-format.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
 
 export async function runConsoleTerminal(argv: string[]): Promise<number> {

@@ -2,8 +2,9 @@
 // of its response, and every event the main process pushes. The main-process handlers, the browser
 // host's WebSocket transport, the Electron preload (through ./bridge.ts, which lists the same names
 // without zod) and the renderer's client all derive their types from this one module, so they cannot
-// drift. It imports nothing but zod: the renderer bundles it.
+// drift. It imports nothing but zod and pure protocol/ rules: the renderer bundles it.
 import { z } from 'zod';
+import { amountSchema } from '../../protocol/amount.js';
 
 export const slotName = z.enum(['payer', 'payee']);
 export type SlotNameWire = z.infer<typeof slotName>;
@@ -223,7 +224,7 @@ export const contract = {
   },
   'transfer:run': {
     // Minor units: a whole number above zero that fits the cards' 32-bit purse.
-    request: z.strictObject({ amount: z.number().int().min(1).max(0xffffffff) }),
+    request: z.strictObject({ amount: amountSchema }),
     response: transferOutcome,
   },
   'keys:update': { request: empty, response: z.object({ updates: z.array(keyUpdateSummary) }) },

@@ -5,7 +5,6 @@
 // openSimulatedCard), so these services depend on the card interface alone (protocol/virtual-card.ts).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCard } from '../../card-sim/card-files.js';
 import { openDatabase, type TerminalDatabase } from '../../db/connection.js';
 import { CrlStore } from '../../db/crl-store.js';
 import { Flows } from '../../db/flows.js';

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Flows, TERMINAL_STEPS } from '../../../db/flows.js';
 import type { Journal, JournalRecord } from '../../../db/journal.js';
+import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
 import type { CardChannel } from '../../../protocol/card-channel.js';
 import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
@@ -771,11 +772,7 @@ function byHolder(sessions: CardSession[]): Map<string, CardSession> {
 function checkOffer(o: ContentOffer): ContentOffer {
   if ('itemId' in o && o.itemId !== undefined) return { itemId: toHex(itemIdBytes(o.itemId)) };
   if ('amount' in o && o.amount !== undefined) {
-    if (!Number.isSafeInteger(o.amount) || o.amount <= 0 || o.amount > 0xffffffff)
-      throw new TerminalError(
-        'E_INPUT_INVALID',
-        'the amount must be a whole number of minor units above zero',
-      );
+    if (!isAmount(o.amount)) throw new TerminalError('E_INPUT_INVALID', AMOUNT_RULE);
     return { amount: o.amount };
   }
   throw new TerminalError('E_INPUT_INVALID', 'an offer is an item ID or an amount');

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Flows } from '../../../db/flows.js';
 import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
+import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
 import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
 import { parseCertificate } from '../../../protocol/pki/index.js';
 import { isExpired, unixSeconds } from '../../../protocol/settlement/validity-date.js';
@@ -290,15 +291,8 @@ export class SettlementEngine {
   private async runTransfer(request: { amount: number }): Promise<TransferOutcome> {
     const keyUpdates: KeyUpdateSummary[] = [];
     const { amount } = request;
-    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > 0xffffffff) {
-      return {
-        status: 'refused',
-        keyUpdates,
-        error: new TerminalError(
-          'E_INPUT_INVALID',
-          'the amount must be a whole number of minor units above zero',
-        ),
-      };
+    if (!isAmount(amount)) {
+      return { status: 'refused', keyUpdates, error: new TerminalError('E_INPUT_INVALID', AMOUNT_RULE) };
     }
     let payer: CardSession | undefined;
     let payee: CardSession | undefined;

@@ -1,11 +1,11 @@
-// A copy of electron/services/money-format.ts for the renderer (that module is Node-side);
-// test/ui/money-parse.test.ts keeps the two identical in behaviour.
+// Amounts are integers in minor units everywhere; only display turns them into currency text. One
+// module for every operator surface: the screen (the renderer bundles it, so it is pure), the
+// terminal CLI and the console. What the screen accepts is what the CLI accepts.
+import { MAX_AMOUNT } from '../../protocol/amount.js';
+import type { MoneyFormatWire } from './contract.js';
 
-export interface MoneyFormat {
-  currencyCode: string;
-  minorUnits: number;
-  locale: string;
-}
+/** The configured currency display (the contract's `money` of slots:status). */
+export type MoneyFormat = MoneyFormatWire;
 
 export function formatMoney(minor: number, f: MoneyFormat): string {
   const major = minor / 10 ** f.minorUnits;
@@ -24,5 +24,5 @@ export function parseMoney(text: string, f: Pick<MoneyFormat, 'minorUnits'>): nu
   const fraction = m[2] ?? '';
   if (fraction.length > f.minorUnits) return undefined;
   const minor = Number(m[1]) * 10 ** f.minorUnits + Number(fraction.padEnd(f.minorUnits, '0') || '0');
-  return Number.isSafeInteger(minor) && minor <= 0xffffffff ? minor : undefined;
+  return Number.isSafeInteger(minor) && minor <= MAX_AMOUNT ? minor : undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney, parseMoney } from '../../electron/services/money-format.js';
+import { formatMoney, parseMoney } from '../../electron/ipc/money-format.js';
 
 const eur = { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' };
 const jpy = { currencyCode: 'JPY', minorUnits: 0, locale: 'ja-JP' };
@@ -11,6 +11,9 @@ describe('money', () => {
     expect(parseMoney(' 7 ', eur)).toBe(700);
     expect(parseMoney('0.01', eur)).toBe(1);
     expect(parseMoney('500', jpy)).toBe(500);
+    // The largest amount a purse holds, and one minor unit more.
+    expect(parseMoney('42949672.95', eur)).toBe(4294967295);
+    expect(parseMoney('42949672.96', eur)).toBeUndefined();
     for (const bad of ['', 'abc', '-1', '1.234', '1e3', '12.', '.5', '1 000', '99999999999', '5.0'].map(
       (x) => [x, x === '5.0' ? jpy : eur] as const,
     )) {
