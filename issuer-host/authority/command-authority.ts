@@ -20,10 +20,8 @@ import { ecdsaSign, ecdsaVerify, p256PublicKey, randomBytes } from '../../protoc
 import { TerminalError } from '../../protocol/errors.js';
 import {
   type AuthorizationAck,
-  ackFromJson,
   authorizationMessage,
   authorizationRequestSchema,
-  type CommandAuthorityPort,
   type CreateCommand,
   type RegistrationAck,
   type Reject as RejectAck,
