@@ -8,6 +8,7 @@ export const SW = {
   VERIFICATION_FAILED: 0x63c0,
   MEMORY_FAILURE: 0x6581,
   WRONG_LENGTH: 0x6700,
+  LOGICAL_CHANNEL_NOT_SUPPORTED: 0x6881,
   SECURITY_STATUS_NOT_SATISFIED: 0x6982,
   AUTH_METHOD_BLOCKED: 0x6983,
   REFERENCE_DATA_NOT_USABLE: 0x6984,
@@ -17,6 +18,8 @@ export const SW = {
   NOT_ENOUGH_MEMORY: 0x6a84,
   INCORRECT_P1P2: 0x6a86,
   REFERENCED_DATA_NOT_FOUND: 0x6a88,
+  /** 6CXX: wrong Le; XX is the exact length. */
+  WRONG_LE: 0x6c00,
   INS_NOT_SUPPORTED: 0x6d00,
   CLA_NOT_SUPPORTED: 0x6e00,
   UNKNOWN: 0x6f00,
@@ -32,6 +35,7 @@ const DESCRIPTIONS: Record<number, string> = {
   [SW.OK]: 'normal processing',
   [SW.MEMORY_FAILURE]: 'memory failure (persistent write did not complete)',
   [SW.WRONG_LENGTH]: 'wrong length',
+  [SW.LOGICAL_CHANNEL_NOT_SUPPORTED]: 'logical channel not supported',
   [SW.SECURITY_STATUS_NOT_SATISFIED]:
     'security status not satisfied (MAC, signature or certificate check failed)',
   [SW.AUTH_METHOD_BLOCKED]: 'authentication method blocked',
@@ -49,10 +53,16 @@ const DESCRIPTIONS: Record<number, string> = {
   [SW.MAXIMUM_BALANCE_EXCEEDED]: 'the purse would exceed its maximum balance',
 };
 
+/** 63CX (verification failed): X, the tries left; undefined for any other status word. */
+export function verificationTriesLeft(sw: StatusWord): number | undefined {
+  return (sw & 0xfff0) === SW.VERIFICATION_FAILED ? sw & 0x0f : undefined;
+}
+
 export function describeStatusWord(sw: StatusWord): string {
-  if ((sw & 0xfff0) === SW.VERIFICATION_FAILED) return `verification failed, ${sw & 0x0f} tries left`;
+  const triesLeft = verificationTriesLeft(sw);
+  if (triesLeft !== undefined) return `verification failed, ${triesLeft} tries left`;
   if ((sw & 0xff00) === SW.BYTES_REMAINING) return `${sw & 0xff || 256} more bytes available`;
-  if ((sw & 0xff00) === 0x6c00) return `wrong Le, exact length is ${sw & 0xff || 256}`;
+  if ((sw & 0xff00) === SW.WRONG_LE) return `wrong Le, exact length is ${sw & 0xff || 256}`;
   return DESCRIPTIONS[sw] ?? 'unrecognised status word';
 }
 

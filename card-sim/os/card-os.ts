@@ -74,7 +74,7 @@ export class CardOS implements VirtualCard {
 
   private dispatch(cmd: CommandApdu): Uint8Array {
     if ((cmd.cla & 0x03) !== 0 || (cmd.cla & 0x40) !== 0) {
-      throw new CardStatusError(0x6881, 'logical channels are not supported');
+      throw new CardStatusError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, 'logical channels are not supported');
     }
     if (cmd.cla === 0x00 && cmd.ins === INS_GET_RESPONSE) return this.getResponse();
     this.pendingResponse = undefined;

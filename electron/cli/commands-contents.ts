@@ -14,7 +14,7 @@ import type {
   ContentOffer,
   ContentOutcome,
   SessionModeName,
-} from '../services/contents/content-engine.js';
+} from '../services/contents/content-views.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
 import type { TerminalServices } from '../services/terminal-services.js';
 import { loginFromArgs, PIN_HELP, PIN_OPTIONS, slotName } from './commands.js';

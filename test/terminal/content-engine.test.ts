@@ -340,6 +340,11 @@ describe('exchange (Fig. 8): buying a ticket', () => {
     expect(steps(t, outcome.flowId!)).toEqual(['started', 'failed-no-value-moved']);
     expect(snapshot(t)).toBe(before);
     expectSettled(t, contents);
+    // A card's refusal resets nothing: the customer stays logged in and the cards authenticated.
+    expect(await t.engine.readCard('payer')).toMatchObject({ ownerLoggedIn: true, balance: 1000 });
+    expect(contents.currentSession()).toBeDefined();
+    const listing = await contents.listContents('payer');
+    expect(listing.access).toMatchObject({ owner: true, session: 'basic' });
   });
 
   it('refused by the responding card after the first half moved: rolled back on both cards', async () => {

@@ -2,8 +2,8 @@
 // journaled before the next command goes out. Card refusals are rolled back on the spot; transport
 // failures propagate to the engine, which journals the interruption and runs recovery.
 import { toHex } from '../../../protocol/bytes.js';
-import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
-import { SW } from '../../../protocol/status-words.js';
+import { cardRefusal } from '../../../protocol/card-refusal.js';
+import { isTerminalError, type TerminalError } from '../../../protocol/errors.js';
 import type { CardSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { TRANSFER_STEP } from './transfer-record.js';
@@ -31,7 +31,7 @@ export async function runValueTransfer(
     txRandom = await payer.client.initiateDebit(request(payee));
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, 'payer'));
-    throw purseError(e);
+    throw refusedBy(e, 'payer');
   }
   record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
 
@@ -49,7 +49,7 @@ export async function runValueTransfer(
       });
       record(TRANSFER_STEP.ROLLED_BACK, refusal(e, 'payee'));
     }
-    throw purseError(e);
+    throw refusedBy(e, 'payee');
   }
   record(TRANSFER_STEP.CREDIT_INITIATED, {
     rxRandom: toHex(credit.rxRandom),
@@ -67,7 +67,7 @@ export async function runValueTransfer(
       await payee.client.cancelCredit(txRandom, abortProof);
       record(TRANSFER_STEP.ROLLED_BACK, { ...refusal(e, 'payer'), payeeSettled: true });
     }
-    throw purseError(e);
+    throw refusedBy(e, 'payer');
   }
   record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(receptionChallenge) });
 
@@ -82,18 +82,7 @@ function refusal(e: TerminalError, slot: 'payer' | 'payee'): Record<string, unkn
   return { code: e.code, sw: e.details.sw, slot, message: e.message };
 }
 
-/** The purse status words become the operator's error codes. */
-export function purseError(e: unknown): unknown {
-  if (!isTerminalError(e, 'E_CARD_STATUS')) return e;
-  if (e.details.sw === SW.INSUFFICIENT_FUNDS) {
-    return new TerminalError(
-      'E_INSUFFICIENT_FUNDS',
-      'the payer card does not hold enough for this amount',
-      e.details,
-    );
-  }
-  if (e.details.sw === SW.MAXIMUM_BALANCE_EXCEEDED) {
-    return new TerminalError('E_BALANCE_LIMIT', 'the payee card would exceed its maximum balance', e.details);
-  }
-  return e;
+/** A card's refusal as the operator's error (purse status words: E_INSUFFICIENT_FUNDS, E_BALANCE_LIMIT). */
+function refusedBy(e: unknown, slot: 'payer' | 'payee'): unknown {
+  return isTerminalError(e) ? cardRefusal(e, { slot }) : e;
 }
