@@ -2,7 +2,7 @@
 // for the terminal's hosts, which hand openSimulatedCard to the terminal services as the factory of
 // the cards in simulated reader slots.
 import { existsSync } from 'node:fs';
-import { TerminalError } from '../protocol/errors.js';
+import { errorMessage, TerminalError } from '../protocol/errors.js';
 import type { VirtualCard } from '../protocol/virtual-card.js';
 import { type SettlementState, settlementStateCodec } from './applets/settlement/state.js';
 import { FileBackend } from './os/persistence-backend.js';
@@ -16,7 +16,7 @@ export function loadCardState(path: string): SettlementState {
   } catch (e) {
     throw new TerminalError(
       'E_CARD_STATE',
-      `${path} is not a valid card file: ${(e as Error).message.slice(0, 300)}`,
+      `${path} is not a valid card file: ${errorMessage(e).slice(0, 300)}`,
     );
   }
 }

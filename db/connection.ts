@@ -2,7 +2,7 @@
 // `handle` from a TerminalDatabase; nothing else opens the file.
 
 import Database from 'better-sqlite3';
-import { TerminalError } from '../protocol/errors.js';
+import { errorMessage, TerminalError } from '../protocol/errors.js';
 import { configureDurableWrites } from './durable-writes.js';
 import { assertNotTooNew, migrate, schemaVersion } from './migrate.js';
 import { LATEST_VERSION } from './migrations/index.js';
@@ -58,7 +58,7 @@ export function openDatabase(path: string, opts: OpenOptions = {}): TerminalData
   } catch (e) {
     handle?.close();
     if (e instanceof TerminalError) throw e;
-    throw new TerminalError('E_DB', `cannot open database ${path}: ${(e as Error).message}`, {
+    throw new TerminalError('E_DB', `cannot open database ${path}: ${errorMessage(e)}`, {
       path,
       sqliteCode: (e as { code?: unknown }).code,
     });

@@ -1,7 +1,7 @@
 // Shared plumbing of the project's command-line tools: strict option parsing with --help on every
 // command, typed errors printed with their code, and --json output for scripts.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ERROR_CODES, isTerminalError, TerminalError } from '../protocol/errors.js';
+import { ERROR_CODES, errorMessage, TerminalError, toTerminalError } from '../protocol/errors.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -57,7 +57,7 @@ export async function runCli(program: string, commands: Command[], argv: string[
         strict: true,
       });
     } catch (e) {
-      throw new TerminalError('E_INPUT_INVALID', (e as Error).message);
+      throw new TerminalError('E_INPUT_INVALID', errorMessage(e));
     }
     const out = (human: string, machine?: unknown) => {
       if (json) process.stdout.write(`${JSON.stringify(machine ?? { message: human }, jsonReplacer, 2)}\n`);
@@ -66,7 +66,7 @@ export async function runCli(program: string, commands: Command[], argv: string[
     const code = await command.run({ values: parsed.values, positionals: parsed.positionals, json, out });
     return typeof code === 'number' ? code : 0;
   } catch (e) {
-    const error = isTerminalError(e) ? e : new TerminalError('E_INTERNAL', (e as Error).message ?? String(e));
+    const error = toTerminalError(e);
     if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, jsonReplacer, 2)}\n`);
     process.stderr.write(`error ${error.code}: ${error.message}\n  (${ERROR_CODES[error.code]})\n`);
     return error.code === 'E_INTERNAL' ? 1 : 2;

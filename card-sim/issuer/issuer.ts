@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, p256PublicKey, randomBytes } from '../../protocol/crypto-suite.js';
-import { TerminalError } from '../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { createCaCertificate, createCrl, issueCardCertificate } from '../../protocol/pki/index.js';
 import { encodeValidity, validityEnd } from '../../protocol/settlement/validity-date.js';
 import type { SettlementState } from '../applets/settlement/state.js';
@@ -223,7 +223,7 @@ export function loadIssuer(path: string): IssuerState {
   try {
     raw = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new TerminalError('E_INPUT_INVALID', `cannot read issuer file ${path}: ${(e as Error).message}`);
+    throw new TerminalError('E_INPUT_INVALID', `cannot read issuer file ${path}: ${errorMessage(e)}`);
   }
   const parsed = issuerStateSchema.safeParse(safeJson(raw));
   if (!parsed.success)

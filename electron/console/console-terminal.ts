@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline/promises';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
-import { TerminalError } from '../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { formatMoney, parseMoney } from '../ipc/money-format.js';
 import { loadConfig } from '../services/config.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
@@ -43,7 +43,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
           const v = await t.engine.login(slot, pin);
           console.log(`  ${slot}: ${money(v.balance)} (available ${money(v.availableBalance)})`);
         } catch (e) {
-          console.log(`  ${(e as Error).message}${e instanceof TerminalError ? ` [${e.code}]` : ''}`);
+          console.log(`  ${errorMessage(e)}${e instanceof TerminalError ? ` [${e.code}]` : ''}`);
         }
       }
       for (;;) {
@@ -89,7 +89,7 @@ async function showCards(t: TerminalServices, money: (minor: number | undefined)
         `${slot.padEnd(5)}: ${v.certificate.subject.replace(/.*CN=/, '')} — ${money(v.balance)}, valid through ${v.validity}, key ${v.transferKeyId}, certificate ${v.certificate.status}`,
       );
     } catch (e) {
-      console.log(`${slot.padEnd(5)}: ${(e as Error).message}`);
+      console.log(`${slot.padEnd(5)}: ${errorMessage(e)}`);
     }
   }
 }

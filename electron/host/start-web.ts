@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
-import { isTerminalError } from '../../protocol/errors.js';
+import { errorMessage, isTerminalError } from '../../protocol/errors.js';
 import { loadConfig } from '../services/config.js';
 import { startTerminalServices } from '../services/terminal-services.js';
 import { startBrowserHost } from './browser-host.js';
@@ -25,7 +25,7 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (e) {
-    console.error(`error E_INPUT_INVALID: ${(e as Error).message}`);
+    console.error(`error E_INPUT_INVALID: ${errorMessage(e)}`);
     return 2;
   }
   if (!existsSync(join(RENDERER_DIST, 'index.html'))) {

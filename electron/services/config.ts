@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { TerminalError } from '../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../protocol/errors.js';
 
 const slotMapping = z
   .object({ payer: z.string().min(1), payee: z.string().min(1) })
@@ -61,7 +61,7 @@ export function loadConfig(path: string): TerminalConfig & { configPath: string 
   } catch (e) {
     throw new TerminalError(
       'E_INPUT_INVALID',
-      `cannot read terminal configuration ${path}: ${(e as Error).message}`,
+      `cannot read terminal configuration ${path}: ${errorMessage(e)}`,
     );
   }
   const parsed = terminalConfigSchema.safeParse(raw);

@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { scrypt, scryptAsync } from '@noble/hashes/scrypt.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { TerminalError } from '../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../protocol/errors.js';
 
 /** The same rule as the contract's kiosk:exit request. */
 export const EXIT_PIN_PATTERN = /^\d{4,12}$/;
@@ -51,7 +51,7 @@ export function parseExitPinHash(text: string): ExitPinHash {
   try {
     checkCost(cost);
   } catch (e) {
-    fail((e as Error).message);
+    fail(errorMessage(e));
   }
   return { ...cost, salt: salt as Uint8Array, hash: hash as Uint8Array };
 }

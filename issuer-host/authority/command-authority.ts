@@ -1,5 +1,5 @@
 // The command-generating server of seed 000's second embodiment (and modification 1), as a plain
-// service over its own SQLite file (db/authority). It registers issuing servers (registered server
+// service over its own SQLite file (store/). It registers issuing servers (registered server
 // list 31a), issues each a create command, and answers every authentication request with an ack:
 // ok with a create right bound to one card and one exact item, or reject with a reason. Every
 // request, ok or reject, is appended to the authorizations log, which refuses UPDATE and DELETE.
@@ -33,14 +33,11 @@ import {
   serverInfoSchema,
   TERMINAL_ID_PATTERN,
 } from '../../protocol/issuing/authority-protocol.js';
-import {
-  CONTENT_TYPES,
-  type ContentType,
-  encodeItem,
-  payloadDigest,
-} from '../../protocol/settlement/contents-codec.js';
+import { type ContentType, encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
+import { checkGrant, DEFAULT_GRANT, type Grant, sameGrant, toCreateCommand } from './grants.js';
+import { issueText, looseTerminalId, serverKey } from './requests.js';
 import {
   AuthorityStore,
   type AuthorizationLogEntry,
@@ -49,20 +46,6 @@ import {
 } from './store/authority-store.js';
 import { type AuthorityDatabase, openAuthorityDatabase } from './store/connection.js';
 
-/** What a create command issued to a server allows. */
-export interface Grant {
-  contentTypes: ContentType[];
-  /** Create rights per command; null or absent: no limit. */
-  maxIssuances?: number | null;
-  /** How long a create command stays valid, in seconds. */
-  validitySeconds: number;
-}
-
-export const DEFAULT_GRANT: Grant = {
-  contentTypes: ['ticket', 'coupon'],
-  maxIssuances: null,
-  validitySeconds: 30 * 86_400,
-};
 /** A create right is for one issuance now, not a stock: ten minutes. */
 export const DEFAULT_RIGHT_LIFETIME_SECONDS = 600;
 
@@ -461,50 +444,4 @@ export class CommandAuthority {
     );
     return { result: 'reject', reason, error: rejection(reason, message, details) };
   }
-}
-
-function toCreateCommand(c: CreateCommandRow): CreateCommand {
-  return {
-    commandId: c.commandId,
-    terminalId: c.terminalId,
-    contentTypes: c.contentTypes as ContentType[],
-    issuerId: c.issuerId,
-    notAfter: c.notAfter,
-    maxIssuances: c.maxIssuances,
-  };
-}
-
-function sameGrant(c: CreateCommandRow, g: Grant): boolean {
-  return (
-    (c.maxIssuances ?? null) === (g.maxIssuances ?? null) &&
-    c.contentTypes.length === g.contentTypes.length &&
-    c.contentTypes.every((t) => g.contentTypes.includes(t as ContentType))
-  );
-}
-
-function checkGrant(g: Grant): Grant {
-  const types = [...new Set(g.contentTypes)];
-  if (types.length === 0 || !types.every((t) => (CONTENT_TYPES as readonly string[]).includes(t)))
-    throw new TerminalError('E_INPUT_INVALID', `content types are some of ${CONTENT_TYPES.join(', ')}`);
-  const max = g.maxIssuances ?? null;
-  if (max !== null && (!Number.isSafeInteger(max) || max < 1))
-    throw new TerminalError('E_INPUT_INVALID', 'the issuance limit is a positive whole number');
-  if (!Number.isSafeInteger(g.validitySeconds) || g.validitySeconds < 1)
-    throw new TerminalError('E_INPUT_INVALID', 'the command validity is a positive number of seconds');
-  return { contentTypes: types, maxIssuances: max, validitySeconds: g.validitySeconds };
-}
-
-function serverKey(hex: string): string | undefined {
-  const parsed = registrationRequestSchema.shape.serverPublicKey.safeParse(hex);
-  return parsed.success ? parsed.data : undefined;
-}
-
-function looseTerminalId(raw: unknown): string | undefined {
-  const id = (raw as { serverInfo?: { terminalId?: unknown } } | undefined)?.serverInfo?.terminalId;
-  return typeof id === 'string' && TERMINAL_ID_PATTERN.test(id) ? id : undefined;
-}
-
-function issueText(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  const first = error.issues[0];
-  return first ? `${first.path.map(String).join('.') || '(root)'}: ${first.message}` : 'not valid';
 }

@@ -13,11 +13,8 @@ import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { issueCommand, issuingStatusCommand } from '../../electron/cli/commands-issuing.js';
 import { IssuingTerminal, newItem } from '../../electron/services/issuing/issuing-terminal.js';
 import { saveRegistration } from '../../electron/services/issuing/server-identity.js';
-import {
-  CommandAuthority,
-  DEFAULT_GRANT,
-  type Grant,
-} from '../../issuer-host/authority/command-authority.js';
+import { CommandAuthority } from '../../issuer-host/authority/command-authority.js';
+import { DEFAULT_GRANT, type Grant } from '../../issuer-host/authority/grants.js';
 import { InProcessAuthority } from '../../issuer-host/authority/in-process-authority.js';
 import { openAuthorityDatabase } from '../../issuer-host/authority/store/connection.js';
 import {

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { ecdsaSign, randomBytes } from '../../../protocol/crypto-suite.js';
-import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import {
   authorizationMessage,
   type CommandAuthorityPort,
@@ -128,7 +128,7 @@ export class IssuingTerminal {
     try {
       return await this.o.engine.withCards((cards) => this.issueWith(cards, slot, parsed.data));
     } catch (e) {
-      return refused(asTerminalError(e)); // busy, no card, card checks: nothing was asked or sent
+      return refused(toTerminalError(e)); // busy, no card, card checks: nothing was asked or sent
     }
   }
 
@@ -148,7 +148,7 @@ export class IssuingTerminal {
         signature: toHex(ecdsaSign(privateKey, registrationMessage(serverInfo, publicKey))),
       });
     } catch (e) {
-      const error = asTerminalError(e);
+      const error = toTerminalError(e);
       cards.record(flowId, 'admin', 'failed-no-value-moved', { stage: 'authority', ...errorPayload(error) });
       return { status: 'refused', flowId, error };
     }
@@ -215,7 +215,7 @@ export class IssuingTerminal {
         signature: toHex(signature),
       });
     } catch (e) {
-      const error = asTerminalError(e);
+      const error = toTerminalError(e);
       record('failed-no-value-moved', { stage: 'authority', ...errorPayload(error) });
       return { status: 'refused', flowId, error };
     }
@@ -243,7 +243,7 @@ export class IssuingTerminal {
         signature: fromHex(right.signature),
       });
     } catch (e) {
-      const error = asTerminalError(e);
+      const error = toTerminalError(e);
       if (isTerminalError(error, 'E_CARD_STATUS')) {
         record('failed-no-value-moved', { stage: 'card', sw: error.details.sw, ...errorPayload(error) });
         return { status: 'refused', flowId, error };
@@ -318,10 +318,6 @@ function defaultPolicy(type: ContentType): ContentPolicy {
 
 function refused(error: TerminalError): IssueOutcome {
   return { status: 'refused', error };
-}
-
-function asTerminalError(e: unknown): TerminalError {
-  return isTerminalError(e) ? e : new TerminalError('E_INTERNAL', String((e as Error)?.message ?? e));
 }
 
 function errorPayload(error: TerminalError): Record<string, unknown> {

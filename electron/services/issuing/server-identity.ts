@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { generateP256KeyPair, p256PublicKey } from '../../../protocol/crypto-suite.js';
-import { TerminalError } from '../../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../../protocol/errors.js';
 import {
   type CreateCommand,
   type ServerInfo,
@@ -76,7 +76,7 @@ export function loadOrCreateServerIdentity(
     writeFileSync(path, `${JSON.stringify(file, null, 1)}\n`, { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new TerminalError('E_INPUT_INVALID', `cannot write ${path}: ${(e as Error).message}`);
+      throw new TerminalError('E_INPUT_INVALID', `cannot write ${path}: ${errorMessage(e)}`);
     }
   }
   return readIdentity(path);

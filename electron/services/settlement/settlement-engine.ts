@@ -13,7 +13,6 @@ import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
 import {
   type CardCheckContext,
-  type CertificateStatus,
   certificateStatus,
   checkCard,
   type RevocationChecker,

@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { configureDurableWrites } from '../../../db/durable-writes.js';
 import { assertNotTooNew, migrate, schemaVersion } from '../../../db/migrate.js';
-import { TerminalError } from '../../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../../protocol/errors.js';
 import { AUTHORITY_APPLICATION_ID, AUTHORITY_MIGRATIONS } from './migrations/index.js';
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -44,7 +44,7 @@ export function openAuthorityDatabase(path: string): AuthorityDatabase {
   } catch (e) {
     handle?.close();
     if (e instanceof TerminalError) throw e;
-    throw new TerminalError('E_DB', `cannot open authority database ${path}: ${(e as Error).message}`, {
+    throw new TerminalError('E_DB', `cannot open authority database ${path}: ${errorMessage(e)}`, {
       path,
       sqliteCode: (e as { code?: unknown }).code,
     });
