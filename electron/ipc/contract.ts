@@ -202,6 +202,7 @@ const sessionSide = z.object({
   level: sessionMode,
   peerIssuer: hex.optional(),
 });
+export type SessionSideWire = z.infer<typeof sessionSide>;
 
 export const contract = {
   'slots:status': {

@@ -1,6 +1,6 @@
 // What the content engine answers, as plain JSON data: the card-to-card session, listings, reads and
 // the outcome of a transmission or exchange. The IPC contract's zod schemas describe the same shapes
-// (electron/ipc/view-shapes.ts checks SessionView and ContentListing against them both ways).
+// (electron/ipc/view-shapes.ts ties SessionView to the schema both ways).
 import type { TerminalError } from '../../../protocol/errors.js';
 import type { ListedItem } from '../../../protocol/settlement/contents-codec.js';
 import type { SlotName } from '../slots/reader-slots.js';
