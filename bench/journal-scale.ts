@@ -396,8 +396,8 @@ function measure(
     const page = (beforeSeq?: number, search?: string) =>
       journal.page({
         limit: LOG_PAGE,
-        ...(beforeSeq !== undefined ? { beforeSeq } : {}),
-        ...(search !== undefined ? { search } : {}),
+        beforeSeq,
+        search,
       }).records.length;
 
     time('first', runs.pageRuns, () => page(), LOG_PAGE);

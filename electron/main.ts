@@ -50,7 +50,7 @@ async function startApp(): Promise<void> {
   startShell(platform, services, {
     preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
     rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
-    ...(kiosk ? { kiosk } : {}),
+    kiosk,
   });
 }
 

@@ -89,10 +89,10 @@ export const cardPersonalize = defineCommand({
       prestoredTransferKeyIds: prestored,
       updateKeyId: integerOption(args, 'update-key-id', 1),
       updateKeyIdLimit: integerOption(args, 'update-key-limit', maxId(issuer.updateKeys)),
-      ...(typeof args.values.label === 'string' ? { label: args.values.label } : {}),
-      ...(holderId ? { holderId } : {}),
-      ...(typeof args.values.pin === 'string' ? { pin: args.values.pin } : {}),
-      ...(args.values['issuer-card'] ? { issuerCard: true } : {}),
+      label: typeof args.values.label === 'string' ? args.values.label : undefined,
+      holderId,
+      pin: typeof args.values.pin === 'string' ? args.values.pin : undefined,
+      issuerCard: args.values['issuer-card'] === true,
     });
     new FileBackend(out).store(settlementStateCodec.encode(state));
     saveIssuer(issuerPath, issuer);

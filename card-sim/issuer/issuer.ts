@@ -129,8 +129,8 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     serial,
     notBefore: new Date(now.getTime() - 60_000),
     notAfter,
-    ...(o.label ? { commonName: o.label } : {}),
-    ...(o.issuerCard ? { issuerRole: fromHex(issuer.issuerId) } : {}),
+    commonName: o.label || undefined,
+    issuerRole: o.issuerCard ? fromHex(issuer.issuerId) : undefined,
   });
   if (o.pin !== undefined && !/^\d{4,12}$/.test(o.pin))
     throw new TerminalError('E_INPUT_INVALID', 'the PIN is 4 to 12 digits');
@@ -142,8 +142,8 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     serial: serial.toString(),
     holderId: toHex(holderId),
     notAfter: notAfter.toISOString(),
-    ...(o.label ? { card: o.label } : {}),
-    ...(puk ? { puk } : {}),
+    card: o.label || undefined,
+    puk,
   });
   return {
     format: 1,
@@ -157,17 +157,16 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     transferKeys,
     updateKeyId: o.updateKeyId,
     updateKeyIdLimit: o.updateKeyIdLimit,
-    ...(o.updateKeyId !== 0 ? { updateKey: key(issuer.updateKeys, o.updateKeyId, 'update key') } : {}),
+    updateKey: o.updateKeyId !== 0 ? key(issuer.updateKeys, o.updateKeyId, 'update key') : undefined,
     caPublicKey: toHex(caPublicKey(issuer)),
     cardPrivateKey: toHex(cardKeys.privateKey),
     certificate: toHex(certificate),
     debitLog: [],
     creditLog: [],
     purseIssuerId: issuer.issuerId,
-    ...(o.issuerCard ? { issuerRole: issuer.issuerId } : {}),
-    ...(o.pin !== undefined && puk
-      ? { owner: { pin: o.pin, tries: tryLimit, tryLimit }, puk: { puk, tries: 10, tryLimit: 10 } }
-      : {}),
+    issuerRole: o.issuerCard ? issuer.issuerId : undefined,
+    owner: o.pin !== undefined && puk ? { pin: o.pin, tries: tryLimit, tryLimit } : undefined,
+    puk: o.pin !== undefined && puk ? { puk, tries: 10, tryLimit: 10 } : undefined,
     authorityPublicKey: toHex(p256PublicKey(fromHex(issuer.authorityPrivateKey))),
     contents: [],
     contentLog: [],
@@ -197,7 +196,7 @@ export function revokeCertificate(
   issuer.revoked.push({
     serial: serial.toString(),
     revokedAt: at.toISOString(),
-    ...(reason ? { reason } : {}),
+    reason: reason || undefined,
   });
 }
 
@@ -212,7 +211,7 @@ export function publishCrl(issuer: IssuerState, o: { now?: Date; validityDays?: 
     revoked: issuer.revoked.map((r) => ({
       serial: BigInt(r.serial),
       revokedAt: new Date(r.revokedAt),
-      ...(r.reason ? { reason: r.reason } : {}),
+      reason: r.reason || undefined,
     })),
   });
   return crl;

@@ -92,7 +92,7 @@ export const issueCommand = defineCommand({
         issuerId: authority.issuerId,
         label: requireString(args, 'label'),
         body: typeof args.values['body-text'] === 'string' ? args.values['body-text'] : '',
-        ...(policy ? { policy } : {}),
+        policy,
       });
       const outcome = await terminal.issue(slot, item);
       if (outcome.status === 'issued') {

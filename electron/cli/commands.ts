@@ -148,8 +148,8 @@ export const logCommand = defineCommand({
     withTerminal(args, async (t) => {
       const page = t.journal.page({
         limit: integerOption(args, 'limit', 20, 1000),
-        ...(args.values.before !== undefined ? { beforeSeq: integerOption(args, 'before') } : {}),
-        ...(typeof args.values.search === 'string' ? { search: args.values.search } : {}),
+        beforeSeq: args.values.before !== undefined ? integerOption(args, 'before') : undefined,
+        search: typeof args.values.search === 'string' ? args.values.search : undefined,
       });
       args.out(
         page.records

@@ -62,11 +62,7 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
       await s.contents.logout(slot);
       return { slot };
     },
-    'session:authenticate': ({ payerMode, payeeMode }) =>
-      s.contents.authenticate({
-        ...(payerMode !== undefined ? { payerMode } : {}),
-        ...(payeeMode !== undefined ? { payeeMode } : {}),
-      }),
+    'session:authenticate': ({ payerMode, payeeMode }) => s.contents.authenticate({ payerMode, payeeMode }),
     'transfer:run': async ({ amount }) => {
       const outcome = await s.engine.transfer({ amount });
       if (outcome.status === 'completed') return outcome;
@@ -74,11 +70,7 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
     },
     'keys:update': async () => ({ updates: await s.engine.updateKeys() }),
     'log:page': async (q) => {
-      const page = s.journal.page({
-        limit: q.limit,
-        ...(q.beforeSeq !== undefined ? { beforeSeq: q.beforeSeq } : {}),
-        ...(q.search !== undefined ? { search: q.search } : {}),
-      });
+      const page = s.journal.page({ limit: q.limit, beforeSeq: q.beforeSeq, search: q.search });
       return { records: page.records, nextBeforeSeq: page.nextBeforeSeq };
     },
     'log:verify': async () => s.journal.verify(),
@@ -146,12 +138,12 @@ function inDoubtWire(i: InDoubtItem): InDoubtItemWire {
     flowId: i.flowId,
     payerId: i.payerId,
     payeeId: i.payeeId,
-    ...(i.payerSerial !== undefined ? { payerSerial: i.payerSerial } : {}),
-    ...(i.payeeSerial !== undefined ? { payeeSerial: i.payeeSerial } : {}),
+    payerSerial: i.payerSerial,
+    payeeSerial: i.payeeSerial,
     amount: i.amount,
     currency: i.currency,
-    ...(i.txRandom !== undefined ? { txRandom: i.txRandom } : {}),
-    ...(i.receptionChallenge !== undefined ? { receptionChallenge: i.receptionChallenge } : {}),
+    txRandom: i.txRandom,
+    receptionChallenge: i.receptionChallenge,
     lastStep: i.lastStep,
     startedAt: i.startedAt,
     updatedAt: i.updatedAt,

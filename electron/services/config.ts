@@ -83,7 +83,7 @@ export function loadConfig(path: string): TerminalConfig & { configPath: string 
     configPath: resolve(path),
     dataDir: at(c.dataDir),
     caCertificate: at(c.caCertificate),
-    ...(c.builtinCrl ? { builtinCrl: at(c.builtinCrl) } : {}),
+    builtinCrl: c.builtinCrl ? at(c.builtinCrl) : c.builtinCrl,
     slots:
       c.slots.backend === 'simulated'
         ? { backend: 'simulated', cards: { payer: at(c.slots.cards.payer), payee: at(c.slots.cards.payee) } }

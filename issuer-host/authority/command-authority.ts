@@ -310,7 +310,7 @@ export class CommandAuthority {
     };
     const decision = this.store.transaction('authorization', () => {
       const reject = (reason: RejectReason, message: string, details?: Record<string, unknown>) => ({
-        reject: { reason, message, ...(details ? { details } : {}) },
+        reject: { reason, message, details },
         log,
       });
       const command = this.store.command(commandId);
@@ -403,15 +403,11 @@ export class CommandAuthority {
         publicKey: s.publicKey,
         registeredAt: s.registeredAt,
         updatedAt: s.updatedAt,
-        ...(c
-          ? {
-              command: {
-                ...toCreateCommand(c),
-                granted: this.store.grantedCount(c.commandId),
-                expired: now > c.notAfter,
-              },
-            }
-          : {}),
+        command: c && {
+          ...toCreateCommand(c),
+          granted: this.store.grantedCount(c.commandId),
+          expired: now > c.notAfter,
+        },
       };
     });
   }

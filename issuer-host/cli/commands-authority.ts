@@ -56,7 +56,7 @@ export const authorityAllow = defineCommand({
         contentTypes: types as ContentType[],
         maxIssuances: args.values.max === undefined ? null : integerOption(args, 'max'),
         validitySeconds: integerOption(args, 'days', 30, 3650) * 86_400,
-        ...(typeof args.values['public-key'] === 'string' ? { publicKey: args.values['public-key'] } : {}),
+        publicKey: typeof args.values['public-key'] === 'string' ? args.values['public-key'] : undefined,
       });
       args.out(
         `allowed ${entry.terminalId}: ${entry.contentTypes.join(', ')}, ${entry.maxIssuances ?? 'unlimited'} per command, ${entry.validitySeconds / 86_400} days`,
@@ -100,7 +100,7 @@ export const authorityStatus = defineCommand({
       const servers = authority.registrations().filter((s) => !only || s.terminalId === only);
       const log = authority.log({
         limit: integerOption(args, 'limit', 20, 1000),
-        ...(only ? { terminalId: only } : {}),
+        terminalId: only,
       });
       args.out(
         [

@@ -455,7 +455,7 @@ export async function startPcscTerminal(o: PcscTerminalOptions = {}): Promise<Pc
         }
         writeConfig(patch);
         services = await startTerminalServices(loadConfig(configPath), {
-          ...(so.afterJournalAppend ? { afterJournalAppend: so.afterJournalAppend } : {}),
+          afterJournalAppend: so.afterJournalAppend,
         });
         // The new client learns each reader's card state from its own status thread.
         for (const n of SLOT_NAMES) await waitPresence(n, slot[n].connector.state === 'inserted');

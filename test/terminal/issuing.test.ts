@@ -79,14 +79,14 @@ function setup(
     revoke?: 'payee'[];
   } = {},
 ): Setup {
-  const t = makeTerminal({ payee: { issuerCard: true }, ...(o.revoke ? { revoke: o.revoke } : {}) });
+  const t = makeTerminal({ payee: { issuerCard: true }, revoke: o.revoke });
   const dir = tempDir();
   const clock = { authority: TERMINAL_NOW };
   const authority = CommandAuthority.open({
     dbPath: join(dir, 'authority.db'),
     issuer: t.issuer,
     now: () => clock.authority,
-    ...(o.eligibility ? { eligibility: o.eligibility } : {}),
+    eligibility: o.eligibility,
   });
   cleanups.push(
     () => authority.close(),

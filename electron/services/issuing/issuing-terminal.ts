@@ -98,10 +98,7 @@ export class IssuingTerminal {
   private readonly clock: () => Date;
 
   constructor(private readonly o: IssuingTerminalOptions) {
-    this.identity = loadOrCreateServerIdentity(o.dataDir, {
-      ...(o.serverName !== undefined ? { name: o.serverName } : {}),
-      ...(o.terminalId !== undefined ? { terminalId: o.terminalId } : {}),
-    });
+    this.identity = loadOrCreateServerIdentity(o.dataDir, { name: o.serverName, terminalId: o.terminalId });
     this.clock = o.now ?? (() => new Date());
   }
 

@@ -35,7 +35,7 @@ export async function runKeyUpdate(
     sender: sender.holderIdHex,
     from: { transferKeyId: receiver.info.transferKeyId, updateKeyId: receiver.info.updateKeyId },
     to: step.expect,
-    ...(transferFlowId ? { transferFlowId } : {}),
+    transferFlowId,
   });
   // Once APPLY KEY UPDATE is on its way, only the receiver knows whether it took the new keys: an
   // interruption from then on is journaled as 'interrupted' and settled by recoverKeyUpdate(),

@@ -123,7 +123,7 @@ export function createSimulatedSlots(options: SimulatedSlotsOptions): SimulatedS
           reader,
           readerPresent: true,
           cardPresent: card !== undefined,
-          ...(card ? { atr: toHex(card.atr) } : {}),
+          atr: card ? toHex(card.atr) : undefined,
         };
       });
     },

@@ -129,7 +129,7 @@ export function SlotPanel(props: {
         <ErrorLine
           error={state.sessionError}
           testId={`${slot}-pin-error`}
-          {...(state.sessionAction === 'issuer' ? { context: ISSUER_SESSION_MESSAGES } : {})}
+          context={state.sessionAction === 'issuer' ? ISSUER_SESSION_MESSAGES : undefined}
         />
       )}
       {v && <ContentsPanel slot={slot} listing={state.contents} error={state.contentsError} />}

@@ -110,7 +110,7 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     host = await startBrowserHost({
       services,
       staticDir,
-      ...(o.kiosk ? { handlers: createHandlers({ ...services, kiosk: o.kiosk }) } : {}),
+      handlers: o.kiosk ? createHandlers({ ...services, kiosk: o.kiosk }) : undefined,
     });
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
