@@ -56,7 +56,7 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2
 // Rows per multi-row INSERT (3 variables each, far below SQLite's 32766-variable limit).
 const INSERT_BATCH = 256;
 
-// Exported so test/db can EXPLAIN the exact statements.
+/** Exported so test/db can EXPLAIN the exact statements. */
 export const CRL_SQL = {
   current: 'SELECT * FROM crl WHERE issuer_key_id = ?',
   isRevoked: `SELECT r.revoked_at FROM crl AS c
@@ -98,10 +98,12 @@ export class CrlStore {
     this.sql = statementCache(this.db);
   }
 
-  // One transaction: replaces the issuer's current CRL and all its serials. An older crlNumber is
-  // refused (a replayed CRL could un-revoke a card); the same number with the same DER only refreshes
-  // the fetch metadata (etag, last-modified, source, imported_at); the same number with different DER
-  // is refused.
+  /**
+   * One transaction: replaces the issuer's current CRL and all its serials. An older crlNumber is
+   * refused (a replayed CRL could un-revoke a card); the same number with the same DER only refreshes
+   * the fetch metadata (etag, last-modified, source, imported_at); the same number with different DER
+   * is refused.
+   */
   storeCrl(input: CrlInput): StoredCrl {
     const issuerKeyId = normaliseKeyId(input.issuerKeyId);
     const crlNumber = checkCrlNumber(input.crlNumber);
@@ -161,8 +163,10 @@ export class CrlStore {
     return row === undefined ? undefined : toStored(row);
   }
 
-  // undefined means "not on the current CRL", which includes "no CRL stored for this issuer":
-  // callers check currentCrl() (presence, nextUpdate) before trusting a negative answer.
+  /**
+   * undefined means "not on the current CRL", which includes "no CRL stored for this issuer":
+   * callers check currentCrl() (presence, nextUpdate) before trusting a negative answer.
+   */
   isRevoked(issuerKeyId: string, serialHex: string): { revokedAt: string } | undefined {
     const row = this.sql(CRL_SQL.isRevoked).get(normaliseSerial(serialHex), normaliseKeyId(issuerKeyId)) as
       | { revoked_at: string }
@@ -170,8 +174,10 @@ export class CrlStore {
     return row === undefined ? undefined : { revokedAt: row.revoked_at };
   }
 
-  // Multi-row INSERTs through two prepared statements: per-call overhead, not SQLite, dominates a
-  // row-at-a-time loop, and batching roughly halves the time for a million serials.
+  /**
+   * Multi-row INSERTs through two prepared statements: per-call overhead, not SQLite, dominates a
+   * row-at-a-time loop, and batching roughly halves the time for a million serials.
+   */
   private insertRevoked(
     crlId: number | bigint,
     revoked: readonly { serialHex: string; revokedAt: string }[],
@@ -197,8 +203,10 @@ export class CrlStore {
   }
 }
 
-// Sorted by serial so the inserts append to the primary-key B-tree instead of splitting pages all
-// over it (several times faster for a million rows); duplicates keep the earliest revocation date.
+/**
+ * Sorted by serial so the inserts append to the primary-key B-tree instead of splitting pages all
+ * over it (several times faster for a million rows); duplicates keep the earliest revocation date.
+ */
 function normaliseRevoked(list: readonly RevokedSerial[]): { serialHex: string; revokedAt: string }[] {
   if (!Array.isArray(list)) invalid('revoked must be an array');
   const out = list.map((r, i) => ({
@@ -244,7 +252,7 @@ function checkCrlNumber(n: bigint | number): bigint {
   return value;
 }
 
-// Normalised to Date.toISOString() form so stored instants compare correctly as text.
+/** Normalised to Date.toISOString() form so stored instants compare correctly as text. */
 function toIso(value: Instant, field: string): string {
   const date = typeof value === 'string' && ISO_INSTANT.test(value) ? new Date(value) : value;
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {

@@ -39,13 +39,13 @@ export interface JournalRecord extends JournalEntry {
 export interface PageQuery {
   readonly beforeSeq?: number;
   readonly limit: number;
-  // Case-insensitive (ASCII) substring of flow id, kind, step or payload text.
+  /** Case-insensitive (ASCII) substring of flow id, kind, step or payload text. */
   readonly search?: string;
 }
 
 export interface JournalPage {
   readonly records: JournalRecord[];
-  // Pass as beforeSeq for the next (older) page; undefined when this page is the last.
+  /** Pass as beforeSeq for the next (older) page; undefined when this page is the last. */
   readonly nextBeforeSeq: number | undefined;
 }
 
@@ -54,8 +54,10 @@ export type VerifyResult =
   | {
       readonly ok: false;
       readonly firstBadSeq: number;
-      // head-mismatch: the rows are a valid chain but disagree with journal_head
-      // (extra rows past the head, or a different last hash).
+      /**
+       * head-mismatch: the rows are a valid chain but disagree with journal_head
+       * (extra rows past the head, or a different last hash).
+       */
       readonly reason: 'hash-mismatch' | 'gap' | 'prev-mismatch' | 'head-mismatch';
     };
 
@@ -68,7 +70,7 @@ const STEP_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
 const MAX_PAYLOAD_CHARS = 64 * 1024;
 const MAX_PAGE = 1000;
 
-// Exported so test/db can EXPLAIN the exact statements the journal runs.
+/** Exported so test/db can EXPLAIN the exact statements the journal runs. */
 export const JOURNAL_SQL = {
   head: 'SELECT seq, hash FROM journal_head WHERE id = 1',
   insert: `INSERT INTO journal (seq, at, flow_id, flow_kind, step, payload, prev_hash, hash)
@@ -141,7 +143,7 @@ export class Journal {
     return rows.map(toRecord);
   }
 
-  // Newest first.
+  /** Newest first. */
   page(query: PageQuery): JournalPage {
     const { beforeSeq, limit, search } = query;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
@@ -169,9 +171,11 @@ export class Journal {
     return { records, nextBeforeSeq: records.length === limit && last !== undefined ? last.seq : undefined };
   }
 
-  // Walks the whole chain in one read snapshot. Detects edited rows (hash-mismatch), deleted rows
-  // (gap, or prev-mismatch), and a deleted tail (gap against journal_head). It cannot detect an
-  // attacker who rewrites every later hash and the head too: that needs an anchor outside the file.
+  /**
+   * Walks the whole chain in one read snapshot. Detects edited rows (hash-mismatch), deleted rows
+   * (gap, or prev-mismatch), and a deleted tail (gap against journal_head). It cannot detect an
+   * attacker who rewrites every later hash and the head too: that needs an anchor outside the file.
+   */
   verify(): VerifyResult {
     const check = this.db.transaction((): VerifyResult => {
       const head = (this.db.prepare(JOURNAL_SQL.head).get() as Head | undefined) ?? GENESIS_HEAD;
@@ -193,7 +197,7 @@ export class Journal {
     return withDbErrors('journal verify', () => check.deferred());
   }
 
-  // verify(), as an error an operator can look up.
+  /** verify(), as an error an operator can look up. */
   verifyOrThrow(): number {
     const result = this.verify();
     if (!result.ok) {

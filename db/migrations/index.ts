@@ -5,7 +5,7 @@ import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
-// Ordered registry: versions are 1..n with no gaps. Append new steps at the end; never reorder.
+/** Ordered registry: versions are 1..n with no gaps. Append new steps at the end; never reorder. */
 export const MIGRATIONS: readonly Migration[] = [
   migration001Journal,
   migration002CrlCache,

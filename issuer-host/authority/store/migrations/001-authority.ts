@@ -1,18 +1,20 @@
 import type { Migration } from '../../../../db/migrations/types.js';
 
-// The command-generating authority's own database (seed 000, second embodiment): a different party
-// from the terminal, so a different file with its own migration registry (db/authority/migrations).
-//
-// authority_identity  the one issuer this database serves (issuer ID and authority public key);
-//                     fixed at first open, so the file cannot silently change hands.
-// allowed_servers     eligibility: which issuing servers may register, and what the create command
-//                     issued to each allows (content types, issuance limit, validity).
-// registered_servers  the registered server list (31a): server information as signed, and the key.
-// create_commands     the create command issued to each registered server; history is kept, at most
-//                     one current (not superseded) command per server.
-// authorizations      every registration and authentication request with its ack (ok/reject) and
-//                     reason. Append-only: UPDATE and DELETE are refused by triggers. The number of
-//                     create rights granted under a command is counted here, not kept in a counter.
+/**
+ * The command-generating authority's own database (seed 000, second embodiment): a different party
+ * from the terminal, so a different file with its own migration registry (store/migrations).
+ *
+ * authority_identity  the one issuer this database serves (issuer ID and authority public key);
+ *                     fixed at first open, so the file cannot silently change hands.
+ * allowed_servers     eligibility: which issuing servers may register, and what the create command
+ *                     issued to each allows (content types, issuance limit, validity).
+ * registered_servers  the registered server list (31a): server information as signed, and the key.
+ * create_commands     the create command issued to each registered server; history is kept, at most
+ *                     one current (not superseded) command per server.
+ * authorizations      every registration and authentication request with its ack (ok/reject) and
+ *                     reason. Append-only: UPDATE and DELETE are refused by triggers. The number of
+ *                     create rights granted under a command is counted here, not kept in a counter.
+ */
 export const AUTHORITY_APPLICATION_ID = 0x53544c41; // 'STLA'
 
 const SQL = `
