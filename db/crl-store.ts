@@ -12,13 +12,16 @@ import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
 import { statementCache } from './statement-cache.js';
 
+/** A point in time: a Date, or an ISO 8601 instant (stored normalised, so that they compare as text). */
 export type Instant = Date | string;
 
+/** One revoked certificate: its serial in hex (any case, leading zeros allowed) and when it was revoked. */
 export interface RevokedSerial {
   readonly serialHex: string;
   readonly revokedAt: Instant;
 }
 
+/** A CRL to store, already verified by the caller (the CRL cache): its header, DER and revoked serials. */
 export interface CrlInput {
   readonly issuerKeyId: string;
   readonly crlNumber: bigint | number;
@@ -31,6 +34,7 @@ export interface CrlInput {
   readonly revoked: readonly RevokedSerial[];
 }
 
+/** The CRL stored for an issuer key: its header and DER, without the serials (isRevoked() reads those). */
 export interface StoredCrl {
   readonly issuerKeyId: string;
   readonly crlNumber: bigint;
@@ -86,6 +90,7 @@ interface CrlRow {
   revoked_count: bigint;
 }
 
+/** The newest verified CRL per CA key and its revoked serials, indexed for one lookup per card. */
 export class CrlStore {
   private readonly db: Database.Database;
   private readonly now: () => Date;
@@ -158,6 +163,7 @@ export class CrlStore {
     return this.currentCrl(issuerKeyId)!;
   }
 
+  /** The CRL stored for this CA key (hex key identifier), or undefined if none is. */
   currentCrl(issuerKeyId: string): StoredCrl | undefined {
     const row = this.currentRow(normaliseKeyId(issuerKeyId));
     return row === undefined ? undefined : toStored(row);
@@ -227,6 +233,10 @@ function normaliseRevoked(list: readonly RevokedSerial[]): { serialHex: string; 
   return out;
 }
 
+/**
+ * A certificate serial as the store keys it: uppercase hex of whole bytes, without leading zero bytes;
+ * E_INPUT_INVALID if it is not hex.
+ */
 export function normaliseSerial(serialHex: string, index?: number): string {
   if (typeof serialHex !== 'string' || !/^[0-9A-Fa-f]{1,128}$/.test(serialHex)) {
     invalid(

@@ -16,6 +16,7 @@ import { statementCache } from './statement-cache.js';
  */
 export const TERMINAL_STEPS = ['completed', 'rolled-back', 'refunded', 'failed-no-value-moved'] as const;
 
+/** One flow's row of the flow-state cache: its kind, first and last entries, and whether it is closed. */
 export interface FlowState {
   readonly flowId: string;
   readonly flowKind: FlowKind;
@@ -57,6 +58,10 @@ interface Row {
   terminal: number;
 }
 
+/**
+ * The flow-state cache of the journal (kept by a trigger, rebuildable from the journal): the
+ * work list of recovery and the index of the end-of-day summary.
+ */
 export class Flows {
   private readonly db: Database.Database;
   private readonly sql: (text: string) => Database.Statement;
@@ -71,11 +76,13 @@ export class Flows {
     return (this.sql(FLOW_SQL.open).all() as Row[]).map(toState);
   }
 
+  /** One flow's state, or undefined for an unknown flow. */
   flow(flowId: string): FlowState | undefined {
     const row = this.sql(FLOW_SQL.byId).get(flowId) as Row | undefined;
     return row === undefined ? undefined : toState(row);
   }
 
+  /** Every flow, oldest first. */
   all(): FlowState[] {
     return (this.db.prepare(FLOW_SQL.all).all() as Row[]).map(toState);
   }

@@ -12,6 +12,7 @@ import { withDbErrors } from './db-errors.js';
 import { entryHash, GENESIS_HASH } from './journal-hash.js';
 import { statementCache } from './statement-cache.js';
 
+/** The kinds of flow the journal holds; a flow keeps the kind of its first entry. */
 export const FLOW_KINDS = [
   'value-transfer',
   'key-update',
@@ -22,6 +23,7 @@ export const FLOW_KINDS = [
 ] as const;
 export type FlowKind = (typeof FLOW_KINDS)[number];
 
+/** What a caller appends: one step of one flow, with a plain-JSON payload (canonical JSON is hashed). */
 export interface JournalEntry {
   readonly flowId: string;
   readonly flowKind: FlowKind;
@@ -29,6 +31,7 @@ export interface JournalEntry {
   readonly payload: Record<string, unknown>;
 }
 
+/** An appended entry: its place in the chain, its time, and the hashes that chain it. */
 export interface JournalRecord extends JournalEntry {
   readonly seq: number;
   readonly at: string;
@@ -36,6 +39,7 @@ export interface JournalRecord extends JournalEntry {
   readonly hash: string;
 }
 
+/** One page of the log, newest first: up to `limit` entries older than `beforeSeq`. */
 export interface PageQuery {
   readonly beforeSeq?: number;
   readonly limit: number;
@@ -49,6 +53,7 @@ export interface JournalPage {
   readonly nextBeforeSeq: number | undefined;
 }
 
+/** The outcome of walking the hash chain: every entry verified, or the first one that is not and why. */
 export type VerifyResult =
   | { readonly ok: true; readonly count: number }
   | {
@@ -99,6 +104,7 @@ interface Row {
   hash: string;
 }
 
+/** The terminal's journal over a borrowed connection: append, read by flow or page, verify the chain. */
 export class Journal {
   private readonly db: Database.Database;
   private readonly now: () => Date;
@@ -110,6 +116,11 @@ export class Journal {
     this.sql = statementCache(this.db);
   }
 
+  /**
+   * Appends one entry in its own IMMEDIATE transaction and returns it once committed (fsynced). Refuses
+   * an invalid step or flow ID, a payload that is not plain JSON or too long, or a flow of another kind
+   * (E_INPUT_INVALID), and a call inside an open transaction (E_INTERNAL).
+   */
   append(entry: JournalEntry): JournalRecord {
     const { flowId, flowKind, step } = validateEntry(entry);
     const payloadText = canonicalJson(entry.payload);
@@ -138,12 +149,13 @@ export class Journal {
     return withDbErrors('journal append', () => write.immediate());
   }
 
+  /** Every entry of one flow, in order (empty for an unknown flow). */
   entriesForFlow(flowId: string): JournalRecord[] {
     const rows = this.sql(JOURNAL_SQL.entriesForFlow).all(flowId) as Row[];
     return rows.map(toRecord);
   }
 
-  /** Newest first. */
+  /** One page of the log, newest first, with the seq to ask for the next (older) page. */
   page(query: PageQuery): JournalPage {
     const { beforeSeq, limit, search } = query;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {

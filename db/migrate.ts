@@ -5,12 +5,14 @@ import type Database from 'better-sqlite3';
 import { TerminalError } from '../protocol/errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
+/** The schema version before and after migrate(), and the steps it applied. */
 export interface MigrationResult {
   readonly from: number;
   readonly to: number;
   readonly applied: readonly number[];
 }
 
+/** The schema version recorded in the file (PRAGMA user_version; 0 for a new file). */
 export function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }

@@ -12,4 +12,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration003FlowClosedIndex,
 ];
 
+/** The schema version this terminal writes; a file with a higher one is refused. */
 export const LATEST_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,15 +1,20 @@
-// Rows of the command-generating authority's database (schema: db/authority/migrations). Plain data
+// Rows of the command-generating authority's database (schema: store/migrations). Plain data
 // in, plain data out; the rules (eligibility, limits, signatures) live in the authority service.
 import type Database from 'better-sqlite3';
 import { withDbErrors } from '../../../db/db-errors.js';
 import type { AuthorityDatabase } from './connection.js';
 
+/** The one issuer an authority database serves, fixed at its first open. */
 export interface AuthorityIdentityRow {
   issuerId: string;
   authorityPublicKey: string;
   createdAt: string;
 }
 
+/**
+ * An allow-list entry: a terminal that may register, its pinned key if any, and what its create
+ * command allows.
+ */
 export interface AllowedServerRow {
   terminalId: string;
   /** Pinned server key (hex); undefined: the first registration binds the key. */
@@ -20,6 +25,7 @@ export interface AllowedServerRow {
   addedAt: string;
 }
 
+/** A registered issuing server: its server information as it signed it (canonical JSON) and its key. */
 export interface RegisteredServerRow {
   terminalId: string;
   name: string;
@@ -30,6 +36,7 @@ export interface RegisteredServerRow {
   updatedAt: string;
 }
 
+/** A create command issued to a server; superseded by the next registration that changes it. */
 export interface CreateCommandRow {
   commandId: string;
   terminalId: string;
@@ -42,6 +49,7 @@ export interface CreateCommandRow {
   supersededAt: string | undefined;
 }
 
+/** One line of the authorizations log as written: the request's kind, its answer and what it named. */
 export interface AuthorizationLogInput {
   kind: 'register' | 'authorize';
   result: 'ok' | 'reject';
@@ -60,6 +68,7 @@ export interface AuthorizationLogInput {
   rightNotAfter?: number | undefined;
 }
 
+/** A line of the authorizations log as read: with its ID and time. */
 export interface AuthorizationLogEntry extends AuthorizationLogInput {
   id: number;
   at: string;
@@ -81,6 +90,10 @@ const LOG_COLUMNS = {
 
 type Row = Record<string, string | number | null>;
 
+/**
+ * The authority database's rows over a borrowed connection. Writes that decide something run inside
+ * transaction(), so a check and the write it allows see the same database.
+ */
 export class AuthorityStore {
   private readonly db: Database.Database;
 
@@ -93,6 +106,7 @@ export class AuthorityStore {
     return withDbErrors(what, () => this.db.transaction(work).immediate());
   }
 
+  /** The issuer this database serves, or undefined before its first open completed. */
   identity(): AuthorityIdentityRow | undefined {
     const r = this.db.prepare('SELECT * FROM authority_identity WHERE id = 1').get() as Row | undefined;
     return (
@@ -104,6 +118,7 @@ export class AuthorityStore {
     );
   }
 
+  /** Records the issuer at first open; the schema refuses to change it afterwards. */
   setIdentity(issuerId: string, authorityPublicKey: string, at: string): void {
     this.db
       .prepare(
@@ -112,6 +127,7 @@ export class AuthorityStore {
       .run(issuerId, authorityPublicKey, at);
   }
 
+  /** Puts a terminal on the allow-list, or replaces its entry. */
   allow(row: AllowedServerRow): void {
     this.db
       .prepare(
@@ -131,10 +147,12 @@ export class AuthorityStore {
       );
   }
 
+  /** Removes a terminal from the allow-list; false if it was not on it. */
   disallow(terminalId: string): boolean {
     return this.db.prepare('DELETE FROM allowed_servers WHERE terminal_id = ?').run(terminalId).changes > 0;
   }
 
+  /** The allow-list entry of a terminal, if any. */
   allowed(terminalId: string): AllowedServerRow | undefined {
     const r = this.db.prepare('SELECT * FROM allowed_servers WHERE terminal_id = ?').get(terminalId) as
       | Row
@@ -142,12 +160,14 @@ export class AuthorityStore {
     return r && toAllowed(r);
   }
 
+  /** The whole allow-list. */
   allowList(): AllowedServerRow[] {
     return (this.db.prepare('SELECT * FROM allowed_servers ORDER BY terminal_id').all() as Row[]).map(
       toAllowed,
     );
   }
 
+  /** The registered server with this terminal ID, if any. */
   server(terminalId: string): RegisteredServerRow | undefined {
     const r = this.db.prepare('SELECT * FROM registered_servers WHERE terminal_id = ?').get(terminalId) as
       | Row
@@ -155,12 +175,14 @@ export class AuthorityStore {
     return r && toServer(r);
   }
 
+  /** Every registered server. */
   servers(): RegisteredServerRow[] {
     return (this.db.prepare('SELECT * FROM registered_servers ORDER BY terminal_id').all() as Row[]).map(
       toServer,
     );
   }
 
+  /** Registers a server, or updates its registration (the first registration time is kept). */
   saveServer(row: RegisteredServerRow): void {
     this.db
       .prepare(
@@ -172,6 +194,7 @@ export class AuthorityStore {
       .run(row.terminalId, row.name, row.serverInfo, row.publicKey, row.registeredAt, row.updatedAt);
   }
 
+  /** A create command by its ID, superseded or not. */
   command(commandId: string): CreateCommandRow | undefined {
     const r = this.db.prepare('SELECT * FROM create_commands WHERE command_id = ?').get(commandId) as
       | Row
@@ -179,6 +202,7 @@ export class AuthorityStore {
     return r && toCommand(r);
   }
 
+  /** The server's current (not superseded) create command, if it has one. */
   currentCommand(terminalId: string): CreateCommandRow | undefined {
     const r = this.db
       .prepare('SELECT * FROM create_commands WHERE terminal_id = ? AND superseded_at IS NULL')
@@ -186,10 +210,12 @@ export class AuthorityStore {
     return r && toCommand(r);
   }
 
+  /** Marks a command superseded: no right is granted under it any more. */
   supersede(commandId: string, at: string): void {
     this.db.prepare('UPDATE create_commands SET superseded_at = ? WHERE command_id = ?').run(at, commandId);
   }
 
+  /** Stores a new create command; the schema allows one current command per server. */
   insertCommand(row: CreateCommandRow): void {
     this.db
       .prepare(
@@ -218,6 +244,7 @@ export class AuthorityStore {
       .get(commandId) as number;
   }
 
+  /** Whether a right was already granted under this command for this request nonce (a replay). */
   nonceGranted(commandId: string, nonce: string): boolean {
     return (
       this.db
@@ -228,6 +255,7 @@ export class AuthorityStore {
     );
   }
 
+  /** Appends a line to the authorizations log (append-only: the schema refuses UPDATE and DELETE); its ID. */
   appendLog(entry: AuthorizationLogInput, at: string): number {
     const fields = Object.entries(LOG_COLUMNS).filter(
       ([key]) => entry[key as keyof typeof LOG_COLUMNS] !== undefined,
@@ -245,7 +273,7 @@ export class AuthorityStore {
     return Number(this.db.prepare(sql).run(...values).lastInsertRowid);
   }
 
-  /** Newest first. */
+  /** The authorizations log, newest first; optionally one terminal's, and before a given ID. */
   log(query: {
     limit: number;
     terminalId?: string | undefined;
