@@ -187,12 +187,7 @@ export class CommandAuthority {
 
   register(raw: unknown): RegistrationAck {
     const parsed = registrationRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      return this.finish('register', {
-        reject: { reason: 'bad-request', message: `registration request: ${issueText(parsed.error)}` },
-        log: { terminalId: looseTerminalId(raw) },
-      });
-    }
+    if (!parsed.success) return this.badRequest('register', 'registration request', parsed.error, raw);
     const { serverInfo, serverPublicKey, signature } = parsed.data;
     const log = { terminalId: serverInfo.terminalId, serverPublicKey };
     const decision = this.store.transaction('registration', (): Decision<CreateCommandRow> => {
@@ -289,12 +284,7 @@ export class CommandAuthority {
 
   authorize(raw: unknown): AuthorizationAck {
     const parsed = authorizationRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      return this.finish('authorize', {
-        reject: { reason: 'bad-request', message: `authentication request: ${issueText(parsed.error)}` },
-        log: { terminalId: looseTerminalId(raw) },
-      });
-    }
+    if (!parsed.success) return this.badRequest('authorize', 'authentication request', parsed.error, raw);
     const { commandId, serverInfo, request, signature } = parsed.data;
     const { item, cardHolderId, nonce } = request;
     const itemDigest = payloadDigest(encodeItem(item));
@@ -427,6 +417,19 @@ export class CommandAuthority {
     log: Partial<AuthorizationLogInput>,
   ): number {
     return this.store.appendLog({ kind, result: 'ok', reason: 'ok', message, ...log }, this.at());
+  }
+
+  /** A request that fails its schema: rejected and logged, under its terminal ID if it has a valid one. */
+  private badRequest(
+    kind: 'register' | 'authorize',
+    what: string,
+    error: Parameters<typeof issueText>[0],
+    raw: unknown,
+  ): RejectAck {
+    return this.finish(kind, {
+      reject: { reason: 'bad-request', message: `${what}: ${issueText(error)}` },
+      log: { terminalId: looseTerminalId(raw) },
+    });
   }
 
   /** Logs a reject and turns it into the ack. */

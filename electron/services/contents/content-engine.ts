@@ -27,9 +27,10 @@ import type { CardSession } from '../settlement/card-session.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import { resetsCards } from '../settlement/slot-sessions.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
-import { bodyVisible, CardToCardSession, checkModes, otherSlot } from './card-to-card-session.js';
-import { type ContentRecovery, exchangeContents, type Recorder, transmitContent } from './content-flows.js';
-import { checkOffer, describeOffer, itemIdBytes, toFlowOffer } from './content-offers.js';
+import { bodyVisible, CardToCardSession, checkModes } from './card-to-card-session.js';
+import type { ContentRecovery, Recorder } from './content-flows.js';
+import { checkOffer, itemIdBytes } from './content-offers.js';
+import { type ContentFlow, exchange, type FlowPlan, transmission } from './content-plans.js';
 import {
   CONTENT_STEP,
   type ContentFlowKind,
@@ -55,20 +56,6 @@ export interface ContentEngineOptions {
   flows: Flows;
   /** When given, sessions are forgotten as soon as a card is pulled or inserted. */
   slots?: ReaderSlots;
-}
-
-/** What a flow needs to run, once both cards are read, checked and authenticated with each other. */
-interface FlowContext {
-  sessions: Record<SlotName, CardSession>;
-  ids: Record<SlotName, Uint8Array>;
-  sessionId: string;
-}
-
-interface FlowPlan {
-  /** The 'started' entry's payload. */
-  started: Record<string, unknown>;
-  /** Runs the relay; returns the transfer IDs. */
-  run: (record: Recorder, tracker: SlotTracker) => Promise<string[]>;
 }
 
 export class ContentEngine {
@@ -163,37 +150,11 @@ export class ContentEngine {
 
   /** Transmission (Figs. 6–7) from the card in `from` to the other card, over the authenticated session. */
   send(request: { from: SlotName } & ContentOffer): Promise<ContentOutcome> {
-    let offer: ContentOffer;
-    try {
-      offer = checkOffer(request);
+    return this.startFlow(() => {
+      const offer = checkOffer(request);
       checkSlot(request.from, 'the sender slot');
-    } catch (e) {
-      return Promise.resolve({ status: 'refused', error: toTerminalError(e) });
-    }
-    const from = request.from;
-    const to = otherSlot(from);
-    return this.engine.withCards((cards) =>
-      this.runFlow(cards, 'content-transfer', from, async (ctx) => ({
-        started: {
-          senderSlot: from,
-          receiverSlot: to,
-          senderId: ctx.sessions[from].holderIdHex,
-          receiverId: ctx.sessions[to].holderIdHex,
-          offer: await describeOffer(ctx.sessions[from], offer, 'the sender'),
-          sessionId: ctx.sessionId,
-        },
-        run: async (record, tracker) => {
-          const r = await transmitContent(
-            tracker.client(ctx.sessions[from]),
-            tracker.client(ctx.sessions[to]),
-            { sender: ctx.ids[from], receiver: ctx.ids[to] },
-            toFlowOffer(offer),
-            record,
-          );
-          return [toHex(r.txId)];
-        },
-      })),
-    );
+      return transmission(request.from, offer);
+    });
   }
 
   /**
@@ -206,41 +167,12 @@ export class ContentEngine {
     give: ContentOffer;
     take: ContentOffer;
   }): Promise<ContentOutcome> {
-    let give: ContentOffer;
-    let take: ContentOffer;
-    try {
-      give = checkOffer(request.give);
-      take = checkOffer(request.take);
+    return this.startFlow(() => {
+      const give = checkOffer(request.give);
+      const take = checkOffer(request.take);
       checkSlot(request.initiator, 'the initiator slot');
-    } catch (e) {
-      return Promise.resolve({ status: 'refused', error: toTerminalError(e) });
-    }
-    const initiator = request.initiator;
-    const responder = otherSlot(initiator);
-    return this.engine.withCards((cards) =>
-      this.runFlow(cards, 'content-exchange', initiator, async (ctx) => ({
-        started: {
-          initiatorSlot: initiator,
-          responderSlot: responder,
-          initiatorId: ctx.sessions[initiator].holderIdHex,
-          responderId: ctx.sessions[responder].holderIdHex,
-          give: await describeOffer(ctx.sessions[initiator], give, 'the initiator'),
-          take: await describeOffer(ctx.sessions[responder], take, 'the responder'),
-          sessionId: ctx.sessionId,
-        },
-        run: async (record, tracker) => {
-          const r = await exchangeContents(
-            tracker.client(ctx.sessions[initiator]),
-            tracker.client(ctx.sessions[responder]),
-            { initiator: ctx.ids[initiator], responder: ctx.ids[responder] },
-            toFlowOffer(give),
-            toFlowOffer(take),
-            record,
-          );
-          return [toHex(r.first), toHex(r.second)];
-        },
-      })),
-    );
+      return exchange(request.initiator, give, take);
+    });
   }
 
   /** Settles every open content flow whose cards are present (start-up, card presented again, on demand). */
@@ -279,12 +211,19 @@ export class ContentEngine {
 
   // ---- internals ----
 
-  private async runFlow(
-    cards: CardAccess,
-    kind: ContentFlowKind,
-    fromSlot: SlotName,
-    prepare: (ctx: FlowContext) => Promise<FlowPlan>,
-  ): Promise<ContentOutcome> {
+  /** Checks the request (refused with nothing sent if it is bad input), then runs its flow. */
+  private startFlow(request: () => ContentFlow): Promise<ContentOutcome> {
+    let flow: ContentFlow;
+    try {
+      flow = request();
+    } catch (e) {
+      return Promise.resolve({ status: 'refused', error: toTerminalError(e) });
+    }
+    return this.engine.withCards((cards) => this.runFlow(cards, flow));
+  }
+
+  private async runFlow(cards: CardAccess, flow: ContentFlow): Promise<ContentOutcome> {
+    const { kind, from: fromSlot } = flow;
     let sessions: Record<SlotName, CardSession>;
     let warnings: string[];
     let plan: FlowPlan;
@@ -294,7 +233,7 @@ export class ContentEngine {
       const between = this.session.between(sessions.payer, sessions.payee);
       // Settle what an earlier, interrupted flow between these cards left open (it may lock the item).
       await this.recovery.recoverWith(cards, [sessions.payer, sessions.payee]);
-      plan = await prepare({ sessions, ...between });
+      plan = await flow.plan({ sessions, ...between });
     } catch (e) {
       const error = toTerminalError(e);
       if (resetsCards(error)) await this.resetCards(cards);

@@ -39,6 +39,28 @@ export type ContentStep = (typeof CONTENT_STEP)[keyof typeof CONTENT_STEP];
 export type ContentFlowKind = 'content-transfer' | 'content-exchange';
 export const CONTENT_FLOW_KINDS: readonly string[] = ['content-transfer', 'content-exchange'];
 
+/** What the journal calls the two cards of a flow: the one whose offer goes first, then the other. */
+export const ROLES = {
+  'content-transfer': ['sender', 'receiver'],
+  'content-exchange': ['initiator', 'responder'],
+} as const satisfies Record<ContentFlowKind, readonly [string, string]>;
+
+/**
+ * The two cards in a flow's 'started' entry: `<role>Slot` and `<role>Id` (holder ID, hex) of each,
+ * e.g. senderSlot, senderId, receiverSlot, receiverId (docs/journal.md).
+ */
+export function partiesPayload(
+  kind: ContentFlowKind,
+  cards: readonly [{ slot: SlotName; holderIdHex: string }, { slot: SlotName; holderIdHex: string }],
+): Record<string, string> {
+  const payload: Record<string, string> = {};
+  ROLES[kind].forEach((role, i) => {
+    payload[`${role}Slot`] = cards[i]!.slot;
+    payload[`${role}Id`] = cards[i]!.holderIdHex;
+  });
+  return payload;
+}
+
 /** What the journal records of an offer. */
 export type OfferRecord =
   | { itemId: string; label: string; type: string; policy: ContentPolicy }
@@ -71,15 +93,17 @@ export interface ContentFlowRecord {
 /** Folds a content flow's journal entries. */
 export function foldContentFlow(entries: JournalRecord[]): ContentFlowRecord {
   const exchange = entries[0]?.flowKind === 'content-exchange';
-  const first = startedEntry(entries, exchange ? 'content-exchange' : 'content-transfer');
+  const kind: ContentFlowKind = exchange ? 'content-exchange' : 'content-transfer';
+  const first = startedEntry(entries, kind);
   const p = first.payload;
+  const [from, to] = ROLES[kind];
   const r: ContentFlowRecord = {
     flowId: first.flowId,
-    kind: exchange ? 'content-exchange' : 'content-transfer',
-    fromId: String(exchange ? p.initiatorId : p.senderId),
-    toId: String(exchange ? p.responderId : p.receiverId),
-    fromSlot: (exchange ? p.initiatorSlot : p.senderSlot) as SlotName,
-    toSlot: (exchange ? p.responderSlot : p.receiverSlot) as SlotName,
+    kind,
+    fromId: String(p[`${from}Id`]),
+    toId: String(p[`${to}Id`]),
+    fromSlot: p[`${from}Slot`] as SlotName,
+    toSlot: p[`${to}Slot`] as SlotName,
     offer: (exchange ? p.give : p.offer) as OfferRecord,
     take: exchange ? (p.take as OfferRecord) : undefined,
     sessionId: String(p.sessionId),

@@ -101,6 +101,17 @@ export class AuthorityStore {
     this.db = owner.handle;
   }
 
+  /** The row `sql` selects, mapped, or undefined when there is none. */
+  private one<T>(map: (r: Row) => T, sql: string, ...params: unknown[]): T | undefined {
+    const r = this.db.prepare(sql).get(...params) as Row | undefined;
+    return r && map(r);
+  }
+
+  /** Every row `sql` selects, mapped, in its order. */
+  private many<T>(map: (r: Row) => T, sql: string, ...params: unknown[]): T[] {
+    return (this.db.prepare(sql).all(...params) as Row[]).map(map);
+  }
+
   /** Runs `work` in one IMMEDIATE transaction: check-then-write decisions see a stable database. */
   transaction<T>(what: string, work: () => T): T {
     return withDbErrors(what, () => this.db.transaction(work).immediate());
@@ -154,32 +165,22 @@ export class AuthorityStore {
 
   /** The allow-list entry of a terminal, if any. */
   allowed(terminalId: string): AllowedServerRow | undefined {
-    const r = this.db.prepare('SELECT * FROM allowed_servers WHERE terminal_id = ?').get(terminalId) as
-      | Row
-      | undefined;
-    return r && toAllowed(r);
+    return this.one(toAllowed, 'SELECT * FROM allowed_servers WHERE terminal_id = ?', terminalId);
   }
 
   /** The whole allow-list. */
   allowList(): AllowedServerRow[] {
-    return (this.db.prepare('SELECT * FROM allowed_servers ORDER BY terminal_id').all() as Row[]).map(
-      toAllowed,
-    );
+    return this.many(toAllowed, 'SELECT * FROM allowed_servers ORDER BY terminal_id');
   }
 
   /** The registered server with this terminal ID, if any. */
   server(terminalId: string): RegisteredServerRow | undefined {
-    const r = this.db.prepare('SELECT * FROM registered_servers WHERE terminal_id = ?').get(terminalId) as
-      | Row
-      | undefined;
-    return r && toServer(r);
+    return this.one(toServer, 'SELECT * FROM registered_servers WHERE terminal_id = ?', terminalId);
   }
 
   /** Every registered server. */
   servers(): RegisteredServerRow[] {
-    return (this.db.prepare('SELECT * FROM registered_servers ORDER BY terminal_id').all() as Row[]).map(
-      toServer,
-    );
+    return this.many(toServer, 'SELECT * FROM registered_servers ORDER BY terminal_id');
   }
 
   /** Registers a server, or updates its registration (the first registration time is kept). */
@@ -196,18 +197,16 @@ export class AuthorityStore {
 
   /** A create command by its ID, superseded or not. */
   command(commandId: string): CreateCommandRow | undefined {
-    const r = this.db.prepare('SELECT * FROM create_commands WHERE command_id = ?').get(commandId) as
-      | Row
-      | undefined;
-    return r && toCommand(r);
+    return this.one(toCommand, 'SELECT * FROM create_commands WHERE command_id = ?', commandId);
   }
 
   /** The server's current (not superseded) create command, if it has one. */
   currentCommand(terminalId: string): CreateCommandRow | undefined {
-    const r = this.db
-      .prepare('SELECT * FROM create_commands WHERE terminal_id = ? AND superseded_at IS NULL')
-      .get(terminalId) as Row | undefined;
-    return r && toCommand(r);
+    return this.one(
+      toCommand,
+      'SELECT * FROM create_commands WHERE terminal_id = ? AND superseded_at IS NULL',
+      terminalId,
+    );
   }
 
   /** Marks a command superseded: no right is granted under it any more. */
@@ -291,7 +290,7 @@ export class AuthorityStore {
     }
     const sql = `SELECT * FROM authorizations ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, query.limit) as Row[]).map(toLogEntry);
+    return this.many(toLogEntry, sql, ...params, query.limit);
   }
 }
 
