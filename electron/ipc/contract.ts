@@ -114,7 +114,7 @@ const journalRecord = z.object({
 });
 export type JournalRecordWire = z.infer<typeof journalRecord>;
 
-const inDoubtItem = z.object({
+export const inDoubtItem = z.object({
   flowId: z.string(),
   payerId: hex,
   payeeId: hex,

@@ -14,6 +14,7 @@ import {
   type Channel,
   type ErrorInfo,
   type InDoubtItemWire,
+  inDoubtItem,
   invalidInput,
   isChannel,
   parseRequest,
@@ -133,21 +134,9 @@ function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
   }
 }
 
+/** An in-doubt item as the contract shows it: its schema keeps the fields it names, and drops the rest. */
 function inDoubtWire(i: InDoubtItem): InDoubtItemWire {
-  return {
-    flowId: i.flowId,
-    payerId: i.payerId,
-    payeeId: i.payeeId,
-    payerSerial: i.payerSerial,
-    payeeSerial: i.payeeSerial,
-    amount: i.amount,
-    currency: i.currency,
-    txRandom: i.txRandom,
-    receptionChallenge: i.receptionChallenge,
-    lastStep: i.lastStep,
-    startedAt: i.startedAt,
-    updatedAt: i.updatedAt,
-  };
+  return inDoubtItem.parse(i);
 }
 
 /** End of day, from the journal alone: completed value transfers of the UTC day, per direction. */

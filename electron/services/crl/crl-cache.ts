@@ -96,15 +96,7 @@ export const DEFAULT_MAX_CRL_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 /** The stored CRL's header, without the DER. */
-interface CurrentCrl {
-  source: string;
-  crlNumber: bigint;
-  thisUpdate: string;
-  nextUpdate: string;
-  revokedCount: number;
-  etag: string | undefined;
-  lastModified: string | undefined;
-}
+type CurrentCrl = Omit<StoredCrl, 'der' | 'importedAt' | 'issuerKeyId'>;
 
 export class CrlCache {
   private readonly store: CrlStore;
@@ -390,16 +382,10 @@ export class CrlCache {
 
 // ---- helpers ----
 
+/** The stored CRL without its DER (which may be tens of MB) and what the cache does not use. */
 function headerOf(stored: StoredCrl): CurrentCrl {
-  return {
-    source: stored.source,
-    crlNumber: stored.crlNumber,
-    thisUpdate: stored.thisUpdate,
-    nextUpdate: stored.nextUpdate,
-    revokedCount: stored.revokedCount,
-    etag: stored.etag,
-    lastModified: stored.lastModified,
-  };
+  const { der: _der, importedAt: _importedAt, issuerKeyId: _issuerKeyId, ...header } = stored;
+  return header;
 }
 
 function errorInfo(e: unknown): CrlErrorInfo {
