@@ -1,6 +1,9 @@
 // A ready-to-use demo shop: an issuer, two personalized simulated cards (Alice pays, Bob's shop
-// receives), the CA certificate, a built-in CRL and a terminal configuration. Made on first start
-// so `npm start` needs no setup; every key is generated here, none is committed.
+// receives), the CA certificate, a built-in CRL, the authority's allow-list entry for the shop's
+// issuing terminal, and a terminal configuration. Made on first start so `npm start` needs no setup;
+// every key is generated here, none is committed. The issuer's side (card-sim/issuer, the authority
+// in issuer-host/) and the terminal's meet only here and in in-process-issuing.ts: demo/ is the one
+// place allowed to wire them into one process (test/architecture/layers.ts).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settlementStateCodec } from '../card-sim/applets/settlement/state.js';
