@@ -1,27 +1,16 @@
 // The issuer host's CLI as its operator runs it (npm run issuer): a subprocess on real files. Its
 // commands' logic is tested in-process in test/terminal/issuing.test.ts; this is the program itself.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIssuer, saveIssuer } from '../../card-sim/issuer/issuer.js';
 import { TEST_CURRENCY } from '../support/card-fixtures.js';
+import { cliProcess } from '../support/cli-process.js';
 
-const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'issuer-cli-'));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function issuer(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'issuer-host/cli/main.ts'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const issuer = cliProcess('issuer-host/cli/main.ts', dir);
 
 describe('issuer host CLI', () => {
   it('keeps the allow-list of issuing terminals in the authority database next to the issuer file', () => {
