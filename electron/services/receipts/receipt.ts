@@ -13,7 +13,8 @@ import {
   parseOrRefuse,
   printable,
 } from './document-settings.js';
-import { type Leg, SHOP_FLOW_KINDS, type ShopFlow, type ShopItem, shopFlowSchema } from './shop-flow.js';
+import type { Receipt, ReceiptRow } from './documents.js';
+import { type Leg, type ShopFlow, type ShopItem, shopFlowSchema } from './shop-flow.js';
 
 const cardSchema = z.object({
   /** The holder ID from the card's certificate (hex). */
@@ -39,28 +40,7 @@ export const receiptInputSchema = z.intersection(
   }),
 );
 export type ReceiptInput = z.input<typeof receiptInputSchema>;
-
-export const receiptRowSchema = z.object({
-  label: z.string(),
-  value: z.string(),
-  /** The amount that matters most (paid, refunded): printed large. */
-  total: z.boolean().optional(),
-});
-export type ReceiptRow = z.infer<typeof receiptRowSchema>;
-
-export const receiptSchema = z.object({
-  kind: z.enum(SHOP_FLOW_KINDS),
-  shopName: z.string(),
-  /** "Sale", "Refund"… */
-  title: z.string(),
-  /** Terminal, date, time, time zone, operator. */
-  header: z.array(receiptRowSchema),
-  /** Cards, items, amounts, the customer's balance when allowed. */
-  body: z.array(receiptRowSchema),
-  result: z.object({ code: z.enum(['completed', 'not-completed', 'in-doubt']), text: z.string() }),
-  flowId: z.string(),
-});
-export type Receipt = z.infer<typeof receiptSchema>;
+export type { Receipt, ReceiptRow };
 
 const TITLES: Record<ShopFlow['kind'], string> = {
   sale: 'Sale',

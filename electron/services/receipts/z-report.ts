@@ -15,13 +15,13 @@ import {
   parseOrRefuse,
   printable,
 } from './document-settings.js';
+import type { Amount, ZLine, ZReport } from './documents.js';
 import {
   amountSchema,
   itemCount,
   operatorRefSchema,
   SHOP_FLOW_KINDS,
   type ShopFlow,
-  type ShopFlowKind,
   shopFlowSchema,
   valueLegs,
 } from './shop-flow.js';
@@ -49,64 +49,9 @@ export const zReportInputSchema = z.object({
 });
 export type ZReportInput = z.input<typeof zReportInputSchema>;
 export type InDoubtEntry = z.infer<typeof inDoubtEntrySchema>;
+export type { Amount, ZLine, ZReport };
 
-export interface Amount {
-  minor: number;
-  text: string;
-}
-
-export interface ZLine {
-  kind: ShopFlowKind | 'total';
-  label: string;
-  /** Completed flows. */
-  count: number;
-  /** Flows that ended without completing, or are in doubt. */
-  notCompleted: number;
-  /** Items moved or issued by the completed flows. */
-  items: number;
-  /** E-money into the shop's card, and out of it. */
-  valueIn: Amount;
-  valueOut: Amount;
-  /** valueIn − valueOut. */
-  net: Amount;
-}
-
-export interface ZOperator {
-  /** Empty for flows made before operators signed in. */
-  id: string;
-  name: string;
-  lines: ZLine[];
-  total: ZLine;
-}
-
-export interface ZReport {
-  reportNumber: number;
-  shopName: string;
-  terminalId: string;
-  businessDay: string;
-  timeZone: string;
-  /** The day's span on the shop's clock ("14 Jul 2026 00:00:00 GMT+1" …). */
-  from: string;
-  to: string;
-  generatedAt: string;
-  currencyCode: string;
-  minorUnits: number;
-  /** One line per kind, in a fixed order, zeros included. */
-  kinds: ZLine[];
-  total: ZLine;
-  operators: ZOperator[];
-  openInDoubt: {
-    flowId: string;
-    kind: ShopFlowKind;
-    amount?: Amount;
-    /** On the shop's clock, and as the instant (ISO, UTC). */
-    since: string;
-    sinceInstant: string;
-    operator: string;
-  }[];
-}
-
-export const KIND_LABELS: Record<ShopFlowKind | 'total', string> = {
+export const KIND_LABELS: Record<ZLine['kind'], string> = {
   sale: 'Sales',
   refund: 'Refunds',
   exchange: 'Exchanges',

@@ -28,8 +28,8 @@ import { layoutProblems } from './layout-check.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const SHOTS = join(ROOT, 'test-output', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -115,7 +115,7 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 800 },
       acceptDownloads: true,
     });
