@@ -9,7 +9,7 @@ export interface Violation {
   id: string;
   impact: string;
   help: string;
-  /** CSS selectors of the offending elements. */
+  /** CSS selectors of the offending elements, each with axe's summary of what is wrong there. */
   targets: string[];
 }
 
@@ -20,7 +20,12 @@ export async function accessibilityViolations(page: Page, include?: string): Pro
   if (!(await page.evaluate<boolean>('typeof window.axe === "object"'))) await page.evaluate(axe.source);
   const context = JSON.stringify(include ?? 'html');
   const found = await page.evaluate<
-    { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[]
+    {
+      id: string;
+      impact: string | null;
+      help: string;
+      nodes: { target: unknown[]; failureSummary?: string }[];
+    }[]
   >(`window.axe.run(${context}, { resultTypes: ['violations'] }).then((r) => r.violations)`);
   return found
     .filter((v) => BLOCKING.has(v.impact ?? ''))
@@ -28,7 +33,9 @@ export async function accessibilityViolations(page: Page, include?: string): Pro
       id: v.id,
       impact: v.impact ?? '',
       help: v.help,
-      targets: v.nodes.map((n) => n.target.map(String).join(' ')),
+      targets: v.nodes.map(
+        (n) => `${n.target.map(String).join(' ')} (${(n.failureSummary ?? '').replace(/\s+/g, ' ').trim()})`,
+      ),
     }));
 }
 
