@@ -5,9 +5,9 @@
 // then acts, all in one process.
 
 import { TerminalError } from '../../protocol/errors.js';
+import { formatMoney, parseMoney } from '../../protocol/money-format.js';
 import type { ListedItem } from '../../protocol/settlement/contents-codec.js';
 import { defineCommand, type ParsedArgs } from '../../tooling/cli-kit.js';
-import { formatMoney, parseMoney } from '../ipc/money-format.js';
 import type {
   AuthenticationResult,
   ContentListing,

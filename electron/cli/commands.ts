@@ -2,8 +2,8 @@
 
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { TerminalError } from '../../protocol/errors.js';
+import { formatMoney, parseMoney } from '../../protocol/money-format.js';
 import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
-import { formatMoney, parseMoney } from '../ipc/money-format.js';
 import type { CardView } from '../services/settlement/settlement-engine.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
 import type { TerminalServices } from '../services/terminal-services.js';

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
-import { formatMoney, parseMoney } from '../ipc/money-format.js';
+import { formatMoney, parseMoney } from '../../protocol/money-format.js';
 import { loadConfig } from '../services/config.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
 

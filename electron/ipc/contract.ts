@@ -3,8 +3,10 @@
 // host's WebSocket transport, the Electron preload (through ./bridge.ts, which lists the same names
 // without zod) and the renderer's client all derive their types from this one module, so they cannot
 // drift. It imports nothing but zod and pure protocol/ rules: the renderer bundles it.
+
 import { z } from 'zod';
 import { amountSchema } from '../../protocol/amount.js';
+import type { MoneyFormat } from '../../protocol/money-format.js';
 
 export const slotName = z.enum(['payer', 'payee']);
 export type SlotNameWire = z.infer<typeof slotName>;
@@ -30,7 +32,11 @@ const slotStatus = z.object({
 });
 export type SlotStatusWire = z.infer<typeof slotStatus>;
 
-const moneyFormat = z.object({ currencyCode: z.string(), minorUnits: z.number().int(), locale: z.string() });
+const moneyFormat = z.object({
+  currencyCode: z.string(),
+  minorUnits: z.number().int(),
+  locale: z.string(),
+}) satisfies z.ZodType<MoneyFormat>;
 export type MoneyFormatWire = z.infer<typeof moneyFormat>;
 
 export const CERTIFICATE_STATUSES = ['valid', 'revoked', 'expired', 'crl-stale', 'invalid'] as const;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
+import { operatorsSchema } from './operators/operator-config.js';
 
 const slotMapping = z
   .object({ payer: z.string().min(1), payee: z.string().min(1) })
@@ -50,6 +51,10 @@ export const terminalConfigSchema = z.object({
       exitPinHash: z.string().min(1).max(300).optional(),
     })
     .optional(),
+  /** Who may sign in at this terminal (electron/services/operators/): `npm run operator-pin` prints an entry. */
+  operators: operatorsSchema.optional(),
+  /** The operator screen locks after this many minutes without activity (default 5). */
+  idleLockMinutes: z.number().int().min(1).max(480).optional(),
 });
 
 export type TerminalConfig = z.infer<typeof terminalConfigSchema>;

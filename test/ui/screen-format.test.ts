@@ -1,6 +1,6 @@
 // How the screen writes amounts, hints and contents for the configured currency and locale.
 import { describe, expect, it } from 'vitest';
-import { formatMoney } from '../../electron/ipc/money-format.js';
+import { formatMoney } from '../../protocol/money-format.js';
 import { amountExample, amountPlaceholder } from '../../renderer/src/amount-hint.js';
 import {
   bodyText,

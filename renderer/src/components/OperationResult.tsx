@@ -1,6 +1,6 @@
 // The end of a payment or a key update, in one sentence first, then what the operator needs next.
 import type { MoneyFormatWire, ResponseOf } from '../../../electron/ipc/contract.js';
-import { formatMoney } from '../../../electron/ipc/money-format.js';
+import { formatMoney } from '../../../protocol/money-format.js';
 import { maybeMoney } from '../format.js';
 import type { OperationResult as Result } from '../hooks/useCardOperation.js';
 import { ErrorLine } from './ErrorLine.js';

@@ -3,7 +3,7 @@
 // transfer keys in line on its own, showing the route the engine chose and why.
 import { type FormEvent, type RefObject, useEffect, useState } from 'react';
 import type { MoneyFormatWire } from '../../../electron/ipc/contract.js';
-import { formatMoney, parseMoney } from '../../../electron/ipc/money-format.js';
+import { formatMoney, parseMoney } from '../../../protocol/money-format.js';
 import { amountExample, amountPlaceholder } from '../amount-hint.js';
 import type { Operation, ProgressFlow, OperationResult as Result } from '../hooks/useCardOperation.js';
 import { OperationResult } from './OperationResult.js';

@@ -1,7 +1,7 @@
 // One card slot: live presence, then the card as read at its access level (holder, validity, key IDs,
 // certificate status, balance), its sessions (owner PIN, issuer) and its contents.
 import type { MoneyFormatWire, SlotNameWire } from '../../../electron/ipc/contract.js';
-import { formatMoney } from '../../../electron/ipc/money-format.js';
+import { formatMoney } from '../../../protocol/money-format.js';
 import { ISSUER_SESSION_MESSAGES } from '../error-messages.js';
 import { formatValidity, holderLabel, shortId } from '../format.js';
 import type { SlotState } from '../hooks/useSlots.js';

@@ -1,11 +1,17 @@
 // Amounts are integers in minor units everywhere; only display turns them into currency text. One
 // module for every operator surface: the screen (the renderer bundles it, so it is pure), the
 // terminal CLI and the console. What the screen accepts is what the CLI accepts.
-import { MAX_AMOUNT } from '../../protocol/amount.js';
-import type { MoneyFormatWire } from './contract.js';
+import { MAX_AMOUNT } from './amount.js';
 
 /** The configured currency display (the contract's `money` of slots:status). */
-export type MoneyFormat = MoneyFormatWire;
+export interface MoneyFormat {
+  /** ISO 4217 alphabetic code, e.g. EUR. */
+  currencyCode: string;
+  /** Digits after the decimal point (2 for EUR, 0 for JPY). */
+  minorUnits: number;
+  /** BCP 47 locale of the display, e.g. en-IE. */
+  locale: string;
+}
 
 export function formatMoney(minor: number, f: MoneyFormat): string {
   const major = minor / 10 ** f.minorUnits;

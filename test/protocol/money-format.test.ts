@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney, parseMoney } from '../../electron/ipc/money-format.js';
+import { formatMoney, parseMoney } from '../../protocol/money-format.js';
 
 const eur = { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' };
 const jpy = { currencyCode: 'JPY', minorUnits: 0, locale: 'ja-JP' };
