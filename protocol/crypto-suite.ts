@@ -182,12 +182,21 @@ function eciesKey(
   recipientPublic: Uint8Array,
   context: Uint8Array,
 ): Uint8Array {
-  // x-coordinate only (SEC1 §3.3.1): drop the 0x04/0x02 prefix of the shared point.
+  const shared = p256SharedSecret(privateKey, peerPublic);
+  return hkdfSha256(shared, ECIES_SALT, concat(context, ephemeralPublic, recipientPublic), AES_KEY_LENGTH);
+}
+
+/** P-256 ECDH: the x-coordinate of the shared point (SEC1 §3.3.1), 32 bytes. */
+export function p256SharedSecret(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array {
   activeMeter?.count('ecdh', 0);
-  const shared = p256.getSharedSecret(privateKey, peerPublic, true).subarray(1);
-  const info = concat(context, ephemeralPublic, recipientPublic);
+  // Compressed encoding, then drop its 0x02/0x03 prefix: the x-coordinate only.
+  return p256.getSharedSecret(privateKey, peerPublicKey, true).subarray(1);
+}
+
+/** HKDF with HMAC-SHA256 (RFC 5869): extract, then expand to `length` bytes. */
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   activeMeter?.count('hkdf-sha256', info.length);
-  return hkdf(sha256, shared, ECIES_SALT, info, AES_KEY_LENGTH);
+  return hkdf(sha256, ikm, salt, info, length);
 }
 
 export function sha256Digest(data: Uint8Array): Uint8Array {
