@@ -20,6 +20,7 @@ import {
 } from '../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../card-sim/issuer/issuer-state.js';
 import { FileBackend, MemoryBackend, type PersistenceBackend } from '../card-sim/os/persistence-backend.js';
+import type { VirtualCard } from '../card-sim/os/virtual-card.js';
 import { createSettlementCard, type SimulatedCard } from '../card-sim/settlement-card.js';
 import { VpcdConnector } from '../card-sim/transport/vpcd-connector.js';
 import type { JournalRecord } from '../db/journal.js';
@@ -84,6 +85,8 @@ export async function startRig(o: {
   payer?: Partial<PersonalizeOptions>;
   payee?: Partial<PersonalizeOptions>;
   issuer?: IssuerState;
+  /** What goes into the vpcd reader in place of the card OS (e.g. a LatencyCard around it). */
+  wrapCard?: (slot: SlotName, sim: SimulatedCard) => VirtualCard;
 }): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-terminal-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
@@ -113,7 +116,7 @@ export async function startRig(o: {
       const card: RigCard = {
         sim,
         backend,
-        connector: new VpcdConnector({ port, card: sim.os }),
+        connector: new VpcdConnector({ port, card: o.wrapCard?.(slot, sim) ?? sim.os }),
         apdus: 0,
         resets: 0,
       };

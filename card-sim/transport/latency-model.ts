@@ -2,6 +2,7 @@
 // and a chip (how fast it computes and writes). A card wrapped in LatencyCard (latency-card.ts)
 // records every APDU it answers, with the bytes each way and the work it did, into a ledger; this
 // module turns such records into modelled time under any model, APDU by APDU and flow by flow.
+import type { CryptoOperation } from '../../protocol/crypto-suite.js';
 import type { CardWork } from '../os/card-work.js';
 import {
   type ChipProfile,
@@ -134,8 +135,9 @@ export class LatencyLedger {
 // --- flows ---
 
 export interface CommandTiming {
-  /** "card:INS" (e.g. "payer:C0"). */
-  key: string;
+  card: string;
+  cla: number;
+  ins: number;
   count: number;
   linkMs: number;
   processingMs: number;
@@ -155,6 +157,10 @@ export interface FlowTiming {
   waitExtensions: number;
   totalMs: number;
   byCommand: CommandTiming[];
+  /** What the cards did: crypto primitives by kind, commits of persistent memory and the bytes they wrote. */
+  operations: Partial<Record<CryptoOperation, number>>;
+  commits: number;
+  bytesWritten: number;
 }
 
 /** Modelled time of `records` (a flow) under `model`. */
@@ -177,6 +183,9 @@ export function flowTiming(records: readonly LatencyRecord[], model: LatencyMode
   let linkTotalMs = 0;
   let processingOnLinkMs = 0;
   let waitExtensions = 0;
+  const operations: Partial<Record<CryptoOperation, number>> = {};
+  let commits = 0;
+  let bytesWritten = 0;
   for (const r of records) {
     if (r.kind === 'activation') {
       activations++;
@@ -184,6 +193,9 @@ export function flowTiming(records: readonly LatencyRecord[], model: LatencyMode
       continue;
     }
     const t = apduTiming(r, model);
+    for (const use of r.work.crypto) operations[use.operation] = (operations[use.operation] ?? 0) + 1;
+    commits += r.work.commits.length;
+    for (const regions of r.work.commits) bytesWritten += regions.reduce((x, y) => x + y, 0);
     apdus++;
     bytesToCard += r.commandBytes;
     bytesFromCard += r.responseBytes;
@@ -192,8 +204,15 @@ export function flowTiming(records: readonly LatencyRecord[], model: LatencyMode
     waitExtensions += t.link.waitExtensions;
     for (const part of PROCESSING_PARTS) processing[part] += t.processing[part];
     processing.totalMs += t.processing.totalMs;
-    const key = `${r.card}:${r.ins.toString(16).toUpperCase().padStart(2, '0')}`;
-    const c = byCommand.get(key) ?? { key, count: 0, linkMs: 0, processingMs: 0 };
+    const key = `${r.card} ${r.cla} ${r.ins}`;
+    const c = byCommand.get(key) ?? {
+      card: r.card,
+      cla: r.cla,
+      ins: r.ins,
+      count: 0,
+      linkMs: 0,
+      processingMs: 0,
+    };
     c.count++;
     c.linkMs += t.totalMs - t.link.processingMs;
     c.processingMs += t.link.processingMs;
@@ -213,5 +232,8 @@ export function flowTiming(records: readonly LatencyRecord[], model: LatencyMode
     waitExtensions,
     totalMs: activationMs + linkTotalMs,
     byCommand: [...byCommand.values()],
+    operations,
+    commits,
+    bytesWritten,
   };
 }
