@@ -95,13 +95,12 @@ async function main(options: Map<string, string>): Promise<void> {
     for (let r = 0; r < runs; r++) {
       for (const [i, flow] of FLOWS.entries()) {
         await flow.prepare(world);
-        // The presentation's power-ups belong to the flow (over pcscd they happen at insertion).
+        const presented = await world.present();
         const mark = world.ledger.mark();
-        await world.present();
         const t0 = performance.now();
         await flow.run(world);
         results[i]!.wallMs.push(performance.now() - t0);
-        results[i]!.records.push(world.ledger.since(mark));
+        results[i]!.records.push([...presented, ...world.ledger.since(mark)]);
       }
       console.error(`run ${r + 1}/${runs} done`);
     }

@@ -23,7 +23,12 @@ import type { IssuerState } from '../card-sim/issuer/issuer-state.js';
 import { MemoryBackend, type PersistenceBackend } from '../card-sim/os/persistence-backend.js';
 import { createSettlementCard, type SimulatedCard } from '../card-sim/settlement-card.js';
 import { LatencyCard, type LatencyMode } from '../card-sim/transport/latency-card.js';
-import { LatencyLedger, type LatencyModel } from '../card-sim/transport/latency-model.js';
+import {
+  type ActivationRecord,
+  LatencyLedger,
+  type LatencyModel,
+} from '../card-sim/transport/latency-model.js';
+import type { VpcdConnector } from '../card-sim/transport/vpcd-connector.js';
 import { terminalConfigSchema } from '../electron/services/config.js';
 import type { SlotName } from '../electron/services/slots/reader-slots.js';
 import { createSimulatedSlots } from '../electron/services/slots/simulated-slots.js';
@@ -49,8 +54,12 @@ export interface LatencyWorld {
   cards: Record<SlotName, WorldCard>;
   /** Gives the card in `slot` a freshly personalised memory (DEFAULT_CARD with `options`). */
   personalize(slot: SlotName, options?: Partial<PersonalizeOptions>): void;
-  /** Both cards leave their readers and are presented again: new presences, sessions dropped. */
-  present(): Promise<void>;
+  /**
+   * Both cards leave their readers and are presented again: new presences, sessions dropped. Returns
+   * the activations this presentation stands for when they happen here rather than in the flow (over
+   * pcscd the reader powers a card up when it arrives; in process the terminal's connect does).
+   */
+  present(): Promise<ActivationRecord[]>;
   close(): Promise<void>;
 }
 
@@ -126,6 +135,7 @@ export async function startInProcessWorld(model: LatencyModel): Promise<LatencyW
       for (const slot of SLOTS) slots.remove(slot);
       for (const slot of SLOTS) slots.insert(slot, cards[slot].latency);
       await sleep(0); // the engine drops its sessions on the slot events
+      return [];
     },
     async close() {
       await services.close();
@@ -149,7 +159,8 @@ export async function startPcscdWorld(model: LatencyModel): Promise<LatencyWorld
     payer: { sim: rig.cards.payer.sim, backend: rig.cards.payer.backend, latency: latency.payer! },
     payee: { sim: rig.cards.payee.sim, backend: rig.cards.payee.backend, latency: latency.payee! },
   };
-  const present = () => rig.services.slots.status().every((s) => s.cardPresent);
+  const cardSeen = (slot: SlotName) =>
+    rig.services.slots.status().find((s) => s.slot === slot)?.cardPresent === true;
   return {
     transport: 'pcscd',
     services: rig.services,
@@ -158,16 +169,41 @@ export async function startPcscdWorld(model: LatencyModel): Promise<LatencyWorld
     cards,
     personalize: personalizer(rig.issuer, cards),
     async present() {
-      for (const slot of SLOTS) await rig.cards[slot].connector.remove();
-      await waitFor(
-        () => rig.services.slots.status().every((s) => !s.cardPresent),
-        'pcscd to see the cards pulled',
-      );
-      for (const slot of SLOTS) await rig.cards[slot].connector.insert();
-      await waitFor(present, 'pcscd to see the cards presented again');
+      for (const slot of SLOTS) await representCard(rig.cards[slot].connector, () => cardSeen(slot));
+      // One power-up per card, however many times vpcd needed the card put in.
+      return SLOTS.map((slot) => ({ kind: 'activation', card: slot, atr: cards[slot].latency.atr.slice() }));
     },
     close: () => rig.close(),
   };
+}
+
+/**
+ * Pulls a card from its vpcd reader and presents it again, once pcscd (as the terminal sees it) has
+ * noticed each step. Now and then vpcd leaves a pull or a reconnecting card unseen for a while (its
+ * new connection waits behind the old one); then the step is done again, as the pcscd test fixture does.
+ */
+async function representCard(connector: VpcdConnector, seen: () => boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await connector.remove();
+    try {
+      await waitFor(() => !seen(), 'pcscd to see the card pulled', 4_000);
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await connector.insert();
+    }
+  }
+  for (let attempt = 1; ; attempt++) {
+    await connector.insert();
+    try {
+      await waitFor(seen, 'pcscd to see the card presented again', 4_000);
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+    await connector.remove();
+    await waitFor(() => !seen(), 'pcscd to see the card pulled', 10_000);
+  }
 }
 
 // --- flows ---
