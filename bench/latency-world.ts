@@ -8,17 +8,12 @@
 //               hold each answer back by its modelled time (real-time mode), so the terminal feels a
 //               real card's pace and the wall time of a flow can be set beside its modelled time
 // And the flows the benchmark measures, each from both cards presented to the readers.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SettlementState, settlementStateCodec } from '../card-sim/applets/settlement/state.js';
-import {
-  createIssuer,
-  type PersonalizeOptions,
-  personalizeCard,
-  publishCrl,
-} from '../card-sim/issuer/issuer.js';
+import { createIssuer, type PersonalizeOptions, personalizeCard } from '../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../card-sim/issuer/issuer-state.js';
 import { MemoryBackend, type PersistenceBackend } from '../card-sim/os/persistence-backend.js';
 import { createSettlementCard, type SimulatedCard } from '../card-sim/settlement-card.js';
@@ -29,14 +24,12 @@ import {
   type LatencyModel,
 } from '../card-sim/transport/latency-model.js';
 import type { VpcdConnector } from '../card-sim/transport/vpcd-connector.js';
-import { terminalConfigSchema } from '../electron/services/config.js';
 import type { SlotName } from '../electron/services/slots/reader-slots.js';
 import { createSimulatedSlots } from '../electron/services/slots/simulated-slots.js';
 import { startTerminalServices, type TerminalServices } from '../electron/services/terminal-services.js';
-import { fromHex } from '../protocol/bytes.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../test/support/card-fixtures.js';
 import { createUnderRight, ticket } from '../test/support/content-fixtures.js';
-import { startRig } from './terminal-rig.js';
+import { benchTerminalConfig, startRig } from './terminal-rig.js';
 
 export type Transport = 'in-process' | 'pcscd';
 
@@ -111,17 +104,10 @@ export async function startInProcessWorld(model: LatencyModel): Promise<LatencyW
   const cards = { payer: make('payer'), payee: make('payee') };
   const slots = createSimulatedSlots({ waitingTimeMs: 5_000 });
   for (const slot of SLOTS) slots.insert(slot, cards[slot].latency);
-  const caPath = join(dir, 'ca.der');
-  const crlPath = join(dir, 'builtin.crl');
-  writeFileSync(caPath, fromHex(issuer.caCertificate));
-  writeFileSync(crlPath, publishCrl(issuer, { now: new Date(now.getTime() - 60_000), validityDays: 30 }));
-  const config = terminalConfigSchema.parse({
-    dataDir: join(dir, 'data'),
-    currency: TEST_CURRENCY,
-    caCertificate: caPath,
-    builtinCrl: crlPath,
-    waitingTimeMs: 5_000,
-    slots: { backend: 'pcsc', readers: { payer: 'in-process payer', payee: 'in-process payee' } }, // unused: slots given
+  // The readers are named only because the configuration needs them: the slots are given.
+  const config = benchTerminalConfig(dir, issuer, now, {
+    payer: 'in-process payer',
+    payee: 'in-process payee',
   });
   const services = await startTerminalServices(config, { slots });
   return {

@@ -24,7 +24,7 @@ import type { VirtualCard } from '../card-sim/os/virtual-card.js';
 import { createSettlementCard, type SimulatedCard } from '../card-sim/settlement-card.js';
 import { VpcdConnector } from '../card-sim/transport/vpcd-connector.js';
 import type { JournalRecord } from '../db/journal.js';
-import { terminalConfigSchema } from '../electron/services/config.js';
+import { type TerminalConfig, terminalConfigSchema } from '../electron/services/config.js';
 import { PcscClient } from '../electron/services/pcsc/pcsc-client.js';
 import type { SlotName } from '../electron/services/slots/reader-slots.js';
 import { startTerminalServices, type TerminalServices } from '../electron/services/terminal-services.js';
@@ -138,18 +138,7 @@ export async function startRig(o: {
       payee: makeCard('payee', o.payee, harness.ports[1]!),
     };
 
-    const caPath = join(dir, 'ca.der');
-    const crlPath = join(dir, 'builtin.crl');
-    writeFileSync(caPath, fromHex(issuer.caCertificate));
-    writeFileSync(crlPath, publishCrl(issuer, { now: new Date(now.getTime() - 60_000), validityDays: 30 }));
-    const config = terminalConfigSchema.parse({
-      dataDir: join(dir, 'data'),
-      currency: TEST_CURRENCY,
-      caCertificate: caPath,
-      builtinCrl: crlPath,
-      waitingTimeMs: 5_000,
-      slots: { backend: 'pcsc', readers: READERS },
-    });
+    const config = benchTerminalConfig(dir, issuer, now, READERS);
     let appended: JournalRecord[] = [];
     let appends = 0;
     const services = await startTerminalServices(config, {
@@ -209,6 +198,30 @@ export async function startRig(o: {
     await cleanUp();
     throw e;
   }
+}
+
+/**
+ * The terminal configuration of a benchmark: the issuer's CA certificate and a CRL published a minute
+ * before `now` written into `dir`, the data folder under it, PC/SC readers by name.
+ */
+export function benchTerminalConfig(
+  dir: string,
+  issuer: IssuerState,
+  now: Date,
+  readers: Record<SlotName, string>,
+): TerminalConfig {
+  const caPath = join(dir, 'ca.der');
+  const crlPath = join(dir, 'builtin.crl');
+  writeFileSync(caPath, fromHex(issuer.caCertificate));
+  writeFileSync(crlPath, publishCrl(issuer, { now: new Date(now.getTime() - 60_000), validityDays: 30 }));
+  return terminalConfigSchema.parse({
+    dataDir: join(dir, 'data'),
+    currency: TEST_CURRENCY,
+    caCertificate: caPath,
+    builtinCrl: crlPath,
+    waitingTimeMs: 5_000,
+    slots: { backend: 'pcsc', readers },
+  });
 }
 
 async function waitFor(check: () => boolean, timeoutMs: number, message: () => string): Promise<void> {

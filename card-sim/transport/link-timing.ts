@@ -73,8 +73,6 @@ export interface ExchangeTiming {
 }
 
 const T1_PROLOGUE = 3; // NAD, PCB, LEN
-const T1_R_BLOCK_INF = 0;
-const T1_S_WTX_INF = 1;
 const TYPE_A_PROLOGUE = 1; // PCB (no CID, no NAD)
 const TYPE_A_CRC = 2;
 
@@ -109,50 +107,65 @@ export function chunks(length: number, size: number): number[] {
   return out;
 }
 
-// --- T=1 ---
+/** A block protocol as both links run it: I-blocks chained at a size, acknowledged by R-blocks, S(WTX). */
+interface BlockProtocol {
+  /** Time on the wire of a block carrying `inf` bytes of information field. */
+  blockMs(inf: number): number;
+  /** The least gap between two blocks in opposite directions. */
+  gapMs: number;
+  /** Largest information field towards the card and back. */
+  toCardInf: number;
+  fromCardInf: number;
+  /** How long the card may take before it must ask for more time with S(WTX). */
+  waitMs: number;
+}
 
-function t1Exchange(link: T1Link, commandBytes: number, responseBytes: number, processingMs: number) {
-  const etuMs = (link.clocksPerEtu / link.clockHz) * 1000;
-  const block = (inf: number) => (T1_PROLOGUE + inf + link.edcBytes) * link.charEtu * etuMs;
-  // The least gap between the last character of a block and the first of the answer: BGT counts from
-  // leading edge to leading edge, and the last character already took one character period of it.
-  const gapMs = Math.max(0, link.bgtEtu - link.charEtu) * etuMs;
-  const rBlock = block(T1_R_BLOCK_INF);
-  const command = chunks(commandBytes, link.ifsc);
-  const response = chunks(responseBytes, link.ifsd);
-  let toCardMs = 0;
-  let fromCardMs = 0;
-  let turnaroundMs = 0;
-  // Command chaining: every I-block but the last is acknowledged by the card with an R-block.
-  for (const [i, inf] of command.entries()) {
-    toCardMs += block(inf);
-    if (i < command.length - 1) {
-      fromCardMs += rBlock;
-      turnaroundMs += 2 * gapMs;
-    }
-  }
-  // Response chaining: the reader acknowledges every I-block but the last with an R-block.
-  for (const [i, inf] of response.entries()) {
-    fromCardMs += block(inf);
-    if (i < response.length - 1) {
-      toCardMs += rBlock;
-      turnaroundMs += 2 * gapMs;
-    }
-  }
-  // A card busy for longer than BWT sends S(WTX request) (one INF byte), answered by S(WTX response).
-  const waitExtensions = Math.max(0, Math.ceil(processingMs / link.bwtMs) - 1);
-  const wtxMs = waitExtensions * (2 * block(T1_S_WTX_INF) + 2 * gapMs);
-  const busyMs = Math.max(processingMs, gapMs);
+function blockExchange(
+  p: BlockProtocol,
+  commandBytes: number,
+  responseBytes: number,
+  processingMs: number,
+): ExchangeTiming {
+  const ackMs = p.blockMs(0); // an R-block carries no information field
+  const command = chunks(commandBytes, p.toCardInf);
+  const response = chunks(responseBytes, p.fromCardInf);
+  // Each chained I-block but the last is acknowledged by the other side: an R-block and two gaps.
+  const toCardMs = command.reduce((s, inf) => s + p.blockMs(inf), 0) + (response.length - 1) * ackMs;
+  const fromCardMs = response.reduce((s, inf) => s + p.blockMs(inf), 0) + (command.length - 1) * ackMs;
+  const chainGapsMs = 2 * (command.length - 1 + response.length - 1) * p.gapMs;
+  // A card busy for longer than its waiting time sends S(WTX request) (one INF byte); the reader echoes it.
+  const waitExtensions = Math.max(0, Math.ceil(processingMs / p.waitMs) - 1);
+  const wtxMs = waitExtensions * (2 * p.blockMs(1) + 2 * p.gapMs);
+  const busyMs = Math.max(processingMs, p.gapMs);
   return {
     blocksToCard: command.length + response.length - 1 + waitExtensions,
     blocksFromCard: response.length + command.length - 1 + waitExtensions,
     toCardMs,
     fromCardMs,
-    turnaroundMs: turnaroundMs + gapMs, // and the reader's gap before its next command
+    turnaroundMs: chainGapsMs + p.gapMs, // and the reader's gap before its next command
     processingMs: busyMs,
     waitExtensions,
-    totalMs: toCardMs + fromCardMs + turnaroundMs + gapMs + busyMs + wtxMs,
+    totalMs: toCardMs + fromCardMs + chainGapsMs + p.gapMs + busyMs + wtxMs,
   };
+}
+
+// --- T=1 ---
+
+function t1Exchange(link: T1Link, commandBytes: number, responseBytes: number, processingMs: number) {
+  const etuMs = (link.clocksPerEtu / link.clockHz) * 1000;
+  return blockExchange(
+    {
+      blockMs: (inf) => (T1_PROLOGUE + inf + link.edcBytes) * link.charEtu * etuMs,
+      // BGT counts from leading edge to leading edge, and the last character took one period of it.
+      gapMs: Math.max(0, link.bgtEtu - link.charEtu) * etuMs,
+      toCardInf: link.ifsc,
+      fromCardInf: link.ifsd,
+      waitMs: link.bwtMs,
+    },
+    commandBytes,
+    responseBytes,
+    processingMs,
+  );
 }
 
 function t1Activation(link: T1Link, atr: Uint8Array) {
@@ -176,44 +189,18 @@ function t1Activation(link: T1Link, atr: Uint8Array) {
 // --- ISO/IEC 14443-4 over Type A ---
 
 function typeAExchange(link: TypeALink, commandBytes: number, responseBytes: number, processingMs: number) {
-  const frame = (bytes: number) => typeAFrameMs(link, bytes);
-  const fdtMs = (link.fdtCycles / link.carrierHz) * 1000;
-  const rAck = frame(TYPE_A_PROLOGUE + TYPE_A_CRC);
-  const overhead = TYPE_A_PROLOGUE + TYPE_A_CRC;
-  const command = chunks(commandBytes, link.fsc - overhead);
-  const response = chunks(responseBytes, link.fsd - overhead);
-  let toCardMs = 0;
-  let fromCardMs = 0;
-  let turnaroundMs = 0;
-  for (const [i, inf] of command.entries()) {
-    toCardMs += frame(inf + overhead);
-    if (i < command.length - 1) {
-      fromCardMs += rAck;
-      turnaroundMs += 2 * fdtMs;
-    }
-  }
-  for (const [i, inf] of response.entries()) {
-    fromCardMs += frame(inf + overhead);
-    if (i < response.length - 1) {
-      toCardMs += rAck;
-      turnaroundMs += 2 * fdtMs;
-    }
-  }
-  // A card busy for longer than FWT sends S(WTX) (PCB, WTXM, CRC); the reader echoes it.
-  const fwtMs = fwtOf(link);
-  const waitExtensions = Math.max(0, Math.ceil(processingMs / fwtMs) - 1);
-  const wtxMs = waitExtensions * (2 * frame(TYPE_A_PROLOGUE + 1 + TYPE_A_CRC) + 2 * fdtMs);
-  const busyMs = Math.max(processingMs, fdtMs);
-  return {
-    blocksToCard: command.length + response.length - 1 + waitExtensions,
-    blocksFromCard: response.length + command.length - 1 + waitExtensions,
-    toCardMs,
-    fromCardMs,
-    turnaroundMs: turnaroundMs + fdtMs,
-    processingMs: busyMs,
-    waitExtensions,
-    totalMs: toCardMs + fromCardMs + turnaroundMs + fdtMs + busyMs + wtxMs,
-  };
+  return blockExchange(
+    {
+      blockMs: (inf) => typeAFrameMs(link, TYPE_A_PROLOGUE + inf + TYPE_A_CRC),
+      gapMs: (link.fdtCycles / link.carrierHz) * 1000,
+      toCardInf: link.fsc - TYPE_A_PROLOGUE - TYPE_A_CRC,
+      fromCardInf: link.fsd - TYPE_A_PROLOGUE - TYPE_A_CRC,
+      waitMs: fwtOf(link),
+    },
+    commandBytes,
+    responseBytes,
+    processingMs,
+  );
 }
 
 /** FWT in ms. */
