@@ -9,4 +9,10 @@ export interface VirtualCard {
   powerDown(): void;
   reset(): void;
   transmit(apdu: Uint8Array): Uint8Array;
+  /**
+   * How long, in ms, the answer transmit() just returned should take to reach the reader beyond the
+   * simulator's own time (a real-time latency model, card-sim/transport/latency-card.ts). Transports
+   * that honour it (in-process channel, vpcd connector) hold the answer back that long; absent or 0: none.
+   */
+  answerDelayMs?(): number;
 }

@@ -25,6 +25,9 @@ export class InProcessChannel implements CardChannel {
     const response = this.card.transmit(apdu.slice()).slice();
     // A card that lost power mid-command never answers: to the terminal that is a broken exchange.
     if (response.length === 0) throw new TerminalError('E_TRANSPORT', 'the card did not answer (power lost)');
+    // A card under a real-time latency model answers when its modelled time has passed.
+    const delayMs = this.card.answerDelayMs?.() ?? 0;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     return response;
   }
 
