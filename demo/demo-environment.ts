@@ -60,6 +60,7 @@ export function ensureDemoEnvironment(dir = DEMO_DIR): string {
     crl: { expiredPolicy: 'refuse', fetchTimeoutMs: 5000 },
     waitingTimeMs: 5000,
     slots: { backend: 'simulated', cards: { payer: 'payer-card.json', payee: 'payee-card.json' } },
+    shop: { name: 'Corner Shop', terminalId: 'DEMO-01', timeZone: 'Europe/Dublin' },
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   return configPath;

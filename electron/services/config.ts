@@ -6,6 +6,16 @@ import { z } from 'zod';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { operatorsSchema } from './operators/operator-config.js';
 
+/** Whether the runtime knows the IANA time zone (Intl refuses an unknown one). */
+export function isIanaTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const slotMapping = z
   .object({ payer: z.string().min(1), payee: z.string().min(1) })
   .refine((m) => m.payer !== m.payee, {
@@ -55,6 +65,14 @@ export const terminalConfigSchema = z.object({
   operators: operatorsSchema.optional(),
   /** The operator screen locks after this many minutes without activity (default 5). */
   idleLockMinutes: z.number().int().min(1).max(480).optional(),
+  /** The shop on its documents; `timeZone` is its clock: local times and the business day. */
+  shop: z
+    .object({
+      name: z.string().min(1).max(48),
+      terminalId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,15}$/),
+      timeZone: z.string().refine(isIanaTimeZone),
+    })
+    .default({ name: 'Corner Shop', terminalId: 'T-0001', timeZone: 'Europe/Dublin' }),
 });
 
 export type TerminalConfig = z.infer<typeof terminalConfigSchema>;

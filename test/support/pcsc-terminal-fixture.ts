@@ -332,6 +332,7 @@ export async function startPcscTerminal(o: PcscTerminalOptions = {}): Promise<Pc
       crl: { expiredPolicy: o.expiredPolicy ?? 'refuse', fetchTimeoutMs: 5000 },
       waitingTimeMs: o.waitingTimeMs ?? 2_000,
       slots: { backend: 'pcsc', readers },
+      shop: { name: 'E2E Shop', terminalId: 'E2E-01', timeZone: 'Europe/Dublin' },
     };
     let currentConfig = baseConfig;
     const writeConfig = (patch: Partial<TerminalConfig>) => {
