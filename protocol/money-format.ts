@@ -40,7 +40,7 @@ export function separators(locale: string): { group: string; decimal: string } {
   return { group: IS_SPACE_LIKE.test(group) ? ' ' : group, decimal };
 }
 
-const escape = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const literal = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Reads operator input as minor units, the way the screen writes amounts: digits with the locale's
@@ -59,7 +59,7 @@ export function readAmount(
   let fraction = '';
   if (f.locale) {
     const { group, decimal } = separators(f.locale);
-    const grouped = new RegExp(`^(\\d{1,3}(?:${escape(group)}\\d{3})+)(?:${escape(decimal)}(\\d+))?$`).exec(
+    const grouped = new RegExp(`^(\\d{1,3}(?:${literal(group)}\\d{3})+)(?:${literal(decimal)}(\\d+))?$`).exec(
       t,
     );
     if (grouped) {
