@@ -2,6 +2,7 @@
 // names and payload fields are documented in docs/journal.md; recovery and the engine read only this.
 import type { JournalRecord } from '../../../db/journal.js';
 import type { ContentPolicy } from '../../../protocol/settlement/contents-codec.js';
+import { holderLabel } from '../settlement/card-session.js';
 import { startedEntry } from '../settlement/flow-recorder.js';
 import type { SlotName } from '../slots/reader-slots.js';
 
@@ -45,18 +46,24 @@ export const ROLES = {
   'content-exchange': ['initiator', 'responder'],
 } as const satisfies Record<ContentFlowKind, readonly [string, string]>;
 
+type FlowCard = { slot: SlotName; holderIdHex: string; certificate?: { subjectName: string } };
+
 /**
- * The two cards in a flow's 'started' entry: `<role>Slot` and `<role>Id` (holder ID, hex) of each,
- * e.g. senderSlot, senderId, receiverSlot, receiverId (docs/journal.md).
+ * The two cards in a flow's 'started' entry: `<role>Slot`, `<role>Id` (holder ID, hex) and
+ * `<role>Label` (the holder's name, where the certificate has one) of each, e.g. senderSlot,
+ * senderId, senderLabel, receiverSlot, receiverId, receiverLabel (docs/journal.md).
  */
 export function partiesPayload(
   kind: ContentFlowKind,
-  cards: readonly [{ slot: SlotName; holderIdHex: string }, { slot: SlotName; holderIdHex: string }],
+  cards: readonly [FlowCard, FlowCard],
 ): Record<string, string> {
   const payload: Record<string, string> = {};
   ROLES[kind].forEach((role, i) => {
-    payload[`${role}Slot`] = cards[i]!.slot;
-    payload[`${role}Id`] = cards[i]!.holderIdHex;
+    const card = cards[i]!;
+    payload[`${role}Slot`] = card.slot;
+    payload[`${role}Id`] = card.holderIdHex;
+    const label = card.certificate && holderLabel({ certificate: card.certificate });
+    if (label) payload[`${role}Label`] = label;
   });
   return payload;
 }

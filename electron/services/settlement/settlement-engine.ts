@@ -17,7 +17,7 @@ import {
   checkCard,
   type RevocationChecker,
 } from './card-checks.js';
-import type { CardSession } from './card-session.js';
+import { type CardSession, holderLabel } from './card-session.js';
 import { type CardView, cardView } from './card-view.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
@@ -294,6 +294,8 @@ export class SettlementEngine {
       this.recorder.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
         payerId: payer.holderIdHex,
         payeeId: payee.holderIdHex,
+        payerLabel: holderLabel(payer),
+        payeeLabel: holderLabel(payee),
         payerSerial: payer.certificate.serial.toString(),
         payeeSerial: payee.certificate.serial.toString(),
         ...terms,
