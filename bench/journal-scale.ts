@@ -8,8 +8,8 @@
 //   log pages     Journal.page(), the query behind the operator screen's log (12 rows a page, the
 //                 screen's LOG_PAGE): the newest page, a page from the middle, the oldest page, and
 //                 the screen's search box: a common step name, one customer's card id, one flow id
-//   end of day    settlementSummary() of electron/ipc/handlers.ts, what 'settlement:summary' runs,
-//                 for the last (busiest-so-far, full) business day
+//   end of day    the day's Z report (electron/services/reports/day-summary.ts), what 'day:report'
+//                 runs, for the last (busiest-so-far, full) business day, in a UTC shop
 //   verify        Journal.verify(), the whole hash chain
 //
 // Fill: each transfer is the real sequence of journal entries of a completed value transfer, taken
@@ -27,9 +27,8 @@ import { openDatabase, type TerminalDatabase } from '../db/connection.js';
 import { Flows } from '../db/flows.js';
 import { JOURNAL_SQL, Journal, type JournalEntry, type JournalRecord } from '../db/journal.js';
 import { entryHash } from '../db/journal-hash.js';
-import { type HandlerServices, settlementSummary } from '../electron/ipc/handlers.js';
-import { SettlementEngine } from '../electron/services/settlement/settlement-engine.js';
-import { createSimulatedSlots } from '../electron/services/slots/simulated-slots.js';
+import { createDayReports, type DayReports } from '../electron/services/reports/day-summary.js';
+import { journalFactsSource } from '../electron/services/reports/journal-facts.js';
 import { fromHex } from '../protocol/bytes.js';
 import { canonicalJson } from '../protocol/canonical-json.js';
 import { makeTerminal } from '../test/support/terminal-fixtures.js';
@@ -111,7 +110,7 @@ const QUERIES: { id: string; title: string }[] = [
   { id: 'search-step', title: 'log search "credited" (every 6th entry), first page' },
   { id: 'search-card', title: "log search one customer's card id, first page" },
   { id: 'search-flow', title: 'log search one flow id (6 entries: scans the whole log)' },
-  { id: 'summary', title: 'end-of-day summary (`settlementSummary`, last day)' },
+  { id: 'summary', title: 'end-of-day Z report (`DayReports.summary`, last day)' },
   { id: 'verify', title: 'full hash-chain verify (`Journal.verify`)' },
 ];
 
@@ -379,7 +378,7 @@ function measure(
     const fileBytes = statSync(dbPath).size;
     const pageSize = Number(db.handle.pragma('page_size', { simple: true }));
     const pages = Number(db.handle.pragma('page_count', { simple: true }));
-    const services = summaryServices(journal, flows, caCertificateDer);
+    const day = dayReports(journal, flows);
 
     const q: Record<string, Summary> = {};
     const time = (id: string, count: number, run: () => number, expected: number) => {
@@ -414,12 +413,12 @@ function measure(
       'summary',
       runs.scanRuns,
       () => {
-        const s = settlementSummary(services, last.day);
-        if (s.total !== last.total || s.notCompleted !== 0) {
-          throw new Error(`summary of ${last.day}: ${JSON.stringify({ ...s, directions: undefined })}`);
+        const sales = day.summary(last.day).report.kinds.find((k) => k.kind === 'sale');
+        if (sales?.valueIn.minor !== last.total || sales.notCompleted !== 0) {
+          throw new Error(`summary of ${last.day}: ${JSON.stringify(sales)}`);
         }
-        summaryCount = s.count;
-        return s.count;
+        summaryCount = sales.count;
+        return sales.count;
       },
       last.count,
     );
@@ -439,27 +438,18 @@ function measure(
   }
 }
 
-/** What settlementSummary() reads: the journal, the flow cache and the engine's in-doubt list. */
-function summaryServices(journal: Journal, flows: Flows, caCertificateDer: Uint8Array): HandlerServices {
-  const engine = new SettlementEngine({
-    slots: createSimulatedSlots({ waitingTimeMs: 200 }),
-    journal,
-    flows,
-    crl: { checkCertificate: () => ({ revoked: false }) },
-    caCertificateDer,
-    currency: 0,
-  });
-  // settlementSummary() reads only the engine, the journal and the flows; any other service it
-  // touched would throw here.
-  const unused = new Proxy(
-    {},
-    {
-      get: () => () => {
-        throw new Error('not used by settlementSummary');
-      },
+/** The end of day as the terminal makes it, for a shop on UTC, asked two days after the fill. */
+function dayReports(journal: Journal, flows: Flows): DayReports {
+  return createDayReports({
+    source: journalFactsSource(journal, flows),
+    settings: {
+      shopName: 'Bench Shop',
+      terminalId: 'BENCH-01',
+      timeZone: 'UTC',
+      money: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
     },
-  ) as never;
-  return { engine, journal, flows, contents: unused, crl: unused, slots: unused, config: unused };
+    now: () => new Date(Date.now() + 3650 * DAY_MS),
+  });
 }
 
 function report(r: {
@@ -515,7 +505,7 @@ function report(r: {
     `- measured on a freshly opened connection with the terminal's settings (WAL, synchronous=FULL), database on ${r.storage}, page size ${results[0]!.pageSize} B; file size after the checkpoint at close (no WAL)`,
     `- runs per size: page queries and the "credited" search ${runsOf('first')}, the card and flow-id searches and the end of day ${runsOf('summary')}, verify ${runsOf('verify')}; each run checked (rows returned, the day's count and total, entries verified); percentiles nearest-rank`,
     `- log pages: \`Journal.page({ limit: 12, beforeSeq?, search? })\`, newest first (\`ORDER BY seq DESC LIMIT\` on the rowid); search is a case-insensitive LIKE over flow id, kind, step and payload, so it reads entries from the newest back until it has 12 matches or reaches the oldest: a flow id (6 matches) always reads the whole log`,
-    `- end of day: \`settlementSummary(services, day)\` (electron/ipc/handlers.ts) for the last business day (${results.map((m) => `${m.summaryCount} transfers`).join(', ')}): it lists every flow of the log (\`Flows.all()\`) and keeps the day's completed value transfers, then folds each one's entries`,
+    `- end of day: \`DayReports.summary(day)\` (electron/services/reports/day-summary.ts) for the last business day (${results.map((m) => `${m.summaryCount} transfers`).join(', ')}): it lists every flow of the log (\`Flows.all()\`), keeps those closed in the day, and folds each one's entries once (the facts are cached per flow)`,
     r.closing,
   ].join('\n');
 }

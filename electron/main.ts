@@ -46,10 +46,16 @@ async function startApp(): Promise<void> {
     session: session.defaultSession,
     protocol,
     menu: Menu,
+    dialog: {
+      // The shell's windows are the BrowserWindows it made through platform.BrowserWindow.
+      showSaveDialog: (window, options) =>
+        window ? dialog.showSaveDialog(window as BrowserWindow, options) : dialog.showSaveDialog(options),
+    },
   };
   startShell(platform, services, {
     preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
     rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
+    documentsDir: app.getPath('documents'),
     kiosk,
   });
 }

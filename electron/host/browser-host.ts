@@ -1,6 +1,7 @@
 // The browser host: the operator screen in any local browser instead of an Electron window. It serves
 // the built renderer on 127.0.0.1 only, with a strict CSP, and carries the IPC contract over one
-// WebSocket: {id, channel, payload} in, {id, result} out, events pushed as {event, payload}.
+// WebSocket: {id, channel, payload, operationId?} in, {id, result} out, events pushed as {event,
+// payload}; {ping: n} is answered {pong: n} at once, so the page can tell a live link from a dead one.
 //
 // Access: a random token made per run. The page gets it from the URL fragment only
 // (http://127.0.0.1:PORT/#token=…): a fragment never reaches a server, a log or a Referer header. The
@@ -36,6 +37,7 @@ const MAX_FRAME_BYTES = 64 * 1024;
 export interface BrowserHostServices extends HandlerServices {
   engine: HandlerServices['engine'] & EventSources['engine'];
   slots: HandlerServices['slots'] & EventSources['slots'];
+  operations: HandlerServices['operations'] & EventSources['operations'];
 }
 
 export interface BrowserHostOptions {
@@ -103,7 +105,13 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
     } catch {
       frame = undefined;
     }
-    const f = frame as { id?: unknown; channel?: unknown; payload?: unknown } | undefined;
+    const f = frame as
+      | { id?: unknown; channel?: unknown; payload?: unknown; operationId?: unknown; ping?: unknown }
+      | undefined;
+    if (typeof f === 'object' && f !== null && typeof f.ping === 'number' && Number.isSafeInteger(f.ping)) {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ pong: f.ping } satisfies ServerFrame));
+      return;
+    }
     const id = typeof f?.id === 'number' && Number.isSafeInteger(f.id) ? f.id : null;
     const result =
       id === null || typeof f !== 'object' || f === null
@@ -111,7 +119,7 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
             ok: false as const,
             error: { code: 'E_INPUT_INVALID', message: 'not a request frame', details: {} },
           }
-        : await dispatch(handlers, f.channel, f.payload);
+        : await dispatch(handlers, f.channel, f.payload, { operationId: f.operationId });
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ id, result } satisfies ServerFrame));
   }
 

@@ -6,7 +6,7 @@
 // anything the contract imports. This file is the preload's only import besides 'electron'; it imports
 // the contract for types alone (erased at build time), and the two checks below make a channel or event
 // added to the contract and not listed here (or listed here and not there) a type error.
-import type { Channel, EventName, EventOf, RequestOf, ResponseOf, Result } from './contract.js';
+import type { CallMeta, Channel, EventName, EventOf, RequestOf, ResponseOf, Result } from './contract.js';
 
 export const CHANNEL_NAMES = [
   'slots:status',
@@ -22,7 +22,9 @@ export const CHANNEL_NAMES = [
   'recovery:run',
   'crl:status',
   'crl:refresh',
-  'settlement:summary',
+  'terminal:info',
+  'day:report',
+  'day:export',
   'contents:list',
   'kiosk:status',
   'kiosk:exit',
@@ -32,6 +34,7 @@ export const EVENT_NAMES = [
   'card-inserted',
   'card-removed',
   'transfer-step',
+  'card-operation',
   'recovered',
   'kiosk-exit-requested',
 ] as const satisfies readonly EventName[];
@@ -51,6 +54,8 @@ export function eventChannel(event: EventName): string {
  * by the main process, which answers a Result), and a subscription per contract event.
  */
 export interface TerminalBridge {
-  readonly invoke: { readonly [C in Channel]: (payload: RequestOf<C>) => Promise<Result<ResponseOf<C>>> };
+  readonly invoke: {
+    readonly [C in Channel]: (payload: RequestOf<C>, meta?: CallMeta) => Promise<Result<ResponseOf<C>>>;
+  };
   on<E extends EventName>(event: E, listener: (payload: EventOf<E>) => void): () => void;
 }

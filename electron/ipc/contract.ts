@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { amountSchema } from '../../protocol/amount.js';
 import type { MoneyFormat } from '../../protocol/money-format.js';
+import { zReportSchema } from './documents.js';
 
 export const slotName = z.enum(['payer', 'payee']);
 export type SlotNameWire = z.infer<typeof slotName>;
@@ -160,21 +161,82 @@ const crlStatus = z.object({
 });
 export type CrlStatusWire = z.infer<typeof crlStatus>;
 
-const settlementSummary = z.object({
-  /** UTC day (YYYY-MM-DD) of the completed transfers counted. */
-  day: z.string(),
-  /** Completed value transfers of the day, per direction (payer card → payee card). */
-  directions: z.array(
-    z.object({ payerId: hex, payeeId: hex, count: z.number().int(), total: z.number().int() }),
-  ),
-  count: z.number().int(),
-  total: z.number().int(),
-  /** Transfers of the day that ended without moving value (refused or rolled back). */
-  notCompleted: z.number().int(),
-  /** Open in-doubt items now, whatever their day: value an issuer may have to refund. */
-  inDoubt: z.array(inDoubtItem),
+export const FLOW_BUSINESS = [
+  'sale',
+  'refund',
+  'exchange',
+  'item-send',
+  'issue',
+  'registration',
+  'key-update',
+  'recovery',
+  'other',
+] as const;
+export const FLOW_OUTCOMES = ['completed', 'not-completed', 'in-doubt', 'open'] as const;
+
+const flowParty = z.object({
+  role: z.string(),
+  slot: slotName.optional(),
+  holderId: hex,
+  label: z.string().optional(),
 });
-export type SettlementSummaryWire = z.infer<typeof settlementSummary>;
+const flowOffer = z.union([
+  z.object({ amount: z.number().int() }),
+  z.object({ item: z.object({ label: z.string(), type: z.string(), itemId: z.string().optional() }) }),
+]);
+/** One flow of the journal as the shop's records see it (electron/services/reports/flow-facts.ts). */
+const flowFacts = z.object({
+  flowId: z.string(),
+  journalKind: z.string(),
+  business: z.enum(FLOW_BUSINESS),
+  amount: z.number().int().optional(),
+  from: flowParty.optional(),
+  to: flowParty.optional(),
+  gives: flowOffer.optional(),
+  takes: flowOffer.optional(),
+  items: z.array(z.object({ label: z.string(), type: z.string() })),
+  route: z.string().optional(),
+  operator: z.string().optional(),
+  refundOf: z.string().optional(),
+  outcome: z.enum(FLOW_OUTCOMES),
+  code: z.string().optional(),
+  steps: z.array(z.string()),
+  lastStep: z.string(),
+  firstSeq: z.number().int(),
+  lastSeq: z.number().int(),
+  startedAt: isoTime,
+  updatedAt: isoTime,
+});
+export type FlowFactsWire = z.infer<typeof flowFacts>;
+
+/** A log entry with its flow's facts, the operator's name, and the refunds of a sale. */
+const logRecord = journalRecord.extend({
+  flow: flowFacts.optional(),
+  operatorName: z.string().optional(),
+  refundedBy: z.array(z.string()).optional(),
+});
+export type LogRecordWire = z.infer<typeof logRecord>;
+
+const refundedSale = z.object({
+  flowId: z.string(),
+  amount: z.number().int(),
+  refunded: z.number().int(),
+  refundFlowIds: z.array(z.string()),
+});
+
+/** Where an exported file went: saved by the main process (Electron), or handed to the page to download. */
+const fileDelivery = z.discriminatedUnion('delivery', [
+  z.object({ delivery: z.literal('saved'), fileName: z.string(), path: z.string() }),
+  z.object({ delivery: z.literal('cancelled'), fileName: z.string() }),
+  z.object({
+    delivery: z.literal('download'),
+    fileName: z.string(),
+    mimeType: z.string(),
+    /** The file's bytes in base64. */
+    base64: z.string(),
+  }),
+]);
+export type FileDeliveryWire = z.infer<typeof fileDelivery>;
 
 const contentListing = z.object({
   slot: slotName,
@@ -235,13 +297,23 @@ export const contract = {
     response: transferOutcome,
   },
   'keys:update': { request: empty, response: z.object({ updates: z.array(keyUpdateSummary) }) },
+  /**
+   * The log, newest first. `search` finds whole flows: by a holder's name or card ID, an item label,
+   * a flow ID, a kind, step or operator, or an amount as typed in the shop's locale ("1,000.00").
+   */
   'log:page': {
     request: z.strictObject({
       beforeSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
       limit: z.number().int().min(1).max(200),
       search: z.string().max(MAX_TEXT).optional(),
     }),
-    response: z.object({ records: z.array(journalRecord), nextBeforeSeq: z.number().int().optional() }),
+    response: z.object({
+      records: z.array(logRecord),
+      /** Present only when an older page has entries. */
+      nextBeforeSeq: z.number().int().optional(),
+      /** How the search was read: the amount (minor units) it names, if it names one. */
+      search: z.object({ text: z.string(), amount: z.number().int().optional() }).optional(),
+    }),
   },
   'log:verify': {
     request: empty,
@@ -266,9 +338,24 @@ export const contract = {
   },
   'crl:status': { request: empty, response: crlStatus },
   'crl:refresh': { request: empty, response: crlStatus },
-  'settlement:summary': {
+  /** The shop (name, terminal ID, time zone), its money format, and the business day now. */
+  'terminal:info': {
+    request: empty,
+    response: z.object({
+      shop: z.object({ name: z.string(), terminalId: z.string(), timeZone: z.string() }),
+      money: moneyFormat,
+      today: z.iso.date(),
+    }),
+  },
+  /** The Z report of a business day on the shop's clock (today when no day is given). */
+  'day:report': {
     request: z.strictObject({ day: z.iso.date().optional() }),
-    response: settlementSummary,
+    response: z.object({ today: z.iso.date(), report: zReportSchema, refundedSales: z.array(refundedSale) }),
+  },
+  /** The Z report as a CSV or PDF file: saved through a save dialog (Electron), or downloaded by the page. */
+  'day:export': {
+    request: z.strictObject({ day: z.iso.date(), format: z.enum(['csv', 'pdf']) }),
+    response: fileDelivery,
   },
   'contents:list': { request: z.strictObject({ slot: slotName }), response: contentListing },
   // Kiosk mode (the Electron shell): whether the window is locked, and leaving it with the operator's
@@ -291,6 +378,33 @@ export type ResponseOf<C extends Channel> = z.infer<Contract[C]['response']>;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
+/**
+ * What each channel does to the cards. The main process runs one card operation at a time and answers
+ * E_BUSY to any other ('reads' and 'changes' alike); a refused call ran nothing, so the screen may
+ * retry a read, never a change (a second payment). Every channel must be listed: the type says so.
+ */
+export const CARD_ACCESS: { readonly [C in Channel]: 'none' | 'reads' | 'changes' } = {
+  'slots:status': 'none',
+  'cards:read': 'reads',
+  'session:login': 'changes',
+  'session:logout': 'changes',
+  'session:authenticate': 'changes',
+  'transfer:run': 'changes',
+  'keys:update': 'changes',
+  'log:page': 'none',
+  'log:verify': 'none',
+  'indoubt:list': 'none',
+  'recovery:run': 'changes',
+  'crl:status': 'none',
+  'crl:refresh': 'none',
+  'terminal:info': 'none',
+  'day:report': 'none',
+  'day:export': 'none',
+  'contents:list': 'reads',
+  'kiosk:status': 'none',
+  'kiosk:exit': 'none',
+};
+
 export const events = {
   'card-inserted': slotStatus,
   'card-removed': slotStatus,
@@ -300,6 +414,14 @@ export const events = {
     kind: z.string(),
     step: z.string(),
     route: z.string().optional(),
+    /** The operation (the caller's ID) whose work journaled this step; absent for work no caller started. */
+    operationId: z.string().optional(),
+  }),
+  /** An operation that changes the cards started or ended (any window's): others wait for it. */
+  'card-operation': z.object({
+    state: z.enum(['started', 'ended']),
+    channel: z.string(),
+    operationId: z.string().optional(),
   }),
   recovered: recoveryReport,
   /** Kiosk mode: someone tried to close or leave the window; the screen should ask for the exit PIN. */
@@ -331,12 +453,26 @@ export function invalidInput(message: string): { ok: false; error: ErrorInfo } {
   return { ok: false, error: { code: 'E_INPUT_INVALID', message, details: {} } };
 }
 
-/** The transports' frames: the renderer sends requests, the host answers and pushes events. */
+/**
+ * The transports' frames: the renderer sends requests (with the operation ID it made, for the card
+ * channels) and pings, the host answers, pongs and pushes events.
+ */
 export interface RequestFrame {
   id: number;
   channel: string;
   payload: unknown;
+  operationId?: string;
+}
+export interface PingFrame {
+  ping: number;
 }
 export type ServerFrame =
   | { id: number | null; result: Result<unknown> }
-  | { event: EventName; payload: unknown };
+  | { event: EventName; payload: unknown }
+  | { pong: number };
+
+/** What a call carries besides its payload. */
+export interface CallMeta {
+  /** The caller's ID for a card operation: its events carry it back; an ID is used once. */
+  operationId?: string;
+}

@@ -1,6 +1,9 @@
 // The contract's events from the terminal services: card inserted and removed (with the slot's status),
-// each journaled step of a flow, and start-up or on-insert recoveries. Both transports push what this
+// each journaled step of a flow (tagged with the operation that journaled it, so only the screen that
+// started it shows its progress), operations that change the cards starting and ending (so every other
+// screen can say it is busy), and start-up or on-insert recoveries. Both transports push what this
 // feeds them: the browser host over its WebSocket, the Electron shell over webContents.send.
+import type { CardOperations } from '../services/card-operations.js';
 import type { EngineEvent } from '../services/settlement/settlement-engine.js';
 import type { ReaderSlots, SlotEvent } from '../services/slots/reader-slots.js';
 import type { EventName, EventOf } from './contract.js';
@@ -8,6 +11,7 @@ import type { EventName, EventOf } from './contract.js';
 export interface EventSources {
   engine: { on(listener: (e: EngineEvent) => void): () => void };
   slots: Pick<ReaderSlots, 'on' | 'status'>;
+  operations: Pick<CardOperations, 'on' | 'ambient'>;
 }
 
 export type EventPush = <E extends EventName>(event: E, payload: EventOf<E>) => void;
@@ -27,9 +31,16 @@ export function feedContractEvents(s: EventSources, push: EventPush): () => void
       kind,
       step,
       route: typeof payload.route === 'string' ? payload.route : undefined,
+      operationId: s.operations.ambient()?.operationId,
     });
   };
-  const unsubscribe = [s.slots.on(slotEvent), s.engine.on(engineEvent)];
+  const unsubscribe = [
+    s.slots.on(slotEvent),
+    s.engine.on(engineEvent),
+    s.operations.on((e) => {
+      if (e.changes) push('card-operation', { state: e.state, channel: e.channel, operationId: e.operationId });
+    }),
+  ];
   return () => {
     for (const u of unsubscribe) u();
   };

@@ -1,16 +1,18 @@
 // The main-process side of the operator contract: one handler per channel, taking the validated
 // request, plus dispatch(), the single place where untrusted input is checked and thrown errors
 // become error results. Transports (the browser host, the Electron IPC) only move frames.
-import type { Flows } from '../../db/flows.js';
 import type { Journal } from '../../db/journal.js';
 import { isTerminalError, TerminalError } from '../../protocol/errors.js';
+import type { CardOperations } from '../services/card-operations.js';
 import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
 import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
-import { foldTransfer, TRANSFER_STEP } from '../services/settlement/transfer-record.js';
 import type { ReaderSlots } from '../services/slots/reader-slots.js';
 import {
+  CARD_ACCESS,
+  CHANNELS,
+  type CallMeta,
   type Channel,
   type ErrorInfo,
   type InDoubtItemWire,
@@ -20,19 +22,25 @@ import {
   parseRequest,
   type ResponseOf,
   type Result,
-  type SettlementSummaryWire,
   type ValidRequestOf,
 } from './contract.js';
+import { type FileDelivery, pageDownload } from './file-delivery.js';
+import { type DayServices, dayHandlers } from './handlers-day.js';
+import { type LogServices, logHandlers } from './handlers-log.js';
 
 /** What the handlers use of the terminal services (startTerminalServices() returns a superset). */
 export interface HandlerServices {
   engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt'>;
   contents: Pick<ContentEngine, 'listContents' | 'recover' | 'logout' | 'authenticate'>;
-  journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
-  flows: Pick<Flows, 'closedOn'>;
+  journal: Pick<Journal, 'verify'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
   slots: Pick<ReaderSlots, 'status'>;
-  config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale'>;
+  config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale' | 'shop' | 'operators'>;
+  /** One card operation at a time for the whole main process (every window and connection). */
+  operations: Pick<CardOperations, 'run'>;
+  reports: DayServices['reports'] & LogServices['reports'];
+  /** Where exported files go: a save dialog in Electron; by default back to the page to download. */
+  files?: FileDelivery;
   /** The Electron shell's kiosk lock; absent where there is none (the browser host, the CLI). */
   kiosk?: KioskControl;
 }
@@ -43,10 +51,34 @@ export interface KioskControl {
   exit(pin: string): Promise<void>;
 }
 
-export type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => Promise<ResponseOf<C>> };
+export type Handlers = {
+  [C in Channel]: (request: ValidRequestOf<C>, meta: CallMeta) => Promise<ResponseOf<C>>;
+};
 
-export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = {}): Handlers {
-  const now = opts.now ?? (() => new Date());
+export function createHandlers(s: HandlerServices): Handlers {
+  return gateCardChannels(s.operations, {
+    ...channelHandlers(s),
+    ...dayHandlers({ ...s, files: s.files ?? pageDownload }),
+    ...logHandlers(s),
+  });
+}
+
+/** Every channel that reads or changes the cards runs as the one card operation (CARD_ACCESS). */
+function gateCardChannels(operations: HandlerServices['operations'], handlers: Handlers): Handlers {
+  const gated = { ...handlers } as Record<Channel, (request: unknown, meta: CallMeta) => Promise<unknown>>;
+  for (const channel of CHANNELS) {
+    const access = CARD_ACCESS[channel];
+    if (access === 'none') continue;
+    const handler = gated[channel];
+    gated[channel] = (request, meta) =>
+      operations.run({ channel, operationId: meta.operationId, changes: access === 'changes' }, () =>
+        handler(request, meta),
+      );
+  }
+  return gated as Handlers;
+}
+
+function channelHandlers(s: HandlerServices): Omit<Handlers, 'terminal:info' | 'day:report' | 'day:export' | 'log:page'> {
   return {
     'slots:status': async () => ({
       slots: s.slots.status(),
@@ -70,10 +102,6 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
       return { ...outcome, error: errorInfo(outcome.error) };
     },
     'keys:update': async () => ({ updates: await s.engine.updateKeys() }),
-    'log:page': async (q) => {
-      const page = s.journal.page({ limit: q.limit, beforeSeq: q.beforeSeq, search: q.search });
-      return { records: page.records, nextBeforeSeq: page.nextBeforeSeq };
-    },
     'log:verify': async () => s.journal.verify(),
     'indoubt:list': async () => ({ items: s.engine.inDoubt().map(inDoubtWire) }),
     'recovery:run': async () => {
@@ -83,7 +111,6 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
     },
     'crl:status': async () => s.crl.status(),
     'crl:refresh': () => s.crl.refresh(),
-    'settlement:summary': async ({ day }) => settlementSummary(s, day ?? now().toISOString().slice(0, 10)),
     'contents:list': ({ slot }) => s.contents.listContents(slot),
     'kiosk:status': async () => ({ active: s.kiosk?.active() ?? false }),
     'kiosk:exit': async ({ pin }) => {
@@ -108,13 +135,17 @@ export async function dispatch(
   handlers: Handlers,
   channel: unknown,
   payload: unknown,
+  meta?: unknown,
 ): Promise<Result<unknown>> {
   if (!isChannel(channel)) return invalidInput('unknown channel');
   const request = parseRequest(channel, payload);
   if (!request.ok) return request;
+  const operationId = (meta as { operationId?: unknown } | undefined)?.operationId;
+  if (operationId !== undefined && typeof operationId !== 'string')
+    return invalidInput(`${channel}: the operation ID must be a string`);
   try {
-    const handler = handlers[channel] as (r: unknown) => Promise<unknown>;
-    return { ok: true, value: await handler(request.value) };
+    const handler = handlers[channel] as (r: unknown, m: CallMeta) => Promise<unknown>;
+    return { ok: true, value: await handler(request.value, { operationId }) };
   } catch (e) {
     if (isTerminalError(e)) return { ok: false, error: errorInfo(e) };
     return { ok: false, error: { code: 'E_INTERNAL', message: 'an unexpected internal error', details: {} } };
@@ -137,31 +168,4 @@ function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
 /** An in-doubt item as the contract shows it: its schema keeps the fields it names, and drops the rest. */
 function inDoubtWire(i: InDoubtItem): InDoubtItemWire {
   return inDoubtItem.parse(i);
-}
-
-/** End of day, from the journal alone: completed value transfers of the UTC day, per direction. */
-export function settlementSummary(s: HandlerServices, day: string): SettlementSummaryWire {
-  const directions = new Map<string, { payerId: string; payeeId: string; count: number; total: number }>();
-  let notCompleted = 0;
-  for (const flow of s.flows.closedOn('value-transfer', day)) {
-    const r = foldTransfer(s.journal.entriesForFlow(flow.flowId));
-    if (r.lastStep !== TRANSFER_STEP.COMPLETED) {
-      notCompleted += 1;
-      continue;
-    }
-    const key = `${r.payerId}>${r.payeeId}`;
-    const d = directions.get(key) ?? { payerId: r.payerId, payeeId: r.payeeId, count: 0, total: 0 };
-    d.count += 1;
-    d.total += r.amount;
-    directions.set(key, d);
-  }
-  const list = [...directions.values()];
-  return {
-    day,
-    directions: list,
-    count: list.reduce((n, d) => n + d.count, 0),
-    total: list.reduce((n, d) => n + d.total, 0),
-    notCompleted,
-    inDoubt: s.engine.inDoubt().map(inDoubtWire),
-  };
 }

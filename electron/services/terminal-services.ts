@@ -12,9 +12,13 @@ import { Journal, type JournalRecord } from '../../db/journal.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { fromPem } from '../../protocol/pki/index.js';
 import type { VirtualCard } from '../../protocol/virtual-card.js';
+import { CardOperations } from './card-operations.js';
 import type { TerminalConfig } from './config.js';
 import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
+import { createDayReports, type DayReports } from './reports/day-summary.js';
+import { type FlowFactsSource, journalFactsSource } from './reports/journal-facts.js';
+import { transactionLog } from './reports/transaction-log.js';
 import { SettlementEngine } from './settlement/settlement-engine.js';
 import { createPcscSlots } from './slots/pcsc-slots.js';
 import type { ReaderSlots } from './slots/reader-slots.js';
@@ -34,6 +38,10 @@ export interface TerminalServices {
    * (`await engine.recover(); await contents.recover();`).
    */
   contents: ContentEngine;
+  /** One card operation at a time, whichever window or connection asks (the IPC handlers use it). */
+  operations: CardOperations;
+  /** The journal as the shop reads it: flow facts, the transaction log, the end of day. */
+  reports: { facts: FlowFactsSource; log: ReturnType<typeof transactionLog>; day: DayReports };
   close(): Promise<void>;
 }
 
@@ -81,6 +89,7 @@ export async function startTerminalServices(
       afterJournalAppend: options.afterJournalAppend,
     });
     const contents = new ContentEngine(engine, { journal, flows, slots });
+    const reports = createReports(config, journal, flows, options.now);
     return {
       config,
       db,
@@ -90,6 +99,8 @@ export async function startTerminalServices(
       slots,
       engine,
       contents,
+      operations: new CardOperations(),
+      reports,
       async close() {
         contents.close();
         await engine.close();
@@ -101,6 +112,34 @@ export async function startTerminalServices(
     db.close();
     throw e;
   }
+}
+
+export type TerminalReports = TerminalServices['reports'];
+
+/** The journal as the shop reads it, for the configured shop, money format and operators. */
+export function createReports(
+  config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale' | 'shop' | 'operators'>,
+  journal: Journal,
+  flows: Flows,
+  now?: () => Date,
+): TerminalReports {
+  const money = { currencyCode: config.currencyCode, minorUnits: config.minorUnits, locale: config.locale };
+  const facts = journalFactsSource(journal, flows);
+  return {
+    facts,
+    log: transactionLog({ journal, source: facts, money }),
+    day: createDayReports({
+      source: facts,
+      settings: {
+        shopName: config.shop.name,
+        terminalId: config.shop.terminalId,
+        timeZone: config.shop.timeZone,
+        money,
+      },
+      operators: config.operators,
+      now,
+    }),
+  };
 }
 
 async function openSlots(

@@ -20,8 +20,8 @@ export function registerContractHandlers(
   trusted: (event: InvokeEvent) => boolean,
 ): () => void {
   for (const channel of CHANNELS) {
-    ipc.handle(channel, async (event, payload) =>
-      trusted(event) ? dispatch(handlers, channel, payload) : UNTRUSTED,
+    ipc.handle(channel, async (event, payload, meta) =>
+      trusted(event) ? dispatch(handlers, channel, payload, meta) : UNTRUSTED,
     );
   }
   return () => {

@@ -126,8 +126,27 @@ export interface InvokeEvent {
 }
 
 export interface ShellIpcMain {
-  handle(channel: string, listener: (event: InvokeEvent, payload: unknown) => Promise<unknown>): void;
+  /** `meta` is the call's CallMeta (the operation ID), as untrusted as the payload. */
+  handle(
+    channel: string,
+    listener: (event: InvokeEvent, payload: unknown, meta: unknown) => Promise<unknown>,
+  ): void;
   removeHandler(channel: string): void;
+}
+
+export interface SaveDialogOptions {
+  title: string;
+  defaultPath: string;
+  filters: { name: string; extensions: string[] }[];
+  properties: ('createDirectory' | 'showOverwriteConfirmation')[];
+}
+
+/** Electron's dialog: the save dialog of an exported file, modal over the window when there is one. */
+export interface ShellDialog {
+  showSaveDialog(
+    window: ShellWindow | undefined,
+    options: SaveDialogOptions,
+  ): Promise<{ canceled: boolean; filePath?: string }>;
 }
 
 export interface ShellMenu {
@@ -142,4 +161,5 @@ export interface ShellPlatform {
   session: ShellSession;
   protocol: ShellProtocol;
   menu: ShellMenu;
+  dialog: ShellDialog;
 }

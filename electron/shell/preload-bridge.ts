@@ -8,14 +8,19 @@ import type { EventName } from '../ipc/contract.js';
 
 /** The part of Electron's ipcRenderer the bridge uses. */
 export interface RendererIpc {
-  invoke(channel: string, payload: unknown): Promise<unknown>;
+  invoke(channel: string, payload: unknown, meta: unknown): Promise<unknown>;
   on(channel: string, listener: (event: unknown, payload: unknown) => void): unknown;
   removeListener(channel: string, listener: (event: unknown, payload: unknown) => void): unknown;
 }
 
 export function createTerminalBridge(ipc: RendererIpc): TerminalBridge {
   const invoke = Object.fromEntries(
-    CHANNEL_NAMES.map((channel) => [channel, (payload: unknown) => ipc.invoke(channel, payload)]),
+    CHANNEL_NAMES.map((channel) => [
+      channel,
+      // Only the operation ID crosses with the payload: nothing else of a page's object reaches IPC.
+      (payload: unknown, meta?: { operationId?: unknown }) =>
+        ipc.invoke(channel, payload, { operationId: meta?.operationId }),
+    ]),
   ) as unknown as TerminalBridge['invoke'];
   const events: readonly string[] = EVENT_NAMES;
   const on = (event: EventName, listener: (payload: never) => void): (() => void) => {

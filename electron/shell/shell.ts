@@ -16,11 +16,13 @@ import { guardWebContents } from './navigation-guard.js';
 import type { ShellPlatform, ShellWindow } from './platform.js';
 import { applyResponseHeaders } from './response-headers.js';
 import { createRestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
+import { saveDialogDelivery } from './save-dialog-delivery.js';
 import { applySessionPolicy } from './session-policy.js';
 
 export interface ShellServices extends HandlerServices {
   engine: HandlerServices['engine'] & EventSources['engine'];
   slots: HandlerServices['slots'] & EventSources['slots'];
+  operations: HandlerServices['operations'] & EventSources['operations'];
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export interface ShellOptions {
   restarts?: RestartPolicyOptions;
   /** Overrides for the kiosk lock (tests: the clock and a quick PIN check). */
   kioskLock?: { now?: () => number; check?: (pin: string, stored: ExitPinHash) => Promise<boolean> };
+  /** Where the save dialog of an exported file opens (the user's documents folder). */
+  documentsDir: string;
   log?: (line: string) => void;
 }
 
@@ -72,7 +76,8 @@ export function startShell(platform: ShellPlatform, services: ShellServices, o: 
         ...o.kioskLock,
       })
     : undefined;
-  const handlers = createHandlers({ ...services, ...(kiosk ? { kiosk } : {}) });
+  const files = saveDialogDelivery({ dialog: platform.dialog, window: () => window, defaultDir: o.documentsDir });
+  const handlers = createHandlers({ ...services, files, ...(kiosk ? { kiosk } : {}) });
   const unregister = registerContractHandlers(platform.ipcMain, handlers, (event) =>
     isOwnPage(event, window?.webContents),
   );

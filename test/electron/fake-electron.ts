@@ -7,7 +7,9 @@ import type {
   InvokeEvent,
   KeyInput,
   Preventable,
+  SaveDialogOptions,
   ShellApp,
+  ShellDialog,
   ShellIpcMain,
   ShellMenu,
   ShellPlatform,
@@ -169,8 +171,11 @@ export class FakeSession extends EventEmitter implements ShellSession {
 }
 
 export class FakeIpcMain implements ShellIpcMain {
-  handlers = new Map<string, (event: InvokeEvent, payload: unknown) => Promise<unknown>>();
-  handle(channel: string, listener: (event: InvokeEvent, payload: unknown) => Promise<unknown>): void {
+  handlers = new Map<string, (event: InvokeEvent, payload: unknown, meta: unknown) => Promise<unknown>>();
+  handle(
+    channel: string,
+    listener: (event: InvokeEvent, payload: unknown, meta: unknown) => Promise<unknown>,
+  ): void {
     if (this.handlers.has(channel)) throw new Error(`second handler for ${channel}`);
     this.handlers.set(channel, listener);
   }
@@ -182,13 +187,14 @@ export class FakeIpcMain implements ShellIpcMain {
     channel: string,
     payload: unknown,
     from: { contents: { id: number }; url?: string; subframe?: boolean; noFrame?: boolean },
+    meta?: unknown,
   ): Promise<unknown> {
     const handler = this.handlers.get(channel);
     if (!handler) return Promise.reject(new Error(`No handler registered for '${channel}'`));
     const senderFrame = from.noFrame
       ? null
       : { url: from.url ?? 'app://terminal/index.html', parent: from.subframe ? {} : null };
-    return handler({ sender: from.contents, senderFrame }, payload);
+    return handler({ sender: from.contents, senderFrame }, payload, meta);
   }
 }
 
@@ -196,6 +202,16 @@ export class FakeProtocol implements ShellProtocol {
   handlers = new Map<string, (request: AppRequest) => Promise<Response>>();
   handle(scheme: string, handler: (request: AppRequest) => Promise<Response>): void {
     this.handlers.set(scheme, handler);
+  }
+}
+
+/** Electron's save dialog: answers what the test set, and records what it was asked. */
+export class FakeDialog implements ShellDialog {
+  asked: { window: ShellWindow | undefined; options: SaveDialogOptions }[] = [];
+  answer: { canceled: boolean; filePath?: string } = { canceled: true };
+  async showSaveDialog(window: ShellWindow | undefined, options: SaveDialogOptions) {
+    this.asked.push({ window, options });
+    return this.answer;
   }
 }
 
@@ -217,6 +233,7 @@ export function fakePlatform() {
     session: new FakeSession(),
     protocol: new FakeProtocol(),
     menu: new FakeMenu(),
+    dialog: new FakeDialog(),
   } satisfies ShellPlatform;
   return { ...platform, windows: () => FakeWindow.created };
 }

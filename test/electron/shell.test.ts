@@ -1,6 +1,9 @@
 // The shell put together with fake Electron objects: what it registers, the window it opens, kiosk
 // mode (no menu, no DevTools, no leaving without the exit PIN), events to the page, a crashed renderer
 // restarted within bounds, and the terminal services closed on quit.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CHANNELS } from '../../electron/ipc/contract.js';
 import type { EngineEvent } from '../../electron/services/settlement/settlement-engine.js';
@@ -41,6 +44,7 @@ function start(o: Omit<Partial<ShellOptions>, 'kiosk'> & { kiosk?: boolean } = {
   const shell = startShell(platform, withoutKiosk, {
     preloadPath: '/app/dist-electron/preload.cjs',
     rendererDir: '/app/renderer/dist',
+    documentsDir: '/home/shop/Documents',
     log,
     ...o,
     ...(o.kiosk ? { kiosk: { exitPin } } : { kiosk: undefined }),
@@ -68,6 +72,34 @@ describe('the shell', () => {
     expect(w.shown).toBe(false);
     w.emit('ready-to-show');
     expect(w.shown).toBe(true);
+  });
+
+  it('saves an exported Z report through the save dialog over its window, never as a download', async () => {
+    const { platform, window, call, services } = start();
+    platform.dialog.answer = { canceled: true };
+    expect(await call('day:export', { day: '2026-11-21', format: 'csv' })).toEqual({
+      ok: true,
+      value: { delivery: 'cancelled', fileName: 'z.csv' },
+    });
+    expect(platform.dialog.asked[0]?.window).toBe(window());
+    expect(platform.dialog.asked[0]?.options).toMatchObject({
+      defaultPath: '/home/shop/Documents/z.csv',
+      filters: [{ name: 'CSV', extensions: ['csv'] }],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'shell-save-'));
+    try {
+      platform.dialog.answer = { canceled: false, filePath: join(dir, 'day.csv') };
+      expect(await call('day:export', { day: '2026-11-21', format: 'csv' })).toEqual({
+        ok: true,
+        value: { delivery: 'saved', fileName: 'z.csv', path: join(dir, 'day.csv') },
+      });
+      expect(readFileSync(join(dir, 'day.csv'), 'utf8')).toBe('a');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(services.reports.day.export).toHaveBeenCalledTimes(2);
+    // The session still cancels every download and refuses blob: URLs.
+    expect(platform.session.cancels('blob:app://terminal/1234')).toBe(true);
   });
 
   it('sets the session rules, the app protocol and a handler for every contract channel', () => {

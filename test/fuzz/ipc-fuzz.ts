@@ -10,7 +10,7 @@
 // touched. runIpcFuzz uses recording fake services; runIpcTerminalFuzz the real ones around two
 // simulated cards, where a refused request must also leave cards, journal and CRL as they were.
 import fc from 'fast-check';
-import { CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
+import { type CallMeta, CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
 import {
   createHandlers,
   dispatch,
@@ -18,6 +18,8 @@ import {
   type Handlers,
 } from '../../electron/ipc/handlers.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
+import { CardOperations } from '../../electron/services/card-operations.js';
+import { createReports } from '../../electron/services/terminal-services.js';
 import { ERROR_CODES } from '../../protocol/errors.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 import { checkProperty, type FuzzOptions, type FuzzReport, FuzzStats, invariant } from './fuzz-report.js';
@@ -195,6 +197,7 @@ export function mutateRequest(payload: unknown, m: RequestMutation): unknown {
 /** What each service may be called with: its domain, written out independently of the schemas. */
 const SLOT = (v: unknown) => v === 'payer' || v === 'payee';
 const PIN = (v: unknown) => typeof v === 'string' && /^\d{4,12}$/.test(v);
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
   'engine.readCard': ([slot]) => SLOT(slot),
   'engine.login': ([slot, pin]) => SLOT(slot) && PIN(pin),
@@ -210,7 +213,7 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
         ['payerMode', 'payeeMode'].includes(k) &&
         (v === undefined || ['basic', 'issuer'].includes(v as string)),
     ),
-  'journal.page': ([q]) => {
+  'reports.log.page': ([q]) => {
     const { limit, beforeSeq, search } = q as { limit: unknown; beforeSeq?: unknown; search?: unknown };
     return (
       Number.isSafeInteger(limit) &&
@@ -220,9 +223,9 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
       (search === undefined || (typeof search === 'string' && search.length <= 200))
     );
   },
-  'journal.entriesForFlow': ([flowId]) => typeof flowId === 'string',
-  'flows.closedOn': ([kind, day]) =>
-    kind === 'value-transfer' && typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day),
+  'reports.facts.refundsOf': ([flowId]) => typeof flowId === 'string',
+  'reports.day.summary': ([day]) => day === undefined || (typeof day === 'string' && DAY.test(day)),
+  'reports.day.export': ([day, format]) => typeof day === 'string' && DAY.test(day) && ['csv', 'pdf'].includes(format as string),
   'kiosk.exit': ([pin]) => PIN(pin),
 };
 
@@ -231,13 +234,13 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
  * see what a broken dispatch would pass on); a note is a violation however the caller handles errors.
  */
 function guarded(handlers: Handlers, violations: string[]): Handlers {
-  const out = {} as Record<Channel, (r: unknown) => Promise<unknown>>;
+  const out = {} as Record<Channel, (r: unknown, m: CallMeta) => Promise<unknown>>;
   for (const c of CHANNELS) {
-    const handler = handlers[c] as (r: unknown) => Promise<unknown>;
-    out[c] = (request) => {
+    const handler = handlers[c] as (r: unknown, m: CallMeta) => Promise<unknown>;
+    out[c] = (request, meta) => {
       if (!contract[c].request.safeParse(request).success)
         violations.push(`${c}: the handler got a request its schema refuses`);
-      return handler(request);
+      return handler(request, meta);
     };
   }
   return out as Handlers;
@@ -353,7 +356,6 @@ function recorded(services: HandlerServices, calls: ServiceCall[]): HandlerServi
     engine: wrap('engine', services.engine),
     contents: wrap('contents', services.contents),
     journal: wrap('journal', services.journal),
-    flows: wrap('flows', services.flows),
     crl: wrap('crl', services.crl),
     slots: wrap('slots', services.slots),
   };
@@ -377,21 +379,29 @@ export async function runIpcTerminalFuzz(opts: FuzzOptions): Promise<FuzzReport>
   const t = await withSeededRandom(`ipc-terminal:${opts.seed}`, () => makeTerminal());
   const contents = new ContentEngine(t.engine, { journal: t.journal, flows: t.flows, slots: t.slots });
   const calls: ServiceCall[] = [];
+  const config = {
+    currencyCode: 'EUR',
+    minorUnits: 2,
+    locale: 'en-IE',
+    shop: { name: 'Fuzz Shop', terminalId: 'FUZZ-01', timeZone: 'Europe/Dublin' },
+    operators: [],
+  };
   const services = recorded(
     {
       engine: t.engine,
       contents,
       journal: t.journal,
-      flows: t.flows,
       crl: t.crl,
       slots: t.slots,
-      config: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
+      config,
+      operations: new CardOperations(),
+      reports: createReports(config, t.journal, t.flows, () => new Date('2026-11-21T10:00:00Z')),
     },
     calls,
   );
   const violations: string[] = [];
   const handlers = guarded(
-    createHandlers(services, { now: () => new Date('2026-11-21T10:00:00Z') }),
+    createHandlers(services),
     violations,
   );
   const stats = new FuzzStats();

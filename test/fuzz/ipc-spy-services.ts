@@ -2,6 +2,8 @@
 // the right shape. Plain functions, not vitest spies, so the fuzz core also runs outside vitest (the
 // soak command).
 import type { HandlerServices } from '../../electron/ipc/handlers.js';
+import { CardOperations } from '../../electron/services/card-operations.js';
+import { Z_REPORT } from '../ipc/z-report-sample.js';
 
 export interface ServiceCall {
   service: string;
@@ -49,11 +51,6 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
     sessionId: '0F'.repeat(16),
     level: 'basic' as const,
   });
-  // Not a literal in place: the handlers' needs of the flow store change (all, closedOn); both answer.
-  const flows = {
-    all: spy('flows.all', () => []),
-    closedOn: spy('flows.closedOn', (_kind: string, _day: string) => []),
-  };
   const services = {
     engine: {
       readCard: spy('engine.readCard', async () => CARD_VIEW),
@@ -86,11 +83,22 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
       })),
     },
     journal: {
-      page: spy('journal.page', () => ({ records: [], nextBeforeSeq: undefined })),
       verify: spy('journal.verify', () => ({ ok: true as const, count: 0 })),
-      entriesForFlow: spy('journal.entriesForFlow', () => []),
     },
-    flows,
+    reports: {
+      log: { page: spy('reports.log.page', () => ({ records: [], nextBeforeSeq: undefined })) },
+      facts: { refundsOf: spy('reports.facts.refundsOf', () => []) },
+      day: {
+        today: spy('reports.day.today', () => '2026-11-21'),
+        summary: spy('reports.day.summary', () => ({ today: '2026-11-21', report: Z_REPORT, refundedSales: [] })),
+        export: spy('reports.day.export', async () => ({
+          fileName: 'z.csv',
+          mimeType: 'text/csv',
+          bytes: new Uint8Array([0x61]),
+        })),
+      },
+    },
+    operations: new CardOperations(),
     crl: { status: spy('crl.status', () => crlStatus), refresh: spy('crl.refresh', async () => crlStatus) },
     slots: {
       status: spy('slots.status', () => [
@@ -98,7 +106,13 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
         { slot: 'payee' as const, readerPresent: true, cardPresent: false },
       ]),
     },
-    config: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
+    config: {
+      currencyCode: 'EUR',
+      minorUnits: 2,
+      locale: 'en-IE',
+      shop: { name: 'Corner Shop', terminalId: 'T-0001', timeZone: 'Europe/Dublin' },
+      operators: [],
+    },
     kiosk: {
       active: spy('kiosk.active', () => true),
       exit: spy('kiosk.exit', async (_pin: string) => undefined),

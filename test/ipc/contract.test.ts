@@ -1,6 +1,6 @@
 // The IPC contract and dispatch(): every channel accepts its valid request and runs its service;
 // anything malformed or unknown is E_INPUT_INVALID and runs nothing.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
 import { createHandlers, dispatch } from '../../electron/ipc/handlers.js';
 import { TerminalError } from '../../protocol/errors.js';
@@ -22,7 +22,9 @@ const VALID: Record<Channel, unknown> = {
   'recovery:run': {},
   'crl:status': {},
   'crl:refresh': {},
-  'settlement:summary': { day: '2026-11-21' },
+  'terminal:info': {},
+  'day:report': { day: '2026-11-21' },
+  'day:export': { day: '2026-11-21', format: 'csv' },
   'contents:list': { slot: 'payee' },
   'kiosk:status': {},
   'kiosk:exit': { pin: '482913' },
@@ -79,12 +81,20 @@ const MALFORMED: Record<Channel, unknown[]> = {
   'recovery:run': [],
   'crl:status': [],
   'crl:refresh': [],
-  'settlement:summary': [
+  'terminal:info': [],
+  'day:report': [
     { day: 'today' },
     { day: '2026-13-01' },
     { day: 20261121 },
     { day: HUGE },
     { day: '2026-11-21', x: 1 },
+  ],
+  'day:export': [
+    {},
+    { day: '2026-11-21' },
+    { day: '2026-11-21', format: 'xlsx' },
+    { day: '21/11/2026', format: 'csv' },
+    { day: '2026-11-21', format: 'csv', path: '/etc/passwd' },
   ],
   'contents:list': [{}, { slot: 'payer', itemId: 'AA' }],
   'kiosk:status': [],
@@ -214,60 +224,86 @@ describe('the IPC contract', () => {
     });
   });
 
-  it('sums the day from the journal per direction, with the open in-doubt items', async () => {
+  it('runs one card operation at a time: a second, from any caller, is E_BUSY and runs nothing', async () => {
     const fake = fakeServices();
-    const started = (flowId: string, payerId: string, amount: number) => ({
-      seq: 1,
-      at: '2026-11-21T09:00:00.000Z',
-      flowId,
-      flowKind: 'value-transfer' as const,
-      step: 'started',
-      payload: { payerId, payeeId: 'BB', amount, currency: 978, date: 0 },
-      prevHash: '',
-      hash: '',
+    let finish: () => void = () => undefined;
+    fake.services.engine.transfer.mockImplementationOnce(
+      () =>
+        new Promise((resolve) => {
+          finish = () =>
+            resolve({
+              status: 'completed',
+              flowId: 'f1',
+              amount: 100,
+              keyUpdates: [],
+              balances: { payer: undefined, payee: undefined },
+              warnings: [],
+            });
+        }) as never,
+    );
+    const handlers = createHandlers(fake.services);
+    const first = dispatch(handlers, 'transfer:run', { amount: 100 }, { operationId: 'op-first-0001' });
+    await new Promise((r) => setTimeout(r, 0));
+    for (const [channel, payload] of [
+      ['transfer:run', { amount: 100 }],
+      ['cards:read', { slot: 'payer' }],
+      ['session:login', { slot: 'payer', pin: '1234' }],
+      ['recovery:run', {}],
+    ] as const) {
+      expect(await dispatch(handlers, channel, payload, { operationId: `op-${channel.replace(':', '-')}` })).toMatchObject({
+        ok: false,
+        error: { code: 'E_BUSY', details: { channel: 'transfer:run', changes: true } },
+      });
+    }
+    // What touches no card still answers.
+    expect((await dispatch(handlers, 'crl:status', {})).ok).toBe(true);
+    finish();
+    expect(await first).toMatchObject({ ok: true, value: { status: 'completed' } });
+    expect(fake.services.engine.transfer).toHaveBeenCalledTimes(1);
+    expect(fake.services.engine.readCard).not.toHaveBeenCalled();
+    expect(fake.services.engine.login).not.toHaveBeenCalled();
+    // Free again.
+    expect((await dispatch(handlers, 'cards:read', { slot: 'payer' })).ok).toBe(true);
+  });
+
+  it('runs an operation ID once: a replayed or malformed one is refused and runs nothing', async () => {
+    const fake = fakeServices();
+    const handlers = createHandlers(fake.services);
+    const meta = { operationId: '6f1c1a0e-3f5b-4f43-9d0b-2a1c3e4d5f60' };
+    expect((await dispatch(handlers, 'transfer:run', { amount: 100 }, meta)).ok).toBe(true);
+    expect(await dispatch(handlers, 'transfer:run', { amount: 100 }, meta)).toMatchObject({
+      ok: false,
+      error: { code: 'E_INPUT_INVALID', message: expect.stringContaining('already run') },
     });
-    const flows: Record<string, { last: string; payer: string; amount: number; day: string }> = {
-      f1: { last: 'completed', payer: 'AA', amount: 100, day: '2026-11-21' },
-      f2: { last: 'completed', payer: 'AA', amount: 250, day: '2026-11-21' },
-      f3: { last: 'completed', payer: 'CC', amount: 50, day: '2026-11-21' },
-      f4: { last: 'failed-no-value-moved', payer: 'AA', amount: 9, day: '2026-11-21' },
-      f5: { last: 'completed', payer: 'AA', amount: 1000, day: '2026-11-20' },
-    };
-    // The flow cache answers for one day (SQL does the filtering; test/db checks that query).
-    fake.services.flows.closedOn.mockImplementation(((kind: string, day: string) =>
-      Object.entries(flows)
-        .filter(([, f]) => kind === 'value-transfer' && f.day === day)
-        .map(([flowId, f]) => ({
-          flowId,
-          flowKind: 'value-transfer' as const,
-          firstSeq: 1,
-          lastSeq: 2,
-          openedAt: `${f.day}T09:00:00.000Z`,
-          updatedAt: `${f.day}T09:00:01.000Z`,
-          lastStep: f.last,
-          terminal: true,
-        }))) as never);
-    fake.services.journal.entriesForFlow.mockImplementation(((flowId: string) => {
-      const f = flows[flowId]!;
-      return [
-        started(flowId, f.payer, f.amount),
-        { ...started(flowId, f.payer, f.amount), seq: 2, step: f.last },
-      ];
-    }) as never);
-    const result = await dispatch(createHandlers(fake.services), 'settlement:summary', { day: '2026-11-21' });
-    expect(result).toEqual({
+    for (const operationId of [42, '', 'short', 'x'.repeat(65), 'no spaces allowed', { id: 1 }]) {
+      expect(await dispatch(handlers, 'transfer:run', { amount: 100 }, { operationId })).toMatchObject({
+        ok: false,
+        error: { code: 'E_INPUT_INVALID' },
+      });
+    }
+    expect(fake.services.engine.transfer).toHaveBeenCalledTimes(1);
+  });
+
+  it('hands an exported Z report to the host’s delivery: downloaded by the page unless the host saves it', async () => {
+    const fake = fakeServices();
+    const download = await dispatch(createHandlers(fake.services), 'day:export', { day: '2026-11-21', format: 'csv' });
+    expect(download).toEqual({
       ok: true,
-      value: {
-        day: '2026-11-21',
-        directions: [
-          { payerId: 'AA', payeeId: 'BB', count: 2, total: 350 },
-          { payerId: 'CC', payeeId: 'BB', count: 1, total: 50 },
-        ],
-        count: 3,
-        total: 400,
-        notCompleted: 1,
-        inDoubt: [],
-      },
+      value: { delivery: 'download', fileName: 'z.csv', mimeType: 'text/csv', base64: 'YQ==' },
     });
+    const saved: unknown[] = [];
+    const files = {
+      deliver: vi.fn(async (f: { fileName: string; bytes: Uint8Array }) => {
+        saved.push(f);
+        return { delivery: 'saved' as const, fileName: f.fileName, path: `/home/shop/${f.fileName}` };
+      }),
+    };
+    const result = await dispatch(createHandlers({ ...fake.services, files }), 'day:export', {
+      day: '2026-11-21',
+      format: 'csv',
+    });
+    expect(result).toEqual({ ok: true, value: { delivery: 'saved', fileName: 'z.csv', path: '/home/shop/z.csv' } });
+    expect(fake.services.reports.day.export).toHaveBeenLastCalledWith('2026-11-21', 'csv');
+    expect(saved).toHaveLength(1);
   });
 });

@@ -2,6 +2,8 @@
 // answers a fixed value of the right shape; nothing touches a card or a database.
 import { vi } from 'vitest';
 import type { HandlerServices } from '../../electron/ipc/handlers.js';
+import { CardOperations } from '../../electron/services/card-operations.js';
+import { Z_REPORT } from './z-report-sample.js';
 
 export const CARD_VIEW = {
   slot: 'payer' as const,
@@ -69,11 +71,18 @@ export function fakeServices() {
       }),
     },
     journal: {
-      page: vi.fn(() => ({ records: [], nextBeforeSeq: undefined })),
       verify: vi.fn(() => ({ ok: true as const, count: 0 })),
-      entriesForFlow: vi.fn(() => []),
     },
-    flows: { closedOn: vi.fn(() => []) },
+    reports: {
+      log: { page: vi.fn(() => ({ records: [], nextBeforeSeq: undefined })) },
+      facts: { refundsOf: vi.fn(() => []) },
+      day: {
+        today: vi.fn(() => '2026-11-21'),
+        summary: vi.fn(() => ({ today: '2026-11-21', report: Z_REPORT, refundedSales: [] })),
+        export: vi.fn(async () => ({ fileName: 'z.csv', mimeType: 'text/csv', bytes: new Uint8Array([0x61]) })),
+      },
+    },
+    operations: new CardOperations(),
     crl: { status: vi.fn(() => crlStatus), refresh: vi.fn(async () => crlStatus) },
     slots: {
       status: vi.fn(() => [
@@ -81,14 +90,22 @@ export function fakeServices() {
         { slot: 'payee' as const, readerPresent: true, cardPresent: false },
       ]),
     },
-    config: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
+    config: {
+      currencyCode: 'EUR',
+      minorUnits: 2,
+      locale: 'en-IE',
+      shop: { name: 'Corner Shop', terminalId: 'T-0001', timeZone: 'Europe/Dublin' },
+      operators: [],
+    },
     kiosk: { active: vi.fn(() => true), exit: vi.fn(async (_pin: string) => undefined) },
   } satisfies HandlerServices;
   const spies = [
     ...Object.values(services.engine),
     ...Object.values(services.contents),
     ...Object.values(services.journal),
-    ...Object.values(services.flows),
+    services.reports.log.page,
+    services.reports.facts.refundsOf,
+    ...Object.values(services.reports.day),
     ...Object.values(services.crl),
     ...Object.values(services.slots),
     ...Object.values(services.kiosk),

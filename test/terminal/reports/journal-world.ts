@@ -51,6 +51,17 @@ export function journalWorld(): JournalWorld {
       const [payer, payee] = o.refundOf ? [SHOP, ALICE] : [o.payer ?? ALICE, o.payee ?? SHOP];
       const label = (id: string) => ({ [ALICE]: 'Alice', [SHOP]: 'Corner Shop', [BOB]: 'Bob' })[id];
       const end = o.end ?? 'completed';
+      type Step = [string, string, Record<string, unknown>];
+      const ending: Step[] =
+        end === 'in-doubt'
+          ? [
+              [plusSeconds(at, 1), 'debit-initiated', { txRandom: 'AA' }],
+              [plusSeconds(at, 1), 'credit-initiated', { rxRandom: 'BB', challenge: 'CC' }],
+              [plusSeconds(at, 1), 'interrupted', { code: 'E_TRANSPORT', message: 'pulled' }],
+            ]
+          : end === 'completed'
+            ? [[plusSeconds(at, 1), 'completed', { payerSettled: true }]]
+            : [[plusSeconds(at, 1), end, { code: 'E_INSUFFICIENT_FUNDS', message: 'no' }]];
       world.flow(flowId, 'value-transfer', [
         [
           at,
@@ -68,15 +79,7 @@ export function journalWorld(): JournalWorld {
             refundOf: o.refundOf,
           },
         ],
-        ...(end === 'in-doubt'
-          ? ([
-              [plusSeconds(at, 1), 'debit-initiated', { txRandom: 'AA' }],
-              [plusSeconds(at, 1), 'credit-initiated', { rxRandom: 'BB', challenge: 'CC' }],
-              [plusSeconds(at, 1), 'interrupted', { code: 'E_TRANSPORT', message: 'pulled' }],
-            ] as const)
-          : end === 'completed'
-            ? ([[plusSeconds(at, 1), 'completed', { payerSettled: true }]] as const)
-            : ([[plusSeconds(at, 1), end, { code: 'E_INSUFFICIENT_FUNDS', message: 'no' }]] as const)),
+        ...ending,
       ]);
     },
     close() {
