@@ -124,7 +124,7 @@ async function main(options: Map<string, string>): Promise<void> {
   const realTail = intOption(options, 'real-tail', 100, 0);
   const run = startRun();
 
-  const { template, caCertificateDer } = await captureTemplate();
+  const { template } = await captureTemplate();
   const dir = mkdtempSync(join(tmpdir(), 'bench-journal-'));
   const dbPath = join(dir, 'terminal.db');
   const storage = filesystemOf(dir);
@@ -135,7 +135,7 @@ async function main(options: Map<string, string>): Promise<void> {
       const step = fill.fillTo(size, realTail);
       console.error(`${size} transfers in the log (bulk fill ${step.bulkSeconds.toFixed(0)} s); measuring`);
       results.push({
-        ...measure(dbPath, fill, caCertificateDer, { pageRuns, scanRuns, verifyRuns }),
+        ...measure(dbPath, fill, { pageRuns, scanRuns, verifyRuns }),
         fill: step,
       });
     }
@@ -367,7 +367,6 @@ function hex(bytes: number): string {
 function measure(
   dbPath: string,
   fill: Filler,
-  caCertificateDer: Uint8Array,
   runs: { pageRuns: number; scanRuns: number; verifyRuns: number },
 ): Omit<Measured, 'fill'> {
   const db = openDatabase(dbPath);

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   E_CARD_ABSENT: 'No card is present in the reader.',
   E_TRANSPORT_TIMEOUT: 'The card did not answer within the waiting time.',
   E_TRANSPORT: 'The exchange with a card, a reader or a server was interrupted.',
+  E_DISCONNECTED:
+    "The operator screen lost its link to the terminal's main process, or got no answer in time; what it asked may or may not have been done.",
   // Storage
   E_DB: 'The transaction log database refused an operation.',
   E_DB_TOO_NEW: 'The transaction log was written by a newer version of this terminal.',

@@ -38,7 +38,8 @@ export function feedContractEvents(s: EventSources, push: EventPush): () => void
     s.slots.on(slotEvent),
     s.engine.on(engineEvent),
     s.operations.on((e) => {
-      if (e.changes) push('card-operation', { state: e.state, channel: e.channel, operationId: e.operationId });
+      if (e.changes)
+        push('card-operation', { state: e.state, channel: e.channel, operationId: e.operationId });
     }),
   ];
   return () => {

@@ -15,7 +15,11 @@ export function dayHandlers(s: DayServices): Pick<Handlers, 'terminal:info' | 'd
   return {
     'terminal:info': async () => ({
       shop: { ...s.config.shop },
-      money: { currencyCode: s.config.currencyCode, minorUnits: s.config.minorUnits, locale: s.config.locale },
+      money: {
+        currencyCode: s.config.currencyCode,
+        minorUnits: s.config.minorUnits,
+        locale: s.config.locale,
+      },
       today: s.reports.day.today(),
     }),
     'day:report': async ({ day }) => s.reports.day.summary(day),

@@ -18,14 +18,19 @@ export function logHandlers(s: LogServices): Pick<Handlers, 'log:page'> {
       const operators = names();
       const refunds = new Map<string, string[]>();
       const refundsOf = (flowId: string) => {
-        if (!refunds.has(flowId)) refunds.set(flowId, s.reports.facts.refundsOf(flowId).map((r) => r.flowId));
+        if (!refunds.has(flowId))
+          refunds.set(
+            flowId,
+            s.reports.facts.refundsOf(flowId).map((r) => r.flowId),
+          );
         return refunds.get(flowId)!;
       };
       return {
         records: page.records.map((r) => ({
           ...r,
           operatorName: r.flow?.operator ? (operators.get(r.flow.operator) ?? r.flow.operator) : undefined,
-          refundedBy: r.flow?.business === 'sale' && r.flow.outcome === 'completed' ? refundsOf(r.flowId) : undefined,
+          refundedBy:
+            r.flow?.business === 'sale' && r.flow.outcome === 'completed' ? refundsOf(r.flowId) : undefined,
         })),
         nextBeforeSeq: page.nextBeforeSeq,
         search: page.search,

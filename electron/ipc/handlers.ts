@@ -11,8 +11,8 @@ import type { InDoubtItem, SettlementEngine } from '../services/settlement/settl
 import type { ReaderSlots } from '../services/slots/reader-slots.js';
 import {
   CARD_ACCESS,
-  CHANNELS,
   type CallMeta,
+  CHANNELS,
   type Channel,
   type ErrorInfo,
   type InDoubtItemWire,
@@ -78,7 +78,9 @@ function gateCardChannels(operations: HandlerServices['operations'], handlers: H
   return gated as Handlers;
 }
 
-function channelHandlers(s: HandlerServices): Omit<Handlers, 'terminal:info' | 'day:report' | 'day:export' | 'log:page'> {
+function channelHandlers(
+  s: HandlerServices,
+): Omit<Handlers, 'terminal:info' | 'day:report' | 'day:export' | 'log:page'> {
   return {
     'slots:status': async () => ({
       slots: s.slots.status(),

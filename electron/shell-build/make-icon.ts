@@ -1,7 +1,9 @@
 // The app icon, build/icon.png (512×512), drawn here so the repository holds its source: a payment
 // card with a chip on a dark rounded square. electron-builder derives the Windows .ico, the macOS
-// .icns and the Linux sizes from this one PNG. `npx tsx electron/shell-build/make-icon.ts` rewrites it;
-// the installer test checks the file is what this draws.
+// .icns and the Linux sizes from this one PNG; the operator screen's favicon
+// (renderer/public/favicon.png, 64×64) is the same drawing, each pixel the average of the 8×8 it
+// covers. `npx tsx electron/shell-build/make-icon.ts` rewrites both; the tests check the files are
+// what this draws.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,16 +43,19 @@ function pixel(x: number, y: number): Rgba {
   return BACKGROUND;
 }
 
-export function drawIcon(): Buffer {
-  const row = 1 + ICON_SIZE * 4;
-  const raw = Buffer.alloc(row * ICON_SIZE);
-  for (let y = 0; y < ICON_SIZE; y++) {
+/** The icon at `size` pixels (a divisor of 512): each pixel averages the block of the 512 drawing it covers. */
+export function drawIcon(size = ICON_SIZE): Buffer {
+  const scale = ICON_SIZE / size;
+  if (!Number.isInteger(scale)) throw new Error(`the icon size must divide ${ICON_SIZE}`);
+  const row = 1 + size * 4;
+  const raw = Buffer.alloc(row * size);
+  for (let y = 0; y < size; y++) {
     raw[y * row] = 0; // filter: none
-    for (let x = 0; x < ICON_SIZE; x++) raw.set(pixel(x, y), y * row + 1 + x * 4);
+    for (let x = 0; x < size; x++) raw.set(averaged(x * scale, y * scale, scale), y * row + 1 + x * 4);
   }
   const header = Buffer.alloc(13);
-  header.writeUInt32BE(ICON_SIZE, 0);
-  header.writeUInt32BE(ICON_SIZE, 4);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
   header.set([8, 6, 0, 0, 0], 8); // 8 bits per channel, RGBA, deflate, no filter set, no interlace
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -58,6 +63,25 @@ export function drawIcon(): Buffer {
     chunk('IDAT', deflateSync(raw, { level: 9 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** The average colour of a scale×scale block, weighted by alpha (so the clear corners do not darken it). */
+function averaged(x0: number, y0: number, scale: number): Rgba {
+  if (scale === 1) return pixel(x0, y0);
+  let r = 0;
+  let g = 0;
+  let b = 0;
+  let a = 0;
+  for (let y = y0; y < y0 + scale; y++)
+    for (let x = x0; x < x0 + scale; x++) {
+      const p = pixel(x, y);
+      r += p[0] * p[3];
+      g += p[1] * p[3];
+      b += p[2] * p[3];
+      a += p[3];
+    }
+  if (a === 0) return CLEAR;
+  return [Math.round(r / a), Math.round(g / a), Math.round(b / a), Math.round(a / (scale * scale))];
 }
 
 function chunk(type: string, data: Buffer): Buffer {
@@ -82,8 +106,11 @@ function crc32(bytes: Uint8Array): number {
 }
 
 export const ICON_PATH = join(ROOT, 'build', 'icon.png');
+export const FAVICON_SIZE = 64;
+export const FAVICON_PATH = join(ROOT, 'renderer', 'public', 'favicon.png');
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(ICON_PATH, drawIcon());
-  console.log(`wrote ${ICON_PATH}`);
+  writeFileSync(FAVICON_PATH, drawIcon(FAVICON_SIZE));
+  console.log(`wrote ${ICON_PATH} and ${FAVICON_PATH}`);
 }

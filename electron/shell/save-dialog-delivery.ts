@@ -30,7 +30,10 @@ export function saveDialogDelivery(o: SaveDialogDeliveryOptions): FileDelivery {
         title: `Save ${file.fileName}`,
         defaultPath: join(o.defaultDir, file.fileName),
         filters: FILTERS[file.mimeType] ? [FILTERS[file.mimeType]!] : [],
-        properties: ['createDirectory', 'showOverwriteConfirmation'] as ('createDirectory' | 'showOverwriteConfirmation')[],
+        properties: ['createDirectory', 'showOverwriteConfirmation'] as (
+          | 'createDirectory'
+          | 'showOverwriteConfirmation'
+        )[],
       };
       const answer = await o.dialog.showSaveDialog(o.window(), options);
       if (answer.canceled || !answer.filePath) return { delivery: 'cancelled', fileName: file.fileName };

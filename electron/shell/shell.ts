@@ -76,7 +76,11 @@ export function startShell(platform: ShellPlatform, services: ShellServices, o: 
         ...o.kioskLock,
       })
     : undefined;
-  const files = saveDialogDelivery({ dialog: platform.dialog, window: () => window, defaultDir: o.documentsDir });
+  const files = saveDialogDelivery({
+    dialog: platform.dialog,
+    window: () => window,
+    defaultDir: o.documentsDir,
+  });
   const handlers = createHandlers({ ...services, files, ...(kiosk ? { kiosk } : {}) });
   const unregister = registerContractHandlers(platform.ipcMain, handlers, (event) =>
     isOwnPage(event, window?.webContents),

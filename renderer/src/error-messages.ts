@@ -90,8 +90,8 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     todo: 'Ask the card holder to log in with the PIN, or open an issuer session, then try again.',
   },
   E_BUSY: {
-    what: 'The terminal is busy with another operation.',
-    todo: 'Wait a moment and try again.',
+    what: 'The cards are busy with another operation (perhaps from another window).',
+    todo: 'Wait until it has finished, then try again. Nothing was done for this request.',
   },
   E_READER_UNAVAILABLE: {
     what: 'A card reader is not available.',
@@ -108,6 +108,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
   E_TRANSPORT: {
     what: 'The connection to a card was interrupted.',
     todo: 'Put the cards back and try again; if value is in doubt, press “Recover”.',
+  },
+  E_DISCONNECTED: {
+    what: 'The screen lost its connection to the terminal.',
+    todo: 'Wait until the screen says “Connected” again, then check the log before you repeat anything: what was asked may have been done.',
   },
   E_DB: {
     what: 'The transaction log could not be written.',

@@ -16,11 +16,6 @@ export function formatValidity(v: string): string {
   return /^\d{8}$/.test(v) ? `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6)}` : v;
 }
 
-/** An ISO timestamp as "YYYY-MM-DD HH:MM:SS" (UTC, as the journal stores it). */
-export function formatUtc(iso: string): string {
-  return iso.slice(0, 19).replace('T', ' ');
-}
-
 /** A balance the card may have masked: undefined is never shown as a number. */
 export function maybeMoney(minor: number | undefined, money: MoneyFormat): string {
   return minor === undefined ? '•••• (hidden)' : formatMoney(minor, money);

@@ -7,6 +7,7 @@ export const KIND_LABEL: Readonly<Record<string, string>> = {
   'content-transfer': 'Content transfer',
   'content-exchange': 'Content exchange',
   recovery: 'Recovery',
+  admin: 'Administration',
 };
 
 export const STEP_LABEL: Readonly<Record<string, string>> = {
@@ -23,6 +24,25 @@ export const STEP_LABEL: Readonly<Record<string, string>> = {
   interrupted: 'interrupted',
   'rolled-back': 'cancelled, no value moved',
   'failed-no-value-moved': 'refused, no value moved',
+  'issue-requested': 'issue asked',
+  'issue-authorized': 'issue authorized',
+  'issue-rejected': 'issue rejected',
+  'issue-interrupted': 'issue interrupted',
+  'register-requested': 'registration asked',
+  registered: 'registered',
+  'register-rejected': 'registration rejected',
+  sent: 'item sent',
+  received: 'item received',
+  committed: 'committed',
+  accepted: 'accepted',
+  'first-sent': 'first half sent',
+  'first-received': 'first half received',
+  'second-sent': 'second half sent',
+  'second-received': 'second half received',
+  'first-committed': 'first half committed',
+  'first-accepted': 'first half accepted',
+  'second-accepted': 'second half accepted',
+  'card-refused': 'card refused',
 };
 
 export const kindLabel = (kind: string): string => KIND_LABEL[kind] ?? kind;

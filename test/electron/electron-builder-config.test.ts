@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { drawIcon } from '../../electron/shell-build/make-icon.js';
+import { drawIcon, FAVICON_PATH, FAVICON_SIZE } from '../../electron/shell-build/make-icon.js';
 
 const require = createRequire(import.meta.url);
 const root = join(import.meta.dirname, '../..');
@@ -123,5 +123,14 @@ describe('the electron-builder configuration', () => {
     expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR');
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
     expect(png.equals(drawIcon())).toBe(true);
+  });
+
+  it('gives the operator screen the same icon as its favicon (64×64, linked from index.html)', () => {
+    const png = readFileSync(FAVICON_PATH);
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([FAVICON_SIZE, FAVICON_SIZE]);
+    expect(png.equals(drawIcon(FAVICON_SIZE))).toBe(true);
+    expect(readFileSync(join(root, 'renderer', 'index.html'), 'utf8')).toContain(
+      '<link rel="icon" type="image/png" href="./favicon.png" />',
+    );
   });
 });

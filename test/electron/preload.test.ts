@@ -51,9 +51,13 @@ describe('the preload bridge', () => {
     });
     expect(ipc.invoke).toHaveBeenCalledWith('transfer:run', { amount: 1250 }, { operationId: undefined });
     // The operation ID goes with it, and nothing else of the object the page passed.
-    const meta = { operationId: 'op-12345678', sender: { id: 1 }, then: () => undefined };
+    const meta = { operationId: 'op-12345678', sender: { id: 1 }, extra: () => undefined };
     await bridge.invoke['transfer:run']({ amount: 1 }, meta as never);
-    expect(ipc.invoke).toHaveBeenLastCalledWith('transfer:run', { amount: 1 }, { operationId: 'op-12345678' });
+    expect(ipc.invoke).toHaveBeenLastCalledWith(
+      'transfer:run',
+      { amount: 1 },
+      { operationId: 'op-12345678' },
+    );
   });
 
   it("hands event listeners the payload only, never Electron's event object, and unsubscribes", () => {

@@ -17,8 +17,8 @@ import {
   type HandlerServices,
   type Handlers,
 } from '../../electron/ipc/handlers.js';
-import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import { CardOperations } from '../../electron/services/card-operations.js';
+import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import { createReports } from '../../electron/services/terminal-services.js';
 import { ERROR_CODES } from '../../protocol/errors.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
@@ -225,7 +225,8 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
   },
   'reports.facts.refundsOf': ([flowId]) => typeof flowId === 'string',
   'reports.day.summary': ([day]) => day === undefined || (typeof day === 'string' && DAY.test(day)),
-  'reports.day.export': ([day, format]) => typeof day === 'string' && DAY.test(day) && ['csv', 'pdf'].includes(format as string),
+  'reports.day.export': ([day, format]) =>
+    typeof day === 'string' && DAY.test(day) && ['csv', 'pdf'].includes(format as string),
   'kiosk.exit': ([pin]) => PIN(pin),
 };
 
@@ -400,10 +401,7 @@ export async function runIpcTerminalFuzz(opts: FuzzOptions): Promise<FuzzReport>
     calls,
   );
   const violations: string[] = [];
-  const handlers = guarded(
-    createHandlers(services),
-    violations,
-  );
+  const handlers = guarded(createHandlers(services), violations);
   const stats = new FuzzStats();
   const start = value(t);
   const property = fc.asyncProperty(ipcCaseArb, fc.nat(), (c, rngSeed) =>

@@ -90,7 +90,11 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
       facts: { refundsOf: spy('reports.facts.refundsOf', () => []) },
       day: {
         today: spy('reports.day.today', () => '2026-11-21'),
-        summary: spy('reports.day.summary', () => ({ today: '2026-11-21', report: Z_REPORT, refundedSales: [] })),
+        summary: spy('reports.day.summary', () => ({
+          today: '2026-11-21',
+          report: Z_REPORT,
+          refundedSales: [],
+        })),
         export: spy('reports.day.export', async () => ({
           fileName: 'z.csv',
           mimeType: 'text/csv',

@@ -250,7 +250,9 @@ describe('the IPC contract', () => {
       ['session:login', { slot: 'payer', pin: '1234' }],
       ['recovery:run', {}],
     ] as const) {
-      expect(await dispatch(handlers, channel, payload, { operationId: `op-${channel.replace(':', '-')}` })).toMatchObject({
+      expect(
+        await dispatch(handlers, channel, payload, { operationId: `op-${channel.replace(':', '-')}` }),
+      ).toMatchObject({
         ok: false,
         error: { code: 'E_BUSY', details: { channel: 'transfer:run', changes: true } },
       });
@@ -286,7 +288,10 @@ describe('the IPC contract', () => {
 
   it('hands an exported Z report to the host’s delivery: downloaded by the page unless the host saves it', async () => {
     const fake = fakeServices();
-    const download = await dispatch(createHandlers(fake.services), 'day:export', { day: '2026-11-21', format: 'csv' });
+    const download = await dispatch(createHandlers(fake.services), 'day:export', {
+      day: '2026-11-21',
+      format: 'csv',
+    });
     expect(download).toEqual({
       ok: true,
       value: { delivery: 'download', fileName: 'z.csv', mimeType: 'text/csv', base64: 'YQ==' },
@@ -302,7 +307,10 @@ describe('the IPC contract', () => {
       day: '2026-11-21',
       format: 'csv',
     });
-    expect(result).toEqual({ ok: true, value: { delivery: 'saved', fileName: 'z.csv', path: '/home/shop/z.csv' } });
+    expect(result).toEqual({
+      ok: true,
+      value: { delivery: 'saved', fileName: 'z.csv', path: '/home/shop/z.csv' },
+    });
     expect(fake.services.reports.day.export).toHaveBeenLastCalledWith('2026-11-21', 'csv');
     expect(saved).toHaveLength(1);
   });

@@ -79,7 +79,11 @@ export function fakeServices() {
       day: {
         today: vi.fn(() => '2026-11-21'),
         summary: vi.fn(() => ({ today: '2026-11-21', report: Z_REPORT, refundedSales: [] })),
-        export: vi.fn(async () => ({ fileName: 'z.csv', mimeType: 'text/csv', bytes: new Uint8Array([0x61]) })),
+        export: vi.fn(async () => ({
+          fileName: 'z.csv',
+          mimeType: 'text/csv',
+          bytes: new Uint8Array([0x61]),
+        })),
       },
     },
     operations: new CardOperations(),

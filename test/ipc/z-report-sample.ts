@@ -26,4 +26,3 @@ export const Z_REPORT = {
   operators: [],
   openInDoubt: [],
 };
-

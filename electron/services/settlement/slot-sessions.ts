@@ -97,6 +97,8 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_CARD_ABSENT: true,
   E_TRANSPORT_TIMEOUT: true,
   E_TRANSPORT: true,
+  // A screen-side code (its link to the main process): the services never raise it.
+  E_DISCONNECTED: false,
   E_DB: true,
   E_DB_TOO_NEW: true,
   E_LOG_TAMPERED: true,

@@ -2,7 +2,7 @@
 // it revokes, and a refresh from the configured distribution point.
 import type { CrlStatusWire, ErrorInfo } from '../../../electron/ipc/contract.js';
 import { CRL_REFRESH_MESSAGES } from '../error-messages.js';
-import { formatUtc } from '../format.js';
+import { useShopTime } from '../shop-clock.js';
 import { ErrorLine } from './ErrorLine.js';
 
 const STATE: Record<CrlStatusWire['state'], string> = {
@@ -17,6 +17,7 @@ export function CrlPanel(props: {
   onRefresh: () => Promise<void>;
 }) {
   const { crl } = props;
+  const time = useShopTime();
   return (
     <div data-testid="crl-panel">
       {crl && (
@@ -32,16 +33,16 @@ export function CrlPanel(props: {
           <dt>List number</dt>
           <dd>{crl.crlNumber ? `#${crl.crlNumber}` : '—'}</dd>
           <dt>Issued</dt>
-          <dd>{crl.thisUpdate ? `${formatUtc(crl.thisUpdate)} UTC` : '—'}</dd>
+          <dd>{crl.thisUpdate ? time(crl.thisUpdate) : '—'}</dd>
           <dt>Next update</dt>
-          <dd>{crl.nextUpdate ? `${formatUtc(crl.nextUpdate)} UTC` : '—'}</dd>
+          <dd>{crl.nextUpdate ? time(crl.nextUpdate) : '—'}</dd>
           <dt>Source</dt>
           <dd>{crl.source ?? '—'}</dd>
           {crl.lastRefresh && (
             <>
               <dt>Last refresh</dt>
               <dd>
-                {formatUtc(crl.lastRefresh.at)} UTC:{' '}
+                {time(crl.lastRefresh.at)}:{' '}
                 {crl.lastRefresh.ok
                   ? crl.lastRefresh.notModified
                     ? 'no newer list'

@@ -2,8 +2,9 @@
 // credit. Recovery finishes or cancels each one with both cards present, exactly once.
 import type { InDoubtItemWire, MoneyFormatWire } from '../../../electron/ipc/contract.js';
 import { formatMoney } from '../../../protocol/money-format.js';
-import { formatUtc, shortId } from '../format.js';
+import { shortId } from '../format.js';
 import type { RecoveryNote } from '../hooks/useLedger.js';
+import { useShopTime } from '../shop-clock.js';
 import { ErrorLine } from './ErrorLine.js';
 
 const OUTCOME: Record<string, string> = {
@@ -22,6 +23,7 @@ export function InDoubtPanel(props: {
   onRecover: () => Promise<void>;
 }) {
   const { items, money, note } = props;
+  const time = useShopTime();
   return (
     <div data-testid="indoubt-panel">
       {items.length === 0 ? (
@@ -39,7 +41,7 @@ export function InDoubtPanel(props: {
               <li key={i.flowId}>
                 <strong>{formatMoney(i.amount, money)}</strong> from card{' '}
                 <span className="mono">{shortId(i.payerId)}</span> to card{' '}
-                <span className="mono">{shortId(i.payeeId)}</span>, since {formatUtc(i.startedAt)} UTC{' '}
+                <span className="mono">{shortId(i.payeeId)}</span>, since {time(i.startedAt)}{' '}
                 <span className="muted">(last step: {i.lastStep})</span>
               </li>
             ))}

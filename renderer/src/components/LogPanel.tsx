@@ -1,18 +1,23 @@
-// The transaction log: search (Enter runs it), pages of entries newest first, and the hash-chain check.
+// The transaction log: search (Enter runs it), pages of entries newest first with each flow's
+// details, times on the shop's clock with its zone named, and the hash-chain check.
 import type { MoneyFormatWire } from '../../../electron/ipc/contract.js';
-import { formatUtc } from '../format.js';
+import { formatMoney } from '../../../protocol/money-format.js';
 import type { useTransactionLog } from '../hooks/useTransactionLog.js';
-import { kindLabel } from '../labels.js';
-import { recordDetails } from '../log-details.js';
+import { stepLabel } from '../labels.js';
+import { localDateTime } from '../local-time.js';
+import { flowTitle, recordDetails } from '../log-details.js';
 import { ErrorLine } from './ErrorLine.js';
 
 export function LogPanel({
   log,
   money,
+  timeZone,
 }: {
   log: ReturnType<typeof useTransactionLog>;
   money: MoneyFormatWire;
+  timeZone: string;
 }) {
+  const searched = log.page.search;
   return (
     <div className="log" data-testid="log-panel">
       <form
@@ -30,7 +35,7 @@ export function LogPanel({
           maxLength={200}
           value={log.search}
           onChange={(e) => log.setSearch(e.target.value)}
-          placeholder="flow ID, step or card ID"
+          placeholder="name, amount, flow or card ID"
         />
         <button type="submit">Search</button>
         <button type="button" onClick={() => void log.verifyLog()}>
@@ -48,7 +53,7 @@ export function LogPanel({
           <thead>
             <tr>
               <th scope="col">#</th>
-              <th scope="col">Time (UTC)</th>
+              <th scope="col">Time ({timeZone})</th>
               <th scope="col">Flow</th>
               <th scope="col">Step</th>
               <th scope="col">Details</th>
@@ -57,11 +62,16 @@ export function LogPanel({
           </thead>
           <tbody>
             {log.page.records.map((r) => (
-              <tr key={r.seq} data-testid="log-row">
+              <tr
+                key={r.seq}
+                data-testid="log-row"
+                data-flow-kind={r.flow?.business ?? r.flowKind}
+                data-step={r.step}
+              >
                 <td>{r.seq}</td>
-                <td>{formatUtc(r.at)}</td>
-                <td>{kindLabel(r.flowKind)}</td>
-                <td>{r.step}</td>
+                <td data-testid="log-time">{localDateTime(r.at, money.locale, timeZone)}</td>
+                <td>{flowTitle(r)}</td>
+                <td>{stepLabel(r.step)}</td>
                 <td className="details">{recordDetails(r, money)}</td>
                 <td className="mono" title={r.flowId}>
                   {r.flowId.slice(0, 8)}
@@ -83,6 +93,7 @@ export function LogPanel({
         <span className="page-no" data-testid="log-page">
           Page {log.pageNumber}
           {log.applied ? ` of “${log.applied}”` : ''}
+          {searched?.amount !== undefined ? ` (flows of ${formatMoney(searched.amount, money)} too)` : ''}
         </span>
         <button type="button" disabled={!log.hasOlder} onClick={() => void log.older()}>
           Older →

@@ -3,15 +3,25 @@
 // transfer keys in line on its own, showing the route the engine chose and why.
 import { type FormEvent, type RefObject, useEffect, useState } from 'react';
 import type { MoneyFormatWire } from '../../../electron/ipc/contract.js';
-import { formatMoney, parseMoney } from '../../../protocol/money-format.js';
+import { MAX_AMOUNT } from '../../../protocol/amount.js';
+import { type AmountProblem, formatMoney, readAmount } from '../../../protocol/money-format.js';
 import { amountExample, amountPlaceholder } from '../amount-hint.js';
-import type { Operation, ProgressFlow, OperationResult as Result } from '../hooks/useCardOperation.js';
+import type {
+  ForeignOperation,
+  Operation,
+  ProgressFlow,
+  OperationResult as Result,
+} from '../hooks/useCardOperation.js';
 import { OperationResult } from './OperationResult.js';
 import { ProgressList } from './ProgressList.js';
 
 export function PayPanel(props: {
   money: MoneyFormatWire;
   running: Operation | undefined;
+  /** An operation another window started: this one waits for it. */
+  foreign: ForeignOperation | undefined;
+  /** False while the link to the terminal is down: nothing can be paid. */
+  connected: boolean;
   progress: ProgressFlow[];
   result: Result | undefined;
   amountRef: RefObject<HTMLInputElement | null>;
@@ -19,10 +29,13 @@ export function PayPanel(props: {
   onUpdateKeys: () => Promise<void>;
   onClear: () => void;
 }) {
-  const { money, result, running } = props;
+  const { money, result, running, foreign, connected } = props;
   const [text, setText] = useState('');
-  const amount = parseMoney(text, money);
-  const invalid = text.trim() !== '' && (amount === undefined || amount === 0);
+  const reading = readAmount(text, money);
+  const amount = reading.ok ? reading.minor : undefined;
+  const problem = reading.ok || reading.problem === 'empty' ? undefined : reading.problem;
+  const invalid = problem !== undefined;
+  const blocked = running !== undefined || foreign !== undefined || !connected;
 
   // A payment that moved value (or may have) clears the amount: Enter pressed again must not pay
   // twice. A refusal keeps it for correction.
@@ -47,7 +60,7 @@ export function PayPanel(props: {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (amount && !running) void props.onPay(amount);
+    if (amount && !blocked) void props.onPay(amount);
   };
   return (
     <section className="panel pay" aria-labelledby="pay-title" data-testid="pay-panel">
@@ -56,7 +69,7 @@ export function PayPanel(props: {
         <button
           type="button"
           className="small"
-          disabled={running !== undefined}
+          disabled={blocked}
           onClick={() => void props.onUpdateKeys()}
           title="Brings both cards to the same transfer key (a payment does this first by itself)"
         >
@@ -77,19 +90,52 @@ export function PayPanel(props: {
           aria-describedby="amount-help"
           onChange={(e) => setText(e.target.value)}
         />
-        <button type="submit" className="primary" disabled={running !== undefined || !amount}>
+        <button type="submit" className="primary" disabled={blocked || !amount}>
           {running === 'pay' ? 'Paying…' : 'Pay'}
         </button>
         <p id="amount-help" className={invalid ? 'hint error' : 'hint'}>
-          {invalid
-            ? `Not an amount: digits with at most ${money.minorUnits} decimals, e.g. ${amountExample(money)}.`
+          {problem
+            ? amountProblemText(problem, money)
             : amount
               ? `Enter pays ${formatMoney(amount, money)} from the payer card to the payee card.`
               : 'Type the amount, Enter to pay, Esc to clear.'}
         </p>
       </form>
+      {!connected && (
+        <p className="hint error" role="status" data-testid="pay-blocked">
+          Not connected to the terminal: paying waits until the connection is back.
+        </p>
+      )}
+      {connected && foreign && !running && (
+        <p className="hint" role="status" data-testid="pay-blocked">
+          Busy: another operation is running ({FOREIGN_TEXT[foreign.channel] ?? foreign.channel}, from another
+          window). Pay when it has finished.
+        </p>
+      )}
       <ProgressList flows={props.progress} />
       <OperationResult result={result} money={money} />
     </section>
   );
+}
+
+const FOREIGN_TEXT: Readonly<Record<string, string>> = {
+  'transfer:run': 'a payment',
+  'keys:update': 'a key update',
+  'recovery:run': 'a recovery',
+  'session:login': 'a PIN login',
+  'session:logout': 'a logout',
+  'session:authenticate': 'a card-to-card session',
+};
+
+function amountProblemText(problem: AmountProblem, money: MoneyFormatWire): string {
+  switch (problem) {
+    case 'too-large':
+      return `Too large: a card moves at most ${formatMoney(MAX_AMOUNT, money)} at a time.`;
+    case 'zero':
+      return 'The amount must be more than zero.';
+    case 'decimals':
+      return `Too many decimals: at most ${money.minorUnits}, e.g. ${amountExample(money)}.`;
+    default:
+      return `Not an amount: digits, with at most ${money.minorUnits} decimals, e.g. ${amountExample(money)} or ${formatMoney(100_000, money)}.`;
+  }
 }

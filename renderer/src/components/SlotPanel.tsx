@@ -29,14 +29,16 @@ export function SlotPanel(props: {
   state: SlotState;
   money: MoneyFormatWire;
   busy: boolean;
+  /** False while the link to the terminal is down: what is in the reader is not known. */
+  connected: boolean;
   onLogin: (slot: SlotNameWire, pin: string) => Promise<boolean>;
   onLoggedIn: () => void;
   onLogout: (slot: SlotNameWire) => Promise<void>;
   onIssuerSession: (slot: SlotNameWire) => Promise<void>;
 }) {
-  const { slot, state, money } = props;
-  const v = state.view;
-  const present = state.status?.cardPresent ?? false;
+  const { slot, state, money, connected } = props;
+  const v = connected ? state.view : undefined;
+  const present = connected && (state.status?.cardPresent ?? false);
   const readerMissing = state.status !== undefined && !state.status.readerPresent;
   const issuer = state.contents?.access.session === 'issuer';
   return (
@@ -48,10 +50,19 @@ export function SlotPanel(props: {
           data-testid={`${slot}-presence`}
           title={state.status?.reader}
         >
-          {present ? 'Card present' : readerMissing ? 'No reader' : 'No card — insert a card'}
+          {!connected
+            ? 'Not known — not connected'
+            : present
+              ? 'Card present'
+              : readerMissing
+                ? 'No reader'
+                : 'No card — insert a card'}
         </span>
       </div>
-      {!present && (
+      {!connected && (
+        <p className="insert-hint">The screen is not connected to the terminal: the card cannot be shown.</p>
+      )}
+      {connected && !present && (
         <p className="insert-hint">
           {readerMissing ? 'The card reader is not connected: check its cable.' : INSERT_HINT[slot]}
         </p>
@@ -101,7 +112,7 @@ export function SlotPanel(props: {
           </dd>
         </dl>
       )}
-      {state.error && <ErrorLine error={state.error} testId={`${slot}-error`} />}
+      {connected && state.error && <ErrorLine error={state.error} testId={`${slot}-error`} />}
       {v &&
         (v.ownerLoggedIn || issuer ? (
           <div className="row">

@@ -18,8 +18,10 @@ export function TopBar(props: {
             CRL {crl.state === 'fresh' ? 'up to date' : crl.state === 'stale' ? 'out of date' : 'missing'}
           </span>
         )}
-        <span className={connected ? 'pill ok' : 'pill bad'} role="status">
-          {connected ? 'Connected' : 'Disconnected — restart the terminal and open its new address'}
+        <span className={connected ? 'pill ok' : 'pill bad'} role="status" data-testid="connection">
+          {connected
+            ? 'Connected'
+            : 'Not connected to the terminal — reconnecting… (if the terminal was restarted, open the address it printed)'}
         </span>
         {props.kiosk && (
           <button type="button" className="small on-dark" onClick={props.onExitKiosk}>

@@ -1,12 +1,11 @@
 // What the terminal knows beyond the cards: open in-doubt transfers and their recovery, the CRL and
-// its refresh, and the end-of-day summary of a chosen UTC day.
+// its refresh. (The end of day is useDayReport.)
 import { useCallback, useEffect, useState } from 'react';
 import type {
   CrlStatusWire,
   ErrorInfo,
   InDoubtItemWire,
   RecoveryReportWire,
-  SettlementSummaryWire,
 } from '../../../electron/ipc/contract.js';
 import type { TerminalApi } from '../terminal-api.js';
 import type { CardQueue } from './useCardQueue.js';
@@ -21,37 +20,30 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
   const [recovering, setRecovering] = useState(false);
   const [crl, setCrl] = useState<CrlStatusWire | undefined>();
   const [crlError, setCrlError] = useState<ErrorInfo | undefined>();
-  const [summary, setSummary] = useState<SettlementSummaryWire | undefined>();
-  const [summaryError, setSummaryError] = useState<ErrorInfo | undefined>();
-  /** Empty: today (UTC), as the terminal's clock has it. */
-  const [day, setDay] = useState('');
-
   const refreshLedger = useCallback(async () => {
-    const [doubt, crlStatus, sum] = await Promise.all([
-      api.call('indoubt:list'),
-      api.call('crl:status'),
-      api.call('settlement:summary', day ? { day } : {}),
-    ]);
+    const [doubt, crlStatus] = await Promise.all([api.call('indoubt:list'), api.call('crl:status')]);
     if (doubt.ok) setInDoubt(doubt.value.items);
     if (crlStatus.ok) setCrl(crlStatus.value);
-    if (sum.ok) {
-      setSummary(sum.value);
-      setSummaryError(undefined);
-    } else setSummaryError(sum.error);
-  }, [api, day]);
+  }, [api]);
 
   useEffect(() => {
     void refreshLedger();
-    return api.on('recovered', () => {
-      void refreshLedger();
-    });
+    const offs = [
+      api.on('recovered', () => void refreshLedger()),
+      api.onConnection((up) => {
+        if (up) void refreshLedger();
+      }),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
   }, [api, refreshLedger]);
 
   /** Runs recovery with the cards present; true when it settled at least one transfer. */
   const recover = useCallback(async (): Promise<boolean> => {
     setRecovery(undefined);
     setRecovering(true);
-    const r = await queued(() => api.call('recovery:run'));
+    const r = await queued('changes', () => api.call('recovery:run'));
     setRecovering(false);
     setRecovery(
       r.ok
@@ -79,10 +71,6 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
     crl,
     crlError,
     refreshCrl,
-    summary,
-    summaryError,
-    day,
-    setDay,
     refreshLedger,
   };
 }

@@ -39,13 +39,13 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
   /** Reads the card in `slot` and its contents, as the card's access level shows them. */
   const readSlot = useCallback(
     async (slot: SlotNameWire) => {
-      const card = await queued(() => api.call('cards:read', { slot }));
+      const card = await queued('reads', () => api.call('cards:read', { slot }));
       if (!card.ok) {
         patch(slot, { view: undefined, error: card.error, contents: undefined, contentsError: undefined });
         return;
       }
       patch(slot, { view: card.value, error: undefined });
-      const listing = await queued(() => api.call('contents:list', { slot }));
+      const listing = await queued('reads', () => api.call('contents:list', { slot }));
       if (listing.ok) patch(slot, { contents: listing.value, contentsError: undefined });
       else patch(slot, { contents: undefined, contentsError: listing.error });
     },
@@ -72,6 +72,11 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
         patch(s.slot, { status: s, sessionError: undefined });
         void readSlot(s.slot);
       }),
+      // A lost link: nothing is known of the readers until it is back, then everything is read again.
+      api.onConnection((up) => {
+        if (up) void refreshSlots();
+        else setSlots({ payer: {}, payee: {} });
+      }),
       api.on('card-removed', (s) => {
         patch(s.slot, {
           status: s,
@@ -91,7 +96,7 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
   /** Owner mode by PIN; true when the card accepted it. */
   const login = useCallback(
     async (slot: SlotNameWire, pin: string): Promise<boolean> => {
-      const r = await queued(() => api.call('session:login', { slot, pin }));
+      const r = await queued('changes', () => api.call('session:login', { slot, pin }));
       if (!r.ok) {
         patch(slot, { sessionError: r.error, sessionAction: 'pin' });
         return false;
@@ -106,7 +111,7 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
   /** Ends owner mode and the card-to-card session on the card in `slot`. */
   const logout = useCallback(
     async (slot: SlotNameWire) => {
-      const r = await queued(() => api.call('session:logout', { slot }));
+      const r = await queued('changes', () => api.call('session:logout', { slot }));
       patch(slot, { sessionError: r.ok ? undefined : r.error, sessionAction: 'logout' });
       for (const s of SLOTS) await readSlot(s);
     },
@@ -119,7 +124,7 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
    */
   const openIssuerSession = useCallback(
     async (slot: SlotNameWire) => {
-      const r = await queued(() =>
+      const r = await queued('changes', () =>
         api.call(
           'session:authenticate',
           slot === 'payer' ? { payerMode: 'issuer' } : { payeeMode: 'issuer' },

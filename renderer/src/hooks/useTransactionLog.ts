@@ -1,9 +1,15 @@
-// The transaction log, newest first, a page at a time: search narrows it (flow ID, step, card ID or
-// any payload text), "Older" follows the journal's cursor, "Newer" goes back along the cursors seen.
-import { useCallback, useEffect, useState } from 'react';
-import type { ErrorInfo, JournalRecordWire } from '../../../electron/ipc/contract.js';
+// The transaction log, newest first, a page at a time: search finds whole flows (a holder's name, an
+// amount as typed, a flow or card ID, an item, a kind or step), "Older" follows the terminal's
+// cursor (offered only when an older entry exists), "Newer" goes back along the cursors seen. The
+// newest page reloads by itself when a flow ends (here or in another window) and when the link to
+// the terminal comes back.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ErrorInfo, LogRecordWire, ResponseOf } from '../../../electron/ipc/contract.js';
 import { LOG_PAGE } from '../log-page.js';
 import type { TerminalApi } from '../terminal-api.js';
+
+/** Steps that end a flow (the journal's closing steps). */
+const CLOSING_STEPS = new Set(['completed', 'rolled-back', 'refunded', 'failed-no-value-moved']);
 
 export type VerifyNote = { ok: true; count: number } | { ok: false; error: ErrorInfo };
 
@@ -13,7 +19,11 @@ export function useTransactionLog(api: TerminalApi) {
   const [search, setSearch] = useState('');
   /** The search the page shown was loaded with (the field may have been edited since). */
   const [applied, setApplied] = useState('');
-  const [page, setPage] = useState<{ records: JournalRecordWire[]; next?: number }>({ records: [] });
+  const [page, setPage] = useState<{
+    records: LogRecordWire[];
+    next?: number;
+    search?: ResponseOf<'log:page'>['search'];
+  }>({ records: [] });
   const [verify, setVerify] = useState<VerifyNote | undefined>();
 
   const load = useCallback(
@@ -30,6 +40,7 @@ export function useTransactionLog(api: TerminalApi) {
       setPage({
         records: r.value.records,
         next: r.value.nextBeforeSeq,
+        search: r.value.search,
       });
     },
     [api],
@@ -38,6 +49,32 @@ export function useTransactionLog(api: TerminalApi) {
   useEffect(() => {
     void load([], '');
   }, [load]);
+
+  // A flow that ends changes the newest page: reload it (once for a burst of steps) if it is shown.
+  const shown = useRef({ cursor, applied });
+  shown.current = { cursor, applied };
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reloadNewest = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (shown.current.cursor.length === 0) void load([], shown.current.applied);
+      }, 250);
+    };
+    const offs = [
+      api.on('transfer-step', (e) => {
+        if (CLOSING_STEPS.has(e.step)) reloadNewest();
+      }),
+      api.on('recovered', reloadNewest),
+      api.onConnection((up) => {
+        if (up) reloadNewest();
+      }),
+    ];
+    return () => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+    };
+  }, [api, load]);
 
   return {
     page,

@@ -11,6 +11,7 @@ const BUILDS = join(ROOT, 'test-output', 'renderer-builds');
 const SOURCES = [
   'renderer/src',
   'renderer/index.html',
+  'renderer/public',
   'electron/ipc/contract.ts',
   'electron/ipc/documents.ts',
   'electron/ipc/shop-flow.ts',

@@ -1,0 +1,75 @@
+// The end of day on the screen: the business day chosen (empty: today on the shop's clock), its Z
+// report from the terminal, and its export as CSV or PDF, saying where the file went.
+import { useCallback, useEffect, useState } from 'react';
+import type { ErrorInfo, FileDeliveryWire, ResponseOf } from '../../../electron/ipc/contract.js';
+import type { TerminalApi } from '../terminal-api.js';
+
+export type ExportNote =
+  | { state: 'working'; format: 'csv' | 'pdf' }
+  | { state: 'done'; delivery: FileDeliveryWire }
+  | { state: 'error'; error: ErrorInfo };
+
+/** A file the terminal handed back to the page: downloaded as the browser does (the browser host). */
+function download(d: Extract<FileDeliveryWire, { delivery: 'download' }>): void {
+  const bytes = Uint8Array.from(atob(d.base64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: d.mimeType }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = d.fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function useDayReport(api: TerminalApi) {
+  /** Empty: today, as the terminal's clock and the shop's time zone have it. */
+  const [day, setDay] = useState('');
+  const [report, setReport] = useState<ResponseOf<'day:report'> | undefined>();
+  const [error, setError] = useState<ErrorInfo | undefined>();
+  const [exported, setExported] = useState<ExportNote | undefined>();
+
+  const refresh = useCallback(async () => {
+    const r = await api.call('day:report', day ? { day } : {});
+    if (r.ok) {
+      setReport(r.value);
+      setError(undefined);
+    } else setError(r.error);
+  }, [api, day]);
+
+  useEffect(() => {
+    void refresh();
+    return api.onConnection((up) => {
+      if (up) void refresh();
+    });
+  }, [api, refresh]);
+
+  const choose = useCallback((next: string) => {
+    setExported(undefined);
+    setDay(next);
+  }, []);
+
+  const exportAs = useCallback(
+    async (format: 'csv' | 'pdf') => {
+      const target = day || report?.today;
+      if (!target) return;
+      setExported({ state: 'working', format });
+      const r = await api.call('day:export', { day: target, format });
+      if (!r.ok) return setExported({ state: 'error', error: r.error });
+      if (r.value.delivery === 'download') download(r.value);
+      setExported({ state: 'done', delivery: r.value });
+    },
+    [api, day, report],
+  );
+
+  return {
+    day: day || report?.today || '',
+    today: report?.today,
+    report,
+    error,
+    exported,
+    choose,
+    refresh,
+    exportAs,
+  };
+}
