@@ -37,7 +37,10 @@ export function App({ api }: { api: TerminalApi }) {
   const { reload: reloadLog } = log;
   const { refresh: refreshDay } = day;
 
-  useEffect(() => api.onConnection(setConnected), [api]);
+  useEffect(() => {
+    setConnected(api.connected());
+    return api.onConnection(setConnected);
+  }, [api]);
 
   const afterCardWork = useCallback(async () => {
     await refreshSlots();

@@ -31,6 +31,8 @@ export interface TerminalApi {
   on<E extends EventName>(event: E, listener: (payload: EventOf<E>) => void): () => void;
   /** Told true when the link to the terminal is up (again), false when it is lost. */
   onConnection(listener: (connected: boolean) => void): () => void;
+  /** Whether the link is up now. */
+  connected(): boolean;
 }
 
 export interface LinkTimings {
@@ -227,6 +229,7 @@ function overWebSocket(url: string, t: LinkTimings): TerminalApi {
       connectionListeners.add(listener);
       return () => connectionListeners.delete(listener);
     },
+    connected: () => up,
   };
 }
 
@@ -256,5 +259,6 @@ function overElectronIpc(bridge: TerminalBridge, t: LinkTimings): TerminalApi {
     on: (event, listener) => bridge.on(event, listener),
     // IPC with the app's own main process has no connection to lose: if it goes, so does this page.
     onConnection: () => () => undefined,
+    connected: () => true,
   };
 }

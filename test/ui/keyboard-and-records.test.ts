@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIssuer, publishCrl } from '../../card-sim/issuer/issuer.js';
 import { LOG_PAGE } from '../../renderer/src/log-page.js';
@@ -115,7 +116,9 @@ describe('operator screen: keyboard only, and the records', () => {
   it('refuses a malformed amount before anything is sent, and says how to write one', async () => {
     await ui.page.keyboard.type('1.234');
     expect(await ui.page.locator('#amount').getAttribute('aria-invalid')).toBe('true');
-    expect(await ui.page.locator('#amount-help').textContent()).toContain('at most 2 decimals, e.g. 12.50');
+    expect(await ui.page.locator('#amount-help').textContent()).toBe(
+      'Too many decimals: at most 2, e.g. 12.50.',
+    );
     const journal = (await ui.services.journal.page({ limit: 200 })).records.length;
     await ui.page.keyboard.press('Enter');
     expect(await ui.page.getByRole('button', { name: 'Pay' }).isDisabled()).toBe(true);
@@ -242,25 +245,32 @@ describe('operator screen: keyboard only, and the records', () => {
     expect(ui.services.crl.status().crlNumber).toBe('2');
   });
 
-  it('exports the day as CSV with the totals of the payments made', async () => {
+  it('exports the day’s Z report as CSV with the totals of the payments made, and says where it went', async () => {
     await ui.page.getByRole('tab', { name: 'End of day' }).focus();
     await ui.page.keyboard.press('Enter');
-    await expect.poll(() => byTest('summary-totals').textContent()).toContain('2 payment(s), total €5.25');
+    await expect.poll(() => byTest('summary-totals').textContent()).toContain('2 completed, net €5.25');
     await ui.shoot('23-end-of-day');
-    const day = await ui.page.locator('#summary-day').inputValue();
+    const day = ui.services.reports.day.today();
     await ui.page.getByRole('button', { name: 'Export CSV' }).focus();
     const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.keyboard.press('Enter')]);
-    expect(download.suggestedFilename()).toBe(`settlement-${day}.csv`);
-    const csv = await readFile(await download.path(), 'utf8');
-    const alice = ui.cards.payer.store.read().holderId;
-    const shop = ui.cards.payee.store.read().holderId;
-    expect(csv.split('\r\n')).toEqual([
-      'record,day,payer_card,payee_card,count,amount_minor,amount,currency,flow_id,since',
-      `direction,${day},${alice},${shop},2,525,5.25,EUR,,`,
-      `total,${day},,,2,525,5.25,EUR,,`,
-      `not-completed,${day},,,0,,,,,`,
-      '',
-    ]);
+    expect(download.suggestedFilename()).toBe(`z-report-DEMO-01-${day}-0001.csv`);
+    await expect
+      .poll(() => byTest('export-note').textContent())
+      .toBe(`Downloaded as z-report-DEMO-01-${day}-0001.csv to this browser’s downloads folder.`);
+    const rows = parse(await readFile(await download.path(), 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    const sale = rows.find((r) => r.record === 'kind' && r.kind === 'sale');
+    const total = rows.find((r) => r.record === 'total');
+    expect(sale).toMatchObject({
+      business_day: day,
+      count: '2',
+      value_in_minor: '525',
+      value_in: '5.25',
+      currency: 'EUR',
+    });
+    expect(total).toMatchObject({ count: '2', value_in: '5.25', value_out: '0.00', net: '5.25' });
   });
 
   it('checks its own layout: a box that spills out of the screen is caught', async () => {

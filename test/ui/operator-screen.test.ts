@@ -77,7 +77,7 @@ describe('operator screen: the sale', () => {
     await expect.poll(() => byTest('payer-balance').textContent()).toBe('€187.50');
     await expect.poll(() => ui.page.locator('#amount').inputValue()).toBe('');
     expect(ui.cards.payee.store.read().balance).toBe(50_00 + 12_50);
-    await expect.poll(() => byTest('summary-totals').textContent()).toContain('1 payment(s), total €12.50');
+    await expect.poll(() => byTest('summary-totals').textContent()).toContain('1 completed, net €12.50');
     await ui.shoot('03-paid');
   });
 

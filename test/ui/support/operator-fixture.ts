@@ -1,7 +1,7 @@
 // One operator screen for a UI test file: a fresh demo shop (issuer, Alice's and the Corner Shop's
 // cards), the terminal services on simulated slots, the browser host in this process serving the
 // renderer built from the current sources, and headless Debian Chromium driven by playwright-core.
-// Screenshots go to test-output/screenshots/ (git-ignored) at 1280×800 and 1024×768.
+// Screenshots go to test-output/screenshots/ (git-ignored) at 1280×800, 1024×768 and 1920×1080.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,6 +43,7 @@ export const CHROMIUM_ARGS = [
 export const SIZES = [
   [1280, 800],
   [1024, 768],
+  [1920, 1080],
 ] as const;
 
 export type CardSlot = 'payer' | 'payee';
@@ -84,6 +85,22 @@ export interface FixtureOptions {
   kiosk?: KioskControl;
   /** Route the page's WebSocket through Playwright so that pushEvent() can add frames. */
   routeEvents?: boolean;
+}
+
+/**
+ * A screenshot of `page` at each size, then back to 1280×800; throws if the layout check finds a
+ * problem or the accessibility check (axe-core) a serious or critical violation.
+ */
+export async function shootPage(page: Page, name: string): Promise<void> {
+  const problems: string[] = [];
+  for (const [width, height] of SIZES) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
+    for (const p of await layoutProblems(page)) problems.push(`${width}x${height}: ${p}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  if (problems.length > 0) throw new Error(`layout of ${name}:\n${problems.join('\n')}`);
+  await expectAccessible(page, name);
 }
 
 export async function startOperatorScreen(o: FixtureOptions = {}): Promise<OperatorFixture> {
@@ -159,17 +176,7 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
       if (routes.length === 0) throw new Error('pushEvent needs routeEvents and an open page');
       for (const ws of routes) ws.send(JSON.stringify({ event, payload }));
     },
-    async shoot(name) {
-      const problems: string[] = [];
-      for (const [width, height] of SIZES) {
-        await page.setViewportSize({ width, height });
-        await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
-        for (const p of await layoutProblems(page)) problems.push(`${width}x${height}: ${p}`);
-      }
-      await page.setViewportSize({ width: 1280, height: 800 });
-      if (problems.length > 0) throw new Error(`layout of ${name}:\n${problems.join('\n')}`);
-      await expectAccessible(page, name);
-    },
+    shoot: (name) => shootPage(page, name),
     async close() {
       await context.close();
       await host.close();
