@@ -110,8 +110,13 @@ export function flowMatcher(text: string, amount: number | undefined): (f: FlowF
   const needle = text.toLowerCase();
   const legAmount = (o: FlowOffer | undefined) => (o && 'amount' in o ? o.amount : undefined);
   return (f) => {
-    if (amount !== undefined && [f.amount, legAmount(f.gives), legAmount(f.takes)].includes(amount))
-      return true;
+    // Text that reads as an amount is an amount (and, typed digits, perhaps the start of a flow ID):
+    // "15" must not find every card ID with a 1 and a 5 in it.
+    if (amount !== undefined)
+      return (
+        [f.amount, legAmount(f.gives), legAmount(f.takes)].includes(amount) ||
+        f.flowId.toLowerCase().startsWith(needle)
+      );
     const fields = [
       f.flowId,
       f.journalKind,

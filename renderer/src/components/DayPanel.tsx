@@ -238,9 +238,11 @@ function ZReportDialog({
           Close
         </button>
       </div>
-      <div className="document-scroll">
+      {/* Focusable, so the report can be scrolled from the keyboard. */}
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take the focus to scroll by keys */}
+      <section className="document-scroll" tabIndex={0} aria-label="The Z report as it prints">
         <ZReportPrintView report={report} />
-      </div>
+      </section>
     </dialog>
   );
 }

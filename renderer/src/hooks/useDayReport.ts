@@ -4,6 +4,8 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ErrorInfo, FileDeliveryWire, ResponseOf } from '../../../electron/ipc/contract.js';
 import type { TerminalApi } from '../terminal-api.js';
 
+const CLOSING_STEPS = new Set(['completed', 'rolled-back', 'refunded', 'failed-no-value-moved']);
+
 export type ExportNote =
   | { state: 'working'; format: 'csv' | 'pdf' }
   | { state: 'done'; delivery: FileDeliveryWire }
@@ -37,11 +39,27 @@ export function useDayReport(api: TerminalApi) {
     } else setError(r.error);
   }, [api, day]);
 
+  // Read again when the link comes back, and when a flow ends (here or in another window).
   useEffect(() => {
     void refresh();
-    return api.onConnection((up) => {
-      if (up) void refresh();
-    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const soon = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void refresh(), 300);
+    };
+    const offs = [
+      api.onConnection((up) => {
+        if (up) soon();
+      }),
+      api.on('transfer-step', (e) => {
+        if (CLOSING_STEPS.has(e.step)) soon();
+      }),
+      api.on('recovered', soon),
+    ];
+    return () => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+    };
   }, [api, refresh]);
 
   const choose = useCallback((next: string) => {
