@@ -1,13 +1,14 @@
 // The operator console: the terminal's services behind a line-based prompt. Shows both cards,
-// takes an amount, runs the transfer (key update first when needed) and prints each step.
+// takes an amount, runs the transfer (key update first when needed) and prints each step. A PIN is
+// shown as "*" while it is typed.
 
-import { createInterface } from 'node:readline/promises';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { formatMoney, parseMoney } from '../../protocol/money-format.js';
 import { loadConfig } from '../services/config.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
+import { consolePrompt } from './console-prompt.js';
 
 export async function runConsoleTerminal(argv: string[]): Promise<number> {
   const configIndex = argv.indexOf('--config');
@@ -31,13 +32,11 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     }
     await showCards(t, money);
     if (!process.stdin.isTTY) return 0;
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const rl = consolePrompt(process.stdin, process.stdout);
     try {
       // Owner mode: the card shows its balance only after its holder's PIN.
       for (const slot of ['payer', 'payee'] as const) {
-        const pin = (
-          await rl.question(`PIN of the ${slot} card to show its balance (Enter to skip): `)
-        ).trim();
+        const pin = (await rl.secret(`PIN of the ${slot} card to show its balance (Enter to skip): `)).trim();
         if (!pin) continue;
         try {
           const v = await t.engine.login(slot, pin);
