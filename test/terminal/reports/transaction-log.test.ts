@@ -1,0 +1,106 @@
+// The log as the operator pages and searches it: newest first, "older" only when an older entry
+// exists (also when the last page is exactly full), whole flows found by a holder's name, an amount
+// as typed in the shop's locale, a flow ID or the sale a refund names, and entries of flows that
+// interleave kept in order.
+import { afterEach, describe, expect, it } from 'vitest';
+import { journalFactsSource } from '../../../electron/services/reports/journal-facts.js';
+import { transactionLog } from '../../../electron/services/reports/transaction-log.js';
+import { BOB, exchangeSteps, type JournalWorld, journalWorld } from './journal-world.js';
+
+let world: JournalWorld;
+afterEach(() => world?.close());
+
+function log(locale = 'en-IE') {
+  return transactionLog({
+    journal: world.journal,
+    source: journalFactsSource(world.journal, world.flows),
+    money: { currencyCode: 'EUR', minorUnits: 2, locale },
+  });
+}
+
+/** Every page of a query, following nextBeforeSeq: the seqs of each. */
+function allPages(l: ReturnType<typeof log>, limit: number, search?: string): number[][] {
+  const pages: number[][] = [];
+  let beforeSeq: number | undefined;
+  for (;;) {
+    const page = l.page({ limit, beforeSeq, search });
+    pages.push(page.records.map((r) => r.seq));
+    if (page.nextBeforeSeq === undefined) return pages;
+    beforeSeq = page.nextBeforeSeq;
+  }
+}
+
+describe('the transaction log', () => {
+  it('offers an older page only when there is one, also when the last page is exactly full', () => {
+    world = journalWorld();
+    for (let i = 0; i < 5; i++) world.transfer(`f${i}`, `2026-07-14T09:0${i}:00.000Z`, 100 + i); // 2 entries each
+    expect(allPages(log(), 5)).toEqual([
+      [10, 9, 8, 7, 6],
+      [5, 4, 3, 2, 1],
+    ]);
+    expect(allPages(log(), 10)).toEqual([[10, 9, 8, 7, 6, 5, 4, 3, 2, 1]]);
+    expect(allPages(log(), 3).at(-1)).toEqual([1]);
+    // A search whose matches fill exactly one page: no empty second page either.
+    expect(allPages(log(), 4, '1.01')).toEqual([[4, 3]]);
+    expect(allPages(log(), 2, 'alice')).toEqual([
+      [10, 9],
+      [8, 7],
+      [6, 5],
+      [4, 3],
+      [2, 1],
+    ]);
+  });
+
+  it('finds whole flows by a holder’s name, an item, a typed amount, a flow ID and a refunded sale', () => {
+    world = journalWorld();
+    world.transfer('sale-a', '2026-07-14T09:00:00.000Z', 1_000_00);
+    world.transfer('sale-b', '2026-07-14T09:01:00.000Z', 12_50, { payer: BOB });
+    world.flow(
+      'swap',
+      'content-exchange',
+      exchangeSteps('2026-07-14T09:02:00.000Z', 15_00, 'Concert 24 Dec'),
+    );
+    world.transfer('refund-b', '2026-07-14T09:03:00.000Z', 12_50, { refundOf: 'sale-b' });
+    const flowsOf = (search: string, locale?: string) => [
+      ...new Set(
+        log(locale)
+          .page({ limit: 50, search })
+          .records.map((r) => r.flowId),
+      ),
+    ];
+    expect(flowsOf('bob')).toEqual(['sale-b']);
+    expect(flowsOf('concert')).toEqual(['swap']);
+    expect(flowsOf('12.50')).toEqual(['refund-b', 'sale-b']);
+    expect(flowsOf('12,50')).toEqual(['refund-b', 'sale-b']);
+    expect(flowsOf('1,000.00')).toEqual(['sale-a']);
+    expect(flowsOf('1.000,00', 'de-DE')).toEqual(['sale-a']);
+    expect(flowsOf('1000')).toEqual(['sale-a']);
+    expect(flowsOf('15')).toEqual(['swap']);
+    expect(flowsOf('sale-b')).toEqual(['refund-b', 'sale-b']);
+    expect(flowsOf('refund')).toEqual(['refund-b']);
+    expect(flowsOf('nothing like it')).toEqual([]);
+    const page = log().page({ limit: 50, search: '12.50' });
+    expect(page.search).toEqual({ text: '12.50', amount: 12_50 });
+    expect(page.records.every((r) => r.flow?.amount === 12_50)).toBe(true);
+    // Each flow's entries come whole, newest first.
+    expect(page.records.map((r) => `${r.flowId}:${r.step}`)).toEqual([
+      'refund-b:completed',
+      'refund-b:started',
+      'sale-b:completed',
+      'sale-b:started',
+    ]);
+  });
+
+  it('keeps the newest entries first when flows interleave', () => {
+    world = journalWorld();
+    world.flow('a', 'value-transfer', [
+      ['2026-07-14T09:00:00.000Z', 'started', { amount: 5, payerId: 'AA', payeeId: 'BB', payerLabel: 'Ann' }],
+    ]);
+    world.flow('b', 'value-transfer', [
+      ['2026-07-14T09:00:01.000Z', 'started', { amount: 5, payerId: 'AA', payeeId: 'BB', payerLabel: 'Ann' }],
+    ]);
+    world.flow('a', 'value-transfer', [['2026-07-14T09:00:02.000Z', 'rolled-back', {}]]);
+    world.flow('b', 'value-transfer', [['2026-07-14T09:00:03.000Z', 'completed', {}]]);
+    expect(allPages(log(), 3, 'ann')).toEqual([[4, 3, 2], [1]]);
+  });
+});
