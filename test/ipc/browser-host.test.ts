@@ -58,6 +58,19 @@ function nextFrame(ws: WebSocket): Promise<Record<string, unknown>> {
   return new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
 }
 
+/** The next answer frame (events pushed meanwhile are skipped). */
+function nextAnswer(ws: WebSocket): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const on = (d: Buffer) => {
+      const frame = JSON.parse(d.toString()) as Record<string, unknown>;
+      if ('event' in frame) return;
+      ws.off('message', on);
+      resolve(frame);
+    };
+    ws.on('message', on);
+  });
+}
+
 describe('the browser host', () => {
   it('listens on 127.0.0.1 and prints an address with the token in the fragment only', () => {
     expect(host.url).toBe(`${origin()}/#token=${host.token}`);
@@ -135,6 +148,36 @@ describe('the browser host', () => {
       result: { ok: false, error: { code: 'E_INPUT_INVALID' } },
     });
     expect(fake.calls()).toBe(before);
+    ws.close();
+  });
+
+  it('answers pings at once, carries an operation ID to the handlers, and refuses a malformed one', async () => {
+    const { ws } = await open(`?token=${host.token}`);
+    ws.send(JSON.stringify({ ping: 42 }));
+    expect(await nextAnswer(ws)).toEqual({ pong: 42 });
+    const before = fake.calls();
+    ws.send(JSON.stringify({ ping: 'x' }));
+    expect(await nextAnswer(ws)).toMatchObject({
+      id: null,
+      result: { ok: false, error: { code: 'E_INPUT_INVALID' } },
+    });
+    ws.send(JSON.stringify({ id: 4, channel: 'transfer:run', payload: { amount: 5 }, operationId: 7 }));
+    expect(await nextAnswer(ws)).toMatchObject({
+      id: 4,
+      result: { ok: false, error: { code: 'E_INPUT_INVALID' } },
+    });
+    expect(fake.calls()).toBe(before);
+    const meta = { operationId: 'op-ws-00000001' };
+    ws.send(JSON.stringify({ id: 5, channel: 'transfer:run', payload: { amount: 5 }, ...meta }));
+    expect(await nextAnswer(ws)).toMatchObject({ id: 5, result: { ok: true } });
+    ws.send(JSON.stringify({ id: 6, channel: 'transfer:run', payload: { amount: 5 }, ...meta }));
+    expect(await nextAnswer(ws)).toMatchObject({
+      id: 6,
+      result: {
+        ok: false,
+        error: { code: 'E_INPUT_INVALID', message: expect.stringContaining('already run') },
+      },
+    });
     ws.close();
   });
 

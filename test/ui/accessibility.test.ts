@@ -85,6 +85,8 @@ describe('accessibility of the operator screen', () => {
     await ui.page.keyboard.press('Enter');
     await expect.poll(() => ui.byTest('kiosk-exit-error').getAttribute('data-code')).toBe('E_PIN_WRONG');
     await expectAccessible(ui.page, 'the kiosk exit dialog with its error');
+    // The dialog at every screen size, with the layout check.
+    await ui.shoot('50-kiosk-exit-dialog');
     await ui.page.keyboard.press('Escape');
   });
 
