@@ -5,16 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { operatorsSchema } from './operators/operator-config.js';
-
-/** Whether the runtime knows the IANA time zone (Intl refuses an unknown one). */
-export function isIanaTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isTimeZone } from './receipts/document-settings.js';
 
 const slotMapping = z
   .object({ payer: z.string().min(1), payee: z.string().min(1) })
@@ -70,7 +61,7 @@ export const terminalConfigSchema = z.object({
     .object({
       name: z.string().min(1).max(48),
       terminalId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,15}$/),
-      timeZone: z.string().refine(isIanaTimeZone),
+      timeZone: z.string().refine(isTimeZone, 'is not an IANA time zone the runtime knows'),
     })
     .default({ name: 'Corner Shop', terminalId: 'T-0001', timeZone: 'Europe/Dublin' }),
 });

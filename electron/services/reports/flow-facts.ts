@@ -5,27 +5,16 @@
 // log's details and search and the end of day read the same facts; an indexed facts table can later
 // hold exactly these fields.
 import type { JournalRecord } from '../../../db/journal.js';
+import { FLOW_BUSINESS, FLOW_OUTCOMES } from '../../ipc/contract.js';
 import type { ShopFlow } from '../../ipc/shop-flow.js';
 import { foldTransfer, TRANSFER_STEP, valueState } from '../settlement/transfer-record.js';
 
-export const FLOW_BUSINESS = [
-  'sale',
-  'refund',
-  'exchange',
-  'item-send',
-  'issue',
-  'registration',
-  'key-update',
-  'recovery',
-  'other',
-] as const;
+export { FLOW_BUSINESS, FLOW_OUTCOMES };
 export type FlowBusiness = (typeof FLOW_BUSINESS)[number];
-
 /**
  * completed: value or item moved; not-completed: ended without moving anything; in-doubt: open
  * with value or an item possibly in flight (recovery settles it); open: open, nothing in flight.
  */
-export const FLOW_OUTCOMES = ['completed', 'not-completed', 'in-doubt', 'open'] as const;
 export type FlowOutcome = (typeof FLOW_OUTCOMES)[number];
 
 export interface FlowParty {

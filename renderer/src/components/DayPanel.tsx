@@ -7,7 +7,7 @@ import type { MoneyFormatWire } from '../../../electron/ipc/contract.js';
 import { formatMoney } from '../../../protocol/money-format.js';
 import type { useDayReport } from '../hooks/useDayReport.js';
 import { addDays, dayPattern, formatDay, longDay, parseDay } from '../local-time.js';
-import { ZReportPrintView } from '../print/ZReportPrintView.js';
+import { ZLinesTable, ZReportPrintView } from '../print/ZReportPrintView.js';
 import { ErrorLine } from './ErrorLine.js';
 
 export function DayPanel({
@@ -100,44 +100,7 @@ export function DayPanel({
             {z.total.notCompleted ? `; ${z.total.notCompleted} not completed` : ''}; {z.openInDoubt.length} in
             doubt.
           </p>
-          <table data-testid="summary-kinds">
-            <thead>
-              <tr>
-                <th scope="col">Kind</th>
-                <th scope="col" className="num">
-                  Count
-                </th>
-                <th scope="col" className="num">
-                  Not completed
-                </th>
-                <th scope="col" className="num">
-                  Items
-                </th>
-                <th scope="col" className="num">
-                  In
-                </th>
-                <th scope="col" className="num">
-                  Out
-                </th>
-                <th scope="col" className="num">
-                  Net
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...z.kinds, z.total].map((l) => (
-                <tr key={l.kind} data-kind={l.kind} className={l.kind === 'total' ? 'total' : undefined}>
-                  <th scope="row">{l.label}</th>
-                  <td className="num">{l.count}</td>
-                  <td className="num">{l.notCompleted}</td>
-                  <td className="num">{l.items}</td>
-                  <td className="num">{l.valueIn.text}</td>
-                  <td className="num">{l.valueOut.text}</td>
-                  <td className="num">{l.net.text}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ZLinesTable caption="By kind" lines={z.kinds} total={z.total} testId="summary-kinds" />
           {refunded.length > 0 && (
             <p data-testid="summary-refunded">
               Refunded: {refunded.length} of the day’s sales (

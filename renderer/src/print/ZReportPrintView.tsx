@@ -4,9 +4,20 @@
 import type { ZLine, ZReport } from '../../../electron/ipc/documents.js';
 import './print.css';
 
-function Lines({ caption, lines, total }: { caption: string; lines: ZLine[]; total: ZLine }) {
+/** A Z report's lines with their total: on the printed report, and on the end-of-day screen. */
+export function ZLinesTable({
+  caption,
+  lines,
+  total,
+  testId,
+}: {
+  caption: string;
+  lines: ZLine[];
+  total: ZLine;
+  testId?: string;
+}) {
   return (
-    <table className="z-lines">
+    <table className="z-lines" data-testid={testId}>
       <caption>{caption}</caption>
       <thead>
         <tr>
@@ -70,11 +81,16 @@ export function ZReportPrintView({ report: z }: { report: ZReport }) {
           <dd>{z.generatedAt}</dd>
         </dl>
       </header>
-      <Lines caption="By kind" lines={z.kinds} total={z.total} />
+      <ZLinesTable caption="By kind" lines={z.kinds} total={z.total} />
       <h2>By operator</h2>
       {z.operators.length === 0 && <p>No flows on this day.</p>}
       {z.operators.map((o) => (
-        <Lines key={o.id} caption={o.id ? `${o.name} (${o.id})` : o.name} lines={o.lines} total={o.total} />
+        <ZLinesTable
+          key={o.id}
+          caption={o.id ? `${o.name} (${o.id})` : o.name}
+          lines={o.lines}
+          total={o.total}
+        />
       ))}
       <h2>Open in doubt</h2>
       {z.openInDoubt.length === 0 ? (
