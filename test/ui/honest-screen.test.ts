@@ -10,6 +10,8 @@ import { type OperatorFixture, shootPage, startOperatorScreen } from './support/
 
 let ui: OperatorFixture;
 let restarted: BrowserHost | undefined;
+/** While true, nothing the terminal sends reaches the page (the socket stays open). */
+let silent = false;
 const byTest = (id: string) => ui.byTest(id);
 const SHOP_ZONE = 'America/New_York';
 
@@ -27,6 +29,7 @@ describe('operator screen: honest about what happens', () => {
   beforeAll(async () => {
     ui = await startOperatorScreen({
       configure: (c) => ({ ...c, shop: { ...c.shop, timeZone: SHOP_ZONE } }),
+      silenceTerminal: () => silent,
     });
   }, 120_000);
 
@@ -155,6 +158,21 @@ describe('operator screen: honest about what happens', () => {
     await expect.poll(() => byTest('log-row').first().textContent()).toContain('€3.00');
     expect(await byTest('log-row').first().getAttribute('data-step')).toBe('completed');
     expect(balances()).toEqual({ payer: before.payer - 300, payee: before.payee + 300 });
+  });
+
+  it('counts a link that stays open but goes silent as lost, and reconnects by itself', async () => {
+    await expect.poll(() => byTest('connection').textContent()).toBe('Connected');
+    silent = true;
+    const since = Date.now();
+    await expect
+      .poll(() => byTest('connection').textContent(), { timeout: 12_000 })
+      .toContain('Not connected');
+    // The screen pings every 2 s and gives up after 6 s of silence.
+    expect(Date.now() - since).toBeGreaterThan(4_000);
+    expect(await byTest('payer-presence').textContent()).toBe('Not known — not connected');
+    silent = false;
+    await expect.poll(() => byTest('connection').textContent(), { timeout: 10_000 }).toBe('Connected');
+    await expect.poll(() => byTest('payer-presence').textContent()).toBe('Card present');
   });
 
   it('clears a refusal when the situation changes: the missing card is put back', async () => {

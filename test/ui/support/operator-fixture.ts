@@ -85,6 +85,11 @@ export interface FixtureOptions {
   kiosk?: KioskControl;
   /** Route the page's WebSocket through Playwright so that pushEvent() can add frames. */
   routeEvents?: boolean;
+  /**
+   * Route the page's WebSocket through Playwright and drop every frame from the terminal while this
+   * says true: a link that stays open but carries nothing (a half-open connection, a hung host).
+   */
+  silenceTerminal?: () => boolean;
 }
 
 /**
@@ -153,9 +158,11 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     if (new URL(r.url()).host !== hostAddress && !r.url().startsWith('blob:')) remoteRequests.push(r.url());
   });
   const routes: WebSocketRoute[] = [];
-  if (o.routeEvents) {
+  if (o.routeEvents || o.silenceTerminal) {
+    const silent = o.silenceTerminal;
     await page.routeWebSocket(/\/ws\?/, (ws) => {
-      ws.connectToServer();
+      const server = ws.connectToServer();
+      if (silent) server.onMessage((m) => !silent() && ws.send(m));
       routes.push(ws);
     });
   }
