@@ -121,7 +121,7 @@ function overWebSocket(url: string, t: LinkTimings): TerminalApi {
 
   const failAll = (message: string) => {
     for (const [id, p] of pending) {
-      clearTimeout(p.timer);
+      window.clearTimeout(p.timer);
       pending.delete(id);
       p.settle(disconnected(message));
     }
@@ -131,7 +131,7 @@ function overWebSocket(url: string, t: LinkTimings): TerminalApi {
   const lost = (socket: WebSocket, why: string) => {
     if (socket !== ws) return;
     ws = undefined;
-    clearInterval(pinger);
+    window.clearInterval(pinger);
     try {
       socket.close();
     } catch {
@@ -142,7 +142,7 @@ function overWebSocket(url: string, t: LinkTimings): TerminalApi {
       up = false;
       announce(false);
     }
-    setTimeout(open, retryMs);
+    window.setTimeout(open, retryMs);
     retryMs = Math.min(retryMs * 2, t.retryMaxMs);
   };
 
@@ -182,7 +182,7 @@ function overWebSocket(url: string, t: LinkTimings): TerminalApi {
       const p = pending.get(frame.id);
       if (!p) return;
       pending.delete(frame.id);
-      clearTimeout(p.timer);
+      window.clearTimeout(p.timer);
       p.settle(frame.result);
     });
   }
@@ -192,7 +192,7 @@ function overWebSocket(url: string, t: LinkTimings): TerminalApi {
     new Promise<boolean>((resolve) => {
       const done = () => resolve(true);
       openWaiters.add(done);
-      setTimeout(() => {
+      window.setTimeout(() => {
         openWaiters.delete(done);
         resolve(up);
       }, t.firstConnectMs);
@@ -253,7 +253,7 @@ function overElectronIpc(bridge: TerminalBridge, t: LinkTimings): TerminalApi {
       } catch {
         return disconnected('the terminal did not answer') as never;
       } finally {
-        clearTimeout(timer);
+        window.clearTimeout(timer);
       }
     },
     on: (event, listener) => bridge.on(event, listener),

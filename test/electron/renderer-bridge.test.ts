@@ -27,8 +27,11 @@ async function loadTerminalApi(window: Record<string, unknown>) {
   runInNewContext(`${out.outputFiles[0]?.text}; this.terminalApi = terminalApi;`, context);
   return context.terminalApi as {
     takeTokenFromLocation(): string | undefined;
-    connectTerminal(token: string): {
-      call(channel: string, payload?: unknown): Promise<unknown>;
+    connectTerminal(
+      token: string,
+      timings?: Record<string, number>,
+    ): {
+      call(channel: string, payload?: unknown, meta?: unknown): Promise<unknown>;
       on(event: string, listener: (p: unknown) => void): () => void;
       onConnection(listener: (c: boolean) => void): () => void;
     };
@@ -38,6 +41,7 @@ async function loadTerminalApi(window: Record<string, unknown>) {
 function fakeBridge() {
   return {
     invoke: {
+      'keys:update': vi.fn(() => new Promise(() => undefined)),
       'cards:read': vi.fn(async (payload: unknown) => ({ ok: true, value: { read: payload } })),
       'slots:status': vi.fn(async (payload: unknown) => ({ ok: true, value: { status: payload } })),
       'transfer:run': vi.fn(async () => {
@@ -48,10 +52,15 @@ function fakeBridge() {
   };
 }
 
+/** The page's timers, as a browser window has them. */
+function timers(window: Record<string, unknown>): Record<string, unknown> {
+  return { ...window, setTimeout, clearTimeout, setInterval, clearInterval };
+}
+
 describe("the renderer's terminal API in the Electron app", () => {
   it('needs no token and calls the contract through window.terminal', async () => {
     const bridge = fakeBridge();
-    const api = await loadTerminalApi({ terminal: bridge });
+    const api = await loadTerminalApi(timers({ terminal: bridge }));
     const token = api.takeTokenFromLocation();
     expect(token).toBeTypeOf('string');
     const terminal = api.connectTerminal(token as string);
@@ -60,15 +69,36 @@ describe("the renderer's terminal API in the Electron app", () => {
       value: { read: { slot: 'payer' } },
     });
     expect(await terminal.call('slots:status')).toEqual({ ok: true, value: { status: {} } });
-    expect(bridge.invoke['cards:read']).toHaveBeenCalledWith({ slot: 'payer' });
+    expect(bridge.invoke['cards:read']).toHaveBeenCalledWith({ slot: 'payer' }, undefined);
+    await terminal.call('transfer:run', { amount: 1 }, { operationId: 'op-12345678' });
+    expect(bridge.invoke['transfer:run']).toHaveBeenCalledWith({ amount: 1 }, { operationId: 'op-12345678' });
   });
 
-  it('turns a failed call into an E_TRANSPORT result', async () => {
-    const terminal = (await loadTerminalApi({ terminal: fakeBridge() })).connectTerminal('x');
+  it('turns a failed call into an E_DISCONNECTED result', async () => {
+    const terminal = (await loadTerminalApi(timers({ terminal: fakeBridge() }))).connectTerminal('x');
     expect(await terminal.call('transfer:run', { amount: 100 })).toMatchObject({
       ok: false,
-      error: { code: 'E_TRANSPORT' },
+      error: { code: 'E_DISCONNECTED' },
     });
+  });
+
+  it('gives up on a call that gets no answer in time, with E_DISCONNECTED', async () => {
+    const bridge = fakeBridge();
+    const terminal = (await loadTerminalApi(timers({ terminal: bridge }))).connectTerminal('x', {
+      quickCallMs: 50,
+      cardCallMs: 80,
+      pingEveryMs: 1000,
+      silentMs: 3000,
+      retryFirstMs: 10,
+      retryMaxMs: 100,
+      firstConnectMs: 100,
+    });
+    const started = Date.now();
+    expect(await terminal.call('keys:update', {})).toMatchObject({
+      ok: false,
+      error: { code: 'E_DISCONNECTED', message: expect.stringContaining('no answer from the terminal') },
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('subscribes to events through the bridge', async () => {
