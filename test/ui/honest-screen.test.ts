@@ -134,6 +134,9 @@ describe('operator screen: honest about what happens', () => {
       .toBe('E_DISCONNECTED');
     expect(Date.now() - dropped).toBeLessThan(5_000);
     expect(await byTest('pay-error').textContent()).toContain('check the log before you repeat anything');
+    expect(await byTest('pay-result').textContent()).toContain(
+      'Payment: outcome unknown, the connection to the terminal was lost',
+    );
     expect(await byTest('connection').textContent()).toContain('Not connected to the terminal');
     expect(await byTest('payer-presence').textContent()).toBe('Not known — not connected');
     expect(await byTest('payee-presence').textContent()).toBe('Not known — not connected');

@@ -20,7 +20,13 @@ export function OperationResult({ result, money }: { result: Result | undefined;
     <div data-testid="pay-result" role="status" aria-live="polite">
       {result && 'error' in result && (
         <div className="result bad">
-          <strong>{result.op === 'pay' ? 'Payment not started' : 'Key update not done'}</strong>
+          <strong>
+            {result.error.code === 'E_DISCONNECTED'
+              ? `${result.op === 'pay' ? 'Payment' : 'Key update'}: outcome unknown, the connection to the terminal was lost`
+              : result.op === 'pay'
+                ? 'Payment not started'
+                : 'Key update not done'}
+          </strong>
           <ErrorLine error={result.error} testId="pay-error" />
         </div>
       )}
