@@ -142,11 +142,13 @@ export const logCommand = defineCommand({
     ...CONFIG_HELP,
     limit: 'entries per page (default 20)',
     before: 'show entries before this sequence number',
-    search: 'only entries containing this text',
+    search:
+      "only whole flows matching it: a holder's name, an item, an amount as typed (12.50), a flow or card ID",
   },
   run: (args) =>
     withTerminal(args, async (t) => {
-      const page = t.journal.page({
+      // The screen's log: each entry with its flow's facts, an older page only when there is one.
+      const page = t.reports.log.page({
         limit: integerOption(args, 'limit', 20, 1000),
         beforeSeq: args.values.before !== undefined ? integerOption(args, 'before') : undefined,
         search: typeof args.values.search === 'string' ? args.values.search : undefined,

@@ -51,6 +51,18 @@ describe('terminal CLI', () => {
 
     const log = terminal('log', '--config', config, '--json', '--limit', '5').json();
     expect(log.records[0].step).toBe('completed');
+    // The screen's search: the sale by its amount as typed, with the holders' names.
+    const sales = terminal('log', '--config', config, '--json', '--search', '12.50').json();
+    expect(sales.search).toEqual({ text: '12.50', amount: 1250 });
+    expect(sales.records.length).toBeGreaterThan(1);
+    for (const r of sales.records)
+      expect(r.flow).toMatchObject({
+        business: 'sale',
+        amount: 1250,
+        from: { label: 'Alice' },
+        to: { label: 'Corner Shop' },
+      });
+    expect(sales.nextBeforeSeq).toBeUndefined();
     expect(terminal('verify-log', '--config', config).stdout).toContain('hash chain intact');
     expect(terminal('in-doubt', '--config', config, '--json').json()).toEqual([]);
     expect(terminal('crl-status', '--config', config, '--json').json()).toMatchObject({
