@@ -16,21 +16,16 @@ export function logHandlers(s: LogServices): Pick<Handlers, 'log:page'> {
     'log:page': async (q) => {
       const page = s.reports.log.page({ limit: q.limit, beforeSeq: q.beforeSeq, search: q.search });
       const operators = names();
-      const refunds = new Map<string, string[]>();
-      const refundsOf = (flowId: string) => {
-        if (!refunds.has(flowId))
-          refunds.set(
-            flowId,
-            s.reports.facts.refundsOf(flowId).map((r) => r.flowId),
-          );
-        return refunds.get(flowId)!;
-      };
+      const sales = page.records.filter((r) => r.flow?.business === 'sale' && r.flow.outcome === 'completed');
+      const refunds = s.reports.facts.refundsOf([...new Set(sales.map((r) => r.flowId))]);
       return {
         records: page.records.map((r) => ({
           ...r,
           operatorName: r.flow?.operator ? (operators.get(r.flow.operator) ?? r.flow.operator) : undefined,
           refundedBy:
-            r.flow?.business === 'sale' && r.flow.outcome === 'completed' ? refundsOf(r.flowId) : undefined,
+            r.flow?.business === 'sale' && r.flow.outcome === 'completed'
+              ? (refunds.get(r.flowId) ?? []).map((f) => f.flowId)
+              : undefined,
         })),
         nextBeforeSeq: page.nextBeforeSeq,
         search: page.search,

@@ -223,7 +223,7 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
       (search === undefined || (typeof search === 'string' && search.length <= 200))
     );
   },
-  'reports.facts.refundsOf': ([flowId]) => typeof flowId === 'string',
+  'reports.facts.refundsOf': ([ids]) => Array.isArray(ids) && ids.every((id) => typeof id === 'string'),
   'reports.day.summary': ([day]) => day === undefined || (typeof day === 'string' && DAY.test(day)),
   'reports.day.export': ([day, format]) =>
     typeof day === 'string' && DAY.test(day) && ['csv', 'pdf'].includes(format as string),

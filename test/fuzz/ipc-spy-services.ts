@@ -87,7 +87,7 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
     },
     reports: {
       log: { page: spy('reports.log.page', () => ({ records: [], nextBeforeSeq: undefined })) },
-      facts: { refundsOf: spy('reports.facts.refundsOf', () => []) },
+      facts: { refundsOf: spy('reports.facts.refundsOf', (_ids: readonly string[]) => new Map()) },
       day: {
         today: spy('reports.day.today', () => '2026-11-21'),
         summary: spy('reports.day.summary', () => ({

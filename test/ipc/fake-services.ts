@@ -75,7 +75,7 @@ export function fakeServices() {
     },
     reports: {
       log: { page: vi.fn(() => ({ records: [], nextBeforeSeq: undefined })) },
-      facts: { refundsOf: vi.fn(() => []) },
+      facts: { refundsOf: vi.fn((_ids: readonly string[]) => new Map()) },
       day: {
         today: vi.fn(() => '2026-11-21'),
         summary: vi.fn(() => ({ today: '2026-11-21', report: Z_REPORT, refundedSales: [] })),

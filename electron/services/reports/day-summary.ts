@@ -102,16 +102,17 @@ export function createDayReports(o: DayReportsOptions): DayReports {
       },
       o.settings,
     );
+    const sales = dayFlows.filter((f) => f.business === 'sale' && f.outcome === 'completed');
+    const refunds = o.source.refundsOf(sales.map((f) => f.flowId));
     const refundedSales: RefundedSale[] = [];
-    for (const f of dayFlows) {
-      if (f.business !== 'sale' || f.outcome !== 'completed' || f.amount === undefined) continue;
-      const refunds = o.source.refundsOf(f.flowId).filter((r) => r.outcome === 'completed');
-      if (refunds.length === 0) continue;
+    for (const f of sales) {
+      const done = (refunds.get(f.flowId) ?? []).filter((r) => r.outcome === 'completed');
+      if (done.length === 0 || f.amount === undefined) continue;
       refundedSales.push({
         flowId: f.flowId,
         amount: f.amount,
-        refunded: refunds.reduce((n, r) => n + (r.amount ?? 0), 0),
-        refundFlowIds: refunds.map((r) => r.flowId),
+        refunded: done.reduce((n, r) => n + (r.amount ?? 0), 0),
+        refundFlowIds: done.map((r) => r.flowId),
       });
     }
     return { today: today(), report, refundedSales };

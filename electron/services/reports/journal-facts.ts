@@ -14,8 +14,8 @@ export interface FlowFactsSource {
   /** Flows not closed, oldest first. */
   open(): FlowFacts[];
   flow(flowId: string): FlowFacts | undefined;
-  /** The refunds that name a sale, oldest first. */
-  refundsOf(saleFlowId: string): FlowFacts[];
+  /** The refunds that name each of these sales, oldest first (a sale without refunds is left out). */
+  refundsOf(saleFlowIds: readonly string[]): Map<string, FlowFacts[]>;
 }
 
 export function journalFactsSource(
@@ -56,8 +56,15 @@ export function journalFactsSource(
       const state = flows.flow(flowId);
       return state ? factsOf(state) : undefined;
     },
-    refundsOf(saleFlowId) {
-      return all().filter((f) => f.refundOf === saleFlowId);
+    refundsOf(saleFlowIds) {
+      const wanted = new Set(saleFlowIds);
+      const out = new Map<string, FlowFacts[]>();
+      if (wanted.size === 0) return out;
+      for (const f of all()) {
+        if (f.refundOf === undefined || !wanted.has(f.refundOf)) continue;
+        out.set(f.refundOf, [...(out.get(f.refundOf) ?? []), f]);
+      }
+      return out;
     },
   };
 }
