@@ -57,3 +57,8 @@ export function cardView(
     },
   };
 }
+
+/** The holder's name from the card's certificate (its CN), as the journal and the receipts name the card. */
+export function cardLabel(s: Pick<CardSession, 'certificate'>): string {
+  return /CN=([^,]+)/.exec(s.certificate.subjectName)?.[1] ?? '';
+}

@@ -18,7 +18,7 @@ import {
   type RevocationChecker,
 } from './card-checks.js';
 import type { CardSession } from './card-session.js';
-import { type CardView, cardView } from './card-view.js';
+import { type CardView, cardLabel, cardView } from './card-view.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
@@ -69,6 +69,23 @@ export type TransferOutcome =
       recovery: RecoveryOutcome | 'not-attempted';
       inDoubt: boolean;
     };
+
+/** A value transfer to run: how much, and which slot's card pays. */
+export interface TransferRequest {
+  amount: number;
+  /**
+   * The slot whose card pays (default 'payer'). A refund pays from the shop's card in the payee slot
+   * back to the customer's in the payer slot: the cards stay where they are, only the roles turn.
+   */
+  from?: SlotName;
+  /**
+   * Runs inside the engine's lock once both cards are read and what was left open between them is
+   * recovered, before any key update and before the flow is journaled: it throws to refuse (nothing
+   * journaled, nothing sent to a card) and returns fields the 'started' entry adds (a refund's
+   * refundOf). Checks that must not race a second operation (what is left to refund) belong here.
+   */
+  admit?: (parties: { payerId: string; payeeId: string; amount: number }) => Record<string, unknown>;
+}
 
 export interface InDoubtItem extends TransferRecord {
   valueState: 'in-doubt';
@@ -252,24 +269,37 @@ export class SettlementEngine {
     );
   }
 
-  async transfer(request: { amount: number }): Promise<TransferOutcome> {
+  async transfer(request: TransferRequest): Promise<TransferOutcome> {
     return this.exclusive(() => this.runTransfer(request));
   }
 
-  private async runTransfer(request: { amount: number }): Promise<TransferOutcome> {
+  private async runTransfer(request: TransferRequest): Promise<TransferOutcome> {
     const keyUpdates: KeyUpdateSummary[] = [];
     const { amount } = request;
+    const from = request.from ?? 'payer';
     if (!isAmount(amount)) {
       return { status: 'refused', keyUpdates, error: new TerminalError('E_INPUT_INVALID', AMOUNT_RULE) };
     }
+    if (from !== 'payer' && from !== 'payee') {
+      return {
+        status: 'refused',
+        keyUpdates,
+        error: new TerminalError('E_INPUT_INVALID', 'the paying slot is payer or payee'),
+      };
+    }
+    // `payer` and `payee` are the cards' roles in this transfer; the slots stay what they are.
     let payer: CardSession | undefined;
     let payee: CardSession | undefined;
     let flowId: string | undefined;
     try {
-      ({ payer, payee } = await this.openBoth());
-      await this.recoverWith([payer, payee]);
-      const aligned = await this.alignKeys(payer, payee);
-      ({ payer, payee } = aligned);
+      const bySlot = await this.openBoth();
+      await this.recoverWith([bySlot.payer, bySlot.payee]);
+      [payer, payee] = roles(bySlot, from);
+      const admitted =
+        request.admit?.({ payerId: payer.holderIdHex, payeeId: payee.holderIdHex, amount }) ?? {};
+      // Keys are aligned by slot: the plan is the same whichever card pays.
+      const aligned = await this.alignKeys(bySlot.payer, bySlot.payee);
+      [payer, payee] = roles(aligned, from);
       const { warnings } = aligned;
       keyUpdates.push(...aligned.summaries);
       // With the balances visible (owner or issuer access) the terminal refuses early; otherwise the
@@ -277,37 +307,43 @@ export class SettlementEngine {
       if (payer.balance && payer.balance.availableBalance < amount) {
         throw new TerminalError(
           'E_INSUFFICIENT_FUNDS',
-          'the payer card does not hold enough for this amount',
-          {
-            available: payer.balance.availableBalance,
-            amount,
-          },
+          `the ${payer.slot} card does not hold enough for this amount`,
+          { available: payer.balance.availableBalance, amount, slot: payer.slot },
         );
       }
       if (payee.balance && payee.balance.balanceWithPendingCredits + amount > payee.balance.maxBalance) {
-        throw new TerminalError('E_BALANCE_LIMIT', 'the payee card would exceed its maximum balance', {
-          maxBalance: payee.balance.maxBalance,
-        });
+        throw new TerminalError(
+          'E_BALANCE_LIMIT',
+          `the ${payee.slot} card would exceed its maximum balance`,
+          { maxBalance: payee.balance.maxBalance, slot: payee.slot },
+        );
       }
       flowId = randomUUID();
       const terms = { amount, currency: this.o.currency, date: this.now() };
       this.recorder.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
+        ...admitted,
         payerId: payer.holderIdHex,
         payeeId: payee.holderIdHex,
         payerSerial: payer.certificate.serial.toString(),
         payeeSerial: payee.certificate.serial.toString(),
+        payerSlot: payer.slot,
+        payeeSlot: payee.slot,
+        payerLabel: cardLabel(payer),
+        payeeLabel: cardLabel(payee),
         ...terms,
         keyUpdates: keyUpdates.map((k) => k.flowId),
       });
       await runValueTransfer(this.recorder, flowId, payer, payee, terms);
-      payer = await this.sessions.refresh('payer');
-      payee = await this.sessions.refresh('payee');
+      const after = {
+        payer: await this.sessions.refresh('payer'),
+        payee: await this.sessions.refresh('payee'),
+      };
       return {
         status: 'completed',
         flowId,
         amount,
         keyUpdates,
-        balances: { payer: payer.balance?.balance, payee: payee.balance?.balance },
+        balances: { payer: after.payer.balance?.balance, payee: after.payee.balance?.balance },
         warnings,
       };
     } catch (e) {
@@ -446,6 +482,11 @@ export class SettlementEngine {
     return { payer: await this.sessions.refresh('payer'), payee: await this.sessions.refresh('payee') };
   }
 
+  /** Whether a card operation runs now (a second one is refused with E_BUSY). */
+  isBusy(): boolean {
+    return this.busy;
+  }
+
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {
     if (this.busy) throw new TerminalError('E_BUSY', 'another operation is running');
     this.busy = true;
@@ -455,4 +496,9 @@ export class SettlementEngine {
       this.busy = false;
     }
   }
+}
+
+/** The cards in their roles: [payer, payee] when the card in `from` pays. */
+function roles(bySlot: Record<SlotName, CardSession>, from: SlotName): [CardSession, CardSession] {
+  return from === 'payer' ? [bySlot.payer, bySlot.payee] : [bySlot.payee, bySlot.payer];
 }

@@ -1,6 +1,7 @@
 // Terminal steps S2001–S2004 of seed 002 Fig. 4 plus the acknowledgement, each card answer
 // journaled before the next command goes out. Card refusals are rolled back on the spot; transport
-// failures propagate to the engine, which journals the interruption and runs recovery.
+// failures propagate to the engine, which journals the interruption and runs recovery. `payer` and
+// `payee` are the roles (the card debited, the card credited); a refusal names the slot a card is in.
 import { toHex } from '../../../protocol/bytes.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { isTerminalError, type TerminalError } from '../../../protocol/errors.js';
@@ -30,8 +31,8 @@ export async function runValueTransfer(
   try {
     txRandom = await payer.client.initiateDebit(request(payee));
   } catch (e) {
-    if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, 'payer'));
-    throw refusedBy(e, 'payer');
+    if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, payer.slot));
+    throw refusedBy(e, payer.slot);
   }
   record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
 
@@ -47,9 +48,9 @@ export async function runValueTransfer(
         payeeSettled: true,
         payerSettled: true,
       });
-      record(TRANSFER_STEP.ROLLED_BACK, refusal(e, 'payee'));
+      record(TRANSFER_STEP.ROLLED_BACK, refusal(e, payee.slot));
     }
-    throw refusedBy(e, 'payee');
+    throw refusedBy(e, payee.slot);
   }
   record(TRANSFER_STEP.CREDIT_INITIATED, {
     rxRandom: toHex(credit.rxRandom),
@@ -65,9 +66,9 @@ export async function runValueTransfer(
       const abortProof = await payer.client.abortDebit(txRandom);
       record(TRANSFER_STEP.ABORTED, { abortProof: toHex(abortProof), payerSettled: true });
       await payee.client.cancelCredit(txRandom, abortProof);
-      record(TRANSFER_STEP.ROLLED_BACK, { ...refusal(e, 'payer'), payeeSettled: true });
+      record(TRANSFER_STEP.ROLLED_BACK, { ...refusal(e, payer.slot), payeeSettled: true });
     }
-    throw refusedBy(e, 'payer');
+    throw refusedBy(e, payer.slot);
   }
   record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(receptionChallenge) });
 
