@@ -46,6 +46,8 @@ async function startApp(): Promise<void> {
     session: session.defaultSession,
     protocol,
     menu: Menu,
+    // The shell's windows are the BrowserWindows this constructor made.
+    dialog: { showSaveDialog: (window, options) => dialog.showSaveDialog(window as BrowserWindow, options) },
   };
   startShell(platform, services, {
     preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),

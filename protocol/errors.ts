@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   E_CURRENCY_MISMATCH: 'The cards hold purses of different currencies, or not the terminal currency.',
   E_INSUFFICIENT_FUNDS: 'The payer card does not hold enough value for the amount.',
   E_BALANCE_LIMIT: 'The payee card would exceed its maximum balance.',
+  E_REFUND_LIMIT: 'A refund would pay back more than is left of the sale it names.',
   E_KEY_LIMIT:
     'A card cannot take the newer transfer key: its key ID upper limit is reached; the card must be replaced.',
   E_PIN_WRONG: 'The PIN (or unblock code) was wrong; the card counts the tries left.',

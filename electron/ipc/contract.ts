@@ -8,20 +8,10 @@ import { z } from 'zod';
 import { amountSchema } from '../../protocol/amount.js';
 import type { MoneyFormat } from '../../protocol/money-format.js';
 
-export const slotName = z.enum(['payer', 'payee']);
-export type SlotNameWire = z.infer<typeof slotName>;
+import { type ErrorInfo, empty, errorInfo, hex, isoTime, MAX_TEXT, slotName } from './contract-parts.js';
+import { shopChannels, shopEvents } from './contract-shop.js';
 
-/** Requests carry no more than this many characters in any string. */
-const MAX_TEXT = 200;
-const empty = z.strictObject({});
-const hex = z.string();
-const isoTime = z.string();
-const errorInfo = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.record(z.string(), z.unknown()),
-});
-export type ErrorInfo = z.infer<typeof errorInfo>;
+export { type ErrorInfo, type SlotNameWire, slotName } from './contract-parts.js';
 
 const slotStatus = z.object({
   slot: slotName,
@@ -52,6 +42,11 @@ const cardView = z.object({
   maxBalance: z.number().int().optional(),
   availableBalance: z.number().int().optional(),
   ownerLoggedIn: z.boolean(),
+  /**
+   * The owner PIN as the card answers VERIFY without data (no try spent): blocked or not, and the
+   * tries left (not said while owner mode is on). Absent for a card without an owner PIN.
+   */
+  pin: z.object({ blocked: z.boolean(), triesLeft: z.number().int().min(0).optional() }).optional(),
   transferKeyId: z.number().int(),
   transferKeyIdLimit: z.number().int(),
   prestoredTransferKeyIds: z.array(z.number().int()),
@@ -278,6 +273,7 @@ export const contract = {
     request: z.strictObject({ pin: z.string().regex(/^\d{4,12}$/) }),
     response: z.object({ exiting: z.literal(true) }),
   },
+  ...shopChannels,
 } as const;
 
 export type Contract = typeof contract;
@@ -304,6 +300,7 @@ export const events = {
   recovered: recoveryReport,
   /** Kiosk mode: someone tried to close or leave the window; the screen should ask for the exit PIN. */
   'kiosk-exit-requested': z.object({}),
+  ...shopEvents,
 } as const;
 
 export type Events = typeof events;

@@ -1,13 +1,19 @@
 // The contract's events from the terminal services: card inserted and removed (with the slot's status),
-// each journaled step of a flow, and start-up or on-insert recoveries. Both transports push what this
-// feeds them: the browser host over its WebSocket, the Electron shell over webContents.send.
+// each journaled step of a flow, start-up or on-insert recoveries, who is at the terminal (sign-in,
+// sign-out, the lock), and owner logins the terminal ended. Both transports push what this feeds
+// them: the browser host over its WebSocket, the Electron shell over webContents.send.
+import type { WatchedDesk } from '../services/operators/desk-watch.js';
+import type { OwnerLogins } from '../services/settlement/owner-logins.js';
 import type { EngineEvent } from '../services/settlement/settlement-engine.js';
 import type { ReaderSlots, SlotEvent } from '../services/slots/reader-slots.js';
 import type { EventName, EventOf } from './contract.js';
+import { deskWire } from './handlers-operators.js';
 
 export interface EventSources {
   engine: { on(listener: (e: EngineEvent) => void): () => void };
   slots: Pick<ReaderSlots, 'on' | 'status'>;
+  desk?: Pick<WatchedDesk, 'on'>;
+  ownerLogins?: Pick<OwnerLogins, 'on'>;
 }
 
 export type EventPush = <E extends EventName>(event: E, payload: EventOf<E>) => void;
@@ -29,7 +35,12 @@ export function feedContractEvents(s: EventSources, push: EventPush): () => void
       route: typeof payload.route === 'string' ? payload.route : undefined,
     });
   };
-  const unsubscribe = [s.slots.on(slotEvent), s.engine.on(engineEvent)];
+  const unsubscribe = [
+    s.slots.on(slotEvent),
+    s.engine.on(engineEvent),
+    s.desk?.on((state) => push('operator', deskWire(state))) ?? (() => undefined),
+    s.ownerLogins?.on((slot) => push('owner-logout', { slot })) ?? (() => undefined),
+  ];
   return () => {
     for (const u of unsubscribe) u();
   };

@@ -1,18 +1,27 @@
 // The main-process side of the operator contract: one handler per channel, taking the validated
-// request, plus dispatch(), the single place where untrusted input is checked and thrown errors
-// become error results. Transports (the browser host, the Electron IPC) only move frames.
+// request and the call's context (which screen asks, who approved it), plus dispatch(), the single
+// place where untrusted input is checked and thrown errors become error results. Every handler runs
+// only once channel-access.ts admits the call (roles, the lock). The shop's channels live in their own
+// modules (handlers-operators.ts, handlers-operations.ts, handlers-documents.ts), merged here.
+// Transports (the browser host, the Electron IPC) only move frames.
 import type { Flows } from '../../db/flows.js';
 import type { Journal } from '../../db/journal.js';
 import { isTerminalError, TerminalError } from '../../protocol/errors.js';
 import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
+import type { IssuingTerminal } from '../services/issuing/issuing-terminal.js';
+import type { WatchedDesk } from '../services/operators/desk-watch.js';
+import type { Approval } from '../services/operators/operator-desk.js';
+import type { OwnerLogins } from '../services/settlement/owner-logins.js';
 import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
 import { foldTransfer, TRANSFER_STEP } from '../services/settlement/transfer-record.js';
+import type { CardTray } from '../services/slots/card-tray.js';
 import type { ReaderSlots } from '../services/slots/reader-slots.js';
+import { admitCall } from './channel-access.js';
 import {
+  CHANNELS,
   type Channel,
-  type ErrorInfo,
   type InDoubtItemWire,
   inDoubtItem,
   invalidInput,
@@ -23,18 +32,57 @@ import {
   type SettlementSummaryWire,
   type ValidRequestOf,
 } from './contract.js';
+import type { DocumentDelivery } from './document-delivery.js';
+import { errorInfo } from './error-info.js';
+import { documentHandlers } from './handlers-documents.js';
+import { operationHandlers } from './handlers-operations.js';
+import { operatorHandlers } from './handlers-operators.js';
+import { maskListingForScreen, maskViewForScreen } from './owner-view.js';
+import { createShopSupport } from './shop-support.js';
 
 /** What the handlers use of the terminal services (startTerminalServices() returns a superset). */
 export interface HandlerServices {
-  engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt'>;
-  contents: Pick<ContentEngine, 'listContents' | 'recover' | 'logout' | 'authenticate'>;
+  engine: Pick<
+    SettlementEngine,
+    'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt' | 'unblockPin'
+  >;
+  contents: Pick<
+    ContentEngine,
+    | 'listContents'
+    | 'recover'
+    | 'logout'
+    | 'authenticate'
+    | 'send'
+    | 'exchange'
+    | 'alterContent'
+    | 'currentSession'
+  >;
   journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
-  flows: Pick<Flows, 'closedOn'>;
+  flows: Pick<Flows, 'closedOn' | 'flow' | 'all'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
   slots: Pick<ReaderSlots, 'status'>;
-  config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale'>;
+  config: Pick<
+    TerminalConfig,
+    'currencyCode' | 'minorUnits' | 'locale' | 'shop' | 'endOwnerLoginAfterSale' | 'operators'
+  >;
+  /** Which screen opened each card's owner login (startTerminalServices makes it). */
+  ownerLogins: OwnerLogins;
+  /** Operator sign-in, roles and the idle lock; absent where no operators are configured. */
+  desk?: WatchedDesk;
+  /** Issuing under a create right (the demo shop's in-process authority); absent: items:issue is refused. */
+  issuing?: IssuingPort;
+  /** The demo card tray (browser host over simulated slots); absent: the tray is not available. */
+  tray?: CardTray;
+  /** Where exported documents go: downloaded by the page (default) or saved by the Electron app. */
+  documents?: DocumentDelivery;
   /** The Electron shell's kiosk lock; absent where there is none (the browser host, the CLI). */
   kiosk?: KioskControl;
+}
+
+/** What the handlers use of issuing: the issuing terminal, and whose items it issues. */
+export interface IssuingPort {
+  issuerId: string;
+  issue: IssuingTerminal['issue'];
 }
 
 export interface KioskControl {
@@ -43,11 +91,21 @@ export interface KioskControl {
   exit(pin: string): Promise<void>;
 }
 
-export type Handlers = { [C in Channel]: (request: ValidRequestOf<C>) => Promise<ResponseOf<C>> };
+/** Who is calling: the screen (a browser tab's connection, the Electron window's page) and the approval. */
+export interface CallContext {
+  screen: string;
+  /** Who ran the operation and who confirmed it, for the channels of the role table. */
+  approval?: Approval;
+}
+
+export type Handlers = {
+  [C in Channel]: (request: ValidRequestOf<C>, ctx: CallContext) => Promise<ResponseOf<C>>;
+};
 
 export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = {}): Handlers {
   const now = opts.now ?? (() => new Date());
-  return {
+  const shop = createShopSupport(s);
+  const handlers: Handlers = {
     'slots:status': async () => ({
       slots: s.slots.status(),
       money: {
@@ -56,18 +114,27 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
         locale: s.config.locale,
       },
     }),
-    // The balance is what the card granted at its access level: undefined stays undefined.
-    'cards:read': ({ slot }) => s.engine.readCard(slot),
-    'session:login': ({ slot, pin }) => s.engine.login(slot, pin),
+    // The balance is what the card granted at its access level: undefined stays undefined. What an
+    // owner login opened is shown only to the screen that opened it.
+    'cards:read': async ({ slot }, ctx) => maskViewForScreen(s, await s.engine.readCard(slot), ctx.screen),
+    'session:login': async ({ slot, pin }, ctx) => {
+      const view = await s.engine.login(slot, pin);
+      s.ownerLogins.opened(slot, ctx.screen);
+      return view;
+    },
     'session:logout': async ({ slot }) => {
       await s.contents.logout(slot);
+      s.ownerLogins.ended(slot);
       return { slot };
     },
     'session:authenticate': ({ payerMode, payeeMode }) => s.contents.authenticate({ payerMode, payeeMode }),
-    'transfer:run': async ({ amount }) => {
+    'transfer:run': async ({ amount }, ctx) => {
       const outcome = await s.engine.transfer({ amount });
-      if (outcome.status === 'completed') return outcome;
-      return { ...outcome, error: errorInfo(outcome.error) };
+      if (outcome.status !== 'completed') return { ...outcome, error: errorInfo(outcome.error) };
+      return {
+        ...outcome,
+        receipt: await shop.afterCustomerFlow(outcome.flowId, outcome.balances.payer, ctx),
+      };
     },
     'keys:update': async () => ({ updates: await s.engine.updateKeys() }),
     'log:page': async (q) => {
@@ -84,7 +151,8 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
     'crl:status': async () => s.crl.status(),
     'crl:refresh': () => s.crl.refresh(),
     'settlement:summary': async ({ day }) => settlementSummary(s, day ?? now().toISOString().slice(0, 10)),
-    'contents:list': ({ slot }) => s.contents.listContents(slot),
+    'contents:list': async ({ slot }, ctx) =>
+      maskListingForScreen(s, await s.contents.listContents(slot), ctx.screen),
     'kiosk:status': async () => ({ active: s.kiosk?.active() ?? false }),
     'kiosk:exit': async ({ pin }) => {
       if (!s.kiosk?.active()) {
@@ -96,7 +164,24 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
       await s.kiosk.exit(pin);
       return { exiting: true as const };
     },
+    ...operatorHandlers(s),
+    ...operationHandlers(s, shop),
+    ...documentHandlers(s, shop),
   };
+  return admitted(s, handlers);
+}
+
+/** Every handler behind its access rule (channel-access.ts): refused calls run nothing. */
+function admitted(s: HandlerServices, handlers: Handlers): Handlers {
+  const out = {} as Record<Channel, (request: unknown, ctx: CallContext) => Promise<unknown>>;
+  for (const channel of CHANNELS) {
+    const handler = handlers[channel] as (request: unknown, ctx: CallContext) => Promise<unknown>;
+    out[channel] = async (request, ctx) => {
+      const approval = await admitCall(s.desk, channel, request as never);
+      return handler(request, { ...ctx, approval });
+    };
+  }
+  return out as Handlers;
 }
 
 /**
@@ -108,29 +193,18 @@ export async function dispatch(
   handlers: Handlers,
   channel: unknown,
   payload: unknown,
+  /** The screen the call comes from: one per browser tab connection, one per Electron page. */
+  screen = 'local',
 ): Promise<Result<unknown>> {
   if (!isChannel(channel)) return invalidInput('unknown channel');
   const request = parseRequest(channel, payload);
   if (!request.ok) return request;
   try {
-    const handler = handlers[channel] as (r: unknown) => Promise<unknown>;
-    return { ok: true, value: await handler(request.value) };
+    const handler = handlers[channel] as (r: unknown, ctx: CallContext) => Promise<unknown>;
+    return { ok: true, value: await handler(request.value, { screen }) };
   } catch (e) {
     if (isTerminalError(e)) return { ok: false, error: errorInfo(e) };
     return { ok: false, error: { code: 'E_INTERNAL', message: 'an unexpected internal error', details: {} } };
-  }
-}
-
-function errorInfo(e: TerminalError): ErrorInfo {
-  return { code: e.code, message: e.message, details: jsonSafe(e.details) };
-}
-
-/** Details cross a JSON transport: bigints become decimal strings, anything unserializable is dropped. */
-function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
-  try {
-    return JSON.parse(JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-  } catch {
-    return {};
   }
 }
 

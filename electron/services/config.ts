@@ -12,6 +12,25 @@ const slotMapping = z
     message: 'payer and payee must be different readers',
   });
 
+/** True when the runtime knows the IANA time zone (Europe/Dublin); Intl throws on an unknown one. */
+export function isIanaTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A demo card the browser host's card tray may put into a slot (simulated slots only). */
+const trayCard = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/),
+  label: z.string().min(1).max(48),
+  /** What it shows: "a second customer", "an expired card"… */
+  note: z.string().max(80).default(''),
+  file: z.string().min(1),
+});
+
 export const terminalConfigSchema = z.object({
   /** Folder of the transaction log (terminal.db). */
   dataDir: z.string().min(1),
@@ -40,6 +59,8 @@ export const terminalConfigSchema = z.object({
     z.object({
       backend: z.literal('simulated'),
       cards: z.object({ payer: z.string().min(1), payee: z.string().min(1) }),
+      /** More demo cards for the browser host's card tray (never with real readers). */
+      tray: z.array(trayCard).max(20).optional(),
     }),
     z.object({ backend: z.literal('pcsc'), readers: slotMapping }),
   ]),
@@ -55,9 +76,23 @@ export const terminalConfigSchema = z.object({
   operators: operatorsSchema.optional(),
   /** The operator screen locks after this many minutes without activity (default 5). */
   idleLockMinutes: z.number().int().min(1).max(480).optional(),
+  shop: z
+    .object({
+      name: z.string().min(1).max(48),
+      terminalId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,15}$/),
+      timeZone: z.string().refine(isIanaTimeZone),
+    })
+    .default({ name: 'Corner Shop', terminalId: 'T-0001', timeZone: 'Europe/Dublin' }),
+  /**
+   * A customer's owner login (their PIN on the card in the payer slot) ends after each completed
+   * sale, refund or exchange, so the next customer never finds it open (default on).
+   */
+  endOwnerLoginAfterSale: z.boolean().default(true),
 });
 
 export type TerminalConfig = z.infer<typeof terminalConfigSchema>;
+/** A configuration file's content before defaults are filled in. */
+export type TerminalConfigFile = z.input<typeof terminalConfigSchema>;
 
 export function loadConfig(path: string): TerminalConfig & { configPath: string } {
   let raw: unknown;
@@ -91,7 +126,11 @@ export function loadConfig(path: string): TerminalConfig & { configPath: string 
     builtinCrl: c.builtinCrl ? at(c.builtinCrl) : c.builtinCrl,
     slots:
       c.slots.backend === 'simulated'
-        ? { backend: 'simulated', cards: { payer: at(c.slots.cards.payer), payee: at(c.slots.cards.payee) } }
+        ? {
+            backend: 'simulated',
+            cards: { payer: at(c.slots.cards.payer), payee: at(c.slots.cards.payee) },
+            tray: c.slots.tray?.map((card) => ({ ...card, file: at(card.file) })),
+          }
         : c.slots,
   };
 }

@@ -15,7 +15,11 @@ import type { VirtualCard } from '../../protocol/virtual-card.js';
 import type { TerminalConfig } from './config.js';
 import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
+import { type WatchedDesk, watchDesk } from './operators/desk-watch.js';
+import { createOperatorDesk, type OperatorDesk } from './operators/operator-desk.js';
+import { createOwnerLogins, type OwnerLogins } from './settlement/owner-logins.js';
 import { SettlementEngine } from './settlement/settlement-engine.js';
+import { type CardTray, createCardTray } from './slots/card-tray.js';
 import { createPcscSlots } from './slots/pcsc-slots.js';
 import type { ReaderSlots } from './slots/reader-slots.js';
 import { createSimulatedSlots } from './slots/simulated-slots.js';
@@ -34,6 +38,16 @@ export interface TerminalServices {
    * (`await engine.recover(); await contents.recover();`).
    */
   contents: ContentEngine;
+  /**
+   * Who works at the terminal: operator sign-in, roles, idle lock. Absent when the configuration
+   * lists no operators (the CLI's and the tests' terminals): then no one signs in and flows are
+   * journaled without an operator.
+   */
+  desk?: WatchedDesk;
+  /** Which screen opened each card's owner login, and ending them (after a sale, at the lock...). */
+  ownerLogins: OwnerLogins;
+  /** The demo card tray: only over simulated slots, and only when the host asked for it. */
+  tray?: CardTray;
   close(): Promise<void>;
 }
 
@@ -48,6 +62,10 @@ export interface TerminalServicesOptions {
    * pass card-sim's openSimulatedCard; without it a simulated configuration is refused.
    */
   openSimulatedCard?: (file: string) => VirtualCard;
+  /** Build the demo card tray over the simulated slots (the browser host); never with real readers. */
+  cardTray?: boolean;
+  /** The operator desk's clock and PIN check (tests). */
+  desk?: { now?: () => number; check?: Parameters<typeof createOperatorDesk>[0]['check'] };
 }
 
 export async function startTerminalServices(
@@ -69,7 +87,20 @@ export async function startTerminalServices(
       distributionPoint: config.crl.distributionPoint,
       now: options.now,
     });
-    const slots = options.slots ?? (await openSlots(config, options.openSimulatedCard));
+    const opened = options.slots
+      ? { slots: options.slots, tray: undefined }
+      : await openSlots(config, options.openSimulatedCard, options.cardTray === true);
+    const { slots, tray } = opened;
+    const desk = config.operators?.length
+      ? watchDesk(
+          createOperatorDesk({
+            operators: config.operators,
+            idleLockMinutes: config.idleLockMinutes,
+            now: options.desk?.now,
+            check: options.desk?.check,
+          }),
+        )
+      : undefined;
     const engine = new SettlementEngine({
       slots,
       journal,
@@ -79,8 +110,14 @@ export async function startTerminalServices(
       currency: config.currency,
       now: options.now,
       afterJournalAppend: options.afterJournalAppend,
+      stamp: desk ? () => operatorStamp(desk) : undefined,
     });
     const contents = new ContentEngine(engine, { journal, flows, slots });
+    const ownerLogins = createOwnerLogins({ logout: (slot) => contents.logout(slot), slots });
+    // The operator walks away (lock) or signs out: no customer's login outlives them.
+    desk?.on((state) => {
+      if (state.state !== 'signed-in') void ownerLogins.end(['payer', 'payee']);
+    });
     return {
       config,
       db,
@@ -90,7 +127,12 @@ export async function startTerminalServices(
       slots,
       engine,
       contents,
+      desk,
+      ownerLogins,
+      tray,
       async close() {
+        desk?.close();
+        ownerLogins.close();
         contents.close();
         await engine.close();
         await slots.close();
@@ -103,12 +145,23 @@ export async function startTerminalServices(
   }
 }
 
+/** The operator in the journal: the one signed in (or locked out, mid-flow), none when signed out. */
+export function operatorStamp(desk: OperatorDesk): Record<string, unknown> {
+  const state = desk.state();
+  return state.state === 'signed-out' ? {} : { operator: state.operator.id };
+}
+
 async function openSlots(
   config: TerminalConfig,
   openSimulatedCard: TerminalServicesOptions['openSimulatedCard'],
-): Promise<ReaderSlots> {
+  withTray: boolean,
+): Promise<{ slots: ReaderSlots; tray?: CardTray }> {
   if (config.slots.backend === 'pcsc') {
-    return createPcscSlots({ mapping: config.slots.readers, waitingTimeMs: config.waitingTimeMs });
+    const slots = await createPcscSlots({
+      mapping: config.slots.readers,
+      waitingTimeMs: config.waitingTimeMs,
+    });
+    return { slots };
   }
   if (!openSimulatedCard) {
     throw new TerminalError(
@@ -116,10 +169,18 @@ async function openSlots(
       'the configuration uses simulated cards, but this host gave the terminal no way to open them',
     );
   }
+  // Each card file is opened once: the tray's cards that start in a slot are the slot's cards.
+  const opened = new Map<string, VirtualCard>();
+  const open = (file: string) => opened.get(file) ?? opened.set(file, openSimulatedCard(file)).get(file)!;
   const slots = createSimulatedSlots({ waitingTimeMs: config.waitingTimeMs });
-  slots.insert('payer', openSimulatedCard(config.slots.cards.payer));
-  slots.insert('payee', openSimulatedCard(config.slots.cards.payee));
-  return slots;
+  slots.insert('payer', open(config.slots.cards.payer));
+  slots.insert('payee', open(config.slots.cards.payee));
+  if (!withTray || !config.slots.tray?.length) return { slots };
+  const tray = createCardTray(
+    slots,
+    config.slots.tray.map((c) => ({ id: c.id, label: c.label, note: c.note, card: open(c.file) })),
+  );
+  return { slots, tray };
 }
 
 function readDerOrPem(path: string): Uint8Array {

@@ -16,6 +16,7 @@ import { guardWebContents } from './navigation-guard.js';
 import type { ShellPlatform, ShellWindow } from './platform.js';
 import { applyResponseHeaders } from './response-headers.js';
 import { createRestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
+import { saveDialogDelivery } from './save-dialog-delivery.js';
 import { applySessionPolicy } from './session-policy.js';
 
 export interface ShellServices extends HandlerServices {
@@ -72,9 +73,22 @@ export function startShell(platform: ShellPlatform, services: ShellServices, o: 
         ...o.kioskLock,
       })
     : undefined;
-  const handlers = createHandlers({ ...services, ...(kiosk ? { kiosk } : {}) });
-  const unregister = registerContractHandlers(platform.ipcMain, handlers, (event) =>
-    isOwnPage(event, window?.webContents),
+  const documents = saveDialogDelivery({
+    dialog: platform.dialog,
+    window: () => window,
+    folder: () => app.getPath('documents'),
+  });
+  const handlers = createHandlers({ ...services, documents, ...(kiosk ? { kiosk } : {}) });
+  // The page as loaded now is one screen: a reload (or a new window after a crash) is another, and
+  // the owner logins the earlier one opened end.
+  let loads = 0;
+  const screenOf = (contentsId: number) => `window-${contentsId}-${loads}`;
+  const screenGone = (contentsId: number) => void services.ownerLogins.screenGone(screenOf(contentsId));
+  const unregister = registerContractHandlers(
+    platform.ipcMain,
+    handlers,
+    (event) => isOwnPage(event, window?.webContents),
+    (event) => screenOf(event.sender.id),
   );
   const push = <E extends EventName>(event: E, payload: EventOf<E>) =>
     sendEvent(window?.webContents, event, payload);
@@ -84,7 +98,14 @@ export function startShell(platform: ShellPlatform, services: ShellServices, o: 
   function open(): ShellWindow {
     const w = openMainWindow(platform.BrowserWindow, { preload: o.preloadPath, kiosk: kioskMode });
     w.once('ready-to-show', () => w.show());
-    w.webContents.on('render-process-gone', (_event, details) => rendererGone(w, details.reason));
+    w.webContents.on('render-process-gone', (_event, details) => {
+      screenGone(w.webContents.id);
+      rendererGone(w, details.reason);
+    });
+    w.webContents.on('did-start-loading', () => {
+      screenGone(w.webContents.id);
+      loads += 1;
+    });
     if (kioskMode) {
       w.on('close', (event) => {
         if (leaving) return;

@@ -73,6 +73,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'The payee card cannot take this amount: it would go over its maximum balance.',
     todo: 'Enter a smaller amount, or empty the shop card first.',
   },
+  E_REFUND_LIMIT: {
+    what: 'This refund is more than what is left of the sale.',
+    todo: 'Check the sale in the refund window: refund at most what it still shows.',
+  },
   E_KEY_LIMIT: {
     what: 'A card has reached its last key and cannot be updated any more.',
     todo: 'The card must be replaced: send the customer to the issuer.',

@@ -8,6 +8,7 @@ import type {
   KeyInput,
   Preventable,
   ShellApp,
+  ShellDialog,
   ShellIpcMain,
   ShellMenu,
   ShellPlatform,
@@ -107,6 +108,9 @@ export class FakeWindow extends EventEmitter implements ShellWindow {
 export class FakeApp extends EventEmitter implements ShellApp {
   quits = 0;
   exitCode?: number;
+  getPath(_name: 'documents'): string {
+    return '/home/operator/Documents';
+  }
   quit(): void {
     this.quits += 1;
     const before = new FakeEvent();
@@ -206,6 +210,18 @@ export class FakeMenu implements ShellMenu {
   }
 }
 
+type SaveOptions = Parameters<ShellDialog['showSaveDialog']>[1];
+
+/** The save dialog: answers what the test says the operator chose, and records what it was shown. */
+export class FakeDialog implements ShellDialog {
+  shown: { window: ShellWindow; options: SaveOptions }[] = [];
+  answer: { canceled: boolean; filePath?: string } = { canceled: true };
+  async showSaveDialog(window: ShellWindow, options: SaveOptions) {
+    this.shown.push({ window, options });
+    return this.answer;
+  }
+}
+
 export function fakePlatform() {
   const app = new FakeApp();
   FakeWindow.created = [];
@@ -217,6 +233,7 @@ export function fakePlatform() {
     session: new FakeSession(),
     protocol: new FakeProtocol(),
     menu: new FakeMenu(),
+    dialog: new FakeDialog(),
   } satisfies ShellPlatform;
   return { ...platform, windows: () => FakeWindow.created };
 }

@@ -2,6 +2,7 @@
 // the right shape. Plain functions, not vitest spies, so the fuzz core also runs outside vitest (the
 // soak command).
 import type { HandlerServices } from '../../electron/ipc/handlers.js';
+import { SHOP_CONFIG, shopFakes } from '../support/shop-fakes.js';
 
 export interface ServiceCall {
   service: string;
@@ -41,6 +42,15 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
       return answer(...args);
     };
   const crlStatus = { state: 'fresh' as const, revokedCount: 0 };
+  const shop = shopFakes(spy);
+  const completed = {
+    status: 'completed' as const,
+    flowId: 'c0c0c0c0-0000-4000-8000-000000000002',
+    kind: 'content-exchange' as const,
+    txIds: [],
+    balances: { payer: undefined, payee: undefined },
+    warnings: [],
+  };
   const side = (slot: 'payer' | 'payee', holderId: string, peerHolderId: string) => ({
     slot,
     holderId,
@@ -51,8 +61,8 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
   });
   // Not a literal in place: the handlers' needs of the flow store change (all, closedOn); both answer.
   const flows = {
-    all: spy('flows.all', () => []),
     closedOn: spy('flows.closedOn', (_kind: string, _day: string) => []),
+    ...shop.flowsExtra,
   };
   const services = {
     engine: {
@@ -69,6 +79,7 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
       updateKeys: spy('engine.updateKeys', async () => []),
       recover: spy('engine.recover', async () => []),
       inDoubt: spy('engine.inDoubt', () => []),
+      unblockPin: spy('engine.unblockPin', async (_slot: string, _puk: string, _pin: string) => undefined),
     },
     contents: {
       listContents: spy('contents.listContents', async () => ({
@@ -79,6 +90,13 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
       })),
       recover: spy('contents.recover', async () => []),
       logout: spy('contents.logout', async () => undefined),
+      send: spy('contents.send', async () => ({ ...completed, kind: 'content-transfer' as const })),
+      exchange: spy('contents.exchange', async () => completed),
+      alterContent: spy('contents.alterContent', async () => ({
+        status: 'completed' as const,
+        flowId: completed.flowId,
+      })),
+      currentSession: spy('contents.currentSession', () => undefined),
       authenticate: spy('contents.authenticate', async () => ({
         payer: side('payer', HOLDER, PEER),
         payee: side('payee', PEER, HOLDER),
@@ -88,7 +106,7 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
     journal: {
       page: spy('journal.page', () => ({ records: [], nextBeforeSeq: undefined })),
       verify: spy('journal.verify', () => ({ ok: true as const, count: 0 })),
-      entriesForFlow: spy('journal.entriesForFlow', () => []),
+      entriesForFlow: shop.entriesForFlow,
     },
     flows,
     crl: { status: spy('crl.status', () => crlStatus), refresh: spy('crl.refresh', async () => crlStatus) },
@@ -98,7 +116,11 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
         { slot: 'payee' as const, readerPresent: true, cardPresent: false },
       ]),
     },
-    config: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
+    config: SHOP_CONFIG,
+    ownerLogins: shop.ownerLogins,
+    desk: shop.desk,
+    issuing: shop.issuing,
+    tray: shop.tray,
     kiosk: {
       active: spy('kiosk.active', () => true),
       exit: spy('kiosk.exit', async (_pin: string) => undefined),

@@ -2,6 +2,7 @@
 // answers a fixed value of the right shape; nothing touches a card or a database.
 import { vi } from 'vitest';
 import type { HandlerServices } from '../../electron/ipc/handlers.js';
+import { SHOP_CONFIG, saleEntriesFor, shopFakes } from '../support/shop-fakes.js';
 
 export const CARD_VIEW = {
   slot: 'payer' as const,
@@ -27,6 +28,15 @@ export const CARD_VIEW = {
 
 export function fakeServices() {
   const crlStatus = { state: 'fresh' as const, revokedCount: 0 };
+  const shop = shopFakes((_name, answer) => vi.fn(answer));
+  const completed = {
+    status: 'completed' as const,
+    flowId: 'c0c0c0c0-0000-4000-8000-000000000002',
+    kind: 'content-exchange' as const,
+    txIds: [],
+    balances: { payer: undefined, payee: undefined },
+    warnings: [],
+  };
   const services = {
     engine: {
       readCard: vi.fn(async () => CARD_VIEW),
@@ -42,6 +52,7 @@ export function fakeServices() {
       updateKeys: vi.fn(async () => []),
       recover: vi.fn(async () => []),
       inDoubt: vi.fn(() => []),
+      unblockPin: vi.fn(async (_slot: string, _puk: string, _pin: string) => undefined),
     },
     contents: {
       listContents: vi.fn(async () => ({
@@ -52,6 +63,10 @@ export function fakeServices() {
       })),
       recover: vi.fn(async () => []),
       logout: vi.fn(async () => undefined),
+      send: vi.fn(async () => ({ ...completed, kind: 'content-transfer' as const })),
+      exchange: vi.fn(async () => completed),
+      alterContent: vi.fn(async () => ({ status: 'completed' as const, flowId: completed.flowId })),
+      currentSession: vi.fn(() => undefined),
       authenticate: vi.fn(async () => {
         const side = (slot: 'payer' | 'payee', holderId: string, peerHolderId: string) => ({
           slot,
@@ -71,9 +86,9 @@ export function fakeServices() {
     journal: {
       page: vi.fn(() => ({ records: [], nextBeforeSeq: undefined })),
       verify: vi.fn(() => ({ ok: true as const, count: 0 })),
-      entriesForFlow: vi.fn(() => []),
+      entriesForFlow: vi.fn(saleEntriesFor),
     },
-    flows: { closedOn: vi.fn(() => []) },
+    flows: { closedOn: vi.fn(() => []), ...shop.flowsExtra },
     crl: { status: vi.fn(() => crlStatus), refresh: vi.fn(async () => crlStatus) },
     slots: {
       status: vi.fn(() => [
@@ -81,7 +96,11 @@ export function fakeServices() {
         { slot: 'payee' as const, readerPresent: true, cardPresent: false },
       ]),
     },
-    config: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
+    config: SHOP_CONFIG,
+    ownerLogins: shop.ownerLogins,
+    desk: shop.desk,
+    issuing: shop.issuing,
+    tray: shop.tray,
     kiosk: { active: vi.fn(() => true), exit: vi.fn(async (_pin: string) => undefined) },
   } satisfies HandlerServices;
   const spies = [
@@ -92,6 +111,10 @@ export function fakeServices() {
     ...Object.values(services.crl),
     ...Object.values(services.slots),
     ...Object.values(services.kiosk),
-  ];
+    ...Object.values(services.ownerLogins),
+    ...Object.values(services.desk),
+    ...Object.values(services.tray),
+    services.issuing.issue,
+  ] as unknown as { mock: { calls: unknown[] } }[];
   return { services, spies, calls: () => spies.reduce((n, s) => n + s.mock.calls.length, 0) };
 }

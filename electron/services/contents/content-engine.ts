@@ -24,6 +24,7 @@ import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { readBalance } from '../../../protocol/settlement/read-balance.js';
 import type { CardSession } from '../settlement/card-session.js';
+import { cardLabel } from '../settlement/card-view.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import { resetsCards } from '../settlement/slot-sessions.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
@@ -39,6 +40,7 @@ import {
 } from './content-record.js';
 import { byHolder, ContentFlowRecovery } from './content-recovery.js';
 import type {
+  AlterOutcome,
   AuthenticationResult,
   ContentListing,
   ContentOffer,
@@ -145,6 +147,45 @@ export class ContentEngine {
       } catch (e) {
         throw cardRefusal(toTerminalError(e), { slot });
       }
+    });
+  }
+
+  /**
+   * UPDATE CONTENT: a new body for an item on the card in `slot`. The card decides who may (the item's
+   * issuer in an issuer session for a ticket or coupon, the owner for personal data): a refusal
+   * changes nothing. Journaled as an administration flow (alter-requested, then completed or
+   * failed-no-value-moved) with the item's public part, never the body.
+   */
+  alterContent(slot: SlotName, itemId: string, body: Uint8Array): Promise<AlterOutcome> {
+    return this.engine.withCards(async (cards) => {
+      checkSlot(slot, 'the slot');
+      const id = itemIdBytes(itemId);
+      const session = await cards.session(slot);
+      const item = (await session.client.listContents()).find((i) => i.id === toHex(id));
+      if (!item) {
+        const error = new TerminalError('E_INPUT_INVALID', `the ${slot} card holds no item ${toHex(id)}`, {
+          slot,
+        });
+        return { status: 'refused', error };
+      }
+      const flowId = randomUUID();
+      cards.record(flowId, 'admin', 'alter-requested', {
+        slot,
+        cardHolderId: session.holderIdHex,
+        cardLabel: cardLabel(session),
+        item: { id: item.id, type: item.type, policy: item.policy, label: item.label },
+        bodyBytes: body.length,
+      });
+      try {
+        await session.client.updateContent(id, body);
+      } catch (e) {
+        const error = cardRefusal(toTerminalError(e), { slot });
+        cards.record(flowId, 'admin', 'failed-no-value-moved', { code: error.code, sw: error.details.sw });
+        if (resetsCards(error)) await this.resetCards(cards);
+        return { status: 'refused', flowId, error };
+      }
+      cards.record(flowId, 'admin', 'completed', {});
+      return { status: 'completed', flowId };
     });
   }
 

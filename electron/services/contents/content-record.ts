@@ -2,6 +2,8 @@
 // names and payload fields are documented in docs/journal.md; recovery and the engine read only this.
 import type { JournalRecord } from '../../../db/journal.js';
 import type { ContentPolicy } from '../../../protocol/settlement/contents-codec.js';
+import type { CardSession } from '../settlement/card-session.js';
+import { cardLabel } from '../settlement/card-view.js';
 import { startedEntry } from '../settlement/flow-recorder.js';
 import type { SlotName } from '../slots/reader-slots.js';
 
@@ -46,17 +48,19 @@ export const ROLES = {
 } as const satisfies Record<ContentFlowKind, readonly [string, string]>;
 
 /**
- * The two cards in a flow's 'started' entry: `<role>Slot` and `<role>Id` (holder ID, hex) of each,
- * e.g. senderSlot, senderId, receiverSlot, receiverId (docs/journal.md).
+ * The two cards in a flow's 'started' entry: `<role>Slot`, `<role>Id` (holder ID, hex) and
+ * `<role>Label` (the holder's name from the certificate) of each, e.g. senderSlot, senderId,
+ * senderLabel, receiverSlot, receiverId, receiverLabel (docs/journal.md).
  */
 export function partiesPayload(
   kind: ContentFlowKind,
-  cards: readonly [{ slot: SlotName; holderIdHex: string }, { slot: SlotName; holderIdHex: string }],
+  cards: readonly [CardSession, CardSession],
 ): Record<string, string> {
   const payload: Record<string, string> = {};
   ROLES[kind].forEach((role, i) => {
     payload[`${role}Slot`] = cards[i]!.slot;
     payload[`${role}Id`] = cards[i]!.holderIdHex;
+    payload[`${role}Label`] = cardLabel(cards[i]!);
   });
   return payload;
 }

@@ -34,6 +34,7 @@ import {
   payloadDigest,
 } from '../../../protocol/settlement/contents-codec.js';
 import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
+import { cardLabel } from '../settlement/card-view.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import type { SlotName } from '../slots/reader-slots.js';
 import {
@@ -197,6 +198,7 @@ export class IssuingTerminal {
     record('issue-requested', {
       slot,
       cardHolderId,
+      cardLabel: cardLabel(session),
       commandId,
       terminalId: serverInfo.terminalId,
       item: { id: item.id, type: item.type, issuerId: item.issuerId, policy: item.policy, label: item.label },

@@ -11,6 +11,19 @@ export interface StepEvent {
   seq: number;
 }
 
+/**
+ * The step each kind of flow opens with (docs/journal.md). Its entry carries who ran the flow: the
+ * `stamp` (the signed-in operator) is added to it, whichever service opens the flow.
+ */
+export const OPENING_STEPS: Readonly<Record<FlowKind, readonly string[]>> = {
+  'value-transfer': ['started'],
+  'content-transfer': ['started'],
+  'content-exchange': ['started'],
+  'key-update': ['planned'],
+  admin: ['register-requested', 'issue-requested', 'unblock-requested', 'alter-requested'],
+  recovery: ['started'],
+};
+
 export class FlowRecorder {
   constructor(
     private readonly journal: Journal,
@@ -18,6 +31,8 @@ export class FlowRecorder {
       onStep?: (event: StepEvent) => void;
       /** Fault injection for tests: runs right after each committed append. */
       afterAppend?: (record: JournalRecord) => void;
+      /** Fields for every flow's opening entry: `{ operator }` while an operator is signed in. */
+      stamp?: () => Record<string, unknown>;
     } = {},
   ) {}
 
@@ -25,8 +40,10 @@ export class FlowRecorder {
     flowId: string,
     flowKind: FlowKind,
     step: string,
-    payload: Record<string, unknown> = {},
+    fields: Record<string, unknown> = {},
   ): JournalRecord {
+    const opening = this.listeners.stamp && OPENING_STEPS[flowKind].includes(step);
+    const payload = opening ? { ...fields, ...this.listeners.stamp?.() } : fields;
     const record = this.journal.append({ flowId, flowKind, step, payload });
     this.listeners.afterAppend?.(record);
     this.listeners.onStep?.({ flowId, flowKind, step, payload, seq: record.seq });

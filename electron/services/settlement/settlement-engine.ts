@@ -18,7 +18,7 @@ import {
   type RevocationChecker,
 } from './card-checks.js';
 import type { CardSession } from './card-session.js';
-import { type CardView, cardLabel, cardView } from './card-view.js';
+import { type CardView, cardLabel, cardView, pinState } from './card-view.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
@@ -38,6 +38,11 @@ export interface SettlementEngineOptions {
   now?: () => Date;
   /** Fault injection for tests: runs after each committed journal entry. */
   afterJournalAppend?: (record: JournalRecord) => void;
+  /**
+   * Fields every flow's opening entry carries (FlowRecorder's OPENING_STEPS), whoever opens it: the
+   * terminal services pass the signed-in operator's ID, `{ operator }`, or nothing when none is.
+   */
+  stamp?: () => Record<string, unknown>;
 }
 
 export type { CardView } from './card-view.js';
@@ -132,6 +137,7 @@ export class SettlementEngine {
     this.recorder = new FlowRecorder(o.journal, {
       onStep: (event) => this.emit({ type: 'step', event }),
       afterAppend: o.afterJournalAppend,
+      stamp: o.stamp,
     });
   }
 
@@ -154,7 +160,7 @@ export class SettlementEngine {
 
   /** Reads the public view of the card in a slot (no state changes). */
   async readCard(slot: SlotName): Promise<CardView> {
-    return this.exclusive(async () => this.view(await this.guard(() => this.sessions.refresh(slot))));
+    return this.exclusive(() => this.guard(async () => this.view(await this.sessions.refresh(slot))));
   }
 
   /** Owner mode (seed 000): verifies the cardholder's PIN on the card in `slot`; the card counts the tries. */
@@ -197,11 +203,26 @@ export class SettlementEngine {
     await this.exclusive(() =>
       this.guard(async () => {
         const session = await this.sessions.get(slot);
+        // Journaled as an administration flow; neither the code nor the PIN is ever written down.
+        const flowId = randomUUID();
+        this.recorder.record(flowId, 'admin', 'unblock-requested', {
+          slot,
+          cardHolderId: session.holderIdHex,
+          cardLabel: cardLabel(session),
+        });
         try {
           await session.client.resetRetryCounter(puk, newPin);
         } catch (e) {
-          throw cardRefusal(toTerminalError(e), { slot, secret: 'unblock code' });
+          const refusal = cardRefusal(toTerminalError(e), { slot, secret: 'unblock code' });
+          this.recorder.record(flowId, 'admin', 'failed-no-value-moved', {
+            code: refusal.code,
+            sw: refusal.details.sw,
+            triesLeft: refusal.details.triesLeft,
+          });
+          throw refusal;
         }
+        this.ownerLoggedIn.delete(session.holderIdHex);
+        this.recorder.record(flowId, 'admin', 'completed', {});
       }),
     );
   }
@@ -251,11 +272,12 @@ export class SettlementEngine {
     );
   }
 
-  private view(s: CardSession): CardView {
+  private async view(s: CardSession): Promise<CardView> {
     return cardView(s, {
       ownerLoggedIn: this.ownerLoggedIn.has(s.holderIdHex),
       certificateStatus: certificateStatus(s, this.checkContext()),
       now: this.now(),
+      pin: await pinState(s),
     });
   }
 

@@ -88,6 +88,7 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_CURRENCY_MISMATCH: false,
   E_INSUFFICIENT_FUNDS: false,
   E_BALANCE_LIMIT: false,
+  E_REFUND_LIMIT: false,
   E_KEY_LIMIT: false,
   E_PIN_WRONG: false,
   E_PIN_BLOCKED: false,
