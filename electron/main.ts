@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
 import { openSimulatedCard } from '../card-sim/card-files.js';
 import { DEMO_DIR, ensureDemoEnvironment } from '../demo/demo-environment.js';
+import { startIssuingBesideConfig } from '../demo/in-process-issuing.js';
 import { isTerminalError } from '../protocol/errors.js';
 import { loadConfig } from './services/config.js';
 import { startTerminalServices, type TerminalServices } from './services/terminal-services.js';
@@ -37,6 +38,7 @@ async function startApp(): Promise<void> {
   const config = loadConfig(args.config ?? ensureDemoEnvironment(demoDir));
   const kiosk = kioskSettings(args.kiosk, config.kiosk);
   const services = await startTerminalServices(config, { openSimulatedCard });
+  const issuing = startIssuingBesideConfig({ engine: services.engine, ...config });
   await recoverAtStart(services);
   services.engine.recoverOnCardInsert();
   const platform: ShellPlatform = {
@@ -49,11 +51,23 @@ async function startApp(): Promise<void> {
     // The shell's windows are the BrowserWindows this constructor made.
     dialog: { showSaveDialog: (window, options) => dialog.showSaveDialog(window as BrowserWindow, options) },
   };
-  startShell(platform, services, {
-    preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
-    rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
-    kiosk,
-  });
+  const close = services.close;
+  startShell(
+    platform,
+    {
+      ...services,
+      issuing: issuing?.port,
+      close: async () => {
+        issuing?.close();
+        await close();
+      },
+    },
+    {
+      preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
+      rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
+      kiosk,
+    },
+  );
 }
 
 /** Finishes or rolls back what an earlier run left open, before the operator can start anything new. */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
+import { startIssuingBesideConfig } from '../../demo/in-process-issuing.js';
 import { errorMessage, isTerminalError } from '../../protocol/errors.js';
 import { loadConfig } from '../services/config.js';
 import { startTerminalServices } from '../services/terminal-services.js';
@@ -33,7 +34,9 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
     await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   }
   const config = loadConfig(values.config ?? ensureDemoEnvironment());
-  const services = await startTerminalServices(config, { openSimulatedCard });
+  // The demo card tray: simulated slots only (startTerminalServices builds none over real readers).
+  const services = await startTerminalServices(config, { openSimulatedCard, cardTray: true });
+  const issuing = startIssuingBesideConfig({ engine: services.engine, ...config });
   try {
     const transfers = await services.engine.recover();
     const contents = await services.contents.recover();
@@ -43,7 +46,7 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
     console.error(`start-up recovery: ${isTerminalError(e) ? `${e.code} ${e.message}` : String(e)}`);
   }
   const host = await startBrowserHost({
-    services,
+    services: { ...services, issuing: issuing?.port },
     staticDir: RENDERER_DIST,
     port: values.port ? Number(values.port) : 0,
   });
@@ -55,6 +58,7 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
     process.once('SIGTERM', done);
   });
   await host.close();
+  issuing?.close();
   await services.close();
   return 0;
 }

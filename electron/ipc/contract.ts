@@ -10,6 +10,7 @@ import type { MoneyFormat } from '../../protocol/money-format.js';
 
 import { type ErrorInfo, empty, errorInfo, hex, isoTime, MAX_TEXT, slotName } from './contract-parts.js';
 import { shopChannels, shopEvents } from './contract-shop.js';
+import { receiptSchema } from './documents.js';
 
 export { type ErrorInfo, type SlotNameWire, slotName } from './contract-parts.js';
 
@@ -79,6 +80,8 @@ const transferOutcome = z.discriminatedUnion('status', [
     keyUpdates: z.array(keyUpdateSummary),
     balances: z.object({ payer: z.number().int().optional(), payee: z.number().int().optional() }),
     warnings: z.array(z.string()),
+    /** The sale's receipt, for the screen that ran it. */
+    receipt: receiptSchema.optional(),
   }),
   z.object({
     status: z.literal('refused'),

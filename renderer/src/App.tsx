@@ -1,13 +1,15 @@
 // The operator screen: the sale on top (payer card, payment, payee card), the terminal's records
 // below in tabs (transaction log, in-doubt transfers, CRL, end of day). State lives in hooks, one per
 // concern; this file only wires them to the panels.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { type ReactElement, useCallback, useEffect, useRef, useState } from 'react';
+import type { CrlStatusWire } from '../../electron/ipc/contract.js';
 import { CrlPanel } from './components/CrlPanel.js';
 import { DeskTabs } from './components/DeskTabs.js';
 import { InDoubtPanel } from './components/InDoubtPanel.js';
 import { KioskExitDialog } from './components/KioskExitDialog.js';
 import { LogPanel } from './components/LogPanel.js';
 import { PayPanel } from './components/PayPanel.js';
+import { SignInScreen } from './components/SignInScreen.js';
 import { SlotPanel } from './components/SlotPanel.js';
 import { SummaryPanel } from './components/SummaryPanel.js';
 import { TopBar } from './components/TopBar.js';
@@ -15,23 +17,66 @@ import { useCardOperation } from './hooks/useCardOperation.js';
 import { useCardQueue } from './hooks/useCardQueue.js';
 import { useKiosk } from './hooks/useKiosk.js';
 import { useLedger } from './hooks/useLedger.js';
+import { useOperator } from './hooks/useOperator.js';
 import { useSlots } from './hooks/useSlots.js';
 import { useTransactionLog } from './hooks/useTransactionLog.js';
+import { ShopDialogs } from './shop/ShopDialogs.js';
+import { ShopTools } from './shop/ShopTools.js';
+import { TrayPanel, useTray } from './shop/TrayPanel.js';
+import { useShopOperations } from './shop/useShopOperations.js';
 import type { TerminalApi } from './terminal-api.js';
 
+/**
+ * Who is at the terminal decides what the page holds: the sign-in (or lock) screen alone until an
+ * operator signs in; then the terminal. Locked again, the terminal's views unmount: no card data stays
+ * on the page behind the lock.
+ */
 export function App({ api }: { api: TerminalApi }) {
   const [connected, setConnected] = useState(true);
+  const operator = useOperator(api);
+  const kiosk = useKiosk(api);
+  useEffect(() => api.onConnection(setConnected), [api]);
+  const { desk } = operator;
+  const bar = (crl?: CrlStatusWire) => (
+    <TopBar
+      crl={crl}
+      connected={connected}
+      kiosk={kiosk.active}
+      onExitKiosk={kiosk.ask}
+      desk={desk}
+      onLock={operator.lock}
+      onSignOut={operator.signOut}
+    />
+  );
+  const exit = <KioskExitDialog exit={kiosk.exit} onSubmit={kiosk.submit} onCancel={kiosk.cancel} />;
+  if (desk?.state === 'signed-out' || desk?.state === 'locked') {
+    return (
+      <div className="app gate">
+        {bar()}
+        <SignInScreen desk={desk} error={operator.error} busy={operator.busy} onSignIn={operator.signIn} />
+        {exit}
+      </div>
+    );
+  }
+  if (!desk) return <div className="app gate">{bar()}</div>;
+  return <Terminal api={api} bar={bar} exit={exit} />;
+}
+
+function Terminal(props: {
+  api: TerminalApi;
+  bar: (crl?: CrlStatusWire) => ReactElement;
+  exit: ReactElement;
+}) {
+  const { api } = props;
   const [tab, setTab] = useState('log');
   const amountRef = useRef<HTMLInputElement>(null);
   const queued = useCardQueue();
   const { money, slots, refreshSlots, login, logout, openIssuerSession } = useSlots(api, queued);
   const ledger = useLedger(api, queued);
   const log = useTransactionLog(api);
-  const kiosk = useKiosk(api);
+  const tray = useTray(api);
   const { refreshLedger } = ledger;
   const { reload: reloadLog } = log;
-
-  useEffect(() => api.onConnection(setConnected), [api]);
 
   const afterCardWork = useCallback(async () => {
     await refreshSlots();
@@ -39,7 +84,8 @@ export function App({ api }: { api: TerminalApi }) {
   }, [refreshSlots, refreshLedger, reloadLog]);
 
   const operation = useCardOperation(api, queued, afterCardWork);
-  const busy = operation.running !== undefined || ledger.recovering;
+  const ops = useShopOperations(queued, afterCardWork);
+  const busy = operation.running !== undefined || ledger.recovering || ops.running;
 
   // A payment left in doubt: the in-doubt view, where its recovery is, comes to the front.
   const result = operation.result;
@@ -67,13 +113,15 @@ export function App({ api }: { api: TerminalApi }) {
       onLoggedIn={focusAmount}
       onLogout={logout}
       onIssuerSession={openIssuerSession}
+      onItem={(item) => ops.open({ kind: 'item', slot, item })}
+      onUnblock={() => ops.open({ kind: 'unblock', slot })}
     />
   );
 
   const doubtCount = ledger.inDoubt.length;
   return (
     <div className="app">
-      <TopBar connected={connected} crl={ledger.crl} kiosk={kiosk.active} onExitKiosk={kiosk.ask} />
+      {props.bar(ledger.crl)}
       <main className="sale">
         {slotPanel('payer')}
         <PayPanel
@@ -85,6 +133,14 @@ export function App({ api }: { api: TerminalApi }) {
           onPay={operation.pay}
           onUpdateKeys={operation.updateKeys}
           onClear={operation.clear}
+          onReceipt={(receipt) => ops.open({ kind: 'receipt', receipt })}
+          tools={
+            <ShopTools
+              busy={busy}
+              onIssue={() => ops.open({ kind: 'issue' })}
+              onRefund={() => ops.open({ kind: 'refund' })}
+            />
+          }
         />
         {slotPanel('payee')}
       </main>
@@ -141,9 +197,13 @@ export function App({ api }: { api: TerminalApi }) {
               />
             ),
           },
+          ...(tray.tray?.available
+            ? [{ id: 'tray', title: 'Card tray', label: 'Card tray', body: <TrayPanel tray={tray} /> }]
+            : []),
         ]}
       />
-      <KioskExitDialog exit={kiosk.exit} onSubmit={kiosk.submit} onCancel={kiosk.cancel} />
+      <ShopDialogs api={api} ops={ops} queued={queued} money={money} slots={slots} after={afterCardWork} />
+      {props.exit}
     </div>
   );
 }

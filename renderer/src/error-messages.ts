@@ -4,6 +4,7 @@
 // of protocol/errors.ts, no entry for a code that does not exist.
 import type { ErrorInfo } from '../../electron/ipc/contract.js';
 import { sentence } from './format.js';
+import { roleMessage } from './role-messages.js';
 
 export interface OperatorMessage {
   /** What happened, in a shop clerk's words. */
@@ -175,6 +176,10 @@ export function explain(
   error: ErrorInfo,
   context: MessageContext = {},
 ): OperatorMessage & { detail: string; code: string } {
-  const known = context[error.code] ?? OPERATOR_MESSAGES[error.code] ?? OPERATOR_MESSAGES.E_INTERNAL!;
+  const known =
+    roleMessage(error) ??
+    context[error.code] ??
+    OPERATOR_MESSAGES[error.code] ??
+    OPERATOR_MESSAGES.E_INTERNAL!;
   return { ...known, detail: sentence(error.message), code: error.code };
 }

@@ -1,8 +1,9 @@
 // The payment: an amount in the terminal's currency (Enter pays, Escape clears), the step-by-step
 // progress of the key update and the transfer, and the result. "Update keys" brings the two cards'
 // transfer keys in line on its own, showing the route the engine chose and why.
-import { type FormEvent, type RefObject, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, type RefObject, useEffect, useState } from 'react';
 import type { MoneyFormatWire } from '../../../electron/ipc/contract.js';
+import type { Receipt } from '../../../electron/ipc/documents.js';
 import { formatMoney, parseMoney } from '../../../protocol/money-format.js';
 import { amountExample, amountPlaceholder } from '../amount-hint.js';
 import type { Operation, ProgressFlow, OperationResult as Result } from '../hooks/useCardOperation.js';
@@ -18,6 +19,10 @@ export function PayPanel(props: {
   onPay: (amount: number) => Promise<void>;
   onUpdateKeys: () => Promise<void>;
   onClear: () => void;
+  /** Opens a completed payment's receipt. */
+  onReceipt?: (receipt: Receipt) => void;
+  /** The shop's other operations, under the payment. */
+  tools?: ReactNode;
 }) {
   const { money, result, running } = props;
   const [text, setText] = useState('');
@@ -88,8 +93,9 @@ export function PayPanel(props: {
               : 'Type the amount, Enter to pay, Esc to clear.'}
         </p>
       </form>
+      {props.tools}
       <ProgressList flows={props.progress} />
-      <OperationResult result={result} money={money} />
+      <OperationResult result={result} money={money} onReceipt={props.onReceipt} />
     </section>
   );
 }

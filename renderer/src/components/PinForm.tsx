@@ -5,6 +5,8 @@ import type { SlotNameWire } from '../../../electron/ipc/contract.js';
 export function PinForm(props: {
   slot: SlotNameWire;
   busy: boolean;
+  /** As the card counts them (asked without spending one); undefined when the card does not say. */
+  triesLeft?: number;
   onLogin: (slot: SlotNameWire, pin: string) => Promise<boolean>;
   onLoggedIn: () => void;
 }) {
@@ -34,6 +36,11 @@ export function PinForm(props: {
       <button type="submit" disabled={props.busy || pin.length < 4}>
         Log in
       </button>
+      {props.triesLeft !== undefined && (
+        <span className="note" data-testid={`${slot}-pin-tries`}>
+          {props.triesLeft === 1 ? '1 try left' : `${props.triesLeft} tries left`}
+        </span>
+      )}
     </form>
   );
 }
