@@ -111,8 +111,10 @@ export function operationHandlers(s: HandlerServices, shop: ShopSupport): Pick<H
         );
       }
       const confirmedBy = ctx.approval?.confirmedBy?.id;
+      let shopLogin = false;
       try {
         await s.engine.login('payee', shopPin);
+        shopLogin = true;
         // The engine checks again under its lock, with both cards read: they must be the sale's,
         // and a refund that raced this one has already been counted.
         const out = await s.engine.transfer({
@@ -130,7 +132,7 @@ export function operationHandlers(s: HandlerServices, shop: ShopSupport): Pick<H
         return transferOperation(out, receipt);
       } finally {
         // The shop's PIN was given for this refund alone.
-        await s.ownerLogins.end(['payee']);
+        if (shopLogin) await s.ownerLogins.end(['payee']);
       }
     },
 
