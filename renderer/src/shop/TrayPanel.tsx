@@ -61,30 +61,32 @@ export function TrayPanel({ tray: t }: { tray: ReturnType<typeof useTray> }) {
               <th scope="row">{c.label}</th>
               <td>{c.note}</td>
               <td>{PLACE[c.place]}</td>
-              <td className="tray-moves">
-                {c.place === 'tray' ? (
-                  (['payer', 'payee'] as const).map((slot) => (
+              <td>
+                <div className="tray-moves">
+                  {c.place === 'tray' ? (
+                    (['payer', 'payee'] as const).map((slot) => (
+                      <button
+                        key={slot}
+                        type="button"
+                        className="small"
+                        disabled={occupied(slot)}
+                        aria-label={`Into ${slot} slot: ${c.label}’s card`}
+                        onClick={() => void t.move(c.id, slot)}
+                      >
+                        Into {slot}
+                      </button>
+                    ))
+                  ) : (
                     <button
-                      key={slot}
                       type="button"
                       className="small"
-                      disabled={occupied(slot)}
-                      aria-label={`Put ${c.label}’s card into the ${slot} slot`}
-                      onClick={() => void t.move(c.id, slot)}
+                      aria-label={`Take out ${c.label}’s card`}
+                      onClick={() => void t.move(c.id, 'tray')}
                     >
-                      Into {slot}
+                      Take out
                     </button>
-                  ))
-                ) : (
-                  <button
-                    type="button"
-                    className="small"
-                    aria-label={`Take ${c.label}’s card out of the ${c.place} slot`}
-                    onClick={() => void t.move(c.id, 'tray')}
-                  >
-                    Take out
-                  </button>
-                )}
+                  )}
+                </div>
               </td>
             </tr>
           ))}
