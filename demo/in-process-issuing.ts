@@ -5,8 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { IssuingPort } from '../electron/ipc/handlers.js';
-import { IssuingTerminal } from '../electron/services/issuing/issuing-terminal.js';
+import { type IssuingPort, IssuingTerminal } from '../electron/services/issuing/issuing-terminal.js';
 import type { SettlementEngine } from '../electron/services/settlement/settlement-engine.js';
 import type { CommandAuthority } from '../issuer-host/authority/command-authority.js';
 import { InProcessAuthority } from '../issuer-host/authority/in-process-authority.js';

@@ -3,14 +3,10 @@
 // browser saves them where it saves downloads); the Electron app, whose session cancels every download
 // and blocks blob: URLs, saves them in the main process through a save dialog
 // (electron/shell/save-dialog-delivery.ts). Either way the screen is told where the file went.
+import type { ExportedDocument } from '../services/receipts/receipt-book.js';
 import type { DeliveredDocumentWire } from './contract-shop.js';
 
-export interface ExportedDocument {
-  /** A plain file name: letters, digits, '.', '_' and '-'. */
-  fileName: string;
-  mimeType: string;
-  bytes: Uint8Array;
-}
+export type { ExportedDocument };
 
 export interface DocumentDelivery {
   deliver(doc: ExportedDocument): Promise<DeliveredDocumentWire>;

@@ -10,7 +10,7 @@ import { isTerminalError, TerminalError } from '../../protocol/errors.js';
 import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
-import type { IssuingTerminal } from '../services/issuing/issuing-terminal.js';
+import type { IssuingPort } from '../services/issuing/issuing-terminal.js';
 import type { WatchedDesk } from '../services/operators/desk-watch.js';
 import type { Approval } from '../services/operators/operator-desk.js';
 import type { OwnerLogins } from '../services/settlement/owner-logins.js';
@@ -77,12 +77,6 @@ export interface HandlerServices {
   documents?: DocumentDelivery;
   /** The Electron shell's kiosk lock; absent where there is none (the browser host, the CLI). */
   kiosk?: KioskControl;
-}
-
-/** What the handlers use of issuing: the issuing terminal, and whose items it issues. */
-export interface IssuingPort {
-  issuerId: string;
-  issue: IssuingTerminal['issue'];
 }
 
 export interface KioskControl {

@@ -63,6 +63,8 @@ export const LAYERS: readonly Layer[] = [
     name: 'ipc contract',
     files: [
       'electron/ipc/contract.ts',
+      'electron/ipc/contract-parts.ts',
+      'electron/ipc/contract-shop.ts',
       'electron/ipc/bridge.ts',
       'electron/ipc/documents.ts',
       'electron/ipc/shop-flow.ts',

@@ -86,6 +86,12 @@ export type IssueOutcome =
   /** CREATE CONTENT went out and neither its answer nor the card's contents could be read. */
   | { status: 'interrupted'; flowId: string; error: TerminalError };
 
+/** What the operator screen's handlers use of issuing: the terminal's issue(), and whose items it issues. */
+export interface IssuingPort {
+  issuerId: string;
+  issue(slot: SlotName, item: ContentItem): Promise<IssueOutcome>;
+}
+
 /** Rejects after which the stored create command is void: the next operation registers again. */
 const VOIDS_REGISTRATION: readonly RejectReason[] = [
   'unknown-command',

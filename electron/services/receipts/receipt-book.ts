@@ -5,7 +5,6 @@
 // screen, or a reprint once it is forgotten, gets the receipt without it.
 import type { Journal } from '../../../db/journal.js';
 import { TerminalError } from '../../../protocol/errors.js';
-import type { ExportedDocument } from '../../ipc/document-delivery.js';
 import { shopFlowOf } from '../reports/shop-flow-of.js';
 import type { DocumentSettings } from './document-settings.js';
 import { buildReceipt, type Receipt } from './receipt.js';
@@ -13,6 +12,14 @@ import { receiptEscPos } from './receipt-escpos.js';
 import { receiptPdf } from './receipt-pdf.js';
 
 export type ReceiptFormat = 'pdf' | 'escpos';
+
+/** A document made for export: what the hosts deliver (electron/ipc/document-delivery.ts). */
+export interface ExportedDocument {
+  /** A plain file name: letters, digits, '.', '_' and '-'. */
+  fileName: string;
+  mimeType: string;
+  bytes: Uint8Array;
+}
 
 export interface ReceiptBookOptions {
   journal: Pick<Journal, 'entriesForFlow'>;
