@@ -6,12 +6,10 @@
 import { TerminalError } from '../../protocol/errors.js';
 import { newItem } from '../services/issuing/issuing-terminal.js';
 import { admitRefund, refundableSale } from '../services/reports/sales.js';
-import type { TransferOutcome } from '../services/settlement/settlement-engine.js';
-import type { OperationOutcomeWire } from './contract-shop.js';
 import type { Receipt } from './documents.js';
 import { errorInfo } from './error-info.js';
 import type { HandlerServices, Handlers } from './handlers.js';
-import type { ShopSupport } from './shop-support.js';
+import { operationWire, type ShopSupport } from './shop-support.js';
 
 type OperationChannel =
   | 'items:issue'
@@ -68,7 +66,7 @@ export function operationHandlers(s: HandlerServices, shop: ShopSupport): Pick<H
         out.status === 'completed'
           ? await shop.afterCustomerFlow(out.flowId, out.balances.payer, ctx)
           : undefined;
-      return shop.contentOutcome(out, receipt);
+      return operationWire(out, receipt);
     },
 
     'items:send': async ({ itemId, from, customerPin }, ctx) => {
@@ -82,7 +80,7 @@ export function operationHandlers(s: HandlerServices, shop: ShopSupport): Pick<H
           ? await shop.afterCustomerFlow(out.flowId, out.balances.payer, ctx)
           : receiptOrNone(shop, out.flowId, ctx.screen);
       }
-      return shop.contentOutcome(out, receipt);
+      return operationWire(out, receipt);
     },
 
     'items:alter': async ({ slot, itemId, bodyText }) => {
@@ -129,7 +127,7 @@ export function operationHandlers(s: HandlerServices, shop: ShopSupport): Pick<H
           out.status === 'completed'
             ? await shop.afterCustomerFlow(out.flowId, out.balances.payer, ctx)
             : undefined;
-        return transferOperation(out, receipt);
+        return operationWire(out, receipt);
       } finally {
         // The shop's PIN was given for this refund alone.
         if (shopLogin) await s.ownerLogins.end(['payee']);
@@ -149,25 +147,5 @@ function receiptOrNone(shop: ShopSupport, flowId: string, screen: string): Recei
     return shop.receipts.receipt(flowId, screen);
   } catch {
     return undefined;
-  }
-}
-
-/** A value transfer's outcome as an operation's. */
-function transferOperation(o: TransferOutcome, receipt: Receipt | undefined): OperationOutcomeWire {
-  switch (o.status) {
-    case 'completed':
-      return { status: 'completed', flowId: o.flowId, warnings: o.warnings, receipt };
-    case 'refused':
-      return { status: 'refused', flowId: o.flowId, error: errorInfo(o.error) };
-    case 'rolled-back':
-      return { status: 'rolled-back', flowId: o.flowId, error: errorInfo(o.error) };
-    case 'interrupted':
-      return {
-        status: 'interrupted',
-        flowId: o.flowId,
-        error: errorInfo(o.error),
-        recovery: o.recovery,
-        inDoubt: o.inDoubt,
-      };
   }
 }

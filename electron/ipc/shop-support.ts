@@ -5,6 +5,7 @@
 import { TerminalError } from '../../protocol/errors.js';
 import type { ContentOutcome } from '../services/contents/content-views.js';
 import { ReceiptBook } from '../services/receipts/receipt-book.js';
+import type { TransferOutcome } from '../services/settlement/settlement-engine.js';
 import type { OperationOutcomeWire } from './contract-shop.js';
 import type { Receipt } from './documents.js';
 import { errorInfo } from './error-info.js';
@@ -26,8 +27,27 @@ export interface ShopSupport {
     customerBalance: number | undefined,
     ctx: CallContext,
   ): Promise<Receipt | undefined>;
-  /** A content flow's outcome for the contract, with the receipt of a completed one. */
-  contentOutcome(outcome: ContentOutcome, receipt?: Receipt): OperationOutcomeWire;
+}
+
+/** A content flow's or a value transfer's outcome for the contract, with the receipt of a completed one. */
+export function operationWire(o: ContentOutcome | TransferOutcome, receipt?: Receipt): OperationOutcomeWire {
+  switch (o.status) {
+    case 'completed':
+      return { status: 'completed', flowId: o.flowId, warnings: o.warnings, receipt };
+    case 'refused':
+      return { status: 'refused', flowId: o.flowId, error: errorInfo(o.error) };
+    case 'rolled-back':
+      return { status: 'rolled-back', flowId: o.flowId, error: errorInfo(o.error) };
+    case 'interrupted':
+      return {
+        status: 'interrupted',
+        flowId: o.flowId,
+        error: errorInfo(o.error),
+        recovery: o.recovery,
+        // A content flow is in doubt while recovery has not settled it.
+        inDoubt: 'inDoubt' in o ? o.inDoubt : o.recovery !== 'completed' && o.recovery !== 'rolled-back',
+      };
+  }
 }
 
 export function createShopSupport(s: HandlerServices): ShopSupport {
@@ -78,24 +98,6 @@ export function createShopSupport(s: HandlerServices): ShopSupport {
       }
       if (s.config.endOwnerLoginAfterSale) await s.ownerLogins.end(['payer']);
       return receipt;
-    },
-    contentOutcome(o, receipt) {
-      switch (o.status) {
-        case 'completed':
-          return { status: 'completed', flowId: o.flowId, warnings: o.warnings, receipt };
-        case 'refused':
-          return { status: 'refused', flowId: o.flowId, error: errorInfo(o.error) };
-        case 'rolled-back':
-          return { status: 'rolled-back', flowId: o.flowId, error: errorInfo(o.error) };
-        case 'interrupted':
-          return {
-            status: 'interrupted',
-            flowId: o.flowId,
-            error: errorInfo(o.error),
-            recovery: o.recovery,
-            inDoubt: o.recovery !== 'completed' && o.recovery !== 'rolled-back',
-          };
-      }
     },
   };
 }

@@ -5,22 +5,13 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { operatorsSchema } from './operators/operator-config.js';
+import { isTimeZone as isIanaTimeZone } from './receipts/document-settings.js';
 
 const slotMapping = z
   .object({ payer: z.string().min(1), payee: z.string().min(1) })
   .refine((m) => m.payer !== m.payee, {
     message: 'payer and payee must be different readers',
   });
-
-/** True when the runtime knows the IANA time zone (Europe/Dublin); Intl throws on an unknown one. */
-export function isIanaTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A demo card the browser host's card tray may put into a slot (simulated slots only). */
 const trayCard = z.object({

@@ -2,7 +2,7 @@
 // the right shape. Plain functions, not vitest spies, so the fuzz core also runs outside vitest (the
 // soak command).
 import type { HandlerServices } from '../../electron/ipc/handlers.js';
-import { SHOP_CONFIG, shopFakes } from '../support/shop-fakes.js';
+import { CONTENT_COMPLETED, SHOP_CONFIG, shopFakes } from '../support/shop-fakes.js';
 
 export interface ServiceCall {
   service: string;
@@ -43,14 +43,7 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
     };
   const crlStatus = { state: 'fresh' as const, revokedCount: 0 };
   const shop = shopFakes(spy);
-  const completed = {
-    status: 'completed' as const,
-    flowId: 'c0c0c0c0-0000-4000-8000-000000000002',
-    kind: 'content-exchange' as const,
-    txIds: [],
-    balances: { payer: undefined, payee: undefined },
-    warnings: [],
-  };
+  const completed = CONTENT_COMPLETED;
   const side = (slot: 'payer' | 'payee', holderId: string, peerHolderId: string) => ({
     slot,
     holderId,

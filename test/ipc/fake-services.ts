@@ -2,7 +2,7 @@
 // answers a fixed value of the right shape; nothing touches a card or a database.
 import { vi } from 'vitest';
 import type { HandlerServices } from '../../electron/ipc/handlers.js';
-import { SHOP_CONFIG, saleEntriesFor, shopFakes } from '../support/shop-fakes.js';
+import { CONTENT_COMPLETED, SHOP_CONFIG, saleEntriesFor, shopFakes } from '../support/shop-fakes.js';
 
 export const CARD_VIEW = {
   slot: 'payer' as const,
@@ -29,14 +29,7 @@ export const CARD_VIEW = {
 export function fakeServices() {
   const crlStatus = { state: 'fresh' as const, revokedCount: 0 };
   const shop = shopFakes((_name, answer) => vi.fn(answer));
-  const completed = {
-    status: 'completed' as const,
-    flowId: 'c0c0c0c0-0000-4000-8000-000000000002',
-    kind: 'content-exchange' as const,
-    txIds: [],
-    balances: { payer: undefined, payee: undefined },
-    warnings: [],
-  };
+  const completed = CONTENT_COMPLETED;
   const services = {
     engine: {
       readCard: vi.fn(async () => CARD_VIEW),

@@ -55,6 +55,16 @@ const SALE_STATE = {
   terminal: true,
 };
 
+/** A content flow as the fake content engine answers it: completed. */
+export const CONTENT_COMPLETED = {
+  status: 'completed' as const,
+  flowId: 'c0c0c0c0-0000-4000-8000-000000000002',
+  kind: 'content-exchange' as const,
+  txIds: [],
+  balances: { payer: undefined, payee: undefined },
+  warnings: [],
+};
+
 export const SHOP_CONFIG = {
   currencyCode: 'EUR',
   minorUnits: 2,

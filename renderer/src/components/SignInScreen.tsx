@@ -6,6 +6,7 @@ import type { ErrorInfo } from '../../../electron/ipc/contract.js';
 import type { DeskStateWire } from '../../../electron/ipc/contract-shop.js';
 import { OPERATOR_PIN_MESSAGES } from '../role-messages.js';
 import { ErrorLine } from './ErrorLine.js';
+import { PinInput } from './PinInput.js';
 
 export function SignInScreen(props: {
   desk: Extract<DeskStateWire, { state: 'signed-out' | 'locked' }>;
@@ -55,17 +56,7 @@ export function SignInScreen(props: {
             onChange={(e) => setOperatorId(e.target.value)}
           />
           <label htmlFor="operator-pin">PIN</label>
-          <input
-            id="operator-pin"
-            ref={pinRef}
-            className="pin"
-            type="password"
-            inputMode="numeric"
-            autoComplete="off"
-            maxLength={12}
-            value={pin}
-            onChange={(e) => setPin(e.target.value.replace(/\D/g, ''))}
-          />
+          <PinInput id="operator-pin" inputRef={pinRef} value={pin} onChange={setPin} />
         </div>
         {props.error && (
           <ErrorLine error={props.error} testId="sign-in-error" context={OPERATOR_PIN_MESSAGES} />

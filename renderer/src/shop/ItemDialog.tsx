@@ -7,6 +7,7 @@ import type { MoneyFormatWire, SlotNameWire } from '../../../electron/ipc/contra
 import { formatMoney, parseMoney } from '../../../protocol/money-format.js';
 import { amountPlaceholder } from '../amount-hint.js';
 import { Modal } from '../components/Modal.js';
+import { PinInput } from '../components/PinInput.js';
 import { bodyText } from '../format.js';
 import type { TerminalApi } from '../terminal-api.js';
 import { OutcomeLine } from './OutcomeLine.js';
@@ -123,16 +124,7 @@ export function ItemDialog(props: {
           {needsPin && (
             <>
               <label htmlFor="customer-pin">Customer’s PIN</label>
-              <input
-                id="customer-pin"
-                className="pin"
-                type="password"
-                inputMode="numeric"
-                autoComplete="off"
-                maxLength={12}
-                value={pin}
-                onChange={(e) => setPin(e.target.value.replace(/\D/g, ''))}
-              />
+              <PinInput id="customer-pin" value={pin} onChange={setPin} />
             </>
           )}
           {action === 'change' && (

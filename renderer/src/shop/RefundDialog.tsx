@@ -8,12 +8,11 @@ import type { RefundableWire } from '../../../electron/ipc/contract-shop.js';
 import { formatMoney, parseMoney } from '../../../protocol/money-format.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { Modal } from '../components/Modal.js';
+import { PinInput } from '../components/PinInput.js';
 import { pinContextFor } from '../role-messages.js';
 import type { TerminalApi } from '../terminal-api.js';
 import { OutcomeLine } from './OutcomeLine.js';
 import type { Ended, ShopOperations } from './useShopOperations.js';
-
-const digits = (s: string) => s.replace(/\D/g, '');
 
 export function RefundDialog({
   api,
@@ -125,16 +124,7 @@ export function RefundDialog({
               onChange={(e) => setAmountText(e.target.value)}
             />
             <label htmlFor="refund-shop-pin">Shop card PIN</label>
-            <input
-              id="refund-shop-pin"
-              className="pin"
-              type="password"
-              inputMode="numeric"
-              autoComplete="off"
-              maxLength={12}
-              value={shopPin}
-              onChange={(e) => setShopPin(digits(e.target.value))}
-            />
+            <PinInput id="refund-shop-pin" value={shopPin} onChange={setShopPin} />
             <label htmlFor="refund-supervisor">Supervisor ID</label>
             <input
               id="refund-supervisor"
@@ -145,16 +135,7 @@ export function RefundDialog({
               onChange={(e) => setSupervisorId(e.target.value)}
             />
             <label htmlFor="refund-supervisor-pin">Supervisor PIN</label>
-            <input
-              id="refund-supervisor-pin"
-              className="pin"
-              type="password"
-              inputMode="numeric"
-              autoComplete="off"
-              maxLength={12}
-              value={supervisorPin}
-              onChange={(e) => setSupervisorPin(digits(e.target.value))}
-            />
+            <PinInput id="refund-supervisor-pin" value={supervisorPin} onChange={setSupervisorPin} />
           </div>
           <p className="hint">
             The shop’s card (payee slot) pays the customer’s card (payer slot): the cards stay where they are.

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import type { ErrorInfo, SlotNameWire } from '../../../electron/ipc/contract.js';
 import { ErrorLine } from '../components/ErrorLine.js';
 import { Modal } from '../components/Modal.js';
+import { PinInput } from '../components/PinInput.js';
 import type { CardQueue } from '../hooks/useCardQueue.js';
 import type { TerminalApi } from '../terminal-api.js';
 import type { ShopOperations } from './useShopOperations.js';
@@ -26,7 +27,6 @@ export function UnblockDialog(props: {
   const [running, setRunning] = useState(false);
   const mismatch = again.length >= 4 && pin !== again;
   const ready = UNBLOCK_CODE.test(code) && pin.length >= 4 && pin === again;
-  const digits = (s: string) => s.replace(/\D/g, '');
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -63,39 +63,16 @@ export function UnblockDialog(props: {
           </p>
           <div className="field-grid">
             <label htmlFor="unblock-code">Unblock code</label>
-            <input
-              id="unblock-code"
-              className="pin"
-              type="password"
-              inputMode="numeric"
-              autoComplete="off"
-              maxLength={8}
-              value={code}
-              onChange={(e) => setCode(digits(e.target.value))}
-            />
+            <PinInput id="unblock-code" maxLength={8} value={code} onChange={setCode} />
             <label htmlFor="unblock-new-pin">New PIN</label>
-            <input
-              id="unblock-new-pin"
-              className="pin"
-              type="password"
-              inputMode="numeric"
-              autoComplete="off"
-              maxLength={12}
-              value={pin}
-              onChange={(e) => setPin(digits(e.target.value))}
-            />
+            <PinInput id="unblock-new-pin" value={pin} onChange={setPin} />
             <label htmlFor="unblock-again">New PIN again</label>
-            <input
+            <PinInput
               id="unblock-again"
-              className="pin"
-              type="password"
-              inputMode="numeric"
-              autoComplete="off"
-              maxLength={12}
-              aria-invalid={mismatch}
-              aria-describedby="unblock-hint"
               value={again}
-              onChange={(e) => setAgain(digits(e.target.value))}
+              onChange={setAgain}
+              invalid={mismatch}
+              describedBy="unblock-hint"
             />
           </div>
           <p id="unblock-hint" className={mismatch ? 'hint error' : 'hint'}>
