@@ -25,7 +25,9 @@ import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan
 import { resetsCards, SlotSessions } from './slot-sessions.js';
 import { foldTransfer, TRANSFER_STEP, type TransferRecord, valueState } from './transfer-record.js';
 import { type RecoveryOutcome, recoverTransfer } from './transfer-recovery.js';
-import { runValueTransfer } from './value-transfer.js';
+import { roles, runValueTransfer, type TransferRequest } from './value-transfer.js';
+
+export type { TransferRequest } from './value-transfer.js';
 
 export interface SettlementEngineOptions {
   slots: ReaderSlots;
@@ -74,23 +76,6 @@ export type TransferOutcome =
       recovery: RecoveryOutcome | 'not-attempted';
       inDoubt: boolean;
     };
-
-/** A value transfer to run: how much, and which slot's card pays. */
-export interface TransferRequest {
-  amount: number;
-  /**
-   * The slot whose card pays (default 'payer'). A refund pays from the shop's card in the payee slot
-   * back to the customer's in the payer slot: the cards stay where they are, only the roles turn.
-   */
-  from?: SlotName;
-  /**
-   * Runs inside the engine's lock once both cards are read and what was left open between them is
-   * recovered, before any key update and before the flow is journaled: it throws to refuse (nothing
-   * journaled, nothing sent to a card) and returns fields the 'started' entry adds (a refund's
-   * refundOf). Checks that must not race a second operation (what is left to refund) belong here.
-   */
-  admit?: (parties: { payerId: string; payeeId: string; amount: number }) => Record<string, unknown>;
-}
 
 export interface InDoubtItem extends TransferRecord {
   valueState: 'in-doubt';
@@ -518,9 +503,4 @@ export class SettlementEngine {
       this.busy = false;
     }
   }
-}
-
-/** The cards in their roles: [payer, payee] when the card in `from` pays. */
-function roles(bySlot: Record<SlotName, CardSession>, from: SlotName): [CardSession, CardSession] {
-  return from === 'payer' ? [bySlot.payer, bySlot.payee] : [bySlot.payee, bySlot.payer];
 }

@@ -5,9 +5,27 @@
 import { toHex } from '../../../protocol/bytes.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { isTerminalError, type TerminalError } from '../../../protocol/errors.js';
+import type { SlotName } from '../slots/reader-slots.js';
 import type { CardSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { TRANSFER_STEP } from './transfer-record.js';
+
+/** A value transfer to run: how much, and which slot's card pays. */
+export interface TransferRequest {
+  amount: number;
+  /**
+   * The slot whose card pays (default 'payer'). A refund pays from the shop's card in the payee slot
+   * back to the customer's in the payer slot: the cards stay where they are, only the roles turn.
+   */
+  from?: SlotName;
+  /**
+   * Runs inside the engine's lock once both cards are read and what was left open between them is
+   * recovered, before any key update and before the flow is journaled: it throws to refuse (nothing
+   * journaled, nothing sent to a card) and returns fields the 'started' entry adds (a refund's
+   * refundOf). Checks that must not race a second operation (what is left to refund) belong here.
+   */
+  admit?: (parties: { payerId: string; payeeId: string; amount: number }) => Record<string, unknown>;
+}
 
 export interface TransferTerms {
   amount: number;
@@ -86,4 +104,9 @@ function refusal(e: TerminalError, slot: 'payer' | 'payee'): Record<string, unkn
 /** A card's refusal as the operator's error (purse status words: E_INSUFFICIENT_FUNDS, E_BALANCE_LIMIT). */
 function refusedBy(e: unknown, slot: 'payer' | 'payee'): unknown {
   return isTerminalError(e) ? cardRefusal(e, { slot }) : e;
+}
+
+/** The cards in their roles: [payer, payee] when the card in `from` pays. */
+export function roles(bySlot: Record<SlotName, CardSession>, from: SlotName): [CardSession, CardSession] {
+  return from === 'payer' ? [bySlot.payer, bySlot.payee] : [bySlot.payee, bySlot.payer];
 }
