@@ -4,7 +4,6 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { KIOSK_EXIT_MESSAGES } from '../error-messages.js';
 import type { KioskExit } from '../hooks/useKiosk.js';
 import { ErrorLine } from './ErrorLine.js';
-import { PinInput } from './PinInput.js';
 
 export function KioskExitDialog(props: {
   exit: KioskExit | undefined;
@@ -49,7 +48,17 @@ export function KioskExitDialog(props: {
           <p>The terminal stays locked unless the operator’s exit PIN is entered.</p>
           <div className="row">
             <label htmlFor="kiosk-pin">Exit PIN</label>
-            <PinInput id="kiosk-pin" value={pin} onChange={setPin} autoFocus />
+            <input
+              id="kiosk-pin"
+              className="pin"
+              type="password"
+              inputMode="numeric"
+              autoComplete="off"
+              maxLength={12}
+              value={pin}
+              autoFocus
+              onChange={(e) => setPin(e.target.value.replace(/\D/g, ''))}
+            />
           </div>
           {exit?.error && (
             <ErrorLine error={exit.error} testId="kiosk-exit-error" context={KIOSK_EXIT_MESSAGES} />

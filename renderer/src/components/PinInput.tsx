@@ -1,5 +1,5 @@
-// A PIN field, the same wherever a PIN is typed (a card holder's, an operator's, the kiosk's exit PIN,
-// an unblock code): masked, a numeric keypad, never remembered by the browser, digits only.
+// A PIN field, the same wherever a PIN is typed (a card holder's, an operator's, a supervisor's, an
+// unblock code): masked, a numeric keypad, never remembered by the browser, digits only.
 import type { Ref } from 'react';
 
 export function PinInput(props: {
@@ -9,7 +9,6 @@ export function PinInput(props: {
   /** 12 for a PIN; 8 for an unblock code. */
   maxLength?: number;
   inputRef?: Ref<HTMLInputElement>;
-  autoFocus?: boolean;
   invalid?: boolean;
   describedBy?: string;
 }) {
@@ -23,7 +22,6 @@ export function PinInput(props: {
       autoComplete="off"
       maxLength={props.maxLength ?? 12}
       value={props.value}
-      autoFocus={props.autoFocus}
       aria-invalid={props.invalid}
       aria-describedby={props.describedBy}
       onChange={(e) => props.onChange(e.target.value.replace(/\D/g, ''))}

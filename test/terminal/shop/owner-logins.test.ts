@@ -17,7 +17,10 @@ function logins(logout: (slot: string) => Promise<void> = vi.fn(async (_slot: st
   const o = createOwnerLogins({ logout, slots, busyWaitMs: 1000 });
   const told: string[] = [];
   o.on((slot) => told.push(slot));
-  return { o, logout, told, fire: (e: SlotEvent) => listeners.forEach((l) => l(e)) };
+  const fire = (e: SlotEvent) => {
+    for (const l of listeners) l(e);
+  };
+  return { o, logout, told, fire };
 }
 
 describe('owner logins', () => {
