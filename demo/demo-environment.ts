@@ -43,8 +43,15 @@ export type DemoTrayCardId = (typeof DEMO_TRAY_CARDS)[number]['id'];
 /** The issuer's unblock codes of the demo cards (its letters to their holders), by card label. */
 export const UNBLOCK_CODES_FILE = 'unblock-codes.json';
 
+/**
+ * The demo operators' PINs are printed in the README, so hashing them slowly protects nothing: a
+ * cheaper cost keeps the demo's sign-in quick. Real operators' entries (`npm run operator-pin`) get
+ * the full cost.
+ */
+export const DEMO_OPERATOR_PIN_COST: ScryptCost = { logN: 12, r: 8, p: 1 };
+
 export interface DemoOptions {
-  /** scrypt cost of the demo operators' PIN hashes (tests make them cheaper; default: the real cost). */
+  /** scrypt cost of the demo operators' PIN hashes (default DEMO_OPERATOR_PIN_COST). */
   operatorPinCost?: ScryptCost;
 }
 
@@ -96,7 +103,7 @@ export function ensureDemoEnvironment(dir = DEMO_DIR, o: DemoOptions = {}): stri
       cards: { payer: 'payer-card.json', payee: 'payee-card.json' },
       tray,
     },
-    operators: demoOperators(o.operatorPinCost),
+    operators: demoOperators(o.operatorPinCost ?? DEMO_OPERATOR_PIN_COST),
     idleLockMinutes: 5,
     shop: { name: 'Corner Shop', terminalId: 'T-0001', timeZone: 'Europe/Dublin' },
     endOwnerLoginAfterSale: true,

@@ -20,6 +20,7 @@ import { loadConfig, type TerminalConfig } from '../../electron/services/config.
 import { createCardTray } from '../../electron/services/slots/card-tray.js';
 import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
+import { TEST_PIN_COST } from '../ui/support/operator-fixture.js';
 
 export const PIN = { alice: '1234', shop: '0000', casey: '1111', sam: '9999' } as const;
 
@@ -48,7 +49,7 @@ export async function startShopTerminal(
   o: { handlers?: (s: HandlerServices) => HandlerServices } = {},
 ): Promise<ShopTerminal> {
   const dir = mkdtempSync(join(tmpdir(), 'shop-terminal-'));
-  const config = loadConfig(ensureDemoEnvironment(dir, { operatorPinCost: { logN: 10, r: 8, p: 1 } }));
+  const config = loadConfig(ensureDemoEnvironment(dir, { operatorPinCost: TEST_PIN_COST }));
   if (config.slots.backend !== 'simulated') throw new Error('the demo uses simulated slots');
   const slots = createSimulatedSlots({ waitingTimeMs: 2000 });
   const cards: Record<string, SimulatedCard> = {};

@@ -676,7 +676,7 @@ describe('issuing from the command line', () => {
 
   it('issues onto the demo shop card; a terminal the authority disallows is refused until allowed again', async () => {
     const demo = join(tempDir(), 'demo');
-    const config = ensureDemoEnvironment(demo);
+    const config = ensureDemoEnvironment(demo, { operatorPinCost: { logN: 10, r: 8, p: 1 } });
     const issuer = join(demo, 'issuer.json');
     const terminal = [issueCommand, issuingStatusCommand];
     const status = await cli(terminal, 'issuing-status', '--config', config, '--json');
