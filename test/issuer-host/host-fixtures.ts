@@ -10,6 +10,7 @@ import {
 } from '../../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { HostClient } from '../../electron/services/host-link/host-client.js';
+import { CrlVersions } from '../../issuer-host/db/crl-versions.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { type StaffRole, StaffTokens } from '../../issuer-host/db/staff-tokens.js';
 import { TerminalRegistry } from '../../issuer-host/db/terminal-registry.js';
@@ -20,8 +21,9 @@ import {
   issueHostCertificate,
 } from '../../issuer-host/pki/host-certificate.js';
 import { createHostServer, type HostServerOptions } from '../../issuer-host/server/host-server.js';
-import { fromHex } from '../../protocol/bytes.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, type KeyPair } from '../../protocol/crypto-suite.js';
+import { caKeyIdentifier, checkCrlOfCa, parseCertificate } from '../../protocol/pki/index.js';
 
 export interface IssuerWorld {
   issuer: IssuerState;
@@ -148,4 +150,22 @@ export async function hostSnapshot(
   const out: Record<string, unknown[]> = {};
   for (const table of tables) out[table] = await db.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
   return out;
+}
+
+/** Stores a CRL of the world's CA straight into the host database (as POST /crl would). */
+export async function publishCrlDirectly(
+  db: HostDatabase,
+  world: IssuerWorld,
+  der: Uint8Array,
+): Promise<void> {
+  const crl = checkCrlOfCa(der, parseCertificate(world.caDer));
+  await new CrlVersions(db).publish({
+    issuerKeyId: toHex(caKeyIdentifier(parseCertificate(world.caDer))),
+    crlNumber: crl.crlNumber,
+    thisUpdate: crl.thisUpdate,
+    nextUpdate: crl.nextUpdate,
+    revokedCount: crl.revoked.length,
+    der,
+    actor: 'cli',
+  });
 }
