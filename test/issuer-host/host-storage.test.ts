@@ -11,24 +11,9 @@ import { TerminalRegistry } from '../../issuer-host/db/terminal-registry.js';
 import { toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, randomBytes, sha256Digest } from '../../protocol/crypto-suite.js';
 import { BACKENDS, expectRefusal, useHostDatabases } from './host-db-fixtures.js';
+import { hostSnapshot } from './host-fixtures.js';
 
 const dbs = useHostDatabases();
-
-/** Every row of every host table, to show a refusal changed nothing. */
-async function snapshot(db: HostDatabase): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for (const table of [
-    'shops',
-    'terminals',
-    'staff_tokens',
-    'crl_versions',
-    'request_nonces',
-    'audit_events',
-  ]) {
-    out[table] = await db.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
-  }
-  return out;
-}
 
 async function withShopAndTerminal(db: HostDatabase, terminalId = 'T-1') {
   const registry = new TerminalRegistry(db);
@@ -72,7 +57,7 @@ describe.each(BACKENDS)('host storage on %s', (backend) => {
   it('refuses a duplicate terminal, a reused key, an unknown shop and a bad key, changing nothing', async () => {
     const db = await dbs.fresh(backend);
     const { registry, keys } = await withShopAndTerminal(db);
-    const before = await snapshot(db);
+    const before = await hostSnapshot(db);
     const other = generateP256KeyPair().publicKey;
     const actor = 'cli';
     await expectRefusal(
@@ -98,7 +83,7 @@ describe.each(BACKENDS)('host storage on %s', (backend) => {
       'E_INPUT_INVALID',
     );
     await expectRefusal(registry.createShop({ shopId: 'shop-1', name: 'Again', actor }), 'E_CONFLICT');
-    expect(await snapshot(db)).toEqual(before);
+    expect(await hostSnapshot(db)).toEqual(before);
   });
 
   it('revokes a terminal for good: once, never back to active, never deleted', async () => {
@@ -107,7 +92,7 @@ describe.each(BACKENDS)('host storage on %s', (backend) => {
     const revoked = await registry.revoke({ terminalId: 'T-1', actor: 'staff:tok-1', reason: 'stolen' });
     expect(revoked).toMatchObject({ status: 'revoked', revokedBy: 'staff:tok-1' });
     expect(revoked.revokedAt).toBeInstanceOf(Date);
-    const before = await snapshot(db);
+    const before = await hostSnapshot(db);
     await expectRefusal(registry.revoke({ terminalId: 'T-1', actor: 'cli' }), 'E_CONFLICT');
     await expectRefusal(registry.revoke({ terminalId: 'T-9', actor: 'cli' }), 'E_NOT_FOUND');
     await expectSqlState(
@@ -115,7 +100,7 @@ describe.each(BACKENDS)('host storage on %s', (backend) => {
       'HS003',
     );
     await expectSqlState(db.query('DELETE FROM terminals'), 'HS001');
-    expect(await snapshot(db)).toEqual(before);
+    expect(await hostSnapshot(db)).toEqual(before);
     expect((await new AuditLog(db).list({ kind: 'terminal.revoked' }))[0]!.detail).toEqual({
       reason: 'stolen',
     });
@@ -126,7 +111,7 @@ describe.each(BACKENDS)('host storage on %s', (backend) => {
     await withShopAndTerminal(db);
     await new StaffTokens(db).create({ role: 'auditor', label: 'a', actor: 'cli' });
     await new CrlVersions(db).publish(crlInput(1n));
-    const before = await snapshot(db);
+    const before = await hostSnapshot(db);
     for (const [table, column] of [
       ['shops', 'name'],
       ['crl_versions', 'revoked_count'],
@@ -142,7 +127,7 @@ describe.each(BACKENDS)('host storage on %s', (backend) => {
     for (const table of ['shops', 'terminals', 'staff_tokens', 'crl_versions', 'audit_events']) {
       await expectSqlState(db.query(`TRUNCATE ${table} CASCADE`), 'HS001');
     }
-    expect(await snapshot(db)).toEqual(before);
+    expect(await hostSnapshot(db)).toEqual(before);
   });
 
   it('keeps staff tokens only as hashes, finds them by the token, revokes them once', async () => {
@@ -151,7 +136,7 @@ describe.each(BACKENDS)('host storage on %s', (backend) => {
     const created = await tokens.create({ role: 'issuer-admin', label: 'Alice', actor: 'cli' });
     expect(created.token).toMatch(/^stlh_[A-Za-z0-9_-]{43}$/);
     expect(created.tokenId).toMatch(/^tok-[0-9a-f]{12}$/);
-    const stored = JSON.stringify(await snapshot(db), (_k, v) =>
+    const stored = JSON.stringify(await hostSnapshot(db), (_k, v) =>
       typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? Buffer.from(v).toString('base64url') : v,
     );
     expect(stored).not.toContain(created.token.slice(5));
@@ -193,10 +178,10 @@ describe.each(BACKENDS)('host storage on %s', (backend) => {
       publishedBy: 'cli',
     });
     expect(first.derSha256).toEqual(sha256Digest(Uint8Array.of(1, 2, 3)));
-    const before = await snapshot(db);
+    const before = await hostSnapshot(db);
     await expectRefusal(crls.publish(crlInput(5n)), 'E_CRL_NOT_NEWER');
     await expectRefusal(crls.publish(crlInput(4n)), 'E_CRL_NOT_NEWER');
-    expect(await snapshot(db)).toEqual(before);
+    expect(await hostSnapshot(db)).toEqual(before);
 
     const big = 2n ** 159n + 1n; // a 20-octet cRLNumber
     await crls.publish({ ...crlInput(big), der: Uint8Array.of(9) });

@@ -4,8 +4,10 @@
 // and without a Unix socket, so several test files (or helpers) can each run their own at once.
 // PostgreSQL refuses to run as root: as root the server runs as the `postgres` system user (or
 // `nobody` where there is none) through `setpriv`, which also gives it a parent-death signal so it
-// is shut down if the test process dies without calling stop(). Settings are for speed, not
-// durability (fsync off): this is a throw-away database. Authentication is `trust` on loopback.
+// is shut down if the test process dies without calling stop(). fsync is off (a throw-away database
+// need not survive the machine crashing), but commits are synchronous, so a committed transaction
+// survives the server being killed (restart({ mode: 'kill' })), as the fault tests need.
+// Authentication is `trust` on loopback.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -118,7 +120,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         ...args,
         path.join(POSTGRES_BIN, 'postgres'),
         ...['-D', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', `port=${port}`],
-        ...['-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+        ...['-c', 'unix_socket_directories=', '-c', 'fsync=off'],
         ...['-c', 'full_page_writes=off', '-c', 'max_connections=100', '-c', 'shared_buffers=32MB'],
         ...['-c', 'timezone=UTC', '-c', 'log_min_messages=warning'],
       ],
@@ -213,9 +215,20 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       if (stopped) throw new Error('the postgres harness has been stopped');
       await shutdown(mode === 'kill' ? 'SIGKILL' : 'SIGINT');
       await whileStopped?.();
-      const logFrom = readLog().length;
-      launch();
-      await waitReady(logFrom);
+      // After a kill, the old server's backends notice their postmaster is gone and exit within
+      // moments; until then a new server refuses the still-attached shared memory. Try again.
+      for (let attempt = 0; ; attempt++) {
+        const logFrom = readLog().length;
+        launch();
+        try {
+          await waitReady(logFrom);
+          return;
+        } catch (e) {
+          const busy = /pre-existing shared memory block|already running/.test(readLog().slice(logFrom));
+          if (!busy || attempt >= 20) throw e;
+          await sleep(250);
+        }
+      }
     },
     stop,
   };
