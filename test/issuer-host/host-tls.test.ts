@@ -3,6 +3,7 @@
 // refused), the CRL cache and signed calls through the pinned link, and OpenSSL's view of the server.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,6 +187,83 @@ describe('TLS with a pinned host key', () => {
     expect(ok.stderr).toContain('Verification: OK');
     const old = await run('openssl', [...connect, '-tls1_2']);
     expect(old.status).not.toBe(0);
+  });
+});
+
+describe('host client limits', () => {
+  /** A plain TCP server that answers with `reply` (or never, when undefined). */
+  async function fakeHost(reply?: string): Promise<{ url: string; close: () => Promise<void> }> {
+    const sockets = new Set<import('node:net').Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      if (reply !== undefined) socket.once('data', () => socket.end(reply));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+  const plain = (url: string, more: Partial<ConstructorParameters<typeof HostClient>[0]> = {}) => {
+    const made = new HostClient({
+      baseUrl: url,
+      caCertificateDer: world.caDer,
+      pins: [],
+      allowPlainHttp: true,
+      ...more,
+    });
+    clients.push(made);
+    return made;
+  };
+
+  it('gives up on a host that does not answer, and honours an abort signal', async () => {
+    const silent = await fakeHost();
+    try {
+      await expectRefusal(
+        plain(silent.url, { timeoutMs: 300 }).request('GET', '/crl'),
+        'E_TRANSPORT_TIMEOUT',
+      );
+      const aborted = plain(silent.url).fetch(`${silent.url}/crl`, { signal: AbortSignal.timeout(200) });
+      await expect(aborted).rejects.toMatchObject({ code: 'E_TRANSPORT' });
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('refuses an answer larger than its limit', async () => {
+    const big = 'x'.repeat(5000);
+    const chatty = await fakeHost(`HTTP/1.1 200 OK\r\ncontent-length: ${big.length}\r\n\r\n${big}`);
+    try {
+      const error = await expectRefusal(
+        plain(chatty.url, { maxResponseBytes: 1024 }).request('GET', '/crl'),
+        'E_TRANSPORT',
+      );
+      expect(error.message).toContain('larger than 1024 bytes');
+    } finally {
+      await chatty.close();
+    }
+  });
+
+  it('turns the host’s { code, message } into a TerminalError with that code', async () => {
+    const stranger = new HostClient({
+      baseUrl: host.url,
+      caCertificateDer: world.caDer,
+      pins: [tls.pin],
+      terminal: { terminalId: 'T-nobody', privateKey: terminal.keys.privateKey },
+    });
+    clients.push(stranger);
+    const error = await expectRefusal(
+      stranger.call('POST', '/terminal/hello', { software: 'x' }),
+      'E_AUTH_UNKNOWN_TERMINAL',
+    );
+    expect(error.details).toEqual({ status: 401 });
+    await expectRefusal(client().request('GET', 'https://example.invalid/crl'), 'E_INPUT_INVALID');
   });
 });
 

@@ -94,6 +94,7 @@ export class HostClient {
       contentType?: string;
       headers?: Record<string, string>;
       signed?: boolean;
+      signal?: AbortSignal;
     } = {},
   ): Promise<HostResponse> {
     const url = new URL(path, this.base);
@@ -123,7 +124,7 @@ export class HostClient {
         ),
       );
     }
-    return this.send({ method, path: target, headers }, init.body);
+    return this.send({ method, path: target, headers }, init.body, init.signal);
   }
 
   /**
@@ -155,9 +156,11 @@ export class HostClient {
       throw new TerminalError('E_INPUT_INVALID', 'the host link fetch() does GET and HEAD only');
     }
     const headers = Object.fromEntries(new Headers(init?.headers).entries());
-    const signal = init?.signal ?? undefined;
-    signal?.throwIfAborted();
-    const response = await this.request(method, url, { headers, signed: false });
+    const response = await this.request(method, url, {
+      headers,
+      signed: false,
+      ...(init?.signal ? { signal: init.signal } : {}),
+    });
     const nullBody = method === 'HEAD' || response.status === 204 || response.status === 304;
     return new Response(nullBody ? null : response.body, {
       status: response.status,
@@ -172,6 +175,7 @@ export class HostClient {
   private send(
     options: Pick<RequestOptions, 'method' | 'path' | 'headers'>,
     body?: Uint8Array,
+    signal?: AbortSignal,
   ): Promise<HostResponse> {
     const where = `${options.method} ${this.base.origin}${options.path}`;
     return new Promise((resolve, reject) => {
@@ -183,6 +187,7 @@ export class HostClient {
           port: this.base.port,
           agent: this.agent,
           ...options,
+          ...(signal ? { signal } : {}),
         },
         (res) => readBody(res, this.maxResponseBytes, where).then(resolve, fail),
       );
