@@ -81,6 +81,9 @@ export function registerAuthentication(app: FastifyInstance, options: Authentica
           refuse('E_AUTH_FORBIDDEN', 'this is a staff action: terminal credentials are not accepted');
         refuse('E_AUTH_MISSING', 'this needs a staff token (Authorization: Bearer <token>)');
       }
+      if (signed.kind !== 'absent') {
+        refuse('E_AUTH_INVALID', 'a request carries either a terminal signature or a staff token, not both');
+      }
       const token = /^Bearer ([\x21-\x7e]+)$/.exec(authorization)?.[1];
       if (token === undefined) refuse('E_AUTH_INVALID', 'the Authorization header must be "Bearer <token>"');
       const record = await tokens.findByToken(token);

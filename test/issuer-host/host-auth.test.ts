@@ -277,7 +277,7 @@ describe('staff tokens', () => {
     expect((listed.body.terminals as { terminalId: string }[]).map((t) => t.terminalId)).toContain('T-http');
   });
 
-  it('refuses a staff action without a token (E_AUTH_MISSING) or with a terminal signature (E_AUTH_FORBIDDEN)', async () => {
+  it('refuses a staff action without a token (E_AUTH_MISSING), with a terminal signature (E_AUTH_FORBIDDEN) or with both', async () => {
     await expectRefused(() => post('/admin/terminals', undefined, registration()), {
       status: 401,
       code: 'E_AUTH_MISSING',
@@ -290,6 +290,17 @@ describe('staff tokens', () => {
           body,
         }),
       { status: 403, code: 'E_AUTH_FORBIDDEN' },
+    );
+    await expectRefused(
+      () =>
+        send('POST', '/admin/terminals', {
+          headers: {
+            ...signedHeaders(terminal, { path: '/admin/terminals', body }),
+            authorization: `Bearer ${admin}`,
+          },
+          body,
+        }),
+      { status: 401, code: 'E_AUTH_INVALID' },
     );
   });
 
