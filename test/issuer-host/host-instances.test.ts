@@ -129,4 +129,30 @@ describe('two host instances on one database', () => {
     const current = await fetch(`${b.url}/crl`);
     expect(new Uint8Array(await current.arrayBuffer())).toEqual(second);
   });
+
+  it('answers 503 E_HOST_DB while PostgreSQL is down, and serves again once it is back', async () => {
+    const etag = (await fetch(`${a.url}/crl`, { method: 'HEAD' })).headers.get('etag');
+    let during: { status: number; body: unknown }[] = [];
+    await dbs.postgres.restart({
+      mode: 'kill',
+      whileStopped: async () => {
+        during = await Promise.all(
+          [a, b].map(async (host) => {
+            const response = await fetch(`${host.url}/crl`);
+            return { status: response.status, body: await response.json() };
+          }),
+        );
+      },
+    });
+    for (const answer of during) {
+      expect(answer).toEqual({
+        status: 503,
+        body: { code: 'E_HOST_DB', message: 'the host database refused the operation or cannot be reached' },
+      });
+    }
+    for (const host of [a, b]) {
+      const response = await fetch(`${host.url}/crl`, { method: 'HEAD' });
+      expect([response.status, response.headers.get('etag')]).toEqual([200, etag]);
+    }
+  });
 });
