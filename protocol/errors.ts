@@ -36,6 +36,24 @@ export const ERROR_CODES = {
   E_DB: 'The transaction log database refused an operation.',
   E_DB_TOO_NEW: 'The transaction log was written by a newer version of this terminal.',
   E_LOG_TAMPERED: 'The transaction log hash chain does not verify.',
+  // Issuer host (issuer-host/) and the terminal's link to it
+  E_HOST_DB: 'The issuer host’s database refused an operation or cannot be reached.',
+  E_HOST_DB_TOO_NEW: 'The issuer host’s database was migrated by a newer version of the host.',
+  E_AUTH_MISSING:
+    'The request to the issuer host carries no credentials (terminal signature or staff token).',
+  E_AUTH_INVALID:
+    'The request’s credentials are malformed, its signature does not verify, or the staff token is unknown.',
+  E_AUTH_UNKNOWN_TERMINAL: 'The terminal ID is not registered at the issuer host.',
+  E_AUTH_REVOKED: 'The terminal or the staff token was revoked, or the token has expired.',
+  E_AUTH_STALE: 'The request’s timestamp is outside the issuer host’s window: check the terminal clock.',
+  E_AUTH_REPLAY: 'The request’s nonce was already used: a replayed request is refused.',
+  E_AUTH_FORBIDDEN: 'The credentials are valid, but their role may not do this.',
+  E_REQUEST_TOO_LARGE: 'The request body is larger than the issuer host accepts.',
+  E_NOT_FOUND: 'The issuer host has no such resource.',
+  E_CONFLICT: 'The resource already exists, or its state does not allow this change.',
+  E_CRL_NOT_NEWER: 'The CRL’s number is not above the current CRL’s: the issuer host never rolls a CRL back.',
+  E_HOST_PIN:
+    'The issuer host’s TLS certificate does not match the pinned key: the server may be an impostor.',
   E_INTERNAL: 'An unexpected internal error.',
 } as const;
 

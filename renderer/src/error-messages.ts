@@ -121,6 +121,63 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'The transaction log does not verify: an entry was changed or removed.',
     todo: 'Stop taking payments and call support at once.',
   },
+  // The issuer host: the terminal reaches it only in the background (uploads, CRL), never in a sale.
+  E_HOST_DB: {
+    what: 'The issuer’s host could not store or read its data.',
+    todo: 'Carry on selling; the terminal tries again later. If it lasts, tell the issuer.',
+  },
+  E_HOST_DB_TOO_NEW: {
+    what: 'The issuer’s host is being updated and cannot serve this terminal yet.',
+    todo: 'Carry on selling; the terminal tries again later.',
+  },
+  E_AUTH_MISSING: {
+    what: 'The issuer’s host was asked something without the terminal’s credentials.',
+    todo: 'Call support: the terminal’s host link is not set up.',
+  },
+  E_AUTH_INVALID: {
+    what: 'The issuer’s host did not accept this terminal’s signature.',
+    todo: 'Call support: the terminal’s key may not be the one registered at the issuer.',
+  },
+  E_AUTH_UNKNOWN_TERMINAL: {
+    what: 'The issuer’s host does not know this terminal.',
+    todo: 'Ask the issuer to register the terminal, then try again.',
+  },
+  E_AUTH_REVOKED: {
+    what: 'The issuer has revoked this terminal’s access to its host.',
+    todo: 'Call the issuer.',
+  },
+  E_AUTH_STALE: {
+    what: 'The terminal’s clock is too far from the issuer’s host’s.',
+    todo: 'Set the terminal’s date and time correctly, then try again.',
+  },
+  E_AUTH_REPLAY: {
+    what: 'The issuer’s host refused a repeated request from this terminal.',
+    todo: 'Try again; if it happens again, call support.',
+  },
+  E_AUTH_FORBIDDEN: {
+    what: 'The issuer’s host does not allow this terminal to do that.',
+    todo: 'Call support with the code.',
+  },
+  E_REQUEST_TOO_LARGE: {
+    what: 'The issuer’s host refused a request as too large.',
+    todo: 'Call support with the code.',
+  },
+  E_NOT_FOUND: {
+    what: 'The issuer’s host has nothing at the address asked for.',
+    todo: 'Check the host address in the configuration, or call support.',
+  },
+  E_CONFLICT: {
+    what: 'The issuer’s host already has this, or its state does not allow the change.',
+    todo: 'Refresh and look again before retrying.',
+  },
+  E_CRL_NOT_NEWER: {
+    what: 'The revocation list offered is not newer than the one in force.',
+    todo: 'Nothing to do: the newer list stays in force.',
+  },
+  E_HOST_PIN: {
+    what: 'The server answering as the issuer’s host is not the issuer’s host.',
+    todo: 'Do not change any setting; call support at once. Sales go on with the revocation list the terminal has.',
+  },
   E_INTERNAL: {
     what: 'Something unexpected went wrong in the terminal.',
     todo: 'Try again; if it happens again, call support with the code.',

@@ -101,6 +101,21 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_DB_TOO_NEW: true,
   E_LOG_TAMPERED: true,
   E_INTERNAL: true,
+  // The issuer host's answers: no card took part, so the cards' sessions still hold.
+  E_HOST_DB: false,
+  E_HOST_DB_TOO_NEW: false,
+  E_AUTH_MISSING: false,
+  E_AUTH_INVALID: false,
+  E_AUTH_UNKNOWN_TERMINAL: false,
+  E_AUTH_REVOKED: false,
+  E_AUTH_STALE: false,
+  E_AUTH_REPLAY: false,
+  E_AUTH_FORBIDDEN: false,
+  E_REQUEST_TOO_LARGE: false,
+  E_NOT_FOUND: false,
+  E_CONFLICT: false,
+  E_CRL_NOT_NEWER: false,
+  E_HOST_PIN: false,
 };
 
 /** Whether a failure of card work drops the held sessions and resets the cards (see RESETS_CARDS). */
