@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIssuer, saveIssuer } from '../../card-sim/issuer/issuer.js';
-import { HostClient } from '../../electron/services/host-link/host-client.js';
 import { DATABASE_URL_ENV, loadHostConfig } from '../../issuer-host/config.js';
 import { fromHex } from '../../protocol/bytes.js';
 import { isTerminalError } from '../../protocol/errors.js';
+import { HostClient } from '../../protocol/host-link/host-client.js';
 import { toPem } from '../../protocol/pki/index.js';
 import { useHostDatabases } from './host-db-fixtures.js';
 

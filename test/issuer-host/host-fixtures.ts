@@ -9,7 +9,6 @@ import {
   revokeCertificate,
 } from '../../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
-import { HostClient } from '../../electron/services/host-link/host-client.js';
 import { CrlVersions } from '../../issuer-host/db/crl-versions.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { type StaffRole, StaffTokens } from '../../issuer-host/db/staff-tokens.js';
@@ -23,6 +22,7 @@ import {
 import { createHostServer, type HostServerOptions } from '../../issuer-host/server/host-server.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, type KeyPair } from '../../protocol/crypto-suite.js';
+import { HostClient } from '../../protocol/host-link/host-client.js';
 import { caKeyIdentifier, checkCrlOfCa, parseCertificate } from '../../protocol/pki/index.js';
 
 export interface IssuerWorld {
