@@ -1,12 +1,6 @@
 // Reading the requests issuing servers send the authority: what of a refused request still goes
 // into the authorizations log, and how a schema's refusal is worded.
-import { registrationRequestSchema, TERMINAL_ID_PATTERN } from '../../protocol/issuing/authority-protocol.js';
-
-/** The pinned key as the registration schema reads it (uppercase hex), or undefined if it is none. */
-export function serverKey(hex: string): string | undefined {
-  const parsed = registrationRequestSchema.shape.serverPublicKey.safeParse(hex);
-  return parsed.success ? parsed.data : undefined;
-}
+import { TERMINAL_ID_PATTERN } from '../../protocol/issuing/authority-protocol.js';
 
 /** The terminal ID of a request that failed validation, if it has a well-formed one (for the log). */
 export function looseTerminalId(raw: unknown): string | undefined {
