@@ -1,7 +1,8 @@
 // `npm run host -- <command>`: set up, run and look after the issuer host. serve is the default.
 //
 // init       a host folder from the issuer file: host.json, the CA certificate, a TLS key and a
-//            certificate from the issuer CA; migrates the database and creates the first staff token
+//            certificate from the issuer CA, the authority key; migrates the database and creates
+//            the first staff token
 // serve      runs the HTTP service
 // migrate    applies pending database migrations and exits
 // tls-issue  a new TLS certificate from the issuer CA (same key, so the same pin, unless --new-key)
@@ -11,6 +12,7 @@ import { createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadIssuer } from '../card-sim/issuer/issuer.js';
+import type { IssuerState } from '../card-sim/issuer/issuer-state.js';
 import { fromHex } from '../protocol/bytes.js';
 import { p256PublicKey } from '../protocol/crypto-suite.js';
 import { TerminalError } from '../protocol/errors.js';
@@ -23,6 +25,7 @@ import {
   requireString,
 } from '../tooling/cli-kit.js';
 import {
+  type AuthorityKeyFile,
   DEFAULT_HOST_DIR,
   DEFAULT_HOST_PORT,
   type HostConfigFile,
@@ -75,7 +78,7 @@ const TLS_NAME_HELP = {
   days: 'validity of the TLS certificate in days (default 397)',
 };
 
-function tlsNames(args: ParsedArgs): { dnsNames: string[]; ipAddresses: string[]; days: number } {
+function tlsNames(args: ParsedArgs): TlsNames {
   const list = (name: string) => (args.values[name] as string[] | undefined) ?? [];
   const dnsNames = list('dns');
   const ipAddresses = list('ip');
@@ -87,12 +90,17 @@ function tlsNames(args: ParsedArgs): { dnsNames: string[]; ipAddresses: string[]
   };
 }
 
+export interface TlsNames {
+  dnsNames: string[];
+  ipAddresses: string[];
+  days: number;
+}
+
 function issueTls(
-  issuerPath: string,
+  issuer: IssuerState,
   publicKey: Uint8Array,
-  names: ReturnType<typeof tlsNames>,
+  names: TlsNames,
 ): { der: Uint8Array; caDer: Uint8Array } {
-  const issuer = loadIssuer(issuerPath);
   const caDer = fromHex(issuer.caCertificate);
   const now = Date.now();
   const der = issueHostCertificate({
@@ -107,15 +115,60 @@ function issueTls(
   return { der, caDer };
 }
 
-function writeSecret(path: string, text: string): void {
+export function writeSecret(path: string, text: string): void {
   writeFileSync(path, text, { mode: 0o600 });
   chmodSync(path, 0o600);
+}
+
+export const AUTHORITY_KEY_FILE = 'authority-key.json';
+
+/** The command-generating server's key file: the issuer ID and the authority signing key (0600). */
+export function writeAuthorityKey(
+  path: string,
+  issuer: Pick<IssuerState, 'issuerId' | 'authorityPrivateKey'>,
+) {
+  const file: AuthorityKeyFile = {
+    format: 1,
+    issuerId: issuer.issuerId,
+    authorityPrivateKey: issuer.authorityPrivateKey,
+  };
+  writeSecret(path, `${JSON.stringify(file, null, 1)}\n`);
+}
+
+/**
+ * Writes a host folder: host.json, the CA certificate, a new TLS key (0600) and its certificate from
+ * the issuer CA, the authority key (0600). Returns the configuration file and the TLS pin.
+ */
+export function writeHostFolder(o: {
+  dir: string;
+  issuer: IssuerState;
+  port: number;
+  names: TlsNames;
+  databaseUrl?: string | undefined;
+}): { configFile: string; pin: string } {
+  const key = generateHostKey();
+  const { der, caDer } = issueTls(o.issuer, key.publicKey, o.names);
+  mkdirSync(join(o.dir, 'tls'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(o.dir, 'ca.pem'), toPem('CERTIFICATE', caDer));
+  writeFileSync(join(o.dir, 'tls', 'host-cert.pem'), certificatePem(der));
+  writeSecret(join(o.dir, 'tls', 'host-key.pem'), key.privateKeyPem);
+  writeAuthorityKey(join(o.dir, AUTHORITY_KEY_FILE), o.issuer);
+  const config: HostConfigFile = {
+    caCertificate: 'ca.pem',
+    tls: { certificate: 'tls/host-cert.pem', privateKey: 'tls/host-key.pem' },
+    listen: { host: '127.0.0.1', port: o.port },
+    database: o.databaseUrl !== undefined ? { url: o.databaseUrl } : { embeddedDir: 'pgdata' },
+    authority: { key: AUTHORITY_KEY_FILE },
+  };
+  const configFile = join(o.dir, 'host.json');
+  writeSecret(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  return { configFile, pin: certificatePin(der) };
 }
 
 export const initCommand = defineCommand({
   name: 'init',
   summary:
-    'Create a host folder: configuration, TLS key and certificate from the issuer CA, the database and a first admin token.',
+    'Create a host folder: configuration, TLS key and certificate from the issuer CA, the authority key, the database and a first admin token.',
   usage:
     '--issuer issuer.json [--dir .state/host] [--dns NAME]... [--ip ADDR]... [--port 8443] [--database-url URL] [--force]',
   options: {
@@ -127,7 +180,8 @@ export const initCommand = defineCommand({
     ...TLS_NAME_OPTIONS,
   },
   help: {
-    issuer: 'the issuer file (card-sim issuer-create): its CA issues the host certificate',
+    issuer:
+      'the issuer file (card-sim issuer-create): its CA issues the host certificate; its authority key signs create rights',
     dir: `folder to create (default ${DEFAULT_HOST_DIR})`,
     port: `TCP port (default ${DEFAULT_HOST_PORT})`,
     'database-url': 'a PostgreSQL server (postgres://…); default: embedded PostgreSQL in the folder',
@@ -140,20 +194,14 @@ export const initCommand = defineCommand({
     if (existsSync(configFile) && !args.values.force) {
       throw new TerminalError('E_INPUT_INVALID', `${configFile} exists; use --force to replace it`);
     }
-    const key = generateHostKey();
-    const { der, caDer } = issueTls(requireString(args, 'issuer'), key.publicKey, tlsNames(args));
-    mkdirSync(join(dir, 'tls'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(dir, 'ca.pem'), toPem('CERTIFICATE', caDer));
-    writeFileSync(join(dir, 'tls', 'host-cert.pem'), certificatePem(der));
-    writeSecret(join(dir, 'tls', 'host-key.pem'), key.privateKeyPem);
     const url = args.values['database-url'];
-    const config: HostConfigFile = {
-      caCertificate: 'ca.pem',
-      tls: { certificate: 'tls/host-cert.pem', privateKey: 'tls/host-key.pem' },
-      listen: { host: '127.0.0.1', port: integerOption(args, 'port', DEFAULT_HOST_PORT, 65_535) },
-      database: typeof url === 'string' ? { url } : { embeddedDir: 'pgdata' },
-    };
-    writeSecret(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    const { pin } = writeHostFolder({
+      dir,
+      issuer: loadIssuer(requireString(args, 'issuer')),
+      port: integerOption(args, 'port', DEFAULT_HOST_PORT, 65_535),
+      names: tlsNames(args),
+      databaseUrl: typeof url === 'string' ? url : undefined,
+    });
     const settings = loadHostConfig(configFile);
     const db = await openHostDatabase(settings.database);
     try {
@@ -162,7 +210,6 @@ export const initCommand = defineCommand({
         label: 'created by init',
         actor: cliActor(),
       });
-      const pin = certificatePin(der);
       args.out(
         [
           `host folder ${dir} created (database: ${db.location})`,
@@ -195,6 +242,7 @@ export const serveCommand = defineCommand({
       clockSkewMs: settings.clockSkewMs,
       jsonBodyBytes: settings.jsonBodyBytes,
       maxCrlBytes: settings.maxCrlBytes,
+      ...(settings.authority ? { authority: settings.authority } : {}),
       logger: { level: 'info' },
     }).catch(async (e: unknown) => {
       await db.close();
@@ -282,7 +330,11 @@ export const tlsIssueCommand = defineCommand({
     const before = certificatePin(settings.tls.certificatePem);
     let keyPem = settings.tls.privateKeyPem;
     if (args.values['new-key']) keyPem = generateHostKey().privateKeyPem;
-    const { der } = issueTls(requireString(args, 'issuer'), publicKeyOfPem(keyPem), tlsNames(args));
+    const { der } = issueTls(
+      loadIssuer(requireString(args, 'issuer')),
+      publicKeyOfPem(keyPem),
+      tlsNames(args),
+    );
     writeSecret(settings.tls.privateKeyPath, keyPem);
     writeFileSync(settings.tls.certificatePath, certificatePem(der));
     const pin = certificatePin(der);
