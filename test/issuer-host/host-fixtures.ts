@@ -140,12 +140,21 @@ export function plainClient(
   });
 }
 
+/** The command-generating server's tables (migration 002). */
+export const AUTHORITY_TABLES = [
+  'authority_identity',
+  'authority_allow_list',
+  'authority_servers',
+  'authority_commands',
+  'authority_log',
+] as const;
+
 /** Every row the host stores, to show that a refused request changed nothing. */
 export async function hostSnapshot(
   db: HostDatabase,
   options: { withNonces?: boolean } = {},
 ): Promise<Record<string, unknown[]>> {
-  const tables = ['shops', 'terminals', 'staff_tokens', 'crl_versions', 'audit_events'];
+  const tables = ['shops', 'terminals', 'staff_tokens', 'crl_versions', 'audit_events', ...AUTHORITY_TABLES];
   if (options.withNonces ?? true) tables.push('request_nonces');
   const out: Record<string, unknown[]> = {};
   for (const table of tables) out[table] = await db.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
