@@ -38,8 +38,8 @@ export interface IssuerWorld {
   };
 }
 
-export function issuerWorld(name = 'Host Test'): IssuerWorld {
-  const issuer = createIssuer({ name, currency: 978 });
+export function issuerWorld(name = 'Host Test', existing?: IssuerState): IssuerWorld {
+  const issuer = existing ?? createIssuer({ name, currency: 978 });
   const caDer = fromHex(issuer.caCertificate);
   return {
     issuer,
