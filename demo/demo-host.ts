@@ -180,6 +180,7 @@ export async function serveDemoHost(dir: string): Promise<void> {
       // The terminal holds our stdin: when it goes away, so do we.
       process.stdin.once('end', done).once('close', done).resume();
     });
+    process.stdin.destroy(); // else the open pipe keeps this process alive
     await app.close();
   } catch (e) {
     say({
