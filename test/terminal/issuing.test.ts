@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { issueCommand, issuingStatusCommand } from '../../electron/cli/commands-issuing.js';
 import { HostAuthority } from '../../electron/services/issuing/host-authority.js';
@@ -31,9 +31,9 @@ import type { AuthorizationAck, CommandAuthorityPort } from '../../protocol/issu
 import { encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
-import { runCli } from '../../tooling/cli-kit.js';
 import { useHostDatabases } from '../issuer-host/host-db-fixtures.js';
 import { issuerWorld, type RunningHost, staffToken, startHost } from '../issuer-host/host-fixtures.js';
+import { runCliHere } from '../support/cli-process.js';
 import { serveDemoHostHere } from '../support/demo-host-fixture.js';
 import { makeTerminal, TERMINAL_NOW, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 
@@ -534,21 +534,7 @@ describe('issuance under a create right, over HTTPS to the host', () => {
 });
 
 describe('issuing from the command line, against the demo shop’s host', () => {
-  async function cli(commands: Parameters<typeof runCli>[1], ...argv: string[]) {
-    const chunks: string[] = [];
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-      chunks.push(String(c));
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      const code = await runCli('test', commands, argv);
-      return { code, stdout: chunks.join('') };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
+  const cli = runCliHere;
 
   it('issues onto the demo shop card; a terminal the issuer’s staff disallow is refused until allowed again', async () => {
     const demo = join(tempDir(), 'demo');
