@@ -24,7 +24,6 @@ import {
   type AuthorizationAck,
   authorizationMessage,
   authorizationRequestSchema,
-  type CreateCommand,
   type RegistrationAck,
   type Reject as RejectAck,
   type RejectReason,
@@ -32,23 +31,37 @@ import {
   registrationRequestSchema,
   rejection,
   type ServerInfo,
-  serverInfoSchema,
 } from '../../protocol/issuing/authority-protocol.js';
 import { type ContentType, encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
 import { appendAuditEvent } from '../db/audit-log.js';
 import {
-  type AllowedServerRow,
   AuthorityRecords,
-  type AuthorizationLogEntry,
   type AuthorizationLogInput,
   type CreateCommandRow,
 } from '../db/authority-records.js';
 import { HOST_SQLSTATE, type HostDatabase, type Sql, sqlstateOf } from '../db/host-database.js';
 import { ENTITY_ID_PATTERN } from '../db/terminal-registry.js';
+import {
+  type AllowedServer,
+  type AuthorityLogLine,
+  allowedOf,
+  logLines,
+  type RegisteredServer,
+  registeredServer,
+  registeredServers,
+} from './authority-views.js';
 import { checkGrant, DEFAULT_GRANT, type Grant, sameGrant, toCreateCommand } from './grants.js';
-import { issueText, looseTerminalId } from './requests.js';
+import {
+  type AuthoritySender,
+  badRequest,
+  looseTerminalId,
+  type Reject,
+  senderMismatch,
+} from './requests.js';
+
+export type { AllowedServer, AuthorityLogLine, AuthoritySender, RegisteredServer };
 
 /** A create right is for one issuance now, not a stock: ten minutes. */
 export const DEFAULT_RIGHT_LIFETIME_SECONDS = 600;
@@ -66,35 +79,6 @@ export interface CommandAuthorityOptions {
   now?: () => Date;
 }
 
-/** The terminal whose signed request carried a registration or authentication request. */
-export interface AuthoritySender {
-  terminalId: string;
-  /** Its key registered at the host (65-byte uncompressed P-256 point). */
-  publicKey: Uint8Array;
-}
-
-export interface AllowedServer {
-  terminalId: string;
-  contentTypes: ContentType[];
-  maxIssuances: number | null;
-  validitySeconds: number;
-  changedAt: string;
-  changedBy: string;
-}
-
-export interface RegisteredServer {
-  terminalId: string;
-  serverInfo: ServerInfo;
-  publicKey: string;
-  registeredAt: string;
-  updatedAt: string;
-  /** The current create command, with the rights granted under it so far. */
-  command?: (CreateCommand & { granted: number; expired: boolean }) | undefined;
-}
-
-export type AuthorityLogLine = Omit<AuthorizationLogEntry, 'at'> & { at: string };
-
-type Reject = { reason: RejectReason; message: string; details?: Record<string, unknown> | undefined };
 type Decision<T> = { ok: T } | { reject: Reject };
 type LogFields = Omit<AuthorizationLogInput, 'kind' | 'result' | 'reason' | 'message'>;
 
@@ -447,16 +431,13 @@ export class CommandAuthority {
 
   // ---- status ----
 
-  async registrations(): Promise<RegisteredServer[]> {
-    const records = new AuthorityRecords(this.db);
-    return Promise.all((await records.servers()).map((s) => this.registrationOf(records, s.terminalId))).then(
-      (list) => list.filter((s) => s !== undefined),
-    );
+  registrations(): Promise<RegisteredServer[]> {
+    return registeredServers(new AuthorityRecords(this.db), this.nowSeconds());
   }
 
   /** One terminal's registration with its current command, if it registered. */
-  async registration(terminalId: string): Promise<RegisteredServer | undefined> {
-    return this.registrationOf(new AuthorityRecords(this.db), terminalId);
+  registration(terminalId: string): Promise<RegisteredServer | undefined> {
+    return registeredServer(new AuthorityRecords(this.db), terminalId, this.nowSeconds());
   }
 
   async allowedEntry(terminalId: string): Promise<AllowedServer | undefined> {
@@ -465,39 +446,8 @@ export class CommandAuthority {
   }
 
   /** The authorizations log, newest first; `terminalId`: lines it sent or that name it. */
-  async log(
-    query: { limit?: number; terminalId?: string; beforeId?: number } = {},
-  ): Promise<AuthorityLogLine[]> {
-    const limit = query.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      throw new TerminalError('E_INPUT_INVALID', 'log limit must be 1..1000');
-    const lines = await new AuthorityRecords(this.db).log({
-      limit,
-      terminalId: query.terminalId,
-      beforeId: query.beforeId,
-    });
-    return lines.map((l) => ({ ...l, at: l.at.toISOString() }));
-  }
-
-  private async registrationOf(
-    records: AuthorityRecords,
-    terminalId: string,
-  ): Promise<RegisteredServer | undefined> {
-    const s = await records.server(terminalId);
-    if (!s) return undefined;
-    const c = await records.currentCommand(terminalId);
-    return {
-      terminalId: s.terminalId,
-      serverInfo: serverInfoSchema.parse(JSON.parse(s.serverInfo)),
-      publicKey: s.publicKey,
-      registeredAt: s.registeredAt.toISOString(),
-      updatedAt: s.updatedAt.toISOString(),
-      command: c && {
-        ...toCreateCommand(c),
-        granted: await records.grantedCount(c.commandId),
-        expired: this.nowSeconds() > c.notAfter,
-      },
-    };
+  log(query: { limit?: number; terminalId?: string; beforeId?: number } = {}): Promise<AuthorityLogLine[]> {
+    return logLines(new AuthorityRecords(this.db), query);
   }
 
   /** Appends an ok line inside the deciding transaction: granted and logged commit together. */
@@ -521,21 +471,4 @@ export class CommandAuthority {
     );
     return { result: 'reject', reason: r.reason, error: rejection(r.reason, r.message, r.details) };
   }
-}
-
-/** Why a request may not come from this sender: it names another issuing server. */
-function senderMismatch(serverInfo: ServerInfo, sender: AuthoritySender): Reject | undefined {
-  if (serverInfo.terminalId === sender.terminalId) return undefined;
-  return {
-    reason: 'wrong-sender',
-    message: `terminal ${sender.terminalId} may not speak for issuing server ${serverInfo.terminalId}`,
-  };
-}
-
-function badRequest(what: string, error: Parameters<typeof issueText>[0]): Reject {
-  return { reason: 'bad-request', message: `${what}: ${issueText(error)}` };
-}
-
-function allowedOf(row: AllowedServerRow): AllowedServer {
-  return { ...row, changedAt: row.changedAt.toISOString() };
 }
