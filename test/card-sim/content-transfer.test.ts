@@ -147,7 +147,18 @@ describe('exchange (Fig. 8): a ticket for e-money', () => {
         { item: fromHex(item.id) },
         noRecord,
       ),
-    ).rejects.toMatchObject({ details: { sw: 0x6982 } });
+    ).rejects.toMatchObject({ details: { sw: 0x9403 } }); // cardholder verification required, before the balance
+    // Even more than the balance: the PIN is asked first, so the refusal says nothing of the balance.
+    await expect(
+      exchangeContents(
+        customer.client,
+        shop.client,
+        { initiator: ids.a, responder: ids.b },
+        { amount: 999_999 },
+        { item: fromHex(item.id) },
+        noRecord,
+      ),
+    ).rejects.toMatchObject({ details: { sw: 0x9403 } });
     await customer.client.verifyPin('1234');
     await expect(
       exchangeContents(

@@ -831,6 +831,8 @@ const REFUSAL_CODES = new Set([
   'E_BALANCE_LIMIT',
   'E_INPUT_INVALID',
   'E_ACCESS_DENIED',
+  'E_PIN_REQUIRED',
+  'E_PIN_BLOCKED',
   'E_CARD_EXPIRED',
   'E_PKI_SIGNATURE',
   'E_PKI_EXPIRED',
@@ -857,6 +859,18 @@ function operatorError(e: unknown, slot?: SlotName): TerminalError {
       details,
     );
   }
+  if (sw === SW.CARDHOLDER_VERIFICATION_REQUIRED)
+    return new TerminalError(
+      'E_PIN_REQUIRED',
+      `${card} needs its holder’s PIN to pay: log in as owner`,
+      details,
+    );
+  if (sw === SW.AUTH_METHOD_BLOCKED)
+    return new TerminalError(
+      'E_PIN_BLOCKED',
+      `${card} needs its PIN to pay, and the PIN is blocked`,
+      details,
+    );
   if (sw === SW.INSUFFICIENT_FUNDS)
     return new TerminalError('E_INSUFFICIENT_FUNDS', `${card} does not hold enough for this amount`, details);
   if (sw === SW.MAXIMUM_BALANCE_EXCEEDED)

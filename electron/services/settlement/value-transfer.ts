@@ -3,6 +3,7 @@
 // failures propagate to the engine, which journals the interruption and runs recovery.
 import { toHex } from '../../../protocol/bytes.js';
 import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import type { DebitStart } from '../../../protocol/settlement/settlement-client.js';
 import { SW } from '../../../protocol/status-words.js';
 import type { CardSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
@@ -26,18 +27,19 @@ export async function runValueTransfer(
     recorder.record(flowId, 'value-transfer', step, payload);
   const request = (counterpart: CardSession) => ({ counterpartId: counterpart.info.holderId, ...terms });
 
-  let txRandom: Uint8Array;
+  let debitStart: DebitStart;
   try {
-    txRandom = await payer.client.initiateDebit(request(payee));
+    debitStart = await payer.client.initiateDebit(request(payee));
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, 'payer'));
     throw purseError(e);
   }
+  const txRandom = debitStart.txRandom;
   record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
 
   let credit: { rxRandom: Uint8Array; challenge: Uint8Array };
   try {
-    credit = await payee.client.initiateCredit(request(payer), txRandom);
+    credit = await payee.client.initiateCredit(request(payer), debitStart);
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) {
       // The payee holds no record; the payer's open debit is abandoned.
@@ -94,6 +96,20 @@ export function purseError(e: unknown): unknown {
   }
   if (e.details.sw === SW.MAXIMUM_BALANCE_EXCEEDED) {
     return new TerminalError('E_BALANCE_LIMIT', 'the payee card would exceed its maximum balance', e.details);
+  }
+  if (e.details.sw === SW.CARDHOLDER_VERIFICATION_REQUIRED) {
+    return new TerminalError(
+      'E_PIN_REQUIRED',
+      'the payer card needs its holder’s PIN for this amount: verify the PIN and pay again',
+      e.details,
+    );
+  }
+  if (e.details.sw === SW.AUTH_METHOD_BLOCKED) {
+    return new TerminalError(
+      'E_PIN_BLOCKED',
+      'the payer card needs its PIN for this amount, and the PIN is blocked',
+      e.details,
+    );
   }
   return e;
 }
