@@ -1,6 +1,6 @@
 // Reading card files for the CLI with clear errors instead of stack traces.
 import { existsSync } from 'node:fs';
-import { TerminalError } from '../../protocol/errors.js';
+import { isTerminalError, TerminalError } from '../../protocol/errors.js';
 import { type SettlementState, settlementStateCodec } from '../applets/settlement/state.js';
 import { FileBackend } from '../os/persistence-backend.js';
 import { openCardFile, type SimulatedCard } from '../settlement-card.js';
@@ -11,6 +11,8 @@ export function loadCardState(path: string): SettlementState {
   try {
     return settlementStateCodec.decode(image);
   } catch (e) {
+    if (isTerminalError(e, 'E_CARD_VERSION'))
+      throw new TerminalError(e.code, `${path}: ${e.message}`, e.details);
     throw new TerminalError(
       'E_CARD_STATE',
       `${path} is not a valid card file: ${(e as Error).message.slice(0, 300)}`,

@@ -2,13 +2,14 @@
 
 import { runCli } from './cli-kit.js';
 import { authorityAllow, authorityDisallow, authorityStatus } from './commands-authority.js';
-import { cardInspect, cardPersonalize, cardServe } from './commands-card.js';
+import { cardInspect, cardMigrate, cardPersonalize, cardServe } from './commands-card.js';
 import { issuerCreate, issuerCrl, issuerExportCa, issuerRevoke } from './commands-issuer.js';
 
 const commands = [
   issuerCreate,
   cardPersonalize,
   cardInspect,
+  cardMigrate,
   issuerRevoke,
   issuerCrl,
   issuerExportCa,
