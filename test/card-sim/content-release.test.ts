@@ -12,26 +12,14 @@ import {
   encodeItem,
   payloadDigest,
 } from '../../protocol/settlement/contents-codec.js';
-import { SESSION_MODE } from '../../protocol/settlement/session-keys.js';
-import { makeCard, TEST_PIN, type TestCard } from '../support/card-fixtures.js';
-import { issue, session, ticket } from '../support/content-fixtures.js';
+import type { TestCard } from '../support/card-fixtures.js';
+import { issue, shopAndCustomer, ticket } from '../support/content-fixtures.js';
 import { refusedWith } from '../support/refusals.js';
 
 const image = (card: TestCard) => card.backend.load()!;
 const noRecord = () => undefined;
 const status = async (card: TestCard, txId: Uint8Array, direction: 'in' | 'out') =>
   (await card.client.contentStatus(txId)).find((r) => r.direction === direction)!;
-
-/** A customer (PIN verified) and a shop issuer card holding one ticket, with an established session. */
-async function shopAndCustomer() {
-  const customer = await makeCard({ balance: 5000 });
-  const shop = await makeCard({ balance: 0, issuerCard: true });
-  const item = ticket();
-  await issue(shop, item);
-  await customer.client.verifyPin(TEST_PIN);
-  const ids = await session(customer, shop, { a: SESSION_MODE.ISSUER });
-  return { customer, shop, item, ids };
-}
 
 function holdings(customer: TestCard, shop: TestCard) {
   const c = customer.state();

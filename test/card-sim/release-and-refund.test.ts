@@ -7,7 +7,16 @@ import { concat, fromHex, toHex, u16, u32 } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import { RECORD_STATUS } from '../../protocol/settlement/commands.js';
 import { MAC_LABEL, type TransferTerms, transferMac } from '../../protocol/settlement/mac-input.js';
-import { makeCard, makePair, NOW, TEST_CURRENCY, type TestCard, transfer } from '../support/card-fixtures.js';
+import {
+  makeCard,
+  makePair,
+  NOW,
+  openTransfer,
+  TEST_CURRENCY,
+  type TestCard,
+  transfer,
+  transferUpToDebit,
+} from '../support/card-fixtures.js';
 import { refusedWith } from '../support/refusals.js';
 
 const terms = (counterpart: TestCard, amount: number) => ({
@@ -19,20 +28,6 @@ const terms = (counterpart: TestCard, amount: number) => ({
 
 /** The card's persistent memory exactly as stored. */
 const image = (card: TestCard) => card.backend.load()!;
-
-/** INITIATE DEBIT and INITIATE CREDIT: an open debit on `a`, a pending credit on `b`. */
-async function begin(a: TestCard, b: TestCard, amount: number) {
-  const debit = await a.client.initiateDebit(terms(b, amount));
-  const credit = await b.client.initiateCredit(terms(a, amount), debit);
-  return { debit, ...credit, txRandom: debit.txRandom };
-}
-
-/** Up to DEBIT: the value has left `a`, and `b` holds it pending. */
-async function debited(a: TestCard, b: TestCard, amount: number) {
-  const t = await begin(a, b, amount);
-  const reception = await a.client.debit(t.txRandom, t.rxRandom, t.challenge);
-  return { ...t, reception };
-}
 
 /** What a card holding the transfer key computes (a compromised card, or the issuer). */
 function macWithKey(card: TestCard, label: (typeof MAC_LABEL)[keyof typeof MAC_LABEL], t: TransferTerms) {
@@ -129,7 +124,7 @@ describe('no pending credit without a genuine payer (issue 13 §1)', () => {
   it('a payee full of pending credits (6A84) is freed by releasing them, and can then be paid', async () => {
     const { a, b } = await makePair({ balance: 100_000 }, { balance: 0 });
     const pending = [];
-    for (let i = 0; i < 8; i++) pending.push(await begin(a, b, 1));
+    for (let i = 0; i < 8; i++) pending.push(await openTransfer(a, b, 1));
     const debit = await a.client.initiateDebit(terms(b, 1));
     const before = image(b);
     await refusedWith(b.client.initiateCredit(terms(a, 1), debit), 0x6a84);
@@ -145,7 +140,7 @@ describe('no pending credit without a genuine payer (issue 13 §1)', () => {
 describe('RELEASE CREDIT and REFUND DEBIT', () => {
   it('pays back a debit whose payee gives up its credit, exactly once', async () => {
     const { a, b } = await makePair({ balance: 1000 }, { balance: 500 });
-    const t = await debited(a, b, 300);
+    const t = await transferUpToDebit(a, b, 300);
     expect(a.state().balance).toBe(700);
     const rp = await b.client.releaseCredit(t.txRandom);
     expect(rp).toEqual(macWithKey(b, MAC_LABEL.RELEASE_PROOF, macTerms(a, b, 300, t.txRandom, t.rxRandom)));
@@ -176,7 +171,7 @@ describe('RELEASE CREDIT and REFUND DEBIT', () => {
 
   it('a release before the payer debited aborts the open debit: it can never be debited', async () => {
     const { a, b } = await makePair();
-    const t = await begin(a, b, 250);
+    const t = await openTransfer(a, b, 250);
     const rp = await b.client.releaseCredit(t.txRandom);
     await a.client.refundDebit(t.txRandom, t.rxRandom, rp);
     const record = await a.client.transactionStatus(t.txRandom);
@@ -192,7 +187,7 @@ describe('RELEASE CREDIT and REFUND DEBIT', () => {
   it('never releases a credited or cancelled credit, and never refunds an acknowledged debit', async () => {
     const { a, b } = await makePair();
     const paid = await transfer(a, b, 100);
-    const cancelled = await begin(a, b, 50);
+    const cancelled = await openTransfer(a, b, 50);
     await b.client.cancelCredit(cancelled.txRandom, await a.client.abortDebit(cancelled.txRandom));
     const [sa, sb] = [image(a), image(b)];
     await refusedWith(b.client.releaseCredit(paid.txRandom), 0x6985);
@@ -211,7 +206,7 @@ describe('RELEASE CREDIT and REFUND DEBIT', () => {
 
   it('refuses a release proof that does not verify, and one for other terms, changing nothing', async () => {
     const { a, b } = await makePair();
-    const t = await debited(a, b, 300);
+    const t = await transferUpToDebit(a, b, 300);
     const rp = await b.client.releaseCredit(t.txRandom);
     const before = image(a);
     const bad = rp.slice();
@@ -263,7 +258,7 @@ describe('replays of INITIATE CREDIT (issue 13 §1)', () => {
   it('the release of a replay is refused by a payer that debited the original: only the original’s release pays back', async () => {
     const { a, b } = await makePair({ balance: 10_000 }, { balance: 0 });
     const third = await makeCard({ balance: 100_000 });
-    const t = await debited(a, b, 700);
+    const t = await transferUpToDebit(a, b, 700);
     const rp = await b.client.releaseCredit(t.txRandom); // kept by the terminal, not yet delivered
     for (let i = 0; i < 8; i++) await transfer(third, b, 1); // the released record is evicted
     const replay = await b.client.initiateCredit(terms(a, 700), t.debit);
@@ -293,7 +288,7 @@ describe('headroom (§4.4): every refund fits under the maximum balance', () => 
     const a = await makeCard({ balance: 10_000, maxBalance: 10_000 });
     const b = await makeCard({ balance: 0 });
     const c = await makeCard({ balance: 10_000 });
-    const t = await debited(a, b, 3000); // a: balance 7000, 3000 may come back
+    const t = await transferUpToDebit(a, b, 3000); // a: balance 7000, 3000 may come back
     const debit = await c.client.initiateDebit(terms(a, 1));
     const before = image(a);
     await refusedWith(a.client.initiateCredit(terms(c, 1), debit), 0x9402);

@@ -6,9 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { KEY_ROUTE, RECORD_STATUS } from '../../protocol/settlement/commands.js';
-import { SESSION_MODE } from '../../protocol/settlement/session-keys.js';
-import { makeCard, makePair, NOW, TEST_CURRENCY, type TestCard, transfer } from '../support/card-fixtures.js';
-import { issue, session, ticket } from '../support/content-fixtures.js';
+import { makePair, NOW, type TestCard, transfer, transferUpToDebit } from '../support/card-fixtures.js';
+import { shopAndCustomer } from '../support/content-fixtures.js';
 
 function cutAt(card: TestCard, index: number, decision: TearingDecision): void {
   const base = card.sim.store.commitCount;
@@ -130,18 +129,7 @@ describe('tearing during a release and its refund (protocol §4.5, §9.1)', () =
   /** The payer has debited 100; the payee holds it pending. */
   async function inFlight() {
     const { a, b } = await makePair({ balance: 1000 }, { balance: 500 });
-    const debit = await a.client.initiateDebit({
-      counterpartId: b.holderId,
-      currency: TEST_CURRENCY,
-      amount: 100,
-      date: NOW,
-    });
-    const credit = await b.client.initiateCredit(
-      { counterpartId: a.holderId, currency: TEST_CURRENCY, amount: 100, date: NOW },
-      debit,
-    );
-    await a.client.debit(debit.txRandom, credit.rxRandom, credit.challenge);
-    return { a, b, txRandom: debit.txRandom, rxRandom: credit.rxRandom };
+    return { a, b, ...(await transferUpToDebit(a, b, 100)) };
   }
 
   it.each(decisions)(
@@ -180,12 +168,7 @@ describe('tearing during a release and its refund (protocol §4.5, §9.1)', () =
   it.each(decisions)(
     'CONTENT RELEASE and RETURN in an exchange (%s): the first half and the responder’s own half together',
     async (decision) => {
-      const customer = await makeCard({ balance: 5000 });
-      const shop = await makeCard({ balance: 0, issuerCard: true });
-      const item = ticket();
-      await issue(shop, item);
-      await customer.client.verifyPin('1234');
-      const ids = await session(customer, shop, { a: SESSION_MODE.ISSUER });
+      const { customer, shop, item, ids } = await shopAndCustomer();
       const x = await customer.client.contentSend(1, 1, ids.a, 1500);
       const commitX = await shop.client.contentReceive(ids.b, x.txId, undefined, x.sealed);
       const y = await shop.client.contentSend(0, 2, ids.b, fromHex(item.id), x.txId);

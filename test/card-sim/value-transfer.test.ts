@@ -254,17 +254,6 @@ describe('value transfer (Fig. 4)', () => {
     const { a, b } = await makePair();
     const t = await transfer(a, b, 42);
     const key = fromHex(a.state().transferKeys['1']!);
-    const debitProofTerms = {
-      transferKeyId: 1,
-      payerId: a.holderId,
-      payeeId: b.holderId,
-      currency: TEST_CURRENCY,
-      amount: 42,
-      date: NOW,
-      txRandom: t.txRandom,
-      rxRandom: new Uint8Array(16),
-    };
-    expect(t.debitProof).toEqual(transferMac(key, MAC_LABEL.DEBIT_PROOF, debitProofTerms));
     const macTerms = {
       transferKeyId: 1,
       payerId: a.holderId,
@@ -275,6 +264,8 @@ describe('value transfer (Fig. 4)', () => {
       txRandom: t.txRandom,
       rxRandom: t.rxRandom,
     };
+    const beforeRr = { ...macTerms, rxRandom: new Uint8Array(16) }; // made before the payer sees Rr
+    expect(t.debitProof).toEqual(transferMac(key, MAC_LABEL.DEBIT_PROOF, beforeRr));
     expect(t.challenge).toEqual(transferMac(key, MAC_LABEL.TRANSMISSION_CHALLENGE, macTerms));
     expect(t.reception).toEqual(transferMac(key, MAC_LABEL.RECEPTION_CHALLENGE, macTerms));
     expect(t.ack).toEqual(transferMac(key, MAC_LABEL.CREDIT_ACKNOWLEDGEMENT, macTerms));

@@ -101,3 +101,24 @@ export async function transfer(a: TestCard, b: TestCard, amount: number, date = 
   await a.client.acknowledgeDebit(txRandom, ack);
   return { txRandom, debitProof, rxRandom, challenge, reception, ack };
 }
+
+const termsFor = (counterpart: TestCard, amount: number, date: number) => ({
+  counterpartId: counterpart.holderId,
+  currency: TEST_CURRENCY,
+  amount,
+  date,
+});
+
+/** INITIATE DEBIT and INITIATE CREDIT only: an open debit on `a`, a pending credit on `b`. */
+export async function openTransfer(a: TestCard, b: TestCard, amount: number, date = NOW) {
+  const debit = await a.client.initiateDebit(termsFor(b, amount, date));
+  const credit = await b.client.initiateCredit(termsFor(a, amount, date), debit);
+  return { debit, ...credit, txRandom: debit.txRandom };
+}
+
+/** Up to DEBIT: the value has left `a`, and `b` holds it pending (an interrupted transfer). */
+export async function transferUpToDebit(a: TestCard, b: TestCard, amount: number, date = NOW) {
+  const t = await openTransfer(a, b, amount, date);
+  const reception = await a.client.debit(t.txRandom, t.rxRandom, t.challenge);
+  return { ...t, reception };
+}

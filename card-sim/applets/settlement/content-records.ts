@@ -9,10 +9,17 @@ import {
   type ContentSignatureLabel,
   contentSignatureMessage,
   decodeItem,
+  type ListedItem,
 } from '../../../protocol/settlement/contents-codec.js';
 import { CardStatusError, SW } from '../../../protocol/status-words.js';
 import { parseTlvList } from '../../../protocol/tlv.js';
-import { CONTENT_CAPACITY, CONTENT_LOG_CAPACITY, type ContentRecord, type SettlementState } from './state.js';
+import {
+  CONTENT_CAPACITY,
+  CONTENT_LOG_CAPACITY,
+  type ContentRecord,
+  type SettlementState,
+  type StoredContentItem,
+} from './state.js';
 
 export const SETTLED: readonly ContentRecord['status'][] = [
   'acknowledged',
@@ -100,20 +107,25 @@ export function requireItemRoom(s: SettlementState, itemId: string): void {
     throw new CardStatusError(SW.NOT_ENOUGH_MEMORY);
 }
 
-/** Puts the item of a record into the card's contents (accepted, or returned to its sender), unlocked. */
-function restoreItem(s: SettlementState, r: ContentRecord): void {
-  const item = itemOf(r);
-  if (s.contents.some((c) => c.id === item.id))
-    throw new CardStatusError(SW.INCORRECT_DATA, 'an item with this ID is on the card');
-  if (s.contents.length >= CONTENT_CAPACITY) throw new CardStatusError(SW.NOT_ENOUGH_MEMORY);
-  s.contents.push({
+/** An item as the card stores it (unlocked), from its decoded template, which must carry its body. */
+export function storedItem(item: ListedItem): StoredContentItem {
+  return {
     id: item.id,
     type: item.type,
     issuerId: item.issuerId,
     policy: item.policy,
     label: item.label,
     body: item.body!,
-  });
+  };
+}
+
+/** Puts the item of a record into the card's contents (accepted, or returned to its sender), unlocked. */
+function restoreItem(s: SettlementState, r: ContentRecord): void {
+  const item = itemOf(r);
+  if (s.contents.some((c) => c.id === item.id))
+    throw new CardStatusError(SW.INCORRECT_DATA, 'an item with this ID is on the card');
+  if (s.contents.length >= CONTENT_CAPACITY) throw new CardStatusError(SW.NOT_ENOUGH_MEMORY);
+  s.contents.push(storedItem(item));
 }
 
 function addValue(s: SettlementState, amount: number): void {

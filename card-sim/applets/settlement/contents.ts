@@ -17,7 +17,7 @@ import { findTlv, parseTlvList } from '../../../protocol/tlv.js';
 import { accessLevel, canAlter, canReadBody } from './access.js';
 import type { SettlementContext } from './applet-context.js';
 import { CommandData, requireParameters } from './command-data.js';
-import { requireItemRoom } from './content-records.js';
+import { requireItemRoom, storedItem } from './content-records.js';
 import type { StoredContentItem } from './state.js';
 
 export function listContents(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
@@ -96,14 +96,7 @@ export function createContent(ctx: SettlementContext, cmd: CommandApdu): Uint8Ar
     throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'create right already used');
   requireItemRoom(s, item.id);
   ctx.store.transaction((d) => {
-    d.contents.push({
-      id: item.id,
-      type: item.type,
-      issuerId: item.issuerId,
-      policy: item.policy,
-      label: item.label,
-      body: item.body!,
-    });
+    d.contents.push(storedItem(item));
     d.usedGrants.push(toHex(grantId));
     if (d.usedGrants.length > 64) d.usedGrants.shift();
   });
