@@ -89,12 +89,16 @@ export function itemOf(r: ContentRecord) {
   return decodeItem(parseTlvList(fromHex(r.payload))[0]!.value);
 }
 
-/** Items pending to this card, and items it gave away that a release may still bring back. */
+/**
+ * Items pending to this card, and items it gave away that a release may still bring back (not an
+ * exchange responder's own half, which carries a link: that one is never released).
+ */
 function reservedItems(s: SettlementState): ContentRecord[] {
   return s.contentLog.filter(
     (r) =>
       r.kind === 'item' &&
-      ((r.direction === 'in' && r.status === 'pending') || (r.direction === 'out' && r.status === 'deleted')),
+      ((r.direction === 'in' && r.status === 'pending') ||
+        (r.direction === 'out' && r.status === 'deleted' && !r.linkTxId)),
   );
 }
 

@@ -202,13 +202,17 @@ export const REFUNDABLE_DEBIT = 'debited';
 /**
  * Headroom rule (§4.4): balance + pending credits + refundable debits ≤ maximum, so every credit
  * and every refund can always be applied. Refundable: debited value-transfer records and deleted
- * outgoing exchange value, which a release may still send back.
+ * outgoing content value, which a release may still send back.
  */
 export function headroomUsed(state: SettlementState): number {
   const refundable = state.debitLog
     .filter((r) => r.status === REFUNDABLE_DEBIT)
     .reduce((sum, r) => sum + r.amount, 0);
-  return state.balance + pendingCreditTotal(state) + refundable + contentValue(state, 'out', 'deleted');
+  // An exchange responder's own half (it carries a link) is never released, so never comes back.
+  const returnable = state.contentLog
+    .filter((r) => r.kind === 'value' && r.direction === 'out' && r.status === 'deleted' && !r.linkTxId)
+    .reduce((sum, r) => sum + (r.amount ?? 0), 0);
+  return state.balance + pendingCreditTotal(state) + refundable + returnable;
 }
 
 /** Credits reserved but not yet applied: value-transfer pending credits and incoming exchange value. */
