@@ -25,7 +25,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIssuer, personalizeCard } from '../card-sim/issuer/issuer.js';
 import { MemoryBackend } from '../card-sim/os/persistence-backend.js';
-import type { VirtualCard } from '../card-sim/os/virtual-card.js';
 import { createSettlementCard } from '../card-sim/settlement-card.js';
 import { VpcdConnector } from '../card-sim/transport/vpcd-connector.js';
 import { type PcscChannel, PcscClient } from '../electron/services/pcsc/pcsc-client.js';
@@ -33,6 +32,7 @@ import { encodeCommandApdu } from '../protocol/apdu.js';
 import { fromHex, toHex } from '../protocol/bytes.js';
 import { INS, SETTLEMENT_AID } from '../protocol/settlement/commands.js';
 import { SettlementClient } from '../protocol/settlement/settlement-client.js';
+import type { VirtualCard } from '../protocol/virtual-card.js';
 import { DEFAULT_CARD, TEST_CURRENCY, TEST_PIN } from '../test/support/card-fixtures.js';
 import { type PcscdHarness, startPcscd } from '../test/support/pcscd-harness.js';
 import {

@@ -167,7 +167,7 @@ function build(dir: string, size: number): Built {
     issuer.revoked.push({
       serial: String(2 + POPULATION_FACTOR * i + Math.floor(Math.random() * POPULATION_FACTOR)),
       revokedAt: new Date(now.getTime() - day - Math.floor(Math.random() * 5 * 365) * day).toISOString(),
-      ...(r === 0 ? { reason: [1, 3, 4, 5][i % 4]! } : {}),
+      reason: r === 0 ? [1, 3, 4, 5][i % 4]! : undefined,
     });
   }
   const all = issuer.revoked;
@@ -343,7 +343,7 @@ function warmUp(dir: string, issuer: IssuerState, caCertificateDer: Uint8Array):
     small.revoked.push({
       serial: String(2 + i),
       revokedAt: '2025-01-01T00:00:00.000Z',
-      ...(i % 4 === 0 ? { reason: 1 } : {}),
+      reason: i % 4 === 0 ? 1 : undefined,
     });
   }
   const crls = [publishCrl(small, { validityDays: 1 }), publishCrl(small, { validityDays: 1 })];

@@ -23,7 +23,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson } from '../db/canonical-json.js';
 import { openDatabase, type TerminalDatabase } from '../db/connection.js';
 import { Flows } from '../db/flows.js';
 import { JOURNAL_SQL, Journal, type JournalEntry, type JournalRecord } from '../db/journal.js';
@@ -32,6 +31,7 @@ import { type HandlerServices, settlementSummary } from '../electron/ipc/handler
 import { SettlementEngine } from '../electron/services/settlement/settlement-engine.js';
 import { createSimulatedSlots } from '../electron/services/slots/simulated-slots.js';
 import { fromHex } from '../protocol/bytes.js';
+import { canonicalJson } from '../protocol/canonical-json.js';
 import { makeTerminal } from '../test/support/terminal-fixtures.js';
 import {
   closingLines,
@@ -396,8 +396,8 @@ function measure(
     const page = (beforeSeq?: number, search?: string) =>
       journal.page({
         limit: LOG_PAGE,
-        ...(beforeSeq !== undefined ? { beforeSeq } : {}),
-        ...(search !== undefined ? { search } : {}),
+        beforeSeq,
+        search,
       }).records.length;
 
     time('first', runs.pageRuns, () => page(), LOG_PAGE);

@@ -23,12 +23,13 @@ import { FileBackend, MemoryBackend, type PersistenceBackend } from '../card-sim
 import { createSettlementCard, type SimulatedCard } from '../card-sim/settlement-card.js';
 import { VpcdConnector } from '../card-sim/transport/vpcd-connector.js';
 import type { JournalRecord } from '../db/journal.js';
-import { terminalConfigSchema } from '../electron/services/config.js';
+import { type TerminalConfig, terminalConfigSchema } from '../electron/services/config.js';
 import { PcscClient } from '../electron/services/pcsc/pcsc-client.js';
 import type { SlotName } from '../electron/services/slots/reader-slots.js';
 import { startTerminalServices, type TerminalServices } from '../electron/services/terminal-services.js';
 import { fromHex } from '../protocol/bytes.js';
 import type { CardChannel } from '../protocol/card-channel.js';
+import type { VirtualCard } from '../protocol/virtual-card.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../test/support/card-fixtures.js';
 import { type PcscdHarness, startPcscd } from '../test/support/pcscd-harness.js';
 import { choiceOption } from './kit.js';
@@ -84,6 +85,8 @@ export async function startRig(o: {
   payer?: Partial<PersonalizeOptions>;
   payee?: Partial<PersonalizeOptions>;
   issuer?: IssuerState;
+  /** What goes into the vpcd reader in place of the card OS (e.g. a LatencyCard around it). */
+  wrapCard?: (slot: SlotName, sim: SimulatedCard) => VirtualCard;
 }): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-terminal-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
@@ -113,7 +116,7 @@ export async function startRig(o: {
       const card: RigCard = {
         sim,
         backend,
-        connector: new VpcdConnector({ port, card: sim.os }),
+        connector: new VpcdConnector({ port, card: o.wrapCard?.(slot, sim) ?? sim.os }),
         apdus: 0,
         resets: 0,
       };
@@ -135,18 +138,7 @@ export async function startRig(o: {
       payee: makeCard('payee', o.payee, harness.ports[1]!),
     };
 
-    const caPath = join(dir, 'ca.der');
-    const crlPath = join(dir, 'builtin.crl');
-    writeFileSync(caPath, fromHex(issuer.caCertificate));
-    writeFileSync(crlPath, publishCrl(issuer, { now: new Date(now.getTime() - 60_000), validityDays: 30 }));
-    const config = terminalConfigSchema.parse({
-      dataDir: join(dir, 'data'),
-      currency: TEST_CURRENCY,
-      caCertificate: caPath,
-      builtinCrl: crlPath,
-      waitingTimeMs: 5_000,
-      slots: { backend: 'pcsc', readers: READERS },
-    });
+    const config = benchTerminalConfig(dir, issuer, now, READERS);
     let appended: JournalRecord[] = [];
     let appends = 0;
     const services = await startTerminalServices(config, {
@@ -206,6 +198,30 @@ export async function startRig(o: {
     await cleanUp();
     throw e;
   }
+}
+
+/**
+ * The terminal configuration of a benchmark: the issuer's CA certificate and a CRL published a minute
+ * before `now` written into `dir`, the data folder under it, PC/SC readers by name.
+ */
+export function benchTerminalConfig(
+  dir: string,
+  issuer: IssuerState,
+  now: Date,
+  readers: Record<SlotName, string>,
+): TerminalConfig {
+  const caPath = join(dir, 'ca.der');
+  const crlPath = join(dir, 'builtin.crl');
+  writeFileSync(caPath, fromHex(issuer.caCertificate));
+  writeFileSync(crlPath, publishCrl(issuer, { now: new Date(now.getTime() - 60_000), validityDays: 30 }));
+  return terminalConfigSchema.parse({
+    dataDir: join(dir, 'data'),
+    currency: TEST_CURRENCY,
+    caCertificate: caPath,
+    builtinCrl: crlPath,
+    waitingTimeMs: 5_000,
+    slots: { backend: 'pcsc', readers },
+  });
 }
 
 async function waitFor(check: () => boolean, timeoutMs: number, message: () => string): Promise<void> {

@@ -12,13 +12,16 @@ import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
 import { statementCache } from './statement-cache.js';
 
+/** A point in time: a Date, or an ISO 8601 instant (stored normalised, so that they compare as text). */
 export type Instant = Date | string;
 
+/** One revoked certificate: its serial in hex (any case, leading zeros allowed) and when it was revoked. */
 export interface RevokedSerial {
   readonly serialHex: string;
   readonly revokedAt: Instant;
 }
 
+/** A CRL to store, already verified by the caller (the CRL cache): its header, DER and revoked serials. */
 export interface CrlInput {
   readonly issuerKeyId: string;
   readonly crlNumber: bigint | number;
@@ -31,6 +34,7 @@ export interface CrlInput {
   readonly revoked: readonly RevokedSerial[];
 }
 
+/** The CRL stored for an issuer key: its header and DER, without the serials (isRevoked() reads those). */
 export interface StoredCrl {
   readonly issuerKeyId: string;
   readonly crlNumber: bigint;
@@ -56,7 +60,7 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2
 // Rows per multi-row INSERT (3 variables each, far below SQLite's 32766-variable limit).
 const INSERT_BATCH = 256;
 
-// Exported so test/db can EXPLAIN the exact statements.
+/** Exported so test/db can EXPLAIN the exact statements. */
 export const CRL_SQL = {
   current: 'SELECT * FROM crl WHERE issuer_key_id = ?',
   isRevoked: `SELECT r.revoked_at FROM crl AS c
@@ -86,6 +90,7 @@ interface CrlRow {
   revoked_count: bigint;
 }
 
+/** The newest verified CRL per CA key and its revoked serials, indexed for one lookup per card. */
 export class CrlStore {
   private readonly db: Database.Database;
   private readonly now: () => Date;
@@ -98,10 +103,12 @@ export class CrlStore {
     this.sql = statementCache(this.db);
   }
 
-  // One transaction: replaces the issuer's current CRL and all its serials. An older crlNumber is
-  // refused (a replayed CRL could un-revoke a card); the same number with the same DER only refreshes
-  // the fetch metadata (etag, last-modified, source, imported_at); the same number with different DER
-  // is refused.
+  /**
+   * One transaction: replaces the issuer's current CRL and all its serials. An older crlNumber is
+   * refused (a replayed CRL could un-revoke a card); the same number with the same DER only refreshes
+   * the fetch metadata (etag, last-modified, source, imported_at); the same number with different DER
+   * is refused.
+   */
   storeCrl(input: CrlInput): StoredCrl {
     const issuerKeyId = normaliseKeyId(input.issuerKeyId);
     const crlNumber = checkCrlNumber(input.crlNumber);
@@ -156,13 +163,16 @@ export class CrlStore {
     return this.currentCrl(issuerKeyId)!;
   }
 
+  /** The CRL stored for this CA key (hex key identifier), or undefined if none is. */
   currentCrl(issuerKeyId: string): StoredCrl | undefined {
     const row = this.currentRow(normaliseKeyId(issuerKeyId));
     return row === undefined ? undefined : toStored(row);
   }
 
-  // undefined means "not on the current CRL", which includes "no CRL stored for this issuer":
-  // callers check currentCrl() (presence, nextUpdate) before trusting a negative answer.
+  /**
+   * undefined means "not on the current CRL", which includes "no CRL stored for this issuer":
+   * callers check currentCrl() (presence, nextUpdate) before trusting a negative answer.
+   */
   isRevoked(issuerKeyId: string, serialHex: string): { revokedAt: string } | undefined {
     const row = this.sql(CRL_SQL.isRevoked).get(normaliseSerial(serialHex), normaliseKeyId(issuerKeyId)) as
       | { revoked_at: string }
@@ -170,8 +180,10 @@ export class CrlStore {
     return row === undefined ? undefined : { revokedAt: row.revoked_at };
   }
 
-  // Multi-row INSERTs through two prepared statements: per-call overhead, not SQLite, dominates a
-  // row-at-a-time loop, and batching roughly halves the time for a million serials.
+  /**
+   * Multi-row INSERTs through two prepared statements: per-call overhead, not SQLite, dominates a
+   * row-at-a-time loop, and batching roughly halves the time for a million serials.
+   */
   private insertRevoked(
     crlId: number | bigint,
     revoked: readonly { serialHex: string; revokedAt: string }[],
@@ -197,8 +209,10 @@ export class CrlStore {
   }
 }
 
-// Sorted by serial so the inserts append to the primary-key B-tree instead of splitting pages all
-// over it (several times faster for a million rows); duplicates keep the earliest revocation date.
+/**
+ * Sorted by serial so the inserts append to the primary-key B-tree instead of splitting pages all
+ * over it (several times faster for a million rows); duplicates keep the earliest revocation date.
+ */
 function normaliseRevoked(list: readonly RevokedSerial[]): { serialHex: string; revokedAt: string }[] {
   if (!Array.isArray(list)) invalid('revoked must be an array');
   const out = list.map((r, i) => ({
@@ -219,6 +233,10 @@ function normaliseRevoked(list: readonly RevokedSerial[]): { serialHex: string; 
   return out;
 }
 
+/**
+ * A certificate serial as the store keys it: uppercase hex of whole bytes, without leading zero bytes;
+ * E_INPUT_INVALID if it is not hex.
+ */
 export function normaliseSerial(serialHex: string, index?: number): string {
   if (typeof serialHex !== 'string' || !/^[0-9A-Fa-f]{1,128}$/.test(serialHex)) {
     invalid(
@@ -244,7 +262,7 @@ function checkCrlNumber(n: bigint | number): bigint {
   return value;
 }
 
-// Normalised to Date.toISOString() form so stored instants compare correctly as text.
+/** Normalised to Date.toISOString() form so stored instants compare correctly as text. */
 function toIso(value: Instant, field: string): string {
   const date = typeof value === 'string' && ISO_INSTANT.test(value) ? new Date(value) : value;
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {

@@ -10,10 +10,13 @@ import { withDbErrors } from './db-errors.js';
 import type { FlowKind } from './journal.js';
 import { statementCache } from './statement-cache.js';
 
-// A flow whose last step is one of these is closed; any other last step means open or in doubt.
-// Frozen copy in the journal_flow_state trigger; test/db/flows.test.ts keeps them in step.
+/**
+ * A flow whose last step is one of these is closed; any other last step means open or in doubt.
+ * Frozen copy in the journal_flow_state trigger; test/db/flows.test.ts keeps them in step.
+ */
 export const TERMINAL_STEPS = ['completed', 'rolled-back', 'refunded', 'failed-no-value-moved'] as const;
 
+/** One flow's row of the flow-state cache: its kind, first and last entries, and whether it is closed. */
 export interface FlowState {
   readonly flowId: string;
   readonly flowKind: FlowKind;
@@ -27,12 +30,12 @@ export interface FlowState {
 
 const TERMINAL_LIST = TERMINAL_STEPS.map((s) => `'${s}'`).join(', ');
 
-// Exported so test/db can EXPLAIN the exact statements.
+/** Exported so test/db can EXPLAIN the exact statements. */
 export const FLOW_SQL = {
   open: 'SELECT * FROM flow_state WHERE terminal = 0 ORDER BY first_seq',
   byId: 'SELECT * FROM flow_state WHERE flow_id = ?',
   all: 'SELECT * FROM flow_state ORDER BY first_seq',
-  // Timestamps are ISO 8601 UTC ("2026-11-21T10:00:00.000Z"): one day is [day, day || 'U').
+  /** Timestamps are ISO 8601 UTC ("2026-11-21T10:00:00.000Z"): one day is [day, day || 'U'). */
   closedOn: `SELECT * FROM flow_state WHERE flow_kind = ? AND terminal = 1
              AND updated_at >= ? AND updated_at < ? ORDER BY first_seq`,
   rebuild: `
@@ -55,6 +58,10 @@ interface Row {
   terminal: number;
 }
 
+/**
+ * The flow-state cache of the journal (kept by a trigger, rebuildable from the journal): the
+ * work list of recovery and the index of the end-of-day summary.
+ */
 export class Flows {
   private readonly db: Database.Database;
   private readonly sql: (text: string) => Database.Statement;
@@ -64,16 +71,18 @@ export class Flows {
     this.sql = statementCache(this.db);
   }
 
-  // Flows not yet closed, oldest first: the work list for start-up recovery.
+  /** Flows not yet closed, oldest first: the work list for start-up recovery. */
   openFlows(): FlowState[] {
     return (this.sql(FLOW_SQL.open).all() as Row[]).map(toState);
   }
 
+  /** One flow's state, or undefined for an unknown flow. */
   flow(flowId: string): FlowState | undefined {
     const row = this.sql(FLOW_SQL.byId).get(flowId) as Row | undefined;
     return row === undefined ? undefined : toState(row);
   }
 
+  /** Every flow, oldest first. */
   all(): FlowState[] {
     return (this.db.prepare(FLOW_SQL.all).all() as Row[]).map(toState);
   }
@@ -86,7 +95,7 @@ export class Flows {
     return (this.sql(FLOW_SQL.closedOn).all(kind, day, `${day}U`) as Row[]).map(toState);
   }
 
-  // Throws the cache away and recomputes it from the journal, in one transaction.
+  /** Throws the cache away and recomputes it from the journal, in one transaction. */
   rebuildFlowState(): { flows: number } {
     const rebuild = this.db.transaction(() => {
       this.db.exec('DELETE FROM flow_state');

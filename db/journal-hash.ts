@@ -4,10 +4,12 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../protocol/canonical-json.js';
 
+/** The prevHash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** The fields of an entry its hash covers (with the previous entry's hash). */
 export interface HashedFields {
   readonly seq: number;
   readonly at: string;
@@ -17,6 +19,7 @@ export interface HashedFields {
   readonly payload: unknown;
 }
 
+/** sha256(prevHash ‖ canonical JSON of the fields), lowercase hex: the chain link of one entry. */
 export function entryHash(prevHash: string, fields: HashedFields): string {
   const { seq, at, flow_id, flow_kind, step, payload } = fields;
   const body = canonicalJson({ seq, at, flow_id, flow_kind, step, payload });

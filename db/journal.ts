@@ -5,13 +5,14 @@
 // sent" therefore means: call append(), then send.
 
 import type Database from 'better-sqlite3';
+import { canonicalJson } from '../protocol/canonical-json.js';
 import { TerminalError } from '../protocol/errors.js';
-import { canonicalJson } from './canonical-json.js';
 import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
 import { entryHash, GENESIS_HASH } from './journal-hash.js';
 import { statementCache } from './statement-cache.js';
 
+/** The kinds of flow the journal holds; a flow keeps the kind of its first entry. */
 export const FLOW_KINDS = [
   'value-transfer',
   'key-update',
@@ -22,6 +23,7 @@ export const FLOW_KINDS = [
 ] as const;
 export type FlowKind = (typeof FLOW_KINDS)[number];
 
+/** What a caller appends: one step of one flow, with a plain-JSON payload (canonical JSON is hashed). */
 export interface JournalEntry {
   readonly flowId: string;
   readonly flowKind: FlowKind;
@@ -29,6 +31,7 @@ export interface JournalEntry {
   readonly payload: Record<string, unknown>;
 }
 
+/** An appended entry: its place in the chain, its time, and the hashes that chain it. */
 export interface JournalRecord extends JournalEntry {
   readonly seq: number;
   readonly at: string;
@@ -36,26 +39,30 @@ export interface JournalRecord extends JournalEntry {
   readonly hash: string;
 }
 
+/** One page of the log, newest first: up to `limit` entries older than `beforeSeq`. */
 export interface PageQuery {
   readonly beforeSeq?: number;
   readonly limit: number;
-  // Case-insensitive (ASCII) substring of flow id, kind, step or payload text.
+  /** Case-insensitive (ASCII) substring of flow id, kind, step or payload text. */
   readonly search?: string;
 }
 
 export interface JournalPage {
   readonly records: JournalRecord[];
-  // Pass as beforeSeq for the next (older) page; undefined when this page is the last.
+  /** Pass as beforeSeq for the next (older) page; undefined when this page is the last. */
   readonly nextBeforeSeq: number | undefined;
 }
 
+/** The outcome of walking the hash chain: every entry verified, or the first one that is not and why. */
 export type VerifyResult =
   | { readonly ok: true; readonly count: number }
   | {
       readonly ok: false;
       readonly firstBadSeq: number;
-      // head-mismatch: the rows are a valid chain but disagree with journal_head
-      // (extra rows past the head, or a different last hash).
+      /**
+       * head-mismatch: the rows are a valid chain but disagree with journal_head
+       * (extra rows past the head, or a different last hash).
+       */
       readonly reason: 'hash-mismatch' | 'gap' | 'prev-mismatch' | 'head-mismatch';
     };
 
@@ -68,7 +75,7 @@ const STEP_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
 const MAX_PAYLOAD_CHARS = 64 * 1024;
 const MAX_PAGE = 1000;
 
-// Exported so test/db can EXPLAIN the exact statements the journal runs.
+/** Exported so test/db can EXPLAIN the exact statements the journal runs. */
 export const JOURNAL_SQL = {
   head: 'SELECT seq, hash FROM journal_head WHERE id = 1',
   insert: `INSERT INTO journal (seq, at, flow_id, flow_kind, step, payload, prev_hash, hash)
@@ -97,6 +104,7 @@ interface Row {
   hash: string;
 }
 
+/** The terminal's journal over a borrowed connection: append, read by flow or page, verify the chain. */
 export class Journal {
   private readonly db: Database.Database;
   private readonly now: () => Date;
@@ -108,6 +116,11 @@ export class Journal {
     this.sql = statementCache(this.db);
   }
 
+  /**
+   * Appends one entry in its own IMMEDIATE transaction and returns it once committed (fsynced). Refuses
+   * an invalid step or flow ID, a payload that is not plain JSON or too long, or a flow of another kind
+   * (E_INPUT_INVALID), and a call inside an open transaction (E_INTERNAL).
+   */
   append(entry: JournalEntry): JournalRecord {
     const { flowId, flowKind, step } = validateEntry(entry);
     const payloadText = canonicalJson(entry.payload);
@@ -136,12 +149,13 @@ export class Journal {
     return withDbErrors('journal append', () => write.immediate());
   }
 
+  /** Every entry of one flow, in order (empty for an unknown flow). */
   entriesForFlow(flowId: string): JournalRecord[] {
     const rows = this.sql(JOURNAL_SQL.entriesForFlow).all(flowId) as Row[];
     return rows.map(toRecord);
   }
 
-  // Newest first.
+  /** One page of the log, newest first, with the seq to ask for the next (older) page. */
   page(query: PageQuery): JournalPage {
     const { beforeSeq, limit, search } = query;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
@@ -169,9 +183,11 @@ export class Journal {
     return { records, nextBeforeSeq: records.length === limit && last !== undefined ? last.seq : undefined };
   }
 
-  // Walks the whole chain in one read snapshot. Detects edited rows (hash-mismatch), deleted rows
-  // (gap, or prev-mismatch), and a deleted tail (gap against journal_head). It cannot detect an
-  // attacker who rewrites every later hash and the head too: that needs an anchor outside the file.
+  /**
+   * Walks the whole chain in one read snapshot. Detects edited rows (hash-mismatch), deleted rows
+   * (gap, or prev-mismatch), and a deleted tail (gap against journal_head). It cannot detect an
+   * attacker who rewrites every later hash and the head too: that needs an anchor outside the file.
+   */
   verify(): VerifyResult {
     const check = this.db.transaction((): VerifyResult => {
       const head = (this.db.prepare(JOURNAL_SQL.head).get() as Head | undefined) ?? GENESIS_HEAD;
@@ -193,7 +209,7 @@ export class Journal {
     return withDbErrors('journal verify', () => check.deferred());
   }
 
-  // verify(), as an error an operator can look up.
+  /** verify(), as an error an operator can look up. */
   verifyOrThrow(): number {
     const result = this.verify();
     if (!result.ok) {

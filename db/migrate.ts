@@ -5,18 +5,22 @@ import type Database from 'better-sqlite3';
 import { TerminalError } from '../protocol/errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
+/** The schema version before and after migrate(), and the steps it applied. */
 export interface MigrationResult {
   readonly from: number;
   readonly to: number;
   readonly applied: readonly number[];
 }
 
+/** The schema version recorded in the file (PRAGMA user_version; 0 for a new file). */
 export function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-// Refuses a database written by a newer terminal: its schema may hold data this version would
-// misread or, worse, write past.
+/**
+ * Refuses a database written by a newer terminal: its schema may hold data this version would
+ * misread or, worse, write past.
+ */
 export function assertNotTooNew(found: number, migrations: readonly Migration[] = MIGRATIONS): void {
   const supported = latestVersion(migrations);
   if (found > supported) {
@@ -28,9 +32,11 @@ export function assertNotTooNew(found: number, migrations: readonly Migration[] 
   }
 }
 
-// Applies every pending step in one IMMEDIATE transaction: either the database ends at the latest
-// version or it is left exactly as it was. The version is re-read under the write lock so two
-// processes opening the same file cannot both migrate.
+/**
+ * Applies every pending step in one IMMEDIATE transaction: either the database ends at the latest
+ * version or it is left exactly as it was. The version is re-read under the write lock so two
+ * processes opening the same file cannot both migrate.
+ */
 export function migrate(
   db: Database.Database,
   migrations: readonly Migration[] = MIGRATIONS,
@@ -65,7 +71,7 @@ function latestVersion(migrations: readonly Migration[]): number {
   return migrations.at(-1)?.version ?? 0;
 }
 
-// A malformed registry is a programming error, caught before anything touches the file.
+/** A malformed registry is a programming error, caught before anything touches the file. */
 function checkRegistry(migrations: readonly Migration[]): void {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) {

@@ -1,11 +1,13 @@
 // The Electron main process: the terminal services (the same as the browser host's and the CLI's)
 // behind the operator window. Everything it does is in shell/; this file only hands Electron's own
 // objects to it, in order. Bundled into dist-electron/main.cjs by shell-build/build-shell.ts.
+
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
+import { openSimulatedCard } from '../card-sim/card-files.js';
+import { DEMO_DIR, ensureDemoEnvironment } from '../demo/demo-environment.js';
 import { isTerminalError } from '../protocol/errors.js';
 import { loadConfig } from './services/config.js';
-import { DEMO_DIR, ensureDemoEnvironment } from './services/demo/demo-environment.js';
 import { startTerminalServices, type TerminalServices } from './services/terminal-services.js';
 import { APP_SCHEME_PRIVILEGES } from './shell/app-protocol.js';
 import { kioskSettings } from './shell/kiosk-settings.js';
@@ -34,7 +36,7 @@ async function startApp(): Promise<void> {
   const demoDir = app.isPackaged ? join(app.getPath('userData'), 'demo') : join(app.getAppPath(), DEMO_DIR);
   const config = loadConfig(args.config ?? ensureDemoEnvironment(demoDir));
   const kiosk = kioskSettings(args.kiosk, config.kiosk);
-  const services = await startTerminalServices(config);
+  const services = await startTerminalServices(config, { openSimulatedCard });
   await recoverAtStart(services);
   services.engine.recoverOnCardInsert();
   const platform: ShellPlatform = {
@@ -48,7 +50,7 @@ async function startApp(): Promise<void> {
   startShell(platform, services, {
     preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
     rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
-    ...(kiosk ? { kiosk } : {}),
+    kiosk,
   });
 }
 

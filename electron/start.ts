@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../protocol/errors.js';
 import { runBrowserHost } from './host/start-web.js';
 import { buildShell, OUT_DIR, ROOT } from './shell-build/build-shell.js';
 import { ensureElectronNativeAddons } from './shell-build/electron-native.js';
@@ -46,7 +47,7 @@ export async function start(argv: string[], steps: StartSteps): Promise<number> 
     await steps.buildNativeAddons();
   } catch (e) {
     steps.log(
-      `The Electron app could not be prepared (${(e as Error).message}); starting the browser host instead.`,
+      `The Electron app could not be prepared (${errorMessage(e)}); starting the browser host instead.`,
     );
     return fallBack();
   }

@@ -63,3 +63,18 @@ export class TerminalError extends Error {
 export function isTerminalError(e: unknown, code?: ErrorCode): e is TerminalError {
   return e instanceof TerminalError && (code === undefined || e.code === code);
 }
+
+/** The message of anything thrown: an Error's (or error-like object's) message, else its string form. */
+export function errorMessage(e: unknown): string {
+  const message = (e as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' ? message : String(e);
+}
+
+/**
+ * The one mapping from anything thrown to a TerminalError: a TerminalError is itself; anything else
+ * (a bug, a library's own exception) is E_INTERNAL with its message. Code that knows better (a
+ * PC/SC return code, a card's status word) maps first and hands the rest to this.
+ */
+export function toTerminalError(e: unknown): TerminalError {
+  return isTerminalError(e) ? e : new TerminalError('E_INTERNAL', errorMessage(e));
+}

@@ -19,6 +19,8 @@ export const SW = {
   NOT_ENOUGH_MEMORY: 0x6a84,
   INCORRECT_P1P2: 0x6a86,
   REFERENCED_DATA_NOT_FOUND: 0x6a88,
+  /** 6CXX: wrong Le; XX is the exact length. */
+  WRONG_LE: 0x6c00,
   INS_NOT_SUPPORTED: 0x6d00,
   CLA_NOT_SUPPORTED: 0x6e00,
   UNKNOWN: 0x6f00,
@@ -56,10 +58,16 @@ const DESCRIPTIONS: Record<number, string> = {
     'cardholder verification required (the payment needs the owner’s PIN)',
 };
 
+/** 63CX (verification failed): X, the tries left; undefined for any other status word. */
+export function verificationTriesLeft(sw: StatusWord): number | undefined {
+  return (sw & 0xfff0) === SW.VERIFICATION_FAILED ? sw & 0x0f : undefined;
+}
+
 export function describeStatusWord(sw: StatusWord): string {
-  if ((sw & 0xfff0) === SW.VERIFICATION_FAILED) return `verification failed, ${sw & 0x0f} tries left`;
+  const triesLeft = verificationTriesLeft(sw);
+  if (triesLeft !== undefined) return `verification failed, ${triesLeft} tries left`;
   if ((sw & 0xff00) === SW.BYTES_REMAINING) return `${sw & 0xff || 256} more bytes available`;
-  if ((sw & 0xff00) === 0x6c00) return `wrong Le, exact length is ${sw & 0xff || 256}`;
+  if ((sw & 0xff00) === SW.WRONG_LE) return `wrong Le, exact length is ${sw & 0xff || 256}`;
   return DESCRIPTIONS[sw] ?? 'unrecognised status word';
 }
 

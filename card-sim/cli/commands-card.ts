@@ -1,7 +1,6 @@
 // `card personalize`, `card inspect`, `card serve`: make a card, read what a terminal could read,
 // and put cards into pcscd reader slots through vpcd.
 import { existsSync, readFileSync } from 'node:fs';
-import { readBalance } from '../../electron/services/settlement/card-session.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { parseCertificate } from '../../protocol/pki/index.js';
@@ -12,15 +11,22 @@ import {
   type NoPinLimits,
   PIN_FOR_EVERY_PAYMENT,
 } from '../../protocol/settlement/cardholder-policy.js';
+import { readBalance } from '../../protocol/settlement/read-balance.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
+import {
+  defineCommand,
+  integerOption,
+  type OptionSpec,
+  type ParsedArgs,
+  requireString,
+} from '../../tooling/cli-kit.js';
 import { settlementStateCodec } from '../applets/settlement/state.js';
 import { migrateCardImage } from '../applets/settlement/state-migration.js';
+import { openCard } from '../card-files.js';
 import { loadIssuer, personalizeCard, saveIssuer } from '../issuer/issuer.js';
 import { FileBackend } from '../os/persistence-backend.js';
 import { InProcessChannel } from '../transport/in-process-channel.js';
 import { VpcdConnector } from '../transport/vpcd-connector.js';
-import { openCard } from './card-files.js';
-import { defineCommand, integerOption, type OptionSpec, type ParsedArgs, requireString } from './cli-kit.js';
 
 /** The cardholder policy options of `personalize` and `migrate` (docs/protocol.md §4.6). */
 const NO_PIN_OPTIONS: OptionSpec = {
@@ -132,10 +138,10 @@ export const cardPersonalize = defineCommand({
       prestoredTransferKeyIds: prestored,
       updateKeyId: integerOption(args, 'update-key-id', 1),
       updateKeyIdLimit: integerOption(args, 'update-key-limit', maxId(issuer.updateKeys)),
-      ...(typeof args.values.label === 'string' ? { label: args.values.label } : {}),
-      ...(holderId ? { holderId } : {}),
-      ...(typeof args.values.pin === 'string' ? { pin: args.values.pin } : {}),
-      ...(args.values['issuer-card'] ? { issuerCard: true } : {}),
+      label: typeof args.values.label === 'string' ? args.values.label : undefined,
+      holderId,
+      pin: typeof args.values.pin === 'string' ? args.values.pin : undefined,
+      issuerCard: args.values['issuer-card'] === true,
       noPinLimits: noPinLimits(args, DEFAULT_NO_PIN_LIMITS),
     });
     new FileBackend(out).store(settlementStateCodec.encode(state));

@@ -3,9 +3,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { fromHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { toPem } from '../../protocol/pki/index.js';
+import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
+import { loadCardState } from '../card-files.js';
 import { createIssuer, loadIssuer, publishCrl, revokeCertificate, saveIssuer } from '../issuer/issuer.js';
-import { loadCardState } from './card-files.js';
-import { defineCommand, integerOption, requireString } from './cli-kit.js';
 
 export const issuerCreate = defineCommand({
   name: 'issuer-create',

@@ -1,7 +1,6 @@
 // Card simulator CLI: `npm run card -- <command> --help`.
 
-import { runCli } from './cli-kit.js';
-import { authorityAllow, authorityDisallow, authorityStatus } from './commands-authority.js';
+import { runCli } from '../../tooling/cli-kit.js';
 import { cardInspect, cardMigrate, cardPersonalize, cardServe } from './commands-card.js';
 import { issuerCreate, issuerCrl, issuerExportCa, issuerRevoke } from './commands-issuer.js';
 
@@ -13,9 +12,6 @@ const commands = [
   issuerRevoke,
   issuerCrl,
   issuerExportCa,
-  authorityAllow,
-  authorityDisallow,
-  authorityStatus,
   cardServe,
 ];
 

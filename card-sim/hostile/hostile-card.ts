@@ -20,7 +20,7 @@ import {
 } from '../../protocol/apdu.js';
 import { concat } from '../../protocol/bytes.js';
 import { SW } from '../../protocol/status-words.js';
-import type { VirtualCard } from '../os/virtual-card.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 
 export const MISBEHAVIOURS = [
   'garbage',

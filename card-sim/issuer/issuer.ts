@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, p256PublicKey, randomBytes } from '../../protocol/crypto-suite.js';
-import { TerminalError } from '../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { createCaCertificate, createCrl, issueCardCertificate } from '../../protocol/pki/index.js';
 import {
   DEFAULT_NO_PIN_LIMITS,
@@ -140,8 +140,8 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     serial,
     notBefore: new Date(now.getTime() - 60_000),
     notAfter,
-    ...(o.label ? { commonName: o.label } : {}),
-    ...(o.issuerCard ? { issuerRole: fromHex(issuer.issuerId) } : {}),
+    commonName: o.label || undefined,
+    issuerRole: o.issuerCard ? fromHex(issuer.issuerId) : undefined,
   });
   if (o.pin !== undefined && !/^\d{4,12}$/.test(o.pin))
     throw new TerminalError('E_INPUT_INVALID', 'the PIN is 4 to 12 digits');
@@ -156,8 +156,8 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     serial: serial.toString(),
     holderId: toHex(holderId),
     notAfter: notAfter.toISOString(),
-    ...(o.label ? { card: o.label } : {}),
-    ...(puk ? { puk } : {}),
+    card: o.label || undefined,
+    puk,
   });
   return {
     format: STATE_FORMAT,
@@ -171,21 +171,17 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     transferKeys,
     updateKeyId: o.updateKeyId,
     updateKeyIdLimit: o.updateKeyIdLimit,
-    ...(o.updateKeyId !== 0 ? { updateKey: key(issuer.updateKeys, o.updateKeyId, 'update key') } : {}),
+    updateKey: o.updateKeyId !== 0 ? key(issuer.updateKeys, o.updateKeyId, 'update key') : undefined,
     caPublicKey: toHex(caPublicKey(issuer)),
     cardPrivateKey: toHex(cardKeys.privateKey),
     certificate: toHex(certificate),
     debitLog: [],
     creditLog: [],
     purseIssuerId: issuer.issuerId,
-    ...(o.issuerCard ? { issuerRole: issuer.issuerId } : {}),
-    ...(o.pin !== undefined && puk
-      ? {
-          owner: { pin: o.pin, tries: tryLimit, tryLimit },
-          puk: { puk, tries: 10, tryLimit: 10 },
-          cardholderPolicy: { ...limits, noPinTotal: 0, noPinCount: 0 },
-        }
-      : {}),
+    issuerRole: o.issuerCard ? issuer.issuerId : undefined,
+    owner: o.pin !== undefined && puk ? { pin: o.pin, tries: tryLimit, tryLimit } : undefined,
+    puk: o.pin !== undefined && puk ? { puk, tries: 10, tryLimit: 10 } : undefined,
+    cardholderPolicy: o.pin !== undefined && puk ? { ...limits, noPinTotal: 0, noPinCount: 0 } : undefined,
     authorityPublicKey: toHex(p256PublicKey(fromHex(issuer.authorityPrivateKey))),
     contents: [],
     contentLog: [],
@@ -215,7 +211,7 @@ export function revokeCertificate(
   issuer.revoked.push({
     serial: serial.toString(),
     revokedAt: at.toISOString(),
-    ...(reason ? { reason } : {}),
+    reason: reason || undefined,
   });
 }
 
@@ -230,7 +226,7 @@ export function publishCrl(issuer: IssuerState, o: { now?: Date; validityDays?: 
     revoked: issuer.revoked.map((r) => ({
       serial: BigInt(r.serial),
       revokedAt: new Date(r.revokedAt),
-      ...(r.reason ? { reason: r.reason } : {}),
+      reason: r.reason || undefined,
     })),
   });
   return crl;
@@ -241,7 +237,7 @@ export function loadIssuer(path: string): IssuerState {
   try {
     raw = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new TerminalError('E_INPUT_INVALID', `cannot read issuer file ${path}: ${(e as Error).message}`);
+    throw new TerminalError('E_INPUT_INVALID', `cannot read issuer file ${path}: ${errorMessage(e)}`);
   }
   const parsed = issuerStateSchema.safeParse(safeJson(raw));
   if (!parsed.success)

@@ -3,9 +3,9 @@
 import { type CommandApdu, encodeResponseApdu, parseCommandApdu } from '../../protocol/apdu.js';
 import { equalBytes } from '../../protocol/bytes.js';
 import { CardStatusError, SW } from '../../protocol/status-words.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import type { Applet } from './applet.js';
 import { PowerLossError } from './persistent-store.js';
-import type { VirtualCard } from './virtual-card.js';
 
 const INS_SELECT = 0xa4;
 const INS_GET_RESPONSE = 0xc0;

@@ -20,6 +20,8 @@ export class PersistentStore<T> {
   private commits = 0;
   private inTransaction = false;
   tearing: TearingPolicy | undefined;
+  /** Called after every commit that reached the backend, with the state before and after (a work meter). */
+  commitObserver: ((before: T, after: T) => void) | undefined;
 
   constructor(
     private readonly backend: PersistenceBackend,
@@ -74,7 +76,9 @@ export class PersistentStore<T> {
     if (decision === 'cut-before-write') throw new PowerLossError(index);
     const image = this.codec.encode(next);
     this.backend.store(image);
+    const before = this.committed;
     this.committed = this.codec.decode(image);
+    this.commitObserver?.(before, this.committed);
     if (decision === 'cut-after-write') throw new PowerLossError(index);
   }
 }

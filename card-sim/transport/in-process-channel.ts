@@ -3,7 +3,7 @@
 // channel that never times out (VirtualCard.transmit is synchronous and never throws).
 import type { CardChannel, TransmitOptions } from '../../protocol/card-channel.js';
 import { TerminalError } from '../../protocol/errors.js';
-import type { VirtualCard } from '../os/virtual-card.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 
 export class InProcessChannel implements CardChannel {
   readonly atr: Uint8Array;
@@ -25,6 +25,9 @@ export class InProcessChannel implements CardChannel {
     const response = this.card.transmit(apdu.slice()).slice();
     // A card that lost power mid-command never answers: to the terminal that is a broken exchange.
     if (response.length === 0) throw new TerminalError('E_TRANSPORT', 'the card did not answer (power lost)');
+    // A card under a real-time latency model answers when its modelled time has passed.
+    const delayMs = this.card.answerDelayMs?.() ?? 0;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     return response;
   }
 

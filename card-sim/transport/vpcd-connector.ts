@@ -14,7 +14,7 @@
 import net from 'node:net';
 import { TerminalError } from '../../protocol/errors.js';
 import { SW } from '../../protocol/status-words.js';
-import type { VirtualCard } from '../os/virtual-card.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 
 export const VPCD_DEFAULT_PORT = 0x8c7b; // 35963, as in the sample /etc/reader.conf.d/vpcd
 export const VPCD_MAX_PAYLOAD = 0xffff;
@@ -96,6 +96,9 @@ export class VpcdConnector {
   private currentState: VpcdConnectorState = 'removed';
   private connecting: Promise<void> | undefined;
   private cancelConnect: (() => void) | undefined;
+  /** Answers held back by a real-time latency model (VirtualCard.answerDelayMs), sent in order. */
+  private delayedReplies: Promise<void> = Promise.resolve();
+  private delayedCount = 0;
 
   constructor(options: VpcdConnectorOptions) {
     if (!Number.isInteger(options.port) || options.port <= 0 || options.port > 0xffff) {
@@ -238,7 +241,9 @@ export class VpcdConnector {
     socket.on('data', (chunk: Buffer) => {
       for (const frame of this.decoder.push(chunk)) {
         const reply = this.handleMessage(frame);
-        if (reply && !socket.destroyed) socket.write(encodeVpcdFrame(reply));
+        if (!reply) continue;
+        const delayMs = frame.length > 1 ? (this.card.answerDelayMs?.() ?? 0) : 0;
+        this.reply(socket, reply, delayMs);
       }
     });
     socket.on('error', (err) => {
@@ -259,6 +264,21 @@ export class VpcdConnector {
           }),
       );
     });
+  }
+
+  /** Sends `reply` now, or after `delayMs` and after every answer still held back, in order. */
+  private reply(socket: net.Socket, reply: Uint8Array, delayMs: number): void {
+    if (delayMs <= 0 && this.delayedCount === 0) {
+      if (!socket.destroyed) socket.write(encodeVpcdFrame(reply));
+      return;
+    }
+    this.delayedCount++;
+    this.delayedReplies = this.delayedReplies
+      .then(() => (delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, delayMs)) : undefined))
+      .then(() => {
+        this.delayedCount--;
+        if (!socket.destroyed) socket.write(encodeVpcdFrame(reply));
+      });
   }
 
   /** One message from vpcd; returns the reply to send, or undefined when none is due. */

@@ -5,11 +5,12 @@ import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
-// Ordered registry: versions are 1..n with no gaps. Append new steps at the end; never reorder.
+/** Ordered registry: versions are 1..n with no gaps. Append new steps at the end; never reorder. */
 export const MIGRATIONS: readonly Migration[] = [
   migration001Journal,
   migration002CrlCache,
   migration003FlowClosedIndex,
 ];
 
+/** The schema version this terminal writes; a file with a higher one is refused. */
 export const LATEST_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -3,17 +3,18 @@
 // recover interrupted content flows. A card-to-card session lives only as long as the cards stay
 // powered in this process, so every command logs in (--payer-pin/--payee-pin), authenticates and
 // then acts, all in one process.
-import { defineCommand, type ParsedArgs } from '../../card-sim/cli/cli-kit.js';
+
 import { TerminalError } from '../../protocol/errors.js';
+import { formatMoney, parseMoney } from '../../protocol/money-format.js';
 import type { ListedItem } from '../../protocol/settlement/contents-codec.js';
+import { defineCommand, type ParsedArgs } from '../../tooling/cli-kit.js';
 import type {
   AuthenticationResult,
   ContentListing,
   ContentOffer,
   ContentOutcome,
   SessionModeName,
-} from '../services/contents/content-engine.js';
-import { formatMoney, parseMoney } from '../services/money-format.js';
+} from '../services/contents/content-views.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
 import type { TerminalServices } from '../services/terminal-services.js';
 import { loginFromArgs, PIN_HELP, PIN_OPTIONS, slotName } from './commands.js';

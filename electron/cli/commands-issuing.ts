@@ -1,7 +1,8 @@
 // Terminal CLI: issuing tickets and coupons onto a card under a create right from the
 // command-generating authority (seed 000, second embodiment), and the issuing status.
 import { dirname, join, resolve } from 'node:path';
-import { defineCommand, integerOption, type ParsedArgs, requireString } from '../../card-sim/cli/cli-kit.js';
+import { DEMO_DIR } from '../../demo/demo-environment.js';
+import { defaultAuthorityDb, type IssuingServices, startIssuing } from '../../demo/in-process-issuing.js';
 import { TerminalError } from '../../protocol/errors.js';
 import {
   CONTENT_POLICIES,
@@ -9,12 +10,7 @@ import {
   type ContentPolicy,
   type ContentType,
 } from '../../protocol/settlement/contents-codec.js';
-import { DEMO_DIR } from '../services/demo/demo-environment.js';
-import {
-  defaultAuthorityDb,
-  type IssuingServices,
-  startIssuing,
-} from '../services/issuing/issuing-services.js';
+import { defineCommand, integerOption, type ParsedArgs, requireString } from '../../tooling/cli-kit.js';
 import type { IssueOutcome } from '../services/issuing/issuing-terminal.js';
 import { newItem } from '../services/issuing/issuing-terminal.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
@@ -96,7 +92,7 @@ export const issueCommand = defineCommand({
         issuerId: authority.issuerId,
         label: requireString(args, 'label'),
         body: typeof args.values['body-text'] === 'string' ? args.values['body-text'] : '',
-        ...(policy ? { policy } : {}),
+        policy,
       });
       const outcome = await terminal.issue(slot, item);
       if (outcome.status === 'issued') {
@@ -170,7 +166,7 @@ function describeFailure(
       typeof args.values['authority-db'] === 'string'
         ? args.values['authority-db']
         : defaultAuthorityDb(file);
-    return `${base}\n  the authority's operator allows this terminal with:\n  npm run card -- authority-allow --issuer ${file} --db ${db} --terminal-id ${terminalId}`;
+    return `${base}\n  the authority's operator allows this terminal with:\n  npm run issuer -- authority-allow --issuer ${file} --db ${db} --terminal-id ${terminalId}`;
   }
   return base;
 }

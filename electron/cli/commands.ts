@@ -1,9 +1,9 @@
 // The terminal CLI's commands: the same services as the operator UI, for scripts and support.
 
-import { defineCommand, integerOption, requireString } from '../../card-sim/cli/cli-kit.js';
+import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { TerminalError } from '../../protocol/errors.js';
-import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
-import { formatMoney, parseMoney } from '../services/money-format.js';
+import { formatMoney, parseMoney } from '../../protocol/money-format.js';
+import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
 import type { CardView } from '../services/settlement/settlement-engine.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
 import type { TerminalServices } from '../services/terminal-services.js';
@@ -148,8 +148,8 @@ export const logCommand = defineCommand({
     withTerminal(args, async (t) => {
       const page = t.journal.page({
         limit: integerOption(args, 'limit', 20, 1000),
-        ...(args.values.before !== undefined ? { beforeSeq: integerOption(args, 'before') } : {}),
-        ...(typeof args.values.search === 'string' ? { search: args.values.search } : {}),
+        beforeSeq: args.values.before !== undefined ? integerOption(args, 'before') : undefined,
+        search: typeof args.values.search === 'string' ? args.values.search : undefined,
       });
       args.out(
         page.records

@@ -1,5 +1,5 @@
 // Terminal CLI: `npm run terminal -- <command> --help`. Drives the same services as the UI.
-import { runCli } from '../../card-sim/cli/cli-kit.js';
+import { runCli } from '../../tooling/cli-kit.js';
 import {
   crlImportCommand,
   crlRefreshCommand,

@@ -2,9 +2,10 @@
 // defaults to the demo shop, created on first use. STLM_FAULT_KILL_AFTER_APPEND=N makes the
 // process kill itself (SIGKILL) right after its N-th journal write: the fault tests use it.
 
-import type { ParsedArgs } from '../../card-sim/cli/cli-kit.js';
+import { openSimulatedCard } from '../../card-sim/card-files.js';
+import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
+import type { ParsedArgs } from '../../tooling/cli-kit.js';
 import { loadConfig } from '../services/config.js';
-import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
 
 export const CONFIG_OPTION = { config: { type: 'string' } } as const;
@@ -19,13 +20,13 @@ export async function withTerminal<T>(
   const killAfter = Number(process.env.STLM_FAULT_KILL_AFTER_APPEND ?? 0);
   let appends = 0;
   const services = await startTerminalServices(config, {
-    ...(killAfter > 0
-      ? {
-          afterJournalAppend: () => {
+    openSimulatedCard,
+    afterJournalAppend:
+      killAfter > 0
+        ? () => {
             if (++appends === killAfter) process.kill(process.pid, 'SIGKILL');
-          },
-        }
-      : {}),
+          }
+        : undefined,
   });
   try {
     return await work(services);

@@ -1,10 +1,12 @@
 // The operator console: the terminal's services behind a line-based prompt. Shows both cards,
 // takes an amount, runs the transfer (key update first when needed) and prints each step.
+
 import { createInterface } from 'node:readline/promises';
-import { TerminalError } from '../../protocol/errors.js';
+import { openSimulatedCard } from '../../card-sim/card-files.js';
+import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
+import { errorMessage, TerminalError } from '../../protocol/errors.js';
+import { formatMoney, parseMoney } from '../../protocol/money-format.js';
 import { loadConfig } from '../services/config.js';
-import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
-import { formatMoney, parseMoney } from '../services/money-format.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
 
 export async function runConsoleTerminal(argv: string[]): Promise<number> {
@@ -14,7 +16,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     console.error('error E_INPUT_INVALID: --config needs a file');
     return 2;
   }
-  const t = await startTerminalServices(loadConfig(configPath));
+  const t = await startTerminalServices(loadConfig(configPath), { openSimulatedCard });
   const money = (minor: number | undefined) =>
     minor === undefined ? '(masked)' : formatMoney(minor, t.config);
   t.engine.on((e) => {
@@ -41,7 +43,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
           const v = await t.engine.login(slot, pin);
           console.log(`  ${slot}: ${money(v.balance)} (available ${money(v.availableBalance)})`);
         } catch (e) {
-          console.log(`  ${(e as Error).message}${e instanceof TerminalError ? ` [${e.code}]` : ''}`);
+          console.log(`  ${errorMessage(e)}${e instanceof TerminalError ? ` [${e.code}]` : ''}`);
         }
       }
       for (;;) {
@@ -87,7 +89,7 @@ async function showCards(t: TerminalServices, money: (minor: number | undefined)
         `${slot.padEnd(5)}: ${v.certificate.subject.replace(/.*CN=/, '')} — ${money(v.balance)}, valid through ${v.validity}, key ${v.transferKeyId}, certificate ${v.certificate.status}`,
       );
     } catch (e) {
-      console.log(`${slot.padEnd(5)}: ${(e as Error).message}`);
+      console.log(`${slot.padEnd(5)}: ${errorMessage(e)}`);
     }
   }
 }

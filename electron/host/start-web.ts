@@ -1,13 +1,15 @@
 // `npm run start:web` (and `npm start` where Electron cannot run): the terminal's operator screen in a
 // local browser. Uses the demo shop (simulated cards) unless --config is given, runs start-up
 // recovery, builds renderer/dist if it is missing, serves it and prints the address with this run's token.
+
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isTerminalError } from '../../protocol/errors.js';
+import { openSimulatedCard } from '../../card-sim/card-files.js';
+import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
+import { errorMessage, isTerminalError } from '../../protocol/errors.js';
 import { loadConfig } from '../services/config.js';
-import { ensureDemoEnvironment } from '../services/demo/demo-environment.js';
 import { startTerminalServices } from '../services/terminal-services.js';
 import { startBrowserHost } from './browser-host.js';
 
@@ -23,7 +25,7 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (e) {
-    console.error(`error E_INPUT_INVALID: ${(e as Error).message}`);
+    console.error(`error E_INPUT_INVALID: ${errorMessage(e)}`);
     return 2;
   }
   if (!existsSync(join(RENDERER_DIST, 'index.html'))) {
@@ -31,7 +33,7 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
     await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   }
   const config = loadConfig(values.config ?? ensureDemoEnvironment());
-  const services = await startTerminalServices(config);
+  const services = await startTerminalServices(config, { openSimulatedCard });
   try {
     const transfers = await services.engine.recover();
     const contents = await services.contents.recover();

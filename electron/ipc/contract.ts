@@ -2,8 +2,11 @@
 // of its response, and every event the main process pushes. The main-process handlers, the browser
 // host's WebSocket transport, the Electron preload (through ./bridge.ts, which lists the same names
 // without zod) and the renderer's client all derive their types from this one module, so they cannot
-// drift. It imports nothing but zod: the renderer bundles it.
+// drift. It imports nothing but zod and pure protocol/ rules: the renderer bundles it.
+
 import { z } from 'zod';
+import { amountSchema } from '../../protocol/amount.js';
+import type { MoneyFormat } from '../../protocol/money-format.js';
 
 export const slotName = z.enum(['payer', 'payee']);
 export type SlotNameWire = z.infer<typeof slotName>;
@@ -29,7 +32,11 @@ const slotStatus = z.object({
 });
 export type SlotStatusWire = z.infer<typeof slotStatus>;
 
-const moneyFormat = z.object({ currencyCode: z.string(), minorUnits: z.number().int(), locale: z.string() });
+const moneyFormat = z.object({
+  currencyCode: z.string(),
+  minorUnits: z.number().int(),
+  locale: z.string(),
+}) satisfies z.ZodType<MoneyFormat>;
 export type MoneyFormatWire = z.infer<typeof moneyFormat>;
 
 export const CERTIFICATE_STATUSES = ['valid', 'revoked', 'expired', 'crl-stale', 'invalid'] as const;
@@ -113,7 +120,7 @@ const journalRecord = z.object({
 });
 export type JournalRecordWire = z.infer<typeof journalRecord>;
 
-const inDoubtItem = z.object({
+export const inDoubtItem = z.object({
   flowId: z.string(),
   payerId: hex,
   payeeId: hex,
@@ -201,6 +208,7 @@ const sessionSide = z.object({
   level: sessionMode,
   peerIssuer: hex.optional(),
 });
+export type SessionSideWire = z.infer<typeof sessionSide>;
 
 export const contract = {
   'slots:status': {
@@ -223,7 +231,7 @@ export const contract = {
   },
   'transfer:run': {
     // Minor units: a whole number above zero that fits the cards' 32-bit purse.
-    request: z.strictObject({ amount: z.number().int().min(1).max(0xffffffff) }),
+    request: z.strictObject({ amount: amountSchema }),
     response: transferOutcome,
   },
   'keys:update': { request: empty, response: z.object({ updates: z.array(keyUpdateSummary) }) },

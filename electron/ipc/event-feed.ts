@@ -26,7 +26,7 @@ export function feedContractEvents(s: EventSources, push: EventPush): () => void
       flowId,
       kind,
       step,
-      ...(typeof payload.route === 'string' ? { route: payload.route } : {}),
+      route: typeof payload.route === 'string' ? payload.route : undefined,
     });
   };
   const unsubscribe = [s.slots.on(slotEvent), s.engine.on(engineEvent)];

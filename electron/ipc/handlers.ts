@@ -14,6 +14,7 @@ import {
   type Channel,
   type ErrorInfo,
   type InDoubtItemWire,
+  inDoubtItem,
   invalidInput,
   isChannel,
   parseRequest,
@@ -62,11 +63,7 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
       await s.contents.logout(slot);
       return { slot };
     },
-    'session:authenticate': ({ payerMode, payeeMode }) =>
-      s.contents.authenticate({
-        ...(payerMode !== undefined ? { payerMode } : {}),
-        ...(payeeMode !== undefined ? { payeeMode } : {}),
-      }),
+    'session:authenticate': ({ payerMode, payeeMode }) => s.contents.authenticate({ payerMode, payeeMode }),
     'transfer:run': async ({ amount }) => {
       const outcome = await s.engine.transfer({ amount });
       if (outcome.status === 'completed') return outcome;
@@ -74,11 +71,7 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
     },
     'keys:update': async () => ({ updates: await s.engine.updateKeys() }),
     'log:page': async (q) => {
-      const page = s.journal.page({
-        limit: q.limit,
-        ...(q.beforeSeq !== undefined ? { beforeSeq: q.beforeSeq } : {}),
-        ...(q.search !== undefined ? { search: q.search } : {}),
-      });
+      const page = s.journal.page({ limit: q.limit, beforeSeq: q.beforeSeq, search: q.search });
       return { records: page.records, nextBeforeSeq: page.nextBeforeSeq };
     },
     'log:verify': async () => s.journal.verify(),
@@ -141,21 +134,9 @@ function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
   }
 }
 
+/** An in-doubt item as the contract shows it: its schema keeps the fields it names, and drops the rest. */
 function inDoubtWire(i: InDoubtItem): InDoubtItemWire {
-  return {
-    flowId: i.flowId,
-    payerId: i.payerId,
-    payeeId: i.payeeId,
-    ...(i.payerSerial !== undefined ? { payerSerial: i.payerSerial } : {}),
-    ...(i.payeeSerial !== undefined ? { payeeSerial: i.payeeSerial } : {}),
-    amount: i.amount,
-    currency: i.currency,
-    ...(i.txRandom !== undefined ? { txRandom: i.txRandom } : {}),
-    ...(i.receptionChallenge !== undefined ? { receptionChallenge: i.receptionChallenge } : {}),
-    lastStep: i.lastStep,
-    startedAt: i.startedAt,
-    updatedAt: i.updatedAt,
-  };
+  return inDoubtItem.parse(i);
 }
 
 /** End of day, from the journal alone: completed value transfers of the UTC day, per direction. */

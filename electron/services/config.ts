@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { TerminalError } from '../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../protocol/errors.js';
+import { operatorsSchema } from './operators/operator-config.js';
 
 const slotMapping = z
   .object({ payer: z.string().min(1), payee: z.string().min(1) })
@@ -50,6 +51,10 @@ export const terminalConfigSchema = z.object({
       exitPinHash: z.string().min(1).max(300).optional(),
     })
     .optional(),
+  /** Who may sign in at this terminal (electron/services/operators/): `npm run operator-pin` prints an entry. */
+  operators: operatorsSchema.optional(),
+  /** The operator screen locks after this many minutes without activity (default 5). */
+  idleLockMinutes: z.number().int().min(1).max(480).optional(),
 });
 
 export type TerminalConfig = z.infer<typeof terminalConfigSchema>;
@@ -61,7 +66,7 @@ export function loadConfig(path: string): TerminalConfig & { configPath: string 
   } catch (e) {
     throw new TerminalError(
       'E_INPUT_INVALID',
-      `cannot read terminal configuration ${path}: ${(e as Error).message}`,
+      `cannot read terminal configuration ${path}: ${errorMessage(e)}`,
     );
   }
   const parsed = terminalConfigSchema.safeParse(raw);
@@ -83,7 +88,7 @@ export function loadConfig(path: string): TerminalConfig & { configPath: string 
     configPath: resolve(path),
     dataDir: at(c.dataDir),
     caCertificate: at(c.caCertificate),
-    ...(c.builtinCrl ? { builtinCrl: at(c.builtinCrl) } : {}),
+    builtinCrl: c.builtinCrl ? at(c.builtinCrl) : c.builtinCrl,
     slots:
       c.slots.backend === 'simulated'
         ? { backend: 'simulated', cards: { payer: at(c.slots.cards.payer), payee: at(c.slots.cards.payee) } }

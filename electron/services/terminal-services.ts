@@ -1,14 +1,17 @@
 // Assembles the main process's services from the configuration, in order: transaction log, CRL
 // cache, reader slots, settlement engine. The Electron shell, the browser host and the terminal
-// CLI all start the terminal through this one function.
+// CLI all start the terminal through this one function. The terminal never opens a simulated card
+// itself: for the 'simulated' slot backend its host hands it a factory (card-sim/card-files.ts's
+// openSimulatedCard), so these services depend on the card interface alone (protocol/virtual-card.ts).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCard } from '../../card-sim/cli/card-files.js';
 import { openDatabase, type TerminalDatabase } from '../../db/connection.js';
 import { CrlStore } from '../../db/crl-store.js';
 import { Flows } from '../../db/flows.js';
 import { Journal, type JournalRecord } from '../../db/journal.js';
+import { TerminalError } from '../../protocol/errors.js';
 import { fromPem } from '../../protocol/pki/index.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import type { TerminalConfig } from './config.js';
 import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
@@ -34,9 +37,22 @@ export interface TerminalServices {
   close(): Promise<void>;
 }
 
+export interface TerminalServicesOptions {
+  /** Fault injection for tests: runs after each committed journal entry. */
+  afterJournalAppend?: (r: JournalRecord) => void;
+  /** Reader slots to use instead of the ones the configuration names (tests). */
+  slots?: ReaderSlots;
+  now?: () => Date;
+  /**
+   * Opens the simulated card in a card file, for the 'simulated' slot backend (the demo shop). Hosts
+   * pass card-sim's openSimulatedCard; without it a simulated configuration is refused.
+   */
+  openSimulatedCard?: (file: string) => VirtualCard;
+}
+
 export async function startTerminalServices(
   config: TerminalConfig,
-  options: { afterJournalAppend?: (r: JournalRecord) => void; slots?: ReaderSlots; now?: () => Date } = {},
+  options: TerminalServicesOptions = {},
 ): Promise<TerminalServices> {
   mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(join(config.dataDir, 'terminal.db'));
@@ -47,13 +63,13 @@ export async function startTerminalServices(
     const crl = new CrlCache({
       store: new CrlStore(db),
       caCertificateDer,
-      ...(config.builtinCrl ? { builtinCrlDer: readDerOrPem(config.builtinCrl) } : {}),
+      builtinCrlDer: config.builtinCrl ? readDerOrPem(config.builtinCrl) : undefined,
       expiredPolicy: config.crl.expiredPolicy,
       fetchTimeoutMs: config.crl.fetchTimeoutMs,
-      ...(config.crl.distributionPoint ? { distributionPoint: config.crl.distributionPoint } : {}),
-      ...(options.now ? { now: options.now } : {}),
+      distributionPoint: config.crl.distributionPoint,
+      now: options.now,
     });
-    const slots = options.slots ?? (await openSlots(config));
+    const slots = options.slots ?? (await openSlots(config, options.openSimulatedCard));
     const engine = new SettlementEngine({
       slots,
       journal,
@@ -61,8 +77,8 @@ export async function startTerminalServices(
       crl,
       caCertificateDer,
       currency: config.currency,
-      ...(options.now ? { now: options.now } : {}),
-      ...(options.afterJournalAppend ? { afterJournalAppend: options.afterJournalAppend } : {}),
+      now: options.now,
+      afterJournalAppend: options.afterJournalAppend,
     });
     const contents = new ContentEngine(engine, { journal, flows, slots });
     return {
@@ -87,13 +103,22 @@ export async function startTerminalServices(
   }
 }
 
-async function openSlots(config: TerminalConfig): Promise<ReaderSlots> {
+async function openSlots(
+  config: TerminalConfig,
+  openSimulatedCard: TerminalServicesOptions['openSimulatedCard'],
+): Promise<ReaderSlots> {
   if (config.slots.backend === 'pcsc') {
     return createPcscSlots({ mapping: config.slots.readers, waitingTimeMs: config.waitingTimeMs });
   }
+  if (!openSimulatedCard) {
+    throw new TerminalError(
+      'E_INTERNAL',
+      'the configuration uses simulated cards, but this host gave the terminal no way to open them',
+    );
+  }
   const slots = createSimulatedSlots({ waitingTimeMs: config.waitingTimeMs });
-  slots.insert('payer', openCard(config.slots.cards.payer).os);
-  slots.insert('payee', openCard(config.slots.cards.payee).os);
+  slots.insert('payer', openSimulatedCard(config.slots.cards.payer));
+  slots.insert('payee', openSimulatedCard(config.slots.cards.payee));
   return slots;
 }
 

@@ -1,87 +1,29 @@
 // The operator's kiosk exit PIN, kept in the terminal configuration as a salted scrypt hash, never as
-// the PIN: `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>` (salt and hash base64url). `npm run kiosk-pin`
-// prints one. Checking derives the hash again from the PIN given and compares in constant time.
-import { timingSafeEqual } from 'node:crypto';
-import { scrypt, scryptAsync } from '@noble/hashes/scrypt.js';
-import { randomBytes } from '@noble/hashes/utils.js';
-import { TerminalError } from '../../protocol/errors.js';
+// the PIN (`npm run kiosk-pin` prints one). The hashing is shared with the operators' PINs
+// (electron/services/operators/pin-hash.ts); this module names it for the kiosk.
+import {
+  checkPin,
+  DEFAULT_COST,
+  hashPin,
+  PIN_PATTERN,
+  type PinHash,
+  parsePinHash,
+  type ScryptCost,
+} from '../services/operators/pin-hash.js';
+
+export { DEFAULT_COST };
+export type ExitPinHash = PinHash;
 
 /** The same rule as the contract's kiosk:exit request. */
-export const EXIT_PIN_PATTERN = /^\d{4,12}$/;
+export const EXIT_PIN_PATTERN = PIN_PATTERN;
 
-export interface ExitPinHash {
-  logN: number;
-  r: number;
-  p: number;
-  salt: Uint8Array;
-  hash: Uint8Array;
-}
-
-/** 2^15 × 8 × 128 bytes = 32 MiB and a fraction of a second per check: slow to guess, quick to type. */
-export const DEFAULT_COST = { logN: 15, r: 8, p: 1 } as const;
-const LIMITS = { logN: [10, 20], r: [1, 32], p: [1, 4] } as const;
-const HASH_BYTES = 32;
-const SALT_BYTES = 16;
-
-export function hashExitPin(
-  pin: string,
-  cost: { logN: number; r: number; p: number } = DEFAULT_COST,
-  salt: Uint8Array = randomBytes(SALT_BYTES),
-): string {
-  if (!EXIT_PIN_PATTERN.test(pin)) {
-    throw new TerminalError('E_INPUT_INVALID', 'the kiosk exit PIN must be 4 to 12 digits');
-  }
-  checkCost(cost);
-  const hash = scrypt(pin, salt, { N: 2 ** cost.logN, r: cost.r, p: cost.p, dkLen: HASH_BYTES });
-  return ['scrypt', cost.logN, cost.r, cost.p, b64(salt), b64(hash)].join('$');
+export function hashExitPin(pin: string, cost?: ScryptCost, salt?: Uint8Array): string {
+  return hashPin(pin, 'the kiosk exit PIN', cost, salt);
 }
 
 export function parseExitPinHash(text: string): ExitPinHash {
-  const fail = (why: string): never => {
-    throw new TerminalError('E_INPUT_INVALID', `kiosk.exitPinHash ${why} (make one with npm run kiosk-pin)`);
-  };
-  const parts = text.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') fail('is not scrypt$logN$r$p$salt$hash');
-  const [logN, r, p] = parts.slice(1, 4).map((n) => (/^\d{1,2}$/.test(n ?? '') ? Number(n) : Number.NaN));
-  const salt = unb64(parts[4] ?? '');
-  const hash = unb64(parts[5] ?? '');
-  if (salt === undefined || salt.length < SALT_BYTES) fail(`needs a salt of at least ${SALT_BYTES} bytes`);
-  if (hash === undefined || hash.length !== HASH_BYTES) fail(`needs a ${HASH_BYTES}-byte hash`);
-  const cost = { logN: logN ?? Number.NaN, r: r ?? Number.NaN, p: p ?? Number.NaN };
-  try {
-    checkCost(cost);
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  return { ...cost, salt: salt as Uint8Array, hash: hash as Uint8Array };
+  return parsePinHash(text, 'kiosk.exitPinHash', 'npm run kiosk-pin');
 }
 
 /** True when the PIN derives the stored hash. A PIN of the wrong form is simply not the PIN. */
-export async function checkExitPin(pin: string, stored: ExitPinHash): Promise<boolean> {
-  if (!EXIT_PIN_PATTERN.test(pin)) return false;
-  const derived = await scryptAsync(pin, stored.salt, {
-    N: 2 ** stored.logN,
-    r: stored.r,
-    p: stored.p,
-    dkLen: stored.hash.length,
-  });
-  return timingSafeEqual(derived, stored.hash);
-}
-
-function checkCost(cost: { logN: number; r: number; p: number }): void {
-  for (const [name, [min, max]] of Object.entries(LIMITS)) {
-    const value = cost[name as keyof typeof LIMITS];
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new TerminalError('E_INPUT_INVALID', `scrypt ${name} must be ${min}..${max}`);
-    }
-  }
-}
-
-function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64url');
-}
-
-function unb64(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
-  return new Uint8Array(Buffer.from(text, 'base64url'));
-}
+export const checkExitPin = checkPin;

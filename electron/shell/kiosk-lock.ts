@@ -1,9 +1,10 @@
 // The kiosk lock: the window may be left only with the operator's exit PIN. A wrong PIN counts; after
 // five in a row the lock refuses every PIN for a minute (the count starts again after it). Checks run one
-// at a time, so a flood of guesses cannot race past the count. The lock answers the IPC contract's
-// kiosk channels (through KioskControl); the shell decides what leaving means (closing the app).
-import { TerminalError } from '../../protocol/errors.js';
+// at a time, so a flood of guesses cannot race past the count (electron/services/operators/pin-attempts.ts).
+// The lock answers the IPC contract's kiosk channels (through KioskControl); the shell decides what
+// leaving means (closing the app).
 import type { KioskControl } from '../ipc/handlers.js';
+import { createPinAttempts, PIN_LOCKOUT_MS, PIN_MAX_TRIES } from '../services/operators/pin-attempts.js';
 import { checkExitPin, type ExitPinHash } from './kiosk-exit-pin.js';
 
 export interface KioskLockOptions {
@@ -16,46 +17,24 @@ export interface KioskLockOptions {
   check?: (pin: string, stored: ExitPinHash) => Promise<boolean>;
 }
 
-export const KIOSK_MAX_TRIES = 5;
-export const KIOSK_LOCKOUT_MS = 60_000;
+export const KIOSK_MAX_TRIES = PIN_MAX_TRIES;
+export const KIOSK_LOCKOUT_MS = PIN_LOCKOUT_MS;
 
 export function createKioskLock(o: KioskLockOptions): KioskControl {
-  const maxTries = o.maxTries ?? KIOSK_MAX_TRIES;
-  const lockoutMs = o.lockoutMs ?? KIOSK_LOCKOUT_MS;
-  const now = o.now ?? Date.now;
   const check = o.check ?? checkExitPin;
-  let wrong = 0;
-  let lockedUntil = 0;
-  let checking = false;
+  const attempts = createPinAttempts({
+    what: 'kiosk exit PIN',
+    ...(o.maxTries !== undefined ? { maxTries: o.maxTries } : {}),
+    ...(o.lockoutMs !== undefined ? { lockoutMs: o.lockoutMs } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
   let left = false;
 
   return {
     active: () => !left,
     async exit(pin) {
       if (left) return;
-      if (checking) throw new TerminalError('E_BUSY', 'an exit PIN is being checked; try again');
-      const wait = lockedUntil - now();
-      if (wait > 0) {
-        throw new TerminalError('E_PIN_BLOCKED', 'too many wrong exit PINs: wait before trying again', {
-          retryAfterSeconds: Math.ceil(wait / 1000),
-        });
-      }
-      checking = true;
-      let right: boolean;
-      try {
-        right = await check(pin, o.exitPin);
-      } finally {
-        checking = false;
-      }
-      if (!right) {
-        wrong += 1;
-        const triesLeft = maxTries - wrong;
-        if (triesLeft <= 0) {
-          wrong = 0;
-          lockedUntil = now() + lockoutMs;
-        }
-        throw new TerminalError('E_PIN_WRONG', 'wrong kiosk exit PIN', { triesLeft: Math.max(triesLeft, 0) });
-      }
+      await attempts.attempt(() => check(pin, o.exitPin));
       left = true;
       o.onExit();
     },

@@ -2,6 +2,7 @@
 // place of the `bindings` package (see electron-bindings.ts): better-sqlite3 and pcsclite then load the
 // copies built for Electron's ABI instead of node_modules' copies built for Node.
 import { join } from 'node:path';
+import { errorMessage } from '../../protocol/errors.js';
 
 /** Like require's cache: an addon is opened once per process and then shared. */
 const loaded = new Map<string, unknown>();
@@ -20,7 +21,7 @@ export function loadNativeAddon(
     dlopen(module, file);
   } catch (e) {
     throw new Error(
-      `cannot load ${file}, the ${base} addon built for Electron (${(e as Error).message}); ` +
+      `cannot load ${file}, the ${base} addon built for Electron (${errorMessage(e)}); ` +
         'npm start builds it, or run npm run build:electron',
     );
   }

@@ -16,7 +16,7 @@ export function shellArguments(argv: readonly string[], packaged: boolean): Shel
     allowPositionals: true,
   });
   return {
-    ...(typeof values.config === 'string' ? { config: values.config } : {}),
+    config: typeof values.config === 'string' ? values.config : undefined,
     kiosk: values.kiosk === true,
   };
 }

@@ -134,5 +134,5 @@ export function startShell(platform: ShellPlatform, services: ShellServices, o: 
   });
 
   window = open();
-  return { window: () => window, ...(kiosk ? { kiosk } : {}) };
+  return { window: () => window, kiosk };
 }

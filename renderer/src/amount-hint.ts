@@ -1,6 +1,6 @@
 // How amounts look in the configured locale, for the amount field's placeholder and help: the
 // decimal separator of the locale, the currency's number of decimals.
-import type { MoneyFormat } from './money.js';
+import type { MoneyFormat } from '../../protocol/money-format.js';
 
 /** "0.00" (en-IE), "0,00" (de-DE), "0" (a currency without minor units). */
 export function amountPlaceholder(f: MoneyFormat): string {

@@ -1,5 +1,5 @@
 // Small display helpers of the operator screen: card IDs, holder names, dates and masked amounts.
-import { formatMoney, type MoneyFormat } from './money.js';
+import { formatMoney, type MoneyFormat } from '../../protocol/money-format.js';
 
 /** A card's holder ID shortened for a narrow column; the full ID goes in a title. */
 export function shortId(hex: string): string {

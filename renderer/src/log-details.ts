@@ -1,8 +1,8 @@
 // One journal entry's payload in a few words for the log table: the amount and the cards of a
 // transfer's start, the route of a key update, the code of a refusal.
 import type { JournalRecordWire } from '../../electron/ipc/contract.js';
+import { formatMoney, type MoneyFormat } from '../../protocol/money-format.js';
 import { shortId } from './format.js';
-import { formatMoney, type MoneyFormat } from './money.js';
 
 export function recordDetails(r: JournalRecordWire, money: MoneyFormat): string {
   const p = r.payload;

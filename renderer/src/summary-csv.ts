@@ -3,7 +3,7 @@
 // the day's total, the transfers that did not complete, and each open in-doubt item. Amounts appear
 // twice: in minor units (exact, for machines) and as a plain decimal (no currency sign, no grouping).
 import type { SettlementSummaryWire } from '../../electron/ipc/contract.js';
-import type { MoneyFormat } from './money.js';
+import type { MoneyFormat } from '../../protocol/money-format.js';
 
 export const CSV_COLUMNS = [
   'record',

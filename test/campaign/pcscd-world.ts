@@ -223,7 +223,7 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
         if (done.fired && fault.kind !== 'terminal-kill') await reseat();
         return {
           outcome: result.outcome,
-          ...(result.thrown !== undefined ? { thrown: result.thrown } : {}),
+          thrown: result.thrown,
           killed: result.killed ?? false,
           trace: done,
         };

@@ -261,7 +261,7 @@ async function main(): Promise<number> {
       const report = await FUZZERS[name]!({
         seed: o.seed,
         runs: o.fuzzRuns,
-        ...(o.fuzzPath ? { path: o.fuzzPath } : {}),
+        path: o.fuzzPath || undefined,
       });
       out.fuzz.push(report);
       violations += report.failures.length;

@@ -31,7 +31,7 @@ export function cardSetup(r: SeededRandom, balance: number): PersonalizeOptions 
     maxBalance: 10_000_000,
     transferKeyId,
     transferKeyIdLimit: 6,
-    ...(prestored ? { prestoredTransferKeyIds: prestored } : {}),
+    prestoredTransferKeyIds: prestored,
     updateKeyId,
     updateKeyIdLimit: 3,
     pin: WORLD_PIN,

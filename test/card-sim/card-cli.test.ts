@@ -1,26 +1,15 @@
 // The card CLI as a user runs it: a subprocess, real files, the real openssl binary.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { toPem } from '../../protocol/pki/index.js';
+import { cliProcess } from '../support/cli-process.js';
 
-const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'card-cli-'));
-// The tsx loader by absolute URL, so the CLI runs from any working directory.
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-function card(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'card-sim/cli/main.ts'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const card = cliProcess('card-sim/cli/main.ts', dir);
 
 describe('card CLI', () => {
   it('creates an issuer, personalizes and inspects a card, revokes it, and openssl agrees', () => {

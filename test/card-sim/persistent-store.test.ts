@@ -25,6 +25,34 @@ describe('persistent store', () => {
     expect(store.read()).toEqual({ a: 2, b: 2 });
   });
 
+  it('tells its commit observer each commit that reached memory, never an aborted or torn-before one', () => {
+    const store = new PersistentStore(new MemoryBackend(), codec, { a: 1, b: 1 });
+    const seen: [S, S][] = [];
+    store.commitObserver = (before, after) => seen.push([before, after]);
+    store.transaction((s) => {
+      s.a = 2;
+    });
+    expect(() =>
+      store.transaction(() => {
+        throw new Error('abort');
+      }),
+    ).toThrow('abort');
+    store.tearing = () => 'cut-before-write';
+    expect(() => store.transaction((s) => Object.assign(s, { b: 7 }))).toThrow(PowerLossError);
+    store.tearing = () => 'cut-after-write';
+    expect(() => store.transaction((s) => Object.assign(s, { b: 8 }))).toThrow(PowerLossError);
+    expect(seen).toEqual([
+      [
+        { a: 1, b: 1 },
+        { a: 2, b: 1 },
+      ],
+      [
+        { a: 2, b: 1 },
+        { a: 2, b: 8 },
+      ],
+    ]);
+  });
+
   it('hands out copies: mutating a read does not touch persistent memory', () => {
     const store = new PersistentStore(new MemoryBackend(), codec, { a: 1, b: 1 });
     store.read().a = 99;

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { VirtualCard } from '../../card-sim/os/virtual-card.js';
 import { InProcessChannel } from '../../card-sim/transport/in-process-channel.js';
 import {
   encodeVpcdFrame,
@@ -20,6 +19,7 @@ import {
 import { ascii, fromHex, toHex } from '../../protocol/bytes.js';
 import { isTerminalError, TerminalError } from '../../protocol/errors.js';
 import { CardStatusError, SW } from '../../protocol/status-words.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import { type PcscdHarness, startPcscd } from '../support/pcscd-harness.js';
 
 // --- a tiny test card -------------------------------------------------------------------------

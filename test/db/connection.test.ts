@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openAuthorityDatabase } from '../../db/authority/connection.js';
 import { openDatabase, TERMINAL_APPLICATION_ID } from '../../db/connection.js';
 import { CrlStore } from '../../db/crl-store.js';
 import { Journal } from '../../db/journal.js';
 import { migrate } from '../../db/migrate.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../db/migrations/index.js';
+import { openAuthorityDatabase } from '../../issuer-host/authority/store/connection.js';
 import { rawOpen, stepClock, userVersion, useTempDir } from './helpers.js';
 
 const tmp = useTempDir();

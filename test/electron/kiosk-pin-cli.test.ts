@@ -5,12 +5,13 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { operatorEntrySchema } from '../../electron/services/operators/operator-config.js';
 import { checkExitPin, parseExitPinHash } from '../../electron/shell/kiosk-exit-pin.js';
 
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const cli = join(import.meta.dirname, '../../electron/shell/kiosk-pin-cli.ts');
-const run = (input: string) =>
-  spawnSync(process.execPath, ['--import', tsx, cli], { input, encoding: 'utf8', timeout: 60_000 });
+const run = (input: string, args: string[] = []) =>
+  spawnSync(process.execPath, ['--import', tsx, cli, ...args], { input, encoding: 'utf8', timeout: 60_000 });
 
 describe('npm run kiosk-pin', () => {
   it('prints the kiosk section with a hash that checks the PIN typed', async () => {
@@ -31,5 +32,37 @@ describe('npm run kiosk-pin', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/E_INPUT_INVALID/);
     }
+  });
+});
+
+describe('npm run operator-pin', () => {
+  const operator = ['--operator', '--id', 'ana', '--name', 'Ana Lopez', '--role', 'supervisor'];
+
+  it("prints an operators entry whose hash checks the operator's PIN", async () => {
+    const r = run('97531\n97531\n', operator);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('97531');
+    const entry = operatorEntrySchema.parse(JSON.parse(r.stdout));
+    expect(entry).toMatchObject({ id: 'ana', name: 'Ana Lopez', role: 'supervisor' });
+    const stored = parseExitPinHash(entry.pinHash);
+    expect(await checkExitPin('97531', stored)).toBe(true);
+    expect(await checkExitPin('97532', stored)).toBe(false);
+  });
+
+  it('refuses a bad ID or role before asking for the PIN, and a mistyped PIN, printing nothing', () => {
+    const cases: [string, string[]][] = [
+      ['97531\n97531\n', ['--operator', '--id', 'a b', '--name', 'Ana', '--role', 'cashier']],
+      ['97531\n97531\n', ['--operator', '--id', 'ana', '--name', 'Ana', '--role', 'owner']],
+      ['97531\n97532\n', operator],
+    ];
+    for (const [input, args] of cases) {
+      const r = run(input, args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/E_INPUT_INVALID/);
+    }
+    expect(run('', ['--operator', '--id', 'a b', '--name', 'Ana', '--role', 'cashier']).stderr).not.toMatch(
+      /PIN of/,
+    );
   });
 });

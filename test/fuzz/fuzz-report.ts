@@ -44,7 +44,7 @@ export async function checkProperty<Ts>(
   const details = await fc.check(property as fc.IRawProperty<Ts>, {
     seed: opts.seed,
     numRuns: opts.runs,
-    ...(opts.path !== undefined ? { path: opts.path } : {}),
+    path: opts.path,
   });
   if (!details.failed) return { fuzzer, cases: details.numRuns, failures: [], stats: stats.counts };
   const error = details.errorInstance;

@@ -102,7 +102,7 @@ async function world(flow: HostileFlow): Promise<World> {
         const outcome = await t.engine.transfer({ amount });
         return outcome.status === 'completed'
           ? { flowId: outcome.flowId }
-          : { ...(outcome.flowId ? { flowId: outcome.flowId } : {}), error: outcome.error };
+          : { flowId: outcome.flowId, error: outcome.error };
       },
     };
   }
@@ -130,7 +130,7 @@ async function world(flow: HostileFlow): Promise<World> {
         : await t.contents.send({ from: 'payee', itemId: item.id });
       return outcome.status === 'completed'
         ? { flowId: outcome.flowId }
-        : { ...(outcome.flowId ? { flowId: outcome.flowId } : {}), error: outcome.error };
+        : { flowId: outcome.flowId, error: outcome.error };
     },
   };
 }

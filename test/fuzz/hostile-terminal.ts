@@ -8,7 +8,6 @@ import { MemoryBackend } from '../../card-sim/os/persistence-backend.js';
 import { createSettlementCard } from '../../card-sim/settlement-card.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
-import { fromHex } from '../../protocol/bytes.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import type { ContentItem } from '../../protocol/settlement/contents-codec.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../support/card-fixtures.js';

@@ -206,7 +206,9 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
   'contents.logout': ([slot]) => SLOT(slot),
   'contents.authenticate': ([modes]) =>
     Object.entries(modes as object).every(
-      ([k, v]) => ['payerMode', 'payeeMode'].includes(k) && ['basic', 'issuer'].includes(v as string),
+      ([k, v]) =>
+        ['payerMode', 'payeeMode'].includes(k) &&
+        (v === undefined || ['basic', 'issuer'].includes(v as string)),
     ),
   'journal.page': ([q]) => {
     const { limit, beforeSeq, search } = q as { limit: unknown; beforeSeq?: unknown; search?: unknown };

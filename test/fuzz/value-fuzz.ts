@@ -701,10 +701,7 @@ class ValueRun {
     data?: Uint8Array,
   ): Answer | undefined {
     const extended = (data?.length ?? 0) > 255;
-    return this.transmit(
-      s,
-      encodeCommandApdu({ cla, ins, p1, p2, ...(data ? { data } : {}), ne: extended ? 65536 : 256 }),
-    );
+    return this.transmit(s, encodeCommandApdu({ cla, ins, p1, p2, data, ne: extended ? 65536 : 256 }));
   }
 
   /** One command and its GET RESPONSE chain; undefined when the card lost power (then re-inserted). */

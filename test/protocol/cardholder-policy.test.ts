@@ -3,6 +3,8 @@
 // the terminal's question "does this payment need the PIN?" answered from that allowance alone.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cardRefusal } from '../../protocol/card-refusal.js';
+import { TerminalError } from '../../protocol/errors.js';
 import {
   countNoPinPayment,
   decodeNoPinLimits,
@@ -17,6 +19,7 @@ import {
   PIN_STATE,
   pinNeededFor,
 } from '../../protocol/settlement/cardholder-policy.js';
+import { INS } from '../../protocol/settlement/commands.js';
 
 const amount = fc.oneof(fc.integer({ min: 0, max: 20_000 }), fc.constant(NO_LIMIT_AMOUNT));
 const limitsArb = fc.record({
@@ -76,5 +79,21 @@ describe('cardholder policy rule', () => {
     expect(decodePinStatus(encodePinStatus(status))).toEqual(status);
     expect(() => decodeNoPinLimits(new Uint8Array(8))).toThrow(RangeError);
     expect(() => decodePinStatus(Uint8Array.of(4, 0, 0, 0, 0, 0, 0))).toThrow(RangeError);
+  });
+});
+
+describe('a payment refused for want of the PIN, as the operator sees it (cardRefusal)', () => {
+  const refusal = (sw: number, ins: number) =>
+    new TerminalError('E_CARD_STATUS', `card refused INS ${ins.toString(16)}`, { sw, ins });
+
+  it('9403 is E_PIN_REQUIRED; 6983 on a payment command is E_PIN_BLOCKED, elsewhere it stays a card status', () => {
+    for (const ins of [INS.INITIATE_DEBIT, INS.DEBIT, INS.CONTENT_SEND]) {
+      expect(cardRefusal(refusal(0x9403, ins), { slot: 'payer' })).toMatchObject({
+        code: 'E_PIN_REQUIRED',
+        details: { sw: 0x9403, slot: 'payer' },
+      });
+      expect(cardRefusal(refusal(0x6983, ins), { slot: 'payer' }).code).toBe('E_PIN_BLOCKED');
+    }
+    expect(cardRefusal(refusal(0x6983, INS.GET_BALANCE)).code).toBe('E_CARD_STATUS');
   });
 });

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { type SettlementState, settlementStateCodec } from '../../card-sim/applets/settlement/state.js';
-import { loadCardState } from '../../card-sim/cli/card-files.js';
+import { loadCardState } from '../../card-sim/card-files.js';
 import {
   createIssuer,
   loadIssuer,
@@ -41,7 +41,6 @@ import {
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { FileBackend } from '../../card-sim/os/persistence-backend.js';
 import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
-import type { VirtualCard } from '../../card-sim/os/virtual-card.js';
 import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
 import { encodeVpcdFrame, VpcdConnector, VpcdFrameDecoder } from '../../card-sim/transport/vpcd-connector.js';
 import type { JournalRecord } from '../../db/journal.js';
@@ -51,6 +50,7 @@ import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
 import { fromHex } from '../../protocol/bytes.js';
 import { toPem } from '../../protocol/pki/index.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import { type PcscdHarness, startPcscd } from './pcscd-harness.js';
 
 export const E2E_CURRENCY = 978;
@@ -455,7 +455,7 @@ export async function startPcscTerminal(o: PcscTerminalOptions = {}): Promise<Pc
         }
         writeConfig(patch);
         services = await startTerminalServices(loadConfig(configPath), {
-          ...(so.afterJournalAppend ? { afterJournalAppend: so.afterJournalAppend } : {}),
+          afterJournalAppend: so.afterJournalAppend,
         });
         // The new client learns each reader's card state from its own status thread.
         for (const n of SLOT_NAMES) await waitPresence(n, slot[n].connector.state === 'inserted');

@@ -79,13 +79,11 @@ export function makeTerminal(
   const crl = new CrlCache({
     store: new CrlStore(db),
     caCertificateDer,
-    ...(o.noCrl
-      ? {}
-      : {
-          builtinCrlDer: publishCrl(issuer, {
-            now: new Date(now.getTime() - 3_600_000),
-            validityDays: o.crlValidityDays ?? 7,
-          }),
+    builtinCrlDer: o.noCrl
+      ? undefined
+      : publishCrl(issuer, {
+          now: new Date(now.getTime() - 3_600_000),
+          validityDays: o.crlValidityDays ?? 7,
         }),
     expiredPolicy: o.expiredPolicy ?? 'refuse',
     now: () => now,
@@ -103,7 +101,7 @@ export function makeTerminal(
     caCertificateDer,
     currency: TEST_CURRENCY,
     now: () => now,
-    ...(o.afterJournalAppend ? { afterJournalAppend: o.afterJournalAppend } : {}),
+    afterJournalAppend: o.afterJournalAppend,
   });
   const balances = () => ({
     payer: cards.payer.store.read().balance,

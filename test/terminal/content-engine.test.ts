@@ -3,17 +3,13 @@
 // and interruption at every content command (the communication monitor's timeout before or after
 // the card acted, the card pulled before or after it acted): afterwards both cards are entirely
 // before or entirely after, nothing is duplicated or lost, the flow is closed and the log verifies.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { settlementStateCodec } from '../../card-sim/applets/settlement/state.js';
 import { createIssuer, loadIssuer, personalizeCard } from '../../card-sim/issuer/issuer.js';
 import { FileBackend, MemoryBackend } from '../../card-sim/os/persistence-backend.js';
-import type { VirtualCard } from '../../card-sim/os/virtual-card.js';
 import { createSettlementCard } from '../../card-sim/settlement-card.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
@@ -21,7 +17,9 @@ import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import type { ContentItem } from '../../protocol/settlement/contents-codec.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../support/card-fixtures.js';
+import { cliProcess } from '../support/cli-process.js';
 import { createUnderRight, ticket } from '../support/content-fixtures.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 
@@ -340,6 +338,11 @@ describe('exchange (Fig. 8): buying a ticket', () => {
     expect(steps(t, outcome.flowId!)).toEqual(['started', 'failed-no-value-moved']);
     expect(snapshot(t)).toBe(before);
     expectSettled(t, contents);
+    // A card's refusal resets nothing: the customer stays logged in and the cards authenticated.
+    expect(await t.engine.readCard('payer')).toMatchObject({ ownerLoggedIn: true, balance: 1000 });
+    expect(contents.currentSession()).toBeDefined();
+    const listing = await contents.listContents('payer');
+    expect(listing.access).toMatchObject({ owner: true, session: 'basic' });
   });
 
   it('refused by the responding card after the first half moved: rolled back on both cards', async () => {
@@ -566,17 +569,9 @@ describe('exchange interrupted at every content command', () => {
 });
 
 describe('terminal CLI (one process per command: login, authenticate, act)', () => {
-  const root = join(import.meta.dirname, '../..');
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const dir = mkdtempSync(join(tmpdir(), 'contents-cli-'));
   const config = join(dir, 'demo', 'terminal.json');
-  const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'electron/cli/main.ts'), ...args], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
-  };
+  const cli = cliProcess('electron/cli/main.ts', dir);
 
   it('authenticate, contents, exchange (buy a ticket), send, as the levels allow', () => {
     expect(cli('demo-setup', '--dir', join(dir, 'demo')).code).toBe(0);

@@ -6,19 +6,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../card-sim/cli/cli-kit.js';
-import { authorityAllow, authorityDisallow, authorityStatus } from '../../card-sim/cli/commands-authority.js';
 import { createIssuer } from '../../card-sim/issuer/issuer.js';
-import { openAuthorityDatabase } from '../../db/authority/connection.js';
+import { openDatabase } from '../../db/connection.js';
+import { migrate } from '../../db/migrate.js';
+import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
+import { issueCommand, issuingStatusCommand } from '../../electron/cli/commands-issuing.js';
+import { IssuingTerminal, newItem } from '../../electron/services/issuing/issuing-terminal.js';
+import { saveRegistration } from '../../electron/services/issuing/server-identity.js';
+import { CommandAuthority } from '../../issuer-host/authority/command-authority.js';
+import { DEFAULT_GRANT, type Grant } from '../../issuer-host/authority/grants.js';
+import { InProcessAuthority } from '../../issuer-host/authority/in-process-authority.js';
+import { openAuthorityDatabase } from '../../issuer-host/authority/store/connection.js';
 import {
   AUTHORITY_APPLICATION_ID,
   AUTHORITY_LATEST_VERSION,
   AUTHORITY_MIGRATIONS,
-} from '../../db/authority/migrations/index.js';
-import { openDatabase } from '../../db/connection.js';
-import { migrate } from '../../db/migrate.js';
-import { issueCommand, issuingStatusCommand } from '../../electron/cli/commands-issuing.js';
-import { ensureDemoEnvironment } from '../../electron/services/demo/demo-environment.js';
+} from '../../issuer-host/authority/store/migrations/index.js';
+import {
+  authorityAllow,
+  authorityDisallow,
+  authorityStatus,
+} from '../../issuer-host/cli/commands-authority.js';
+import { concat, fromHex, toHex, u32 } from '../../protocol/bytes.js';
+import { ecdsaSign, generateP256KeyPair, randomBytes } from '../../protocol/crypto-suite.js';
 import {
   type AuthorizationAck,
   type AuthorizationRequest,
@@ -26,21 +36,12 @@ import {
   type CommandAuthorityPort,
   registrationMessage,
   type ServerInfo,
-} from '../../electron/services/issuing/authority-protocol.js';
-import {
-  CommandAuthority,
-  DEFAULT_GRANT,
-  type Grant,
-  InProcessAuthority,
-} from '../../electron/services/issuing/command-authority.js';
-import { IssuingTerminal, newItem } from '../../electron/services/issuing/issuing-terminal.js';
-import { saveRegistration } from '../../electron/services/issuing/server-identity.js';
-import { concat, fromHex, toHex, u32 } from '../../protocol/bytes.js';
-import { ecdsaSign, generateP256KeyPair, randomBytes } from '../../protocol/crypto-suite.js';
+} from '../../protocol/issuing/authority-protocol.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import { encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
+import { runCli } from '../../tooling/cli-kit.js';
 import { TEST_CURRENCY } from '../support/card-fixtures.js';
 import { makeTerminal, TERMINAL_NOW, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 
@@ -79,14 +80,14 @@ function setup(
     revoke?: 'payee'[];
   } = {},
 ): Setup {
-  const t = makeTerminal({ payee: { issuerCard: true }, ...(o.revoke ? { revoke: o.revoke } : {}) });
+  const t = makeTerminal({ payee: { issuerCard: true }, revoke: o.revoke });
   const dir = tempDir();
   const clock = { authority: TERMINAL_NOW };
   const authority = CommandAuthority.open({
     dbPath: join(dir, 'authority.db'),
     issuer: t.issuer,
     now: () => clock.authority,
-    ...(o.eligibility ? { eligibility: o.eligibility } : {}),
+    eligibility: o.eligibility,
   });
   cleanups.push(
     () => authority.close(),

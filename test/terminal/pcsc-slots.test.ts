@@ -5,7 +5,6 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { VirtualCard } from '../../card-sim/os/virtual-card.js';
 import { SIMULATED_CARD_ATR } from '../../card-sim/settlement-card.js';
 import {
   encodeVpcdFrame,
@@ -19,6 +18,7 @@ import type { SlotEvent, SlotName, SlotStatus } from '../../electron/services/sl
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import { makePair, transfer } from '../support/card-fixtures.js';
 import { type PcscdHarness, startPcscd } from '../support/pcscd-harness.js';
 

@@ -216,3 +216,56 @@ describe('settlement engine: refusals change nothing', () => {
     expect(t.engine.openTransfers()).toEqual([]);
   });
 });
+
+describe('settlement engine: the card-reset policy', () => {
+  // A refusal the card answered with a status word, or one the terminal made before a card acted,
+  // leaves the cards' sessions (and the owner logins they carry) as they are; a transport failure
+  // resets the cards. Before issue 10 an insufficient-funds refusal silently logged the customer out.
+  it('keeps the customer logged in after the terminal refuses an amount over the balance', async () => {
+    const t = makeTerminal({ payer: { balance: 500 } });
+    await t.engine.login('payer', '1234');
+    const before = t.balances();
+    const refused = await t.engine.transfer({ amount: 501 });
+    expect(refused).toMatchObject({ status: 'refused', error: { code: 'E_INSUFFICIENT_FUNDS' } });
+    expect(await t.engine.readCard('payer')).toMatchObject({ ownerLoggedIn: true, balance: 500 });
+    // The customer pays a smaller amount without entering the PIN again.
+    const paid = await t.engine.transfer({ amount: 500 });
+    expect(paid).toMatchObject({ status: 'completed', balances: { payer: 0 } });
+    expect(t.balances()).toEqual({ payer: before.payer - 500, payee: before.payee + 500 });
+  });
+
+  it('keeps the owner logins after the card itself refuses with insufficient funds (9401)', async () => {
+    // The payer's balance is masked (no PIN), so the terminal cannot refuse early: the card does.
+    const t = makeTerminal({ payer: { balance: 500 } });
+    await t.engine.login('payee', '1234');
+    const before = t.balances();
+    const refused = await t.engine.transfer({ amount: 501 });
+    expect(refused).toMatchObject({
+      status: 'refused',
+      error: { code: 'E_INSUFFICIENT_FUNDS', details: { slot: 'payer', sw: 0x9401 } },
+    });
+    expect(t.balances()).toEqual(before);
+    expect(await t.engine.readCard('payee')).toMatchObject({ ownerLoggedIn: true });
+    expect(t.engine.openTransfers()).toEqual([]);
+  });
+
+  it('keeps the login after a wrong PIN and counts the try on the card', async () => {
+    const t = makeTerminal();
+    await t.engine.login('payee', '1234');
+    await expect(t.engine.login('payer', '9999')).rejects.toMatchObject({
+      code: 'E_PIN_WRONG',
+      details: { slot: 'payer', triesLeft: 2 },
+    });
+    expect(await t.engine.readCard('payee')).toMatchObject({ ownerLoggedIn: true });
+  });
+
+  it('resets the cards after a transport failure: the logins end with the card sessions', async () => {
+    const t = makeTerminal();
+    await t.engine.login('payer', '1234');
+    t.slots.stall('payee');
+    const failed = await t.engine.readCard('payee').catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'E_TRANSPORT_TIMEOUT' });
+    t.slots.clearFaults('payee');
+    expect(await t.engine.readCard('payer')).toMatchObject({ ownerLoggedIn: false, balance: undefined });
+  });
+});

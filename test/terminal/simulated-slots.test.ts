@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { VirtualCard } from '../../card-sim/os/virtual-card.js';
 import { SIMULATED_CARD_ATR } from '../../card-sim/settlement-card.js';
 import type { SlotEvent } from '../../electron/services/slots/reader-slots.js';
 import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
@@ -13,6 +12,7 @@ import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { INS, RECORD_STATUS } from '../../protocol/settlement/commands.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import { makePair, NOW, TEST_CURRENCY, transfer } from '../support/card-fixtures.js';
 
 /** SELECT answers 9000, 00 EE echoes its data, INS 0xDD loses power (empty answer); counts power events. */

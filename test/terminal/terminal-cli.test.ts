@@ -1,25 +1,15 @@
 // The terminal CLI as an operator's script runs it: a subprocess on the demo shop's files.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { cliProcess } from '../support/cli-process.js';
 
-const root = join(import.meta.dirname, '../..');
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const dir = mkdtempSync(join(tmpdir(), 'terminal-cli-'));
 const config = join(dir, 'demo', 'terminal.json');
 
-function terminal(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'electron/cli/main.ts'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
-}
+const terminal = cliProcess('electron/cli/main.ts', dir);
 
 describe('terminal CLI', () => {
   it('runs a sale on the demo shop: read, transfer with key update, log, verify', () => {

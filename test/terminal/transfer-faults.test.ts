@@ -2,9 +2,9 @@
 // Mondex-style invariants: no value created or lost, nothing applied twice, both cards settled,
 // the log intact.
 import { describe, expect, it } from 'vitest';
-import type { VirtualCard } from '../../card-sim/os/virtual-card.js';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { INS } from '../../protocol/settlement/commands.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 
 type FaultKind =

@@ -49,7 +49,7 @@ async function logSeqs(): Promise<number[]> {
 
 /** The journal's sequence numbers, newest first, as the terminal holds them (optionally searched). */
 function journalSeqs(search?: string): number[] {
-  return ui.services.journal.page({ limit: 200, ...(search ? { search } : {}) }).records.map((r) => r.seq);
+  return ui.services.journal.page({ limit: 200, search: search || undefined }).records.map((r) => r.seq);
 }
 
 describe('operator screen: keyboard only, and the records', () => {

@@ -1,5 +1,6 @@
 // How the screen writes amounts, hints and contents for the configured currency and locale.
 import { describe, expect, it } from 'vitest';
+import { formatMoney } from '../../protocol/money-format.js';
 import { amountExample, amountPlaceholder } from '../../renderer/src/amount-hint.js';
 import {
   bodyText,
@@ -9,7 +10,6 @@ import {
   sentence,
   shortId,
 } from '../../renderer/src/format.js';
-import { formatMoney } from '../../renderer/src/money.js';
 
 const hex = (text: string) => Buffer.from(text).toString('hex').toUpperCase();
 

@@ -8,6 +8,7 @@ import type {
   SettlementClient,
 } from '../../../protocol/settlement/settlement-client.js';
 import { SW } from '../../../protocol/status-words.js';
+import { CONTENT_STEP } from './content-record.js';
 
 export type Recorder = (step: string, payload: Record<string, unknown>) => void;
 
@@ -26,15 +27,15 @@ export async function transmitContent(
   record: Recorder,
 ): Promise<{ txId: Uint8Array }> {
   const { txId, sealed } = await sender.contentSend(kindOf(offer), 0, sessionIds.sender, subjectOf(offer));
-  record('sent', { txId: toHex(txId), sealedBytes: sealed.length });
+  record(CONTENT_STEP.SENT, { txId: toHex(txId), sealedBytes: sealed.length });
   const commit = await receiver.contentReceive(sessionIds.receiver, txId, undefined, sealed);
-  record('received', { commitInstruction: toHex(commit) });
+  record(CONTENT_STEP.RECEIVED, { commitInstruction: toHex(commit) });
   const deletion = await sender.contentCommit(txId, commit);
-  record('committed', { deletionProof: toHex(deletion) });
+  record(CONTENT_STEP.COMMITTED, { deletionProof: toHex(deletion) });
   const acceptance = await receiver.contentAccept(txId, deletion);
-  record('accepted', { acceptance: toHex(acceptance), receiverSettled: true });
+  record(CONTENT_STEP.ACCEPTED, { acceptance: toHex(acceptance), receiverSettled: true });
   await sender.contentAcknowledge(txId, acceptance);
-  record('completed', { senderSettled: true });
+  record(CONTENT_STEP.COMPLETED, { senderSettled: true });
   return { txId };
 }
 
@@ -52,21 +53,21 @@ export async function exchangeContents(
   record: Recorder,
 ): Promise<{ first: Uint8Array; second: Uint8Array }> {
   const x = await initiator.contentSend(kindOf(give), 1, sessionIds.initiator, subjectOf(give));
-  record('first-sent', { firstTxId: toHex(x.txId) });
+  record(CONTENT_STEP.FIRST_SENT, { firstTxId: toHex(x.txId) });
   const commitX = await responder.contentReceive(sessionIds.responder, x.txId, undefined, x.sealed);
-  record('first-received', { firstCommit: toHex(commitX) });
+  record(CONTENT_STEP.FIRST_RECEIVED, { firstCommit: toHex(commitX) });
   const y = await responder.contentSend(kindOf(take), 2, sessionIds.responder, subjectOf(take), x.txId);
-  record('second-sent', { secondTxId: toHex(y.txId) });
+  record(CONTENT_STEP.SECOND_SENT, { secondTxId: toHex(y.txId) });
   const commitY = await initiator.contentReceive(sessionIds.initiator, y.txId, x.txId, y.sealed);
-  record('second-received', { secondCommit: toHex(commitY) });
+  record(CONTENT_STEP.SECOND_RECEIVED, { secondCommit: toHex(commitY) });
   const deletionX = await initiator.contentCommit(x.txId, commitX);
-  record('first-committed', { firstDeletionProof: toHex(deletionX) });
+  record(CONTENT_STEP.FIRST_COMMITTED, { firstDeletionProof: toHex(deletionX) });
   const deletionY = await responder.contentAccept(x.txId, deletionX);
-  record('first-accepted', { secondDeletionProof: toHex(deletionY), responderSettled: true });
+  record(CONTENT_STEP.FIRST_ACCEPTED, { secondDeletionProof: toHex(deletionY), responderSettled: true });
   const acceptanceY = await initiator.contentAccept(y.txId, deletionY);
-  record('second-accepted', { secondAcceptance: toHex(acceptanceY), initiatorSettled: true });
+  record(CONTENT_STEP.SECOND_ACCEPTED, { secondAcceptance: toHex(acceptanceY), initiatorSettled: true });
   await responder.contentAcknowledge(y.txId, acceptanceY);
-  record('completed', {});
+  record(CONTENT_STEP.COMPLETED, {});
   return { first: x.txId, second: y.txId };
 }
 
@@ -85,7 +86,7 @@ export async function recoverTransmission(
   if (!sender) return 'waiting';
   const out = (await statusOf(sender, txId)).find((r) => r.direction === 'out');
   if (!out) {
-    record('rolled-back', { reason: 'the sender never started it' });
+    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the sender never started it' });
     return 'rolled-back';
   }
   if (out.status === 'returned') {
@@ -107,11 +108,11 @@ export async function recoverTransmission(
     let acceptance = incoming?.status === 'accepted' ? incoming.proof : undefined;
     if (incoming?.status === 'pending') acceptance = await receiver.contentAccept(txId, proof!);
     if (out.status === 'deleted' && acceptance) await sender.contentAcknowledge(txId, acceptance);
-    record('completed', { recovered: true });
+    record(CONTENT_STEP.COMPLETED, { recovered: true });
     return 'completed';
   }
   if (incoming?.status === 'pending') await receiver.contentCancel(txId, proof!);
-  record('rolled-back', { abortProof: toHex(proof!) });
+  record(CONTENT_STEP.ROLLED_BACK, { abortProof: toHex(proof!) });
   return 'rolled-back';
 }
 
@@ -131,7 +132,7 @@ export async function recoverExchange(
   if (!initiator || !responder) return 'waiting';
   const first = (await statusOf(initiator, firstTxId)).find((r) => r.direction === 'out');
   if (!first) {
-    record('rolled-back', { reason: 'the initiator never started it' });
+    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the initiator never started it' });
     return 'rolled-back';
   }
   const responderFirst = (await statusOf(responder, firstTxId)).find((r) => r.direction === 'in');
@@ -166,7 +167,7 @@ export async function recoverExchange(
       if (responderSecond?.status === 'deleted' && acceptance)
         await responder.contentAcknowledge(second.txId, acceptance);
     }
-    record('completed', { recovered: true });
+    record(CONTENT_STEP.COMPLETED, { recovered: true });
     return 'completed';
   }
   const abortFirst = first.status === 'open' ? await initiator.contentAbort(firstTxId) : first.proof!;
@@ -180,7 +181,7 @@ export async function recoverExchange(
       await initiator.contentCancel(second.txId, secondOnResponder.proof!);
     }
   }
-  record('rolled-back', { abortProof: toHex(abortFirst) });
+  record(CONTENT_STEP.ROLLED_BACK, { abortProof: toHex(abortFirst) });
   return 'rolled-back';
 }
 

@@ -19,11 +19,16 @@
 //   keeps the last good CRL. Concurrent refresh() calls share one request.
 import { readFileSync, statSync } from 'node:fs';
 import type { CrlStore, StoredCrl } from '../../../db/crl-store.js';
-import { concat, equalBytes, toHex } from '../../../protocol/bytes.js';
+import { equalBytes, toHex } from '../../../protocol/bytes.js';
 import { sha256Digest } from '../../../protocol/crypto-suite.js';
-import { type ErrorCode, isTerminalError, TerminalError } from '../../../protocol/errors.js';
 import {
-  fromPem,
+  type ErrorCode,
+  errorMessage,
+  isTerminalError,
+  TerminalError,
+  toTerminalError,
+} from '../../../protocol/errors.js';
+import {
   type ParsedCertificate,
   type ParsedCrl,
   parseCertificate,
@@ -31,6 +36,8 @@ import {
   verifyCertificateSignature,
   verifyCrlSignature,
 } from '../../../protocol/pki/index.js';
+import { decodeCrlBytes } from './crl-bytes.js';
+import { downloadCrl } from './crl-download.js';
 
 export type CrlSource = 'builtin' | 'file' | 'http';
 export type ExpiredCrlPolicy = 'refuse' | 'warn';
@@ -88,20 +95,8 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_CRL_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
-const PEM_LABEL = 'X509 CRL'; // RFC 7468 §5
-const DER_SEQUENCE = 0x30;
-const PEM_MARKER = '-----BEGIN ';
-
 /** The stored CRL's header, without the DER. */
-interface CurrentCrl {
-  source: string;
-  crlNumber: bigint;
-  thisUpdate: string;
-  nextUpdate: string;
-  revokedCount: number;
-  etag: string | undefined;
-  lastModified: string | undefined;
-}
+type CurrentCrl = Omit<StoredCrl, 'der' | 'importedAt' | 'issuerKeyId'>;
 
 export class CrlCache {
   private readonly store: CrlStore;
@@ -178,7 +173,7 @@ export class CrlCache {
       bytes = new Uint8Array(readFileSync(path));
     } catch (e) {
       if (isTerminalError(e)) throw e;
-      throw new TerminalError('E_INPUT_INVALID', `cannot read CRL file ${path}: ${(e as Error).message}`, {
+      throw new TerminalError('E_INPUT_INVALID', `cannot read CRL file ${path}: ${errorMessage(e)}`, {
         path,
       });
     }
@@ -337,8 +332,8 @@ export class CrlCache {
       thisUpdate: crl.thisUpdate,
       nextUpdate: crl.nextUpdate,
       der: crl.der,
-      ...(meta.etag !== undefined ? { etag: meta.etag } : {}),
-      ...(meta.lastModified !== undefined ? { lastModified: meta.lastModified } : {}),
+      etag: meta.etag,
+      lastModified: meta.lastModified,
       source,
       revoked: crl.revoked.map((entry) => ({
         serialHex: entry.serial.toString(16),
@@ -373,143 +368,29 @@ export class CrlCache {
 
   private async fetchOnce(url: string): Promise<Omit<CrlRefreshOutcome, 'at'>> {
     const current = this.current;
-    const headers: Record<string, string> = {
-      accept: 'application/pkix-crl, application/x-pem-file;q=0.5, */*;q=0.1',
-    };
-    if (current?.etag !== undefined) headers['if-none-match'] = current.etag;
-    if (current?.lastModified !== undefined) headers['if-modified-since'] = current.lastModified;
-
-    const signal = AbortSignal.timeout(this.fetchTimeoutMs);
-    let body: Uint8Array;
-    let response: Response;
-    try {
-      response = await this.fetchImpl(url, { headers, signal, redirect: 'follow' });
-      if (response.status === 304) {
-        await response.body?.cancel().catch(() => {});
-        if (current === undefined) {
-          throw new TerminalError('E_TRANSPORT', `${url} answered 304 Not Modified, but no CRL is stored`, {
-            url,
-            status: 304,
-          });
-        }
-        return { ok: true, notModified: true };
-      }
-      if (response.status !== 200) {
-        await response.body?.cancel().catch(() => {});
-        throw new TerminalError('E_TRANSPORT', `${url} answered HTTP ${response.status}`, {
-          url,
-          status: response.status,
-        });
-      }
-      body = await readCapped(response, this.maxCrlBytes, url);
-    } catch (e) {
-      if (signal.aborted) {
-        throw new TerminalError(
-          'E_TRANSPORT_TIMEOUT',
-          `no CRL from ${url} within ${this.fetchTimeoutMs} ms`,
-          {
-            url,
-            timeoutMs: this.fetchTimeoutMs,
-          },
-        );
-      }
-      if (isTerminalError(e)) throw e;
-      throw new TerminalError('E_TRANSPORT', `CRL download from ${url} failed: ${networkMessage(e)}`, {
-        url,
-      });
-    }
-
-    this.importDer(decodeCrlBytes(body), 'http', {
-      ...headerValue(response, 'etag', 'etag'),
-      ...headerValue(response, 'last-modified', 'lastModified'),
+    const download = await downloadCrl(url, {
+      fetchImpl: this.fetchImpl,
+      timeoutMs: this.fetchTimeoutMs,
+      maxBytes: this.maxCrlBytes,
+      stored: current && { etag: current.etag, lastModified: current.lastModified },
     });
+    if (download.notModified) return { ok: true, notModified: true };
+    this.importDer(decodeCrlBytes(download.bytes), 'http', download);
     return { ok: true };
   }
 }
 
 // ---- helpers ----
 
+/** The stored CRL without its DER (which may be tens of MB) and what the cache does not use. */
 function headerOf(stored: StoredCrl): CurrentCrl {
-  return {
-    source: stored.source,
-    crlNumber: stored.crlNumber,
-    thisUpdate: stored.thisUpdate,
-    nextUpdate: stored.nextUpdate,
-    revokedCount: stored.revokedCount,
-    etag: stored.etag,
-    lastModified: stored.lastModified,
-  };
-}
-
-/**
- * DER or PEM ("X509 CRL" block, text around it allowed). Bytes are DER when they start with a SEQUENCE
- * whose length spans exactly the input, or start with 0x30 and hold no PEM marker (parseCrl then says
- * what is wrong); everything else, e.g. PEM text that happens to begin with "0", is read as PEM.
- */
-function decodeCrlBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.length === 0) throw new TerminalError('E_PKI_MALFORMED', 'the CRL is empty');
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (bytes[0] === DER_SEQUENCE && (spansWholeInput(bytes) || !text.includes(PEM_MARKER))) return bytes;
-  return fromPem(text.toString('latin1'), PEM_LABEL);
-}
-
-/** The outer TLV's definite length covers the input exactly. */
-function spansWholeInput(bytes: Uint8Array): boolean {
-  const first = bytes[1];
-  if (first === undefined) return false;
-  if (first < 0x80) return 2 + first === bytes.length;
-  const octets = first & 0x7f;
-  if (octets < 1 || octets > 4 || bytes.length < 2 + octets) return false;
-  let length = 0;
-  for (let i = 0; i < octets; i++) length = length * 256 + bytes[2 + i]!;
-  return 2 + octets + length === bytes.length;
-}
-
-/** The response body, refusing (and abandoning) it once it exceeds `limit` bytes. */
-async function readCapped(response: Response, limit: number, url: string): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new TerminalError('E_TRANSPORT', `the CRL from ${url} is larger than ${limit} bytes`, { url, limit });
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > limit) {
-    await response.body?.cancel().catch(() => {});
-    throw tooLarge();
-  }
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return concat(...chunks);
-}
-
-function headerValue<K extends string>(
-  response: Response,
-  header: string,
-  key: K,
-): Partial<Record<K, string>> {
-  const value = response.headers.get(header);
-  return value === null || value === '' ? {} : ({ [key]: value } as Partial<Record<K, string>>);
-}
-
-/** undici reports "fetch failed" with the useful part (ECONNREFUSED, ...) in `cause`. */
-function networkMessage(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const cause = e.cause instanceof Error ? e.cause.message : undefined;
-  return cause !== undefined && cause !== e.message ? `${e.message} (${cause})` : e.message;
+  const { der: _der, importedAt: _importedAt, issuerKeyId: _issuerKeyId, ...header } = stored;
+  return header;
 }
 
 function errorInfo(e: unknown): CrlErrorInfo {
-  if (isTerminalError(e)) return { code: e.code, message: e.message };
-  return { code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  const { code, message } = toTerminalError(e);
+  return { code, message };
 }
 
 function checkUrl(value: unknown): string {

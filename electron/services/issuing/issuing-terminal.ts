@@ -17,7 +17,15 @@
 import { randomUUID } from 'node:crypto';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { ecdsaSign, randomBytes } from '../../../protocol/crypto-suite.js';
-import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
+import {
+  authorizationMessage,
+  type CommandAuthorityPort,
+  type CreateCommand,
+  contentItemSchema,
+  type RejectReason,
+  registrationMessage,
+} from '../../../protocol/issuing/authority-protocol.js';
 import {
   type ContentItem,
   type ContentPolicy,
@@ -28,14 +36,6 @@ import {
 import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import type { SlotName } from '../slots/reader-slots.js';
-import {
-  authorizationMessage,
-  type CommandAuthorityPort,
-  type CreateCommand,
-  contentItemSchema,
-  type RejectReason,
-  registrationMessage,
-} from './authority-protocol.js';
 import {
   forgetRegistration,
   loadOrCreateServerIdentity,
@@ -98,10 +98,7 @@ export class IssuingTerminal {
   private readonly clock: () => Date;
 
   constructor(private readonly o: IssuingTerminalOptions) {
-    this.identity = loadOrCreateServerIdentity(o.dataDir, {
-      ...(o.serverName !== undefined ? { name: o.serverName } : {}),
-      ...(o.terminalId !== undefined ? { terminalId: o.terminalId } : {}),
-    });
+    this.identity = loadOrCreateServerIdentity(o.dataDir, { name: o.serverName, terminalId: o.terminalId });
     this.clock = o.now ?? (() => new Date());
   }
 
@@ -128,7 +125,7 @@ export class IssuingTerminal {
     try {
       return await this.o.engine.withCards((cards) => this.issueWith(cards, slot, parsed.data));
     } catch (e) {
-      return refused(asTerminalError(e)); // busy, no card, card checks: nothing was asked or sent
+      return refused(toTerminalError(e)); // busy, no card, card checks: nothing was asked or sent
     }
   }
 
@@ -148,7 +145,7 @@ export class IssuingTerminal {
         signature: toHex(ecdsaSign(privateKey, registrationMessage(serverInfo, publicKey))),
       });
     } catch (e) {
-      const error = asTerminalError(e);
+      const error = toTerminalError(e);
       cards.record(flowId, 'admin', 'failed-no-value-moved', { stage: 'authority', ...errorPayload(error) });
       return { status: 'refused', flowId, error };
     }
@@ -215,7 +212,7 @@ export class IssuingTerminal {
         signature: toHex(signature),
       });
     } catch (e) {
-      const error = asTerminalError(e);
+      const error = toTerminalError(e);
       record('failed-no-value-moved', { stage: 'authority', ...errorPayload(error) });
       return { status: 'refused', flowId, error };
     }
@@ -243,7 +240,7 @@ export class IssuingTerminal {
         signature: fromHex(right.signature),
       });
     } catch (e) {
-      const error = asTerminalError(e);
+      const error = toTerminalError(e);
       if (isTerminalError(error, 'E_CARD_STATUS')) {
         record('failed-no-value-moved', { stage: 'card', sw: error.details.sw, ...errorPayload(error) });
         return { status: 'refused', flowId, error };
@@ -318,10 +315,6 @@ function defaultPolicy(type: ContentType): ContentPolicy {
 
 function refused(error: TerminalError): IssueOutcome {
   return { status: 'refused', error };
-}
-
-function asTerminalError(e: unknown): TerminalError {
-  return isTerminalError(e) ? e : new TerminalError('E_INTERNAL', String((e as Error)?.message ?? e));
 }
 
 function errorPayload(error: TerminalError): Record<string, unknown> {

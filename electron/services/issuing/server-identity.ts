@@ -7,9 +7,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { generateP256KeyPair, p256PublicKey } from '../../../protocol/crypto-suite.js';
-import { TerminalError } from '../../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../../protocol/errors.js';
+import {
+  type CreateCommand,
+  type ServerInfo,
+  serverInfoSchema,
+} from '../../../protocol/issuing/authority-protocol.js';
 import { CONTENT_TYPES } from '../../../protocol/settlement/contents-codec.js';
-import { type CreateCommand, type ServerInfo, serverInfoSchema } from './authority-protocol.js';
 
 export const SERVER_KEY_FILE = 'issuing-server.json';
 export const REGISTRATION_FILE = 'issuing-registration.json';
@@ -72,7 +76,7 @@ export function loadOrCreateServerIdentity(
     writeFileSync(path, `${JSON.stringify(file, null, 1)}\n`, { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new TerminalError('E_INPUT_INVALID', `cannot write ${path}: ${(e as Error).message}`);
+      throw new TerminalError('E_INPUT_INVALID', `cannot write ${path}: ${errorMessage(e)}`);
     }
   }
   return readIdentity(path);

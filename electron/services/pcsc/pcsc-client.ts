@@ -1,4 +1,6 @@
-// Terminal-side PC/SC access over the npm `pcsclite` module (libpcsclite talking to pcscd).
+// Terminal-side PC/SC access over the npm `pcsclite` module (libpcsclite talking to pcscd): the
+// readers and their cards (this file), one card session (pcsc-channel.ts), and the native module's
+// typed subset with the mapping of its failures (pcsc-native.ts).
 //
 // pcsclite's own API is callbacks and EventEmitters with untyped errors; this wraps it in promises,
 // tracks reader and card presence, and turns every failure into a TerminalError:
@@ -19,109 +21,25 @@
 // - close() must call CardReader.close() and PCSCLite.close() or the status threads keep the process
 //   alive; PCSCLite emits a spurious "Command cancelled" error after close(), so an error listener
 //   stays attached for good.
-import pcsclite from 'pcsclite';
-import type { CardChannel, TransmitOptions } from '../../../protocol/card-channel.js';
-import { type ErrorCode, TerminalError } from '../../../protocol/errors.js';
+import { TerminalError } from '../../../protocol/errors.js';
+import { PcscChannel, type Protocol } from './pcsc-channel.js';
+import {
+  createNativeContext,
+  disconnectNative,
+  isTimeout,
+  type NativeCardReader,
+  type NativePcscLite,
+  pcscError,
+  withTimeout,
+} from './pcsc-native.js';
 
-// --- the subset of pcsclite's runtime API used here (its bundled index.d.ts exports no types) ---
-
-interface NativeStatus {
-  state: number;
-  atr?: Buffer;
-}
-
-type NativeCallback<T> = (err: Error | null | undefined, value: T) => void;
-
-interface NativeCardReader {
-  readonly name: string;
-  connected: boolean;
-  readonly SCARD_SHARE_SHARED: number;
-  readonly SCARD_PROTOCOL_T0: number;
-  readonly SCARD_PROTOCOL_T1: number;
-  readonly SCARD_STATE_PRESENT: number;
-  readonly SCARD_STATE_MUTE: number;
-  readonly SCARD_LEAVE_CARD: number;
-  readonly SCARD_RESET_CARD: number;
-  readonly SCARD_UNPOWER_CARD: number;
-  on(event: 'status', listener: (status: NativeStatus) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-  on(event: 'end', listener: () => void): this;
-  connect(options: { share_mode: number; protocol: number }, cb: NativeCallback<number>): void;
-  disconnect(disposition: number, cb: (err: Error | null | undefined) => void): void;
-  transmit(data: Buffer, resLen: number, protocol: number, cb: NativeCallback<Buffer>): void;
-  close(): void;
-}
-
-interface NativePcscLite {
-  on(event: 'reader', listener: (reader: NativeCardReader) => void): this;
-  on(event: 'error', listener: (err: Error) => void): this;
-  /** Native: starts the PnP thread; the JS wrapper calls it once, on the next tick after creation. */
-  start?: (cb: NativeCallback<Buffer>) => void;
-  close(): void;
-}
-
-const createNativeContext = pcsclite as unknown as () => NativePcscLite;
-
-/** pcsc-lite's MAX_BUFFER_SIZE_EXTENDED: room for a 65536-byte response plus SW1 SW2. */
-const MAX_RESPONSE_LENGTH = 4 + 3 + (1 << 16) + 3 + 2;
+export { PcscChannel, type Protocol } from './pcsc-channel.js';
 
 const DEFAULT_TRANSMIT_TIMEOUT_MS = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const ATR_WAIT_MS = 2_000;
 /** How long listReaders() and close() wait for each reader's status thread to report once. */
 const FIRST_STATUS_WAIT_MS = 2_000;
-
-// --- PC/SC error codes ---
-
-const SCARD = {
-  E_CANCELLED: 0x80100002,
-  E_INVALID_HANDLE: 0x80100003,
-  E_UNKNOWN_READER: 0x80100009,
-  E_TIMEOUT: 0x8010000a,
-  E_NO_SMARTCARD: 0x8010000c,
-  E_READER_UNAVAILABLE: 0x80100017,
-  E_NO_SERVICE: 0x8010001d,
-  E_SERVICE_STOPPED: 0x8010001e,
-  E_NO_READERS_AVAILABLE: 0x8010002e,
-  W_UNRESPONSIVE_CARD: 0x80100066,
-  W_UNPOWERED_CARD: 0x80100067,
-  W_REMOVED_CARD: 0x80100069,
-} as const;
-
-/** The PC/SC return code inside a pcsclite error message ("SCardTransmit error: ...(0x80100069)"). */
-export function pcscReturnCode(err: unknown): number | undefined {
-  const match = /\(0x([0-9a-f]{1,8})\)/i.exec(err instanceof Error ? err.message : String(err));
-  return match ? Number.parseInt(match[1]!, 16) : undefined;
-}
-
-function errorCodeFor(rc: number | undefined): ErrorCode {
-  switch (rc) {
-    case SCARD.E_NO_SMARTCARD:
-    case SCARD.W_REMOVED_CARD:
-      return 'E_CARD_ABSENT';
-    case SCARD.E_UNKNOWN_READER:
-    case SCARD.E_READER_UNAVAILABLE:
-    case SCARD.E_NO_SERVICE:
-    case SCARD.E_SERVICE_STOPPED:
-    case SCARD.E_NO_READERS_AVAILABLE:
-      return 'E_READER_UNAVAILABLE';
-    case SCARD.E_TIMEOUT:
-      return 'E_TRANSPORT_TIMEOUT';
-    default:
-      return 'E_TRANSPORT';
-  }
-}
-
-/** Turns a pcsclite error into a TerminalError with the PC/SC code in its details. */
-export function toTerminalError(err: unknown, context: Record<string, unknown> = {}): TerminalError {
-  if (err instanceof TerminalError) return err;
-  const rc = pcscReturnCode(err);
-  const message = err instanceof Error ? err.message : String(err);
-  return new TerminalError(errorCodeFor(rc), message, {
-    ...context,
-    ...(rc === undefined ? {} : { pcscCode: `0x${rc.toString(16).padStart(8, '0')}` }),
-  });
-}
 
 // --- public API ---
 
@@ -141,8 +59,6 @@ export interface ReaderStatus {
   mute: boolean;
   atr: Uint8Array | undefined;
 }
-
-export type Protocol = 'T=0' | 'T=1';
 
 export interface PcscConnectOptions {
   /** Which protocols to accept; default both, pcscd picks from the ATR. */
@@ -201,7 +117,7 @@ export class PcscClient {
     try {
       this.native = createNativeContext();
     } catch (e) {
-      throw toTerminalError(e, { socketPath: wanted || '(default)' });
+      throw pcscError(e, { socketPath: wanted || '(default)' });
     }
     // Keep for good: PCSCLite emits "Command cancelled" after close(), and an unhandled 'error' throws.
     this.native.on('error', (err) => this.onServiceError(err));
@@ -361,7 +277,7 @@ export class PcscClient {
 
     const connecting = new Promise<number>((resolve, reject) => {
       native.connect({ share_mode: native.SCARD_SHARE_SHARED, protocol: mask }, (err, protocol) => {
-        if (err) reject(toTerminalError(err, { reader: readerName }));
+        if (err) reject(pcscError(err, { reader: readerName }));
         else resolve(protocol);
       });
     });
@@ -524,7 +440,7 @@ export class PcscClient {
 
   private onServiceError(err: Error): void {
     if (this.closed) return; // "Command cancelled" from our own close()
-    this.serviceError = toTerminalError(err);
+    this.serviceError = pcscError(err);
     if (this.serviceError.code === 'E_TRANSPORT') {
       this.serviceError = new TerminalError(
         'E_READER_UNAVAILABLE',
@@ -586,161 +502,6 @@ export class PcscClient {
   }
 }
 
-interface PcscChannelInit {
-  readerName: string;
-  native: NativeCardReader;
-  protocol: number;
-  protocolName: Protocol;
-  atr: Uint8Array;
-  defaultTimeoutMs: number;
-  disposition: number;
-  /** Tells the client the channel is gone; `pending` settles when its SCardDisconnect has run. */
-  onClose: (pending: Promise<void>) => void;
-}
-
-/** One SCardConnect session. Transmits are queued: one APDU at a time, as on the wire. */
-export class PcscChannel implements CardChannel {
-  readonly readerName: string;
-  readonly atr: Uint8Array;
-  readonly protocol: Protocol;
-  private readonly init: PcscChannelInit;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** The native transmit currently running (it may outlive a timeout). */
-  private inflight: Promise<unknown> | undefined;
-  private brokenBy: TerminalError | undefined;
-  private closed = false;
-
-  constructor(init: PcscChannelInit) {
-    this.init = init;
-    this.readerName = init.readerName;
-    this.atr = init.atr;
-    this.protocol = init.protocolName;
-  }
-
-  /** Why the channel can no longer be used, if it cannot. */
-  get broken(): TerminalError | undefined {
-    return this.brokenBy;
-  }
-
-  markBroken(error: TerminalError): void {
-    this.brokenBy ??= error;
-  }
-
-  transmit(apdu: Uint8Array, opts: TransmitOptions = {}): Promise<Uint8Array> {
-    const timeoutMs = opts.timeoutMs ?? this.init.defaultTimeoutMs;
-    const run = this.queue.then(() => this.transmitNow(apdu, timeoutMs));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private transmitNow(apdu: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    const context = { reader: this.readerName };
-    if (this.closed)
-      return Promise.reject(new TerminalError('E_TRANSPORT', 'the card channel is closed', context));
-    if (this.brokenBy) {
-      const cause = this.brokenBy;
-      const code = cause.code === 'E_TRANSPORT_TIMEOUT' ? 'E_TRANSPORT' : cause.code;
-      return Promise.reject(
-        new TerminalError(code, `the card channel is unusable: ${cause.message}`, {
-          ...context,
-          cause: cause.code,
-        }),
-      );
-    }
-    if (apdu.length < 4 || apdu.length > MAX_RESPONSE_LENGTH) {
-      return Promise.reject(
-        new TerminalError('E_INPUT_INVALID', `not a command APDU (${apdu.length} bytes)`),
-      );
-    }
-    return new Promise<Uint8Array>((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        const error = new TerminalError(
-          'E_TRANSPORT_TIMEOUT',
-          `no response from the card in ${this.readerName} within ${timeoutMs} ms`,
-          { ...context, timeoutMs },
-        );
-        this.markBroken(error);
-        reject(error);
-      }, timeoutMs);
-      const native = new Promise<void>((done) => {
-        this.init.native.transmit(Buffer.from(apdu), MAX_RESPONSE_LENGTH, this.init.protocol, (err, data) => {
-          done();
-          if (this.inflight === native) this.inflight = undefined;
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          if (err) {
-            const error = this.brokenBy ?? toTerminalError(err, context);
-            this.markBroken(error);
-            reject(error);
-          } else if (data.length < 2) {
-            const error = new TerminalError('E_TRANSPORT', 'response shorter than a status word', {
-              ...context,
-              length: data.length,
-            });
-            this.markBroken(error);
-            reject(error);
-          } else {
-            resolve(new Uint8Array(data));
-          }
-        });
-      });
-      this.inflight = native;
-    });
-  }
-
-  /**
-   * SCardDisconnect with the chosen disposition. Never rejects. If a transmit is still stuck in
-   * pcscd (it timed out), the disconnect is queued behind it and close() returns at once.
-   */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue; // the running transmit settles: answer, error or its own timeout
-    const { native, disposition } = this.init;
-    const stuck = this.inflight;
-    const disconnecting = (stuck ?? Promise.resolve())
-      .then(() => disconnectNative(native, disposition))
-      .catch(() => {
-        // Card or reader already gone: the handle is dead either way. Let the next connect start clean.
-        native.connected = false;
-      });
-    this.init.onClose(disconnecting);
-    if (!stuck) await disconnecting;
-  }
-}
-
 function cardAbsent(entry: ReaderEntry): boolean {
   return entry.status.cardPresent === false;
-}
-
-function disconnectNative(native: NativeCardReader, disposition: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    native.disconnect(disposition, (err) =>
-      err ? reject(toTerminalError(err, { reader: native.name })) : resolve(),
-    );
-  });
-}
-
-function isTimeout(e: unknown): boolean {
-  return e instanceof TerminalError && e.code === 'E_TRANSPORT_TIMEOUT';
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () => TerminalError): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

@@ -1,14 +1,14 @@
 // One card in one slot, read the way seed 002 S1001/S1002 does: select the settlement
 // application, read card information and balance, parse the certificate.
 import { toHex } from '../../../protocol/bytes.js';
-import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import { TerminalError } from '../../../protocol/errors.js';
 import { type ParsedCertificate, parseCertificate } from '../../../protocol/pki/index.js';
+import { readBalance } from '../../../protocol/settlement/read-balance.js';
 import {
   type Balance,
   type CardInfo,
   SettlementClient,
 } from '../../../protocol/settlement/settlement-client.js';
-import { SW } from '../../../protocol/status-words.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
 
 export interface CardSession {
@@ -50,17 +50,6 @@ export async function readSession(slot: SlotName, client: SettlementClient): Pro
     );
   }
   return { slot, client, info, balance, certificate, holderIdHex };
-}
-
-/** The balance, or undefined when the card refuses it at the current access level (6982). */
-export async function readBalance(client: SettlementClient): Promise<Balance | undefined> {
-  try {
-    return await client.getBalance();
-  } catch (e) {
-    if (isTerminalError(e, 'E_CARD_STATUS') && e.details.sw === SW.SECURITY_STATUS_NOT_SATISFIED)
-      return undefined;
-    throw e;
-  }
 }
 
 export async function closeSession(session: CardSession | undefined): Promise<void> {

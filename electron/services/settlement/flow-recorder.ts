@@ -1,6 +1,7 @@
 // Writes flow steps to the journal. append() returns only after SQLite has committed the entry
 // (WAL, synchronous=FULL), so "journaled before the next APDU is sent" holds for every caller.
 import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
+import { TerminalError } from '../../../protocol/errors.js';
 
 export interface StepEvent {
   flowId: string;
@@ -35,4 +36,19 @@ export class FlowRecorder {
   entries(flowId: string): JournalRecord[] {
     return this.journal.entriesForFlow(flowId);
   }
+}
+
+/**
+ * The entry a flow's fold starts from: its first, which must be the 'started' step. Anything else
+ * means the journal and the code disagree about the flow (E_INTERNAL), whichever fold reads it.
+ */
+export function startedEntry(entries: readonly JournalRecord[], kind: FlowKind): JournalRecord {
+  const first = entries[0];
+  if (first?.step !== 'started') {
+    throw new TerminalError('E_INTERNAL', `a ${kind} flow must begin with its started entry`, {
+      flowId: first?.flowId,
+      step: first?.step,
+    });
+  }
+  return first;
 }

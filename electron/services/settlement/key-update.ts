@@ -4,7 +4,7 @@
 // atomically), and the next transfer simply plans again.
 import { randomUUID } from 'node:crypto';
 import { toHex } from '../../../protocol/bytes.js';
-import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { KEY_ROUTE } from '../../../protocol/settlement/commands.js';
 import { type CardSession, readSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
@@ -35,7 +35,7 @@ export async function runKeyUpdate(
     sender: sender.holderIdHex,
     from: { transferKeyId: receiver.info.transferKeyId, updateKeyId: receiver.info.updateKeyId },
     to: step.expect,
-    ...(transferFlowId ? { transferFlowId } : {}),
+    transferFlowId,
   });
   // Once APPLY KEY UPDATE is on its way, only the receiver knows whether it took the new keys: an
   // interruption from then on is journaled as 'interrupted' and settled by recoverKeyUpdate(),
@@ -66,8 +66,8 @@ export async function runKeyUpdate(
     } else if (isTerminalError(e) && !applySent) {
       record('failed-no-value-moved', { code: e.code, message: e.message, interrupted: true });
     } else {
-      const code = isTerminalError(e) ? e.code : 'E_INTERNAL';
-      record('interrupted', { code, message: (e as Error).message });
+      const { code, message } = toTerminalError(e);
+      record('interrupted', { code, message });
     }
     throw e;
   }

@@ -5,22 +5,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Flows } from '../../../db/flows.js';
 import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
-import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
+import { cardRefusal } from '../../../protocol/card-refusal.js';
+import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { parseCertificate } from '../../../protocol/pki/index.js';
-import { isExpired, unixSeconds } from '../../../protocol/settlement/validity-date.js';
+import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
 import {
   type CardCheckContext,
-  type CertificateStatus,
   certificateStatus,
   checkCard,
   type RevocationChecker,
 } from './card-checks.js';
 import type { CardSession } from './card-session.js';
+import { type CardView, cardView } from './card-view.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
-import { SlotSessions } from './slot-sessions.js';
+import { resetsCards, SlotSessions } from './slot-sessions.js';
 import { foldTransfer, TRANSFER_STEP, type TransferRecord, valueState } from './transfer-record.js';
 import { type RecoveryOutcome, recoverTransfer } from './transfer-recovery.js';
 import { runValueTransfer } from './value-transfer.js';
@@ -38,27 +40,7 @@ export interface SettlementEngineOptions {
   afterJournalAppend?: (record: JournalRecord) => void;
 }
 
-export interface CardView {
-  slot: SlotName;
-  holderId: string;
-  validity: string;
-  expired: boolean;
-  currency: number;
-  /** Undefined ("masked") unless the card grants the balance at its access level (owner PIN or issuer). */
-  balance?: number;
-  maxBalance?: number;
-  availableBalance?: number;
-  /** The owner's PIN is verified on this card for the current session. */
-  ownerLoggedIn: boolean;
-  transferKeyId: number;
-  transferKeyIdLimit: number;
-  prestoredTransferKeyIds: number[];
-  updateKeyId: number;
-  updateKeyIdLimit: number;
-  unsettledDebits: number;
-  pendingCredits: number;
-  certificate: { serial: string; subject: string; notAfter: string; status: CertificateStatus };
-}
+export type { CardView } from './card-view.js';
 
 export interface KeyUpdateSummary {
   flowId: string;
@@ -132,7 +114,7 @@ export class SettlementEngine {
     });
     this.recorder = new FlowRecorder(o.journal, {
       onStep: (event) => this.emit({ type: 'step', event }),
-      ...(o.afterJournalAppend ? { afterAppend: o.afterJournalAppend } : {}),
+      afterAppend: o.afterJournalAppend,
     });
   }
 
@@ -161,26 +143,30 @@ export class SettlementEngine {
   /** Owner mode (seed 000): verifies the cardholder's PIN on the card in `slot`; the card counts the tries. */
   async login(slot: SlotName, pin: string): Promise<CardView> {
     if (!/^\d{4,12}$/.test(pin)) throw new TerminalError('E_INPUT_INVALID', 'a PIN is 4 to 12 digits');
-    return this.exclusive(async () => {
-      const session = await this.guard(() => this.sessions.get(slot));
-      try {
-        await session.client.verifyPin(pin);
-      } catch (e) {
-        throw pinError(e, slot);
-      }
-      this.ownerLoggedIn.add(session.holderIdHex);
-      return this.view(await this.sessions.refresh(slot));
-    });
+    return this.exclusive(() =>
+      this.guard(async () => {
+        const session = await this.sessions.get(slot);
+        try {
+          await session.client.verifyPin(pin);
+        } catch (e) {
+          throw cardRefusal(toTerminalError(e), { slot, secret: 'PIN' });
+        }
+        this.ownerLoggedIn.add(session.holderIdHex);
+        return this.view(await this.sessions.refresh(slot));
+      }),
+    );
   }
 
   /** Ends owner mode and any card-to-card session on the card in `slot`. */
   async logout(slot: SlotName): Promise<void> {
-    await this.exclusive(async () => {
-      const session = await this.guard(() => this.sessions.get(slot));
-      this.ownerLoggedIn.delete(session.holderIdHex);
-      await session.client.sessionEnd();
-      await this.sessions.refresh(slot);
-    });
+    await this.exclusive(() =>
+      this.guard(async () => {
+        const session = await this.sessions.get(slot);
+        this.ownerLoggedIn.delete(session.holderIdHex);
+        await session.client.sessionEnd();
+        await this.sessions.refresh(slot);
+      }),
+    );
   }
 
   /** The issuer's unblock path: the PUK and a new PIN reset the PIN's retry counter. */
@@ -191,22 +177,28 @@ export class SettlementEngine {
         'the unblock code is 8 digits and the new PIN 4 to 12 digits',
       );
     }
-    await this.exclusive(async () => {
-      const session = await this.guard(() => this.sessions.get(slot));
-      try {
-        await session.client.resetRetryCounter(puk, newPin);
-      } catch (e) {
-        throw pinError(e, slot, 'unblock code');
-      }
-    });
+    await this.exclusive(() =>
+      this.guard(async () => {
+        const session = await this.sessions.get(slot);
+        try {
+          await session.client.resetRetryCounter(puk, newPin);
+        } catch (e) {
+          throw cardRefusal(toTerminalError(e), { slot, secret: 'unblock code' });
+        }
+      }),
+    );
   }
 
-  /** Runs card work; a transport failure drops the held sessions so the next operation starts clean. */
+  /**
+   * Runs card work under the terminal's card-reset policy (resetsCards): a refusal keeps the held
+   * sessions; a transport failure, a malformed answer or an internal error drops them, so the next
+   * operation starts clean.
+   */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (e) {
-      if (isTerminalError(e) && e.code !== 'E_CARD_STATUS') await this.resetCards();
+      if (resetsCards(e)) await this.resetCards();
       throw e;
     }
   }
@@ -243,34 +235,11 @@ export class SettlementEngine {
   }
 
   private view(s: CardSession): CardView {
-    return {
-      slot: s.slot,
-      holderId: s.holderIdHex,
-      validity: s.info.validity,
-      expired: isExpired(s.info.validity, this.now()),
-      currency: s.info.currency,
-      ...(s.balance
-        ? {
-            balance: s.balance.balance,
-            maxBalance: s.balance.maxBalance,
-            availableBalance: s.balance.availableBalance,
-          }
-        : {}),
+    return cardView(s, {
       ownerLoggedIn: this.ownerLoggedIn.has(s.holderIdHex),
-      transferKeyId: s.info.transferKeyId,
-      transferKeyIdLimit: s.info.transferKeyIdLimit,
-      prestoredTransferKeyIds: s.info.prestoredTransferKeyIds,
-      updateKeyId: s.info.updateKeyId,
-      updateKeyIdLimit: s.info.updateKeyIdLimit,
-      unsettledDebits: s.info.unsettledDebits,
-      pendingCredits: s.info.pendingCredits,
-      certificate: {
-        serial: s.certificate.serial.toString(),
-        subject: s.certificate.subjectName,
-        notAfter: s.certificate.notAfter.toISOString(),
-        status: certificateStatus(s, this.checkContext()),
-      },
-    };
+      certificateStatus: certificateStatus(s, this.checkContext()),
+      now: this.now(),
+    });
   }
 
   /** Seed S1001–S1006 (or the other embodiments' equivalents) without a value transfer. */
@@ -290,15 +259,8 @@ export class SettlementEngine {
   private async runTransfer(request: { amount: number }): Promise<TransferOutcome> {
     const keyUpdates: KeyUpdateSummary[] = [];
     const { amount } = request;
-    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > 0xffffffff) {
-      return {
-        status: 'refused',
-        keyUpdates,
-        error: new TerminalError(
-          'E_INPUT_INVALID',
-          'the amount must be a whole number of minor units above zero',
-        ),
-      };
+    if (!isAmount(amount)) {
+      return { status: 'refused', keyUpdates, error: new TerminalError('E_INPUT_INVALID', AMOUNT_RULE) };
     }
     let payer: CardSession | undefined;
     let payee: CardSession | undefined;
@@ -349,20 +311,19 @@ export class SettlementEngine {
         warnings,
       };
     } catch (e) {
-      const error = isTerminalError(e)
-        ? e
-        : new TerminalError('E_INTERNAL', String((e as Error)?.message ?? e));
-      if (error.code !== 'E_CARD_STATUS') await this.resetCards();
+      const error = toTerminalError(e);
+      if (resetsCards(error)) await this.resetCards();
       if (!flowId) return { status: 'refused', keyUpdates, error };
       const record = foldTransfer(this.recorder.entries(flowId));
       if (record.lastStep === TRANSFER_STEP.REFUSED) return { status: 'refused', flowId, keyUpdates, error };
       if (record.lastStep === TRANSFER_STEP.ROLLED_BACK)
         return { status: 'rolled-back', flowId, keyUpdates, error };
+      // A transport failure (the cards were reset above), or a refusal after the debit: recovery
+      // settles the flow with the cards now present, over the held sessions where they still hold.
       this.recorder.record(flowId, 'value-transfer', TRANSFER_STEP.INTERRUPTED, {
         code: error.code,
         message: error.message,
       });
-      await this.resetCards();
       const recovery = await this.recoverFlowWithPresentCards(flowId);
       const after = foldTransfer(this.recorder.entries(flowId));
       return {
@@ -494,20 +455,4 @@ export class SettlementEngine {
       this.busy = false;
     }
   }
-}
-
-function pinError(e: unknown, slot: SlotName, what = 'PIN'): unknown {
-  if (!isTerminalError(e, 'E_CARD_STATUS')) return e;
-  const sw = Number(e.details.sw);
-  if ((sw & 0xfff0) === 0x63c0) {
-    return new TerminalError('E_PIN_WRONG', `wrong ${what} on the ${slot} card: ${sw & 0x0f} tries left`, {
-      slot,
-      triesLeft: sw & 0x0f,
-    });
-  }
-  if (sw === 0x6983)
-    return new TerminalError('E_PIN_BLOCKED', `the ${what} of the ${slot} card is blocked`, { slot });
-  if (sw === 0x6a88)
-    return new TerminalError('E_INPUT_INVALID', `the ${slot} card has no owner PIN`, { slot });
-  return e;
 }

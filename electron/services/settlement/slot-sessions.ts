@@ -1,6 +1,7 @@
 // One open card session per slot, held across operations so that what the card grants for its
 // session (owner PIN verified, an authenticated peer) lasts until the card is pulled, the operator
 // logs out, or an exchange fails; then the session is dropped and the card reset.
+import { type ErrorCode, toTerminalError } from '../../../protocol/errors.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
 import { type CardSession, closeSession, openCardSession, readSession } from './card-session.js';
 
@@ -61,4 +62,52 @@ export class SlotSessions {
     this.unsubscribe();
     await this.dropAll();
   }
+}
+
+/**
+ * Which failures reset the cards: the one policy of every engine. A refusal keeps the held sessions,
+ * and with them what the cards granted (owner login, card-to-card session): the card answered with
+ * a status word and is fine, or the terminal refused before a card acted (bad input, a certificate
+ * or CRL check, the same card twice, a key limit, busy). A transport failure, a malformed answer,
+ * a card in an unexpected state, a storage or an internal error leaves a card's session state
+ * unknown: the sessions are dropped and the cards reset, so the next operation starts clean.
+ */
+const RESETS_CARDS: Record<ErrorCode, boolean> = {
+  E_INPUT_INVALID: false,
+  E_APDU_MALFORMED: true,
+  E_PKI_MALFORMED: true,
+  E_PKI_UNSUPPORTED: false,
+  E_PKI_SIGNATURE: false,
+  E_PKI_EXPIRED: false,
+  E_PKI_REVOKED: false,
+  E_CRL_STALE: false,
+  E_CARD_STATUS: false,
+  E_CARD_STATE: true,
+  E_CARD_EXPIRED: false,
+  // Another applet version: no session worth keeping with it.
+  E_CARD_VERSION: true,
+  E_SAME_CARD: false,
+  E_CURRENCY_MISMATCH: false,
+  E_INSUFFICIENT_FUNDS: false,
+  E_BALANCE_LIMIT: false,
+  E_KEY_LIMIT: false,
+  E_PIN_WRONG: false,
+  E_PIN_BLOCKED: false,
+  // The payment waits for the PIN: the session (and an open debit) must survive for it.
+  E_PIN_REQUIRED: false,
+  E_ACCESS_DENIED: false,
+  E_BUSY: false,
+  E_READER_UNAVAILABLE: true,
+  E_CARD_ABSENT: true,
+  E_TRANSPORT_TIMEOUT: true,
+  E_TRANSPORT: true,
+  E_DB: true,
+  E_DB_TOO_NEW: true,
+  E_LOG_TAMPERED: true,
+  E_INTERNAL: true,
+};
+
+/** Whether a failure of card work drops the held sessions and resets the cards (see RESETS_CARDS). */
+export function resetsCards(e: unknown): boolean {
+  return RESETS_CARDS[toTerminalError(e).code];
 }

@@ -1,6 +1,7 @@
 // What the journal knows about one value transfer, folded from its entries. Step names and payload
 // fields are documented in docs/journal.md; recovery and the in-doubt list read only this.
 import type { JournalRecord } from '../../../db/journal.js';
+import { startedEntry } from './flow-recorder.js';
 
 export const TRANSFER_STEP = {
   STARTED: 'started',
@@ -48,16 +49,14 @@ export type ValueState =
   | 'delivered';
 
 export function foldTransfer(entries: JournalRecord[]): TransferRecord {
-  const first = entries[0];
-  if (!first || first.step !== TRANSFER_STEP.STARTED)
-    throw new Error('a value transfer flow starts with "started"');
-  const p = first.payload as Record<string, unknown>;
+  const first = startedEntry(entries, 'value-transfer');
+  const p = first.payload;
   const r: TransferRecord = {
     flowId: first.flowId,
     payerId: String(p.payerId),
     payeeId: String(p.payeeId),
-    ...(p.payerSerial ? { payerSerial: String(p.payerSerial) } : {}),
-    ...(p.payeeSerial ? { payeeSerial: String(p.payeeSerial) } : {}),
+    payerSerial: p.payerSerial ? String(p.payerSerial) : undefined,
+    payeeSerial: p.payeeSerial ? String(p.payeeSerial) : undefined,
     amount: Number(p.amount),
     currency: Number(p.currency),
     date: Number(p.date),

@@ -65,7 +65,7 @@ export async function recoverTransfer(
         txRandom,
         rxRandom: toHex(onCard.rxRandom),
         receptionChallenge: toHex(onCard.proof),
-        ...(onCard.status === RECORD_STATUS.DEBIT_ACKNOWLEDGED ? { payerSettled: true } : {}),
+        payerSettled: onCard.status === RECORD_STATUS.DEBIT_ACKNOWLEDGED || undefined,
       });
     }
     r = foldTransfer(recorder.entries(flowId));

@@ -2,9 +2,9 @@
 // journaled before the next command goes out. Card refusals are rolled back on the spot; transport
 // failures propagate to the engine, which journals the interruption and runs recovery.
 import { toHex } from '../../../protocol/bytes.js';
-import { isTerminalError, TerminalError } from '../../../protocol/errors.js';
+import { cardRefusal } from '../../../protocol/card-refusal.js';
+import { isTerminalError, type TerminalError } from '../../../protocol/errors.js';
 import type { DebitStart } from '../../../protocol/settlement/settlement-client.js';
-import { SW } from '../../../protocol/status-words.js';
 import type { CardSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { TRANSFER_STEP } from './transfer-record.js';
@@ -32,7 +32,7 @@ export async function runValueTransfer(
     debitStart = await payer.client.initiateDebit(request(payee));
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, 'payer'));
-    throw purseError(e);
+    throw refusedBy(e, 'payer');
   }
   const txRandom = debitStart.txRandom;
   record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
@@ -51,7 +51,7 @@ export async function runValueTransfer(
       });
       record(TRANSFER_STEP.ROLLED_BACK, refusal(e, 'payee'));
     }
-    throw purseError(e);
+    throw refusedBy(e, 'payee');
   }
   record(TRANSFER_STEP.CREDIT_INITIATED, {
     rxRandom: toHex(credit.rxRandom),
@@ -69,7 +69,7 @@ export async function runValueTransfer(
       await payee.client.cancelCredit(txRandom, abortProof);
       record(TRANSFER_STEP.ROLLED_BACK, { ...refusal(e, 'payer'), payeeSettled: true });
     }
-    throw purseError(e);
+    throw refusedBy(e, 'payer');
   }
   record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(receptionChallenge) });
 
@@ -84,32 +84,7 @@ function refusal(e: TerminalError, slot: 'payer' | 'payee'): Record<string, unkn
   return { code: e.code, sw: e.details.sw, slot, message: e.message };
 }
 
-/** The purse status words become the operator's error codes. */
-export function purseError(e: unknown): unknown {
-  if (!isTerminalError(e, 'E_CARD_STATUS')) return e;
-  if (e.details.sw === SW.INSUFFICIENT_FUNDS) {
-    return new TerminalError(
-      'E_INSUFFICIENT_FUNDS',
-      'the payer card does not hold enough for this amount',
-      e.details,
-    );
-  }
-  if (e.details.sw === SW.MAXIMUM_BALANCE_EXCEEDED) {
-    return new TerminalError('E_BALANCE_LIMIT', 'the payee card would exceed its maximum balance', e.details);
-  }
-  if (e.details.sw === SW.CARDHOLDER_VERIFICATION_REQUIRED) {
-    return new TerminalError(
-      'E_PIN_REQUIRED',
-      'the payer card needs its holder’s PIN for this amount: verify the PIN and pay again',
-      e.details,
-    );
-  }
-  if (e.details.sw === SW.AUTH_METHOD_BLOCKED) {
-    return new TerminalError(
-      'E_PIN_BLOCKED',
-      'the payer card needs its PIN for this amount, and the PIN is blocked',
-      e.details,
-    );
-  }
-  return e;
+/** A card's refusal as the operator's error (purse status words: E_INSUFFICIENT_FUNDS, E_BALANCE_LIMIT). */
+function refusedBy(e: unknown, slot: 'payer' | 'payee'): unknown {
+  return isTerminalError(e) ? cardRefusal(e, { slot }) : e;
 }

@@ -162,10 +162,10 @@ class PcscReaderSlots implements PcscSlots {
       const cardPresent = known?.cardPresent === true;
       return {
         slot,
-        ...(reader === undefined ? {} : { reader }),
+        reader,
         readerPresent: reader !== undefined,
         cardPresent,
-        ...(cardPresent && known?.atr !== undefined ? { atr: known.atr } : {}),
+        atr: cardPresent ? known?.atr : undefined,
       };
     });
   }

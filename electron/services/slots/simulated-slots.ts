@@ -20,10 +20,10 @@
 //   terminal times out);
 // - clearFaults(slot) ends them. stall and stallAfterCard take an optional `when` filter on the APDU.
 
-import type { VirtualCard } from '../../../card-sim/os/virtual-card.js';
 import { toHex } from '../../../protocol/bytes.js';
-import type { CardChannel, TransmitOptions } from '../../../protocol/card-channel.js';
-import { TerminalError } from '../../../protocol/errors.js';
+import { type CardChannel, type TransmitOptions, transmitRefusal } from '../../../protocol/card-channel.js';
+import { errorMessage, TerminalError } from '../../../protocol/errors.js';
+import type { VirtualCard } from '../../../protocol/virtual-card.js';
 import {
   type ReaderSlots,
   SLOT_NAMES,
@@ -123,7 +123,7 @@ export function createSimulatedSlots(options: SimulatedSlotsOptions): SimulatedS
           reader,
           readerPresent: true,
           cardPresent: card !== undefined,
-          ...(card ? { atr: toHex(card.atr) } : {}),
+          atr: card ? toHex(card.atr) : undefined,
         };
       });
     },
@@ -260,24 +260,8 @@ class SimulatedChannel implements CardChannel {
 
   private transmitNow(apdu: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const context = this.context();
-    if (this.closed) {
-      return Promise.reject(new TerminalError('E_TRANSPORT', 'the card channel is closed', context));
-    }
-    if (this.brokenBy) {
-      const cause = this.brokenBy;
-      const code = cause.code === 'E_TRANSPORT_TIMEOUT' ? 'E_TRANSPORT' : cause.code;
-      return Promise.reject(
-        new TerminalError(code, `the card channel is unusable: ${cause.message}`, {
-          ...context,
-          cause: cause.code,
-        }),
-      );
-    }
-    if (apdu.length < 4) {
-      return Promise.reject(
-        new TerminalError('E_INPUT_INVALID', `not a command APDU (${apdu.length} bytes)`),
-      );
-    }
+    const refusal = transmitRefusal({ closed: this.closed, brokenBy: this.brokenBy }, apdu, context);
+    if (refusal) return Promise.reject(refusal);
     const { latencyMs, fault } = this.state;
     const faultKind =
       fault && (fault.when === undefined || fault.when(apdu.slice())) ? fault.kind : undefined;
@@ -318,7 +302,7 @@ class SimulatedChannel implements CardChannel {
           response = this.card.transmit(command).slice();
         } catch (e) {
           // VirtualCard.transmit must not throw; a card OS bug is an internal error, not a card answer.
-          fail(new TerminalError('E_INTERNAL', `the simulated card threw: ${(e as Error).message}`, context));
+          fail(new TerminalError('E_INTERNAL', `the simulated card threw: ${errorMessage(e)}`, context));
           return;
         }
         if (faultKind === 'stall-after-card') {

@@ -6,7 +6,7 @@
 // A reader that both slots' patterns match is bound to neither: swapping payer and payee by accident
 // is worse than refusing to guess. An exact name always wins over a pattern.
 import { z } from 'zod';
-import { TerminalError } from '../../../protocol/errors.js';
+import { errorMessage, TerminalError } from '../../../protocol/errors.js';
 import { SLOT_NAMES, type SlotName } from './reader-slots.js';
 
 export type SlotMapping = Record<SlotName, string>;
@@ -47,7 +47,7 @@ function selectorProblem(selector: string): string | undefined {
   try {
     new RegExp(m[1]!, m[2]);
   } catch (e) {
-    return `not a valid regular expression (${(e as Error).message})`;
+    return `not a valid regular expression (${errorMessage(e)})`;
   }
   return undefined;
 }

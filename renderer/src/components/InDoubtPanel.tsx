@@ -1,9 +1,9 @@
 // Value in flight: transfers whose payer card was debited and whose payee card has not confirmed the
 // credit. Recovery finishes or cancels each one with both cards present, exactly once.
 import type { InDoubtItemWire, MoneyFormatWire } from '../../../electron/ipc/contract.js';
+import { formatMoney } from '../../../protocol/money-format.js';
 import { formatUtc, shortId } from '../format.js';
 import type { RecoveryNote } from '../hooks/useLedger.js';
-import { formatMoney } from '../money.js';
 import { ErrorLine } from './ErrorLine.js';
 
 const OUTCOME: Record<string, string> = {

@@ -1,8 +1,8 @@
 // The end of a payment or a key update, in one sentence first, then what the operator needs next.
 import type { MoneyFormatWire, ResponseOf } from '../../../electron/ipc/contract.js';
+import { formatMoney } from '../../../protocol/money-format.js';
 import { maybeMoney } from '../format.js';
 import type { OperationResult as Result } from '../hooks/useCardOperation.js';
-import { formatMoney } from '../money.js';
 import { ErrorLine } from './ErrorLine.js';
 
 type KeyUpdate = ResponseOf<'keys:update'>['updates'][number];

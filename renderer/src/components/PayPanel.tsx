@@ -3,9 +3,9 @@
 // transfer keys in line on its own, showing the route the engine chose and why.
 import { type FormEvent, type RefObject, useEffect, useState } from 'react';
 import type { MoneyFormatWire } from '../../../electron/ipc/contract.js';
+import { formatMoney, parseMoney } from '../../../protocol/money-format.js';
 import { amountExample, amountPlaceholder } from '../amount-hint.js';
 import type { Operation, ProgressFlow, OperationResult as Result } from '../hooks/useCardOperation.js';
-import { formatMoney, parseMoney } from '../money.js';
 import { OperationResult } from './OperationResult.js';
 import { ProgressList } from './ProgressList.js';
 

@@ -1,10 +1,10 @@
 // One card slot: live presence, then the card as read at its access level (holder, validity, key IDs,
 // certificate status, balance), its sessions (owner PIN, issuer) and its contents.
 import type { MoneyFormatWire, SlotNameWire } from '../../../electron/ipc/contract.js';
+import { formatMoney } from '../../../protocol/money-format.js';
 import { ISSUER_SESSION_MESSAGES } from '../error-messages.js';
 import { formatValidity, holderLabel, shortId } from '../format.js';
 import type { SlotState } from '../hooks/useSlots.js';
-import { formatMoney } from '../money.js';
 import { ContentsPanel } from './ContentsPanel.js';
 import { ErrorLine } from './ErrorLine.js';
 import { PinForm } from './PinForm.js';
@@ -129,7 +129,7 @@ export function SlotPanel(props: {
         <ErrorLine
           error={state.sessionError}
           testId={`${slot}-pin-error`}
-          {...(state.sessionAction === 'issuer' ? { context: ISSUER_SESSION_MESSAGES } : {})}
+          context={state.sessionAction === 'issuer' ? ISSUER_SESSION_MESSAGES : undefined}
         />
       )}
       {v && <ContentsPanel slot={slot} listing={state.contents} error={state.contentsError} />}

@@ -1,8 +1,8 @@
 // End of day: completed payments of a UTC day, counted and summed per direction, the payments that
 // did not complete, and the open in-doubt items; exported as CSV for the shop's bookkeeping.
 import type { ErrorInfo, MoneyFormatWire, SettlementSummaryWire } from '../../../electron/ipc/contract.js';
+import { formatMoney } from '../../../protocol/money-format.js';
 import { shortId } from '../format.js';
-import { formatMoney } from '../money.js';
 import { summaryCsv, summaryFileName } from '../summary-csv.js';
 import { ErrorLine } from './ErrorLine.js';
 

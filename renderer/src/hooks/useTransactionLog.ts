@@ -21,15 +21,15 @@ export function useTransactionLog(api: TerminalApi) {
       const before = at.at(-1);
       const r = await api.call('log:page', {
         limit: LOG_PAGE,
-        ...(before !== undefined ? { beforeSeq: before } : {}),
-        ...(text ? { search: text } : {}),
+        beforeSeq: before,
+        search: text || undefined,
       });
       if (!r.ok) return;
       setCursor(at);
       setApplied(text);
       setPage({
         records: r.value.records,
-        ...(r.value.nextBeforeSeq !== undefined ? { next: r.value.nextBeforeSeq } : {}),
+        next: r.value.nextBeforeSeq,
       });
     },
     [api],

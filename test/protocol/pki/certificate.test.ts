@@ -36,7 +36,7 @@ function makeCard(ca: ReturnType<typeof makeCa>, overrides: { serial?: bigint; c
     serial: overrides.serial ?? 0x80n,
     notBefore: new Date('2025-06-01T12:00:00Z'),
     notAfter: new Date('2030-06-01T12:00:00Z'),
-    ...(overrides.commonName === undefined ? {} : { commonName: overrides.commonName }),
+    commonName: overrides.commonName,
   });
   return { ...keys, der };
 }

@@ -12,9 +12,19 @@ const SOURCES = [
   'renderer/src',
   'renderer/index.html',
   'electron/ipc/contract.ts',
+  'electron/ipc/documents.ts',
+  'electron/ipc/shop-flow.ts',
+  'protocol/amount.ts',
+  'protocol/money-format.ts',
   'vite.config.ts',
   'package-lock.json',
 ];
+/**
+ * What to build: the operator screen (index.html), or the print preview page's script
+ * (renderer/src/print/print-preview.tsx, with a manifest naming its files).
+ */
+export type RendererBuild = 'app' | 'print-preview';
+const PRINT_PREVIEW_ENTRY = join(ROOT, 'renderer', 'src', 'print', 'print-preview.tsx');
 const LOCK_STALE_MS = 120_000;
 const OLD_BUILD_MS = 3_600_000;
 
@@ -26,8 +36,9 @@ function files(path: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-function sourceHash(): string {
+function sourceHash(what: RendererBuild): string {
   const h = createHash('sha256');
+  h.update(what);
   for (const f of SOURCES.flatMap(files).sort()) {
     h.update(relative(ROOT, f));
     h.update('\0');
@@ -38,13 +49,13 @@ function sourceHash(): string {
 }
 
 /** The folder of the renderer built from the sources as they are now. */
-export async function builtRenderer(): Promise<string> {
+export async function builtRenderer(what: RendererBuild = 'app'): Promise<string> {
   mkdirSync(BUILDS, { recursive: true });
-  const hash = sourceHash();
+  const hash = sourceHash(what);
   const dir = join(BUILDS, hash);
   const lock = join(BUILDS, `${hash}.lock`);
   for (;;) {
-    if (existsSync(join(dir, 'index.html'))) return dir;
+    if (existsSync(join(dir, what === 'app' ? 'index.html' : '.vite/manifest.json'))) return dir;
     try {
       mkdirSync(lock);
     } catch {
@@ -61,7 +72,15 @@ export async function builtRenderer(): Promise<string> {
       await build({
         configFile: join(ROOT, 'vite.config.ts'),
         logLevel: 'warn',
-        build: { outDir: tmp, emptyOutDir: true },
+        build:
+          what === 'app'
+            ? { outDir: tmp, emptyOutDir: true }
+            : {
+                outDir: tmp,
+                emptyOutDir: true,
+                manifest: true,
+                rollupOptions: { input: PRINT_PREVIEW_ENTRY },
+              },
       });
       renameSync(tmp, dir);
       pruneOldBuilds(hash);

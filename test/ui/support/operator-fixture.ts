@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
 import { type SettlementState, settlementStateCodec } from '../../../card-sim/applets/settlement/state.js';
-import { loadCardState, openCard } from '../../../card-sim/cli/card-files.js';
+import { loadCardState, openCard } from '../../../card-sim/card-files.js';
 import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
 import type { SimulatedCard } from '../../../card-sim/settlement-card.js';
+import { ensureDemoEnvironment } from '../../../demo/demo-environment.js';
 import { type BrowserHost, startBrowserHost } from '../../../electron/host/browser-host.js';
 import type { EventName, EventOf } from '../../../electron/ipc/contract.js';
 import { createHandlers, type KioskControl } from '../../../electron/ipc/handlers.js';
 import { loadConfig, type TerminalConfig } from '../../../electron/services/config.js';
-import { ensureDemoEnvironment } from '../../../electron/services/demo/demo-environment.js';
 import {
   createSimulatedSlots,
   type SimulatedSlots,
@@ -23,13 +23,14 @@ import {
   startTerminalServices,
   type TerminalServices,
 } from '../../../electron/services/terminal-services.js';
+import { expectAccessible } from './accessibility.js';
 import { builtRenderer } from './built-renderer.js';
 import { layoutProblems } from './layout-check.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const SHOTS = join(ROOT, 'test-output', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -64,7 +65,10 @@ export interface OperatorFixture {
    * source for, such as the Electron shell's kiosk-exit-requested). Needs `routeEvents`.
    */
   pushEvent<E extends EventName>(event: E, payload: EventOf<E>): Promise<void>;
-  /** A screenshot at each size, then back to 1280×800; throws if the layout check finds a problem. */
+  /**
+   * A screenshot at each size, then back to 1280×800; throws if the layout check finds a problem or
+   * the accessibility check (axe-core) a serious or critical violation.
+   */
   shoot(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -110,12 +114,12 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     host = await startBrowserHost({
       services,
       staticDir,
-      ...(o.kiosk ? { handlers: createHandlers({ ...services, kiosk: o.kiosk }) } : {}),
+      handlers: o.kiosk ? createHandlers({ ...services, kiosk: o.kiosk }) : undefined,
     });
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 800 },
       acceptDownloads: true,
     });
@@ -164,6 +168,7 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
       }
       await page.setViewportSize({ width: 1280, height: 800 });
       if (problems.length > 0) throw new Error(`layout of ${name}:\n${problems.join('\n')}`);
+      await expectAccessible(page, name);
     },
     async close() {
       await context.close();

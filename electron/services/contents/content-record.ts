@@ -1,0 +1,127 @@
+// What the journal knows about one content transmission or exchange, folded from its entries. Step
+// names and payload fields are documented in docs/journal.md; recovery and the engine read only this.
+import type { JournalRecord } from '../../../db/journal.js';
+import type { ContentPolicy } from '../../../protocol/settlement/contents-codec.js';
+import { startedEntry } from '../settlement/flow-recorder.js';
+import type { SlotName } from '../slots/reader-slots.js';
+
+export const CONTENT_STEP = {
+  STARTED: 'started',
+  /** Transmission: CONTENT SEND answered (txId). */
+  SENT: 'sent',
+  /** Transmission: CONTENT RECEIVE answered with the commit instruction. */
+  RECEIVED: 'received',
+  /** Transmission: CONTENT COMMIT answered with the deletion proof; from here it rolls forward. */
+  COMMITTED: 'committed',
+  ACCEPTED: 'accepted',
+  /** Exchange: the initiator's half sent (firstTxId). */
+  FIRST_SENT: 'first-sent',
+  FIRST_RECEIVED: 'first-received',
+  /** Exchange: the responder's half sent (secondTxId). */
+  SECOND_SENT: 'second-sent',
+  /** Exchange: the initiator holds the responder's half pending: its commit decides both halves. */
+  SECOND_RECEIVED: 'second-received',
+  FIRST_COMMITTED: 'first-committed',
+  FIRST_ACCEPTED: 'first-accepted',
+  SECOND_ACCEPTED: 'second-accepted',
+  /** A card refused a command after the first one: recovery follows over the live sessions. */
+  CARD_REFUSED: 'card-refused',
+  /** A transport failure: recovery follows with the cards then present. */
+  INTERRUPTED: 'interrupted',
+  COMPLETED: 'completed',
+  ROLLED_BACK: 'rolled-back',
+  /** A card refused the first content command: nothing changed. */
+  REFUSED: 'failed-no-value-moved',
+} as const;
+
+export type ContentStep = (typeof CONTENT_STEP)[keyof typeof CONTENT_STEP];
+
+export type ContentFlowKind = 'content-transfer' | 'content-exchange';
+export const CONTENT_FLOW_KINDS: readonly string[] = ['content-transfer', 'content-exchange'];
+
+/** What the journal calls the two cards of a flow: the one whose offer goes first, then the other. */
+export const ROLES = {
+  'content-transfer': ['sender', 'receiver'],
+  'content-exchange': ['initiator', 'responder'],
+} as const satisfies Record<ContentFlowKind, readonly [string, string]>;
+
+/**
+ * The two cards in a flow's 'started' entry: `<role>Slot` and `<role>Id` (holder ID, hex) of each,
+ * e.g. senderSlot, senderId, receiverSlot, receiverId (docs/journal.md).
+ */
+export function partiesPayload(
+  kind: ContentFlowKind,
+  cards: readonly [{ slot: SlotName; holderIdHex: string }, { slot: SlotName; holderIdHex: string }],
+): Record<string, string> {
+  const payload: Record<string, string> = {};
+  ROLES[kind].forEach((role, i) => {
+    payload[`${role}Slot`] = cards[i]!.slot;
+    payload[`${role}Id`] = cards[i]!.holderIdHex;
+  });
+  return payload;
+}
+
+/** What the journal records of an offer. */
+export type OfferRecord =
+  | { itemId: string; label: string; type: string; policy: ContentPolicy }
+  | { amount: number; currency: number };
+
+/** An open (or closed) content flow as folded from the journal. */
+export interface ContentFlowRecord {
+  flowId: string;
+  kind: ContentFlowKind;
+  /** Sender of a transmission, initiator of an exchange (holder IDs, hex). */
+  fromId: string;
+  /** Receiver of a transmission, responder of an exchange. */
+  toId: string;
+  fromSlot: SlotName;
+  toSlot: SlotName;
+  /** What the sender / initiator gives. */
+  offer: OfferRecord;
+  /** What the responder gives (exchange only). */
+  take?: OfferRecord;
+  sessionId: string;
+  /** The transmission, or the exchange's first half (initiator → responder). */
+  txId?: string;
+  /** The exchange's second half (responder → initiator). */
+  secondTxId?: string;
+  lastStep: string;
+  startedAt: string;
+  updatedAt: string;
+}
+
+/** Folds a content flow's journal entries. */
+export function foldContentFlow(entries: JournalRecord[]): ContentFlowRecord {
+  const exchange = entries[0]?.flowKind === 'content-exchange';
+  const kind: ContentFlowKind = exchange ? 'content-exchange' : 'content-transfer';
+  const first = startedEntry(entries, kind);
+  const p = first.payload;
+  const [from, to] = ROLES[kind];
+  const r: ContentFlowRecord = {
+    flowId: first.flowId,
+    kind,
+    fromId: String(p[`${from}Id`]),
+    toId: String(p[`${to}Id`]),
+    fromSlot: p[`${from}Slot`] as SlotName,
+    toSlot: p[`${to}Slot`] as SlotName,
+    offer: (exchange ? p.give : p.offer) as OfferRecord,
+    take: exchange ? (p.take as OfferRecord) : undefined,
+    sessionId: String(p.sessionId),
+    lastStep: first.step,
+    startedAt: first.at,
+    updatedAt: first.at,
+  };
+  for (const e of entries) {
+    if (typeof e.payload.txId === 'string') r.txId = e.payload.txId;
+    if (typeof e.payload.firstTxId === 'string') r.txId = e.payload.firstTxId;
+    if (typeof e.payload.secondTxId === 'string') r.secondTxId = e.payload.secondTxId;
+    r.lastStep = e.step;
+    r.updatedAt = e.at;
+  }
+  return r;
+}
+
+/** The step after which the first card's transfer is committed only by this flow's relay. */
+export function commitRelayedStep(kind: ContentFlowKind): ContentStep {
+  return kind === 'content-transfer' ? CONTENT_STEP.RECEIVED : CONTENT_STEP.SECOND_RECEIVED;
+}

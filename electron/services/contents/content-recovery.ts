@@ -1,0 +1,156 @@
+// Recovery of interrupted content transmissions and exchanges, from the journal's flow records and
+// the cards' own signed transfer records (docs/journal.md, "Recovery"). It needs no card-to-card
+// session: every action is one the cards accept at most once, so it can run again at any time.
+import type { Flows } from '../../../db/flows.js';
+import { TERMINAL_STEPS } from '../../../db/flows.js';
+import type { Journal, JournalRecord } from '../../../db/journal.js';
+import { fromHex, toHex } from '../../../protocol/bytes.js';
+import type {
+  ContentTransferRecord,
+  SettlementClient,
+} from '../../../protocol/settlement/settlement-client.js';
+import type { CardSession } from '../settlement/card-session.js';
+import type { CardAccess } from '../settlement/settlement-engine.js';
+import {
+  type ContentRecovery,
+  type Recorder,
+  recoverExchange,
+  recoverTransmission,
+  statusOf,
+} from './content-flows.js';
+import { carriesOffer } from './content-offers.js';
+import {
+  CONTENT_FLOW_KINDS,
+  CONTENT_STEP,
+  type ContentFlowRecord,
+  commitRelayedStep,
+  foldContentFlow,
+} from './content-record.js';
+import type { ContentRecoveryReport } from './content-views.js';
+
+const CLOSED_STEPS: ReadonlySet<string> = new Set(TERMINAL_STEPS);
+
+/** The cards present, by holder ID (hex): who can take part in recovering a flow. */
+export function byHolder(sessions: CardSession[]): Map<string, CardSession> {
+  return new Map(sessions.map((s) => [s.holderIdHex, s]));
+}
+
+export class ContentFlowRecovery {
+  constructor(private readonly o: { journal: Journal; flows: Flows }) {}
+
+  /** Content flows not yet closed (completed, rolled back or refused), oldest first. */
+  openFlows(): ContentFlowRecord[] {
+    return this.o.flows
+      .openFlows()
+      .filter((f) => CONTENT_FLOW_KINDS.includes(f.flowKind))
+      .map((f) => foldContentFlow(this.entries(f.flowId)));
+  }
+
+  entries(flowId: string): JournalRecord[] {
+    return this.o.journal.entriesForFlow(flowId);
+  }
+
+  /** Settles every open content flow that one of the `present` cards takes part in. */
+  async recoverWith(cards: CardAccess, present: CardSession[]): Promise<ContentRecoveryReport[]> {
+    const holders = byHolder(present);
+    const reports: ContentRecoveryReport[] = [];
+    for (const flow of this.openFlows()) {
+      if (!holders.has(flow.fromId) && !holders.has(flow.toId)) continue;
+      reports.push({
+        flowId: flow.flowId,
+        kind: flow.kind,
+        outcome: await this.recoverFlow(cards, flow, holders),
+      });
+    }
+    return reports;
+  }
+
+  /** Settles one content flow with the cards given (by holder ID); 'waiting' when a needed card is absent. */
+  async recoverFlow(
+    cards: CardAccess,
+    flow: ContentFlowRecord,
+    holders: Map<string, CardSession>,
+  ): Promise<ContentRecovery> {
+    if (CLOSED_STEPS.has(flow.lastStep))
+      return flow.lastStep === CONTENT_STEP.COMPLETED ? 'completed' : 'rolled-back';
+    const record: Recorder = (step, payload) => {
+      cards.record(flow.flowId, flow.kind, step, payload);
+    };
+    const from = holders.get(flow.fromId)?.client;
+    const to = holders.get(flow.toId)?.client;
+    let txId = flow.txId;
+    if (txId && from && !(await this.isFlowTransfer(from, flow, txId))) {
+      // The first card answered CONTENT SEND with the ID of a transfer that is not this flow's (an
+      // earlier answer replayed, or one corrupted on its way). Settling by that transfer's record
+      // would report another transfer's outcome as this one's; the card's own open transfer, if it
+      // made one, is found as if its ID had never been journaled.
+      txId = undefined;
+    }
+    if (!txId) {
+      // Interrupted before the first transfer ID was journaled: the card may have opened it anyway
+      // (its answer lost). It never reached the other card (the terminal never relayed it).
+      if (!from) return 'waiting';
+      const found = await this.findUnjournaled(from, flow);
+      if (!found) {
+        record(CONTENT_STEP.ROLLED_BACK, { reason: 'the first card never started it' });
+        return 'rolled-back';
+      }
+      txId = toHex(found.txId);
+      if (flow.kind === 'content-transfer') record(CONTENT_STEP.SENT, { txId, foundOnCard: true });
+      else record(CONTENT_STEP.FIRST_SENT, { firstTxId: txId, foundOnCard: true });
+    }
+    if (flow.kind === 'content-transfer') return recoverTransmission(from, to, fromHex(txId), record);
+    return recoverExchange(
+      from,
+      to,
+      fromHex(txId),
+      record,
+      flow.secondTxId ? fromHex(flow.secondTxId) : undefined,
+    );
+  }
+
+  /**
+   * Whether the first card's record under `txId` can be this flow's first transfer: to this peer,
+   * of this offer, no other open flow's, and committed only if this flow relayed the commit
+   * instruction (COMMIT goes out only after that is journaled; recovery never commits).
+   */
+  private async isFlowTransfer(
+    card: SettlementClient,
+    flow: ContentFlowRecord,
+    txId: string,
+  ): Promise<boolean> {
+    const out = (await statusOf(card, fromHex(txId))).find((r) => r.direction === 'out');
+    if (
+      !out ||
+      toHex(out.peerId) !== flow.toId ||
+      out.exchangeInitiator !== (flow.kind === 'content-exchange')
+    )
+      return false;
+    if (!carriesOffer(out, flow.offer)) return false;
+    if (this.openFlows().some((f) => f.flowId !== flow.flowId && (f.txId === txId || f.secondTxId === txId)))
+      return false;
+    if (out.status !== 'deleted' && out.status !== 'acknowledged') return true;
+    const commitRelayed = commitRelayedStep(flow.kind);
+    return this.entries(flow.flowId).some((e) => e.step === commitRelayed);
+  }
+
+  /** The card's open outgoing transfer of this flow that the journal never learned the ID of. */
+  private async findUnjournaled(
+    card: SettlementClient,
+    flow: ContentFlowRecord,
+  ): Promise<ContentTransferRecord | undefined> {
+    const known = new Set(
+      this.openFlows().flatMap((f) => [f.txId, f.secondTxId].filter((x): x is string => x !== undefined)),
+    );
+    return (await card.unsettledContentTransfers()).find(
+      (r) =>
+        r.direction === 'out' &&
+        r.status === 'open' &&
+        toHex(r.peerId) === flow.toId &&
+        r.linkTxId === undefined &&
+        r.exchangeInitiator === (flow.kind === 'content-exchange') &&
+        !known.has(toHex(r.txId)) &&
+        carriesOffer(r, flow.offer),
+    );
+  }
+}
