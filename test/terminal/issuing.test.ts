@@ -37,6 +37,7 @@ import {
   registrationMessage,
   type ServerInfo,
 } from '../../protocol/issuing/authority-protocol.js';
+import { INS } from '../../protocol/settlement/commands.js';
 import { encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
@@ -322,10 +323,12 @@ describe('issuance under a create right', () => {
     await s.t.engine.withCards(async (cards) => {
       const { client, info } = await cards.session('payee');
       // No right at all.
-      await expect(client.command(0x66, 0, concat(u32(NOW_S), template))).rejects.toMatchObject({
-        code: 'E_CARD_STATUS',
-        details: { sw: 0x6982 },
-      });
+      await expect(client.command(INS.CREATE_CONTENT, 0, concat(u32(NOW_S), template))).rejects.toMatchObject(
+        {
+          code: 'E_CARD_STATUS',
+          details: { sw: 0x6982 },
+        },
+      );
       // A right signed by someone other than the authority.
       const grantId = randomBytes(16);
       const message = createRightMessage({
@@ -558,7 +561,7 @@ describe('issuance under a create right', () => {
 
   it('after a lost answer to CREATE CONTENT it reads the card to settle the flow', async () => {
     const s = setup();
-    s.t.slots.stallAfterCard('payee', { when: (apdu) => apdu[1] === 0x66 });
+    s.t.slots.stallAfterCard('payee', { when: (apdu) => apdu[1] === INS.CREATE_CONTENT });
     const item = concert(s);
     const outcome = await s.terminal.issue('payee', item);
     expect(outcome).toMatchObject({ status: 'issued' });
@@ -572,7 +575,7 @@ describe('issuance under a create right', () => {
     expect(s.payee().contents).toMatchObject([{ id: item.id }]);
 
     s.t.slots.clearFaults('payee');
-    s.t.slots.stall('payee', { when: (apdu) => apdu[1] === 0x66 });
+    s.t.slots.stall('payee', { when: (apdu) => apdu[1] === INS.CREATE_CONTENT });
     const lost = await s.terminal.issue('payee', concert(s));
     expect(lost).toMatchObject({ status: 'refused', error: { code: 'E_TRANSPORT_TIMEOUT' } });
     const lostId = (lost as { flowId: string }).flowId;
