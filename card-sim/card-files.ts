@@ -2,7 +2,7 @@
 // for the terminal's hosts, which hand openSimulatedCard to the terminal services as the factory of
 // the cards in simulated reader slots.
 import { existsSync } from 'node:fs';
-import { errorMessage, TerminalError } from '../protocol/errors.js';
+import { errorMessage, isTerminalError, TerminalError } from '../protocol/errors.js';
 import type { VirtualCard } from '../protocol/virtual-card.js';
 import { type SettlementState, settlementStateCodec } from './applets/settlement/state.js';
 import { FileBackend } from './os/persistence-backend.js';
@@ -14,6 +14,9 @@ export function loadCardState(path: string): SettlementState {
   try {
     return settlementStateCodec.decode(image);
   } catch (e) {
+    // A card file of another version: its own typed error, naming the migration (protocol §11).
+    if (isTerminalError(e, 'E_CARD_VERSION'))
+      throw new TerminalError(e.code, `${path}: ${e.message}`, e.details);
     throw new TerminalError(
       'E_CARD_STATE',
       `${path} is not a valid card file: ${errorMessage(e).slice(0, 300)}`,

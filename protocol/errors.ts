@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   E_CARD_STATUS: 'The card refused a command; the status word says why.',
   E_CARD_STATE: 'A card state file is missing, unreadable or inconsistent.',
   E_CARD_EXPIRED: 'The card is past its term of validity.',
+  E_CARD_VERSION:
+    'The card (or card file) runs an older version of the settlement application; the issuer migrates or replaces it.',
   E_SAME_CARD: 'The same card is in both slots.',
   E_CURRENCY_MISMATCH: 'The cards hold purses of different currencies, or not the terminal currency.',
   E_INSUFFICIENT_FUNDS: 'The payer card does not hold enough value for the amount.',
@@ -24,6 +26,8 @@ export const ERROR_CODES = {
     'A card cannot take the newer transfer key: its key ID upper limit is reached; the card must be replaced.',
   E_PIN_WRONG: 'The PIN (or unblock code) was wrong; the card counts the tries left.',
   E_PIN_BLOCKED: 'The PIN is blocked after too many wrong tries; the issuer can unblock it.',
+  E_PIN_REQUIRED:
+    'The card needs its holder’s PIN for this payment (above its no-PIN limits); verify the PIN and try again.',
   E_ACCESS_DENIED:
     'The card refuses this at the current access level: log in as owner or authenticate the issuer.',
   E_BUSY: 'Another operation is running on the terminal; wait for it to finish.',

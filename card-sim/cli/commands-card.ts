@@ -1,24 +1,66 @@
 // `card personalize`, `card inspect`, `card serve`: make a card, read what a terminal could read,
 // and put cards into pcscd reader slots through vpcd.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { parseCertificate } from '../../protocol/pki/index.js';
+import {
+  DEFAULT_NO_PIN_LIMITS,
+  NO_LIMIT_AMOUNT,
+  NO_LIMIT_COUNT,
+  type NoPinLimits,
+  PIN_FOR_EVERY_PAYMENT,
+} from '../../protocol/settlement/cardholder-policy.js';
 import { readBalance } from '../../protocol/settlement/read-balance.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
-import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
+import {
+  defineCommand,
+  integerOption,
+  type OptionSpec,
+  type ParsedArgs,
+  requireString,
+} from '../../tooling/cli-kit.js';
 import { settlementStateCodec } from '../applets/settlement/state.js';
+import { migrateCardImage } from '../applets/settlement/state-migration.js';
 import { openCard } from '../card-files.js';
 import { loadIssuer, personalizeCard, saveIssuer } from '../issuer/issuer.js';
 import { FileBackend } from '../os/persistence-backend.js';
 import { InProcessChannel } from '../transport/in-process-channel.js';
 import { VpcdConnector } from '../transport/vpcd-connector.js';
 
+/** The cardholder policy options of `personalize` and `migrate` (docs/protocol.md §4.6). */
+const NO_PIN_OPTIONS: OptionSpec = {
+  'no-pin-per-payment': { type: 'string' },
+  'no-pin-cumulative': { type: 'string' },
+  'no-pin-count': { type: 'string' },
+};
+const noPinHelp = (fallback: NoPinLimits) => ({
+  'no-pin-per-payment': `largest payment without the PIN, minor units (default ${fallback.perPayment}; 4294967295: no limit)`,
+  'no-pin-cumulative': `largest total without the PIN since it was last verified (default ${fallback.cumulative}; 4294967295: no limit)`,
+  'no-pin-count': `most payments without the PIN since it was last verified (default ${fallback.consecutive}; 255: no limit)`,
+});
+
+function noPinLimits(args: ParsedArgs, fallback: NoPinLimits): NoPinLimits {
+  return {
+    perPayment: integerOption(args, 'no-pin-per-payment', fallback.perPayment, NO_LIMIT_AMOUNT),
+    cumulative: integerOption(args, 'no-pin-cumulative', fallback.cumulative, NO_LIMIT_AMOUNT),
+    consecutive: integerOption(args, 'no-pin-count', fallback.consecutive, NO_LIMIT_COUNT),
+  };
+}
+
+const givesNoPinLimits = (args: ParsedArgs) =>
+  Object.keys(NO_PIN_OPTIONS).some((k) => args.values[k] !== undefined);
+
+const describeLimit = (n: number, max: number) => (n === max ? 'no limit' : String(n));
+function describeLimits(l: NoPinLimits): string {
+  return `without the PIN: ${describeLimit(l.perPayment, NO_LIMIT_AMOUNT)} per payment, ${describeLimit(l.cumulative, NO_LIMIT_AMOUNT)} in all, ${describeLimit(l.consecutive, NO_LIMIT_COUNT)} payments`;
+}
+
 export const cardPersonalize = defineCommand({
   name: 'personalize',
   summary: 'Personalize a new card: holder ID, balance, term of validity, keys and certificate.',
   usage:
-    '--issuer issuer.json --out card.json --validity YYYYMMDD --balance N [--pin PIN] [--issuer-card] [--max-balance N] [--transfer-key-id N] [--transfer-key-limit N] [--prestored 2,3] [--update-key-id N] [--update-key-limit N] [--label NAME] [--holder-id HEX]',
+    '--issuer issuer.json --out card.json --validity YYYYMMDD --balance N [--pin PIN [--no-pin-per-payment N] [--no-pin-cumulative N] [--no-pin-count N]] [--issuer-card] [--max-balance N] [--transfer-key-id N] [--transfer-key-limit N] [--prestored 2,3] [--update-key-id N] [--update-key-limit N] [--label NAME] [--holder-id HEX]',
   options: {
     issuer: { type: 'string' },
     out: { type: 'string' },
@@ -35,6 +77,7 @@ export const cardPersonalize = defineCommand({
     pin: { type: 'string' },
     'issuer-card': { type: 'boolean' },
     force: { type: 'boolean' },
+    ...NO_PIN_OPTIONS,
   },
   help: {
     issuer: 'issuer file (its serial counter is updated)',
@@ -52,6 +95,7 @@ export const cardPersonalize = defineCommand({
     pin: 'owner PIN, 4–12 digits (owner mode); its unblock code is kept in the issuer file',
     'issuer-card': 'make an issuer card (issuer-role certificate), e.g. a shop’s issuing card',
     force: 'overwrite an existing card file',
+    ...noPinHelp(DEFAULT_NO_PIN_LIMITS),
   },
   run(args) {
     const issuerPath = requireString(args, 'issuer');
@@ -78,6 +122,11 @@ export const cardPersonalize = defineCommand({
       if (holderId?.length !== 16)
         throw new TerminalError('E_INPUT_INVALID', '--holder-id must be 32 hex digits');
     }
+    if (givesNoPinLimits(args) && typeof args.values.pin !== 'string')
+      throw new TerminalError(
+        'E_INPUT_INVALID',
+        'no-PIN limits need --pin: a card without a PIN has no verification',
+      );
     const validity = requireString(args, 'validity');
     if (!/^\d{8}$/.test(validity)) throw new TerminalError('E_INPUT_INVALID', '--validity must be YYYYMMDD');
     const state = personalizeCard(issuer, {
@@ -93,10 +142,57 @@ export const cardPersonalize = defineCommand({
       holderId,
       pin: typeof args.values.pin === 'string' ? args.values.pin : undefined,
       issuerCard: args.values['issuer-card'] === true,
+      noPinLimits: noPinLimits(args, DEFAULT_NO_PIN_LIMITS),
     });
     new FileBackend(out).store(settlementStateCodec.encode(state));
     saveIssuer(issuerPath, issuer);
-    args.out(`card ${state.holderId} written to ${out}`, { file: out, holderId: state.holderId });
+    const policy = state.cardholderPolicy;
+    args.out(`card ${state.holderId} written to ${out}${policy ? `; ${describeLimits(policy)}` : ''}`, {
+      file: out,
+      holderId: state.holderId,
+      ...(policy ? { noPinLimits: noPinLimitsOf(policy) } : {}),
+    });
+  },
+});
+
+const noPinLimitsOf = (p: NoPinLimits): NoPinLimits => ({
+  perPayment: p.perPayment,
+  cumulative: p.cumulative,
+  consecutive: p.consecutive,
+});
+
+export const cardMigrate = defineCommand({
+  name: 'migrate',
+  summary:
+    'Migrate a version-1 card file to version 2 in place: records, keys, PIN and contents kept; the cardholder policy added.',
+  usage: 'card.json [--no-pin-per-payment N] [--no-pin-cumulative N] [--no-pin-count N]',
+  options: { ...NO_PIN_OPTIONS },
+  help: noPinHelp(PIN_FOR_EVERY_PAYMENT),
+  allowPositionals: true,
+  run(args) {
+    const [path] = args.positionals;
+    if (!path || args.positionals.length > 1)
+      throw new TerminalError('E_INPUT_INVALID', 'give exactly one card file');
+    if (!existsSync(path)) throw new TerminalError('E_CARD_STATE', `no card file at ${path}`);
+    // Without options the migrated card needs the PIN for every payment: migration grants nothing.
+    const result = migrateCardImage(readFileSync(path, 'utf8'), noPinLimits(args, PIN_FOR_EVERY_PAYMENT));
+    const policy = result.state.cardholderPolicy;
+    if (!result.migrated) {
+      args.out(`${path} is already a version-2 card file; nothing changed`, { file: path, migrated: false });
+      return;
+    }
+    // One atomic replace, and no copy of the old image: a copy of a card's memory is a second card.
+    new FileBackend(path).store(settlementStateCodec.encode(result.state));
+    args.out(
+      `${path} migrated from version ${result.from} to version 2${policy ? `; ${describeLimits(policy)}` : '; no PIN: no cardholder verification'}`,
+      {
+        file: path,
+        migrated: true,
+        from: result.from,
+        holderId: result.state.holderId,
+        ...(policy ? { noPinLimits: noPinLimitsOf(policy) } : {}),
+      },
+    );
   },
 });
 
@@ -130,6 +226,8 @@ export const cardInspect = defineCommand({
       prestoredTransferKeyIds: info.prestoredTransferKeyIds,
       updateKeyId: info.updateKeyId,
       updateKeyIdLimit: info.updateKeyIdLimit,
+      ...(info.noPinLimits ? { noPinLimits: info.noPinLimits } : {}),
+      pin: info.pin,
       certificate: {
         serial: cert.serial.toString(),
         subject: cert.subjectName,
@@ -149,6 +247,7 @@ export const cardInspect = defineCommand({
         `balance          ${balance ? `${balance.balance} (max ${balance.maxBalance}, currency ${balance.currency})` : '(masked: give --pin)'}`,
         `transfer key     ID ${view.transferKeyId} (limit ${view.transferKeyIdLimit}; pre-stored ${view.prestoredTransferKeyIds.join(', ') || 'none'})`,
         `update key       ID ${view.updateKeyId} (limit ${view.updateKeyIdLimit})`,
+        `cardholder       ${info.noPinLimits ? `${describeLimits(info.noPinLimits)}; ${PIN_STATE_TEXT[info.pin.state]}, ${info.pin.triesLeft} tries left; left without the PIN: ${info.pin.noPinPaymentsLeft === NO_LIMIT_COUNT ? 'any number of' : info.pin.noPinPaymentsLeft} payments up to ${info.pin.noPinAmountLeft === NO_LIMIT_AMOUNT ? 'any amount' : info.pin.noPinAmountLeft}` : 'no PIN (a bearer purse)'}`,
         `certificate      serial ${view.certificate.serial}, ${view.certificate.subject}, until ${view.certificate.notAfter}`,
         `unsettled        ${view.unsettled.length}`,
       ].join('\n'),
@@ -156,6 +255,8 @@ export const cardInspect = defineCommand({
     );
   },
 });
+
+const PIN_STATE_TEXT = ['no PIN', 'PIN set', 'PIN verified', 'PIN blocked'] as const;
 
 export const cardServe = defineCommand({
   name: 'serve',

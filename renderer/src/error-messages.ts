@@ -57,6 +57,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'A card is past its validity date.',
     todo: 'Do not accept this card; the customer needs a new card from the issuer.',
   },
+  E_CARD_VERSION: {
+    what: 'The card runs an older version of the payment application that this terminal no longer accepts.',
+    todo: 'Do not accept this card; the card holder asks the issuer to update or replace it.',
+  },
   E_SAME_CARD: {
     what: 'The same card is in both slots.',
     todo: 'Put the customer’s card in the payer slot and the shop’s card in the payee slot.',
@@ -84,6 +88,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
   E_PIN_BLOCKED: {
     what: 'The card’s PIN is blocked after too many wrong tries.',
     todo: 'The card cannot be used with a PIN here: the card holder must ask the issuer to unblock it.',
+  },
+  E_PIN_REQUIRED: {
+    what: 'The card needs its holder’s PIN for this payment: it is above what the card pays without one.',
+    todo: 'Ask the card holder to enter the PIN, then take the payment again.',
   },
   E_ACCESS_DENIED: {
     what: 'The card does not allow this at the current access level.',

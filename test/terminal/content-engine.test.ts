@@ -241,7 +241,7 @@ describe('transmission (Figs. 6–7)', () => {
     const { t, contents } = terminal();
     await contents.authenticate();
     const refused = await contents.send({ from: 'payer', amount: 250 });
-    expect(refused).toMatchObject({ status: 'refused', error: { code: 'E_ACCESS_DENIED' } });
+    expect(refused).toMatchObject({ status: 'refused', error: { code: 'E_PIN_REQUIRED' } });
     if (refused.status !== 'refused') throw new Error(refused.status);
     expect(steps(t, refused.flowId!)).toEqual(['started', 'failed-no-value-moved']);
     expect(t.balances()).toEqual({ payer: 5000, payee: 0 });
@@ -358,7 +358,7 @@ describe('exchange (Fig. 8): buying a ticket', () => {
     });
     expect(outcome).toMatchObject({
       status: 'rolled-back',
-      error: { code: 'E_ACCESS_DENIED', details: { slot: 'payee' } },
+      error: { code: 'E_PIN_REQUIRED', details: { slot: 'payee' } },
     });
     if (outcome.status !== 'rolled-back') throw new Error(outcome.status);
     expect(steps(t, outcome.flowId)).toEqual([
@@ -640,7 +640,7 @@ describe('terminal CLI (one process per command: login, authenticate, act)', () 
 
     const unpaid = cli('send', '--config', config, '--from', 'payer', '--amount', '1.00', '--json');
     expect(unpaid.code).toBe(3);
-    expect(unpaid.json()).toMatchObject({ status: 'refused', error: { code: 'E_ACCESS_DENIED' } });
+    expect(unpaid.json()).toMatchObject({ status: 'refused', error: { code: 'E_PIN_REQUIRED' } });
     expect(cli('recover-contents', '--config', config, '--json').json()).toEqual({ reports: [], open: [] });
     expect(cli('verify-log', '--config', config).code).toBe(0);
   }, 90_000);

@@ -28,6 +28,7 @@ import { concat, fromHex, toHex, u32 } from '../../protocol/bytes.js';
 import { ecdsaSign, generateP256KeyPair, randomBytes } from '../../protocol/crypto-suite.js';
 import { HostClient } from '../../protocol/host-link/host-client.js';
 import type { AuthorizationAck, CommandAuthorityPort } from '../../protocol/issuing/authority-protocol.js';
+import { INS } from '../../protocol/settlement/commands.js';
 import { encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
@@ -244,10 +245,12 @@ describe('issuance under a create right, over HTTPS to the host', () => {
     const template = encodeItem(concert(s));
     await s.t.engine.withCards(async (cards) => {
       const { client, info } = await cards.session('payee');
-      await expect(client.command(0x66, 0, concat(u32(NOW_S), template))).rejects.toMatchObject({
-        code: 'E_CARD_STATUS',
-        details: { sw: 0x6982 },
-      });
+      await expect(client.command(INS.CREATE_CONTENT, 0, concat(u32(NOW_S), template))).rejects.toMatchObject(
+        {
+          code: 'E_CARD_STATUS',
+          details: { sw: 0x6982 },
+        },
+      );
       const grantId = randomBytes(16);
       const message = createRightMessage({
         grantId,
@@ -505,7 +508,7 @@ describe('issuance under a create right, over HTTPS to the host', () => {
 
   it('after a lost answer to CREATE CONTENT it reads the card to settle the flow', async () => {
     const s = await setup();
-    s.t.slots.stallAfterCard('payee', { when: (apdu) => apdu[1] === 0x66 });
+    s.t.slots.stallAfterCard('payee', { when: (apdu) => apdu[1] === INS.CREATE_CONTENT });
     const item = concert(s);
     const outcome = await s.terminal.issue('payee', item);
     expect(outcome).toMatchObject({ status: 'issued' });
@@ -519,7 +522,7 @@ describe('issuance under a create right, over HTTPS to the host', () => {
     expect(s.payee().contents).toMatchObject([{ id: item.id }]);
 
     s.t.slots.clearFaults('payee');
-    s.t.slots.stall('payee', { when: (apdu) => apdu[1] === 0x66 });
+    s.t.slots.stall('payee', { when: (apdu) => apdu[1] === INS.CREATE_CONTENT });
     const lost = await s.terminal.issue('payee', concert(s));
     expect(lost).toMatchObject({ status: 'refused', error: { code: 'E_TRANSPORT_TIMEOUT' } });
     const lostId = (lost as { flowId: string }).flowId;

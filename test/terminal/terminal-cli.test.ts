@@ -76,8 +76,9 @@ describe('terminal CLI', () => {
     }
     const tooMuch = terminal('transfer', '--config', config, '--amount', '100000', '--json');
     expect(tooMuch.code).toBe(3);
-    // Without the owner's PIN the terminal cannot see the balance: the card itself refuses (SW 9401).
-    expect(tooMuch.json()).toMatchObject({ status: 'refused', error: { code: 'E_INSUFFICIENT_FUNDS' } });
+    // Above the demo card's no-PIN limit the card asks for the PIN (SW 9403) before it compares any
+    // balance: a refusal without the PIN says nothing of the balance (protocol §4.6).
+    expect(tooMuch.json()).toMatchObject({ status: 'refused', error: { code: 'E_PIN_REQUIRED' } });
 
     expect(readFileSync(join(dir, 'demo', 'payer-card.json'), 'utf8')).toBe(before);
     // A wrong PIN is refused, and the card (not the terminal) counts the try.

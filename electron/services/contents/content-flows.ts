@@ -89,11 +89,21 @@ export async function recoverTransmission(
     record(CONTENT_STEP.ROLLED_BACK, { reason: 'the sender never started it' });
     return 'rolled-back';
   }
+  if (out.status === 'returned') {
+    record('rolled-back', { releaseProof: toHex(out.proof!), returned: true });
+    return 'rolled-back';
+  }
   let proof = out.proof;
   if (out.status === 'open') proof = await sender.contentAbort(txId);
   const delivered = out.status === 'deleted' || out.status === 'acknowledged';
   if (!receiver) return 'waiting';
   const incoming = (await statusOf(receiver, txId)).find((r) => r.direction === 'in');
+  if (out.status === 'deleted' && incoming?.status === 'released') {
+    // The receiver gave it up (protocol §9.1): the sender gets it back with the release proof.
+    await sender.contentReturn(txId, incoming.proof!);
+    record('rolled-back', { releaseProof: toHex(incoming.proof!), returned: true });
+    return 'rolled-back';
+  }
   if (delivered) {
     let acceptance = incoming?.status === 'accepted' ? incoming.proof : undefined;
     if (incoming?.status === 'pending') acceptance = await receiver.contentAccept(txId, proof!);
@@ -131,6 +141,18 @@ export async function recoverExchange(
     : (await responder.unsettledContentTransfers()).find(
         (r) => r.direction === 'out' && r.linkTxId && toHex(r.linkTxId) === toHex(firstTxId),
       );
+  const released = first.status === 'returned' ? first.proof : undefined;
+  if (first.status === 'deleted' && responderFirst?.status === 'released') {
+    // The responder gave the first half back (protocol §9.1), its own half with it: the initiator
+    // takes its half back and drops the second.
+    await initiator.contentReturn(firstTxId, responderFirst.proof!);
+    record('rolled-back', { releaseProof: toHex(responderFirst.proof!), returned: true });
+    return 'rolled-back';
+  }
+  if (released) {
+    record('rolled-back', { releaseProof: toHex(released), returned: true });
+    return 'rolled-back';
+  }
   if (first.status === 'deleted' || first.status === 'acknowledged') {
     let secondDeletion =
       second?.status === 'deleted' || second?.status === 'acknowledged' ? second.proof : undefined;

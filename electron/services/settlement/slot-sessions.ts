@@ -84,6 +84,8 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_CARD_STATUS: false,
   E_CARD_STATE: true,
   E_CARD_EXPIRED: false,
+  // Another applet version: no session worth keeping with it.
+  E_CARD_VERSION: true,
   E_SAME_CARD: false,
   E_CURRENCY_MISMATCH: false,
   E_INSUFFICIENT_FUNDS: false,
@@ -91,6 +93,8 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_KEY_LIMIT: false,
   E_PIN_WRONG: false,
   E_PIN_BLOCKED: false,
+  // The payment waits for the PIN: the session (and an open debit) must survive for it.
+  E_PIN_REQUIRED: false,
   E_ACCESS_DENIED: false,
   E_BUSY: false,
   E_READER_UNAVAILABLE: true,

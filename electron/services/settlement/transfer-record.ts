@@ -31,6 +31,8 @@ export interface TransferRecord {
   receptionChallenge?: string;
   ack?: string;
   abortProof?: string;
+  /** The payee's release proof (protocol version 2): the payer is, or will be, paid back. */
+  releaseProof?: string;
   payeeSettled: boolean;
   payerSettled: boolean;
   lastStep: string;
@@ -75,6 +77,7 @@ export function foldTransfer(entries: JournalRecord[]): TransferRecord {
       'receptionChallenge',
       'ack',
       'abortProof',
+      'releaseProof',
     ] as const) {
       if (typeof q[key] === 'string') r[key] = q[key] as string;
     }
@@ -86,7 +89,7 @@ export function foldTransfer(entries: JournalRecord[]): TransferRecord {
 
 export function valueState(r: TransferRecord): ValueState {
   if (r.ack) return 'delivered';
-  if (r.abortProof || r.lastStep === TRANSFER_STEP.REFUSED) return 'no-value-moved';
+  if (r.abortProof || r.releaseProof || r.lastStep === TRANSFER_STEP.REFUSED) return 'no-value-moved';
   if (r.receptionChallenge) return 'in-doubt';
   // DEBIT may have reached the payer once the transmission challenge existed.
   if (r.challenge) return 'in-doubt';

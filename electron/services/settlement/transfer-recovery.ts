@@ -44,6 +44,16 @@ export async function recoverTransfer(
       return 'rolled-back';
     }
     const txRandom = toHex(onCard.txRandom);
+    if (onCard.status === RECORD_STATUS.DEBIT_REFUNDED) {
+      // The payee released its credit and the payer took the release proof back: nothing moved.
+      record(TRANSFER_STEP.ROLLED_BACK, {
+        txRandom,
+        releaseProof: toHex(onCard.proof),
+        payerSettled: true,
+        payeeSettled: true,
+      });
+      return 'rolled-back';
+    }
     if (onCard.status === RECORD_STATUS.DEBIT_OPEN || onCard.status === RECORD_STATUS.DEBIT_ABORTED) {
       const proof =
         onCard.status === RECORD_STATUS.DEBIT_OPEN
@@ -90,6 +100,8 @@ export async function recoverTransfer(
         (rc) => record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(rc), correctedFromCard: true }),
       );
     else if (onCard?.status === RECORD_STATUS.CREDIT_CREDITED) ack = onCard.proof;
+    else if (onCard?.status === RECORD_STATUS.CREDIT_RELEASED)
+      return refundReleased(payer, onCard, r, record);
     if (!ack) return 'waiting-for-payee'; // record evicted or unknown: left for the issuer, shown in doubt
     record(TRANSFER_STEP.CREDITED, { ack: toHex(ack), payeeSettled: true });
     r = foldTransfer(recorder.entries(flowId));
@@ -119,6 +131,29 @@ export async function recoverTransfer(
     return 'completed';
   }
   return r.ack ? 'waiting-for-payer' : 'waiting-for-payee';
+}
+
+/**
+ * The payee released its pending credit (protocol §4.5), so it will never credit: the payer takes the
+ * release proof and gets back what it debited (REFUND DEBIT is idempotent and refuses a proof of any
+ * other credit). The proof stays on the payee's record until the payer is presented.
+ */
+async function refundReleased(
+  payer: CardSession | undefined,
+  released: TransactionRecord,
+  r: TransferRecord,
+  record: (step: string, payload?: Record<string, unknown>) => unknown,
+): Promise<RecoveryOutcome> {
+  if (!payer) return 'waiting-for-payer';
+  const debit = await statusOrUndefined(payer, released.txRandom);
+  if (debit?.status === RECORD_STATUS.DEBIT_DEBITED && isPayerRecordOf(debit, r))
+    await payer.client.refundDebit(released.txRandom, released.rxRandom, released.proof);
+  record(TRANSFER_STEP.ROLLED_BACK, {
+    releaseProof: toHex(released.proof),
+    payeeSettled: true,
+    payerSettled: true,
+  });
+  return 'rolled-back';
 }
 
 function isClosed(r: TransferRecord): boolean {

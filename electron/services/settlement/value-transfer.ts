@@ -4,6 +4,7 @@
 import { toHex } from '../../../protocol/bytes.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { isTerminalError, type TerminalError } from '../../../protocol/errors.js';
+import type { DebitStart } from '../../../protocol/settlement/settlement-client.js';
 import type { CardSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { TRANSFER_STEP } from './transfer-record.js';
@@ -26,18 +27,19 @@ export async function runValueTransfer(
     recorder.record(flowId, 'value-transfer', step, payload);
   const request = (counterpart: CardSession) => ({ counterpartId: counterpart.info.holderId, ...terms });
 
-  let txRandom: Uint8Array;
+  let debitStart: DebitStart;
   try {
-    txRandom = await payer.client.initiateDebit(request(payee));
+    debitStart = await payer.client.initiateDebit(request(payee));
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, 'payer'));
     throw refusedBy(e, 'payer');
   }
+  const txRandom = debitStart.txRandom;
   record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
 
   let credit: { rxRandom: Uint8Array; challenge: Uint8Array };
   try {
-    credit = await payee.client.initiateCredit(request(payer), txRandom);
+    credit = await payee.client.initiateCredit(request(payer), debitStart);
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) {
       // The payee holds no record; the payer's open debit is abandoned.
