@@ -13,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadIssuer } from '../card-sim/issuer/issuer.js';
 import type { TerminalConfig } from '../electron/services/config.js';
 import { loadOrCreateServerIdentity } from '../electron/services/issuing/server-identity.js';
@@ -146,6 +147,32 @@ function freeLoopbackPort(): number {
   return Number.isInteger(port) && port > 0 ? port : 20_000 + Math.floor(Math.random() * 40_000);
 }
 
+/**
+ * The demo's rows seeded into `db`, and the demo host serving on it: its TLS, authority key and port
+ * (from host.json). The caller closes the server, then the database.
+ */
+export async function listenDemoHost(
+  dir: string,
+  db: HostDatabase,
+  logger: FastifyServerOptions['logger'] = false,
+): Promise<{ app: FastifyInstance; url: string; pin: string }> {
+  const settings = loadHostConfig(join(dir, DEMO_HOST_DIR, 'host.json'));
+  await seedDemoHost(db, dir);
+  const app = await createHostServer({
+    db,
+    caCertificateDer: settings.caCertificateDer,
+    tls: settings.tls,
+    authority: settings.authority,
+    logger,
+  });
+  await app.listen(settings.listen);
+  return {
+    app,
+    url: `https://${settings.listen.host}:${settings.listen.port}`,
+    pin: certificatePin(settings.tls!.certificatePem),
+  };
+}
+
 /** One line on stdout for the process that started this host: the protocol of demo-host-process.ts. */
 export type DemoHostEvent =
   | { event: 'ready'; url: string; pin: string; database: string }
@@ -156,24 +183,9 @@ export async function serveDemoHost(dir: string): Promise<void> {
   const say = (e: DemoHostEvent) => process.stdout.write(`${JSON.stringify(e)}\n`);
   let db: HostDatabase | undefined;
   try {
-    const hostConfig = ensureDemoHost(dir);
-    const settings = loadHostConfig(hostConfig);
-    db = await openHostDatabase(settings.database);
-    await seedDemoHost(db, dir);
-    const app = await createHostServer({
-      db,
-      caCertificateDer: settings.caCertificateDer,
-      tls: settings.tls,
-      authority: settings.authority,
-      logger: { level: 'warn' },
-    });
-    await app.listen(settings.listen);
-    say({
-      event: 'ready',
-      url: `https://${settings.listen.host}:${settings.listen.port}`,
-      pin: certificatePin(settings.tls!.certificatePem),
-      database: db.location,
-    });
+    db = await openHostDatabase(loadHostConfig(ensureDemoHost(dir)).database);
+    const { app, url, pin } = await listenDemoHost(dir, db, { level: 'warn' });
+    say({ event: 'ready', url, pin, database: db.location });
     await new Promise<void>((done) => {
       process.once('SIGTERM', done);
       process.once('SIGINT', done);

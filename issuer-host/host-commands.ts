@@ -32,7 +32,7 @@ import {
   type HostSettings,
   loadHostConfig,
 } from './config.js';
-import { openHostDatabase } from './db/host-database.js';
+import { type HostDatabase, openHostDatabase } from './db/host-database.js';
 import { migrateHostDatabase } from './db/migrate.js';
 import { StaffTokens } from './db/staff-tokens.js';
 import {
@@ -60,6 +60,19 @@ export function loadSettings(args: ParsedArgs): HostSettings {
     );
   }
   return loadHostConfig(path);
+}
+
+/** Runs `fn` on the configured host database (migrated) and closes it. */
+export async function withHostDatabase<T>(
+  args: ParsedArgs,
+  fn: (db: HostDatabase) => Promise<T>,
+): Promise<T> {
+  const db = await openHostDatabase(loadSettings(args).database);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
 }
 
 /** Who acts from this command line, for the audit log. */

@@ -6,17 +6,11 @@
 import { fromHex, toHex } from '../protocol/bytes.js';
 import { TerminalError } from '../protocol/errors.js';
 import { type Command, defineCommand, type ParsedArgs, requireString } from '../tooling/cli-kit.js';
-import { openHostDatabase } from './db/host-database.js';
 import { TerminalRegistry } from './db/terminal-registry.js';
-import { CONFIG_HELP, CONFIG_OPTION, cliActor, loadSettings } from './host-commands.js';
+import { CONFIG_HELP, CONFIG_OPTION, cliActor, withHostDatabase } from './host-commands.js';
 
-async function withRegistry<T>(args: ParsedArgs, fn: (registry: TerminalRegistry) => Promise<T>): Promise<T> {
-  const db = await openHostDatabase(loadSettings(args).database);
-  try {
-    return await fn(new TerminalRegistry(db));
-  } finally {
-    await db.close();
-  }
+function withRegistry<T>(args: ParsedArgs, fn: (registry: TerminalRegistry) => Promise<T>): Promise<T> {
+  return withHostDatabase(args, (db) => fn(new TerminalRegistry(db)));
 }
 
 export const terminalRegisterCommand = defineCommand({
