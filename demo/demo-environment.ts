@@ -1,6 +1,6 @@
 // A ready-to-use demo shop: an issuer, two personalized simulated cards (Alice pays, Bob's shop
 // receives), the CA certificate, a built-in CRL, the shop terminal's identity key, a terminal
-// configuration, and the folder of the demo issuer host it talks to (demo-host.ts: TLS, authority
+// configuration, and the folder of the demo issuer host it talks to (demo-host-files.ts: TLS, authority
 // key, the terminal's `host` section). Made on first start so `npm start` needs no setup; every key
 // is generated here, none is committed. The issuer's side (card-sim/issuer, issuer-host/) and the
 // terminal's meet only in demo/: the one place allowed to wire them (test/architecture/layers.ts).
@@ -12,7 +12,7 @@ import { FileBackend } from '../card-sim/os/persistence-backend.js';
 import type { TerminalConfig } from '../electron/services/config.js';
 import { fromHex } from '../protocol/bytes.js';
 import { toPem } from '../protocol/pki/index.js';
-import { demoTerminalIdentity, ensureDemoHost } from './demo-host.js';
+import { demoTerminalIdentity, ensureDemoHost } from './demo-host-files.js';
 
 export const DEMO_DIR = '.state/demo';
 /** The demo cards' owner PINs; the shop's card is also an issuer card (it sells the tickets it issues). */

@@ -1,75 +1,32 @@
-// The demo's issuer host: a host folder in .state/demo/host made from the demo issuer (TLS from its
-// CA, its authority key, embedded PostgreSQL), the terminal configuration's `host` section pointing at
-// it with its pin, and — once its database is open — the demo shop, the demo terminal registered with
-// its key and allow-listed for tickets and coupons, the demo's CRL published, and a staff token for
-// the issuer's tools in .state/demo/issuer-host.json.
-//
-// The files are made by ensureDemoHost() in the terminal's process (fast: no database). Everything in
-// the database is made by the host process itself (`tsx demo/demo-host.ts --dir .state/demo`, which
-// demo-host-process.ts starts beside the terminal), because embedded PostgreSQL admits one process.
-// Each step checks what is there first, so every start repairs what an interrupted one left out.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// The demo's issuer host process (`tsx demo/demo-host.ts --dir .state/demo`, which
+// demo-host-process.ts starts beside the terminal): it opens the host's embedded PostgreSQL (its
+// folder made by demo-host-files.ts), makes the demo's rows — the demo shop, the demo terminal
+// registered with its key and allow-listed for tickets and coupons, the demo's CRL, a staff token for
+// the issuer's tools in .state/demo/issuer-host.json — and serves. Only this process opens the
+// database: embedded PostgreSQL admits one. Each step checks what is there first, so every start
+// repairs what an interrupted one left out.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { loadIssuer } from '../card-sim/issuer/issuer.js';
-import type { TerminalConfig } from '../electron/services/config.js';
-import { loadOrCreateServerIdentity } from '../electron/services/issuing/server-identity.js';
 import { CommandAuthority } from '../issuer-host/authority/command-authority.js';
 import { loadHostConfig } from '../issuer-host/config.js';
 import { CrlVersions } from '../issuer-host/db/crl-versions.js';
 import { type HostDatabase, openHostDatabase } from '../issuer-host/db/host-database.js';
 import { StaffTokens } from '../issuer-host/db/staff-tokens.js';
 import { TerminalRegistry } from '../issuer-host/db/terminal-registry.js';
-import { writeHostFolder, writeSecret } from '../issuer-host/host-commands.js';
+import { writeSecret } from '../issuer-host/host-folder.js';
 import { certificatePin } from '../issuer-host/pki/host-certificate.js';
 import { createHostServer } from '../issuer-host/server/host-server.js';
 import { toHex } from '../protocol/bytes.js';
 import { errorMessage, isTerminalError } from '../protocol/errors.js';
 import { caKeyIdentifier, checkCrlOfCa, parseCertificate } from '../protocol/pki/index.js';
 import { HOST_LINK_FILE, type HostLinkFile } from '../tooling/issuer-host-link.js';
+import { DEMO_HOST_DIR, demoTerminalIdentity, ensureDemoHost } from './demo-host-files.js';
 
-export const DEMO_HOST_DIR = 'host';
-export const DEMO_SHOP = { shopId: 'demo-shop', name: 'Corner Shop' } as const;
-export const DEMO_TERMINAL = { terminalId: 'demo-shop-terminal', name: 'Corner Shop terminal' } as const;
+const DEMO_SHOP = { shopId: 'demo-shop', name: 'Corner Shop' } as const;
 const ACTOR = 'demo-setup';
-
-/** The demo terminal's identity key (made once in its data folder), as the host registers it. */
-export function demoTerminalIdentity(dir: string) {
-  return loadOrCreateServerIdentity(join(dir, 'data'), DEMO_TERMINAL);
-}
-
-/**
- * Makes the demo host's folder if it is missing and gives the demo terminal's configuration its
- * `host` section if it has none (a demo made before there was a host gets one). Returns host.json.
- */
-export function ensureDemoHost(dir: string, terminalConfig = join(dir, 'terminal.json')): string {
-  const hostDir = join(dir, DEMO_HOST_DIR);
-  const hostConfig = join(hostDir, 'host.json');
-  if (!existsSync(hostConfig)) {
-    writeHostFolder({
-      dir: hostDir,
-      issuer: loadIssuer(join(dir, 'issuer.json')),
-      port: freeLoopbackPort(),
-      names: { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], days: 3650 },
-    });
-  }
-  const config = JSON.parse(readFileSync(terminalConfig, 'utf8')) as Partial<TerminalConfig>;
-  if (config.host === undefined) {
-    const settings = loadHostConfig(hostConfig);
-    const identity = demoTerminalIdentity(dir);
-    config.host = {
-      url: `https://127.0.0.1:${settings.listen.port}`,
-      pins: [certificatePin(settings.tls!.certificatePem)],
-      terminalId: identity.serverInfo.terminalId,
-      timeoutMs: 10_000,
-    };
-    writeFileSync(terminalConfig, `${JSON.stringify(config, null, 2)}\n`);
-  }
-  return hostConfig;
-}
 
 /** The demo's rows in the host database: shop, terminal, allow-list, CRL, the staff tools' token. */
 export async function seedDemoHost(db: HostDatabase, dir: string): Promise<void> {
@@ -131,20 +88,6 @@ export async function seedDemoHost(db: HostDatabase, dir: string): Promise<void>
     };
     writeSecret(linkFile, `${JSON.stringify(link, null, 2)}\n`);
   }
-}
-
-/** A loopback port free right now (asked of a short-lived Node process: this function is synchronous). */
-function freeLoopbackPort(): number {
-  const probe = spawnSync(
-    process.execPath,
-    [
-      '-e',
-      "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
-    ],
-    { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 10_000 },
-  );
-  const port = Number.parseInt(probe.stdout ?? '', 10);
-  return Number.isInteger(port) && port > 0 ? port : 20_000 + Math.floor(Math.random() * 40_000);
 }
 
 /**

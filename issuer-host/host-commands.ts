@@ -9,14 +9,11 @@
 // pin        prints the pin terminals configure for this host
 
 import { createPrivateKey } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadIssuer } from '../card-sim/issuer/issuer.js';
-import type { IssuerState } from '../card-sim/issuer/issuer-state.js';
-import { fromHex } from '../protocol/bytes.js';
 import { p256PublicKey } from '../protocol/crypto-suite.js';
 import { TerminalError } from '../protocol/errors.js';
-import { toPem } from '../protocol/pki/index.js';
 import {
   type Command,
   defineCommand,
@@ -24,23 +21,12 @@ import {
   type ParsedArgs,
   requireString,
 } from '../tooling/cli-kit.js';
-import {
-  type AuthorityKeyFile,
-  DEFAULT_HOST_DIR,
-  DEFAULT_HOST_PORT,
-  type HostConfigFile,
-  type HostSettings,
-  loadHostConfig,
-} from './config.js';
+import { DEFAULT_HOST_DIR, DEFAULT_HOST_PORT, type HostSettings, loadHostConfig } from './config.js';
 import { type HostDatabase, openHostDatabase } from './db/host-database.js';
 import { migrateHostDatabase } from './db/migrate.js';
 import { StaffTokens } from './db/staff-tokens.js';
-import {
-  certificatePem,
-  certificatePin,
-  generateHostKey,
-  issueHostCertificate,
-} from './pki/host-certificate.js';
+import { issueTls, type TlsNames, writeHostFolder, writeSecret } from './host-folder.js';
+import { certificatePem, certificatePin, generateHostKey } from './pki/host-certificate.js';
 import { createHostServer } from './server/host-server.js';
 
 export const CONFIG_OPTION = { config: { type: 'string' } } as const;
@@ -101,81 +87,6 @@ function tlsNames(args: ParsedArgs): TlsNames {
     ipAddresses: none ? ['127.0.0.1'] : ipAddresses,
     days: integerOption(args, 'days', 397, 3650),
   };
-}
-
-export interface TlsNames {
-  dnsNames: string[];
-  ipAddresses: string[];
-  days: number;
-}
-
-function issueTls(
-  issuer: IssuerState,
-  publicKey: Uint8Array,
-  names: TlsNames,
-): { der: Uint8Array; caDer: Uint8Array } {
-  const caDer = fromHex(issuer.caCertificate);
-  const now = Date.now();
-  const der = issueHostCertificate({
-    caPrivateKey: fromHex(issuer.caPrivateKey),
-    caCertificateDer: caDer,
-    hostPublicKey: publicKey,
-    dnsNames: names.dnsNames,
-    ipAddresses: names.ipAddresses,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + names.days * 86_400_000),
-  });
-  return { der, caDer };
-}
-
-export function writeSecret(path: string, text: string): void {
-  writeFileSync(path, text, { mode: 0o600 });
-  chmodSync(path, 0o600);
-}
-
-export const AUTHORITY_KEY_FILE = 'authority-key.json';
-
-/** The command-generating server's key file: the issuer ID and the authority signing key (0600). */
-export function writeAuthorityKey(
-  path: string,
-  issuer: Pick<IssuerState, 'issuerId' | 'authorityPrivateKey'>,
-) {
-  const file: AuthorityKeyFile = {
-    format: 1,
-    issuerId: issuer.issuerId,
-    authorityPrivateKey: issuer.authorityPrivateKey,
-  };
-  writeSecret(path, `${JSON.stringify(file, null, 1)}\n`);
-}
-
-/**
- * Writes a host folder: host.json, the CA certificate, a new TLS key (0600) and its certificate from
- * the issuer CA, the authority key (0600). Returns the configuration file and the TLS pin.
- */
-export function writeHostFolder(o: {
-  dir: string;
-  issuer: IssuerState;
-  port: number;
-  names: TlsNames;
-  databaseUrl?: string | undefined;
-}): { configFile: string; pin: string } {
-  const key = generateHostKey();
-  const { der, caDer } = issueTls(o.issuer, key.publicKey, o.names);
-  mkdirSync(join(o.dir, 'tls'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(o.dir, 'ca.pem'), toPem('CERTIFICATE', caDer));
-  writeFileSync(join(o.dir, 'tls', 'host-cert.pem'), certificatePem(der));
-  writeSecret(join(o.dir, 'tls', 'host-key.pem'), key.privateKeyPem);
-  writeAuthorityKey(join(o.dir, AUTHORITY_KEY_FILE), o.issuer);
-  const config: HostConfigFile = {
-    caCertificate: 'ca.pem',
-    tls: { certificate: 'tls/host-cert.pem', privateKey: 'tls/host-key.pem' },
-    listen: { host: '127.0.0.1', port: o.port },
-    database: o.databaseUrl !== undefined ? { url: o.databaseUrl } : { embeddedDir: 'pgdata' },
-    authority: { key: AUTHORITY_KEY_FILE },
-  };
-  const configFile = join(o.dir, 'host.json');
-  writeSecret(configFile, `${JSON.stringify(config, null, 2)}\n`);
-  return { configFile, pin: certificatePin(der) };
 }
 
 export const initCommand = defineCommand({
