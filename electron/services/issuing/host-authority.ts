@@ -3,36 +3,58 @@
 // it arrives; a reject is an answer, a transport failure (E_TRANSPORT, E_TRANSPORT_TIMEOUT,
 // E_HOST_PIN) or a refusal of the request itself (E_AUTH_…, for a terminal the host does not know or
 // has revoked) is thrown, and the issuing terminal journals it as nothing issued.
+import { z } from 'zod';
+import { TerminalError } from '../../../protocol/errors.js';
 import type { HostClient } from '../../../protocol/host-link/host-client.js';
 import {
   type AuthorizationAck,
   type AuthorizationRequest,
   authorizationAckFromJson,
   type CommandAuthorityPort,
-  type CreateCommand,
   type RegistrationAck,
   type RegistrationRequest,
   registrationAckFromJson,
 } from '../../../protocol/issuing/authority-protocol.js';
 
-/** What the host tells a terminal about its own standing with the authority. */
-export interface AuthorityStatus {
-  issuerId: string;
-  allowed: { contentTypes: string[]; maxIssuances: number | null; validitySeconds: number } | null;
-  registration: {
-    serverInfo: { name: string; terminalId: string };
-    command?: (CreateCommand & { granted: number; expired: boolean }) | undefined;
-  } | null;
-  log: {
-    id: number;
-    at: string;
-    kind: string;
-    result: string;
-    reason: string;
-    itemType?: string;
-    itemId?: string;
-  }[];
-}
+/** What the host tells a terminal about its own standing with the authority (validated on arrival). */
+const authorityStatusSchema = z.object({
+  issuerId: z.string().regex(/^[0-9A-F]{32}$/),
+  allowed: z
+    .object({
+      contentTypes: z.array(z.string()),
+      maxIssuances: z.number().int().nullable(),
+      validitySeconds: z.number().int(),
+    })
+    .nullable(),
+  registration: z
+    .object({
+      serverInfo: z.object({ name: z.string(), terminalId: z.string() }),
+      command: z
+        .object({
+          commandId: z.string(),
+          contentTypes: z.array(z.string()),
+          notAfter: z.number().int(),
+          maxIssuances: z.number().int().nullable(),
+          granted: z.number().int(),
+          expired: z.boolean(),
+        })
+        .optional(),
+    })
+    .nullable(),
+  log: z.array(
+    z.object({
+      id: z.number().int(),
+      at: z.string(),
+      senderTerminalId: z.string(),
+      kind: z.string(),
+      result: z.string(),
+      reason: z.string(),
+      itemType: z.string().optional(),
+      itemId: z.string().optional(),
+    }),
+  ),
+});
+export type AuthorityStatus = z.infer<typeof authorityStatusSchema>;
 
 export class HostAuthority implements CommandAuthorityPort {
   private issuer: string | undefined;
