@@ -1,19 +1,18 @@
 // A ready-to-use demo shop: an issuer, two personalized simulated cards (Alice pays, Bob's shop
-// receives), the CA certificate, a built-in CRL, the authority's allow-list entry for the shop's
-// issuing terminal, and a terminal configuration. Made on first start so `npm start` needs no setup;
-// every key is generated here, none is committed. The issuer's side (card-sim/issuer, the authority
-// in issuer-host/) and the terminal's meet only here and in in-process-issuing.ts: demo/ is the one
-// place allowed to wire them into one process (test/architecture/layers.ts).
+// receives), the CA certificate, a built-in CRL, the shop terminal's identity key, a terminal
+// configuration, and the folder of the demo issuer host it talks to (demo-host-files.ts: TLS, authority
+// key, the terminal's `host` section). Made on first start so `npm start` needs no setup; every key
+// is generated here, none is committed. The issuer's side (card-sim/issuer, issuer-host/) and the
+// terminal's meet only in demo/: the one place allowed to wire them (test/architecture/layers.ts).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settlementStateCodec } from '../card-sim/applets/settlement/state.js';
 import { createIssuer, personalizeCard, publishCrl, saveIssuer } from '../card-sim/issuer/issuer.js';
 import { FileBackend } from '../card-sim/os/persistence-backend.js';
 import type { TerminalConfig } from '../electron/services/config.js';
-import { loadOrCreateServerIdentity } from '../electron/services/issuing/server-identity.js';
-import { openAuthority } from '../issuer-host/authority/open-authority.js';
-import { fromHex, toHex } from '../protocol/bytes.js';
+import { fromHex } from '../protocol/bytes.js';
 import { toPem } from '../protocol/pki/index.js';
+import { demoTerminalIdentity, ensureDemoHost } from './demo-host-files.js';
 
 export const DEMO_DIR = '.state/demo';
 /** The demo cards' owner PINs; the shop's card is also an issuer card (it sells the tickets it issues). */
@@ -21,7 +20,10 @@ export const DEMO_PINS = { payer: '1234', payee: '0000' } as const;
 
 export function ensureDemoEnvironment(dir = DEMO_DIR): string {
   const configPath = join(dir, 'terminal.json');
-  if (existsSync(configPath)) return configPath;
+  if (existsSync(configPath)) {
+    ensureDemoHost(dir, configPath); // a demo made before the host gets one
+    return configPath;
+  }
   mkdirSync(dir, { recursive: true });
   const issuer = createIssuer({ name: 'Demo Transit', currency: 978, updateKeys: 3, transferKeys: 6 });
   const common = { validity: '20301231', maxBalance: 5_000_00, transferKeyIdLimit: 6, updateKeyIdLimit: 3 };
@@ -48,7 +50,7 @@ export function ensureDemoEnvironment(dir = DEMO_DIR): string {
   writeFileSync(join(dir, 'ca.pem'), toPem('CERTIFICATE', fromHex(issuer.caCertificate)));
   writeFileSync(join(dir, 'builtin.crl'), publishCrl(issuer, { validityDays: 3650 }));
   saveIssuer(join(dir, 'issuer.json'), issuer);
-  allowDemoIssuingTerminal(dir);
+  demoTerminalIdentity(dir);
   const config: TerminalConfig = {
     dataDir: 'data',
     currency: 978,
@@ -62,24 +64,6 @@ export function ensureDemoEnvironment(dir = DEMO_DIR): string {
     slots: { backend: 'simulated', cards: { payer: 'payer-card.json', payee: 'payee-card.json' } },
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  ensureDemoHost(dir, configPath);
   return configPath;
-}
-
-/** The demo shop's terminal may issue tickets and coupons: its key is made now and allow-listed. */
-function allowDemoIssuingTerminal(dir: string): void {
-  const identity = loadOrCreateServerIdentity(join(dir, 'data'), {
-    name: 'Corner Shop terminal',
-    terminalId: 'demo-shop-terminal',
-  });
-  const authority = openAuthority({ issuerFile: join(dir, 'issuer.json') });
-  try {
-    authority.allow({
-      terminalId: identity.serverInfo.terminalId,
-      publicKey: toHex(identity.publicKey),
-      contentTypes: ['ticket', 'coupon'],
-      validitySeconds: 365 * 86_400,
-    });
-  } finally {
-    authority.close();
-  }
 }

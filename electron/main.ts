@@ -39,6 +39,7 @@ async function startApp(): Promise<void> {
   const services = await startTerminalServices(config, { openSimulatedCard });
   await recoverAtStart(services);
   services.engine.recoverOnCardInsert();
+  if (services.host) void services.crl.refresh(); // in the background: the terminal never waits for the host
   const platform: ShellPlatform = {
     app,
     BrowserWindow,

@@ -7,8 +7,13 @@
 //     "listen": { "host": "0.0.0.0", "port": 8443 },
 //     "database": { "url": "postgres://issuer@db.internal/issuer_host" },
 //     "auth": { "clockSkewSeconds": 300 },
-//     "limits": { "jsonBodyBytes": 65536, "crlBytes": 67108864 }
+//     "limits": { "jsonBodyBytes": 65536, "crlBytes": 67108864 },
+//     "authority": { "key": "authority-key.json", "eligibility": "allow-list", "rightLifetimeSeconds": 600 }
 //   }
+//
+// `authority` makes the host the issuer's command-generating server: its key file (written by init
+// from the issuer file, mode 0600) holds the issuer ID and the authority signing key, nothing else
+// of the issuer's secrets.
 //
 // Without database.url (and without the HOST_DATABASE_URL environment variable, which wins over
 // the file) the host runs on embedded PostgreSQL in database.embeddedDir: zero set-up, one process.
@@ -18,6 +23,11 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { TerminalError } from '../protocol/errors.js';
 import { fromPem } from '../protocol/pki/index.js';
+import {
+  type CommandAuthorityOptions,
+  DEFAULT_RIGHT_LIFETIME_SECONDS,
+  ELIGIBILITIES,
+} from './authority/command-authority.js';
 import type { DatabaseTarget } from './db/host-database.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_CRL_BYTES, DEFAULT_JSON_BODY_BYTES } from './server/host-server.js';
 
@@ -76,6 +86,14 @@ export const hostConfigSchema = z
           .default(DEFAULT_CRL_BYTES),
       })
       .prefault({}),
+    authority: z
+      .strictObject({
+        /** The authority key file (issuer ID and authority signing key). */
+        key: z.string().min(1),
+        eligibility: z.enum(ELIGIBILITIES).default('allow-list'),
+        rightLifetimeSeconds: z.number().int().min(10).max(86_400).default(DEFAULT_RIGHT_LIFETIME_SECONDS),
+      })
+      .optional(),
   })
   .refine((c) => (c.tls === undefined) === c.plainHttp, {
     message: 'give either "tls" (certificate and key) or "plainHttp": true, not both or neither',
@@ -92,7 +110,16 @@ export interface HostSettings {
   clockSkewMs: number;
   jsonBodyBytes: number;
   maxCrlBytes: number;
+  authority?: Omit<CommandAuthorityOptions, 'db' | 'now'>;
 }
+
+/** The authority key file: the issuer ID and the authority signing key, hex. */
+export const authorityKeyFileSchema = z.strictObject({
+  format: z.literal(1),
+  issuerId: z.string().regex(/^[0-9A-F]{32}$/),
+  authorityPrivateKey: z.string().regex(/^[0-9A-F]{64}$/),
+});
+export type AuthorityKeyFile = z.infer<typeof authorityKeyFileSchema>;
 
 export function loadHostConfig(path: string, env: NodeJS.ProcessEnv = process.env): HostSettings {
   let raw: unknown;
@@ -135,7 +162,30 @@ export function loadHostConfig(path: string, env: NodeJS.ProcessEnv = process.en
     clockSkewMs: c.auth.clockSkewSeconds * 1000,
     jsonBodyBytes: c.limits.jsonBodyBytes,
     maxCrlBytes: c.limits.crlBytes,
+    ...(c.authority
+      ? {
+          authority: {
+            issuer: readAuthorityKey(at(c.authority.key)),
+            eligibility: c.authority.eligibility,
+            rightLifetimeSeconds: c.authority.rightLifetimeSeconds,
+          },
+        }
+      : {}),
   };
+}
+
+function readAuthorityKey(path: string): { issuerId: string; authorityPrivateKey: string } {
+  let parsed: ReturnType<typeof authorityKeyFileSchema.safeParse>;
+  try {
+    parsed = authorityKeyFileSchema.safeParse(JSON.parse(readText(path, 'authority key file')));
+  } catch (e) {
+    if (e instanceof TerminalError) throw e;
+    throw new TerminalError('E_INPUT_INVALID', `the authority key file ${path} is not JSON`);
+  }
+  if (!parsed.success) {
+    throw new TerminalError('E_INPUT_INVALID', `the authority key file ${path} is not valid`);
+  }
+  return { issuerId: parsed.data.issuerId, authorityPrivateKey: parsed.data.authorityPrivateKey };
 }
 
 function readText(path: string, what: string): string {

@@ -1,20 +1,19 @@
 // `npm run host -- <command>`: set up, run and look after the issuer host. serve is the default.
 //
 // init       a host folder from the issuer file: host.json, the CA certificate, a TLS key and a
-//            certificate from the issuer CA; migrates the database and creates the first staff token
+//            certificate from the issuer CA, the authority key; migrates the database and creates
+//            the first staff token
 // serve      runs the HTTP service
 // migrate    applies pending database migrations and exits
 // tls-issue  a new TLS certificate from the issuer CA (same key, so the same pin, unless --new-key)
 // pin        prints the pin terminals configure for this host
 
 import { createPrivateKey } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadIssuer } from '../card-sim/issuer/issuer.js';
-import { fromHex } from '../protocol/bytes.js';
 import { p256PublicKey } from '../protocol/crypto-suite.js';
 import { TerminalError } from '../protocol/errors.js';
-import { toPem } from '../protocol/pki/index.js';
 import {
   type Command,
   defineCommand,
@@ -22,22 +21,12 @@ import {
   type ParsedArgs,
   requireString,
 } from '../tooling/cli-kit.js';
-import {
-  DEFAULT_HOST_DIR,
-  DEFAULT_HOST_PORT,
-  type HostConfigFile,
-  type HostSettings,
-  loadHostConfig,
-} from './config.js';
-import { openHostDatabase } from './db/host-database.js';
+import { DEFAULT_HOST_DIR, DEFAULT_HOST_PORT, type HostSettings, loadHostConfig } from './config.js';
+import { type HostDatabase, openHostDatabase } from './db/host-database.js';
 import { migrateHostDatabase } from './db/migrate.js';
 import { StaffTokens } from './db/staff-tokens.js';
-import {
-  certificatePem,
-  certificatePin,
-  generateHostKey,
-  issueHostCertificate,
-} from './pki/host-certificate.js';
+import { issueTls, type TlsNames, writeHostFolder, writeSecret } from './host-folder.js';
+import { certificatePem, certificatePin, generateHostKey } from './pki/host-certificate.js';
 import { createHostServer } from './server/host-server.js';
 
 export const CONFIG_OPTION = { config: { type: 'string' } } as const;
@@ -59,6 +48,19 @@ export function loadSettings(args: ParsedArgs): HostSettings {
   return loadHostConfig(path);
 }
 
+/** Runs `fn` on the configured host database (migrated) and closes it. */
+export async function withHostDatabase<T>(
+  args: ParsedArgs,
+  fn: (db: HostDatabase) => Promise<T>,
+): Promise<T> {
+  const db = await openHostDatabase(loadSettings(args).database);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
 /** Who acts from this command line, for the audit log. */
 export function cliActor(): string {
   return `cli:${process.env.USER ?? process.env.LOGNAME ?? 'unknown'}`.slice(0, 200);
@@ -75,7 +77,7 @@ const TLS_NAME_HELP = {
   days: 'validity of the TLS certificate in days (default 397)',
 };
 
-function tlsNames(args: ParsedArgs): { dnsNames: string[]; ipAddresses: string[]; days: number } {
+function tlsNames(args: ParsedArgs): TlsNames {
   const list = (name: string) => (args.values[name] as string[] | undefined) ?? [];
   const dnsNames = list('dns');
   const ipAddresses = list('ip');
@@ -87,35 +89,10 @@ function tlsNames(args: ParsedArgs): { dnsNames: string[]; ipAddresses: string[]
   };
 }
 
-function issueTls(
-  issuerPath: string,
-  publicKey: Uint8Array,
-  names: ReturnType<typeof tlsNames>,
-): { der: Uint8Array; caDer: Uint8Array } {
-  const issuer = loadIssuer(issuerPath);
-  const caDer = fromHex(issuer.caCertificate);
-  const now = Date.now();
-  const der = issueHostCertificate({
-    caPrivateKey: fromHex(issuer.caPrivateKey),
-    caCertificateDer: caDer,
-    hostPublicKey: publicKey,
-    dnsNames: names.dnsNames,
-    ipAddresses: names.ipAddresses,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + names.days * 86_400_000),
-  });
-  return { der, caDer };
-}
-
-function writeSecret(path: string, text: string): void {
-  writeFileSync(path, text, { mode: 0o600 });
-  chmodSync(path, 0o600);
-}
-
 export const initCommand = defineCommand({
   name: 'init',
   summary:
-    'Create a host folder: configuration, TLS key and certificate from the issuer CA, the database and a first admin token.',
+    'Create a host folder: configuration, TLS key and certificate from the issuer CA, the authority key, the database and a first admin token.',
   usage:
     '--issuer issuer.json [--dir .state/host] [--dns NAME]... [--ip ADDR]... [--port 8443] [--database-url URL] [--force]',
   options: {
@@ -127,7 +104,8 @@ export const initCommand = defineCommand({
     ...TLS_NAME_OPTIONS,
   },
   help: {
-    issuer: 'the issuer file (card-sim issuer-create): its CA issues the host certificate',
+    issuer:
+      'the issuer file (card-sim issuer-create): its CA issues the host certificate; its authority key signs create rights',
     dir: `folder to create (default ${DEFAULT_HOST_DIR})`,
     port: `TCP port (default ${DEFAULT_HOST_PORT})`,
     'database-url': 'a PostgreSQL server (postgres://…); default: embedded PostgreSQL in the folder',
@@ -140,20 +118,14 @@ export const initCommand = defineCommand({
     if (existsSync(configFile) && !args.values.force) {
       throw new TerminalError('E_INPUT_INVALID', `${configFile} exists; use --force to replace it`);
     }
-    const key = generateHostKey();
-    const { der, caDer } = issueTls(requireString(args, 'issuer'), key.publicKey, tlsNames(args));
-    mkdirSync(join(dir, 'tls'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(dir, 'ca.pem'), toPem('CERTIFICATE', caDer));
-    writeFileSync(join(dir, 'tls', 'host-cert.pem'), certificatePem(der));
-    writeSecret(join(dir, 'tls', 'host-key.pem'), key.privateKeyPem);
     const url = args.values['database-url'];
-    const config: HostConfigFile = {
-      caCertificate: 'ca.pem',
-      tls: { certificate: 'tls/host-cert.pem', privateKey: 'tls/host-key.pem' },
-      listen: { host: '127.0.0.1', port: integerOption(args, 'port', DEFAULT_HOST_PORT, 65_535) },
-      database: typeof url === 'string' ? { url } : { embeddedDir: 'pgdata' },
-    };
-    writeSecret(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    const { pin } = writeHostFolder({
+      dir,
+      issuer: loadIssuer(requireString(args, 'issuer')),
+      port: integerOption(args, 'port', DEFAULT_HOST_PORT, 65_535),
+      names: tlsNames(args),
+      databaseUrl: typeof url === 'string' ? url : undefined,
+    });
     const settings = loadHostConfig(configFile);
     const db = await openHostDatabase(settings.database);
     try {
@@ -162,7 +134,6 @@ export const initCommand = defineCommand({
         label: 'created by init',
         actor: cliActor(),
       });
-      const pin = certificatePin(der);
       args.out(
         [
           `host folder ${dir} created (database: ${db.location})`,
@@ -195,6 +166,7 @@ export const serveCommand = defineCommand({
       clockSkewMs: settings.clockSkewMs,
       jsonBodyBytes: settings.jsonBodyBytes,
       maxCrlBytes: settings.maxCrlBytes,
+      ...(settings.authority ? { authority: settings.authority } : {}),
       logger: { level: 'info' },
     }).catch(async (e: unknown) => {
       await db.close();
@@ -282,7 +254,11 @@ export const tlsIssueCommand = defineCommand({
     const before = certificatePin(settings.tls.certificatePem);
     let keyPem = settings.tls.privateKeyPem;
     if (args.values['new-key']) keyPem = generateHostKey().privateKeyPem;
-    const { der } = issueTls(requireString(args, 'issuer'), publicKeyOfPem(keyPem), tlsNames(args));
+    const { der } = issueTls(
+      loadIssuer(requireString(args, 'issuer')),
+      publicKeyOfPem(keyPem),
+      tlsNames(args),
+    );
     writeSecret(settings.tls.privateKeyPath, keyPem);
     writeFileSync(settings.tls.certificatePath, certificatePem(der));
     const pin = certificatePin(der);

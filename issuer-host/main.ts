@@ -2,6 +2,7 @@
 // lists the commands that set it up and look after it.
 import { runCli } from '../tooling/cli-kit.js';
 import { hostSetupCommands } from './host-commands.js';
+import { terminalCommands } from './terminal-commands.js';
 import { tokenCommands } from './token-commands.js';
 
 const argv = process.argv.slice(2);
@@ -11,4 +12,8 @@ const defaulted =
   first === undefined || (first.startsWith('-') && first !== '--help' && first !== '-h')
     ? ['serve', ...argv]
     : argv;
-process.exitCode = await runCli('npm run host --', [...hostSetupCommands, ...tokenCommands], defaulted);
+process.exitCode = await runCli(
+  'npm run host --',
+  [...hostSetupCommands, ...tokenCommands, ...terminalCommands],
+  defaulted,
+);

@@ -9,17 +9,11 @@ import {
   type ParsedArgs,
   requireString,
 } from '../tooling/cli-kit.js';
-import { openHostDatabase } from './db/host-database.js';
 import { isStaffRole, STAFF_ROLES, StaffTokens } from './db/staff-tokens.js';
-import { CONFIG_HELP, CONFIG_OPTION, cliActor, loadSettings } from './host-commands.js';
+import { CONFIG_HELP, CONFIG_OPTION, cliActor, withHostDatabase } from './host-commands.js';
 
-async function withTokens<T>(args: ParsedArgs, fn: (tokens: StaffTokens) => Promise<T>): Promise<T> {
-  const db = await openHostDatabase(loadSettings(args).database);
-  try {
-    return await fn(new StaffTokens(db));
-  } finally {
-    await db.close();
-  }
+function withTokens<T>(args: ParsedArgs, fn: (tokens: StaffTokens) => Promise<T>): Promise<T> {
+  return withHostDatabase(args, (db) => fn(new StaffTokens(db)));
 }
 
 export const tokenCreateCommand = defineCommand({

@@ -15,6 +15,7 @@ import {
   verifyLogCommand,
 } from './commands.js';
 import { contentCommands } from './commands-contents.js';
+import { hostHelloCommand, hostKeyCommand } from './commands-host.js';
 import { issueCommand, issuingStatusCommand } from './commands-issuing.js';
 
 const commands = [
@@ -32,6 +33,8 @@ const commands = [
   crlRefreshCommand,
   issueCommand,
   issuingStatusCommand,
+  hostKeyCommand,
+  hostHelloCommand,
   demoSetupCommand,
 ];
 

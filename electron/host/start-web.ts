@@ -1,13 +1,15 @@
 // `npm run start:web` (and `npm start` where Electron cannot run): the terminal's operator screen in a
-// local browser. Uses the demo shop (simulated cards) unless --config is given, runs start-up
-// recovery, builds renderer/dist if it is missing, serves it and prints the address with this run's token.
+// local browser. Uses the demo shop (simulated cards) unless --config is given, with the demo issuer
+// host started beside it (the terminal does not wait for it), runs start-up recovery, builds
+// renderer/dist if it is missing, serves it and prints the address with this run's token.
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
-import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
+import { DEMO_DIR, ensureDemoEnvironment } from '../../demo/demo-environment.js';
+import { startDemoHostBeside } from '../../demo/demo-host-process.js';
 import { errorMessage, isTerminalError } from '../../protocol/errors.js';
 import { loadConfig } from '../services/config.js';
 import { startTerminalServices } from '../services/terminal-services.js';
@@ -34,6 +36,9 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
   }
   const config = loadConfig(values.config ?? ensureDemoEnvironment());
   const services = await startTerminalServices(config, { openSimulatedCard });
+  // The demo's issuer host beside the demo terminal; a configured host gives its CRL at start.
+  const demoHost = values.config === undefined ? startDemoHostBeside(services, { dir: DEMO_DIR }) : undefined;
+  if (values.config !== undefined && services.host) void services.crl.refresh();
   try {
     const transfers = await services.engine.recover();
     const contents = await services.contents.recover();
@@ -55,6 +60,7 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
     process.once('SIGTERM', done);
   });
   await host.close();
+  await demoHost?.stop();
   await services.close();
   return 0;
 }

@@ -153,6 +153,7 @@ const crlStatus = z.object({
   thisUpdate: isoTime.optional(),
   nextUpdate: isoTime.optional(),
   revokedCount: z.number().int(),
+  distributionPoint: z.string().optional(),
   lastRefresh: z
     .object({ at: isoTime, ok: z.boolean(), notModified: z.boolean().optional(), error: crlError.optional() })
     .optional(),

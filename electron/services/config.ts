@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
+import { SPKI_PIN_PATTERN } from '../../protocol/host-link/spki-pin.js';
 import { operatorsSchema } from './operators/operator-config.js';
 
 const slotMapping = z
@@ -29,6 +30,7 @@ export const terminalConfigSchema = z.object({
   builtinCrl: z.string().min(1).optional(),
   crl: z
     .object({
+      /** Default: the issuer host's /crl when `host` is configured (fetched over the pinned link). */
       distributionPoint: z.string().url().optional(),
       expiredPolicy: z.enum(['refuse', 'warn']).default('refuse'),
       fetchTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
@@ -55,6 +57,20 @@ export const terminalConfigSchema = z.object({
   operators: operatorsSchema.optional(),
   /** The operator screen locks after this many minutes without activity (default 5). */
   idleLockMinutes: z.number().int().min(1).max(480).optional(),
+  /**
+   * The issuer host (docs/issuer-host.md): its address, the pins of its TLS key (the current one and,
+   * during a key change, the next), and this terminal's ID there, registered with the public key of
+   * the terminal's identity key file (`npm run terminal -- host-key` prints both). The CRL comes from
+   * it and the issuing terminal asks it for create rights; the terminal never waits for it to sell.
+   */
+  host: z
+    .object({
+      url: z.string().regex(/^https:\/\/[^/?#]+$/, 'is https://host[:port]'),
+      pins: z.array(z.string().regex(SPKI_PIN_PATTERN, 'is sha256/<base64>')).min(1).max(4),
+      terminalId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+      timeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    })
+    .optional(),
 });
 
 export type TerminalConfig = z.infer<typeof terminalConfigSchema>;

@@ -1,5 +1,5 @@
-// Assembles the main process's services from the configuration, in order: transaction log, CRL
-// cache, reader slots, settlement engine. The Electron shell, the browser host and the terminal
+// Assembles the main process's services from the configuration, in order: transaction log, the link
+// to the issuer host (if configured), CRL cache, reader slots, settlement engine. The Electron shell, the browser host and the terminal
 // CLI all start the terminal through this one function. The terminal never opens a simulated card
 // itself: for the 'simulated' slot backend its host hands it a factory (card-sim/card-files.ts's
 // openSimulatedCard), so these services depend on the card interface alone (protocol/virtual-card.ts).
@@ -15,6 +15,7 @@ import type { VirtualCard } from '../../protocol/virtual-card.js';
 import type { TerminalConfig } from './config.js';
 import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
+import { type HostLink, openHostLink } from './host-link/host-link.js';
 import { SettlementEngine } from './settlement/settlement-engine.js';
 import { createPcscSlots } from './slots/pcsc-slots.js';
 import type { ReaderSlots } from './slots/reader-slots.js';
@@ -26,6 +27,8 @@ export interface TerminalServices {
   journal: Journal;
   flows: Flows;
   crl: CrlCache;
+  /** The link to the issuer host, when the configuration names one. */
+  host?: HostLink | undefined;
   slots: ReaderSlots;
   engine: SettlementEngine;
   /**
@@ -56,17 +59,26 @@ export async function startTerminalServices(
 ): Promise<TerminalServices> {
   mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(join(config.dataDir, 'terminal.db'));
+  let host: HostLink | undefined;
   try {
     const journal = new Journal(db);
     const flows = new Flows(db);
     const caCertificateDer = readDerOrPem(config.caCertificate);
+    host = config.host && openHostLink(config.host, { dataDir: config.dataDir, caCertificateDer });
+    // The host's /crl by default, over the pinned link; a distribution point elsewhere by plain fetch.
+    const distributionPoint = config.crl.distributionPoint ?? host?.crlUrl;
+    const onHost =
+      host !== undefined &&
+      distributionPoint !== undefined &&
+      new URL(distributionPoint).origin === new URL(host.url).origin;
     const crl = new CrlCache({
       store: new CrlStore(db),
       caCertificateDer,
       builtinCrlDer: config.builtinCrl ? readDerOrPem(config.builtinCrl) : undefined,
       expiredPolicy: config.crl.expiredPolicy,
       fetchTimeoutMs: config.crl.fetchTimeoutMs,
-      distributionPoint: config.crl.distributionPoint,
+      distributionPoint,
+      fetchImpl: onHost ? host?.client.fetch : undefined,
       now: options.now,
     });
     const slots = options.slots ?? (await openSlots(config, options.openSimulatedCard));
@@ -87,6 +99,7 @@ export async function startTerminalServices(
       journal,
       flows,
       crl,
+      host,
       slots,
       engine,
       contents,
@@ -94,10 +107,12 @@ export async function startTerminalServices(
         contents.close();
         await engine.close();
         await slots.close();
+        host?.close();
         db.close();
       },
     };
   } catch (e) {
+    host?.close();
     db.close();
     throw e;
   }

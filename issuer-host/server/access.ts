@@ -9,6 +9,10 @@ export const PERMISSIONS = {
   'terminals:read': ['issuer-admin', 'auditor'],
   'crl:publish': ['issuer-admin', 'crl-publisher'],
   'audit:read': ['issuer-admin', 'auditor'],
+  /** The command-generating server's allow-list. */
+  'authority:manage': ['issuer-admin'],
+  /** Its registrations and authorizations log. */
+  'authority:read': ['issuer-admin', 'auditor'],
 } as const satisfies Record<string, readonly StaffRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -20,7 +24,7 @@ export type RouteAccess =
 
 /** Who sent an authenticated request. */
 export type Principal =
-  | { kind: 'terminal'; terminalId: string; shopId: string }
+  | { kind: 'terminal'; terminalId: string; shopId: string; publicKey: Uint8Array }
   | { kind: 'staff'; tokenId: string; role: StaffRole };
 
 export function roleMay(role: StaffRole, permission: Permission): boolean {

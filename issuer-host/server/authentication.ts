@@ -183,7 +183,7 @@ export function registerAuthentication(app: FastifyInstance, options: Authentica
       await alert(request, 'auth.replay', id);
       refuse('E_AUTH_REPLAY', 'this request was already received (its nonce was used): a replay is refused');
     }
-    return { kind: 'terminal', terminalId: id, shopId: terminal.shopId };
+    return { kind: 'terminal', terminalId: id, shopId: terminal.shopId, publicKey: terminal.publicKey };
   }
 }
 

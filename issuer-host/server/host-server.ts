@@ -14,9 +14,11 @@ import {
   parseCertificate,
   verifyCertificateSignature,
 } from '../../protocol/pki/index.js';
+import { CommandAuthority, type CommandAuthorityOptions } from '../authority/command-authority.js';
 import type { HostDatabase } from '../db/host-database.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuthentication } from './authentication.js';
+import { registerAuthorityRoutes } from './authority-routes.js';
 import { registerCrlRoutes } from './crl-routes.js';
 import { sendHostError } from './http-errors.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
@@ -35,6 +37,11 @@ export interface HostServerOptions {
   /** Largest request body outside CRL uploads. */
   jsonBodyBytes?: number;
   maxCrlBytes?: number;
+  /**
+   * The command-generating server: the issuer's authority key and how it grants. Without it the host
+   * serves no /terminal/authority or /admin/authority routes.
+   */
+  authority?: Omit<CommandAuthorityOptions, 'db' | 'now'>;
   /** The host's clock in ms (tests move it). */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
@@ -93,6 +100,14 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   });
   registerAdminRoutes(app, { db: options.db, ca });
   registerTerminalRoutes(app, { db: options.db, ca, now });
+  if (options.authority) {
+    const authority = await CommandAuthority.open({
+      ...options.authority,
+      db: options.db,
+      now: () => new Date(now()),
+    });
+    registerAuthorityRoutes(app, { authority });
+  }
   await app.ready();
   return app;
 }

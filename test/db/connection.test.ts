@@ -5,7 +5,6 @@ import { CrlStore } from '../../db/crl-store.js';
 import { Journal } from '../../db/journal.js';
 import { migrate } from '../../db/migrate.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../db/migrations/index.js';
-import { openAuthorityDatabase } from '../../issuer-host/authority/store/connection.js';
 import { rawOpen, stepClock, userVersion, useTempDir } from './helpers.js';
 
 const tmp = useTempDir();
@@ -102,8 +101,12 @@ describe('openDatabase', () => {
     const raw = tmp.track(rawOpen(path));
     expect(raw.pragma('application_id', { simple: true })).toBe(TERMINAL_APPLICATION_ID);
 
-    const authorityPath = tmp.path('authority.db');
-    openAuthorityDatabase(authorityPath).close();
+    // Another application's SQLite file: its own application ID and schema version.
+    const authorityPath = tmp.path('other-app.db');
+    const other = rawOpen(authorityPath);
+    other.pragma('application_id = 1398033473');
+    other.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY); PRAGMA user_version = 1;');
+    other.close();
     const header = () => readFileSync(authorityPath).subarray(0, 100).toString('hex');
     const before = header();
     expect(() => openDatabase(authorityPath)).toThrow(

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIssuer, saveIssuer } from '../../card-sim/issuer/issuer.js';
-import { HostClient } from '../../electron/services/host-link/host-client.js';
 import { DATABASE_URL_ENV, loadHostConfig } from '../../issuer-host/config.js';
-import { fromHex } from '../../protocol/bytes.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
+import { generateP256KeyPair } from '../../protocol/crypto-suite.js';
 import { isTerminalError } from '../../protocol/errors.js';
+import { HostClient } from '../../protocol/host-link/host-client.js';
 import { toPem } from '../../protocol/pki/index.js';
 import { useHostDatabases } from './host-db-fixtures.js';
 
@@ -100,7 +101,37 @@ describe('host command line on a PostgreSQL server', () => {
     const config = join(dir, 'pg-host', 'host.json');
     expect(statSync(config).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'pg-host', 'tls', 'host-key.pem')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'pg-host', 'authority-key.json')).mode & 0o777).toBe(0o600);
     expect(host('init', '--issuer', issuerFile, '--dir', 'pg-host').stderr).toContain('exists');
+
+    // Terminals: registered with the key they printed (npm run terminal -- host-key), revoked for good.
+    const key = toHex(generateP256KeyPair().publicKey);
+    const register = [
+      'terminal-register',
+      '--terminal-id',
+      'till-1',
+      '--shop-id',
+      'corner',
+      '--shop-name',
+      'Corner Shop',
+      '--public-key',
+      key,
+      '--config',
+      config,
+    ];
+    const registered = host(...register, '--json');
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.json()).toMatchObject({
+      terminalId: 'till-1',
+      shopId: 'corner',
+      status: 'active',
+      publicKey: key,
+    });
+    expect(host(...register).stderr).toContain('E_CONFLICT');
+    expect(host('terminal-revoke', 'till-1', '--reason', 'stolen', '--config', config).code).toBe(0);
+    expect(host('terminal-list', '--config', config, '--json').json()).toMatchObject([
+      { terminalId: 'till-1', status: 'revoked', revokedBy: expect.stringMatching(/^cli:/) },
+    ]);
 
     const publisher = host(
       'token-create',
@@ -161,7 +192,18 @@ describe('host command line on a PostgreSQL server', () => {
         signed: false,
         headers: { authorization: `Bearer ${made.token}` },
       });
-      expect(JSON.parse(new TextDecoder().decode(shops.body))).toEqual({ shops: [] });
+      expect(JSON.parse(new TextDecoder().decode(shops.body))).toMatchObject({
+        shops: [{ shopId: 'corner' }],
+      });
+      // init made it the issuer's command-generating server too.
+      const authority = await client.request('GET', '/admin/authority', {
+        signed: false,
+        headers: { authorization: `Bearer ${made.token}` },
+      });
+      expect(JSON.parse(new TextDecoder().decode(authority.body))).toMatchObject({
+        issuerId: issuer.issuerId,
+        eligibility: 'allow-list',
+      });
       // The old pin is refused now.
       const stale = pinnedClient(served.url, made.pin);
       await expect(stale.request('GET', '/crl', { signed: false })).rejects.toMatchObject({

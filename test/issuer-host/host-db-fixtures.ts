@@ -21,7 +21,7 @@ export interface HostDbFixture {
 }
 
 /** Registers beforeAll/afterAll hooks; use the returned object inside tests. */
-export function useHostDatabases(options: { embedded?: boolean } = {}): HostDbFixture {
+export function useHostDatabases(options: { embedded?: boolean; postgres?: boolean } = {}): HostDbFixture {
   let postgres: PostgresHarness | undefined;
   let embedded: HostDatabase | undefined;
   const opened: HostDatabase[] = [];
@@ -29,7 +29,7 @@ export function useHostDatabases(options: { embedded?: boolean } = {}): HostDbFi
 
   beforeAll(async () => {
     [postgres, embedded] = await Promise.all([
-      startPostgres(),
+      options.postgres === false ? undefined : startPostgres(),
       options.embedded === false ? undefined : openHostDatabase({ memory: true }, { migrate: false }),
     ]);
   }, 120_000);
@@ -51,7 +51,10 @@ export function useHostDatabases(options: { embedded?: boolean } = {}): HostDbFi
       return postgres;
     },
     fresh: async (backend, { migrate = true } = {}) => {
-      if (backend === 'postgres') return open(await postgres!.createDatabase(), migrate);
+      if (backend === 'postgres') {
+        if (!postgres) throw new Error('this file did not ask for a PostgreSQL server');
+        return open(await postgres.createDatabase(), migrate);
+      }
       if (!embedded) throw new Error('this file did not ask for the embedded backend');
       await embedded.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
       if (migrate) await migrateHostDatabase(embedded);

@@ -9,7 +9,6 @@ import {
   revokeCertificate,
 } from '../../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
-import { HostClient } from '../../electron/services/host-link/host-client.js';
 import { CrlVersions } from '../../issuer-host/db/crl-versions.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { type StaffRole, StaffTokens } from '../../issuer-host/db/staff-tokens.js';
@@ -23,6 +22,7 @@ import {
 import { createHostServer, type HostServerOptions } from '../../issuer-host/server/host-server.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, type KeyPair } from '../../protocol/crypto-suite.js';
+import { HostClient } from '../../protocol/host-link/host-client.js';
 import { caKeyIdentifier, checkCrlOfCa, parseCertificate } from '../../protocol/pki/index.js';
 
 export interface IssuerWorld {
@@ -38,8 +38,8 @@ export interface IssuerWorld {
   };
 }
 
-export function issuerWorld(name = 'Host Test'): IssuerWorld {
-  const issuer = createIssuer({ name, currency: 978 });
+export function issuerWorld(name = 'Host Test', existing?: IssuerState): IssuerWorld {
+  const issuer = existing ?? createIssuer({ name, currency: 978 });
   const caDer = fromHex(issuer.caCertificate);
   return {
     issuer,
@@ -140,12 +140,21 @@ export function plainClient(
   });
 }
 
+/** The command-generating server's tables (migration 002). */
+export const AUTHORITY_TABLES = [
+  'authority_identity',
+  'authority_allow_list',
+  'authority_servers',
+  'authority_commands',
+  'authority_log',
+] as const;
+
 /** Every row the host stores, to show that a refused request changed nothing. */
 export async function hostSnapshot(
   db: HostDatabase,
   options: { withNonces?: boolean } = {},
 ): Promise<Record<string, unknown[]>> {
-  const tables = ['shops', 'terminals', 'staff_tokens', 'crl_versions', 'audit_events'];
+  const tables = ['shops', 'terminals', 'staff_tokens', 'crl_versions', 'audit_events', ...AUTHORITY_TABLES];
   if (options.withNonces ?? true) tables.push('request_nonces');
   const out: Record<string, unknown[]> = {};
   for (const table of tables) out[table] = await db.query(`SELECT * FROM ${table} ORDER BY 1, 2`);

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/connection.js';
 import { CrlStore } from '../../db/crl-store.js';
 import { CrlCache } from '../../electron/services/crl/crl-cache.js';
-import { HostClient } from '../../electron/services/host-link/host-client.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
+import { HostClient } from '../../protocol/host-link/host-client.js';
 import { toPem } from '../../protocol/pki/index.js';
 import { expectRefusal, useHostDatabases } from './host-db-fixtures.js';
 import {

@@ -47,13 +47,13 @@ import {
 
 export interface IssuingTerminalOptions {
   engine: Pick<SettlementEngine, 'withCards'>;
-  /** How the terminal reaches the authority: InProcessAuthority today, an HTTP client later. */
+  /** How the terminal reaches the authority: HostAuthority (HTTPS to the issuer host). */
   authority: CommandAuthorityPort;
   /** The terminal's data folder: the server key file and the stored create command live here. */
   dataDir: string;
   /** Server information used when the key file is first created. */
-  serverName?: string;
-  terminalId?: string;
+  serverName?: string | undefined;
+  terminalId?: string | undefined;
   now?: () => Date;
 }
 

@@ -91,7 +91,9 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   mkdirSync(SHOTS, { recursive: true });
   const demoDir = mkdtempSync(join(tmpdir(), 'ui-demo-'));
   const profileDir = mkdtempSync(join(tmpdir(), 'ui-chromium-'));
-  const loaded = loadConfig(ensureDemoEnvironment(demoDir));
+  // Without the demo's issuer host (no host runs in the UI tests): a test that wants a CRL address
+  // configures one.
+  const loaded = { ...loadConfig(ensureDemoEnvironment(demoDir)), host: undefined };
   const config = o.configure ? o.configure(loaded) : loaded;
   if (config.slots.backend !== 'simulated') throw new Error('the demo uses simulated slots');
   const files = config.slots.cards;

@@ -1,6 +1,8 @@
-// The terminal's link to the issuer host (docs/issuer-host.md): HTTPS that accepts only the host's
-// pinned key, and requests signed with the terminal's registered key. Imports only protocol/ and
-// Node, so any terminal service can use it; wiring it into the terminal comes later.
+// The link to the issuer host (docs/issuer-host.md): HTTPS that accepts only the host's pinned key,
+// with requests signed by a terminal's registered key or carrying a staff token. The terminal's
+// services (CRL cache, issuing), the issuer's card tool (CRLs) and the authority's command line all
+// talk to the host through it, so it lives in protocol/host-link/, the one layer all of them may
+// import; it imports only protocol/ and Node.
 //
 // Trust: the host's certificate must chain to the issuer CA, name the host, AND carry a key whose
 // SPKI SHA-256 is one of the configured pins. A certificate the CA issued for another key (a stolen
@@ -14,11 +16,11 @@ import { X509Certificate } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { concat } from '../../../protocol/bytes.js';
-import { ERROR_CODES, type ErrorCode, isTerminalError, TerminalError } from '../../../protocol/errors.js';
-import { signRequest } from '../../../protocol/host-link/signed-request.js';
-import { SPKI_PIN_PATTERN, spkiPin } from '../../../protocol/host-link/spki-pin.js';
-import { toPem } from '../../../protocol/pki/pem.js';
+import { concat } from '../bytes.js';
+import { ERROR_CODES, type ErrorCode, isTerminalError, TerminalError } from '../errors.js';
+import { toPem } from '../pki/pem.js';
+import { signRequest } from './signed-request.js';
+import { SPKI_PIN_PATTERN, spkiPin } from './spki-pin.js';
 
 export interface HostClientOptions {
   /** https://host:port of the issuer host (http: only with allowPlainHttp). */
@@ -29,6 +31,8 @@ export interface HostClientOptions {
   pins: readonly string[];
   /** For signed requests: the terminal's registered ID and its P-256 private key. */
   terminal?: { terminalId: string; privateKey: Uint8Array };
+  /** For staff requests: a staff token (`stlh_…`), sent as `Authorization: Bearer`. Not with `terminal`. */
+  staffToken?: string;
   /** Whole-request bound. Default 10 s. */
   timeoutMs?: number;
   /** Largest response body accepted. Default 64 MiB (a national CRL). */
@@ -69,6 +73,15 @@ export class HostClient {
         'at least one host pin of the form sha256/<base64> is needed',
       );
     }
+    if (options.terminal !== undefined && options.staffToken !== undefined) {
+      throw new TerminalError(
+        'E_INPUT_INVALID',
+        'a host client speaks for a terminal or for staff, not both',
+      );
+    }
+    if (options.staffToken !== undefined && !/^[\x21-\x7e]{1,200}$/.test(options.staffToken)) {
+      throw new TerminalError('E_INPUT_INVALID', 'the staff token holds characters a header cannot carry');
+    }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_HOST_TIMEOUT_MS;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const pins = new Set(options.pins);
@@ -85,7 +98,10 @@ export class HostClient {
       : new Agent({ keepAlive: true });
   }
 
-  /** One request to the host; signed with the terminal key when `signed` (the default if configured). */
+  /**
+   * One request to the host; signed with the terminal key when `signed` (the default if configured),
+   * else carrying the staff token if one is configured.
+   */
   async request(
     method: string,
     path: string,
@@ -123,17 +139,34 @@ export class HostClient {
           { now: (this.options.now ?? Date.now)() },
         ),
       );
+    } else if (this.options.staffToken !== undefined && init.signed !== false) {
+      headers.authorization = `Bearer ${this.options.staffToken}`;
     }
     return this.send({ method, path: target, headers }, init.body, init.signal);
   }
 
   /**
-   * A signed JSON call: the parsed answer of a 2xx, else the host's `{ code, message }` thrown as a
-   * TerminalError with that code.
+   * A JSON call with the configured credentials (terminal signature or staff token): the parsed
+   * answer of a 2xx, else the host's `{ code, message }` thrown as a TerminalError with that code.
+   * `body` is JSON unless given as bytes with their content type.
    */
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const bytes = body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body));
-    const response = await this.request(method, path, bytes ? { body: bytes } : {});
+  async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    init: { contentType?: string; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const bytes =
+      body === undefined
+        ? undefined
+        : body instanceof Uint8Array
+          ? body
+          : new TextEncoder().encode(JSON.stringify(body));
+    const response = await this.request(method, path, {
+      ...(bytes ? { body: bytes } : {}),
+      ...(init.contentType ? { contentType: init.contentType } : {}),
+      ...(init.signal ? { signal: init.signal } : {}),
+    });
     const text = new TextDecoder().decode(response.body);
     let parsed: unknown;
     try {
