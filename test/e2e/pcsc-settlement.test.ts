@@ -77,7 +77,6 @@ describe('value transfer over pcscd', () => {
       .map((e) => e.step);
     expect(steps).toEqual([
       'started',
-      'debit-initiated',
       'credit-initiated',
       'debited',
       'credited',

@@ -33,7 +33,6 @@ const WRITES = [
   'key-update exported',
   'key-update completed',
   'value-transfer started',
-  'value-transfer debit-initiated',
   'value-transfer credit-initiated',
   'value-transfer debited',
   'value-transfer credited',

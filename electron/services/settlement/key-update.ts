@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { toHex } from '../../../protocol/bytes.js';
 import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { KEY_ROUTE } from '../../../protocol/settlement/commands.js';
+import { cardFact } from './card-facts.js';
 import { type CardSession, readSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { type KeyUpdateStep, ROUTE_NAME } from './key-update-plan.js';
@@ -28,15 +29,21 @@ export async function runKeyUpdate(
   const record = (name: string, payload: Record<string, unknown> = {}) =>
     recorder.record(flowId, 'key-update', name, payload);
   const isPublic = step.route === KEY_ROUTE.PUBLIC_KEY;
-  record('planned', {
-    route: ROUTE_NAME[step.route],
-    reason: step.reason,
-    receiver: receiver.holderIdHex,
-    sender: sender.holderIdHex,
-    from: { transferKeyId: receiver.info.transferKeyId, updateKeyId: receiver.info.updateKeyId },
-    to: step.expect,
-    transferFlowId,
-  });
+  recorder.record(
+    flowId,
+    'key-update',
+    'planned',
+    {
+      route: ROUTE_NAME[step.route],
+      reason: step.reason,
+      receiver: receiver.holderIdHex,
+      sender: sender.holderIdHex,
+      from: { transferKeyId: receiver.info.transferKeyId, updateKeyId: receiver.info.updateKeyId },
+      to: step.expect,
+      transferFlowId,
+    },
+    { cards: [cardFact(receiver), cardFact(sender)] },
+  );
   // Once APPLY KEY UPDATE is on its way, only the receiver knows whether it took the new keys: an
   // interruption from then on is journaled as 'interrupted' and settled by recoverKeyUpdate(),
   // which reads the receiver's keys when the card is present again.

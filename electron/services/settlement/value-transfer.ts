@@ -33,7 +33,8 @@ export async function runValueTransfer(
     if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, 'payer'));
     throw refusedBy(e, 'payer');
   }
-  record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
+  // No entry between INITIATE DEBIT and INITIATE CREDIT: until DEBIT is sent nothing can move, and
+  // recovery finds an open debit by its terms (docs/journal.md). The random goes with the next entry.
 
   let credit: { rxRandom: Uint8Array; challenge: Uint8Array };
   try {
@@ -43,6 +44,7 @@ export async function runValueTransfer(
       // The payee holds no record; the payer's open debit is abandoned.
       const abortProof = await payer.client.abortDebit(txRandom);
       record(TRANSFER_STEP.ABORTED, {
+        txRandom: toHex(txRandom),
         abortProof: toHex(abortProof),
         payeeSettled: true,
         payerSettled: true,
@@ -52,6 +54,7 @@ export async function runValueTransfer(
     throw refusedBy(e, 'payee');
   }
   record(TRANSFER_STEP.CREDIT_INITIATED, {
+    txRandom: toHex(txRandom),
     rxRandom: toHex(credit.rxRandom),
     challenge: toHex(credit.challenge),
   });
