@@ -310,6 +310,7 @@ const QUERIES: { id: string; title: string }[] = [
   { id: 'in-range', title: 'end of day: `Flows.inRange`, the day’s flows with their facts' },
   { id: 'incremental', title: 'incremental verify after one more day (`Journal.verifyIncremental`)' },
   { id: 'verify', title: 'full hash-chain verify (`Journal.verify`), one thread' },
+  { id: 'verify-parallel', title: 'full hash-chain verify in 2 worker threads (`Journal.verifyParallel`)' },
 ];
 
 async function main(options: Map<string, string>): Promise<void> {
@@ -333,7 +334,7 @@ async function main(options: Map<string, string>): Promise<void> {
       const from = fill.transfers;
       const step = fill.fillTo(path, size, { realTail: REAL_TAIL });
       console.error(`${size} transfers in the log (bulk fill ${step.seconds.toFixed(0)} s); measuring`);
-      results.push({ ...measure(path, fill, { runs, verifyRuns, perDay }), fill: { ...step, bulkTransfers: size - from - REAL_TAIL } });
+      results.push({ ...(await measure(path, fill, { runs, verifyRuns, perDay })), fill: { ...step, bulkTransfers: size - from - REAL_TAIL } });
     }
     publishSection(
       options,
@@ -358,7 +359,11 @@ function measureKeyUpdate(dir: string, t: Template, perDay: number, customers: n
   return (size(true) - size(false)) / n;
 }
 
-function measure(path: string, fill: Filler, o: { runs: number; verifyRuns: number; perDay: number }): Omit<Measured, 'fill'> {
+async function measure(
+  path: string,
+  fill: Filler,
+  o: { runs: number; verifyRuns: number; perDay: number },
+): Promise<Omit<Measured, 'fill'>> {
   const q: Record<string, Summary> = {};
   const time = (id: string, count: number, run: () => number, expected: number | ((n: number) => boolean)) => {
     const samples: number[] = [];
@@ -459,6 +464,15 @@ function measure(path: string, fill: Filler, o: { runs: number; verifyRuns: numb
       const r = j2.verify();
       return r.ok ? r.count : -1;
     }, (n) => n >= entries);
+    const parallel: number[] = [];
+    for (let i = 0; i < o.verifyRuns; i++) {
+      const t0 = performance.now();
+      const r = await j2.verifyParallel(2);
+      parallel.push(performance.now() - t0);
+      if (!r.ok || r.count < entries) throw new Error(`verifyParallel: ${JSON.stringify(r)}`);
+    }
+    q['verify-parallel'] = summarize(parallel);
+    console.error(`  verify-parallel: median ${ms(q['verify-parallel'].median)} ms`);
     again.close();
     return { transfers, fileBytes, tables, q, dayCount: count };
   } finally {

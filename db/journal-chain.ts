@@ -1,5 +1,5 @@
-// The journal's hash chain: h(seq) = SHA-256(h(seq - 1) ‖ link header ‖ payload bytes), h(0) = 32
-// zero bytes (journal-codec.ts has the link's bytes). Only the head, the checkpoints and the first
+// The journal's hash chain: h(seq) = SHA-256(h(seq - 1) ‖ seq, flow ‖ record), h(0) = 32 zero bytes
+// (journal-codec.ts has the bytes). Only the head, the checkpoints and the first
 // TAG_LENGTH bytes of each link are stored (docs/journal.md, "Hash chain"): a verify recomputes the
 // chain and compares, which finds the first entry whose bytes changed.
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -23,20 +23,20 @@ export class ChainHasher {
   private buffer = new Uint8Array(1024);
   private readonly out = new Uint8Array(HASH_LENGTH);
 
-  /** h = SHA-256(prev ‖ header(fields) ‖ payload), written into `into` (a fresh array if absent). */
+  /** h = SHA-256(prev ‖ header(fields) ‖ record), written into `into` (a fresh array if absent). */
   link(
     prev: Uint8Array,
     fields: LinkFields,
-    payload: Uint8Array,
+    record: Uint8Array,
     into: Uint8Array = new Uint8Array(HASH_LENGTH),
   ): Uint8Array {
-    const need = HASH_LENGTH + linkHeaderLength(fields) + payload.length;
+    const need = HASH_LENGTH + linkHeaderLength(fields) + record.length;
     if (need > this.buffer.length) this.buffer = new Uint8Array(need * 2);
     const buf = this.buffer;
     buf.set(prev, 0);
     let end = writeLinkHeader(buf, HASH_LENGTH, fields);
-    buf.set(payload, end);
-    end += payload.length;
+    buf.set(record, end);
+    end += record.length;
     this.initial._cloneInto(this.work);
     this.work.update(buf.subarray(0, end));
     this.work.digestInto(this.out);

@@ -5,14 +5,15 @@
 //            text (what protocol/bytes toHex writes: IDs, randoms, proofs) is a byte string under tag
 //            23 ("expected base16"), a lowercase UUID (flow IDs) 16 bytes under tag 37 (binary UUID).
 //            Decoding gives back exactly the JSON value that was appended.
+//   record   the CBOR sequence (RFC 8742) at (Unix ms), step, payload: what an entry's row keeps
+//            after its 8-byte chain tag (journal_entry.body = tag ‖ record).
 //   flow ID  a lowercase UUID as its 16 bytes, any other ID as text.
 //   step     its number in STEP_NAMES, or its text when not listed; kind: its number in FLOW_KINDS.
 //
-// The bytes a chain link hashes after the previous hash are a CBOR sequence (RFC 8742):
-//   seq, at (Unix ms), flow, step, payload
-// where flow is [flow ID, kind] on a flow's first entry and the flow's number (the seq of that first
-// entry) on every later one. Anyone with a CBOR decoder and this file can recompute the chain.
-import { decode, encode, Tagged } from 'cborg';
+// A chain link hashes, after the previous hash, the CBOR sequence seq, flow, then the record, where
+// flow is [flow ID, kind] on a flow's first entry and the flow's number (the seq of that first entry)
+// on every later one. Anyone with a CBOR decoder and this file can recompute the chain.
+import { decode, decodeFirst, encode, Tagged } from 'cborg';
 import { canonicalJson } from '../protocol/canonical-json.js';
 import { TerminalError } from '../protocol/errors.js';
 import { FLOW_KINDS, type FlowKind, PAYLOAD_KEYS, STEP_NAMES } from './journal-vocabulary.js';
@@ -145,43 +146,50 @@ export function kindOf(stored: unknown): FlowKind {
   return kind;
 }
 
-/** The fields of an entry its chain link covers besides its payload bytes. */
+/** What a chain link covers besides the entry's record: its seq and its flow. */
 export interface LinkFields {
   readonly seq: number;
-  /** Unix milliseconds. */
-  readonly at: number;
   readonly flowNo: number;
-  readonly step: StoredName;
   /** Only on the flow's first entry (flowNo === seq). */
   readonly flowId?: StoredFlowId;
   readonly kind?: number;
 }
 
-/**
- * Writes the CBOR sequence seq, at, flow, step into `out` from `pos`; returns the end. `out` must
- * have room (linkHeaderLength); the payload follows it in the hashed bytes.
- */
+/** Writes the CBOR sequence seq, flow into `out` from `pos`; returns the end (room: linkHeaderLength). */
 export function writeLinkHeader(out: Uint8Array, pos: number, f: LinkFields): number {
   let p = writeHead(out, pos, 0, f.seq);
-  p = writeHead(out, p, 0, f.at);
-  if (f.flowNo === f.seq) {
-    if (f.flowId === undefined || f.kind === undefined) {
-      throw new SyntaxError(`entry ${f.seq} opens a flow but has no flow ID or kind`);
-    }
-    p = writeHead(out, p, 4, 2);
-    p = writeBytesOrText(out, p, f.flowId);
-    p = writeHead(out, p, 0, f.kind);
-  } else {
-    p = writeHead(out, p, 0, f.flowNo);
+  if (f.flowNo !== f.seq) return writeHead(out, p, 0, f.flowNo);
+  if (f.flowId === undefined || f.kind === undefined) {
+    throw new SyntaxError(`entry ${f.seq} opens a flow but has no flow ID or kind`);
   }
-  return typeof f.step === 'number' ? writeHead(out, p, 0, f.step) : writeBytesOrText(out, p, f.step);
+  p = writeHead(out, p, 4, 2);
+  p = writeBytesOrText(out, p, f.flowId);
+  return writeHead(out, p, 0, f.kind);
 }
 
 /** An upper bound of writeLinkHeader's length for these fields. */
 export function linkHeaderLength(f: LinkFields): number {
-  const textLength = (v: StoredFlowId | StoredName | undefined) =>
-    typeof v === 'string' ? Buffer.byteLength(v) + 9 : v instanceof Uint8Array ? v.length + 9 : 9;
-  return 9 * 4 + 1 + textLength(f.flowId) + textLength(f.step);
+  const id = f.flowId;
+  return 9 * 3 + 1 + (typeof id === 'string' ? Buffer.byteLength(id) + 9 : id instanceof Uint8Array ? id.length + 9 : 0);
+}
+
+/** An entry's record: at, step, payload (see the header). */
+export function encodeRecord(at: number, step: StoredName, payload: Uint8Array): Uint8Array {
+  const head = new Uint8Array(9 + (typeof step === 'string' ? Buffer.byteLength(step) + 9 : 9));
+  let p = writeHead(head, 0, 0, at);
+  p = typeof step === 'number' ? writeHead(head, p, 0, step) : writeBytesOrText(head, p, step);
+  const out = new Uint8Array(p + payload.length);
+  out.set(head.subarray(0, p), 0);
+  out.set(payload, p);
+  return out;
+}
+
+/** The record back: at, step and the payload as JSON; throws (SyntaxError) on bytes not written so. */
+export function decodeRecord(record: Uint8Array): { at: number; step: string; payload: Record<string, unknown> } {
+  const [at, afterAt] = decodeFirst(record, DECODE_OPTIONS as never) as [unknown, Uint8Array];
+  const [step, payload] = decodeFirst(afterAt, DECODE_OPTIONS as never) as [unknown, Uint8Array];
+  if (!Number.isSafeInteger(at)) throw new SyntaxError('an entry time is a whole number of milliseconds');
+  return { at: at as number, step: stepOf(step), payload: decodePayload(payload) };
 }
 
 function writeBytesOrText(out: Uint8Array, pos: number, v: Uint8Array | string): number {

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { TerminalError } from '../protocol/errors.js';
 import { hasFacts, type StoredFacts } from './flow-facts.js';
 import { CHECKPOINT_INTERVAL, ChainHasher, TAG_LENGTH } from './journal-chain.js';
-import { kindOf, type StoredFlowId, storedKind, storedStep } from './journal-codec.js';
+import { encodeRecord, kindOf, type StoredFlowId, storedKind, storedStep } from './journal-codec.js';
 import type { FlowKind } from './journal-vocabulary.js';
 import { statementCache } from './statement-cache.js';
 
@@ -46,7 +46,7 @@ export const WRITER_SQL = {
                   operator_id = coalesce(operator_id, ?), refund_of = coalesce(refund_of, ?),
                   direction = coalesce(direction, ?)
                 WHERE flow_no = ?`,
-  insertEntry: 'INSERT INTO journal_entry (seq, flow_no, at, step, tag, payload) VALUES (?, ?, ?, ?, ?, ?)',
+  insertEntry: 'INSERT INTO journal_entry (seq, flow_no, body) VALUES (?, ?, ?)',
   advanceHead: 'UPDATE journal_head SET seq = ?, hash = ? WHERE id = 1',
   checkpoint: 'INSERT INTO journal_checkpoint (seq, hash) VALUES (?, ?)',
   cardByHolder: 'SELECT card_no, label FROM card WHERE holder_id = ?',
@@ -104,19 +104,19 @@ export class JournalWriter {
         f.direction,
       );
     }
-    const hash = this.hasher.link(
-      head.hash,
-      { seq, at: e.at, flowNo, step, flowId: e.flowId, kind },
-      e.payload,
-    );
-    this.sql(WRITER_SQL.insertEntry).run(seq, flowNo, e.at, stepValue, hash.subarray(0, TAG_LENGTH), e.payload);
-    this.sql(WRITER_SQL.advanceHead).run(seq, hash);
+    const record = encodeRecord(e.at, step, e.payload);
+    const hash = this.hasher.link(head.hash, { seq, flowNo, flowId: e.flowId, kind }, record);
+    const body = Buffer.allocUnsafe(TAG_LENGTH + record.length);
+    body.set(hash.subarray(0, TAG_LENGTH), 0);
+    body.set(record, TAG_LENGTH);
+    this.sql(WRITER_SQL.insertEntry).run(seq, flowNo, body);
+    this.sql(WRITER_SQL.advanceHead).run(seq, Buffer.from(hash));
     if (existing) {
       this.sql(WRITER_SQL.advanceFlow).run(seq, e.at, stepValue, closed, flowNo);
       if (hasFacts(e.facts)) this.addFacts(flowNo, e.facts);
     }
     this.items(flowNo, e.facts);
-    if (seq % CHECKPOINT_INTERVAL === 0) this.sql(WRITER_SQL.checkpoint).run(seq, hash);
+    if (seq % CHECKPOINT_INTERVAL === 0) this.sql(WRITER_SQL.checkpoint).run(seq, Buffer.from(hash));
     return { seq, flowNo, prevHash: new Uint8Array(head.hash), hash };
   }
 

@@ -12,9 +12,9 @@
 //   - a log whose old chain was already broken stays reported as broken, at the entry the old rule
 //     named (Journal.verify reads the anchor's verdict).
 import type Database from 'better-sqlite3';
-import { TerminalError } from '../protocol/errors.js';
 import { checkFacts, type FlowFacts } from './flow-facts.js';
-import { decodePayload, encodePayload, flowIdOf, kindOf, stepOf, storedFlowId } from './journal-codec.js';
+import { TAG_LENGTH } from './journal-chain.js';
+import { decodeRecord, encodePayload, flowIdOf, kindOf, storedFlowId } from './journal-codec.js';
 import { FLOW_KINDS, type FlowKind } from './journal-vocabulary.js';
 import { JournalWriter } from './journal-writer.js';
 import { LEGACY_ANCHOR_FLOW_ID } from './legacy-anchor.js';
@@ -140,16 +140,16 @@ export type LegacyChainResult =
  */
 export function verifyLegacyChain(db: Database.Database): LegacyChainResult {
   const anchor = db
-    .prepare('SELECT e.payload FROM flow AS f JOIN journal_entry AS e ON e.seq = f.flow_no WHERE f.flow_id = ?')
-    .get(LEGACY_ANCHOR_FLOW_ID) as { payload: Uint8Array } | undefined;
+    .prepare('SELECT e.body FROM flow AS f JOIN journal_entry AS e ON e.seq = f.flow_no WHERE f.flow_id = ?')
+    .get(LEGACY_ANCHOR_FLOW_ID) as { body: Uint8Array } | undefined;
   if (!anchor) return { migrated: false };
-  const a = decodePayload(anchor.payload);
+  const a = decodeRecord(anchor.body.subarray(TAG_LENGTH)).payload;
   if (a.legacyVerified !== true) {
     return { migrated: true, ok: false, reason: 'old-chain-broken', firstBadSeq: Number(a.firstBadSeq) };
   }
   const last = Number(a.legacyHeadSeq);
   const select = db.prepare(
-    `SELECT e.seq, e.at, e.step, e.payload, f.flow_id, f.kind FROM journal_entry AS e
+    `SELECT e.seq, e.body, f.flow_id, f.kind FROM journal_entry AS e
      JOIN flow AS f ON f.flow_no = e.flow_no WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq LIMIT ?`,
   );
   let prev = GENESIS_HASH;
@@ -158,27 +158,26 @@ export function verifyLegacyChain(db: Database.Database): LegacyChainResult {
     while (after < last) {
       const rows = select.all(after, last, BATCH) as {
         seq: number;
-        at: number;
-        step: number | string;
-        payload: Uint8Array;
+        body: Uint8Array;
         flow_id: Uint8Array | string;
         kind: number;
       }[];
       if (rows.length === 0) break;
       for (const r of rows) {
+        const { at, step, payload } = decodeRecord(r.body.subarray(TAG_LENGTH));
         prev = entryHash(prev, {
           seq: r.seq,
-          at: new Date(r.at).toISOString(),
+          at: new Date(at).toISOString(),
           flow_id: flowIdOf(r.flow_id),
           flow_kind: kindOf(r.kind),
-          step: stepOf(r.step),
-          payload: decodePayload(r.payload),
+          step,
+          payload,
         });
         after = r.seq;
       }
     }
-  } catch (e) {
-    throw new TerminalError('E_LOG_TAMPERED', `entry ${after + 1} cannot be read: ${(e as Error).message}`);
+  } catch {
+    return { migrated: true, ok: false, reason: 'conversion-differs', firstBadSeq: after + 1 };
   }
   if (after !== last || prev !== String(a.legacyHeadHash).toLowerCase()) {
     return { migrated: true, ok: false, reason: 'conversion-differs' };

@@ -5,9 +5,10 @@ import type { Migration } from './types.js';
 // chain hash kept per CHECKPOINT_INTERVAL entries plus an 8-byte tag per entry, and a per-flow row
 // that holds the flow's state and its facts (the index of searches and of the end of day).
 //
-// journal_entry        one row per step; append-only (triggers); an INSERT must be the head's next seq
-//                      and belong to a flow that exists (the flow row comes first, in the same
-//                      transaction). flow_no is the seq of the flow's first entry.
+// journal_entry        one row per step: its seq, its flow's number (the seq of the flow's first entry)
+//                      and its body (chain tag and record). Append-only (triggers); an INSERT must be
+//                      the head's next seq and belong to a flow that exists (the flow row comes first,
+//                      in the same transaction).
 // journal_head         the one mutable row: the last seq and its full chain hash. It advances one
 //                      entry at a time, only to an entry that exists and whose tag is the hash's start.
 // journal_checkpoint   chain hashes at some seqs: every CHECKPOINT_INTERVAL entries and at each verify.
@@ -99,13 +100,11 @@ BEGIN SELECT RAISE(ABORT, 'flow items are written once'); END;
 CREATE TRIGGER flow_item_no_delete BEFORE DELETE ON flow_item
 BEGIN SELECT RAISE(ABORT, 'flow items are written once'); END;
 
+-- body = the first 8 bytes of the entry's chain hash ‖ its record (at, step, payload: db/journal-codec.ts).
 CREATE TABLE journal_entry (
   seq INTEGER PRIMARY KEY,
   flow_no INTEGER NOT NULL REFERENCES flow (flow_no) CHECK (flow_no <= seq),
-  at INTEGER NOT NULL,
-  step ANY NOT NULL CHECK (typeof(step) IN ('integer', 'text')),
-  tag BLOB NOT NULL CHECK (length(tag) = 8),
-  payload BLOB NOT NULL
+  body BLOB NOT NULL CHECK (length(body) > 10)
 ) STRICT;
 
 -- Entries are (flow_no, seq) in this index: a flow's entries come back in order without a sort.
@@ -144,7 +143,7 @@ BEGIN SELECT RAISE(ABORT, 'journal append must extend the head'); END;
 
 CREATE TRIGGER journal_head_advance_only BEFORE UPDATE ON journal_head
 WHEN NEW.id IS NOT OLD.id OR NEW.seq IS NOT OLD.seq + 1
-  OR substr(NEW.hash, 1, 8) IS NOT (SELECT tag FROM journal_entry WHERE seq = NEW.seq)
+  OR substr(NEW.hash, 1, 8) IS NOT (SELECT substr(body, 1, 8) FROM journal_entry WHERE seq = NEW.seq)
 BEGIN SELECT RAISE(ABORT, 'journal_head only advances one entry at a time, to that entry'); END;
 
 CREATE TRIGGER journal_head_no_delete BEFORE DELETE ON journal_head
