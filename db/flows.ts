@@ -8,7 +8,8 @@ import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
 import type { ValueDirection } from './flow-facts.js';
 import { type FlowCriteria, searchFlows } from './flow-search.js';
-import { flowIdOf, kindOf, stepOf, storedFlowId, storedKind, storedStep } from './journal-codec.js';
+import { TAG_LENGTH } from './journal-chain.js';
+import { decodeRecord, flowIdOf, kindOf, stepOf, storedFlowId, storedKind, storedStep } from './journal-codec.js';
 import type { FlowKind } from './journal-vocabulary.js';
 import { TERMINAL_STEPS } from './journal-writer.js';
 import { statementCache } from './statement-cache.js';
@@ -91,7 +92,7 @@ const OPEN_GROUPS = `f.kind AS kind, NULL AS last_step, f.refund_of IS NOT NULL 
   f.direction AS direction, f.operator_id AS operator_id`;
 /** The journal's own housekeeping flows (the legacy anchor) are no business of the day. */
 const BUSINESS = `f.kind <> ${storedKind('journal')}`;
-const CLOSED_CODES = TERMINAL_STEPS.map((s) => storedStep(s)).join(', ');
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STEPS);
 
 /** Exported so test/db can EXPLAIN the exact statements. */
 export const FLOW_SQL = {
@@ -111,10 +112,9 @@ export const FLOW_SQL = {
   summaryOpen: `SELECT ${OPEN_GROUPS}, count(*) AS n, coalesce(sum(f.amount), 0) AS amount, sum(${ITEMS}) AS items
                 FROM flow AS f WHERE f.closed = 0 AND f.opened_at >= ? AND f.opened_at < ? AND ${BUSINESS}
                 GROUP BY 1, 3, 4, 5`,
-  rebuild: `UPDATE flow SET (last_seq, updated_at, last_step) =
-              (SELECT e.seq, e.at, e.step FROM journal_entry AS e WHERE e.flow_no = flow.flow_no ORDER BY e.seq DESC LIMIT 1),
-            closed = 0`,
-  rebuildClosed: `UPDATE flow SET closed = 1 WHERE last_step IN (${CLOSED_CODES}) OR kind = ${storedKind('journal')}`,
+  lastEntries: `SELECT e.flow_no, e.seq, e.body, f.kind FROM journal_entry AS e JOIN flow AS f ON f.flow_no = e.flow_no
+                WHERE e.seq = (SELECT max(seq) FROM journal_entry AS l WHERE l.flow_no = e.flow_no)`,
+  setState: 'UPDATE flow SET last_seq = ?, updated_at = ?, last_step = ?, closed = ? WHERE flow_no = ?',
 } as const;
 
 interface Row {
@@ -229,9 +229,15 @@ export class Flows {
   /** Recomputes each flow's state (last entry, last step, closed) from the journal, in one transaction. */
   rebuildFlowState(): { flows: number } {
     const rebuild = this.db.transaction(() => {
-      const flows = this.db.prepare(FLOW_SQL.rebuild).run().changes;
-      this.db.prepare(FLOW_SQL.rebuildClosed).run();
-      return { flows };
+      const last = this.db.prepare(FLOW_SQL.lastEntries).all() as { flow_no: number; seq: number; body: Uint8Array; kind: number }[];
+      const set = this.db.prepare(FLOW_SQL.setState);
+      for (const r of last) {
+        const { at, step } = decodeRecord(r.body.subarray(TAG_LENGTH));
+        const closed = TERMINAL.has(step) || kindOf(r.kind) === 'journal' ? 1 : 0;
+        const stored = storedStep(step);
+        set.run(r.seq, at, typeof stored === 'number' ? BigInt(stored) : stored, closed, r.flow_no);
+      }
+      return { flows: last.length };
     });
     return withDbErrors('flow state rebuild', () => rebuild.immediate());
   }

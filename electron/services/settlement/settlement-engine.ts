@@ -3,6 +3,7 @@
 // the value transfer of Fig. 4. Every step is journaled; interrupted transfers are recovered at
 // start-up, when a card is presented again, or on demand.
 import { randomUUID } from 'node:crypto';
+import { checkFacts } from '../../../db/flow-facts.js';
 import type { Flows } from '../../../db/flows.js';
 import type { FlowFacts, FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
 import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
@@ -271,6 +272,11 @@ export class SettlementEngine {
     const { amount } = request;
     if (!isAmount(amount)) {
       return { status: 'refused', keyUpdates, error: new TerminalError('E_INPUT_INVALID', AMOUNT_RULE) };
+    }
+    try {
+      checkFacts(request.facts ?? {}); // before any card is asked: the journal would refuse them later
+    } catch (e) {
+      return { status: 'refused', keyUpdates, error: toTerminalError(e) };
     }
     let payer: CardSession | undefined;
     let payee: CardSession | undefined;
