@@ -76,7 +76,7 @@ const OPTIONS = {
 
 const LOG_PAGE = 12; // renderer/src/log-page.ts
 const STEPS = ['started', 'credit-initiated', 'debited', 'credited', 'completed'];
-const KEY_STEPS = ['planned', 'update-random', 'exported', 'completed'];
+const KEY_STEPS = ['planned', 'completed'];
 const DAY_MS = 86_400_000;
 const ZONE = 'Asia/Kathmandu';
 const FIRST_DAY = Date.parse('2024-01-02T00:00:00Z');
@@ -151,12 +151,16 @@ async function captureTemplate(): Promise<Template> {
   };
   const plain = await run({ payer: 1, payee: 1 });
   if (plain.map((e) => e.step).join() !== STEPS.join()) {
-    throw new Error(`a transfer now writes ${plain.map((e) => e.step).join(', ')}; update bench/journal-scale.ts`);
+    throw new Error(
+      `a transfer now writes ${plain.map((e) => e.step).join(', ')}; update bench/journal-scale.ts`,
+    );
   }
   const updated = await run({ payer: 1, payee: 3 });
   const keyUpdate = updated.filter((e) => e.flowKind === 'key-update');
   if (keyUpdate.map((e) => e.step).join() !== KEY_STEPS.join()) {
-    throw new Error(`a key update now writes ${keyUpdate.map((e) => e.step).join(', ')}; update the benchmark`);
+    throw new Error(
+      `a key update now writes ${keyUpdate.map((e) => e.step).join(', ')}; update the benchmark`,
+    );
   }
   return {
     currency: Number(plain[0]!.payload.currency),
@@ -179,7 +183,11 @@ class Filler {
     this.log = { transfers: 0, closedAt: new Float64Array(capacity), amounts: new Uint32Array(capacity) };
   }
 
-  fillTo(path: string, size: number, o: { withKeyUpdates?: boolean; realTail?: number } = {}): {
+  fillTo(
+    path: string,
+    size: number,
+    o: { withKeyUpdates?: boolean; realTail?: number } = {},
+  ): {
     seconds: number;
     appendMicros: number;
   } {
@@ -229,7 +237,8 @@ class Filler {
   /** One transfer's entries (and its key update's, before it, when asked). */
   private *entries(i: number, withKeyUpdate: boolean) {
     const day = Math.floor(i / this.perDay);
-    const start = FIRST_DAY + day * DAY_MS + OPENING_MS + Math.floor(((i % this.perDay) * TRADING_MS) / this.perDay);
+    const start =
+      FIRST_DAY + day * DAY_MS + OPENING_MS + Math.floor(((i % this.perDay) * TRADING_MS) / this.perDay);
     // Customer 0 pays once a day at the close: the card searched for has a known, steady history.
     const c = customer(i % this.perDay === this.perDay - 1 ? 0 : 1 + (i % (this.customers - 1)));
     const amount = 1 + (i % 9973) * 7;
@@ -245,8 +254,16 @@ class Filler {
           kind: 'key-update' as FlowKind,
           step: KEY_STEPS[k]!,
           at: start - 100 + k,
-          payload: { ...payload, receiver: c.id, sender: SHOP.id },
-          facts: k === 0 ? { cards: [{ holderId: c.id, label: c.label }, { holderId: SHOP.id, label: SHOP.label }] } : undefined,
+          payload: k === 0 ? { ...payload, receiver: c.id, sender: SHOP.id } : payload,
+          facts:
+            k === 0
+              ? {
+                  cards: [
+                    { holderId: c.id, label: c.label },
+                    { holderId: SHOP.id, label: SHOP.label },
+                  ],
+                }
+              : undefined,
         };
       }
     }
@@ -268,7 +285,9 @@ class Filler {
     ];
     for (const [k, payload] of payloads.entries()) {
       if (Object.keys(payload).sort().join() !== this.t.fields[k]!.join()) {
-        throw new Error(`the engine's "${STEPS[k]}" payload has fields ${this.t.fields[k]!.join()}; update the benchmark`);
+        throw new Error(
+          `the engine's "${STEPS[k]}" payload has fields ${this.t.fields[k]!.join()}; update the benchmark`,
+        );
       }
       const facts: FlowFacts | undefined =
         k === 0
@@ -281,7 +300,14 @@ class Filler {
               ],
             }
           : undefined;
-      yield { flowId: flowIdOf(i), kind: 'value-transfer' as FlowKind, step: STEPS[k]!, at: start + k * ENTRY_GAP_MS, payload, facts };
+      yield {
+        flowId: flowIdOf(i),
+        kind: 'value-transfer' as FlowKind,
+        step: STEPS[k]!,
+        at: start + k * ENTRY_GAP_MS,
+        payload,
+        facts,
+      };
     }
   }
 }
@@ -334,12 +360,25 @@ async function main(options: Map<string, string>): Promise<void> {
       const from = fill.transfers;
       const step = fill.fillTo(path, size, { realTail: REAL_TAIL });
       console.error(`${size} transfers in the log (bulk fill ${step.seconds.toFixed(0)} s); measuring`);
-      results.push({ ...(await measure(path, fill, { runs, verifyRuns, perDay })), fill: { ...step, bulkTransfers: size - from - REAL_TAIL } });
+      results.push({
+        ...(await measure(path, fill, { runs, verifyRuns, perDay })),
+        fill: { ...step, bulkTransfers: size - from - REAL_TAIL },
+      });
     }
     publishSection(
       options,
       'journal-scale',
-      report({ results, perDay, customers, runs, verifyRuns, storage, keyUpdateBytes, keyUpdates, closing: closingLines(run, NO_NETWORK) }),
+      report({
+        results,
+        perDay,
+        customers,
+        runs,
+        verifyRuns,
+        storage,
+        keyUpdateBytes,
+        keyUpdates,
+        closing: closingLines(run, NO_NETWORK),
+      }),
     );
     const keep = options.get('keep');
     if (keep) copyFileSync(path, keep);
@@ -365,7 +404,12 @@ async function measure(
   o: { runs: number; verifyRuns: number; perDay: number },
 ): Promise<Omit<Measured, 'fill'>> {
   const q: Record<string, Summary> = {};
-  const time = (id: string, count: number, run: () => number, expected: number | ((n: number) => boolean)) => {
+  const time = (
+    id: string,
+    count: number,
+    run: () => number,
+    expected: number | ((n: number) => boolean),
+  ) => {
     const samples: number[] = [];
     for (let i = 0; i < count; i++) {
       const t0 = performance.now();
@@ -389,7 +433,14 @@ async function measure(
         const journal = new Journal(db);
         const flows = new Flows(db);
         const slots = createSimulatedSlots({ waitingTimeMs: 200 });
-        const engine = new SettlementEngine({ slots, journal, flows, crl: { checkCertificate: () => ({ revoked: false }) }, caCertificateDer: CA_DER, currency: 978 });
+        const engine = new SettlementEngine({
+          slots,
+          journal,
+          flows,
+          crl: { checkCertificate: () => ({ revoked: false }) },
+          caCertificateDer: CA_DER,
+          currency: 978,
+        });
         const contents = new ContentEngine(engine, { journal, flows, slots });
         return engine.inDoubt().length + contents.openFlows().length + flows.openFlows().length;
       } finally {
@@ -403,27 +454,61 @@ async function measure(
     const journal = new Journal(db);
     const flows = new Flows(db);
     const tables = new Map<string, number>();
-    for (const r of db.handle.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[]) {
+    for (const r of db.handle
+      .prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name')
+      .all() as { name: string; bytes: number }[]) {
       tables.set(r.name, r.bytes);
     }
     const entries = journal.head().seq;
-    const page = (beforeSeq?: number, search?: string) => journal.page({ limit: LOG_PAGE, beforeSeq, search }).records.length;
+    const page = (beforeSeq?: number, search?: string) =>
+      journal.page({ limit: LOG_PAGE, beforeSeq, search }).records.length;
     time('first', o.runs, () => page(), LOG_PAGE);
     time('middle', o.runs, () => page(Math.floor(entries / 2)), LOG_PAGE);
     time('oldest', o.runs, () => page(LOG_PAGE + 1), LOG_PAGE);
     const target = Math.floor(transfers / 2);
     const flowId = flowIdOf(target);
-    time('flow', o.runs, () => (flows.flow(flowId)?.amount === fill.log.amounts[target] ? journal.entriesForFlow(flowId).length : -1), STEPS.length);
+    time(
+      'flow',
+      o.runs,
+      () =>
+        flows.flow(flowId)?.amount === fill.log.amounts[target] ? journal.entriesForFlow(flowId).length : -1,
+      STEPS.length,
+    );
     const prefix = flowId.replaceAll('-', '').slice(0, 8);
-    time('flow-prefix', o.runs, () => flows.search({ flowId: prefix }, { limit: LOG_PAGE }).flows.length, (n) => n >= 1);
+    time(
+      'flow-prefix',
+      o.runs,
+      () => flows.search({ flowId: prefix }, { limit: LOG_PAGE }).flows.length,
+      (n) => n >= 1,
+    );
     const c0 = customer(0);
     const c0Flows = Math.floor(transfers / o.perDay);
-    time('holder', o.runs, () => flows.search({ holderId: c0.id.slice(0, 8) }, { limit: LOG_PAGE }).flows.length, Math.min(LOG_PAGE, c0Flows));
+    time(
+      'holder',
+      o.runs,
+      () => flows.search({ holderId: c0.id.slice(0, 8) }, { limit: LOG_PAGE }).flows.length,
+      Math.min(LOG_PAGE, c0Flows),
+    );
     const surname = c0.label.split(' ')[1]!;
-    time('label', o.runs, () => flows.search({ label: surname }, { limit: LOG_PAGE }).flows.length, (n) => n >= 1);
+    time(
+      'label',
+      o.runs,
+      () => flows.search({ label: surname }, { limit: LOG_PAGE }).flows.length,
+      (n) => n >= 1,
+    );
     const amount = fill.log.amounts[target]!;
-    time('amount', o.runs, () => flows.search({ amount }, { limit: LOG_PAGE }).flows.length, (n) => n >= 1);
-    time('text', o.runs, () => page(undefined, prefix), (n) => n >= STEPS.length);
+    time(
+      'amount',
+      o.runs,
+      () => flows.search({ amount }, { limit: LOG_PAGE }).flows.length,
+      (n) => n >= 1,
+    );
+    time(
+      'text',
+      o.runs,
+      () => page(undefined, prefix),
+      (n) => n >= STEPS.length,
+    );
     // The last full business day in the zone, and what the filler wrote into it.
     const lastClosed = fill.log.closedAt[transfers - 1]!;
     const day = businessDayOf(new Date(lastClosed - DAY_MS), ZONE);
@@ -456,14 +541,24 @@ async function measure(
     fill.fillTo(path, transfers + o.perDay);
     const again = openDatabase(path);
     const j2 = new Journal(again);
-    time('incremental', 1, () => {
-      const r = j2.verifyIncremental();
-      return r.ok ? (r.checked ?? -1) : -1;
-    }, o.perDay * STEPS.length);
-    time('verify', o.verifyRuns, () => {
-      const r = j2.verify();
-      return r.ok ? r.count : -1;
-    }, (n) => n >= entries);
+    time(
+      'incremental',
+      1,
+      () => {
+        const r = j2.verifyIncremental();
+        return r.ok ? (r.checked ?? -1) : -1;
+      },
+      o.perDay * STEPS.length,
+    );
+    time(
+      'verify',
+      o.verifyRuns,
+      () => {
+        const r = j2.verify();
+        return r.ok ? r.count : -1;
+      },
+      (n) => n >= entries,
+    );
     const parallel: number[] = [];
     for (let i = 0; i < o.verifyRuns; i++) {
       const t0 = performance.now();
@@ -501,13 +596,35 @@ function report(r: {
   const sizes = results.map((m) => m.transfers);
   const rows: string[][] = [
     growthHeader('transfers in the log', sizes),
-    growthRow('database file (MB)', results.map((m) => m.fileBytes), (v) => (v / 1e6).toFixed(1)),
-    growthRow('**bytes per transfer**', results.map((m) => m.fileBytes / m.transfers), (v) => `**${v.toFixed(0)}**`),
-    growthRow('`Journal.append`, one commit + fsync each, µs per entry', results.map((m) => m.fill.appendMicros), (v) => v.toFixed(0)),
-    growthRow('bulk fill (the same writer, 1,000 transfers a transaction), entries per second', results.map((m) => (m.fill.bulkTransfers * STEPS.length) / m.fill.seconds), (v) => formatCount(Math.round(v))),
+    growthRow(
+      'database file (MB)',
+      results.map((m) => m.fileBytes),
+      (v) => (v / 1e6).toFixed(1),
+    ),
+    growthRow(
+      '**bytes per transfer**',
+      results.map((m) => m.fileBytes / m.transfers),
+      (v) => `**${v.toFixed(0)}**`,
+    ),
+    growthRow(
+      '`Journal.append`, one commit + fsync each, µs per entry',
+      results.map((m) => m.fill.appendMicros),
+      (v) => v.toFixed(0),
+    ),
+    growthRow(
+      'bulk fill (the same writer, 1,000 transfers a transaction), entries per second',
+      results.map((m) => (m.fill.bulkTransfers * STEPS.length) / m.fill.seconds),
+      (v) => formatCount(Math.round(v)),
+    ),
   ];
   for (const query of QUERIES) {
-    rows.push(growthTimingRow(`${query.title}, median ms (p99)`, results.map((m) => m.q[query.id]!), ms));
+    rows.push(
+      growthTimingRow(
+        `${query.title}, median ms (p99)`,
+        results.map((m) => m.q[query.id]!),
+        ms,
+      ),
+    );
   }
   const last = results.at(-1)!;
   const perTransfer = [...last.tables.entries()]
@@ -519,7 +636,7 @@ function report(r: {
     growthTable(rows),
     '',
     growthNote(sizes),
-    `- a key update (4 entries, its own flow) before a transfer adds **${r.keyUpdateBytes.toFixed(0)} bytes** (${formatCount(r.keyUpdates)} transfers with one against ${formatCount(r.keyUpdates)} without, whole file)`,
+    `- a key update (${KEY_STEPS.length} entries, its own flow: ${KEY_STEPS.join(', ')}) before a transfer adds **${r.keyUpdateBytes.toFixed(0)} bytes** (${formatCount(r.keyUpdates)} transfers with one against ${formatCount(r.keyUpdates)} without, whole file)`,
     `- each transfer: the ${STEPS.length} entries of a completed value transfer (${STEPS.join(', ')}), payload fields as the settlement engine writes them (checked against a real transfer at start-up), with the facts it passes; ${r.perDay} transfers per business day, payers drawn from ${formatCount(r.customers)} customer cards with labels, one shop card as payee`,
     `- fill: \`JournalWriter\` (what \`Journal.append\` runs inside its transaction) in transactions of ${BULK_BATCH} transfers with synchronous=OFF, then the last ${REAL_TAIL} transfers of each step through \`Journal.append\` with synchronous=FULL (the row above: one fsync per entry, on ${r.storage})`,
     `- measured on a freshly opened connection with the terminal's settings; file size after the checkpoint at close; runs per size: ${r.runs} for pages and searches (20 for start-up, 50 for \`inRange\`), 1 incremental verify, ${r.verifyRuns} full verify; each run checked (rows, the day's count and total, entries verified)`,

@@ -85,23 +85,27 @@ export function checkFacts(f: FlowFacts): StoredFacts {
     items: [],
   };
   if (f.amount !== undefined) {
-    if (!Number.isSafeInteger(f.amount) || f.amount <= 0) invalid('amount is a positive integer (minor units)');
+    if (!Number.isSafeInteger(f.amount) || f.amount <= 0)
+      invalid('amount is a positive integer (minor units)');
     out.amount = f.amount;
   }
   if (f.currency !== undefined) {
-    if (!Number.isInteger(f.currency) || f.currency < 0 || f.currency > 999) invalid('currency is ISO 4217 numeric');
+    if (!Number.isInteger(f.currency) || f.currency < 0 || f.currency > 999)
+      invalid('currency is ISO 4217 numeric');
     out.currency = f.currency;
   }
   if (f.cards !== undefined) {
     if (!Array.isArray(f.cards) || f.cards.length > 2) invalid('cards: at most two');
     for (const c of f.cards) {
-      if (typeof c?.holderId !== 'string' || !HEX.test(c.holderId)) invalid('a card fact has a hex holder ID');
+      if (typeof c?.holderId !== 'string' || !HEX.test(c.holderId))
+        invalid('a card fact has a hex holder ID');
       const label = c.label === undefined ? null : printable(c.label, MAX_LABEL);
       out.cards.push({ holderId: Buffer.from(c.holderId, 'hex'), label: label || null });
     }
   }
   if (f.operatorId !== undefined) {
-    if (typeof f.operatorId !== 'string' || !OPERATOR_ID.test(f.operatorId)) invalid('operatorId is 1–32 letters, digits, . _ @ -');
+    if (typeof f.operatorId !== 'string' || !OPERATOR_ID.test(f.operatorId))
+      invalid('operatorId is 1–32 letters, digits, . _ @ -');
     out.operatorId = f.operatorId;
   }
   if (f.refundOf !== undefined) {
@@ -141,8 +145,11 @@ export const NO_FACTS: StoredFacts = checkFacts({});
 /** Control characters out, surrounding space trimmed, at most `max` characters. */
 function printable(text: unknown, max: number): string {
   if (typeof text !== 'string') invalid('a label is text');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim().slice(0, max);
+  const kept = [...text].filter((c) => {
+    const n = c.codePointAt(0)!;
+    return n >= 0x20 && (n < 0x7f || n > 0x9f);
+  });
+  return kept.join('').trim().slice(0, max);
 }
 
 function invalid(message: string): never {

@@ -61,7 +61,8 @@ export function searchFlows(sql: Sql, criteria: FlowCriteria, cursor: FlowCursor
   if ('text' in criteria) {
     const t = criteria.text.trim();
     if (t.length >= MIN_PREFIX && !/\s/.test(t)) add(byFlowId(sql, t, false));
-    if (/^[0-9A-Fa-f]+$/.test(t) && t.length >= MIN_PREFIX) add(byCards(sql, cardsByHolder(sql, t, false), before, want));
+    if (/^[0-9A-Fa-f]+$/.test(t) && t.length >= MIN_PREFIX)
+      add(byCards(sql, cardsByHolder(sql, t, false), before, want));
     if (/[\p{L}\p{N}]/u.test(t)) add(byCards(sql, cardsByLabel(sql, t, false), before, want));
     if (/^\d{1,15}$/.test(t) && Number(t) > 0) add(byAmount(sql, Number(t), before, want));
   } else if ('flowId' in criteria) {
@@ -71,7 +72,8 @@ export function searchFlows(sql: Sql, criteria: FlowCriteria, cursor: FlowCursor
   } else if ('label' in criteria) {
     add(byCards(sql, cardsByLabel(sql, requireText(criteria.label, 'label'), true), before, want));
   } else if ('amount' in criteria) {
-    if (!Number.isSafeInteger(criteria.amount) || criteria.amount <= 0) refuse('amount is a positive integer (minor units)');
+    if (!Number.isSafeInteger(criteria.amount) || criteria.amount <= 0)
+      refuse('amount is a positive integer (minor units)');
     add(byAmount(sql, criteria.amount, before, want));
   } else {
     refuse('search by text, flowId, holderId, label or amount');
@@ -82,12 +84,17 @@ export function searchFlows(sql: Sql, criteria: FlowCriteria, cursor: FlowCursor
 }
 
 function byFlowId(sql: Sql, id: string, strict: boolean): number[] {
-  const exact = ID_CHARS.test(id) ? (sql(SEARCH_SQL.flowIdExact).pluck().all(storedFlowId(id)) as number[]) : [];
+  const exact = ID_CHARS.test(id)
+    ? (sql(SEARCH_SQL.flowIdExact).pluck().all(storedFlowId(id)) as number[])
+    : [];
   const hex = id.replaceAll('-', '').toLowerCase();
   if (/^[0-9a-f]+$/.test(hex) && hex.length >= MIN_PREFIX && hex.length <= 32) {
     const [lo, hi] = hexRange(hex);
-    const rows = sql(SEARCH_SQL.flowIdRange).pluck().all(lo, hi ?? Buffer.alloc(17, 0xff)) as number[];
-    if (rows.length > MAX_PREFIX) refuse(`more than ${MAX_PREFIX} flow IDs begin with ${id}: type more of it`);
+    const rows = sql(SEARCH_SQL.flowIdRange)
+      .pluck()
+      .all(lo, hi ?? Buffer.alloc(17, 0xff)) as number[];
+    if (rows.length > MAX_PREFIX)
+      refuse(`more than ${MAX_PREFIX} flow IDs begin with ${id}: type more of it`);
     exact.push(...rows);
   } else if (strict && id.length < MIN_PREFIX && exact.length === 0) {
     refuse(`a flow ID search needs at least ${MIN_PREFIX} characters`);
@@ -95,7 +102,8 @@ function byFlowId(sql: Sql, id: string, strict: boolean): number[] {
   // Text IDs (not UUIDs) by their beginning too.
   if (id.length >= MIN_PREFIX && ID_CHARS.test(id)) {
     const rows = sql(SEARCH_SQL.flowIdRange).pluck().all(id, `${id}\u{10ffff}`) as number[];
-    if (rows.length > MAX_PREFIX) refuse(`more than ${MAX_PREFIX} flow IDs begin with ${id}: type more of it`);
+    if (rows.length > MAX_PREFIX)
+      refuse(`more than ${MAX_PREFIX} flow IDs begin with ${id}: type more of it`);
     exact.push(...rows);
   }
   return exact;
@@ -107,7 +115,9 @@ function cardsByHolder(sql: Sql, prefix: string, strict: boolean): number[] {
     return [];
   }
   const [lo, hi] = hexRange(prefix.toLowerCase());
-  const cards = sql(SEARCH_SQL.holderRange).pluck().all(lo, hi ?? Buffer.alloc(65, 0xff)) as number[];
+  const cards = sql(SEARCH_SQL.holderRange)
+    .pluck()
+    .all(lo, hi ?? Buffer.alloc(65, 0xff)) as number[];
   return limitCards(cards, strict, `holder IDs begin with ${prefix}`);
 }
 

@@ -9,13 +9,21 @@ import { withDbErrors } from './db-errors.js';
 import type { ValueDirection } from './flow-facts.js';
 import { type FlowCriteria, searchFlows } from './flow-search.js';
 import { TAG_LENGTH } from './journal-chain.js';
-import { decodeRecord, flowIdOf, kindOf, stepOf, storedFlowId, storedKind, storedStep } from './journal-codec.js';
+import {
+  decodeRecord,
+  flowIdOf,
+  kindOf,
+  stepOf,
+  storedFlowId,
+  storedKind,
+  storedStep,
+} from './journal-codec.js';
 import type { FlowKind } from './journal-vocabulary.js';
 import { TERMINAL_STEPS } from './journal-writer.js';
 import { statementCache } from './statement-cache.js';
 
-export { TERMINAL_STEPS } from './journal-writer.js';
 export type { FlowCriteria } from './flow-search.js';
+export { TERMINAL_STEPS } from './journal-writer.js';
 
 /** One flow's state: its kind, first and last entries, and whether it is closed. */
 export interface FlowState {
@@ -198,7 +206,9 @@ export class Flows {
       throw new TerminalError('E_INPUT_INVALID', `day must be YYYY-MM-DD, not ${JSON.stringify(day)}`);
     }
     const from = Date.parse(`${day}T00:00:00Z`);
-    return this.closedIn({ from: new Date(from), to: new Date(from + 86_400_000) }).filter((f) => f.flowKind === kind);
+    return this.closedIn({ from: new Date(from), to: new Date(from + 86_400_000) }).filter(
+      (f) => f.flowKind === kind,
+    );
   }
 
   /** Flows that closed in [from, to), in the order they closed, then those opened in it and still open. */
@@ -215,7 +225,9 @@ export class Flows {
   summary(range: InstantRange): RangeSummary {
     const [from, to] = checkRange(range);
     const lines = [
-      ...(this.sql(FLOW_SQL.summaryClosed).all(from, to) as SummaryRow[]).map((r) => toLine(r, stepOf(r.last_step))),
+      ...(this.sql(FLOW_SQL.summaryClosed).all(from, to) as SummaryRow[]).map((r) =>
+        toLine(r, stepOf(r.last_step)),
+      ),
       ...(this.sql(FLOW_SQL.summaryOpen).all(from, to) as SummaryRow[]).map((r) => toLine(r, 'open')),
     ];
     return {
@@ -229,7 +241,12 @@ export class Flows {
   /** Recomputes each flow's state (last entry, last step, closed) from the journal, in one transaction. */
   rebuildFlowState(): { flows: number } {
     const rebuild = this.db.transaction(() => {
-      const last = this.db.prepare(FLOW_SQL.lastEntries).all() as { flow_no: number; seq: number; body: Uint8Array; kind: number }[];
+      const last = this.db.prepare(FLOW_SQL.lastEntries).all() as {
+        flow_no: number;
+        seq: number;
+        body: Uint8Array;
+        kind: number;
+      }[];
       const set = this.db.prepare(FLOW_SQL.setState);
       for (const r of last) {
         const { at, step } = decodeRecord(r.body.subarray(TAG_LENGTH));

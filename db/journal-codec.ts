@@ -136,7 +136,8 @@ export function stepOf(stored: unknown): string {
 
 export function storedKind(kind: FlowKind): number {
   const code = KIND_CODE.get(kind);
-  if (code === undefined) throw new TerminalError('E_INPUT_INVALID', `flowKind ${JSON.stringify(kind)} is not known`);
+  if (code === undefined)
+    throw new TerminalError('E_INPUT_INVALID', `flowKind ${JSON.stringify(kind)} is not known`);
   return code;
 }
 
@@ -170,7 +171,11 @@ export function writeLinkHeader(out: Uint8Array, pos: number, f: LinkFields): nu
 /** An upper bound of writeLinkHeader's length for these fields. */
 export function linkHeaderLength(f: LinkFields): number {
   const id = f.flowId;
-  return 9 * 3 + 1 + (typeof id === 'string' ? Buffer.byteLength(id) + 9 : id instanceof Uint8Array ? id.length + 9 : 0);
+  return (
+    9 * 3 +
+    1 +
+    (typeof id === 'string' ? Buffer.byteLength(id) + 9 : id instanceof Uint8Array ? id.length + 9 : 0)
+  );
 }
 
 /** An entry's record: at, step, payload (see the header). */
@@ -185,7 +190,11 @@ export function encodeRecord(at: number, step: StoredName, payload: Uint8Array):
 }
 
 /** The record back: at, step and the payload as JSON; throws (SyntaxError) on bytes not written so. */
-export function decodeRecord(record: Uint8Array): { at: number; step: string; payload: Record<string, unknown> } {
+export function decodeRecord(record: Uint8Array): {
+  at: number;
+  step: string;
+  payload: Record<string, unknown>;
+} {
   const [at, afterAt] = decodeFirst(record, DECODE_OPTIONS as never) as [unknown, Uint8Array];
   const [step, payload] = decodeFirst(afterAt, DECODE_OPTIONS as never) as [unknown, Uint8Array];
   if (!Number.isSafeInteger(at)) throw new SyntaxError('an entry time is a whole number of milliseconds');

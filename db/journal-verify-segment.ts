@@ -85,7 +85,8 @@ export function verifySegment(
       const body = bodies.subarray(at, at + length);
       at += length;
       hasher.link(prev, { seq, flowNo, flowId, kind }, body.subarray(TAG_LENGTH), next);
-      if (!sameBytes(body.subarray(0, TAG_LENGTH), next.subarray(0, TAG_LENGTH))) return bad(seq, 'hash-mismatch');
+      if (!sameBytes(body.subarray(0, TAG_LENGTH), next.subarray(0, TAG_LENGTH)))
+        return bad(seq, 'hash-mismatch');
       const checkpoint = checkpoints.get(seq);
       if (checkpoint !== undefined && !sameBytes(checkpoint, next)) return bad(seq, 'checkpoint-mismatch');
       [prev, next] = [next, prev];
@@ -98,7 +99,10 @@ export function verifySegment(
 /** The first seq in (from - 1, to] that has no entry. */
 function firstMissing(db: Database.Database, from: number, to: number): number {
   let expected = from;
-  for (const seq of db.prepare(SEGMENT_SQL.seqs).pluck().all(from - 1, to) as number[]) {
+  for (const seq of db
+    .prepare(SEGMENT_SQL.seqs)
+    .pluck()
+    .all(from - 1, to) as number[]) {
     if (seq !== expected) return expected;
     expected += 1;
   }

@@ -20,7 +20,14 @@ import type Database from 'better-sqlite3';
 import { withDbErrors } from './db-errors.js';
 import { GENESIS, sameBytes, TAG_LENGTH } from './journal-chain.js';
 import { decodeRecord } from './journal-codec.js';
-import { type Bad, bad, type SegmentResult, type SegmentTask, type VerifyFailure, verifySegment } from './journal-verify-segment.js';
+import {
+  type Bad,
+  bad,
+  type SegmentResult,
+  type SegmentTask,
+  type VerifyFailure,
+  verifySegment,
+} from './journal-verify-segment.js';
 import { LEGACY_ANCHOR_FLOW_ID } from './legacy-anchor.js';
 
 export type { VerifyFailure } from './journal-verify-segment.js';
@@ -89,14 +96,16 @@ export async function verifyJournalParallel(
   o: { workers: number; now: () => Date },
 ): Promise<VerifyResult> {
   const script = workerScript();
-  if (db.memory || script === undefined || o.workers < 2) return verifyJournal(db, { scope: 'full', now: o.now });
+  if (db.memory || script === undefined || o.workers < 2)
+    return verifyJournal(db, { scope: 'full', now: o.now });
   const plan = withDbErrors('journal verify', () => db.transaction(() => planVerify(db, 'full')).deferred());
   if (!plan.ok) return plan;
   const tasks = segments(db.name, plan, o.workers);
   const results = await Promise.all(tasks.map((task) => runWorker(script, task)));
   const firstBad = results.find((r): r is Bad => !r.ok);
   const last = results.at(-1)!;
-  const segment: SegmentResult = firstBad ?? (last.ok && results.every((r) => r.ok) ? last : bad(1, 'unreadable'));
+  const segment: SegmentResult =
+    firstBad ?? (last.ok && results.every((r) => r.ok) ? last : bad(1, 'unreadable'));
   // Each segment ended where the next began, or failed; the last one ends the chain.
   const { result, head } = withDbErrors('journal verify', () =>
     db.transaction(() => conclude(db, plan, segment)).deferred(),
@@ -126,7 +135,11 @@ function planVerify(db: Database.Database, scope: 'full' | 'incremental'): (Plan
 }
 
 /** The checks after the entries: the tail, rows past the head, the head's hash, a legacy verdict. */
-function conclude(db: Database.Database, plan: Plan, segment: SegmentResult): { result: VerifyResult; head?: Head } {
+function conclude(
+  db: Database.Database,
+  plan: Plan,
+  segment: SegmentResult,
+): { result: VerifyResult; head?: Head } {
   if (!segment.ok) return { result: segment };
   const { head } = plan;
   const lastRow = (db.prepare(VERIFY_SQL.lastEntry).pluck().get() as number | null) ?? 0;
@@ -148,13 +161,17 @@ function segments(path: string, plan: Plan, workers: number): SegmentTask[] {
     const goal = plan.from + Math.round(((plan.head.seq - plan.from) * i) / workers);
     const end = i === workers ? plan.head.seq : stored.filter((s) => s > from && s <= goal).at(-1);
     if (end === undefined || end <= from) continue;
-    const checkpoints = stored.filter((s) => s > from && s <= end).map((s): [number, Uint8Array] => [s, plan.checkpoints.get(s)!]);
+    const checkpoints = stored
+      .filter((s) => s > from && s <= end)
+      .map((s): [number, Uint8Array] => [s, plan.checkpoints.get(s)!]);
     tasks.push({ path, fromSeq: from, startHash, toSeq: end, checkpoints });
     if (end === plan.head.seq) break;
     from = end;
     startHash = plan.checkpoints.get(end)!;
   }
-  return tasks.length > 0 ? tasks : [{ path, fromSeq: plan.from, startHash: plan.startHash, toSeq: plan.head.seq, checkpoints: [] }];
+  return tasks.length > 0
+    ? tasks
+    : [{ path, fromSeq: plan.from, startHash: plan.startHash, toSeq: plan.head.seq, checkpoints: [] }];
 }
 
 function runWorker(script: string, task: SegmentTask): Promise<SegmentResult> {

@@ -72,7 +72,9 @@ export class JournalWriter {
     // An ANY column keeps a bound JS number as REAL (8 bytes); a bigint is stored as an INTEGER.
     const stepValue = typeof step === 'number' ? BigInt(step) : step;
     const closed = TERMINAL.has(e.step) || e.flowKind === 'journal' ? 1 : 0;
-    const existing = this.sql(WRITER_SQL.flowById).get(e.flowId) as { flow_no: number; kind: number } | undefined;
+    const existing = this.sql(WRITER_SQL.flowById).get(e.flowId) as
+      | { flow_no: number; kind: number }
+      | undefined;
     let flowNo: number;
     if (existing) {
       if (existing.kind !== kind) {

@@ -6,8 +6,8 @@
 // sent" therefore means: call append(), then send.
 
 import { availableParallelism } from 'node:os';
-import type Database from 'better-sqlite3';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import type Database from 'better-sqlite3';
 import { TerminalError } from '../protocol/errors.js';
 import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
@@ -20,9 +20,9 @@ import { FLOW_KINDS, type FlowKind } from './journal-vocabulary.js';
 import { JournalWriter } from './journal-writer.js';
 import { statementCache } from './statement-cache.js';
 
-export { FLOW_KINDS, type FlowKind } from './journal-vocabulary.js';
-export type { VerifyResult } from './journal-verify.js';
 export type { FlowFacts } from './flow-facts.js';
+export type { VerifyResult } from './journal-verify.js';
+export { FLOW_KINDS, type FlowKind } from './journal-vocabulary.js';
 
 /** What a caller appends: one step of one flow, with a plain-JSON payload. */
 export interface JournalEntry {
@@ -125,7 +125,14 @@ export class Journal {
     }
     const atMs = this.now().getTime();
     const write = this.db.transaction(() =>
-      this.writer.write({ flowId: storedFlowId(flowId), flowKind, step, at: atMs, payload: bytes, facts: stored }),
+      this.writer.write({
+        flowId: storedFlowId(flowId),
+        flowKind,
+        step,
+        at: atMs,
+        payload: bytes,
+        facts: stored,
+      }),
     );
     const w = withDbErrors('journal append', () => write.immediate());
     return {
@@ -258,10 +265,14 @@ function toRecord(row: Row): JournalRecord {
       tag: bytesToHex(row.body.subarray(0, TAG_LENGTH)),
     };
   } catch (e) {
-    throw new TerminalError('E_LOG_TAMPERED', `journal entry ${row.seq} cannot be read: ${(e as Error).message}`, {
-      firstBadSeq: row.seq,
-      reason: 'unreadable',
-    });
+    throw new TerminalError(
+      'E_LOG_TAMPERED',
+      `journal entry ${row.seq} cannot be read: ${(e as Error).message}`,
+      {
+        firstBadSeq: row.seq,
+        reason: 'unreadable',
+      },
+    );
   }
 }
 

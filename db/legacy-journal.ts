@@ -46,11 +46,13 @@ export function setAsideLegacyJournal(db: Database.Database): LegacyHead | undef
   const has = (name: string) =>
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   if (!has('journal')) return undefined;
-  const head = (has('journal_head')
-    ? db.prepare('SELECT seq, hash FROM journal_head WHERE id = 1').get()
-    : undefined) as LegacyHead | undefined;
+  const head = (
+    has('journal_head') ? db.prepare('SELECT seq, hash FROM journal_head WHERE id = 1').get() : undefined
+  ) as LegacyHead | undefined;
   const triggers = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('journal', 'journal_head')")
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('journal', 'journal_head')",
+    )
     .pluck()
     .all() as string[];
   for (const t of triggers) db.exec(`DROP TRIGGER "${t.replaceAll('"', '""')}"`);
@@ -64,7 +66,9 @@ export function convertLegacyJournal(db: Database.Database, head: LegacyHead, no
   const writer = new JournalWriter(db);
   const select = db.prepare('SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?');
   const kindOfFlow = db.prepare('SELECT kind FROM flow WHERE flow_id = ?').pluck();
-  let verdict: { seq: number; reason: 'gap' | 'prev-mismatch' | 'hash-mismatch' | 'head-mismatch' } | undefined;
+  let verdict:
+    | { seq: number; reason: 'gap' | 'prev-mismatch' | 'hash-mismatch' | 'head-mismatch' }
+    | undefined;
   let expected = 1;
   let prevHash = GENESIS_HASH;
   let after = 0;
@@ -83,7 +87,11 @@ export function convertLegacyJournal(db: Database.Database, head: LegacyHead, no
       const flowId = storedFlowId(row.flow_id);
       const known = kindOfFlow.get(flowId) as number | undefined;
       const flowKind: FlowKind =
-        known !== undefined ? kindOf(known) : (FLOW_KINDS as readonly string[]).includes(row.flow_kind) ? (row.flow_kind as FlowKind) : 'journal';
+        known !== undefined
+          ? kindOf(known)
+          : (FLOW_KINDS as readonly string[]).includes(row.flow_kind)
+            ? (row.flow_kind as FlowKind)
+            : 'journal';
       const at = Date.parse(row.at);
       writer.write({
         flowId,
@@ -132,7 +140,12 @@ function dropLegacyTables(db: Database.Database): void {
 export type LegacyChainResult =
   | { readonly migrated: false }
   | { readonly migrated: true; readonly ok: true; readonly count: number }
-  | { readonly migrated: true; readonly ok: false; readonly reason: 'old-chain-broken' | 'conversion-differs'; readonly firstBadSeq?: number };
+  | {
+      readonly migrated: true;
+      readonly ok: false;
+      readonly reason: 'old-chain-broken' | 'conversion-differs';
+      readonly firstBadSeq?: number;
+    };
 
 /**
  * Recomputes the old chain over the converted entries 1..legacyHeadSeq (their payloads decoded and
@@ -212,20 +225,34 @@ function parsePayload(text: string): Record<string, unknown> {
 export function legacyFacts(kind: FlowKind, step: string, p: Record<string, unknown>): FlowFacts {
   const hex = (v: unknown) => (typeof v === 'string' && /^(?:[0-9A-Fa-f]{2}){1,64}$/.test(v) ? v : undefined);
   const cards = (...ids: unknown[]) =>
-    ids.map(hex).filter((h): h is string => h !== undefined).map((holderId) => ({ holderId }));
+    ids
+      .map(hex)
+      .filter((h): h is string => h !== undefined)
+      .map((holderId) => ({ holderId }));
   const amount = (v: unknown) => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : undefined);
-  const currency = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 999 ? (v as number) : undefined);
+  const currency = (v: unknown) =>
+    Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 999 ? (v as number) : undefined;
   const offer = (o: unknown) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : {});
   const item = (o: Record<string, unknown>) =>
     typeof o.label === 'string'
-      ? [{ label: o.label, type: typeof o.type === 'string' && /^[a-z][a-z0-9-]{0,19}$/.test(o.type) ? o.type : undefined }]
+      ? [
+          {
+            label: o.label,
+            type: typeof o.type === 'string' && /^[a-z][a-z0-9-]{0,19}$/.test(o.type) ? o.type : undefined,
+          },
+        ]
       : [];
   if (kind === 'value-transfer' && step === 'started') {
     return { amount: amount(p.amount), currency: currency(p.currency), cards: cards(p.payerId, p.payeeId) };
   }
   if (kind === 'content-transfer' && step === 'started') {
     const o = offer(p.offer);
-    return { amount: amount(o.amount), currency: currency(o.currency), cards: cards(p.senderId, p.receiverId), items: item(o) };
+    return {
+      amount: amount(o.amount),
+      currency: currency(o.currency),
+      cards: cards(p.senderId, p.receiverId),
+      items: item(o),
+    };
   }
   if (kind === 'content-exchange' && step === 'started') {
     const give = offer(p.give);

@@ -59,7 +59,9 @@ describe('openDatabase', () => {
     const second = tmp.track(openDatabase(path));
     const reread = new Journal(second);
     // A read gives the entry back with its tag; the full hashes come only with append().
-    expect(reread.page({ limit: 10 }).records.reverse()).toEqual(records.map(({ prevHash, hash, ...r }) => r));
+    expect(reread.page({ limit: 10 }).records.reverse()).toEqual(
+      records.map(({ prevHash, hash, ...r }) => r),
+    );
     expect(reread.verify()).toMatchObject({ ok: true, count: 3 });
     const crls = new CrlStore(second);
     expect(crls.currentCrl('0a0b')).toMatchObject({ crlNumber: 7n, source: 'file', revokedCount: 1 });

@@ -19,8 +19,14 @@ const SHOP = { holderId: '5E0B0000000000000000000000000002', label: 'Corner Shop
 describe('flow state', () => {
   it('lists open flows oldest first, with their facts; a closed flow by ID', () => {
     const { journal, flows } = setup();
-    journal.append({ flowId: 'done', flowKind: 'value-transfer', step: 'started', payload: { amount: 5 } }, { amount: 5, currency: 978, cards: [ALICE, SHOP] });
-    journal.append({ flowId: 'in-doubt', flowKind: 'value-transfer', step: 'started', payload: { amount: 7 } }, { amount: 7, currency: 978, cards: [ALICE, SHOP], operatorId: 'op-1' });
+    journal.append(
+      { flowId: 'done', flowKind: 'value-transfer', step: 'started', payload: { amount: 5 } },
+      { amount: 5, currency: 978, cards: [ALICE, SHOP] },
+    );
+    journal.append(
+      { flowId: 'in-doubt', flowKind: 'value-transfer', step: 'started', payload: { amount: 7 } },
+      { amount: 7, currency: 978, cards: [ALICE, SHOP], operatorId: 'op-1' },
+    );
     journal.append({ flowId: 'done', flowKind: 'value-transfer', step: 'completed', payload: {} });
     journal.append({ flowId: 'keys', flowKind: 'key-update', step: 'planned', payload: {} });
     journal.append({ flowId: 'in-doubt', flowKind: 'value-transfer', step: 'debited', payload: {} });
@@ -45,20 +51,37 @@ describe('flow state', () => {
       },
       expect.objectContaining({ flowId: 'keys', lastStep: 'planned', terminal: false, cards: [] }),
     ]);
-    expect(flows.flow('done')).toMatchObject({ terminal: true, lastStep: 'completed', firstSeq: 1, lastSeq: 3 });
+    expect(flows.flow('done')).toMatchObject({
+      terminal: true,
+      lastStep: 'completed',
+      firstSeq: 1,
+      lastSeq: 3,
+    });
     expect(flows.flow('unknown')).toBeUndefined();
     expect(flows.flow('')).toBeUndefined();
   });
 
   it('keeps the first value of each fact, a card’s newest label, and a flow’s items', () => {
     const { journal, flows } = setup();
-    journal.append({ flowId: 'sale', flowKind: 'content-exchange', step: 'started', payload: {} }, {
-      amount: 1500,
-      cards: [{ holderId: ALICE.holderId }, SHOP],
-      items: [{ label: 'Concert\u0007 24 Dec ', type: 'ticket' }, { label: 'Odd', type: 'Not A Type' }],
-    });
-    journal.append({ flowId: 'sale', flowKind: 'content-exchange', step: 'completed', payload: {} }, { amount: 99, operatorId: 'op-2', items: [{ label: 'ignored' }] });
-    journal.append({ flowId: 'other', flowKind: 'value-transfer', step: 'started', payload: {} }, { cards: [{ holderId: ALICE.holderId, label: 'Alice Renamed' }] });
+    journal.append(
+      { flowId: 'sale', flowKind: 'content-exchange', step: 'started', payload: {} },
+      {
+        amount: 1500,
+        cards: [{ holderId: ALICE.holderId }, SHOP],
+        items: [
+          { label: 'Concert\u0007 24 Dec ', type: 'ticket' },
+          { label: 'Odd', type: 'Not A Type' },
+        ],
+      },
+    );
+    journal.append(
+      { flowId: 'sale', flowKind: 'content-exchange', step: 'completed', payload: {} },
+      { amount: 99, operatorId: 'op-2', items: [{ label: 'ignored' }] },
+    );
+    journal.append(
+      { flowId: 'other', flowKind: 'value-transfer', step: 'started', payload: {} },
+      { cards: [{ holderId: ALICE.holderId, label: 'Alice Renamed' }] },
+    );
     expect(flows.flow('sale')).toMatchObject({
       amount: 1500,
       operatorId: 'op-2',
@@ -122,21 +145,76 @@ describe('end of day by an instant range', () => {
   function dayOfFlows() {
     let now = new Date(0);
     const s = setup(() => now);
-    const flow = (flowId: string, at: string, facts: Parameters<Journal['append']>[1], last = 'completed', kind: 'value-transfer' | 'content-exchange' | 'admin' = 'value-transfer') => {
+    const flow = (
+      flowId: string,
+      at: string,
+      facts: Parameters<Journal['append']>[1],
+      last = 'completed',
+      kind: 'value-transfer' | 'content-exchange' | 'admin' = 'value-transfer',
+    ) => {
       now = new Date(Date.parse(at) - 1000);
       s.journal.append({ flowId, flowKind: kind, step: 'started', payload: {} }, facts);
       now = new Date(at);
       if (last !== '') s.journal.append({ flowId, flowKind: kind, step: last, payload: {} });
     };
     flow('before-midnight', '2026-11-20T18:14:59.999Z', { amount: 1, cards: [ALICE, SHOP] });
-    flow('first-sale', '2026-11-20T18:15:00.000Z', { amount: 1000, cards: [ALICE, SHOP], operatorId: 'anna', direction: 'in' });
-    flow('second-sale', '2026-11-21T12:00:00.000Z', { amount: 250, cards: [ALICE, SHOP], operatorId: 'ben', direction: 'in' });
-    flow('refund', '2026-11-21T13:00:00.000Z', { amount: 250, cards: [SHOP, ALICE], operatorId: 'ben', refundOf: 'second-sale', direction: 'out' });
-    flow('refused', '2026-11-21T14:00:00.000Z', { amount: 5000, cards: [ALICE, SHOP], operatorId: 'anna' }, 'failed-no-value-moved');
-    flow('ticket', '2026-11-21T15:00:00.000Z', { amount: 1500, cards: [ALICE, SHOP], items: [{ label: 'Concert', type: 'ticket' }], operatorId: 'anna', direction: 'in' }, 'completed', 'content-exchange');
-    flow('issued', '2026-11-21T16:00:00.000Z', { cards: [SHOP], items: [{ label: 'Concert', type: 'ticket' }] }, 'completed', 'admin');
-    flow('in-doubt', '2026-11-21T17:00:00.000Z', { amount: 70, cards: [ALICE, SHOP], operatorId: 'anna' }, 'debited');
-    flow('last-instant', '2026-11-21T18:14:59.999Z', { amount: 2, cards: [ALICE, SHOP], operatorId: 'anna', direction: 'in' });
+    flow('first-sale', '2026-11-20T18:15:00.000Z', {
+      amount: 1000,
+      cards: [ALICE, SHOP],
+      operatorId: 'anna',
+      direction: 'in',
+    });
+    flow('second-sale', '2026-11-21T12:00:00.000Z', {
+      amount: 250,
+      cards: [ALICE, SHOP],
+      operatorId: 'ben',
+      direction: 'in',
+    });
+    flow('refund', '2026-11-21T13:00:00.000Z', {
+      amount: 250,
+      cards: [SHOP, ALICE],
+      operatorId: 'ben',
+      refundOf: 'second-sale',
+      direction: 'out',
+    });
+    flow(
+      'refused',
+      '2026-11-21T14:00:00.000Z',
+      { amount: 5000, cards: [ALICE, SHOP], operatorId: 'anna' },
+      'failed-no-value-moved',
+    );
+    flow(
+      'ticket',
+      '2026-11-21T15:00:00.000Z',
+      {
+        amount: 1500,
+        cards: [ALICE, SHOP],
+        items: [{ label: 'Concert', type: 'ticket' }],
+        operatorId: 'anna',
+        direction: 'in',
+      },
+      'completed',
+      'content-exchange',
+    );
+    flow(
+      'issued',
+      '2026-11-21T16:00:00.000Z',
+      { cards: [SHOP], items: [{ label: 'Concert', type: 'ticket' }] },
+      'completed',
+      'admin',
+    );
+    flow(
+      'in-doubt',
+      '2026-11-21T17:00:00.000Z',
+      { amount: 70, cards: [ALICE, SHOP], operatorId: 'anna' },
+      'debited',
+    );
+    flow('last-instant', '2026-11-21T18:14:59.999Z', {
+      amount: 2,
+      cards: [ALICE, SHOP],
+      operatorId: 'anna',
+      direction: 'in',
+    });
     flow('next-day', '2026-11-21T18:15:00.000Z', { amount: 3, cards: [ALICE, SHOP] });
     flow('old-doubt', '2026-11-19T10:00:00.000Z', { amount: 9, cards: [ALICE, SHOP] }, '');
     return s;
@@ -145,17 +223,31 @@ describe('end of day by an instant range', () => {
   it('counts and totals per kind, outcome, refund, direction and operator, on the local day’s instants', () => {
     const { flows } = dayOfFlows();
     const summary = flows.summary({ from: day.start, to: day.end });
-    const line = (o: Partial<(typeof summary.lines)[number]>) => summary.lines.filter((l) => Object.entries(o).every(([k, v]) => l[k as keyof typeof l] === v));
+    const line = (o: Partial<(typeof summary.lines)[number]>) =>
+      summary.lines.filter((l) => Object.entries(o).every(([k, v]) => l[k as keyof typeof l] === v));
     const sales = line({ kind: 'value-transfer', outcome: 'completed', refund: false });
     expect(sales.map((l) => [l.operatorId, l.count, l.amount]).sort()).toEqual([
       ['anna', 2, 1002],
       ['ben', 1, 250],
     ]);
     expect(line({ refund: true })).toEqual([
-      { kind: 'value-transfer', outcome: 'completed', refund: true, direction: 'out', operatorId: 'ben', count: 1, amount: 250, items: 0 },
+      {
+        kind: 'value-transfer',
+        outcome: 'completed',
+        refund: true,
+        direction: 'out',
+        operatorId: 'ben',
+        count: 1,
+        amount: 250,
+        items: 0,
+      },
     ]);
-    expect(line({ outcome: 'failed-no-value-moved' })).toMatchObject([{ count: 1, amount: 5000, operatorId: 'anna' }]);
-    expect(line({ kind: 'content-exchange' })).toMatchObject([{ count: 1, amount: 1500, items: 1, direction: 'in' }]);
+    expect(line({ outcome: 'failed-no-value-moved' })).toMatchObject([
+      { count: 1, amount: 5000, operatorId: 'anna' },
+    ]);
+    expect(line({ kind: 'content-exchange' })).toMatchObject([
+      { count: 1, amount: 1500, items: 1, direction: 'in' },
+    ]);
     expect(line({ kind: 'admin' })).toMatchObject([{ count: 1, amount: 0, items: 1 }]);
     expect(line({ outcome: 'open' })).toMatchObject([{ kind: 'value-transfer', count: 1, amount: 70 }]);
     const total = summary.lines.reduce((n, l) => n + l.count, 0);
@@ -163,13 +255,25 @@ describe('end of day by an instant range', () => {
     // Every open flow, whenever it started: the in-doubt candidates.
     expect(summary.open.map((f) => f.flowId)).toEqual(['in-doubt', 'old-doubt']);
     expect(flows.inRange({ from: day.start, to: day.end }).map((f) => f.flowId)).toEqual([
-      'first-sale', 'second-sale', 'refund', 'refused', 'ticket', 'issued', 'last-instant', 'in-doubt',
+      'first-sale',
+      'second-sale',
+      'refund',
+      'refused',
+      'ticket',
+      'issued',
+      'last-instant',
+      'in-doubt',
     ]);
   });
 
   it('refuses a range that is not two instants in order', () => {
     const { flows } = setup();
-    for (const r of [{ from: day.end, to: day.start }, { from: day.start, to: day.start }, { from: new Date(Number.NaN), to: day.end }, {}]) {
+    for (const r of [
+      { from: day.end, to: day.start },
+      { from: day.start, to: day.start },
+      { from: new Date(Number.NaN), to: day.end },
+      {},
+    ]) {
       expect(() => flows.summary(r as never)).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
     }
   });
@@ -180,15 +284,22 @@ describe('Flows.search', () => {
     const s = setup();
     for (let i = 0; i < 7; i++) {
       const flowId = `${i % 2 === 0 ? 'aaaa' : 'bbbb'}${String(i).padStart(4, '0')}-0000-4000-8000-00000000000${i}`;
-      const customer = { holderId: `C0${i % 3}0000000000000000000000000000${i % 3}`, label: ['Zoë Müller', 'Jean Dupont', 'Ana Müller-Lüdenscheidt'][i % 3] };
-      s.journal.append({ flowId, flowKind: 'value-transfer', step: 'started', payload: {} }, { amount: i % 2 === 0 ? 500 : 700, cards: [customer, SHOP] });
+      const customer = {
+        holderId: `C0${i % 3}0000000000000000000000000000${i % 3}`,
+        label: ['Zoë Müller', 'Jean Dupont', 'Ana Müller-Lüdenscheidt'][i % 3],
+      };
+      s.journal.append(
+        { flowId, flowKind: 'value-transfer', step: 'started', payload: {} },
+        { amount: i % 2 === 0 ? 500 : 700, cards: [customer, SHOP] },
+      );
     }
     return s;
   }
 
   it('by flow ID (exact or 4+ characters), holder ID prefix, label words and amount, newest first', () => {
     const { flows } = searchable();
-    const ids = (c: Parameters<Flows['search']>[0], limit = 10) => flows.search(c, { limit }).flows.map((f) => f.firstSeq);
+    const ids = (c: Parameters<Flows['search']>[0], limit = 10) =>
+      flows.search(c, { limit }).flows.map((f) => f.firstSeq);
     expect(ids({ flowId: 'aaaa' })).toEqual([7, 5, 3, 1]);
     expect(ids({ flowId: 'AAAA0002-0000' })).toEqual([3]);
     expect(ids({ flowId: 'bbbb0003-0000-4000-8000-000000000003' })).toEqual([4]);
@@ -230,10 +341,14 @@ describe('Flows.search', () => {
       { nonsense: 1 },
     ];
     for (const c of refused) {
-      expect(() => flows.search(c as never, { limit: 5 })).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+      expect(() => flows.search(c as never, { limit: 5 })).toThrow(
+        expect.objectContaining({ code: 'E_INPUT_INVALID' }),
+      );
     }
     for (const cursor of [{ limit: 0 }, { limit: 1001 }, { limit: 5, beforeFlowNo: 0 }]) {
-      expect(() => flows.search(undefined, cursor)).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+      expect(() => flows.search(undefined, cursor)).toThrow(
+        expect.objectContaining({ code: 'E_INPUT_INVALID' }),
+      );
     }
     // Free text that is none of these finds nothing rather than everything.
     expect(flows.search({ text: '%' }, { limit: 5 }).flows).toEqual([]);

@@ -33,7 +33,10 @@ function journalOfFifteen(): (tamper: (raw: Database.Database) => void) => Journ
   db.close();
   return (tamper) => {
     const raw = rawOpen(path);
-    for (const t of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) {
+    for (const t of raw
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+      .pluck()
+      .all() as string[]) {
       if (!t.startsWith('card_label')) raw.exec(`DROP TRIGGER "${t}"`);
     }
     tamper(raw);
@@ -54,10 +57,16 @@ const bodyOf = (raw: Database.Database, seq: number) =>
 
 /** Rewrites an entry's payload and gives it the tag that is right for its new bytes and its predecessor. */
 function editAndRehash(raw: Database.Database, seq: number, prevHash: Uint8Array): Uint8Array {
-  const record = encodeRecord(Date.parse('2025-01-01T00:00:00Z'), storedStep('step-x'), encodePayload({ amount: 1 }).bytes);
+  const record = encodeRecord(
+    Date.parse('2025-01-01T00:00:00Z'),
+    storedStep('step-x'),
+    encodePayload({ amount: 1 }).bytes,
+  );
   const flowNo = raw.prepare('SELECT flow_no FROM journal_entry WHERE seq = ?').pluck().get(seq) as number;
   const hash = new ChainHasher().link(prevHash, { seq, flowNo }, record);
-  raw.prepare('UPDATE journal_entry SET body = ? WHERE seq = ?').run(Buffer.concat([hash.subarray(0, TAG_LENGTH), record]), seq);
+  raw
+    .prepare('UPDATE journal_entry SET body = ? WHERE seq = ?')
+    .run(Buffer.concat([hash.subarray(0, TAG_LENGTH), record]), seq);
   return hash;
 }
 
@@ -72,7 +81,7 @@ describe('Journal.verify', () => {
   it('names an edited payload', async () => {
     const journal = journalOfFifteen()((raw) => {
       const body = bodyOf(raw, 7);
-      body[body.length - 1] ^= 0x01;
+      body.writeUInt8(body.readUInt8(body.length - 1) ^ 0x01, body.length - 1);
       raw.prepare('UPDATE journal_entry SET body = ? WHERE seq = 7').run(body);
     });
     expect(await verdicts(journal)).toEqual({ ok: false, firstBadSeq: 7, reason: 'hash-mismatch' });
@@ -81,7 +90,9 @@ describe('Journal.verify', () => {
   it('names an edited time, step or flow, and a flow ID changed in the flow table', async () => {
     const moved = journalOfFifteen()((raw) => raw.exec('UPDATE journal_entry SET flow_no = 1 WHERE seq = 8'));
     expect(await verdicts(moved)).toEqual({ ok: false, firstBadSeq: 8, reason: 'hash-mismatch' });
-    const renamed = journalOfFifteen()((raw) => raw.exec("UPDATE flow SET flow_id = 'flow-x' WHERE flow_no = 10"));
+    const renamed = journalOfFifteen()((raw) =>
+      raw.exec("UPDATE flow SET flow_id = 'flow-x' WHERE flow_no = 10"),
+    );
     expect(await verdicts(renamed)).toEqual({ ok: false, firstBadSeq: 10, reason: 'hash-mismatch' });
     const rekinded = journalOfFifteen()((raw) => raw.exec('UPDATE flow SET kind = 5 WHERE flow_no = 13'));
     expect(await verdicts(rekinded)).toEqual({ ok: false, firstBadSeq: 13, reason: 'hash-mismatch' });
@@ -105,7 +116,9 @@ describe('Journal.verify', () => {
     expect(await verdicts(deleted)).toEqual({ ok: false, firstBadSeq: 2, reason: 'gap' });
     const renumbered = journalOfFifteen()((raw) => {
       raw.exec('PRAGMA foreign_keys = OFF; PRAGMA ignore_check_constraints = ON');
-      raw.exec('DELETE FROM journal_entry WHERE seq = 2; UPDATE journal_entry SET seq = seq - 1 WHERE seq > 2');
+      raw.exec(
+        'DELETE FROM journal_entry WHERE seq = 2; UPDATE journal_entry SET seq = seq - 1 WHERE seq > 2',
+      );
       raw.exec('UPDATE journal_head SET seq = 14');
     });
     expect(await verdicts(renumbered)).toMatchObject({ ok: false, firstBadSeq: 2 });
@@ -136,7 +149,9 @@ describe('Journal.verify', () => {
   });
 
   it('names an edited checkpoint', async () => {
-    const journal = journalOfFifteen()((raw) => raw.exec('UPDATE journal_checkpoint SET hash = zeroblob(32) WHERE seq = 10'));
+    const journal = journalOfFifteen()((raw) =>
+      raw.exec('UPDATE journal_checkpoint SET hash = zeroblob(32) WHERE seq = 10'),
+    );
     expect(await verdicts(journal)).toEqual({ ok: false, firstBadSeq: 10, reason: 'checkpoint-mismatch' });
   });
 
@@ -174,7 +189,7 @@ describe('Journal.verifyIncremental', () => {
   it('finds an edit after the last verified checkpoint, and leaves one before it to the full verify', () => {
     const tamper = (seq: number) => (raw: Database.Database) => {
       const body = bodyOf(raw, seq);
-      body[body.length - 1] ^= 0x01;
+      body.writeUInt8(body.readUInt8(body.length - 1) ^ 0x01, body.length - 1);
       raw.prepare('UPDATE journal_entry SET body = ? WHERE seq = ?').run(body, seq);
     };
     const recent = journalOfFifteen()(tamper(12));
@@ -187,7 +202,8 @@ describe('Journal.verifyIncremental', () => {
   it('starts from the beginning when no verify ran yet', () => {
     const db = tmp.track(openDatabase(tmp.path('fresh.db')));
     const journal = new Journal(db);
-    for (let i = 0; i < 3; i++) journal.append({ flowId: `f-${i}`, flowKind: 'admin', step: 'started', payload: {} });
+    for (let i = 0; i < 3; i++)
+      journal.append({ flowId: `f-${i}`, flowKind: 'admin', step: 'started', payload: {} });
     expect(journal.verifyIncremental()).toEqual({ ok: true, count: 3, checked: 3 });
   });
 });
@@ -198,9 +214,15 @@ function recompute(raw: Database.Database, seq: number): Uint8Array {
   let prev: Uint8Array = new Uint8Array(32);
   for (let s = 1; s <= seq; s++) {
     const row = raw
-      .prepare('SELECT e.flow_no, e.body, f.flow_id, f.kind FROM journal_entry e LEFT JOIN flow f ON f.flow_no = e.seq WHERE e.seq = ?')
+      .prepare(
+        'SELECT e.flow_no, e.body, f.flow_id, f.kind FROM journal_entry e LEFT JOIN flow f ON f.flow_no = e.seq WHERE e.seq = ?',
+      )
       .get(s) as { flow_no: number; body: Buffer; flow_id: Buffer | string | null; kind: number | null };
-    prev = hasher.link(prev, { seq: s, flowNo: row.flow_no, flowId: row.flow_id ?? undefined, kind: row.kind ?? undefined }, row.body.subarray(TAG_LENGTH));
+    prev = hasher.link(
+      prev,
+      { seq: s, flowNo: row.flow_no, flowId: row.flow_id ?? undefined, kind: row.kind ?? undefined },
+      row.body.subarray(TAG_LENGTH),
+    );
   }
   return prev;
 }

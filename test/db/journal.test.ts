@@ -47,7 +47,14 @@ describe('Journal.append', () => {
       ]),
     );
     const at = Date.parse('2025-01-01T00:00:00.000Z');
-    const link1 = concatBytes(new Uint8Array(32), encode(1), encode(['flow-A', 0]), encode(at), encode('debit-sent'), payload);
+    const link1 = concatBytes(
+      new Uint8Array(32),
+      encode(1),
+      encode(['flow-A', 0]),
+      encode(at),
+      encode('debit-sent'),
+      payload,
+    );
     expect(first.hash).toBe(bytesToHex(sha256(link1)));
     const link2 = concatBytes(
       sha256(link1),
@@ -65,7 +72,10 @@ describe('Journal.append', () => {
     const flowId = '0f8fad5b-d9cb-469f-a165-70867728950e';
     const holder = 'A0B1C2D3E4F5061728394A5B6C7D8E9F';
     journal.append({ flowId, flowKind: 'value-transfer', step: 'started', payload: { payerId: holder } });
-    const flow = db.handle.prepare('SELECT flow_id, kind, opened_at FROM flow').get() as Record<string, unknown>;
+    const flow = db.handle.prepare('SELECT flow_id, kind, opened_at FROM flow').get() as Record<
+      string,
+      unknown
+    >;
     expect(flow).toEqual({
       flow_id: Buffer.from(flowId.replaceAll('-', ''), 'hex'),
       kind: 0,
@@ -74,7 +84,12 @@ describe('Journal.append', () => {
     const body = db.handle.prepare('SELECT body FROM journal_entry').pluck().get() as Buffer;
     // tag (8) + at (9) + step (1) + map (1) + key (1) + tag 23 (1) + bytes header (1) + 16
     expect(body.length).toBe(8 + 9 + 1 + 1 + 1 + 1 + 1 + 16);
-    expect(body.subarray(body.length - 16).toString('hex').toUpperCase()).toBe(holder);
+    expect(
+      body
+        .subarray(body.length - 16)
+        .toString('hex')
+        .toUpperCase(),
+    ).toBe(holder);
     expect(journal.entriesForFlow(flowId)[0]).toMatchObject({ flowId, payload: { payerId: holder } });
   });
 
@@ -101,7 +116,9 @@ describe('Journal.append', () => {
       { ...debit, payload: { blob: 'x'.repeat(70_000) } },
     ];
     for (const entry of bad) {
-      expect(() => journal.append(entry as JournalEntry)).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+      expect(() => journal.append(entry as JournalEntry)).toThrow(
+        expect.objectContaining({ code: 'E_INPUT_INVALID' }),
+      );
     }
     const badFacts: unknown[] = [
       { amount: 0 },
@@ -116,7 +133,9 @@ describe('Journal.append', () => {
       { items: [{ type: 'ticket' }] },
     ];
     for (const facts of badFacts) {
-      expect(() => journal.append(debit, facts as never)).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+      expect(() => journal.append(debit, facts as never)).toThrow(
+        expect.objectContaining({ code: 'E_INPUT_INVALID' }),
+      );
     }
     expect(count(db)).toBe(0);
     expect(db.handle.prepare('SELECT count(*) FROM flow').pluck().get()).toBe(0);
@@ -125,7 +144,9 @@ describe('Journal.append', () => {
   it('refuses to change the kind of an existing flow', () => {
     const { db, journal } = setup();
     journal.append(debit);
-    expect(() => journal.append({ ...debit, flowKind: 'admin' })).toThrow(expect.objectContaining({ code: 'E_INPUT_INVALID' }));
+    expect(() => journal.append({ ...debit, flowKind: 'admin' })).toThrow(
+      expect.objectContaining({ code: 'E_INPUT_INVALID' }),
+    );
     expect(count(db)).toBe(1);
   });
 
@@ -143,7 +164,9 @@ describe('payload encoding', () => {
     const hexish = fc.dictionary(
       fc.constantFrom(...PAYLOAD_KEYS.slice(0, 20)),
       fc.oneof(
-        fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => Buffer.from(b).toString('hex').toUpperCase()),
+        fc
+          .uint8Array({ minLength: 1, maxLength: 20 })
+          .map((b) => Buffer.from(b).toString('hex').toUpperCase()),
         fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => Buffer.from(b).toString('hex')),
         fc.uuid(),
         fc.constantFrom('1000', '0', '00', 'F', 'Ab', '-1', ''),
@@ -169,7 +192,12 @@ describe('payload encoding', () => {
   });
 
   it('refuses bytes it did not write', () => {
-    for (const bytes of [encode(5), encode(new Map([[9999, 1]])), encode(new Map([['a', new Tagged(23, new Uint8Array(0))]])), Uint8Array.of(0xa1)]) {
+    for (const bytes of [
+      encode(5),
+      encode(new Map([[9999, 1]])),
+      encode(new Map([['a', new Tagged(23, new Uint8Array(0))]])),
+      Uint8Array.of(0xa1),
+    ]) {
       expect(() => decodePayload(bytes)).toThrow();
     }
   });
@@ -191,7 +219,8 @@ describe('Journal reads', () => {
 
   it('pages newest first; the last page, even exactly full, has no older page after it', () => {
     const { journal } = setup();
-    for (let i = 1; i <= 4; i++) journal.append({ flowId: `flow-${i}`, flowKind: 'admin', step: 'started', payload: {} });
+    for (let i = 1; i <= 4; i++)
+      journal.append({ flowId: `flow-${i}`, flowKind: 'admin', step: 'started', payload: {} });
     const one = journal.page({ limit: 2 });
     expect(one.records.map((r) => r.seq)).toEqual([4, 3]);
     expect(one.nextBeforeSeq).toBe(3);
@@ -207,9 +236,19 @@ describe('Journal reads', () => {
 
   it('searches whole flows by flow ID prefix, amount and card label; older pages are never empty', () => {
     const { journal } = setup();
-    const ids = ['aaaa1111-0000-4000-8000-000000000001', 'aaaa2222-0000-4000-8000-000000000002', 'bbbb3333-0000-4000-8000-000000000003'];
+    const ids = [
+      'aaaa1111-0000-4000-8000-000000000001',
+      'aaaa2222-0000-4000-8000-000000000002',
+      'bbbb3333-0000-4000-8000-000000000003',
+    ];
     for (const [i, flowId] of ids.entries()) {
-      journal.append({ flowId, flowKind: 'value-transfer', step: 'started', payload: { amount: 100 } }, { amount: 100 * (i + 1), cards: [{ holderId: `0${i}AA`, label: i === 2 ? 'Zoë Müller' : 'Alice Martin' }] });
+      journal.append(
+        { flowId, flowKind: 'value-transfer', step: 'started', payload: { amount: 100 } },
+        {
+          amount: 100 * (i + 1),
+          cards: [{ holderId: `0${i}AA`, label: i === 2 ? 'Zoë Müller' : 'Alice Martin' }],
+        },
+      );
       journal.append({ flowId, flowKind: 'value-transfer', step: 'completed', payload: {} });
     }
     const flowsOf = (search: string, limit = 10, beforeSeq?: number) =>

@@ -15,12 +15,21 @@ export interface LegacyEntry {
 
 export function appendLegacy(db: Database.Database, entries: readonly LegacyEntry[]): void {
   const head = db.prepare('SELECT seq, hash FROM journal_head WHERE id = 1');
-  const insert = db.prepare('INSERT INTO journal (seq, at, flow_id, flow_kind, step, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO journal (seq, at, flow_id, flow_kind, step, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   for (const e of entries) {
     const h = (head.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
     const seq = h.seq + 1;
     const payload = JSON.parse(canonicalJson(e.payload));
-    const hash = entryHash(h.hash, { seq, at: e.at, flow_id: e.flowId, flow_kind: e.flowKind, step: e.step, payload });
+    const hash = entryHash(h.hash, {
+      seq,
+      at: e.at,
+      flow_id: e.flowId,
+      flow_kind: e.flowKind,
+      step: e.step,
+      payload,
+    });
     insert.run(seq, e.at, e.flowId, e.flowKind, e.step, canonicalJson(payload), h.hash, hash);
   }
 }

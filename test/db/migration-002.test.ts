@@ -47,8 +47,20 @@ describe('migration 002: CRL cache', () => {
     const v1 = rawOpen(path);
     migrate(v1, MIGRATIONS.slice(0, 1), () => new Date('2024-06-01T00:00:00Z'));
     appendLegacy(v1, [
-      { flowId: 'flow-1', flowKind: 'value-transfer', step: 'started', payload: { amount: 100 }, at: '2024-06-01T10:00:00.000Z' },
-      { flowId: 'flow-1', flowKind: 'value-transfer', step: 'completed', payload: {}, at: '2024-06-01T10:00:01.000Z' },
+      {
+        flowId: 'flow-1',
+        flowKind: 'value-transfer',
+        step: 'started',
+        payload: { amount: 100 },
+        at: '2024-06-01T10:00:00.000Z',
+      },
+      {
+        flowId: 'flow-1',
+        flowKind: 'value-transfer',
+        step: 'completed',
+        payload: {},
+        at: '2024-06-01T10:00:01.000Z',
+      },
     ]);
     v1.close();
 

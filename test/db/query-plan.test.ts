@@ -25,7 +25,8 @@ function plan(sql: string): string[] {
 /** No step of the plan reads a whole table or index ("SCAN x" without a bounding index). */
 function expectNoScan(steps: string[], allowed: RegExp[] = []): void {
   for (const s of steps) {
-    if (/^SCAN /.test(s) && !allowed.some((a) => a.test(s))) throw new Error(`scans: ${s}\n${steps.join('\n')}`);
+    if (/^SCAN /.test(s) && !allowed.some((a) => a.test(s)))
+      throw new Error(`scans: ${s}\n${steps.join('\n')}`);
   }
 }
 
@@ -38,15 +39,21 @@ describe('query plans', () => {
   });
 
   it('appends through seeks only: the flow by its ID, the card by its holder ID, rowid inserts', () => {
-    expect(plan(WRITER_SQL.flowById)).toEqual([expect.stringMatching(/^SEARCH flow USING (COVERING )?INDEX sqlite_autoindex_flow_1 \(flow_id=\?\)$/)]);
-    expect(plan(WRITER_SQL.cardByHolder)).toEqual([expect.stringMatching(/^SEARCH card USING INDEX sqlite_autoindex_card_1 \(holder_id=\?\)$/)]);
+    expect(plan(WRITER_SQL.flowById)).toEqual([
+      expect.stringMatching(/^SEARCH flow USING (COVERING )?INDEX sqlite_autoindex_flow_1 \(flow_id=\?\)$/),
+    ]);
+    expect(plan(WRITER_SQL.cardByHolder)).toEqual([
+      expect.stringMatching(/^SEARCH card USING INDEX sqlite_autoindex_card_1 \(holder_id=\?\)$/),
+    ]);
     expect(plan(WRITER_SQL.head)).toEqual(['SEARCH journal_head USING INTEGER PRIMARY KEY (rowid=?)']);
     expect(plan(WRITER_SQL.advanceFlow)).toEqual(['SEARCH flow USING INTEGER PRIMARY KEY (rowid=?)']);
   });
 
   it('reads a flow’s entries through the flow ID index and journal_entry_flow, already in seq order', () => {
     const steps = plan(JOURNAL_SQL.entriesForFlow);
-    expect(steps.join('\n')).toMatch(/SEARCH f USING (COVERING )?INDEX sqlite_autoindex_flow_1 \(flow_id=\?\)/);
+    expect(steps.join('\n')).toMatch(
+      /SEARCH f USING (COVERING )?INDEX sqlite_autoindex_flow_1 \(flow_id=\?\)/,
+    );
     expect(steps.join('\n')).toMatch(/SEARCH e USING (COVERING )?INDEX journal_entry_flow \(flow_no=\?\)/);
     expect(steps.join('\n')).not.toMatch(/TEMP B-TREE/);
   });
@@ -68,7 +75,9 @@ describe('query plans', () => {
   it('reads one day of closed flows from flow_closed_at (end of day, its summary and its list)', () => {
     for (const sql of [FLOW_SQL.summaryClosed, FLOW_SQL.closedIn]) {
       const steps = plan(sql);
-      expect(steps.join('\n')).toMatch(/SEARCH f USING INDEX flow_closed_at \(updated_at>\? AND updated_at<\?\)/);
+      expect(steps.join('\n')).toMatch(
+        /SEARCH f USING INDEX flow_closed_at \(updated_at>\? AND updated_at<\?\)/,
+      );
       expectNoScan(steps);
     }
     // Open flows of the day: only the open ones are read.
@@ -76,19 +85,43 @@ describe('query plans', () => {
   });
 
   it('searches through indexes: flow ID range, holder ID range, the label index, card and amount indexes', () => {
-    expect(plan(SEARCH_SQL.flowIdRange)).toEqual([expect.stringMatching(/^SEARCH flow USING COVERING INDEX sqlite_autoindex_flow_1 \(flow_id>\? AND flow_id<\?\)$/)]);
-    expect(plan(SEARCH_SQL.holderRange)).toEqual([expect.stringMatching(/^SEARCH card USING COVERING INDEX sqlite_autoindex_card_1 \(holder_id>\? AND holder_id<\?\)$/)]);
-    expect(plan(SEARCH_SQL.labelWords)).toEqual([expect.stringMatching(/^SCAN card_label VIRTUAL TABLE INDEX 0:M/)]);
-    expect(plan(SEARCH_SQL.byCard1)).toEqual(['SEARCH flow USING COVERING INDEX flow_card_1 (card_1=? AND rowid<?)']);
-    expect(plan(SEARCH_SQL.byCard2)).toEqual(['SEARCH flow USING COVERING INDEX flow_card_2 (card_2=? AND rowid<?)']);
-    expect(plan(SEARCH_SQL.byAmount)).toEqual(['SEARCH flow USING COVERING INDEX flow_amount (amount=? AND rowid<?)']);
+    expect(plan(SEARCH_SQL.flowIdRange)).toEqual([
+      expect.stringMatching(
+        /^SEARCH flow USING COVERING INDEX sqlite_autoindex_flow_1 \(flow_id>\? AND flow_id<\?\)$/,
+      ),
+    ]);
+    expect(plan(SEARCH_SQL.holderRange)).toEqual([
+      expect.stringMatching(
+        /^SEARCH card USING COVERING INDEX sqlite_autoindex_card_1 \(holder_id>\? AND holder_id<\?\)$/,
+      ),
+    ]);
+    expect(plan(SEARCH_SQL.labelWords)).toEqual([
+      expect.stringMatching(/^SCAN card_label VIRTUAL TABLE INDEX 0:M/),
+    ]);
+    expect(plan(SEARCH_SQL.byCard1)).toEqual([
+      'SEARCH flow USING COVERING INDEX flow_card_1 (card_1=? AND rowid<?)',
+    ]);
+    expect(plan(SEARCH_SQL.byCard2)).toEqual([
+      'SEARCH flow USING COVERING INDEX flow_card_2 (card_2=? AND rowid<?)',
+    ]);
+    expect(plan(SEARCH_SQL.byAmount)).toEqual([
+      'SEARCH flow USING COVERING INDEX flow_amount (amount=? AND rowid<?)',
+    ]);
   });
 
   it('verifies along rowid ranges, and starts from the last verification without a scan', () => {
-    expect(plan(SEGMENT_SQL.chunk)).toEqual(['SEARCH journal_entry USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)']);
-    expect(plan(SEGMENT_SQL.seqs)).toEqual(['SEARCH journal_entry USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)']);
-    expect(plan(SEGMENT_SQL.flowsOpened)).toEqual(['SEARCH flow USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)']);
-    expect(plan(VERIFY_SQL.checkpointsAfter)).toEqual(['SEARCH journal_checkpoint USING INTEGER PRIMARY KEY (rowid>?)']);
+    expect(plan(SEGMENT_SQL.chunk)).toEqual([
+      'SEARCH journal_entry USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)',
+    ]);
+    expect(plan(SEGMENT_SQL.seqs)).toEqual([
+      'SEARCH journal_entry USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)',
+    ]);
+    expect(plan(SEGMENT_SQL.flowsOpened)).toEqual([
+      'SEARCH flow USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)',
+    ]);
+    expect(plan(VERIFY_SQL.checkpointsAfter)).toEqual([
+      'SEARCH journal_checkpoint USING INTEGER PRIMARY KEY (rowid>?)',
+    ]);
     expectNoScan(plan(VERIFY_SQL.lastVerified), [/^SCAN v$/]);
     expect(plan(VERIFY_SQL.lastEntry)).toEqual(['SEARCH journal_entry']);
   });

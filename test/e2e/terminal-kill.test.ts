@@ -29,8 +29,6 @@ const SUM = BALANCES.payer + BALANCES.payee;
  */
 const WRITES = [
   'key-update planned',
-  'key-update update-random',
-  'key-update exported',
   'key-update completed',
   'value-transfer started',
   'value-transfer credit-initiated',

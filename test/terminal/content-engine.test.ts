@@ -310,7 +310,10 @@ describe('exchange (Fig. 8): buying a ticket', () => {
       amount: PRICE,
       currency: TEST_CURRENCY,
       items: [{ label: item.label, type: 'ticket' }],
-      cards: [{ holderId: t.cards.payer.store.read().holderId }, { holderId: t.cards.payee.store.read().holderId }],
+      cards: [
+        { holderId: t.cards.payer.store.read().holderId },
+        { holderId: t.cards.payee.store.read().holderId },
+      ],
     });
     expect(seen).toEqual([
       { ins: INS.CONTENT_SEND, journaled: 'started' },

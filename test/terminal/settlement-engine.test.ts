@@ -18,19 +18,16 @@ describe('settlement engine: value transfer', () => {
       balances: { payer: 3750, payee: 1350 },
     });
     const steps = t.journal.entriesForFlow(outcome.flowId!).map((e) => e.step);
-    expect(steps).toEqual([
-      'started',
-      'credit-initiated',
-      'debited',
-      'credited',
-      'completed',
-    ]);
+    expect(steps).toEqual(['started', 'credit-initiated', 'debited', 'credited', 'completed']);
     expect(t.journal.verify()).toMatchObject({ ok: true });
     expect(t.engine.openTransfers()).toEqual([]);
   });
 
   it('passes the flow’s facts to the log’s index: amount, currency, both cards with their labels, the caller’s', async () => {
-    const t = makeTerminal({ payer: { balance: 5000, label: 'Alice Example' }, payee: { label: 'Corner Shop' } });
+    const t = makeTerminal({
+      payer: { balance: 5000, label: 'Alice Example' },
+      payee: { label: 'Corner Shop' },
+    });
     const outcome = await t.engine.transfer({ amount: 1250, facts: { operatorId: 'op-7', direction: 'in' } });
     if (outcome.status !== 'completed') throw new Error(outcome.status);
     expect(t.flows.flow(outcome.flowId)).toMatchObject({
@@ -43,7 +40,9 @@ describe('settlement engine: value transfer', () => {
         { holderId: t.cards.payee.store.read().holderId, label: 'Corner Shop' },
       ],
     });
-    expect(t.flows.search({ label: 'alice' }, { limit: 5 }).flows.map((f) => f.flowId)).toEqual([outcome.flowId]);
+    expect(t.flows.search({ label: 'alice' }, { limit: 5 }).flows.map((f) => f.flowId)).toEqual([
+      outcome.flowId,
+    ]);
   });
 
   it('refuses facts it cannot index before any card is asked: nothing journaled, nothing moved', async () => {

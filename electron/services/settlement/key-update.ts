@@ -3,7 +3,6 @@
 // interrupted one leaves the receiver with its old keys or the new ones (the card commits
 // atomically), and the next transfer simply plans again.
 import { randomUUID } from 'node:crypto';
-import { toHex } from '../../../protocol/bytes.js';
 import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { KEY_ROUTE } from '../../../protocol/settlement/commands.js';
 import { cardFact } from './card-facts.js';
@@ -55,14 +54,14 @@ export async function runKeyUpdate(
       date,
       isPublic ? sender.info.certificate : undefined,
     );
-    record('update-random', { random: toHex(random) });
+    // Nothing journaled between 'planned' and the end: recovery needs only the plan and the keys the
+    // receiver holds afterwards (docs/journal.md); the update random and the export are single-use.
     const exported = await sender.client.exportTransferKey(
       step.route,
       date,
       random,
       isPublic ? receiver.info.certificate : receiver.info.holderId,
     );
-    record('exported', { bytes: exported.length });
     applySent = true;
     await receiver.client.applyKeyUpdate(step.route, exported);
     after = await readSession(receiver.slot, receiver.client);

@@ -236,7 +236,8 @@ export class SettlementEngine {
           refresh: (slot) => this.sessions.refresh(slot),
           present: () => this.sessions.present(),
           dropAll: () => this.resetCards(),
-          record: (flowId, kind, step, payload, facts) => this.recorder.record(flowId, kind, step, payload, facts),
+          record: (flowId, kind, step, payload, facts) =>
+            this.recorder.record(flowId, kind, step, payload, facts),
           entries: (flowId) => this.recorder.entries(flowId),
           check: (session) => checkCard(session, this.checkContext()),
           now: () => this.now(),
