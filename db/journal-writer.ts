@@ -37,9 +37,8 @@ export interface WrittenEntry {
 export const WRITER_SQL = {
   head: 'SELECT seq, hash FROM journal_head WHERE id = 1',
   flowById: 'SELECT flow_no, kind FROM flow WHERE flow_id = ?',
-  insertFlow: `INSERT INTO flow (flow_no, flow_id, kind, opened_at, last_seq, updated_at, last_step, closed,
-                 amount, currency, card_1, card_2, operator_id, refund_of, direction)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertFlow: `INSERT INTO flow (flow_no, flow_id, kind, opened_at, last_seq, updated_at, last_step, closed)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   advanceFlow: 'UPDATE flow SET last_seq = ?, updated_at = ?, last_step = ?, closed = ? WHERE flow_no = ?',
   factsOfFlow: `UPDATE flow SET amount = coalesce(amount, ?), currency = coalesce(currency, ?),
                   card_1 = coalesce(card_1, ?), card_2 = coalesce(card_2, ?),
@@ -86,25 +85,7 @@ export class JournalWriter {
       flowNo = existing.flow_no;
     } else {
       flowNo = seq;
-      const f = e.facts;
-      const [card1, card2] = f.cards.map((c) => this.card(c.holderId, c.label));
-      this.sql(WRITER_SQL.insertFlow).run(
-        seq,
-        e.flowId,
-        kind,
-        e.at,
-        seq,
-        e.at,
-        stepValue,
-        closed,
-        f.amount,
-        f.currency,
-        card1 ?? null,
-        card2 ?? null,
-        f.operatorId,
-        f.refundOf,
-        f.direction,
-      );
+      this.sql(WRITER_SQL.insertFlow).run(seq, e.flowId, kind, e.at, seq, e.at, stepValue, closed);
     }
     const record = encodeRecord(e.at, step, e.payload);
     const hash = this.hasher.link(head.hash, { seq, flowNo, flowId: e.flowId, kind }, record);
@@ -113,15 +94,13 @@ export class JournalWriter {
     body.set(record, TAG_LENGTH);
     this.sql(WRITER_SQL.insertEntry).run(seq, flowNo, body);
     this.sql(WRITER_SQL.advanceHead).run(seq, Buffer.from(hash));
-    if (existing) {
-      this.sql(WRITER_SQL.advanceFlow).run(seq, e.at, stepValue, closed, flowNo);
-      if (hasFacts(e.facts)) this.addFacts(flowNo, e.facts);
-    }
-    this.items(flowNo, e.facts);
+    if (existing) this.sql(WRITER_SQL.advanceFlow).run(seq, e.at, stepValue, closed, flowNo);
+    if (hasFacts(e.facts)) this.addFacts(flowNo, e.facts);
     if (seq % CHECKPOINT_INTERVAL === 0) this.sql(WRITER_SQL.checkpoint).run(seq, Buffer.from(hash));
     return { seq, flowNo, prevHash: new Uint8Array(head.hash), hash };
   }
 
+  /** Each fact the flow does not hold yet (the first value wins), and its items. */
   private addFacts(flowNo: number, f: StoredFacts): void {
     const [card1, card2] = f.cards.map((c) => this.card(c.holderId, c.label));
     this.sql(WRITER_SQL.factsOfFlow).run(
@@ -134,9 +113,6 @@ export class JournalWriter {
       f.direction,
       flowNo,
     );
-  }
-
-  private items(flowNo: number, f: StoredFacts): void {
     f.items.forEach((item, position) => {
       this.sql(WRITER_SQL.insertItem).run(flowNo, position, item.label, item.type);
     });

@@ -18,11 +18,13 @@ import { decodeRecord, encodePayload, flowIdOf, kindOf, storedFlowId } from './j
 import { type VerifyResult, verifyJournal, verifyJournalParallel } from './journal-verify.js';
 import { FLOW_KINDS, type FlowKind } from './journal-vocabulary.js';
 import { JournalWriter } from './journal-writer.js';
+import { type LegacyChainResult, verifyLegacyChain } from './legacy-journal.js';
 import { statementCache } from './statement-cache.js';
 
 export type { FlowFacts } from './flow-facts.js';
 export type { VerifyResult } from './journal-verify.js';
 export { FLOW_KINDS, type FlowKind } from './journal-vocabulary.js';
+export type { LegacyChainResult } from './legacy-journal.js';
 
 /** What a caller appends: one step of one flow, with a plain-JSON payload. */
 export interface JournalEntry {
@@ -233,6 +235,14 @@ export class Journal {
    */
   verifyParallel(workers = Math.max(2, availableParallelism())): Promise<VerifyResult> {
     return verifyJournalParallel(this.db, { workers, now: this.now });
+  }
+
+  /**
+   * For a log migrated from the version-1 format: recomputes the old chain from the converted
+   * entries and compares it with the anchor the migration wrote (db/legacy-journal.ts).
+   */
+  verifyLegacy(): LegacyChainResult {
+    return withDbErrors('legacy chain verify', () => verifyLegacyChain(this.db));
   }
 
   /** verify(), as an error an operator can look up. */

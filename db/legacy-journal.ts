@@ -22,7 +22,8 @@ import { entryHash, GENESIS_HASH } from './legacy-hash.js';
 
 const BATCH = 2000;
 
-interface LegacyRow {
+/** A row of the version-1 journal table. */
+export interface LegacyRow {
   seq: number;
   at: string;
   flow_id: string;

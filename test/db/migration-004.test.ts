@@ -7,7 +7,7 @@ import { openDatabase } from '../../db/connection.js';
 import { Flows } from '../../db/flows.js';
 import { Journal } from '../../db/journal.js';
 import { TAG_LENGTH } from '../../db/journal-chain.js';
-import { verifyLegacyChain } from '../../db/legacy-journal.js';
+import { type LegacyRow, verifyLegacyChain } from '../../db/legacy-journal.js';
 import { migrate } from '../../db/migrate.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../db/migrations/index.js';
 import { foldTransfer, valueState } from '../../electron/services/settlement/transfer-record.js';
@@ -16,14 +16,7 @@ import { rawOpen, tableNames, userVersion, useTempDir } from './helpers.js';
 const tmp = useTempDir();
 const FIXTURE = new URL('./fixtures/v1-log.db', import.meta.url);
 
-interface V1Row {
-  seq: number;
-  at: string;
-  flow_id: string;
-  flow_kind: string;
-  step: string;
-  payload: string;
-}
+type V1Row = Omit<LegacyRow, 'prev_hash' | 'hash'>;
 
 function fixtureCopy(name = 'v1.db'): string {
   const path = tmp.path(name);
@@ -89,7 +82,7 @@ describe('migration 004: compact journal', () => {
       payload: { legacyHeadSeq: 32, legacyVerified: true, rule: 'v1' },
     });
     expect(journal.verify()).toEqual({ ok: true, count: 33, checked: 33 });
-    expect(verifyLegacyChain(db.handle)).toEqual({ migrated: true, ok: true, count: 32 });
+    expect(journal.verifyLegacy()).toEqual({ migrated: true, ok: true, count: 32 });
     // A third of the size: the same 32 entries, binary.
     const bytes = db.handle
       .prepare('SELECT sum(length(body)) FROM journal_entry WHERE seq <= 32')
