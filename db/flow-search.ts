@@ -6,19 +6,22 @@
 //   label        words of a card's label (its certificate's CN), each the beginning of a word, any
 //                case and accents: the card_label full-text index (FTS5), then the cards' flows
 //   amount       minor units, exact: flow_amount
+//   kind         a flow kind's name, exact: flow_kind
 // A text typed in the log's search box is tried as each of these that it can be, and the results
 // merged. A search that names more than MAX_CARDS cards, or a prefix more than MAX_PREFIX flows,
 // is refused: it would not be a search any more.
 import type Database from 'better-sqlite3';
 import { TerminalError } from '../protocol/errors.js';
-import { storedFlowId } from './journal-codec.js';
+import { storedFlowId, storedKind } from './journal-codec.js';
+import { FLOW_KINDS, type FlowKind } from './journal-vocabulary.js';
 
 export type FlowCriteria =
   | { readonly text: string }
   | { readonly flowId: string }
   | { readonly holderId: string }
   | { readonly label: string }
-  | { readonly amount: number };
+  | { readonly amount: number }
+  | { readonly kind: FlowKind };
 
 export interface FlowCursor {
   /** Only flows whose number is below this. */
@@ -47,6 +50,7 @@ export const SEARCH_SQL = {
   byCard1: 'SELECT flow_no FROM flow WHERE card_1 = ? AND flow_no < ? ORDER BY flow_no DESC LIMIT ?',
   byCard2: 'SELECT flow_no FROM flow WHERE card_2 = ? AND flow_no < ? ORDER BY flow_no DESC LIMIT ?',
   byAmount: 'SELECT flow_no FROM flow WHERE amount = ? AND flow_no < ? ORDER BY flow_no DESC LIMIT ?',
+  byKind: 'SELECT flow_no FROM flow WHERE kind = ? AND flow_no < ? ORDER BY flow_no DESC LIMIT ?',
 } as const;
 
 type Sql = (text: string) => Database.Statement;
@@ -65,6 +69,8 @@ export function searchFlows(sql: Sql, criteria: FlowCriteria, cursor: FlowCursor
       add(byCards(sql, cardsByHolder(sql, t, false), before, want));
     if (/[\p{L}\p{N}]/u.test(t)) add(byCards(sql, cardsByLabel(sql, t, false), before, want));
     if (/^\d{1,15}$/.test(t) && Number(t) > 0) add(byAmount(sql, Number(t), before, want));
+    const kind = FLOW_KINDS.find((k) => k === t.toLowerCase());
+    if (kind) add(byKind(sql, kind, before, want));
   } else if ('flowId' in criteria) {
     add(byFlowId(sql, requireText(criteria.flowId, 'flowId'), true));
   } else if ('holderId' in criteria) {
@@ -75,8 +81,11 @@ export function searchFlows(sql: Sql, criteria: FlowCriteria, cursor: FlowCursor
     if (!Number.isSafeInteger(criteria.amount) || criteria.amount <= 0)
       refuse('amount is a positive integer (minor units)');
     add(byAmount(sql, criteria.amount, before, want));
+  } else if ('kind' in criteria) {
+    if (!(FLOW_KINDS as readonly unknown[]).includes(criteria.kind)) refuse('kind is a flow kind');
+    add(byKind(sql, criteria.kind, before, want));
   } else {
-    refuse('search by text, flowId, holderId, label or amount');
+    refuse('search by text, flowId, holderId, label, amount or kind');
   }
   const sorted = [...found].sort((a, b) => b - a);
   const flowNos = sorted.slice(0, cursor.limit);
@@ -149,6 +158,10 @@ function byCards(sql: Sql, cards: number[], before: number, want: number): numbe
 
 function byAmount(sql: Sql, amount: number, before: number, want: number): number[] {
   return sql(SEARCH_SQL.byAmount).pluck().all(amount, before, want) as number[];
+}
+
+function byKind(sql: Sql, kind: FlowKind, before: number, want: number): number[] {
+  return sql(SEARCH_SQL.byKind).pluck().all(storedKind(kind), before, want) as number[];
 }
 
 /**

@@ -54,7 +54,7 @@ export interface PageQuery {
   /**
    * Only the entries of the flows this finds (db/flow-search.ts: a flow ID or its first 4+
    * characters, a card's holder ID from its first 4 hex digits, words of a card's label, an amount in
-   * minor units). Such a page holds whole flows, newest flow first; its cursor is a flow's first seq.
+   * minor units, a flow kind), newest flow first and each flow's newest entry first.
    */
   readonly search?: string;
 }
@@ -80,11 +80,12 @@ const ENTRY_COLUMNS = 'e.seq, e.body, f.flow_id, f.kind';
 export const JOURNAL_SQL = {
   entriesForFlow: `SELECT ${ENTRY_COLUMNS} FROM flow AS f JOIN journal_entry AS e ON e.flow_no = f.flow_no
                    WHERE f.flow_id = ? ORDER BY e.seq`,
-  entriesOfFlowNo: `SELECT ${ENTRY_COLUMNS} FROM journal_entry AS e JOIN flow AS f ON f.flow_no = e.flow_no
-                    WHERE e.flow_no = ? ORDER BY e.seq`,
   page: `SELECT ${ENTRY_COLUMNS} FROM journal_entry AS e JOIN flow AS f ON f.flow_no = e.flow_no
          WHERE e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
   head: 'SELECT seq, hash FROM journal_head WHERE id = 1',
+  flowOfEntry: 'SELECT flow_no FROM journal_entry WHERE seq = ?',
+  olderOfFlow: `SELECT ${ENTRY_COLUMNS} FROM journal_entry AS e JOIN flow AS f ON f.flow_no = e.flow_no
+                WHERE e.flow_no = ? AND e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
 } as const;
 
 interface Row {
@@ -166,43 +167,45 @@ export class Journal {
     if (beforeSeq !== undefined && (!Number.isSafeInteger(beforeSeq) || beforeSeq < 1)) {
       invalid('beforeSeq must be a positive integer');
     }
+    if (search !== undefined && search.trim() !== '') return this.searchPage(search, beforeSeq, limit);
     const before = beforeSeq ?? Number.MAX_SAFE_INTEGER;
-    if (search !== undefined && search.trim() !== '') return this.searchPage(search, before, limit);
     // One more than asked: there is an older page only if that one exists.
     const rows = this.sql(JOURNAL_SQL.page).all(before, limit + 1) as Row[];
     const records = rows.slice(0, limit).map(toRecord);
     return { records, nextBeforeSeq: rows.length > limit ? records.at(-1)?.seq : undefined };
   }
 
-  /** Whole flows that match, newest first, as many as fit in `limit` entries (at least one). */
-  private searchPage(search: string, beforeFlowNo: number, limit: number): JournalPage {
+  /**
+   * The entries of the flows that match, newest flow first and each flow's newest entry first. The
+   * cursor is the last entry shown: the next page goes on with that entry's flow, then older flows.
+   */
+  private searchPage(search: string, beforeSeq: number | undefined, limit: number): JournalPage {
     const records: JournalRecord[] = [];
-    let cursor = beforeFlowNo;
-    let next: number | undefined;
-    for (;;) {
-      const found = searchFlows(this.sql, { text: search }, { beforeFlowNo: cursor, limit: 8 });
-      let full = false;
-      for (const flowNo of found.flowNos) {
-        const rows = this.sql(JOURNAL_SQL.entriesOfFlowNo).all(flowNo) as Row[];
-        if (records.length > 0 && records.length + rows.length > limit) {
-          full = true;
-          break;
-        }
-        records.push(...rows.slice(-limit).map(toRecord));
-        cursor = flowNo;
-      }
-      if (full) {
-        next = cursor;
-        break;
-      }
-      if (found.nextBeforeFlowNo === undefined) break;
-      if (records.length >= limit) {
-        next = cursor;
-        break;
+    let beforeFlowNo = beforeSeq ?? Number.MAX_SAFE_INTEGER;
+    if (beforeSeq !== undefined) {
+      const flowNo = this.sql(JOURNAL_SQL.flowOfEntry).pluck().get(beforeSeq) as number | undefined;
+      if (flowNo !== undefined) {
+        const rows = this.sql(JOURNAL_SQL.olderOfFlow).all(flowNo, beforeSeq, limit + 1) as Row[];
+        records.push(...rows.map(toRecord));
+        beforeFlowNo = flowNo;
       }
     }
-    records.sort((a, b) => b.seq - a.seq);
-    return { records, nextBeforeSeq: next };
+    while (records.length <= limit) {
+      const found = searchFlows(this.sql, { text: search }, { beforeFlowNo, limit: 8 });
+      for (const flowNo of found.flowNos) {
+        const rows = this.sql(JOURNAL_SQL.olderOfFlow).all(
+          flowNo,
+          Number.MAX_SAFE_INTEGER,
+          limit + 1,
+        ) as Row[];
+        records.push(...rows.map(toRecord));
+        beforeFlowNo = flowNo;
+        if (records.length > limit) break;
+      }
+      if (found.nextBeforeFlowNo === undefined) break;
+    }
+    const page = records.slice(0, limit);
+    return { records: page, nextBeforeSeq: records.length > limit ? page.at(-1)?.seq : undefined };
   }
 
   /** The last entry's seq and full chain hash (hex); seq 0 and zeros for an empty journal. */

@@ -76,6 +76,7 @@ CREATE INDEX flow_open ON flow (flow_no) WHERE closed = 0;
 -- The end of day: closed flows by the time of their last step.
 CREATE INDEX flow_closed_at ON flow (updated_at) WHERE closed = 1;
 CREATE INDEX flow_amount ON flow (amount) WHERE amount IS NOT NULL;
+CREATE INDEX flow_kind ON flow (kind);
 CREATE INDEX flow_card_1 ON flow (card_1) WHERE card_1 IS NOT NULL;
 CREATE INDEX flow_card_2 ON flow (card_2) WHERE card_2 IS NOT NULL;
 CREATE INDEX flow_refund_of ON flow (refund_of) WHERE refund_of IS NOT NULL;

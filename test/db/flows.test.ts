@@ -312,6 +312,9 @@ describe('Flows.search', () => {
     expect(ids({ text: '700' })).toEqual([6, 4, 2]);
     expect(ids({ text: 'c020' })).toEqual([6, 3]);
     expect(ids({ amount: 1 })).toEqual([]);
+    expect(ids({ kind: 'value-transfer' })).toEqual([7, 6, 5, 4, 3, 2, 1]);
+    expect(ids({ text: 'Value-Transfer' })).toEqual([7, 6, 5, 4, 3, 2, 1]);
+    expect(ids({ kind: 'admin' })).toEqual([]);
     expect(ids(undefined)).toEqual([7, 6, 5, 4, 3, 2, 1]);
   });
 
@@ -337,6 +340,7 @@ describe('Flows.search', () => {
       { label: '---' },
       { amount: 0 },
       { amount: 1.5 },
+      { kind: 'teleport' },
       { flowId: 'x'.repeat(300) },
       { nonsense: 1 },
     ];

@@ -260,12 +260,39 @@ describe('Journal reads', () => {
     expect(flowsOf('mull').records.map((r) => r.flowId)).toEqual([ids[2], ids[2]]);
     expect(flowsOf('alice mar').records.map((r) => r.seq)).toEqual([4, 3, 2, 1]);
     expect(flowsOf('nothing-like-it').records).toEqual([]);
+    expect(flowsOf('value-transfer').records.map((r) => r.seq)).toEqual([6, 5, 4, 3, 2, 1]);
     // Two entries a flow, two a page: each page one flow, and the last one has nothing after it.
     const first = flowsOf('alice', 2);
     expect(first.records.map((r) => r.seq)).toEqual([4, 3]);
     const second = flowsOf('alice', 2, first.nextBeforeSeq);
     expect(second.records.map((r) => r.seq)).toEqual([2, 1]);
     expect(second.nextBeforeSeq).toBeUndefined();
+    // Three a page: the first page ends inside a flow, the next goes on with it.
+    const cut = flowsOf('alice', 3);
+    expect(cut.records.map((r) => r.seq)).toEqual([4, 3, 2]);
+    expect(flowsOf('alice', 3, cut.nextBeforeSeq)).toEqual({
+      records: [expect.objectContaining({ seq: 1 })],
+      nextBeforeSeq: undefined,
+    });
+  });
+
+  it('lists a search newest flow first, each flow’s entries together, even when flows interleave', () => {
+    const { journal } = setup();
+    const entry = (flowId: string, step: string) =>
+      journal.append(
+        { flowId, flowKind: 'value-transfer', step, payload: {} },
+        step === 'started' ? { amount: 300 } : undefined,
+      );
+    entry('early', 'started');
+    entry('late', 'started');
+    entry('late', 'completed');
+    entry('early', 'completed'); // a flow recovered after a newer one closed
+    expect(journal.page({ limit: 10, search: '300' }).records.map((r) => [r.flowId, r.seq])).toEqual([
+      ['late', 3],
+      ['late', 2],
+      ['early', 4],
+      ['early', 1],
+    ]);
   });
 
   it('refuses unreasonable page requests', () => {
