@@ -115,8 +115,11 @@ const journalRecord = z.object({
   flowKind: z.string(),
   step: z.string(),
   payload: z.record(z.string(), z.unknown()),
-  prevHash: hex,
-  hash: hex,
+  /** The first 8 bytes of the entry's chain hash (db/journal-chain.ts). */
+  tag: hex.optional(),
+  /** Full chain hashes: only on an entry just appended (a read does not recompute them). */
+  prevHash: hex.optional(),
+  hash: hex.optional(),
 });
 export type JournalRecordWire = z.infer<typeof journalRecord>;
 

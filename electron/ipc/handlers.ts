@@ -8,7 +8,7 @@ import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
 import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
-import { foldTransfer, TRANSFER_STEP } from '../services/settlement/transfer-record.js';
+import { TRANSFER_STEP } from '../services/settlement/transfer-record.js';
 import type { ReaderSlots } from '../services/slots/reader-slots.js';
 import {
   type Channel,
@@ -143,16 +143,17 @@ function inDoubtWire(i: InDoubtItem): InDoubtItemWire {
 export function settlementSummary(s: HandlerServices, day: string): SettlementSummaryWire {
   const directions = new Map<string, { payerId: string; payeeId: string; count: number; total: number }>();
   let notCompleted = 0;
+  // The flows' facts (db/flow-facts.ts) hold the amount and the two cards: no entry is read.
   for (const flow of s.flows.closedOn('value-transfer', day)) {
-    const r = foldTransfer(s.journal.entriesForFlow(flow.flowId));
-    if (r.lastStep !== TRANSFER_STEP.COMPLETED) {
+    if (flow.lastStep !== TRANSFER_STEP.COMPLETED) {
       notCompleted += 1;
       continue;
     }
-    const key = `${r.payerId}>${r.payeeId}`;
-    const d = directions.get(key) ?? { payerId: r.payerId, payeeId: r.payeeId, count: 0, total: 0 };
+    const [payerId = '', payeeId = ''] = flow.cards.map((c) => c.holderId);
+    const key = `${payerId}>${payeeId}`;
+    const d = directions.get(key) ?? { payerId, payeeId, count: 0, total: 0 };
     d.count += 1;
-    d.total += r.amount;
+    d.total += flow.amount ?? 0;
     directions.set(key, d);
   }
   const list = [...directions.values()];

@@ -305,6 +305,16 @@ describe('exchange (Fig. 8): buying a ticket', () => {
     });
     if (outcome.status !== 'completed') throw new Error(outcome.status);
     expect(outcome.txIds).toHaveLength(2);
+    // The log's index: the e-money leg, the ticket, the two cards in role order (initiator, responder).
+    expect(t.flows.flow(outcome.flowId)).toMatchObject({
+      amount: PRICE,
+      currency: TEST_CURRENCY,
+      items: [{ label: item.label, type: 'ticket' }],
+      cards: [
+        { holderId: t.cards.payer.store.read().holderId },
+        { holderId: t.cards.payee.store.read().holderId },
+      ],
+    });
     expect(seen).toEqual([
       { ins: INS.CONTENT_SEND, journaled: 'started' },
       { ins: INS.CONTENT_RECEIVE, journaled: 'first-sent' },

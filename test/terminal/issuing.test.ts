@@ -230,6 +230,11 @@ describe('issuance under a create right, over HTTPS to the host', () => {
     ]);
     expect(s.payee().usedGrants).toEqual([outcome.grantId]);
     expect(s.t.cards.payer.store.read().contents).toEqual([]);
+    expect(s.t.flows.flow(outcome.flowId)).toMatchObject({
+      items: [{ label: 'Concert', type: 'ticket' }],
+      cards: [{ holderId: s.t.cards.payee.store.read().holderId }],
+    });
+    // The terminal journal: a registration flow, then the issuance flow.
     expect(s.steps(outcome.flowId)).toEqual(['issue-requested', 'issue-authorized', 'completed']);
     expect(s.t.flows.flow(outcome.flowId)).toMatchObject({ flowKind: 'admin', terminal: true });
     expect(s.t.journal.verify()).toMatchObject({ ok: true });

@@ -91,11 +91,15 @@ describe('terminal CLI', () => {
 
   it('finds an edited log row', () => {
     const db = new Database(join(dir, 'demo', 'data', 'terminal.db'));
-    db.exec('DROP TRIGGER journal_no_update');
-    db.prepare("UPDATE journal SET payload = replace(payload, '1250', '9250') WHERE step = 'started'").run();
+    db.exec('DROP TRIGGER journal_entry_no_update');
+    // The sale's opening entry (a value transfer's first): one byte of its payload changed.
+    const seq = db.prepare('SELECT flow_no FROM flow WHERE kind = 0 ORDER BY flow_no LIMIT 1').pluck().get();
+    const body = db.prepare('SELECT body FROM journal_entry WHERE seq = ?').pluck().get(seq) as Buffer;
+    body.writeUInt8(body.readUInt8(body.length - 1) ^ 0x01, body.length - 1);
+    db.prepare('UPDATE journal_entry SET body = ? WHERE seq = ?').run(body, seq);
     db.close();
     const r = terminal('verify-log', '--config', config, '--json');
     expect(r.code).toBe(4);
-    expect(r.json()).toMatchObject({ ok: false, reason: 'hash-mismatch' });
+    expect(r.json()).toMatchObject({ ok: false, reason: 'hash-mismatch', firstBadSeq: seq });
   });
 });

@@ -244,7 +244,7 @@ export class ContentEngine {
     const record: Recorder = (step, payload) => {
       cards.record(flowId, kind, step, payload);
     };
-    record(CONTENT_STEP.STARTED, plan.started);
+    cards.record(flowId, kind, CONTENT_STEP.STARTED, plan.started, plan.facts);
     const tracker = new SlotTracker();
     try {
       const txIds = await plan.run(record, tracker);

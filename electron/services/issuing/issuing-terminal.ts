@@ -34,6 +34,7 @@ import {
   payloadDigest,
 } from '../../../protocol/settlement/contents-codec.js';
 import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
+import { cardFact } from '../settlement/card-facts.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import type { SlotName } from '../slots/reader-slots.js';
 import {
@@ -194,15 +195,27 @@ export class IssuingTerminal {
     const flowId = randomUUID();
     const record = (step: string, payload: Record<string, unknown> = {}) =>
       cards.record(flowId, 'admin', step, payload);
-    record('issue-requested', {
-      slot,
-      cardHolderId,
-      commandId,
-      terminalId: serverInfo.terminalId,
-      item: { id: item.id, type: item.type, issuerId: item.issuerId, policy: item.policy, label: item.label },
-      itemDigest: toHex(itemDigest),
-      nonce: toHex(nonce),
-    });
+    cards.record(
+      flowId,
+      'admin',
+      'issue-requested',
+      {
+        slot,
+        cardHolderId,
+        commandId,
+        terminalId: serverInfo.terminalId,
+        item: {
+          id: item.id,
+          type: item.type,
+          issuerId: item.issuerId,
+          policy: item.policy,
+          label: item.label,
+        },
+        itemDigest: toHex(itemDigest),
+        nonce: toHex(nonce),
+      },
+      { cards: [cardFact(session)], items: [{ label: item.label, type: item.type }] },
+    );
     let ack: Awaited<ReturnType<CommandAuthorityPort['authorize']>>;
     try {
       ack = await this.o.authority.authorize({

@@ -1,6 +1,6 @@
 // Writes flow steps to the journal. append() returns only after SQLite has committed the entry
 // (WAL, synchronous=FULL), so "journaled before the next APDU is sent" holds for every caller.
-import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
+import type { FlowFacts, FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
 import { TerminalError } from '../../../protocol/errors.js';
 
 export interface StepEvent {
@@ -26,8 +26,10 @@ export class FlowRecorder {
     flowKind: FlowKind,
     step: string,
     payload: Record<string, unknown> = {},
+    /** The flow's facts for the log's index (db/flow-facts.ts): passed at 'started' and closing steps. */
+    facts?: FlowFacts,
   ): JournalRecord {
-    const record = this.journal.append({ flowId, flowKind, step, payload });
+    const record = this.journal.append({ flowId, flowKind, step, payload }, facts);
     this.listeners.afterAppend?.(record);
     this.listeners.onStep?.({ flowId, flowKind, step, payload, seq: record.seq });
     return record;

@@ -3,8 +3,9 @@
 // the value transfer of Fig. 4. Every step is journaled; interrupted transfers are recovered at
 // start-up, when a card is presented again, or on demand.
 import { randomUUID } from 'node:crypto';
+import { checkFacts } from '../../../db/flow-facts.js';
 import type { Flows } from '../../../db/flows.js';
-import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
+import type { FlowFacts, FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
 import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
@@ -17,6 +18,7 @@ import {
   checkCard,
   type RevocationChecker,
 } from './card-checks.js';
+import { cardFact } from './card-facts.js';
 import type { CardSession } from './card-session.js';
 import { type CardView, cardView } from './card-view.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
@@ -88,13 +90,22 @@ export interface CardAccess {
   refresh(slot: SlotName): Promise<CardSession>;
   present(): Promise<CardSession[]>;
   dropAll(): Promise<void>;
-  record(flowId: string, kind: FlowKind, step: string, payload?: Record<string, unknown>): JournalRecord;
+  record(
+    flowId: string,
+    kind: FlowKind,
+    step: string,
+    payload?: Record<string, unknown>,
+    facts?: FlowFacts,
+  ): JournalRecord;
   entries(flowId: string): JournalRecord[];
   /** Validity, CA signature and CRL of the card; throws the refusal; returns CRL warnings. */
   check(session: CardSession): string[];
   /** Unix seconds. */
   now(): number;
 }
+
+/** What the caller knows of a flow that the cards do not (issue 11: operators, refunds). */
+export type CallerFacts = Pick<FlowFacts, 'operatorId' | 'refundOf' | 'direction'>;
 
 export type EngineEvent = { type: 'step'; event: StepEvent } | { type: 'recovered'; report: RecoveryReport };
 
@@ -225,7 +236,8 @@ export class SettlementEngine {
           refresh: (slot) => this.sessions.refresh(slot),
           present: () => this.sessions.present(),
           dropAll: () => this.resetCards(),
-          record: (flowId, kind, step, payload) => this.recorder.record(flowId, kind, step, payload),
+          record: (flowId, kind, step, payload, facts) =>
+            this.recorder.record(flowId, kind, step, payload, facts),
           entries: (flowId) => this.recorder.entries(flowId),
           check: (session) => checkCard(session, this.checkContext()),
           now: () => this.now(),
@@ -252,15 +264,20 @@ export class SettlementEngine {
     );
   }
 
-  async transfer(request: { amount: number }): Promise<TransferOutcome> {
+  async transfer(request: { amount: number; facts?: CallerFacts }): Promise<TransferOutcome> {
     return this.exclusive(() => this.runTransfer(request));
   }
 
-  private async runTransfer(request: { amount: number }): Promise<TransferOutcome> {
+  private async runTransfer(request: { amount: number; facts?: CallerFacts }): Promise<TransferOutcome> {
     const keyUpdates: KeyUpdateSummary[] = [];
     const { amount } = request;
     if (!isAmount(amount)) {
       return { status: 'refused', keyUpdates, error: new TerminalError('E_INPUT_INVALID', AMOUNT_RULE) };
+    }
+    try {
+      checkFacts(request.facts ?? {}); // before any card is asked: the journal would refuse them later
+    } catch (e) {
+      return { status: 'refused', keyUpdates, error: toTerminalError(e) };
     }
     let payer: CardSession | undefined;
     let payee: CardSession | undefined;
@@ -291,14 +308,20 @@ export class SettlementEngine {
       }
       flowId = randomUUID();
       const terms = { amount, currency: this.o.currency, date: this.now() };
-      this.recorder.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
-        payerId: payer.holderIdHex,
-        payeeId: payee.holderIdHex,
-        payerSerial: payer.certificate.serial.toString(),
-        payeeSerial: payee.certificate.serial.toString(),
-        ...terms,
-        keyUpdates: keyUpdates.map((k) => k.flowId),
-      });
+      this.recorder.record(
+        flowId,
+        'value-transfer',
+        TRANSFER_STEP.STARTED,
+        {
+          payerId: payer.holderIdHex,
+          payeeId: payee.holderIdHex,
+          payerSerial: payer.certificate.serial.toString(),
+          payeeSerial: payee.certificate.serial.toString(),
+          ...terms,
+          keyUpdates: keyUpdates.map((k) => k.flowId),
+        },
+        { ...request.facts, amount, currency: terms.currency, cards: [cardFact(payer), cardFact(payee)] },
+      );
       await runValueTransfer(this.recorder, flowId, payer, payee, terms);
       payer = await this.sessions.refresh('payer');
       payee = await this.sessions.refresh('payee');

@@ -5,6 +5,7 @@ import { startedEntry } from './flow-recorder.js';
 
 export const TRANSFER_STEP = {
   STARTED: 'started',
+  /** Written by terminals before the compact journal; its txRandom now goes with CREDIT_INITIATED. */
   DEBIT_INITIATED: 'debit-initiated',
   CREDIT_INITIATED: 'credit-initiated',
   DEBITED: 'debited',

@@ -35,7 +35,8 @@ export async function runValueTransfer(
     throw refusedBy(e, 'payer');
   }
   const txRandom = debitStart.txRandom;
-  record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
+  // No entry between INITIATE DEBIT and INITIATE CREDIT: until DEBIT is sent nothing can move, and
+  // recovery finds an open debit by its terms (docs/journal.md). The random goes with the next entry.
 
   let credit: { rxRandom: Uint8Array; challenge: Uint8Array };
   try {
@@ -45,6 +46,7 @@ export async function runValueTransfer(
       // The payee holds no record; the payer's open debit is abandoned.
       const abortProof = await payer.client.abortDebit(txRandom);
       record(TRANSFER_STEP.ABORTED, {
+        txRandom: toHex(txRandom),
         abortProof: toHex(abortProof),
         payeeSettled: true,
         payerSettled: true,
@@ -54,6 +56,7 @@ export async function runValueTransfer(
     throw refusedBy(e, 'payee');
   }
   record(TRANSFER_STEP.CREDIT_INITIATED, {
+    txRandom: toHex(txRandom),
     rxRandom: toHex(credit.rxRandom),
     challenge: toHex(credit.challenge),
   });

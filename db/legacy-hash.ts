@@ -1,6 +1,6 @@
-// The journal's hash chain link: hash = hex(sha256(prev_hash ‖ canonical JSON of the row fields)).
-// prev_hash enters as its 64-character lowercase hex text (not raw bytes), so an auditor can
-// recompute any link with standard tools: printf '%s%s' "$prev_hash" "$json" | sha256sum.
+// The version-1 journal's chain link (db/legacy-journal.ts): hash = hex(sha256(prev_hash ‖ canonical JSON
+// of the row fields)), prev_hash as its 64-character lowercase hex text. Kept to recompute the chain of a
+// migrated log (verifyLegacyChain) and to write version-1 rows in tests.
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
