@@ -459,7 +459,16 @@ function summaryServices(journal: Journal, flows: Flows, caCertificateDer: Uint8
       },
     },
   ) as never;
-  return { engine, journal, flows, contents: unused, crl: unused, slots: unused, config: unused };
+  return {
+    engine,
+    journal,
+    flows,
+    contents: unused,
+    recovery: unused,
+    crl: unused,
+    slots: unused,
+    config: unused,
+  };
 }
 
 function report(r: {

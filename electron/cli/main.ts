@@ -5,10 +5,8 @@ import {
   crlRefreshCommand,
   crlStatusCommand,
   demoSetupCommand,
-  inDoubtCommand,
   logCommand,
   readCommand,
-  recoverCommand,
   slotsCommand,
   transferCommand,
   updateKeysCommand,
@@ -16,6 +14,7 @@ import {
 } from './commands.js';
 import { contentCommands } from './commands-contents.js';
 import { issueCommand, issuingStatusCommand } from './commands-issuing.js';
+import { recoveryCommands } from './commands-recovery.js';
 
 const commands = [
   slotsCommand,
@@ -24,8 +23,7 @@ const commands = [
   transferCommand,
   logCommand,
   verifyLogCommand,
-  inDoubtCommand,
-  recoverCommand,
+  ...recoveryCommands,
   ...contentCommands,
   crlStatusCommand,
   crlImportCommand,

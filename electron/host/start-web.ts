@@ -1,6 +1,7 @@
 // `npm run start:web` (and `npm start` where Electron cannot run): the terminal's operator screen in a
 // local browser. Uses the demo shop (simulated cards) unless --config is given, runs start-up
-// recovery, builds renderer/dist if it is missing, serves it and prints the address with this run's token.
+// recovery (and recovery on every card insertion), builds renderer/dist if it is missing, serves it
+// and prints the address with this run's token.
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
-import { errorMessage, isTerminalError } from '../../protocol/errors.js';
+import { errorMessage, toTerminalError } from '../../protocol/errors.js';
+import { setProgramLabel } from '../../tooling/process-lock.js';
 import { loadConfig } from '../services/config.js';
-import { startTerminalServices } from '../services/terminal-services.js';
+import { logRecovery } from '../services/recovery/recovery-log.js';
+import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
 import { startBrowserHost } from './browser-host.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,22 +35,25 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
     const { build } = await import('vite');
     await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   }
-  const config = loadConfig(values.config ?? ensureDemoEnvironment());
-  const services = await startTerminalServices(config, { openSimulatedCard });
+  setProgramLabel('the operator screen (browser host)');
+  let services: TerminalServices;
   try {
-    const transfers = await services.engine.recover();
-    const contents = await services.contents.recover();
-    for (const r of transfers) console.log(`recovered transfer ${r.flowId}: ${r.outcome}`);
-    for (const r of contents) console.log(`recovered ${r.kind} ${r.flowId}: ${r.outcome}`);
+    services = await startTerminalServices(loadConfig(values.config ?? ensureDemoEnvironment()), {
+      openSimulatedCard,
+    });
   } catch (e) {
-    console.error(`start-up recovery: ${isTerminalError(e) ? `${e.code} ${e.message}` : String(e)}`);
+    // Another terminal on the same data, a card held by another program, a bad configuration.
+    const error = toTerminalError(e);
+    console.error(`error ${error.code}: ${error.message}`);
+    return 2;
   }
+  logRecovery(services.recovery, console.log, console.error);
+  await services.recovery.start();
   const host = await startBrowserHost({
     services,
     staticDir: RENDERER_DIST,
     port: values.port ? Number(values.port) : 0,
   });
-  services.engine.recoverOnCardInsert();
   console.log(`Operator screen: ${host.url}`);
   console.log('(the address holds this run’s access token; press Ctrl+C to stop)');
   await new Promise<void>((done) => {

@@ -1,7 +1,8 @@
 // The terminal's settlement engine: before every value transfer it reads both cards, refuses
-// expired or revoked ones, brings their keys in line by the route the seed prescribes, then runs
-// the value transfer of Fig. 4. Every step is journaled; interrupted transfers are recovered at
-// start-up, when a card is presented again, or on demand.
+// expired or revoked ones and payments that need the cardholder's PIN until it is verified, brings
+// their keys in line by the route the seed prescribes, then runs the value transfer of Fig. 4. Every
+// step is journaled; interrupted transfers are recovered through the terminal's one recovery surface
+// (recovery/terminal-recovery.ts: start-up, card presented again, on demand).
 import { randomUUID } from 'node:crypto';
 import type { Flows } from '../../../db/flows.js';
 import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
@@ -19,6 +20,7 @@ import {
 } from './card-checks.js';
 import type { CardSession } from './card-session.js';
 import { type CardView, cardView } from './card-view.js';
+import { requirePinFor } from './cardholder-check.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
@@ -94,6 +96,8 @@ export interface CardAccess {
   check(session: CardSession): string[];
   /** Unix seconds. */
   now(): number;
+  /** The engine's recovery of value transfers and key updates with these cards (recover()'s work). */
+  recoverTransfers(sessions: CardSession[]): Promise<RecoveryReport[]>;
 }
 
 export type EngineEvent = { type: 'step'; event: StepEvent } | { type: 'recovered'; report: RecoveryReport };
@@ -229,6 +233,7 @@ export class SettlementEngine {
           entries: (flowId) => this.recorder.entries(flowId),
           check: (session) => checkCard(session, this.checkContext()),
           now: () => this.now(),
+          recoverTransfers: (sessions) => this.recoverWith(sessions),
         }),
       ),
     );
@@ -268,6 +273,10 @@ export class SettlementEngine {
     try {
       ({ payer, payee } = await this.openBoth());
       await this.recoverWith([payer, payee]);
+      // Before anything changes a card: an expired or revoked card is refused before it is asked for
+      // a PIN, and a payment the payer card would refuse without its PIN (protocol §4.6) waits for it.
+      this.acceptPair(payer, payee);
+      requirePinFor(payer, amount);
       const aligned = await this.alignKeys(payer, payee);
       ({ payer, payee } = aligned);
       const { warnings } = aligned;
@@ -340,18 +349,6 @@ export class SettlementEngine {
   /** Recovers every open value transfer that the cards now present allow (start-up, card presented). */
   async recover(): Promise<RecoveryReport[]> {
     return this.exclusive(() => this.guard(async () => this.recoverWith(await this.sessions.present())));
-  }
-
-  /**
-   * Recovers open transfers whenever a card is presented again (seed 000's "same card presented").
-   * Returns the unsubscribe function.
-   */
-  recoverOnCardInsert(onError?: (e: unknown) => void): () => void {
-    return this.o.slots.on((event) => {
-      if (event.type !== 'card-inserted' || this.busy) return;
-      if (!this.openTransfers().length) return;
-      this.recover().catch((e: unknown) => onError?.(e));
-    });
   }
 
   /** Value transfers whose value may be in flight: the payer has (or may have) debited, the payee has not confirmed. */

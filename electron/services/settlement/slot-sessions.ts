@@ -86,6 +86,8 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_CARD_EXPIRED: false,
   // Another applet version: no session worth keeping with it.
   E_CARD_VERSION: true,
+  // Refused before any card was opened: nothing of a session to drop.
+  E_CARD_IN_USE: false,
   E_SAME_CARD: false,
   E_CURRENCY_MISMATCH: false,
   E_INSUFFICIENT_FUNDS: false,
@@ -104,6 +106,7 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_DB: true,
   E_DB_TOO_NEW: true,
   E_LOG_TAMPERED: true,
+  E_TERMINAL_IN_USE: false,
   E_INTERNAL: true,
   // The issuer host's answers: no card took part, so the cards' sessions still hold.
   E_HOST_DB: false,
