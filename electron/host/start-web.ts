@@ -11,10 +11,10 @@ import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { errorMessage, toTerminalError } from '../../protocol/errors.js';
 import { setProgramLabel } from '../../tooling/process-lock.js';
-import { loadConfig } from '../services/config.js';
+import { loadConfig, type TerminalConfig } from '../services/config.js';
 import { logRecovery } from '../services/recovery/recovery-log.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
-import { startBrowserHost } from './browser-host.js';
+import { type BrowserHost, startBrowserHost } from './browser-host.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RENDERER_DIST = join(ROOT, 'renderer', 'dist');
@@ -36,33 +36,56 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
     await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   }
   setProgramLabel('the operator screen (browser host)');
-  let services: TerminalServices;
+  let web: WebTerminal;
   try {
-    services = await startTerminalServices(loadConfig(values.config ?? ensureDemoEnvironment()), {
-      openSimulatedCard,
-    });
+    const config = loadConfig(values.config ?? ensureDemoEnvironment());
+    web = await startWebTerminal({ config, port: values.port ? Number(values.port) : 0 });
   } catch (e) {
     // Another terminal on the same data, a card held by another program, a bad configuration.
     const error = toTerminalError(e);
     console.error(`error ${error.code}: ${error.message}`);
     return 2;
   }
-  logRecovery(services.recovery, console.log, console.error);
-  await services.recovery.start();
-  const host = await startBrowserHost({
-    services,
-    staticDir: RENDERER_DIST,
-    port: values.port ? Number(values.port) : 0,
-  });
+  const { host } = web;
   console.log(`Operator screen: ${host.url}`);
   console.log('(the address holds this run’s access token; press Ctrl+C to stop)');
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
-  await host.close();
-  await services.close();
+  await web.close();
   return 0;
+}
+
+export interface WebTerminal {
+  services: TerminalServices;
+  host: BrowserHost;
+  close(): Promise<void>;
+}
+
+/**
+ * The browser host's wiring, in order: the terminal services (holding the terminal's data and its
+ * simulated cards), the recovery surface's log, start-up recovery and recovery on every card
+ * insertion, then the operator screen's server.
+ */
+export async function startWebTerminal(o: { config: TerminalConfig; port?: number }): Promise<WebTerminal> {
+  const services = await startTerminalServices(o.config, { openSimulatedCard });
+  try {
+    logRecovery(services.recovery, console.log, console.error);
+    await services.recovery.start();
+    const host = await startBrowserHost({ services, staticDir: RENDERER_DIST, port: o.port ?? 0 });
+    return {
+      services,
+      host,
+      async close() {
+        await host.close();
+        await services.close();
+      },
+    };
+  } catch (e) {
+    await services.close();
+    throw e;
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -4,7 +4,7 @@
 // campaign with its seed up to that case (the report names both).
 import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
 import { isTerminalError } from '../../protocol/errors.js';
-import { needsPin, type NoPinCounters } from '../../protocol/settlement/cardholder-policy.js';
+import { type NoPinCounters, needsPin } from '../../protocol/settlement/cardholder-policy.js';
 import type { CampaignWorld, WorldCard } from './campaign-world.js';
 import { checkInvariants } from './case-invariants.js';
 import { type CasePlan, FAULT_UNIT, type FaultKind, type OperationKind, planCase } from './case-plan.js';

@@ -81,7 +81,10 @@ export class TerminalRecovery {
    * takes part in settled as far as they allow. Refused with E_BUSY while an operation runs.
    */
   async run(trigger: RecoveryTrigger = 'on-demand'): Promise<RecoveryRun> {
-    const run = await this.o.engine.withCards((cards) => this.pass(cards));
+    const unreadable: TerminalError[] = [];
+    const run = await this.o.engine.withCards((cards) => this.pass(cards, unreadable));
+    // A card present but not readable is left out of the pass: said, not swallowed.
+    for (const error of unreadable) this.emit({ type: 'error', trigger, error });
     this.emit({ type: 'run', trigger, run });
     return run;
   }
@@ -188,8 +191,16 @@ export class TerminalRecovery {
     return { flowId, outcome };
   }
 
-  private async pass(cards: CardAccess): Promise<RecoveryRun> {
-    const present = await cards.present();
+  private async pass(cards: CardAccess, unreadable: TerminalError[]): Promise<RecoveryRun> {
+    const present = await cards.present((slot, e) => {
+      const error = toTerminalError(e);
+      unreadable.push(
+        new TerminalError(error.code, `the ${slot} card could not be read: ${error.message}`, {
+          ...error.details,
+          slot,
+        }),
+      );
+    });
     if (present.length === 0) return { transfers: [], contents: [], adopted: 0 };
     const adopted = await adoptForeignRecords(cards, present, {
       transfers: this.o.engine.openTransfers(),

@@ -88,7 +88,8 @@ export interface RecoveryReport {
 export interface CardAccess {
   session(slot: SlotName): Promise<CardSession>;
   refresh(slot: SlotName): Promise<CardSession>;
-  present(): Promise<CardSession[]>;
+  /** Sessions with the cards present; one that cannot be read is skipped and handed to `unreadable`. */
+  present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]>;
   dropAll(): Promise<void>;
   record(flowId: string, kind: FlowKind, step: string, payload?: Record<string, unknown>): JournalRecord;
   entries(flowId: string): JournalRecord[];
@@ -227,7 +228,7 @@ export class SettlementEngine {
         work({
           session: (slot) => this.sessions.get(slot),
           refresh: (slot) => this.sessions.refresh(slot),
-          present: () => this.sessions.present(),
+          present: (unreadable) => this.sessions.present(unreadable),
           dropAll: () => this.resetCards(),
           record: (flowId, kind, step, payload) => this.recorder.record(flowId, kind, step, payload),
           entries: (flowId) => this.recorder.entries(flowId),

@@ -34,15 +34,19 @@ export class SlotSessions {
     return fresh;
   }
 
-  /** Sessions with every card now present; a card that cannot be read now is skipped. */
-  async present(): Promise<CardSession[]> {
+  /**
+   * Sessions with every card now present; a card that cannot be read now is skipped (and handed to
+   * `unreadable`, for a caller that reports it).
+   */
+  async present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]> {
     const out: CardSession[] = [];
     for (const status of this.slots.status()) {
       if (!status.cardPresent) continue;
       try {
         out.push(await this.get(status.slot));
-      } catch {
+      } catch (e) {
         await this.drop(status.slot);
+        unreadable?.(status.slot, e);
       }
     }
     return out;
