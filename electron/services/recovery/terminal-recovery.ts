@@ -38,7 +38,8 @@ export type RecoveryEvent =
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9A-Fa-f]{${2 * bytes}}$`));
 
 /** A release proof to deliver, from wherever it was made (this terminal, another one, the issuer). */
-export const releaseDeliverySchema = z.strictObject({
+// An entry of another terminal's in-doubt list (pendingDeliveries()) is one: its other fields are ignored.
+export const releaseDeliverySchema = z.object({
   payerId: hex(16),
   payeeId: hex(16),
   amount: z.number().int().min(1).max(0xffffffff),
