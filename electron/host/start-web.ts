@@ -20,18 +20,20 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RENDERER_DIST = join(ROOT, 'renderer', 'dist');
 
 export async function runBrowserHost(argv: string[]): Promise<number> {
-  let values: { config?: string; port?: string };
+  let values: { config?: string; port?: string; renderer?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, port: { type: 'string' } },
+      options: { config: { type: 'string' }, port: { type: 'string' }, renderer: { type: 'string' } },
       strict: true,
     }));
   } catch (e) {
     console.error(`error E_INPUT_INVALID: ${errorMessage(e)}`);
     return 2;
   }
-  if (!existsSync(join(RENDERER_DIST, 'index.html'))) {
+  // --renderer: the operator screen built elsewhere (the UI tests' build of the current sources).
+  const staticDir = values.renderer ?? RENDERER_DIST;
+  if (!values.renderer && !existsSync(join(RENDERER_DIST, 'index.html'))) {
     const { build } = await import('vite');
     await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   }
@@ -39,7 +41,7 @@ export async function runBrowserHost(argv: string[]): Promise<number> {
   let web: WebTerminal;
   try {
     const config = loadConfig(values.config ?? ensureDemoEnvironment());
-    web = await startWebTerminal({ config, port: values.port ? Number(values.port) : 0 });
+    web = await startWebTerminal({ config, port: values.port ? Number(values.port) : 0, staticDir });
   } catch (e) {
     // Another terminal on the same data, a card held by another program, a bad configuration.
     const error = toTerminalError(e);
@@ -68,12 +70,20 @@ export interface WebTerminal {
  * simulated cards), the recovery surface's log, start-up recovery and recovery on every card
  * insertion, then the operator screen's server.
  */
-export async function startWebTerminal(o: { config: TerminalConfig; port?: number }): Promise<WebTerminal> {
+export async function startWebTerminal(o: {
+  config: TerminalConfig;
+  port?: number;
+  staticDir?: string;
+}): Promise<WebTerminal> {
   const services = await startTerminalServices(o.config, { openSimulatedCard });
   try {
     logRecovery(services.recovery, console.log, console.error);
     await services.recovery.start();
-    const host = await startBrowserHost({ services, staticDir: RENDERER_DIST, port: o.port ?? 0 });
+    const host = await startBrowserHost({
+      services,
+      staticDir: o.staticDir ?? RENDERER_DIST,
+      port: o.port ?? 0,
+    });
     return {
       services,
       host,
