@@ -354,6 +354,16 @@ export const events = {
     route: z.string().optional(),
   }),
   recovered: recoveryReport,
+  /**
+   * A pass of the terminal's recovery surface ended (start-up, a card inserted, on demand): what it
+   * settled, so the screen can read the in-doubt list again.
+   */
+  'recovery-run': z.object({
+    trigger: z.enum(['start-up', 'card-inserted', 'on-demand', 'delivery']),
+    adopted: z.number().int(),
+    transfers: z.number().int(),
+    contents: z.number().int(),
+  }),
   /** Kiosk mode: someone tried to close or leave the window; the screen should ask for the exit PIN. */
   'kiosk-exit-requested': z.object({}),
 } as const;

@@ -32,7 +32,7 @@ export interface HandlerServices {
   engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'inDoubt'>;
   contents: Pick<ContentEngine, 'listContents' | 'logout' | 'authenticate'>;
   /** The terminal's one recovery surface: a pass on demand, and what is still open. */
-  recovery: Pick<TerminalRecovery, 'run' | 'inDoubt'>;
+  recovery: Pick<TerminalRecovery, 'run' | 'inDoubt'> & Partial<Pick<TerminalRecovery, 'on'>>;
   journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
   flows: Pick<Flows, 'closedOn'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;

@@ -62,9 +62,7 @@ export function App({ api }: { api: TerminalApi }) {
   const [pinFor, setPinFor] = useState<number | undefined>();
   useEffect(() => {
     const needsPin =
-      result && 'outcome' in result && result.outcome.status === 'refused'
-        ? result.outcome.error
-        : undefined;
+      result && 'outcome' in result && result.outcome.status === 'refused' ? result.outcome.error : undefined;
     if (needsPin?.code !== 'E_PIN_REQUIRED' || needsPin.details.slot !== 'payer') return;
     setPinFor(Number(needsPin.details.amount));
     document.getElementById('payer-pin')?.focus();

@@ -65,7 +65,7 @@ export class ContentEngine {
 
   constructor(
     private readonly engine: SettlementEngine,
-    private readonly o: ContentEngineOptions,
+    o: ContentEngineOptions,
   ) {
     this.recovery = new ContentFlowRecovery(o);
     this.unsubscribe =

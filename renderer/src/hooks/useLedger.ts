@@ -50,9 +50,13 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
 
   useEffect(() => {
     void refreshLedger();
-    return api.on('recovered', () => {
+    const refresh = () => {
       void refreshLedger();
-    });
+    };
+    const off = [api.on('recovered', refresh), api.on('recovery-run', refresh)];
+    return () => {
+      for (const o of off) o();
+    };
   }, [api, refreshLedger]);
 
   /** Runs recovery with the cards present; true when it settled at least one transfer. */
