@@ -7,8 +7,10 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'el
 import { openSimulatedCard } from '../card-sim/card-files.js';
 import { DEMO_DIR, ensureDemoEnvironment } from '../demo/demo-environment.js';
 import { isTerminalError } from '../protocol/errors.js';
+import { setProgramLabel } from '../tooling/process-lock.js';
 import { loadConfig } from './services/config.js';
-import { startTerminalServices, type TerminalServices } from './services/terminal-services.js';
+import { logRecovery } from './services/recovery/recovery-log.js';
+import { startTerminalServices } from './services/terminal-services.js';
 import { APP_SCHEME_PRIVILEGES } from './shell/app-protocol.js';
 import { kioskSettings } from './shell/kiosk-settings.js';
 import type { ShellPlatform } from './shell/platform.js';
@@ -36,9 +38,12 @@ async function startApp(): Promise<void> {
   const demoDir = app.isPackaged ? join(app.getPath('userData'), 'demo') : join(app.getAppPath(), DEMO_DIR);
   const config = loadConfig(args.config ?? ensureDemoEnvironment(demoDir));
   const kiosk = kioskSettings(args.kiosk, config.kiosk);
+  setProgramLabel('the operator screen (Electron)');
   const services = await startTerminalServices(config, { openSimulatedCard });
-  await recoverAtStart(services);
-  services.engine.recoverOnCardInsert();
+  // Finishes or rolls back what an earlier run left open before the operator can start anything
+  // new, then recovers whenever a card is presented again.
+  logRecovery(services.recovery, console.log, console.error);
+  await services.recovery.start();
   if (services.host) void services.crl.refresh(); // in the background: the terminal never waits for the host
   const platform: ShellPlatform = {
     app,
@@ -53,16 +58,4 @@ async function startApp(): Promise<void> {
     rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
     kiosk,
   });
-}
-
-/** Finishes or rolls back what an earlier run left open, before the operator can start anything new. */
-async function recoverAtStart(services: TerminalServices): Promise<void> {
-  try {
-    for (const r of await services.engine.recover())
-      console.log(`recovered transfer ${r.flowId}: ${r.outcome}`);
-    for (const r of await services.contents.recover())
-      console.log(`recovered ${r.kind} ${r.flowId}: ${r.outcome}`);
-  } catch (e) {
-    console.error(`start-up recovery: ${isTerminalError(e) ? `${e.code} ${e.message}` : String(e)}`);
-  }
 }

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   E_CARD_EXPIRED: 'The card is past its term of validity.',
   E_CARD_VERSION:
     'The card (or card file) runs an older version of the settlement application; the issuer migrates or replaces it.',
+  E_CARD_IN_USE:
+    'The card (a simulated card file) is held in a reader by another running program: use that program, or stop it first.',
   E_SAME_CARD: 'The same card is in both slots.',
   E_CURRENCY_MISMATCH: 'The cards hold purses of different currencies, or not the terminal currency.',
   E_INSUFFICIENT_FUNDS: 'The payer card does not hold enough value for the amount.',
@@ -40,6 +42,8 @@ export const ERROR_CODES = {
   E_DB: 'The transaction log database refused an operation.',
   E_DB_TOO_NEW: 'The transaction log was written by a newer version of this terminal.',
   E_LOG_TAMPERED: 'The transaction log hash chain does not verify.',
+  E_TERMINAL_IN_USE:
+    'Another terminal is running on this terminal’s data (log, cards, issuing identity): use that terminal, or stop it first.',
   // Issuer host (issuer-host/) and the terminal's link to it
   E_HOST_DB: 'The issuer host’s database refused an operation or cannot be reached.',
   E_HOST_DB_TOO_NEW: 'The issuer host’s database was migrated by a newer version of the host.',

@@ -13,6 +13,7 @@ import {
 } from '../../protocol/settlement/cardholder-policy.js';
 import { readBalance } from '../../protocol/settlement/read-balance.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
 import {
   defineCommand,
   integerOption,
@@ -22,7 +23,7 @@ import {
 } from '../../tooling/cli-kit.js';
 import { settlementStateCodec } from '../applets/settlement/state.js';
 import { migrateCardImage } from '../applets/settlement/state-migration.js';
-import { openCard } from '../card-files.js';
+import { openCard, whileHolding } from '../card-files.js';
 import { loadIssuer, personalizeCard, saveIssuer } from '../issuer/issuer.js';
 import { FileBackend } from '../os/persistence-backend.js';
 import { InProcessChannel } from '../transport/in-process-channel.js';
@@ -144,7 +145,10 @@ export const cardPersonalize = defineCommand({
       issuerCard: args.values['issuer-card'] === true,
       noPinLimits: noPinLimits(args, DEFAULT_NO_PIN_LIMITS),
     });
-    new FileBackend(out).store(settlementStateCodec.encode(state));
+    // Replacing a card file another program holds would swap the card in its reader: refused.
+    const write = () => new FileBackend(out).store(settlementStateCodec.encode(state));
+    if (existsSync(out)) whileHolding(out, write);
+    else write();
     saveIssuer(issuerPath, issuer);
     const policy = state.cardholderPolicy;
     args.out(`card ${state.holderId} written to ${out}${policy ? `; ${describeLimits(policy)}` : ''}`, {
@@ -174,15 +178,20 @@ export const cardMigrate = defineCommand({
     if (!path || args.positionals.length > 1)
       throw new TerminalError('E_INPUT_INVALID', 'give exactly one card file');
     if (!existsSync(path)) throw new TerminalError('E_CARD_STATE', `no card file at ${path}`);
-    // Without options the migrated card needs the PIN for every payment: migration grants nothing.
-    const result = migrateCardImage(readFileSync(path, 'utf8'), noPinLimits(args, PIN_FOR_EVERY_PAYMENT));
+    const limits = noPinLimits(args, PIN_FOR_EVERY_PAYMENT);
+    // Held while it is read and replaced: a terminal holding the card must not write over it.
+    const result = whileHolding(path, () => {
+      // Without options the migrated card needs the PIN for every payment: migration grants nothing.
+      const migrated = migrateCardImage(readFileSync(path, 'utf8'), limits);
+      // One atomic replace, and no copy of the old image: a copy of a card's memory is a second card.
+      if (migrated.migrated) new FileBackend(path).store(settlementStateCodec.encode(migrated.state));
+      return migrated;
+    });
     const policy = result.state.cardholderPolicy;
     if (!result.migrated) {
       args.out(`${path} is already a version-2 card file; nothing changed`, { file: path, migrated: false });
       return;
     }
-    // One atomic replace, and no copy of the old image: a copy of a card's memory is a second card.
-    new FileBackend(path).store(settlementStateCodec.encode(result.state));
     args.out(
       `${path} migrated from version ${result.from} to version 2${policy ? `; ${describeLimits(policy)}` : '; no PIN: no cardholder verification'}`,
       {
@@ -207,14 +216,14 @@ export const cardInspect = defineCommand({
     const [path] = args.positionals;
     if (!path || args.positionals.length > 1)
       throw new TerminalError('E_INPUT_INVALID', 'give exactly one card file');
-    const card = openCard(path);
-    const client = new SettlementClient(await InProcessChannel.connect(card.os));
-    await client.select();
-    const info = await client.getCardInfo();
-    if (typeof args.values.pin === 'string') await client.verifyPin(args.values.pin);
-    const balance = await readBalance(client);
-    const unsettled = await client.unsettledTransactions();
-    await client.channel.close();
+    const held = openCard(path);
+    let read: Awaited<ReturnType<typeof readCard>>;
+    try {
+      read = await readCard(held.card.os, args.values.pin);
+    } finally {
+      held.release();
+    }
+    const { info, balance, unsettled } = read;
     const cert = parseCertificate(info.certificate);
     const view = {
       holderId: toHex(info.holderId),
@@ -258,6 +267,19 @@ export const cardInspect = defineCommand({
 
 const PIN_STATE_TEXT = ['no PIN', 'PIN set', 'PIN verified', 'PIN blocked'] as const;
 
+/** What `inspect` shows, read over APDUs as a terminal would. */
+async function readCard(os: VirtualCard, pin: unknown) {
+  const client = new SettlementClient(await InProcessChannel.connect(os));
+  try {
+    await client.select();
+    const info = await client.getCardInfo();
+    if (typeof pin === 'string') await client.verifyPin(pin);
+    return { info, balance: await readBalance(client), unsettled: await client.unsettledTransactions() };
+  } finally {
+    await client.channel.close();
+  }
+}
+
 export const cardServe = defineCommand({
   name: 'serve',
   summary: 'Insert cards into pcscd reader slots through vpcd (card.json:PORT ...); runs until stopped.',
@@ -269,19 +291,29 @@ export const cardServe = defineCommand({
     if (args.positionals.length === 0)
       throw new TerminalError('E_INPUT_INVALID', 'give at least one card.json:PORT');
     const host = typeof args.values.host === 'string' ? args.values.host : '127.0.0.1';
-    const connectors = args.positionals.map((spec) => {
+    const specs = args.positionals.map((spec) => {
       const m = /^(.+):(\d{1,5})$/.exec(spec);
       if (!m || Number(m[2]) > 65535)
         throw new TerminalError('E_INPUT_INVALID', `"${spec}" is not card.json:PORT`);
-      return new VpcdConnector({ host, port: Number(m[2]), card: openCard(m[1]!).os });
+      return { file: m[1]!, port: Number(m[2]) };
     });
-    await Promise.all(connectors.map((c) => c.connect()));
-    args.out(`serving ${connectors.length} card(s) on vpcd at ${host}; Ctrl-C to remove them`, {
-      serving: args.positionals,
-    });
-    await new Promise<void>((resolve) => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-    });
-    await Promise.all(connectors.map((c) => c.close()));
+    // Each card is held while it is served: no other program can open it meanwhile.
+    const held: ReturnType<typeof openCard>[] = [];
+    try {
+      for (const spec of specs) held.push(openCard(spec.file));
+      const connectors = specs.map(
+        (spec, i) => new VpcdConnector({ host, port: spec.port, card: held[i]!.card.os }),
+      );
+      await Promise.all(connectors.map((c) => c.connect()));
+      args.out(`serving ${connectors.length} card(s) on vpcd at ${host}; Ctrl-C to remove them`, {
+        serving: args.positionals,
+      });
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      });
+      await Promise.all(connectors.map((c) => c.close()));
+    } finally {
+      for (const h of held) h.release();
+    }
   },
 });

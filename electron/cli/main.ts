@@ -5,10 +5,8 @@ import {
   crlRefreshCommand,
   crlStatusCommand,
   demoSetupCommand,
-  inDoubtCommand,
   logCommand,
   readCommand,
-  recoverCommand,
   slotsCommand,
   transferCommand,
   updateKeysCommand,
@@ -17,6 +15,7 @@ import {
 import { contentCommands } from './commands-contents.js';
 import { hostHelloCommand, hostKeyCommand } from './commands-host.js';
 import { issueCommand, issuingStatusCommand } from './commands-issuing.js';
+import { recoveryCommands } from './commands-recovery.js';
 
 const commands = [
   slotsCommand,
@@ -25,8 +24,7 @@ const commands = [
   transferCommand,
   logCommand,
   verifyLogCommand,
-  inDoubtCommand,
-  recoverCommand,
+  ...recoveryCommands,
   ...contentCommands,
   crlStatusCommand,
   crlImportCommand,

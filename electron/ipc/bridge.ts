@@ -33,6 +33,7 @@ export const EVENT_NAMES = [
   'card-removed',
   'transfer-step',
   'recovered',
+  'recovery-run',
   'kiosk-exit-requested',
 ] as const satisfies readonly EventName[];
 

@@ -1,6 +1,7 @@
 // The contract's events from the terminal services: card inserted and removed (with the slot's status),
 // each journaled step of a flow, and start-up or on-insert recoveries. Both transports push what this
 // feeds them: the browser host over its WebSocket, the Electron shell over webContents.send.
+import type { RecoveryEvent } from '../services/recovery/terminal-recovery.js';
 import type { EngineEvent } from '../services/settlement/settlement-engine.js';
 import type { ReaderSlots, SlotEvent } from '../services/slots/reader-slots.js';
 import type { EventName, EventOf } from './contract.js';
@@ -8,6 +9,8 @@ import type { EventName, EventOf } from './contract.js';
 export interface EventSources {
   engine: { on(listener: (e: EngineEvent) => void): () => void };
   slots: Pick<ReaderSlots, 'on' | 'status'>;
+  /** The recovery surface's passes (the terminal services' `recovery`; test doubles may have none). */
+  recovery?: { on?(listener: (e: RecoveryEvent) => void): () => void };
 }
 
 export type EventPush = <E extends EventName>(event: E, payload: EventOf<E>) => void;
@@ -29,7 +32,21 @@ export function feedContractEvents(s: EventSources, push: EventPush): () => void
       route: typeof payload.route === 'string' ? payload.route : undefined,
     });
   };
-  const unsubscribe = [s.slots.on(slotEvent), s.engine.on(engineEvent)];
+  const recoveryEvent = (e: RecoveryEvent) => {
+    if (e.type !== 'run') return;
+    const { adopted, transfers, contents } = e.run;
+    push('recovery-run', {
+      trigger: e.trigger,
+      adopted,
+      transfers: transfers.length,
+      contents: contents.length,
+    });
+  };
+  const unsubscribe = [
+    s.slots.on(slotEvent),
+    s.engine.on(engineEvent),
+    ...(s.recovery?.on ? [s.recovery.on(recoveryEvent)] : []),
+  ];
   return () => {
     for (const u of unsubscribe) u();
   };

@@ -7,6 +7,7 @@ import { isTerminalError, TerminalError } from '../../protocol/errors.js';
 import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
+import type { TerminalRecovery } from '../services/recovery/terminal-recovery.js';
 import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
 import { TRANSFER_STEP } from '../services/settlement/transfer-record.js';
 import type { ReaderSlots } from '../services/slots/reader-slots.js';
@@ -17,7 +18,9 @@ import {
   inDoubtItem,
   invalidInput,
   isChannel,
+  openContentFlow,
   parseRequest,
+  pendingDelivery,
   type ResponseOf,
   type Result,
   type SettlementSummaryWire,
@@ -26,8 +29,10 @@ import {
 
 /** What the handlers use of the terminal services (startTerminalServices() returns a superset). */
 export interface HandlerServices {
-  engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt'>;
-  contents: Pick<ContentEngine, 'listContents' | 'recover' | 'logout' | 'authenticate'>;
+  engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'inDoubt'>;
+  contents: Pick<ContentEngine, 'listContents' | 'logout' | 'authenticate'>;
+  /** The terminal's one recovery surface: a pass on demand, and what is still open. */
+  recovery: Pick<TerminalRecovery, 'run' | 'inDoubt'> & Partial<Pick<TerminalRecovery, 'on'>>;
   journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
   flows: Pick<Flows, 'closedOn'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
@@ -75,12 +80,15 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
       return { records: page.records, nextBeforeSeq: page.nextBeforeSeq };
     },
     'log:verify': async () => s.journal.verify(),
-    'indoubt:list': async () => ({ items: s.engine.inDoubt().map(inDoubtWire) }),
-    'recovery:run': async () => {
-      const transfers = await s.engine.recover();
-      const contents = await s.contents.recover();
-      return { transfers, contents };
+    'indoubt:list': async () => {
+      const view = s.recovery.inDoubt();
+      return {
+        items: view.transfers.map(inDoubtWire),
+        deliveries: view.deliveries.map((d) => pendingDelivery.parse(d)),
+        contents: view.contents.map((c) => openContentFlow.parse(c)),
+      };
     },
+    'recovery:run': () => s.recovery.run(),
     'crl:status': async () => s.crl.status(),
     'crl:refresh': () => s.crl.refresh(),
     'settlement:summary': async ({ day }) => settlementSummary(s, day ?? now().toISOString().slice(0, 10)),

@@ -1,8 +1,10 @@
-// Assembles the main process's services from the configuration, in order: transaction log, the link
-// to the issuer host (if configured), CRL cache, reader slots, settlement engine. The Electron shell, the browser host and the terminal
-// CLI all start the terminal through this one function. The terminal never opens a simulated card
-// itself: for the 'simulated' slot backend its host hands it a factory (card-sim/card-files.ts's
-// openSimulatedCard), so these services depend on the card interface alone (protocol/virtual-card.ts).
+// Assembles the main process's services from the configuration, in order: the lock on the terminal's
+// data, transaction log, the link to the issuer host (if configured), CRL cache, reader slots,
+// settlement and content engines, and the one recovery surface. The Electron shell, the browser host,
+// the console and the terminal CLI all start the terminal through this one function, and all recover
+// through `recovery`. The terminal never opens a simulated card itself: for the 'simulated' slot
+// backend its host hands it a factory (card-sim/card-files.ts's openSimulatedCard, which holds the card
+// file), so these services depend on the card interface alone (protocol/virtual-card.ts).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type TerminalDatabase } from '../../db/connection.js';
@@ -16,10 +18,12 @@ import type { TerminalConfig } from './config.js';
 import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
 import { type HostLink, openHostLink } from './host-link/host-link.js';
+import { TerminalRecovery } from './recovery/terminal-recovery.js';
 import { SettlementEngine } from './settlement/settlement-engine.js';
 import { createPcscSlots } from './slots/pcsc-slots.js';
 import type { ReaderSlots } from './slots/reader-slots.js';
 import { createSimulatedSlots } from './slots/simulated-slots.js';
+import { lockTerminalData } from './terminal-lock.js';
 
 export interface TerminalServices {
   config: TerminalConfig;
@@ -31,13 +35,20 @@ export interface TerminalServices {
   host?: HostLink | undefined;
   slots: ReaderSlots;
   engine: SettlementEngine;
-  /**
-   * Seed 000 contents: authentication, listing, transmission and exchange, on the engine's card
-   * sessions. Its open flows are not part of engine.recover(): at start-up call both
-   * (`await engine.recover(); await contents.recover();`).
-   */
+  /** Seed 000 contents: authentication, listing, transmission and exchange, on the engine's card sessions. */
   contents: ContentEngine;
+  /**
+   * The one recovery surface: `recovery.start()` at start-up (a pass, then one on every card
+   * insertion), `recovery.run()` on demand, `recovery.inDoubt()` for what is still open.
+   */
+  recovery: TerminalRecovery;
   close(): Promise<void>;
+}
+
+/** A simulated card, held by this program until release() (card-sim/card-files.ts). */
+export interface HeldSimulatedCard {
+  card: VirtualCard;
+  release(): void;
 }
 
 export interface TerminalServicesOptions {
@@ -47,10 +58,10 @@ export interface TerminalServicesOptions {
   slots?: ReaderSlots;
   now?: () => Date;
   /**
-   * Opens the simulated card in a card file, for the 'simulated' slot backend (the demo shop). Hosts
-   * pass card-sim's openSimulatedCard; without it a simulated configuration is refused.
+   * Opens and holds the simulated card in a card file, for the 'simulated' slot backend (the demo
+   * shop). Hosts pass card-sim's openSimulatedCard; without it a simulated configuration is refused.
    */
-  openSimulatedCard?: (file: string) => VirtualCard;
+  openSimulatedCard?: (file: string) => HeldSimulatedCard;
 }
 
 export async function startTerminalServices(
@@ -58,9 +69,17 @@ export async function startTerminalServices(
   options: TerminalServicesOptions = {},
 ): Promise<TerminalServices> {
   mkdirSync(config.dataDir, { recursive: true });
-  const db = openDatabase(join(config.dataDir, 'terminal.db'));
+  // First: a second terminal on the same log and cards is refused before it touches either.
+  const lock = lockTerminalData(config.dataDir);
+  const held: HeldSimulatedCard[] = [];
+  const releaseAll = () => {
+    for (const h of held.splice(0)) h.release();
+    lock.release();
+  };
+  let db: TerminalDatabase | undefined;
   let host: HostLink | undefined;
   try {
+    db = openDatabase(join(config.dataDir, 'terminal.db'));
     const journal = new Journal(db);
     const flows = new Flows(db);
     const caCertificateDer = readDerOrPem(config.caCertificate);
@@ -81,7 +100,7 @@ export async function startTerminalServices(
       fetchImpl: onHost ? host?.client.fetch : undefined,
       now: options.now,
     });
-    const slots = options.slots ?? (await openSlots(config, options.openSimulatedCard));
+    const slots = options.slots ?? (await openSlots(config, options.openSimulatedCard, held));
     const engine = new SettlementEngine({
       slots,
       journal,
@@ -93,9 +112,11 @@ export async function startTerminalServices(
       afterJournalAppend: options.afterJournalAppend,
     });
     const contents = new ContentEngine(engine, { journal, flows, slots });
+    const recovery = new TerminalRecovery({ engine, journal, flows, slots });
+    const owned = db;
     return {
       config,
-      db,
+      db: owned,
       journal,
       flows,
       crl,
@@ -103,17 +124,24 @@ export async function startTerminalServices(
       slots,
       engine,
       contents,
+      recovery,
       async close() {
-        contents.close();
-        await engine.close();
-        await slots.close();
-        host?.close();
-        db.close();
+        try {
+          recovery.close();
+          contents.close();
+          await engine.close();
+          await slots.close();
+          host?.close();
+          owned.close();
+        } finally {
+          releaseAll();
+        }
       },
     };
   } catch (e) {
     host?.close();
-    db.close();
+    db?.close();
+    releaseAll();
     throw e;
   }
 }
@@ -121,6 +149,7 @@ export async function startTerminalServices(
 async function openSlots(
   config: TerminalConfig,
   openSimulatedCard: TerminalServicesOptions['openSimulatedCard'],
+  held: HeldSimulatedCard[],
 ): Promise<ReaderSlots> {
   if (config.slots.backend === 'pcsc') {
     return createPcscSlots({ mapping: config.slots.readers, waitingTimeMs: config.waitingTimeMs });
@@ -131,9 +160,12 @@ async function openSlots(
       'the configuration uses simulated cards, but this host gave the terminal no way to open them',
     );
   }
+  // Each card file is held while this terminal runs: the card is in its reader (E_CARD_IN_USE for
+  // any other program that tries to open it).
+  for (const slot of ['payer', 'payee'] as const) held.push(openSimulatedCard(config.slots.cards[slot]));
   const slots = createSimulatedSlots({ waitingTimeMs: config.waitingTimeMs });
-  slots.insert('payer', openSimulatedCard(config.slots.cards.payer));
-  slots.insert('payee', openSimulatedCard(config.slots.cards.payee));
+  slots.insert('payer', held[0]!.card);
+  slots.insert('payee', held[1]!.card);
   return slots;
 }
 

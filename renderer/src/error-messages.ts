@@ -61,6 +61,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'The card runs an older version of the payment application that this terminal no longer accepts.',
     todo: 'Do not accept this card; the card holder asks the issuer to update or replace it.',
   },
+  E_CARD_IN_USE: {
+    what: 'A card is held by another program on this computer (the card tool, or a second terminal).',
+    todo: 'Finish or stop that program (the message names it), then insert the card again.',
+  },
   E_SAME_CARD: {
     what: 'The same card is in both slots.',
     todo: 'Put the customer’s card in the payer slot and the shop’s card in the payee slot.',
@@ -128,6 +132,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
   E_LOG_TAMPERED: {
     what: 'The transaction log does not verify: an entry was changed or removed.',
     todo: 'Stop taking payments and call support at once.',
+  },
+  E_TERMINAL_IN_USE: {
+    what: 'Another terminal program is running on this terminal’s log and cards.',
+    todo: 'Use that terminal (the message names it), or stop it before starting this one.',
   },
   // The issuer host: the terminal reaches it only in the background (uploads, CRL), never in a sale.
   E_HOST_DB: {

@@ -215,7 +215,8 @@ describe('CONTENT RELEASE in an exchange (a ticket for e-money)', () => {
     expect(await recoverExchange(customer.client, shop.client, x.txId, (s) => steps.push(s), y.txId)).toBe(
       'rolled-back',
     );
-    expect(steps).toEqual(['rolled-back']);
+    // The release is journaled, then CONTENT RETURN closes the flow (docs/journal.md).
+    expect(steps).toEqual(['released', 'refunded']);
     expect([customer.state().balance, shop.state().balance]).toEqual([5000, 0]);
     expect(holdings(customer, shop)).toMatchObject({ locked: 0, unsettled: 0 });
     expect(await recoverExchange(customer.client, shop.client, x.txId, noRecord, y.txId)).toBe('rolled-back');

@@ -13,6 +13,7 @@ import {
   NOW,
   openTransfer,
   TEST_CURRENCY,
+  TEST_PIN,
   type TestCard,
   transfer,
   transferUpToDebit,
@@ -80,6 +81,7 @@ describe('no pending credit without a genuine payer (issue 13 §1)', () => {
     );
     expect(toHex(shop.sim.os.transmit(forged))).toBe('6982');
     expect(image(shop)).toBe(before);
+    await customer.client.verifyPin(TEST_PIN); // 50.00 is above the no-PIN limit
     await transfer(customer, shop, 5000);
     expect(shop.state().balance).toBe(10_000);
   });
@@ -236,6 +238,7 @@ describe('replays of INITIATE CREDIT (issue 13 §1)', () => {
   it('a replayed random after its record was evicted makes a pending credit that can never be credited, only released', async () => {
     const { a, b } = await makePair({ balance: 100_000 }, { balance: 0, maxBalance: 1_000_000 });
     const third = await makeCard({ balance: 100_000 });
+    await third.client.verifyPin(TEST_PIN); // eight payments: beyond the no-PIN count
     const original = await transfer(a, b, 100);
     // Eight more credits from another payer evict the payee's record of the original.
     for (let i = 0; i < 8; i++) await transfer(third, b, 1);
@@ -258,6 +261,7 @@ describe('replays of INITIATE CREDIT (issue 13 §1)', () => {
   it('the release of a replay is refused by a payer that debited the original: only the original’s release pays back', async () => {
     const { a, b } = await makePair({ balance: 10_000 }, { balance: 0 });
     const third = await makeCard({ balance: 100_000 });
+    await third.client.verifyPin(TEST_PIN); // eight payments: beyond the no-PIN count
     const t = await transferUpToDebit(a, b, 700);
     const rp = await b.client.releaseCredit(t.txRandom); // kept by the terminal, not yet delivered
     for (let i = 0; i < 8; i++) await transfer(third, b, 1); // the released record is evicted
@@ -288,6 +292,7 @@ describe('headroom (§4.4): every refund fits under the maximum balance', () => 
     const a = await makeCard({ balance: 10_000, maxBalance: 10_000 });
     const b = await makeCard({ balance: 0 });
     const c = await makeCard({ balance: 10_000 });
+    await a.client.verifyPin(TEST_PIN); // 30.00 is above the no-PIN limit
     const t = await transferUpToDebit(a, b, 3000); // a: balance 7000, 3000 may come back
     const debit = await c.client.initiateDebit(terms(a, 1));
     const before = image(a);

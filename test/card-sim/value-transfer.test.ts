@@ -45,6 +45,8 @@ describe('value transfer (Fig. 4)', () => {
 
   it('refuses zero, over-balance, over-maximum, foreign-currency and self-payment amounts, changing nothing', async () => {
     const { a, b } = await makePair({ balance: 1000 }, { balance: 99_900, maxBalance: 100_000 });
+    // The owner's PIN, so that the amounts above the no-PIN limit reach the balance comparison.
+    await a.client.verifyPin(TEST_PIN);
     const sa = a.state();
     const sb = b.state();
     await refusedWith(a.client.initiateDebit(terms(b, 0)), 0x6a80);
@@ -238,6 +240,7 @@ describe('value transfer (Fig. 4)', () => {
 
   it('fills its log only with settled records; unsettled ones block new transfers with 6A84', async () => {
     const { a, b } = await makePair({ balance: 100_000 }, { balance: 0, maxBalance: 1_000_000 });
+    await a.client.verifyPin(TEST_PIN); // twenty payments: beyond the no-PIN count
     for (let i = 0; i < 12; i++) await transfer(a, b, 1); // settled records get evicted
     expect(a.state().debitLog).toHaveLength(8);
     for (let i = 0; i < 8; i++) {

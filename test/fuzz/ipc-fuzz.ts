@@ -9,6 +9,7 @@
 // answers a response of the channel's schema, an error a known code; Object.prototype is never
 // touched. runIpcFuzz uses recording fake services; runIpcTerminalFuzz the real ones around two
 // simulated cards, where a refused request must also leave cards, journal and CRL as they were.
+
 import fc from 'fast-check';
 import { CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
 import {
@@ -18,6 +19,7 @@ import {
   type Handlers,
 } from '../../electron/ipc/handlers.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
+import { TerminalRecovery } from '../../electron/services/recovery/terminal-recovery.js';
 import { ERROR_CODES } from '../../protocol/errors.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 import { checkProperty, type FuzzOptions, type FuzzReport, FuzzStats, invariant } from './fuzz-report.js';
@@ -376,11 +378,18 @@ function value(t: TerminalUnderTest): number {
 export async function runIpcTerminalFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const t = await withSeededRandom(`ipc-terminal:${opts.seed}`, () => makeTerminal());
   const contents = new ContentEngine(t.engine, { journal: t.journal, flows: t.flows, slots: t.slots });
+  const recovery = new TerminalRecovery({
+    engine: t.engine,
+    journal: t.journal,
+    flows: t.flows,
+    slots: t.slots,
+  });
   const calls: ServiceCall[] = [];
   const services = recorded(
     {
       engine: t.engine,
       contents,
+      recovery,
       journal: t.journal,
       flows: t.flows,
       crl: t.crl,
@@ -408,6 +417,7 @@ export async function runIpcTerminalFuzz(opts: FuzzOptions): Promise<FuzzReport>
   try {
     return await checkProperty('ipc-terminal', property, opts, stats);
   } finally {
+    recovery.close();
     contents.close();
     await t.engine.close();
   }

@@ -67,7 +67,6 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
         warnings: [],
       })),
       updateKeys: spy('engine.updateKeys', async () => []),
-      recover: spy('engine.recover', async () => []),
       inDoubt: spy('engine.inDoubt', () => []),
     },
     contents: {
@@ -77,7 +76,6 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
         access: { owner: false, session: 'none' as const },
         items: [],
       })),
-      recover: spy('contents.recover', async () => []),
       logout: spy('contents.logout', async () => undefined),
       authenticate: spy('contents.authenticate', async () => ({
         payer: side('payer', HOLDER, PEER),
@@ -89,6 +87,10 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
       page: spy('journal.page', () => ({ records: [], nextBeforeSeq: undefined })),
       verify: spy('journal.verify', () => ({ ok: true as const, count: 0 })),
       entriesForFlow: spy('journal.entriesForFlow', () => []),
+    },
+    recovery: {
+      run: spy('recovery.run', async () => ({ transfers: [], contents: [], adopted: 0 })),
+      inDoubt: spy('recovery.inDoubt', () => ({ transfers: [], deliveries: [], contents: [] })),
     },
     flows,
     crl: { status: spy('crl.status', () => crlStatus), refresh: spy('crl.refresh', async () => crlStatus) },

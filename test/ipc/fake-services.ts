@@ -40,7 +40,6 @@ export function fakeServices() {
         warnings: [],
       })),
       updateKeys: vi.fn(async () => []),
-      recover: vi.fn(async () => []),
       inDoubt: vi.fn(() => []),
     },
     contents: {
@@ -50,7 +49,6 @@ export function fakeServices() {
         access: { owner: false, session: 'none' as const },
         items: [],
       })),
-      recover: vi.fn(async () => []),
       logout: vi.fn(async () => undefined),
       authenticate: vi.fn(async () => {
         const side = (slot: 'payer' | 'payee', holderId: string, peerHolderId: string) => ({
@@ -73,6 +71,10 @@ export function fakeServices() {
       verify: vi.fn(() => ({ ok: true as const, count: 0 })),
       entriesForFlow: vi.fn(() => []),
     },
+    recovery: {
+      run: vi.fn(async () => ({ transfers: [], contents: [], adopted: 0 })),
+      inDoubt: vi.fn(() => ({ transfers: [], deliveries: [], contents: [] })),
+    },
     flows: { closedOn: vi.fn(() => []) },
     crl: { status: vi.fn(() => crlStatus), refresh: vi.fn(async () => crlStatus) },
     slots: {
@@ -87,6 +89,7 @@ export function fakeServices() {
   const spies = [
     ...Object.values(services.engine),
     ...Object.values(services.contents),
+    ...Object.values(services.recovery),
     ...Object.values(services.journal),
     ...Object.values(services.flows),
     ...Object.values(services.crl),

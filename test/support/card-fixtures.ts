@@ -8,7 +8,7 @@ import { MemoryBackend } from '../../card-sim/os/persistence-backend.js';
 import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
 import { InProcessChannel } from '../../card-sim/transport/in-process-channel.js';
 import { fromHex } from '../../protocol/bytes.js';
-import { NO_PIN_LIMITS_OFF } from '../../protocol/settlement/cardholder-policy.js';
+import { DEFAULT_NO_PIN_LIMITS } from '../../protocol/settlement/cardholder-policy.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
 
@@ -38,8 +38,9 @@ export const DEFAULT_CARD: PersonalizeOptions = {
   updateKeyIdLimit: 3,
   now: new Date('2026-01-01T00:00:00Z'),
   pin: '1234',
-  // No limit on payments without the PIN: these flows do not verify it (cardholder-policy tests set their own).
-  noPinLimits: NO_PIN_LIMITS_OFF,
+  // The demo policy (25.00 a payment, 50.00 and three payments without the PIN): flows above it log
+  // in with TEST_PIN first, as a terminal asks the holder to (cardholder-policy tests set their own).
+  noPinLimits: DEFAULT_NO_PIN_LIMITS,
 };
 export const TEST_PIN = '1234';
 

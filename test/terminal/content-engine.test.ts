@@ -21,7 +21,7 @@ import type { VirtualCard } from '../../protocol/virtual-card.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../support/card-fixtures.js';
 import { cliProcess } from '../support/cli-process.js';
 import { createUnderRight, ticket } from '../support/content-fixtures.js';
-import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
+import { makeTerminal, type TerminalUnderTest, terminalRecovery } from '../support/terminal-fixtures.js';
 
 const PRICE = 1500;
 
@@ -556,23 +556,12 @@ describe('exchange interrupted at every content command', () => {
     // The shop already holds the price and gave up the ticket; the ticket is in flight to the customer.
     expect(t.balances()).toEqual({ payer: 5000 - PRICE, payee: PRICE });
     expect(contents.openFlows()).toMatchObject([{ kind: 'content-exchange', lastStep: 'interrupted' }]);
-    const done = new Promise<void>((resolve) => {
-      const off = t.slots.on((e) => {
-        if (e.type === 'card-inserted') {
-          off();
-          const poll = setInterval(() => {
-            if (contents.openFlows().length === 0) {
-              clearInterval(poll);
-              resolve();
-            }
-          }, 10);
-        }
-      });
-    });
-    contents.recoverOnCardInsert();
+    const recovery = terminalRecovery(t);
+    recovery.watchInsertions();
     t.slots.clearFaults('payer');
     t.slots.insert('payer', t.cards.payer.os);
-    await done;
+    await recovery.settled();
+    expect(contents.openFlows()).toEqual([]);
     expect(t.cards.payer.store.read().contents.map((i) => i.id)).toEqual([item.id]);
     expectSettled(t, contents);
   });

@@ -52,7 +52,11 @@ describe('terminal CLI', () => {
     const log = terminal('log', '--config', config, '--json', '--limit', '5').json();
     expect(log.records[0].step).toBe('completed');
     expect(terminal('verify-log', '--config', config).stdout).toContain('hash chain intact');
-    expect(terminal('in-doubt', '--config', config, '--json').json()).toEqual([]);
+    expect(terminal('in-doubt', '--config', config, '--json').json()).toEqual({
+      transfers: [],
+      deliveries: [],
+      contents: [],
+    });
     expect(terminal('crl-status', '--config', config, '--json').json()).toMatchObject({
       state: 'fresh',
       source: 'builtin',

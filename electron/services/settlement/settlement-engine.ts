@@ -1,7 +1,8 @@
 // The terminal's settlement engine: before every value transfer it reads both cards, refuses
-// expired or revoked ones, brings their keys in line by the route the seed prescribes, then runs
-// the value transfer of Fig. 4. Every step is journaled; interrupted transfers are recovered at
-// start-up, when a card is presented again, or on demand.
+// expired or revoked ones and payments that need the cardholder's PIN until it is verified, brings
+// their keys in line by the route the seed prescribes, then runs the value transfer of Fig. 4. Every
+// step is journaled; interrupted transfers are recovered through the terminal's one recovery surface
+// (recovery/terminal-recovery.ts: start-up, card presented again, on demand).
 import { randomUUID } from 'node:crypto';
 import { checkFacts } from '../../../db/flow-facts.js';
 import type { Flows } from '../../../db/flows.js';
@@ -21,6 +22,7 @@ import {
 import { cardFact } from './card-facts.js';
 import type { CardSession } from './card-session.js';
 import { type CardView, cardView } from './card-view.js';
+import { requirePinFor } from './cardholder-check.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
@@ -88,7 +90,8 @@ export interface RecoveryReport {
 export interface CardAccess {
   session(slot: SlotName): Promise<CardSession>;
   refresh(slot: SlotName): Promise<CardSession>;
-  present(): Promise<CardSession[]>;
+  /** Sessions with the cards present; one that cannot be read is skipped and handed to `unreadable`. */
+  present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]>;
   dropAll(): Promise<void>;
   record(
     flowId: string,
@@ -102,6 +105,8 @@ export interface CardAccess {
   check(session: CardSession): string[];
   /** Unix seconds. */
   now(): number;
+  /** The engine's recovery of value transfers and key updates with these cards (recover()'s work). */
+  recoverTransfers(sessions: CardSession[]): Promise<RecoveryReport[]>;
 }
 
 /** What the caller knows of a flow that the cards do not (issue 11: operators, refunds). */
@@ -234,13 +239,14 @@ export class SettlementEngine {
         work({
           session: (slot) => this.sessions.get(slot),
           refresh: (slot) => this.sessions.refresh(slot),
-          present: () => this.sessions.present(),
+          present: (unreadable) => this.sessions.present(unreadable),
           dropAll: () => this.resetCards(),
           record: (flowId, kind, step, payload, facts) =>
             this.recorder.record(flowId, kind, step, payload, facts),
           entries: (flowId) => this.recorder.entries(flowId),
           check: (session) => checkCard(session, this.checkContext()),
           now: () => this.now(),
+          recoverTransfers: (sessions) => this.recoverWith(sessions),
         }),
       ),
     );
@@ -285,6 +291,10 @@ export class SettlementEngine {
     try {
       ({ payer, payee } = await this.openBoth());
       await this.recoverWith([payer, payee]);
+      // Before anything changes a card: an expired or revoked card is refused before it is asked for
+      // a PIN, and a payment the payer card would refuse without its PIN (protocol §4.6) waits for it.
+      this.acceptPair(payer, payee);
+      requirePinFor(payer, amount);
       const aligned = await this.alignKeys(payer, payee);
       ({ payer, payee } = aligned);
       const { warnings } = aligned;
@@ -363,18 +373,6 @@ export class SettlementEngine {
   /** Recovers every open value transfer that the cards now present allow (start-up, card presented). */
   async recover(): Promise<RecoveryReport[]> {
     return this.exclusive(() => this.guard(async () => this.recoverWith(await this.sessions.present())));
-  }
-
-  /**
-   * Recovers open transfers whenever a card is presented again (seed 000's "same card presented").
-   * Returns the unsubscribe function.
-   */
-  recoverOnCardInsert(onError?: (e: unknown) => void): () => void {
-    return this.o.slots.on((event) => {
-      if (event.type !== 'card-inserted' || this.busy) return;
-      if (!this.openTransfers().length) return;
-      this.recover().catch((e: unknown) => onError?.(e));
-    });
   }
 
   /** Value transfers whose value may be in flight: the payer has (or may have) debited, the payee has not confirmed. */

@@ -34,15 +34,19 @@ export class SlotSessions {
     return fresh;
   }
 
-  /** Sessions with every card now present; a card that cannot be read now is skipped. */
-  async present(): Promise<CardSession[]> {
+  /**
+   * Sessions with every card now present; a card that cannot be read now is skipped (and handed to
+   * `unreadable`, for a caller that reports it).
+   */
+  async present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]> {
     const out: CardSession[] = [];
     for (const status of this.slots.status()) {
       if (!status.cardPresent) continue;
       try {
         out.push(await this.get(status.slot));
-      } catch {
+      } catch (e) {
         await this.drop(status.slot);
+        unreadable?.(status.slot, e);
       }
     }
     return out;
@@ -86,6 +90,8 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_CARD_EXPIRED: false,
   // Another applet version: no session worth keeping with it.
   E_CARD_VERSION: true,
+  // Refused before any card was opened: nothing of a session to drop.
+  E_CARD_IN_USE: false,
   E_SAME_CARD: false,
   E_CURRENCY_MISMATCH: false,
   E_INSUFFICIENT_FUNDS: false,
@@ -104,6 +110,7 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_DB: true,
   E_DB_TOO_NEW: true,
   E_LOG_TAMPERED: true,
+  E_TERMINAL_IN_USE: false,
   E_INTERNAL: true,
   // The issuer host's answers: no card took part, so the cards' sessions still hold.
   E_HOST_DB: false,

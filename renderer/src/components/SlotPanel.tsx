@@ -29,6 +29,8 @@ export function SlotPanel(props: {
   state: SlotState;
   money: MoneyFormatWire;
   busy: boolean;
+  /** Shown at the PIN form when a payment waits for the holder's PIN. */
+  pinHint?: string;
   onLogin: (slot: SlotNameWire, pin: string) => Promise<boolean>;
   onLoggedIn: () => void;
   onLogout: (slot: SlotNameWire) => Promise<void>;
@@ -113,6 +115,11 @@ export function SlotPanel(props: {
           </div>
         ) : (
           <div className="session">
+            {props.pinHint && (
+              <p className="hint" role="status" data-testid={`${slot}-pin-hint`}>
+                {props.pinHint}
+              </p>
+            )}
             <PinForm slot={slot} busy={props.busy} onLogin={props.onLogin} onLoggedIn={props.onLoggedIn} />
             <button
               type="button"

@@ -103,7 +103,9 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     new FileBackend(files[slot]).store(settlementStateCodec.encode(state));
   });
   const slots = createSimulatedSlots({ waitingTimeMs: 2000 });
-  const cards = { payer: openCard(files.payer), payee: openCard(files.payee) };
+  // This process holds the card files while the screen runs, as a host's openSimulatedCard does.
+  const held = { payer: openCard(files.payer), payee: openCard(files.payee) };
+  const cards = { payer: held.payer.card, payee: held.payee.card };
   const insert = (slot: CardSlot) => slots.insert(slot, cards[slot].os);
   if (!o.empty) {
     insert('payer');
@@ -128,6 +130,7 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   } catch (e) {
     await host?.close();
     await services.close();
+    for (const h of Object.values(held)) h.release();
     for (const d of [demoDir, profileDir]) rmSync(d, { recursive: true, force: true });
     throw e;
   }
@@ -176,6 +179,7 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
       await context.close();
       await host.close();
       await services.close();
+      for (const h of Object.values(held)) h.release();
       for (const d of [demoDir, profileDir]) rmSync(d, { recursive: true, force: true });
     },
   };
