@@ -4,7 +4,6 @@
 // E_HOST_PIN) or a refusal of the request itself (E_AUTH_…, for a terminal the host does not know or
 // has revoked) is thrown, and the issuing terminal journals it as nothing issued.
 import { z } from 'zod';
-import { TerminalError } from '../../../protocol/errors.js';
 import type { HostClient } from '../../../protocol/host-link/host-client.js';
 import {
   type AuthorizationAck,
