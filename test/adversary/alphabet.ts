@@ -149,20 +149,45 @@ export function issuedSet(s: WorldState): Set<string> {
   return set;
 }
 
-/** Every command of the alphabet in a state, in a fixed order. */
+type CardlessCommand = Command extends infer C ? (C extends Command ? Omit<C, 'card'> : never) : never;
+
+const commandsCache = new WeakMap<WorldState, Command[]>();
+
+/** Every command of the alphabet in a state, in a fixed order: card A's, then the same for card B. */
 export function enumerateCommands(s: WorldState, root: ExplorerRoot): Command[] {
+  let commands = commandsCache.get(s);
+  if (!commands) {
+    const templates = commandTemplates(s, root);
+    commands = SIDES.flatMap((card) => templates.map((t) => ({ ...t, card }) as Command));
+    commandsCache.set(s, commands);
+  }
+  return commands;
+}
+
+function commandTemplates(s: WorldState, root: ExplorerRoot): CardlessCommand[] {
   const issued = issuedSet(s);
   const pool = transactionPool(s, root);
-  const txHex = new Map(pool.map((tx) => [tx, termsHex(tx.terms)]));
-  const has = (label: MacLabel, tx: PoolTx, rr: string) => issued.has(labelHex(label) + txHex.get(tx)! + rr);
-  const rrsOf = (label: MacLabel, tx: PoolTx) => (ZERO_RR_LABELS.includes(label) ? [ZERO_RR] : tx.rrs);
+  // Which MACs the terminal holds, per transaction, label and reception random.
+  const held = new Map<PoolTx, Map<MacLabel, string[]>>();
+  for (const tx of pool) {
+    const terms = termsHex(tx.terms);
+    const byLabel = new Map<MacLabel, string[]>();
+    for (const label of [...ZERO_RR_LABELS, ...RR_LABELS]) {
+      const rrs = ZERO_RR_LABELS.includes(label) ? [ZERO_RR] : tx.rrs;
+      byLabel.set(
+        label,
+        rrs.filter((rr) => issued.has(labelHex(label) + terms + rr)),
+      );
+    }
+    held.set(tx, byLabel);
+  }
+  const has = (label: MacLabel, tx: PoolTx, rr: string) => held.get(tx)!.get(label)!.includes(rr);
   /** The newest other transaction's MAC of this label: a proof of another transaction. */
   const otherTx = (label: MacLabel, tx: PoolTx): ProofSource | undefined => {
     for (let i = pool.length - 1; i >= 0; i--) {
       const o = pool[i]!;
-      if (o === tx) continue;
-      const rr = rrsOf(label, o).find((x) => has(label, o, x));
-      if (rr) return { kind: 'other-tx', label, tx: o, rr };
+      const rr = o === tx ? undefined : held.get(o)!.get(label)![0];
+      if (rr !== undefined) return { kind: 'other-tx', label, tx: o, rr };
     }
     return undefined;
   };
@@ -180,40 +205,37 @@ export function enumerateCommands(s: WorldState, root: ExplorerRoot): Command[] 
     return o ? [o, { kind: 'random' }] : [{ kind: 'random' }];
   };
 
-  const out: Command[] = [];
-  for (const card of SIDES) {
-    for (const amount of amountsOf(root)) out.push({ kind: 'initiate-debit', card, payee: 'peer', amount });
-    out.push({ kind: 'verify', card, right: true }, { kind: 'verify', card, right: false });
-    for (const tx of pool) {
-      for (const proof of [
-        ...sameTerms(MAC_LABEL.DEBIT_PROOF, tx, ZERO_RR),
-        ...tail(MAC_LABEL.DEBIT_PROOF, tx),
-      ])
-        out.push({ kind: 'initiate-credit', card, tx, proof });
-      out.push({ kind: 'abort', card, tx }, { kind: 'release', card, tx });
-      for (const proof of [
-        ...sameTerms(MAC_LABEL.ABORT_PROOF, tx, ZERO_RR),
-        ...tail(MAC_LABEL.ABORT_PROOF, tx),
-      ])
-        out.push({ kind: 'cancel', card, tx, proof });
-      // DEBIT and REFUND DEBIT carry the reception random: one per random seen, then forgeries.
-      for (const [kind, label] of [
-        ['debit', MAC_LABEL.TRANSMISSION_CHALLENGE],
-        ['refund', MAC_LABEL.RELEASE_PROOF],
-      ] as const) {
-        for (const rr of tx.rrs)
-          for (const proof of sameTerms(label, tx, rr)) out.push({ kind, card, tx, rr, proof });
-        const rr = tx.rrs[0] ?? FORGED_RR;
-        for (const proof of tail(label, tx)) out.push({ kind, card, tx, rr, proof });
-      }
-      for (const [kind, label] of [
-        ['credit', MAC_LABEL.RECEPTION_CHALLENGE],
-        ['acknowledge', MAC_LABEL.CREDIT_ACKNOWLEDGEMENT],
-      ] as const) {
-        for (const rr of tx.rrs)
-          for (const proof of sameTerms(label, tx, rr)) out.push({ kind, card, tx, proof });
-        for (const proof of tail(label, tx)) out.push({ kind, card, tx, proof });
-      }
+  const out: CardlessCommand[] = [];
+  for (const amount of amountsOf(root)) out.push({ kind: 'initiate-debit', payee: 'peer', amount });
+  out.push({ kind: 'verify', right: true }, { kind: 'verify', right: false });
+  for (const tx of pool) {
+    for (const proof of [
+      ...sameTerms(MAC_LABEL.DEBIT_PROOF, tx, ZERO_RR),
+      ...tail(MAC_LABEL.DEBIT_PROOF, tx),
+    ])
+      out.push({ kind: 'initiate-credit', tx, proof });
+    out.push({ kind: 'abort', tx }, { kind: 'release', tx });
+    for (const proof of [
+      ...sameTerms(MAC_LABEL.ABORT_PROOF, tx, ZERO_RR),
+      ...tail(MAC_LABEL.ABORT_PROOF, tx),
+    ])
+      out.push({ kind: 'cancel', tx, proof });
+    // DEBIT and REFUND DEBIT carry the reception random: one per random seen, then forgeries.
+    for (const [kind, label] of [
+      ['debit', MAC_LABEL.TRANSMISSION_CHALLENGE],
+      ['refund', MAC_LABEL.RELEASE_PROOF],
+    ] as const) {
+      for (const rr of tx.rrs)
+        for (const proof of sameTerms(label, tx, rr)) out.push({ kind, tx, rr, proof });
+      const rr = tx.rrs[0] ?? FORGED_RR;
+      for (const proof of tail(label, tx)) out.push({ kind, tx, rr, proof });
+    }
+    for (const [kind, label] of [
+      ['credit', MAC_LABEL.RECEPTION_CHALLENGE],
+      ['acknowledge', MAC_LABEL.CREDIT_ACKNOWLEDGEMENT],
+    ] as const) {
+      for (const rr of tx.rrs) for (const proof of sameTerms(label, tx, rr)) out.push({ kind, tx, proof });
+      for (const proof of tail(label, tx)) out.push({ kind, tx, proof });
     }
   }
   return out;

@@ -31,6 +31,41 @@ const jsonCodec = {
   decode: (image: string) => JSON.parse(image) as SettlementState,
 };
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The card OS's persistent store, read without a copy: read() hands out the committed state itself,
+ * deep-frozen, where the store proper hands out a fresh deep copy (half of what a refused command
+ * costs). An applet that wrote to what it read would throw, and the card answer 6F00, which the
+ * explorer counts as a violation; drafts of transactions are copies as before.
+ */
+class FrozenReadStore extends PersistentStore<SettlementState> {
+  private snapshot: SettlementState | undefined;
+
+  constructor(backend: MemoryBackend) {
+    super(backend, jsonCodec);
+    this.commitObserver = (_before, after) => {
+      this.snapshot = deepFreeze(after);
+    };
+  }
+
+  override read(): SettlementState {
+    this.snapshot ??= deepFreeze(super.read());
+    return this.snapshot;
+  }
+
+  override reload(): void {
+    super.reload();
+    this.snapshot = undefined;
+  }
+}
+
 /** Makes the applet a card runs: the real one, or a deliberately broken wrapper (broken-cards.ts). */
 export type AppletFactory = (
   store: PersistentStore<SettlementState>,
@@ -90,7 +125,7 @@ export class ExplorerCard {
     applet: AppletFactory = realApplet,
   ) {
     this.backend.store(pinImage);
-    this.store = new PersistentStore(this.backend, jsonCodec);
+    this.store = new FrozenReadStore(this.backend);
     const card = applet(this.store, (n) => this.random(n));
     this.os = new CardOS({ atr: SIMULATED_CARD_ATR, applets: [card], onPowerUp: () => this.store.reload() });
     this.powerCycle();

@@ -174,8 +174,14 @@ const LABEL_HEX = new Map<string, string>();
 
 /** The terms of a MAC message between its label and its reception random, in hex. */
 export function termsHex(t: TxTerms): string {
-  return `${hexN(t.transferKeyId, 4)}${t.payerId}${t.payeeId}${hexN(t.currency, 2)}${hexN(t.amount, 4)}${hexN(t.date, 4)}${t.txRandom}`;
+  let hex = termsHexCache.get(t);
+  if (hex === undefined) {
+    hex = `${hexN(t.transferKeyId, 4)}${t.payerId}${t.payeeId}${hexN(t.currency, 2)}${hexN(t.amount, 4)}${hexN(t.date, 4)}${t.txRandom}`;
+    termsHexCache.set(t, hex);
+  }
+  return hex;
 }
+const termsHexCache = new WeakMap<TxTerms, string>();
 
 export function labelHex(label: MacLabel): string {
   let hex = LABEL_HEX.get(label);

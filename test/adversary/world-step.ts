@@ -29,6 +29,7 @@ import {
   macId,
   macTerms,
   type Side,
+  termsHex,
   termsOf,
   type WorldState,
   ZERO_RR,
@@ -109,13 +110,12 @@ export class TwoCardWorld {
    */
   private execute(s: WorldState, c: Command, tear: TearPlan | undefined): Execution {
     const image = s.images[c.card];
-    const apdu = apduOf(c, this.root);
-    const key = `${c.card}${s.owner[c.card] ? 1 : 0}${this.imageId(image)}|${toHex(apdu)}|${tear ? `${tear.commit}${tear.decision}` : ''}`;
+    const key = `${c.card}${s.owner[c.card] ? 1 : 0}${this.imageId(image)}|${commandKey(c)}|${tear ? `${tear.commit}${tear.decision}` : ''}`;
     const known = this.memo.get(key);
     if (known) return known;
     const card = this.cards[c.card];
     card.load(image, s.owner[c.card]);
-    const answer = card.transmit(apdu, tear);
+    const answer = card.transmit(apduOf(c, this.root), tear);
     const after = card.image;
     const run = { answer, image: after === image ? image : this.intern(after), owner: card.holdsOwnerLevel };
     this.memo.set(key, run);
@@ -180,6 +180,7 @@ export class TwoCardWorld {
   ): void {
     const { sw, torn } = run.answer;
     const side = c.card;
+    if (sw === SW.UNKNOWN) violations.push(`${side}: 6F00, an exception inside the applet`);
     if (!torn && sw !== undefined && !isSuccess(sw) && run.image !== s.images[side]) {
       const apdu = apduOf(c, this.root);
       try {
@@ -264,6 +265,24 @@ export class TwoCardWorld {
     this.classified.set(key, found);
     return found ?? undefined;
   }
+}
+
+/**
+ * Everything a command's bytes are made of (given the root and the card, both in the memo key):
+ * its kind, the whole terms of its transaction, its reception random, and its proof's label, terms
+ * and reception random (the proof bytes are the MAC over them), or forged bytes.
+ */
+function commandKey(c: Command): string {
+  const tx = 'tx' in c ? termsHex(c.tx.terms) : '';
+  const rr = 'rr' in c ? c.rr : '';
+  const proof = !('proof' in c)
+    ? ''
+    : c.proof.kind === 'random'
+      ? 'forged'
+      : `${c.proof.label}${termsHex(c.proof.tx.terms)}${c.proof.rr}`;
+  const rest =
+    c.kind === 'initiate-debit' ? `${c.payee}${c.amount}` : c.kind === 'verify' ? String(c.right) : '';
+  return `${c.kind}|${tx}|${rr}|${proof}|${rest}`;
 }
 
 /** Remembered card runs and interned images (each an image of a few kilobytes) before both are cleared. */
