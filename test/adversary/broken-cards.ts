@@ -24,10 +24,16 @@ const is = (cmd: CommandApdu, ins: number) => cmd.cla === CLA_PROPRIETARY && cmd
 const rtOf = (cmd: CommandApdu, offset = 0) => toHex(cmd.data.subarray(offset, offset + 16));
 
 /** Puts a record back into an earlier state, so that the real command acts on it again. */
-function reopen(log: 'debitLog' | 'creditLog', from: string, to: string): Bend {
+function reopen(
+  log: 'debitLog' | 'creditLog',
+  from: string,
+  to: string,
+  when: (cmd: CommandApdu, s: SettlementState) => boolean = () => true,
+): Bend {
   return (cmd, store) => {
     const rt = rtOf(cmd);
-    if (store.read()[log].some((r) => r.txRandom === rt && r.status === from)) {
+    const s = store.read();
+    if (s[log].some((r) => r.txRandom === rt && r.status === from) && when(cmd, s)) {
       store.transaction((s) => {
         const r = (s[log] as { txRandom: string; status: string; proof?: string }[]).find(
           (x) => x.txRandom === rt,
@@ -63,8 +69,25 @@ export const BROKEN_CARDS: Record<string, BrokenCard> = {
   },
   'credits-twice': {
     side: 'B',
-    what: 'CREDIT credits a record it already credited',
-    bend: reopen('creditLog', 'credited', 'pending'),
+    what: 'CREDIT with the genuine reception challenge credits a record it already credited',
+    bend: reopen('creditLog', 'credited', 'pending', (cmd, s) => {
+      const r = s.creditLog.find((x) => x.txRandom === rtOf(cmd))!;
+      const rc = transferMac(
+        fromHex(s.transferKeys[String(r.transferKeyId)]!),
+        MAC_LABEL.RECEPTION_CHALLENGE,
+        {
+          transferKeyId: r.transferKeyId,
+          payerId: fromHex(r.payerId),
+          payeeId: fromHex(s.holderId),
+          currency: r.currency,
+          amount: r.amount,
+          date: r.date,
+          txRandom: fromHex(r.txRandom),
+          rxRandom: fromHex(r.rxRandom),
+        },
+      );
+      return toHex(cmd.data.subarray(16, 32)) === toHex(rc);
+    }),
   },
   'aborts-debited': {
     side: 'A',

@@ -25,12 +25,6 @@ import { ascii } from '../../protocol/bytes.js';
 import { CLA_ISO, INS, PIN_REFERENCE, SETTLEMENT_AID } from '../../protocol/settlement/commands.js';
 import { SW } from '../../protocol/status-words.js';
 
-/** Plain JSON in and out: the schema check runs once per explored state (world-state.ts). */
-const jsonCodec = {
-  encode: (s: SettlementState) => JSON.stringify(s),
-  decode: (image: string) => JSON.parse(image) as SettlementState,
-};
-
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -39,30 +33,41 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Images parsed once each (images recur: the explorer loads the same state many times). */
+const parsed = new Map<string, SettlementState>();
+
 /**
- * The card OS's persistent store, read without a copy: read() hands out the committed state itself,
- * deep-frozen, where the store proper hands out a fresh deep copy (half of what a refused command
- * costs). An applet that wrote to what it read would throw, and the card answer 6F00, which the
- * explorer counts as a violation; drafts of transactions are copies as before.
+ * Plain JSON in, and out as one shared deep-frozen object per image (the schema check runs once
+ * per explored state, in world-state.ts). The store never writes to the state it holds: a
+ * transaction works on a copy (structuredClone of a frozen object is an ordinary one).
+ */
+const jsonCodec = {
+  encode: (s: SettlementState) => JSON.stringify(s),
+  decode: (image: string): SettlementState => {
+    let state = parsed.get(image);
+    if (state === undefined) {
+      state = deepFreeze(JSON.parse(image) as SettlementState);
+      if (parsed.size >= 100_000) parsed.clear();
+      parsed.set(image, state);
+    }
+    return state;
+  },
+};
+
+/**
+ * The card OS's persistent store, read without a copy: read() hands out the committed state itself
+ * (the image in the backend, which the store's commits and reloads keep equal to it), deep-frozen,
+ * where the store proper hands out a fresh deep copy (most of what a refused command costs). An
+ * applet that wrote to what it read would throw, and the card answer 6F00, which the explorer counts
+ * as a violation; drafts of transactions are copies as before.
  */
 class FrozenReadStore extends PersistentStore<SettlementState> {
-  private snapshot: SettlementState | undefined;
-
-  constructor(backend: MemoryBackend) {
-    super(backend, jsonCodec);
-    this.commitObserver = (_before, after) => {
-      this.snapshot = deepFreeze(after);
-    };
+  constructor(private readonly memory: MemoryBackend) {
+    super(memory, jsonCodec);
   }
 
   override read(): SettlementState {
-    this.snapshot ??= deepFreeze(super.read());
-    return this.snapshot;
-  }
-
-  override reload(): void {
-    super.reload();
-    this.snapshot = undefined;
+    return jsonCodec.decode(this.memory.load()!);
   }
 }
 

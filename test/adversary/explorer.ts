@@ -112,8 +112,9 @@ export class Explorer {
   constructor(
     readonly root: ExplorerRoot,
     applets: Partial<Record<Side, AppletFactory>> = {},
+    o: { executeTears?: boolean } = {},
   ) {
-    this.world = new TwoCardWorld(root, applets);
+    this.world = new TwoCardWorld(root, applets, o.executeTears);
     this.start = initialState(root.images);
     this.initialTotal = totalValue(this.start);
     this.checks = new StateChecks(root, this.initialTotal);
@@ -236,12 +237,13 @@ export class Explorer {
   }
 
   /** The path of a sequence of commands, each the first of its state's alphabet that `pick` accepts (no power loss). */
-  pathOf(picks: readonly ((c: Command) => boolean)[]): number[] {
+  pathOf(picks: readonly ((c: Command, state: WorldState) => boolean)[]): number[] {
     const path: number[] = [];
     let state = this.start;
     for (const pick of picks) {
       const commands = enumerateCommands(state, this.root);
-      const i = commands.findIndex(pick);
+      const here = state;
+      const i = commands.findIndex((c) => pick(c, here));
       if (i < 0) throw new Error(`no command of step ${path.length + 1} matches`);
       state = this.world.apply(state, commands[i]!, 0)!.state;
       path.push(i * PLANS);

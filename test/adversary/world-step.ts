@@ -74,6 +74,8 @@ export class TwoCardWorld {
   constructor(
     readonly root: ExplorerRoot,
     applets: Partial<Record<Side, AppletFactory>> = {},
+    /** Run every cut command on the card instead of deriving single-write cuts (the derivation's own test). */
+    private readonly executeTears = false,
   ) {
     const card = (side: Side) =>
       new ExplorerCard(root.holderIds[side], root.images[side], root.pins[side], applets[side] ?? realApplet);
@@ -86,9 +88,31 @@ export class TwoCardWorld {
     const out = [this.finish(s, c, 0, normal), this.finish(s, c, 1, { ...normal, owner: false })];
     for (let i = 2; i < POWER_PLANS.length; i++) {
       const plan = POWER_PLANS[i] as TearPlan;
-      if (plan.commit < normal.answer.commits) out.push(this.finish(s, c, i, this.execute(s, c, plan)));
+      if (plan.commit < normal.answer.commits) out.push(this.finish(s, c, i, this.torn(s, c, plan, normal)));
     }
     return out;
+  }
+
+  /**
+   * A command cut at a write. The card OS commits each write whole or not at all (its persistent
+   * store: test/card-sim/persistent-store.test.ts, tearing.test.ts), so a command that writes once,
+   * cut before that write, leaves the memory it found, and cut after it, the memory its normal run
+   * leaves; either way it never answers and the card comes back without the owner level. Such cuts
+   * are derived from the normal run; a command that writes more than once (VERIFY) is run again
+   * with the cut, as is every command when the world is built with `executeTears`.
+   */
+  private torn(s: WorldState, c: Command, plan: TearPlan, normal: Execution): Execution {
+    if (this.executeTears || normal.answer.commits !== 1) return this.execute(s, c, plan);
+    const before = plan.decision === 'cut-before-write';
+    const answer: CardAnswer = {
+      raw: new Uint8Array(0),
+      sw: undefined,
+      data: new Uint8Array(0),
+      torn: true,
+      commits: 1,
+      landed: before ? 0 : 1,
+    };
+    return { answer, image: before ? s.images[c.card] : normal.image, owner: false };
   }
 
   /** The successor of one command under one power plan (a replayed step); undefined if the plan does not apply. */
