@@ -1,14 +1,16 @@
 // A ready-to-use demo shop: an issuer, two personalized simulated cards (Alice pays, the Corner Shop
 // receives), four more for the browser host's card tray (a second customer, an expired card, a
 // revoked one, one whose PIN is blocked), the CA certificate, a built-in CRL that lists the revoked
-// card, the authority's allow-list entry for the shop's issuing terminal, the shop's two operators
-// and a terminal configuration. Made on first start so `npm start` needs no setup;
-// every key is generated here, none is committed. The issuer's side (card-sim/issuer, the authority
-// in issuer-host/) and the terminal's meet only here and in in-process-issuing.ts: demo/ is the one
-// place allowed to wire them into one process (test/architecture/layers.ts).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// card, the shop terminal's identity key, the shop's two operators, a terminal configuration, and the
+// folder of the demo issuer host it talks to (demo-host-files.ts: TLS, authority key, the terminal's
+// `host` section). Made on first start so `npm start` needs no setup; every key is generated here,
+// none is committed. The issuer's side (card-sim/issuer, issuer-host/) and the terminal's meet only
+// in demo/: the one place allowed to wire them (test/architecture/layers.ts).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settlementStateCodec } from '../card-sim/applets/settlement/state.js';
+import { migrateCardImage } from '../card-sim/applets/settlement/state-migration.js';
+import { whileHolding } from '../card-sim/card-files.js';
 import {
   createIssuer,
   type PersonalizeOptions,
@@ -20,12 +22,12 @@ import {
 import type { IssuerState } from '../card-sim/issuer/issuer-state.js';
 import { FileBackend } from '../card-sim/os/persistence-backend.js';
 import type { TerminalConfigFile } from '../electron/services/config.js';
-import { loadOrCreateServerIdentity } from '../electron/services/issuing/server-identity.js';
 import { demoOperators } from '../electron/services/operators/demo-operators.js';
 import type { ScryptCost } from '../electron/services/operators/pin-hash.js';
-import { openAuthority } from '../issuer-host/authority/open-authority.js';
-import { fromHex, toHex } from '../protocol/bytes.js';
+import { fromHex } from '../protocol/bytes.js';
 import { toPem } from '../protocol/pki/index.js';
+import { DEFAULT_NO_PIN_LIMITS } from '../protocol/settlement/cardholder-policy.js';
+import { demoTerminalIdentity, ensureDemoHost } from './demo-host-files.js';
 
 export const DEMO_DIR = '.state/demo';
 /** The demo cards' owner PINs; the shop's card is also an issuer card (it sells the tickets it issues). */
@@ -53,17 +55,34 @@ export const DEMO_OPERATOR_PIN_COST: ScryptCost = { logN: 12, r: 8, p: 1 };
 export interface DemoOptions {
   /** scrypt cost of the demo operators' PIN hashes (default DEMO_OPERATOR_PIN_COST). */
   operatorPinCost?: ScryptCost;
+  /** Told when a card file is migrated (standard error by default: it must not mix with a CLI's --json). */
+  say?: (line: string) => void;
 }
 
+const CARD_FILES = ['payer-card.json', 'payee-card.json'] as const;
+
+/**
+ * The demo shop's configuration, made on first use. Card files an earlier version wrote (format 1,
+ * refused on open with E_CARD_VERSION) are migrated in place to version 2 with the demo cardholder
+ * policy, and `say` is told so.
+ */
 export function ensureDemoEnvironment(dir = DEMO_DIR, o: DemoOptions = {}): string {
+  const say = o.say ?? ((line: string) => process.stderr.write(`${line}\n`));
   const configPath = join(dir, 'terminal.json');
-  if (existsSync(configPath)) return configPath;
+  if (existsSync(configPath)) {
+    migrateDemoCards(dir, say);
+    ensureDemoHost(dir, configPath); // a demo made before the host gets one
+    return configPath;
+  }
   mkdirSync(dir, { recursive: true });
   const issuer = createIssuer({ name: 'Demo Transit', currency: 978, updateKeys: 3, transferKeys: 6 });
   const common = { validity: '20301231', maxBalance: 5_000_00, transferKeyIdLimit: 6, updateKeyIdLimit: 3 };
   // Alice's card has an older transfer key: her first payment shows a key update.
+  // Both cards carry the demo cardholder policy (protocol §4.6): 25.00 a payment, 50.00 and three
+  // payments in all without the PIN; above that the terminal asks for it.
   const payer = personalizeCard(issuer, {
     ...common,
+    noPinLimits: DEFAULT_NO_PIN_LIMITS,
     label: 'Alice',
     balance: 200_00,
     pin: DEMO_PINS.payer,
@@ -72,6 +91,7 @@ export function ensureDemoEnvironment(dir = DEMO_DIR, o: DemoOptions = {}): stri
   });
   const payee = personalizeCard(issuer, {
     ...common,
+    noPinLimits: DEFAULT_NO_PIN_LIMITS,
     label: 'Corner Shop',
     balance: 50_00,
     pin: DEMO_PINS.payee,
@@ -87,7 +107,7 @@ export function ensureDemoEnvironment(dir = DEMO_DIR, o: DemoOptions = {}): stri
   saveIssuer(join(dir, 'issuer.json'), issuer);
   const codes = Object.fromEntries(issuer.issued.map((c) => [c.card ?? c.holderId, c.puk]));
   writeFileSync(join(dir, UNBLOCK_CODES_FILE), `${JSON.stringify(codes, null, 2)}\n`, { mode: 0o600 });
-  allowDemoIssuingTerminal(dir);
+  demoTerminalIdentity(dir);
   const config: TerminalConfigFile = {
     dataDir: 'data',
     currency: 978,
@@ -109,6 +129,7 @@ export function ensureDemoEnvironment(dir = DEMO_DIR, o: DemoOptions = {}): stri
     endOwnerLoginAfterSale: true,
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  ensureDemoHost(dir, configPath);
   return configPath;
 }
 
@@ -132,6 +153,7 @@ function makeTrayCards(
       const expired = c.id === 'carol';
       const state = personalizeCard(issuer, {
         ...common,
+        noPinLimits: DEFAULT_NO_PIN_LIMITS,
         label: c.label,
         balance: 80_00,
         pin: c.pin,
@@ -148,21 +170,27 @@ function makeTrayCards(
   );
 }
 
-/** The demo shop's terminal may issue tickets and coupons: its key is made now and allow-listed. */
-function allowDemoIssuingTerminal(dir: string): void {
-  const identity = loadOrCreateServerIdentity(join(dir, 'data'), {
-    name: 'Corner Shop terminal',
-    terminalId: 'demo-shop-terminal',
-  });
-  const authority = openAuthority({ issuerFile: join(dir, 'issuer.json') });
-  try {
-    authority.allow({
-      terminalId: identity.serverInfo.terminalId,
-      publicKey: toHex(identity.publicKey),
-      contentTypes: ['ticket', 'coupon'],
-      validitySeconds: 365 * 86_400,
+/** Migrates the demo's version-1 card files (kept: balances, keys, records, contents; added: the demo policy). */
+function migrateDemoCards(dir: string, say: (line: string) => void): void {
+  for (const name of CARD_FILES) {
+    const file = join(dir, name);
+    if (!existsSync(file)) continue;
+    if (formatOf(file) !== 1) continue;
+    whileHolding(file, () => {
+      const result = migrateCardImage(readFileSync(file, 'utf8'), DEFAULT_NO_PIN_LIMITS);
+      if (result.migrated) new FileBackend(file).store(settlementStateCodec.encode(result.state));
     });
-  } finally {
-    authority.close();
+    say(
+      `demo: ${file} was a version-1 card; migrated to version 2 with the demo cardholder policy (25.00 a payment, 50.00 and 3 payments without the PIN)`,
+    );
+  }
+}
+
+/** The card image's format, if it reads as one (a damaged file is reported when the card is opened). */
+function formatOf(file: string): unknown {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown }).format;
+  } catch {
+    return undefined;
   }
 }

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
 import { openSimulatedCard } from '../card-sim/card-files.js';
 import { DEMO_DIR, ensureDemoEnvironment } from '../demo/demo-environment.js';
-import { startIssuingBesideConfig } from '../demo/in-process-issuing.js';
 import { isTerminalError } from '../protocol/errors.js';
+import { setProgramLabel } from '../tooling/process-lock.js';
 import { loadConfig } from './services/config.js';
-import { startTerminalServices, type TerminalServices } from './services/terminal-services.js';
+import { startIssuing } from './services/issuing/issuing-services.js';
+import { logRecovery } from './services/recovery/recovery-log.js';
+import { startTerminalServices } from './services/terminal-services.js';
 import { APP_SCHEME_PRIVILEGES } from './shell/app-protocol.js';
 import { kioskSettings } from './shell/kiosk-settings.js';
 import type { ShellPlatform } from './shell/platform.js';
@@ -37,10 +39,15 @@ async function startApp(): Promise<void> {
   const demoDir = app.isPackaged ? join(app.getPath('userData'), 'demo') : join(app.getAppPath(), DEMO_DIR);
   const config = loadConfig(args.config ?? ensureDemoEnvironment(demoDir));
   const kiosk = kioskSettings(args.kiosk, config.kiosk);
+  setProgramLabel('the operator screen (Electron)');
   const services = await startTerminalServices(config, { openSimulatedCard });
-  const issuing = startIssuingBesideConfig({ engine: services.engine, ...config });
-  await recoverAtStart(services);
-  services.engine.recoverOnCardInsert();
+  // Issuing goes to the command-generating server on the configured issuer host.
+  const issuing = startIssuing(services);
+  // Finishes or rolls back what an earlier run left open before the operator can start anything
+  // new, then recovers whenever a card is presented again.
+  logRecovery(services.recovery, console.log, console.error);
+  await services.recovery.start();
+  if (services.host) void services.crl.refresh(); // in the background: the terminal never waits for the host
   const platform: ShellPlatform = {
     app,
     BrowserWindow,
@@ -56,9 +63,9 @@ async function startApp(): Promise<void> {
     platform,
     {
       ...services,
-      issuing: issuing?.port,
+      issuing: issuing.port,
       close: async () => {
-        issuing?.close();
+        issuing.close();
         await close();
       },
     },
@@ -68,16 +75,4 @@ async function startApp(): Promise<void> {
       kiosk,
     },
   );
-}
-
-/** Finishes or rolls back what an earlier run left open, before the operator can start anything new. */
-async function recoverAtStart(services: TerminalServices): Promise<void> {
-  try {
-    for (const r of await services.engine.recover())
-      console.log(`recovered transfer ${r.flowId}: ${r.outcome}`);
-    for (const r of await services.contents.recover())
-      console.log(`recovered ${r.kind} ${r.flowId}: ${r.outcome}`);
-  } catch (e) {
-    console.error(`start-up recovery: ${isTerminalError(e) ? `${e.code} ${e.message}` : String(e)}`);
-  }
 }

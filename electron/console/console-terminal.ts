@@ -1,12 +1,17 @@
 // The operator console: the terminal's services behind a line-based prompt. Shows both cards,
-// takes an amount, runs the transfer (key update first when needed) and prints each step.
+// takes an amount, runs the transfer (key update first when needed) and prints each step. A payment
+// the payer card makes only with its PIN asks for it (not echoed), logs in and pays.
 
-import { createInterface } from 'node:readline/promises';
+import { createInterface, type Interface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { formatMoney, parseMoney } from '../../protocol/money-format.js';
+import { setProgramLabel } from '../../tooling/process-lock.js';
 import { loadConfig } from '../services/config.js';
+import { logRecovery } from '../services/recovery/recovery-log.js';
+import type { TransferOutcome } from '../services/settlement/settlement-engine.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
 
 export async function runConsoleTerminal(argv: string[]): Promise<number> {
@@ -16,6 +21,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     console.error('error E_INPUT_INVALID: --config needs a file');
     return 2;
   }
+  setProgramLabel('the operator console');
   const t = await startTerminalServices(loadConfig(configPath), { openSimulatedCard });
   const money = (minor: number | undefined) =>
     minor === undefined ? '(masked)' : formatMoney(minor, t.config);
@@ -24,19 +30,17 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     if (e.type === 'recovered') console.log(`   · recovered ${e.report.flowId}: ${e.report.outcome}`);
   });
   try {
-    const recovered = await t.engine.recover();
-    const contents = await t.contents.recover();
-    if (recovered.length + contents.length) {
-      console.log(`Recovered ${recovered.length + contents.length} interrupted transfer(s).`);
-    }
+    logRecovery(t.recovery, (line) => console.log(`   · ${line}`));
+    await t.recovery.start();
     await showCards(t, money);
     if (!process.stdin.isTTY) return 0;
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const prompt = hiddenInput();
+    const rl = prompt.rl;
     try {
       // Owner mode: the card shows its balance only after its holder's PIN.
       for (const slot of ['payer', 'payee'] as const) {
         const pin = (
-          await rl.question(`PIN of the ${slot} card to show its balance (Enter to skip): `)
+          await prompt.askHidden(`PIN of the ${slot} card to show its balance (Enter to skip): `)
         ).trim();
         if (!pin) continue;
         try {
@@ -56,7 +60,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
           console.log(`  "${line}" is not an amount (E_INPUT_INVALID). Type for example 12.50.`);
           continue;
         }
-        const outcome = await t.engine.transfer({ amount });
+        const outcome = await payAskingForPin(t, amount, prompt);
         if (outcome.status === 'completed') {
           for (const k of outcome.keyUpdates)
             console.log(`  key update on the ${k.receiver} card: ${k.route} route — ${k.reason}`);
@@ -79,6 +83,58 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
   } finally {
     await t.close();
   }
+}
+
+/** A readline prompt whose answers can be typed unseen (a PIN): the echo goes nowhere meanwhile. */
+function hiddenInput(): { rl: Interface; askHidden(question: string): Promise<string> } {
+  let muted = false;
+  const output = new Writable({
+    write(chunk, encoding, done) {
+      if (!muted) process.stdout.write(chunk, encoding);
+      done();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  return {
+    rl,
+    async askHidden(question) {
+      process.stdout.write(question);
+      muted = true;
+      try {
+        return await rl.question('');
+      } finally {
+        muted = false;
+        process.stdout.write('\n');
+      }
+    },
+  };
+}
+
+/**
+ * The payment; when the payer card needs its PIN for it (E_PIN_REQUIRED, nothing sent yet), the
+ * holder types it, the card checks it, and the payment runs again. Enter without a PIN gives up.
+ */
+async function payAskingForPin(
+  t: TerminalServices,
+  amount: number,
+  prompt: ReturnType<typeof hiddenInput>,
+): Promise<TransferOutcome> {
+  let outcome = await t.engine.transfer({ amount });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (outcome.status !== 'refused' || outcome.error.code !== 'E_PIN_REQUIRED') return outcome;
+    const pin = (
+      await prompt.askHidden('  The payer card needs its PIN for this payment. PIN (Enter to cancel): ')
+    ).trim();
+    if (!pin) return outcome;
+    try {
+      await t.engine.login('payer', pin);
+    } catch (e) {
+      console.log(`  ${errorMessage(e)}${e instanceof TerminalError ? ` [${e.code}]` : ''}`);
+      continue;
+    }
+    outcome = await t.engine.transfer({ amount });
+  }
+  return outcome;
 }
 
 async function showCards(t: TerminalServices, money: (minor: number | undefined) => string): Promise<void> {

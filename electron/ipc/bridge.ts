@@ -49,6 +49,7 @@ export const EVENT_NAMES = [
   'card-removed',
   'transfer-step',
   'recovered',
+  'recovery-run',
   'kiosk-exit-requested',
   'operator',
   'owner-logout',

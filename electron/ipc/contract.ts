@@ -113,8 +113,11 @@ const journalRecord = z.object({
   flowKind: z.string(),
   step: z.string(),
   payload: z.record(z.string(), z.unknown()),
-  prevHash: hex,
-  hash: hex,
+  /** The first 8 bytes of the entry's chain hash (db/journal-chain.ts). */
+  tag: hex.optional(),
+  /** Full chain hashes: only on an entry just appended (a read does not recompute them). */
+  prevHash: hex.optional(),
+  hash: hex.optional(),
 });
 export type JournalRecordWire = z.infer<typeof journalRecord>;
 
@@ -134,6 +137,46 @@ export const inDoubtItem = z.object({
 });
 export type InDoubtItemWire = z.infer<typeof inDoubtItem>;
 
+/** A release proof its payer card has not taken yet: what REFUND DEBIT needs, wherever it is delivered. */
+export const pendingDelivery = z.object({
+  flowId: z.string(),
+  origin: z.enum(['found-on-card', 'delivered']).optional(),
+  payerId: hex,
+  payeeId: hex,
+  amount: z.number().int(),
+  currency: z.number().int(),
+  date: z.number().int(),
+  txRandom: hex,
+  rxRandom: hex,
+  releaseProof: hex,
+  updatedAt: isoTime,
+});
+export type PendingDeliveryWire = z.infer<typeof pendingDelivery>;
+
+const offerRecord = z.union([
+  z.object({ itemId: z.string(), label: z.string().optional() }),
+  z.object({ amount: z.number().int(), currency: z.number().int() }),
+]);
+
+/** A content transmission or exchange not settled yet: an item in transfer, value reserved or debited. */
+export const openContentFlow = z.object({
+  flowId: z.string(),
+  kind: z.enum(['content-transfer', 'content-exchange']),
+  origin: z.literal('found-on-card').optional(),
+  fromId: hex,
+  toId: hex,
+  gives: offerRecord,
+  takes: offerRecord.optional(),
+  txId: hex.optional(),
+  secondTxId: hex.optional(),
+  committed: z.boolean(),
+  releaseProof: hex.optional(),
+  lastStep: z.string(),
+  startedAt: isoTime,
+  updatedAt: isoTime,
+});
+export type OpenContentFlowWire = z.infer<typeof openContentFlow>;
+
 const recoveryReport = z.object({
   flowId: z.string(),
   outcome: recoveryOutcome,
@@ -151,6 +194,7 @@ const crlStatus = z.object({
   thisUpdate: isoTime.optional(),
   nextUpdate: isoTime.optional(),
   revokedCount: z.number().int(),
+  distributionPoint: z.string().optional(),
   lastRefresh: z
     .object({ at: isoTime, ok: z.boolean(), notModified: z.boolean().optional(), error: crlError.optional() })
     .optional(),
@@ -248,10 +292,22 @@ export const contract = {
       z.object({ ok: z.literal(false), firstBadSeq: z.number().int(), reason: z.string() }),
     ]),
   },
-  'indoubt:list': { request: empty, response: z.object({ items: z.array(inDoubtItem) }) },
+  'indoubt:list': {
+    request: empty,
+    response: z.object({
+      /** Value transfers in doubt. */
+      items: z.array(inDoubtItem),
+      /** Release proofs waiting for their payer card. */
+      deliveries: z.array(pendingDelivery),
+      /** Open content flows. */
+      contents: z.array(openContentFlow),
+    }),
+  },
   'recovery:run': {
     request: empty,
     response: z.object({
+      /** Records found on the cards that no flow of this terminal accounted for, adopted this pass. */
+      adopted: z.number().int(),
       transfers: z.array(recoveryReport),
       contents: z.array(
         z.object({
@@ -301,6 +357,16 @@ export const events = {
     route: z.string().optional(),
   }),
   recovered: recoveryReport,
+  /**
+   * A pass of the terminal's recovery surface ended (start-up, a card inserted, on demand): what it
+   * settled, so the screen can read the in-doubt list again.
+   */
+  'recovery-run': z.object({
+    trigger: z.enum(['start-up', 'card-inserted', 'on-demand', 'delivery']),
+    adopted: z.number().int(),
+    transfers: z.number().int(),
+    contents: z.number().int(),
+  }),
   /** Kiosk mode: someone tried to close or leave the window; the screen should ask for the exit PIN. */
   'kiosk-exit-requested': z.object({}),
   ...shopEvents,

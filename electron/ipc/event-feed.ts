@@ -1,8 +1,10 @@
 // The contract's events from the terminal services: card inserted and removed (with the slot's status),
-// each journaled step of a flow, start-up or on-insert recoveries, who is at the terminal (sign-in,
-// sign-out, the lock), and owner logins the terminal ended. Both transports push what this feeds
-// them: the browser host over its WebSocket, the Electron shell over webContents.send.
+// each journaled step of a flow, start-up or on-insert recoveries and every pass of the recovery
+// surface, who is at the terminal (sign-in, sign-out, the lock), and owner logins the terminal ended.
+// Both transports push what this feeds them: the browser host over its WebSocket, the Electron shell
+// over webContents.send.
 import type { WatchedDesk } from '../services/operators/desk-watch.js';
+import type { RecoveryEvent } from '../services/recovery/terminal-recovery.js';
 import type { OwnerLogins } from '../services/settlement/owner-logins.js';
 import type { EngineEvent } from '../services/settlement/settlement-engine.js';
 import type { ReaderSlots, SlotEvent } from '../services/slots/reader-slots.js';
@@ -14,6 +16,8 @@ export interface EventSources {
   slots: Pick<ReaderSlots, 'on' | 'status'>;
   desk?: Pick<WatchedDesk, 'on'>;
   ownerLogins?: Pick<OwnerLogins, 'on'>;
+  /** The recovery surface's passes (the terminal services' `recovery`; test doubles may have none). */
+  recovery?: { on?(listener: (e: RecoveryEvent) => void): () => void };
 }
 
 export type EventPush = <E extends EventName>(event: E, payload: EventOf<E>) => void;
@@ -35,11 +39,22 @@ export function feedContractEvents(s: EventSources, push: EventPush): () => void
       route: typeof payload.route === 'string' ? payload.route : undefined,
     });
   };
+  const recoveryEvent = (e: RecoveryEvent) => {
+    if (e.type !== 'run') return;
+    const { adopted, transfers, contents } = e.run;
+    push('recovery-run', {
+      trigger: e.trigger,
+      adopted,
+      transfers: transfers.length,
+      contents: contents.length,
+    });
+  };
   const unsubscribe = [
     s.slots.on(slotEvent),
     s.engine.on(engineEvent),
     s.desk?.on((state) => push('operator', deskWire(state))) ?? (() => undefined),
     s.ownerLogins?.on((slot) => push('owner-logout', { slot })) ?? (() => undefined),
+    s.recovery?.on?.(recoveryEvent) ?? (() => undefined),
   ];
   return () => {
     for (const u of unsubscribe) u();

@@ -29,7 +29,7 @@ export function operationHandlers(s: HandlerServices, shop: ShopSupport): Pick<H
           'this terminal has no issuing service: it cannot reach the issuer’s authority',
         );
       }
-      const item = newItem({ type, issuerId: s.issuing.issuerId, label, body: bodyText ?? '' });
+      const item = newItem({ type, issuerId: await s.issuing.issuerId(), label, body: bodyText ?? '' });
       const out = await s.issuing.issue('payee', item);
       switch (out.status) {
         case 'issued':

@@ -13,6 +13,7 @@ import type { CrlCache } from '../services/crl/crl-cache.js';
 import type { IssuingPort } from '../services/issuing/issuing-terminal.js';
 import type { WatchedDesk } from '../services/operators/desk-watch.js';
 import type { Approval } from '../services/operators/operator-desk.js';
+import type { TerminalRecovery } from '../services/recovery/terminal-recovery.js';
 import type { OwnerLogins } from '../services/settlement/owner-logins.js';
 import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
 import { foldTransfer, TRANSFER_STEP } from '../services/settlement/transfer-record.js';
@@ -26,7 +27,9 @@ import {
   inDoubtItem,
   invalidInput,
   isChannel,
+  openContentFlow,
   parseRequest,
+  pendingDelivery,
   type ResponseOf,
   type Result,
   type SettlementSummaryWire,
@@ -42,21 +45,13 @@ import { createShopSupport } from './shop-support.js';
 
 /** What the handlers use of the terminal services (startTerminalServices() returns a superset). */
 export interface HandlerServices {
-  engine: Pick<
-    SettlementEngine,
-    'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt' | 'unblockPin'
-  >;
+  engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'inDoubt' | 'unblockPin'>;
   contents: Pick<
     ContentEngine,
-    | 'listContents'
-    | 'recover'
-    | 'logout'
-    | 'authenticate'
-    | 'send'
-    | 'exchange'
-    | 'alterContent'
-    | 'currentSession'
+    'listContents' | 'logout' | 'authenticate' | 'send' | 'exchange' | 'alterContent' | 'currentSession'
   >;
+  /** The terminal's one recovery surface: a pass on demand, and what is still open. */
+  recovery: Pick<TerminalRecovery, 'run' | 'inDoubt'> & Partial<Pick<TerminalRecovery, 'on'>>;
   journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
   flows: Pick<Flows, 'closedOn' | 'flow' | 'all'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
@@ -136,12 +131,15 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
       return { records: page.records, nextBeforeSeq: page.nextBeforeSeq };
     },
     'log:verify': async () => s.journal.verify(),
-    'indoubt:list': async () => ({ items: s.engine.inDoubt().map(inDoubtWire) }),
-    'recovery:run': async () => {
-      const transfers = await s.engine.recover();
-      const contents = await s.contents.recover();
-      return { transfers, contents };
+    'indoubt:list': async () => {
+      const view = s.recovery.inDoubt();
+      return {
+        items: view.transfers.map(inDoubtWire),
+        deliveries: view.deliveries.map((d) => pendingDelivery.parse(d)),
+        contents: view.contents.map((c) => openContentFlow.parse(c)),
+      };
     },
+    'recovery:run': () => s.recovery.run(),
     'crl:status': async () => s.crl.status(),
     'crl:refresh': () => s.crl.refresh(),
     'settlement:summary': async ({ day }) => settlementSummary(s, day ?? now().toISOString().slice(0, 10)),
@@ -211,16 +209,17 @@ function inDoubtWire(i: InDoubtItem): InDoubtItemWire {
 export function settlementSummary(s: HandlerServices, day: string): SettlementSummaryWire {
   const directions = new Map<string, { payerId: string; payeeId: string; count: number; total: number }>();
   let notCompleted = 0;
+  // The flows' facts (db/flow-facts.ts) hold the amount and the two cards: no entry is read.
   for (const flow of s.flows.closedOn('value-transfer', day)) {
-    const r = foldTransfer(s.journal.entriesForFlow(flow.flowId));
-    if (r.lastStep !== TRANSFER_STEP.COMPLETED) {
+    if (flow.lastStep !== TRANSFER_STEP.COMPLETED) {
       notCompleted += 1;
       continue;
     }
-    const key = `${r.payerId}>${r.payeeId}`;
-    const d = directions.get(key) ?? { payerId: r.payerId, payeeId: r.payeeId, count: 0, total: 0 };
+    const [payerId = '', payeeId = ''] = flow.cards.map((c) => c.holderId);
+    const key = `${payerId}>${payeeId}`;
+    const d = directions.get(key) ?? { payerId, payeeId, count: 0, total: 0 };
     d.count += 1;
-    d.total += r.amount;
+    d.total += flow.amount ?? 0;
     directions.set(key, d);
   }
   const list = [...directions.values()];

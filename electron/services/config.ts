@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
+import { SPKI_PIN_PATTERN } from '../../protocol/host-link/spki-pin.js';
 import { operatorsSchema } from './operators/operator-config.js';
 import { isTimeZone as isIanaTimeZone } from './receipts/document-settings.js';
 
@@ -39,6 +40,7 @@ export const terminalConfigSchema = z.object({
   builtinCrl: z.string().min(1).optional(),
   crl: z
     .object({
+      /** Default: the issuer host's /crl when `host` is configured (fetched over the pinned link). */
       distributionPoint: z.string().url().optional(),
       expiredPolicy: z.enum(['refuse', 'warn']).default('refuse'),
       fetchTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
@@ -79,6 +81,20 @@ export const terminalConfigSchema = z.object({
    * sale, refund or exchange, so the next customer never finds it open (default on).
    */
   endOwnerLoginAfterSale: z.boolean().default(true),
+  /**
+   * The issuer host (docs/issuer-host.md): its address, the pins of its TLS key (the current one and,
+   * during a key change, the next), and this terminal's ID there, registered with the public key of
+   * the terminal's identity key file (`npm run terminal -- host-key` prints both). The CRL comes from
+   * it and the issuing terminal asks it for create rights; the terminal never waits for it to sell.
+   */
+  host: z
+    .object({
+      url: z.string().regex(/^https:\/\/[^/?#]+$/, 'is https://host[:port]'),
+      pins: z.array(z.string().regex(SPKI_PIN_PATTERN, 'is sha256/<base64>')).min(1).max(4),
+      terminalId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+      timeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    })
+    .optional(),
 });
 
 export type TerminalConfig = z.infer<typeof terminalConfigSchema>;

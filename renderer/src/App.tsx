@@ -103,14 +103,32 @@ function Terminal(props: {
 
   const focusAmount = useCallback(() => amountRef.current?.focus(), []);
 
+  // A payment the payer card makes only with its PIN: the PIN form on the payer card asks for it,
+  // and the payment runs once the card has checked it.
+  const [pinFor, setPinFor] = useState<number | undefined>();
+  useEffect(() => {
+    const needsPin =
+      result && 'outcome' in result && result.outcome.status === 'refused' ? result.outcome.error : undefined;
+    if (needsPin?.code !== 'E_PIN_REQUIRED' || needsPin.details.slot !== 'payer') return;
+    setPinFor(Number(needsPin.details.amount));
+    document.getElementById('payer-pin')?.focus();
+  }, [result]);
+  const { pay } = operation;
+  const afterPayerLogin = useCallback(() => {
+    if (pinFor === undefined) return focusAmount();
+    setPinFor(undefined);
+    void pay(pinFor);
+  }, [pinFor, pay, focusAmount]);
+
   const slotPanel = (slot: 'payer' | 'payee') => (
     <SlotPanel
       slot={slot}
       state={slots[slot]}
       money={money}
       busy={busy}
+      pinHint={slot === 'payer' && pinFor !== undefined ? 'Enter the card holder’s PIN to pay' : undefined}
       onLogin={login}
-      onLoggedIn={focusAmount}
+      onLoggedIn={slot === 'payer' ? afterPayerLogin : focusAmount}
       onLogout={logout}
       onIssuerSession={openIssuerSession}
       onItem={(item) => ops.open({ kind: 'item', slot, item })}
@@ -118,7 +136,7 @@ function Terminal(props: {
     />
   );
 
-  const doubtCount = ledger.inDoubt.length;
+  const doubtCount = ledger.inDoubt.length + ledger.deliveries.length + ledger.openContents.length;
   return (
     <div className="app">
       {props.bar(ledger.crl)}
@@ -168,6 +186,8 @@ function Terminal(props: {
             body: (
               <InDoubtPanel
                 items={ledger.inDoubt}
+                deliveries={ledger.deliveries}
+                contents={ledger.openContents}
                 money={money}
                 recovering={ledger.recovering}
                 busy={operation.running !== undefined}

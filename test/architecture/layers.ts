@@ -33,7 +33,7 @@ export const LAYERS: readonly Layer[] = [
     name: 'tooling',
     files: ['tooling/'],
     mayImport: ['protocol', 'renderer-safe protocol'],
-    why: 'CLI plumbing shared by every tool: a neutral leaf',
+    why: 'plumbing shared by every program (CLI parsing, the lock between processes): a neutral leaf',
   },
   {
     name: 'db',
@@ -56,7 +56,7 @@ export const LAYERS: readonly Layer[] = [
   {
     name: 'terminal services',
     files: ['electron/services/'],
-    mayImport: ['protocol', 'renderer-safe protocol', 'db', 'ipc contract'],
+    mayImport: ['protocol', 'renderer-safe protocol', 'db', 'ipc contract', 'tooling'],
     why: 'the terminal sees cards only through protocol/ interfaces, and the issuer only through its port',
   },
   {

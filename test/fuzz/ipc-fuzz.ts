@@ -9,6 +9,7 @@
 // answers a response of the channel's schema, an error a known code; Object.prototype is never
 // touched. runIpcFuzz uses recording fake services; runIpcTerminalFuzz the real ones around two
 // simulated cards, where a refused request must also leave cards, journal and CRL as they were.
+
 import fc from 'fast-check';
 import { CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
 import {
@@ -20,6 +21,7 @@ import {
 } from '../../electron/ipc/handlers.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import { PERMISSIONS } from '../../electron/services/operators/operator-roles.js';
+import { TerminalRecovery } from '../../electron/services/recovery/terminal-recovery.js';
 import { createOwnerLogins } from '../../electron/services/settlement/owner-logins.js';
 import { ERROR_CODES } from '../../protocol/errors.js';
 import { SHOP_CONFIG } from '../support/shop-fakes.js';
@@ -427,11 +429,18 @@ function value(t: TerminalUnderTest): number {
 export async function runIpcTerminalFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const t = await withSeededRandom(`ipc-terminal:${opts.seed}`, () => makeTerminal());
   const contents = new ContentEngine(t.engine, { journal: t.journal, flows: t.flows, slots: t.slots });
+  const recovery = new TerminalRecovery({
+    engine: t.engine,
+    journal: t.journal,
+    flows: t.flows,
+    slots: t.slots,
+  });
   const calls: ServiceCall[] = [];
   const services = recorded(
     {
       engine: t.engine,
       contents,
+      recovery,
       journal: t.journal,
       flows: t.flows,
       crl: t.crl,
@@ -461,6 +470,7 @@ export async function runIpcTerminalFuzz(opts: FuzzOptions): Promise<FuzzReport>
   try {
     return await checkProperty('ipc-terminal', property, opts, stats);
   } finally {
+    recovery.close();
     contents.close();
     await t.engine.close();
   }

@@ -43,7 +43,6 @@ export function fakeServices() {
         warnings: [],
       })),
       updateKeys: vi.fn(async () => []),
-      recover: vi.fn(async () => []),
       inDoubt: vi.fn(() => []),
       unblockPin: vi.fn(async (_slot: string, _puk: string, _pin: string) => undefined),
     },
@@ -54,7 +53,6 @@ export function fakeServices() {
         access: { owner: false, session: 'none' as const },
         items: [],
       })),
-      recover: vi.fn(async () => []),
       logout: vi.fn(async () => undefined),
       send: vi.fn(async () => ({ ...completed, kind: 'content-transfer' as const })),
       exchange: vi.fn(async () => completed),
@@ -81,6 +79,10 @@ export function fakeServices() {
       verify: vi.fn(() => ({ ok: true as const, count: 0 })),
       entriesForFlow: vi.fn(saleEntriesFor),
     },
+    recovery: {
+      run: vi.fn(async () => ({ transfers: [], contents: [], adopted: 0 })),
+      inDoubt: vi.fn(() => ({ transfers: [], deliveries: [], contents: [] })),
+    },
     flows: { closedOn: vi.fn(() => []), ...shop.flowsExtra },
     crl: { status: vi.fn(() => crlStatus), refresh: vi.fn(async () => crlStatus) },
     slots: {
@@ -99,6 +101,7 @@ export function fakeServices() {
   const spies = [
     ...Object.values(services.engine),
     ...Object.values(services.contents),
+    ...Object.values(services.recovery),
     ...Object.values(services.journal),
     ...Object.values(services.flows),
     ...Object.values(services.crl),

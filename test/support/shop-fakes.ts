@@ -23,8 +23,7 @@ const entry = (seq: number, step: string, payload: Record<string, unknown>): Jou
   flowKind: 'value-transfer',
   step,
   payload,
-  prevHash: '00',
-  hash: '00',
+  tag: '00'.repeat(8),
 });
 
 /** A sale of €15.00 from the customer's card to the shop's, completed. */
@@ -53,6 +52,8 @@ const SALE_STATE = {
   updatedAt: SALE_ENTRIES[1]!.at,
   lastStep: 'completed',
   terminal: true,
+  cards: [],
+  items: [],
 };
 
 /** A content flow as the fake content engine answers it: completed. */
@@ -112,7 +113,7 @@ export function shopFakes(spy: Spy) {
     move: spy('tray.move', (_id: string, _to: string) => trayCards),
   };
   const issuing = {
-    issuerId: 'AB'.repeat(16),
+    issuerId: async () => 'AB'.repeat(16),
     issue: spy('issuing.issue', async (_slot: string, item: ContentItem) => ({
       status: 'issued' as const,
       flowId: 'a5a5a5a5-0000-4000-8000-000000000001',

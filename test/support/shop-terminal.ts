@@ -1,6 +1,6 @@
 // The demo shop's terminal behind its IPC handlers, in process: a fresh demo environment (cards, tray
 // cards, operators at a test PIN cost), the real services on simulated slots, the card tray, the
-// in-process issuing, and dispatch() as a transport calls it, with the screen each call comes from.
+// issuing through the demo's issuer host served in this process, and dispatch() as a transport calls it, with the screen each call comes from.
 // For the IPC tests of the shop's channels: what a hostile screen sends goes through exactly this.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { openCard } from '../../card-sim/card-files.js';
 import type { SimulatedCard } from '../../card-sim/settlement-card.js';
 import { ensureDemoEnvironment, UNBLOCK_CODES_FILE } from '../../demo/demo-environment.js';
-import { type IssuingServices, startIssuing } from '../../demo/in-process-issuing.js';
 import type { Channel, RequestOf, ResponseOf, Result } from '../../electron/ipc/contract.js';
 import {
   createHandlers,
@@ -21,6 +20,7 @@ import { createCardTray } from '../../electron/services/slots/card-tray.js';
 import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
 import { TEST_PIN_COST } from '../ui/support/operator-fixture.js';
+import { type DemoIssuing, lazyDemoIssuing } from './demo-issuing.js';
 
 export const PIN = { alice: '1234', shop: '0000', casey: '1111', sam: '9999' } as const;
 
@@ -30,7 +30,7 @@ export interface ShopTerminal {
   services: TerminalServices;
   slots: SimulatedSlots;
   cards: Record<string, SimulatedCard>;
-  issuing: IssuingServices;
+  issuing: DemoIssuing;
   handlers: Handlers;
   /** The desk's clock: move it to make the idle lock run out. */
   clock: { now: number };
@@ -53,7 +53,12 @@ export async function startShopTerminal(
   if (config.slots.backend !== 'simulated') throw new Error('the demo uses simulated slots');
   const slots = createSimulatedSlots({ waitingTimeMs: 2000 });
   const cards: Record<string, SimulatedCard> = {};
-  for (const c of config.slots.tray ?? []) cards[c.id] = openCard(c.file);
+  const held: { release(): void }[] = [];
+  for (const c of config.slots.tray ?? []) {
+    const h = openCard(c.file);
+    held.push(h);
+    cards[c.id] = h.card;
+  }
   slots.insert('payer', cards.alice!.os);
   slots.insert('payee', cards.shop!.os);
   const tray = createCardTray(
@@ -62,11 +67,7 @@ export async function startShopTerminal(
   );
   const clock = { now: Date.parse('2026-11-21T10:00:00Z') };
   const services = await startTerminalServices(config, { slots, desk: { now: () => clock.now } });
-  const issuing = startIssuing({
-    engine: services.engine,
-    dataDir: config.dataDir,
-    issuerFile: join(dir, 'issuer.json'),
-  });
+  const issuing = lazyDemoIssuing({ demoDir: dir, engine: services.engine, config });
   const base: HandlerServices = { ...services, tray, issuing: issuing.port };
   const handlers = createHandlers(o.handlers ? o.handlers(base) : base);
   const call = async <C extends Channel>(screen: string, channel: C, payload: RequestOf<C>) =>
@@ -94,8 +95,9 @@ export async function startShopTerminal(
     balances: () => ({ alice: cards.alice!.store.read().balance, shop: cards.shop!.store.read().balance }),
     unblockCode: (label) => codes[label]!,
     async close() {
-      issuing.close();
+      await issuing.close();
       await services.close();
+      for (const h of held) h.release();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -235,6 +235,13 @@ describe('operator screen: keyboard only, and the records', () => {
     await ui.page.getByRole('tab', { name: 'Revocation list' }).click();
     const panel = byTest('crl-panel');
     expect(await panel.textContent()).toContain('#1');
+    // Where the list comes from is on the screen.
+    expect(await byTest('crl-distribution-point').textContent()).toBe(
+      ui.services.crl.status().distributionPoint,
+    );
+    expect(await byTest('crl-distribution-point').textContent()).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/ca\.crl$/,
+    );
     await ui.page.getByRole('button', { name: 'Refresh CRL' }).click();
     const error = byTest('crl-error');
     await expect.poll(() => error.getAttribute('data-code')).toBe('E_TRANSPORT');

@@ -12,16 +12,16 @@
 // time, or is pulled, interrupts the flow; the interruption is journaled and recovery runs at once
 // with the cards present. Recovery needs no session: it works from the cards' signed transfer records.
 //
-// Start-up and "card presented again": open content flows are NOT covered by engine.recover(). Users
-// of the terminal services call both, e.g. `await t.engine.recover(); await t.contents.recover();`,
-// and may subscribe `t.contents.recoverOnCardInsert()` next to `t.engine.recoverOnCardInsert()`.
-// send() and exchange() also settle open content flows between the two cards before they start.
+// Start-up, "card presented again" and on demand, open content flows are recovered by the terminal's
+// one recovery surface (../recovery/terminal-recovery.ts) with value transfers and key updates;
+// recover() here settles content flows alone. send() and exchange() also settle open content flows
+// between the two cards before they start.
 import { randomUUID } from 'node:crypto';
 import type { Flows } from '../../../db/flows.js';
 import type { Journal } from '../../../db/journal.js';
 import { toHex } from '../../../protocol/bytes.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
-import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
+import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { readBalance } from '../../../protocol/settlement/read-balance.js';
 import type { CardSession } from '../settlement/card-session.js';
 import { cardLabel } from '../settlement/card-view.js';
@@ -67,7 +67,7 @@ export class ContentEngine {
 
   constructor(
     private readonly engine: SettlementEngine,
-    private readonly o: ContentEngineOptions,
+    o: ContentEngineOptions,
   ) {
     this.recovery = new ContentFlowRecovery(o);
     this.unsubscribe =
@@ -221,30 +221,6 @@ export class ContentEngine {
     return this.engine.withCards(async (cards) => this.recovery.recoverWith(cards, await cards.present()));
   }
 
-  /** Recovers open content flows whenever a card is inserted; returns the unsubscribe function. */
-  recoverOnCardInsert(onError?: (e: unknown) => void): () => void {
-    const slots = this.o.slots;
-    if (!slots) throw new TerminalError('E_INTERNAL', 'the content engine was built without reader slots');
-    return slots.on((event) => {
-      if (event.type !== 'card-inserted' || this.openFlows().length === 0) return;
-      void (async () => {
-        // The settlement engine may be recovering value transfers for the same card: wait our turn.
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.recover();
-            return;
-          } catch (e) {
-            if (!isTerminalError(e, 'E_BUSY') || attempt >= 50) {
-              onError?.(e);
-              return;
-            }
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        }
-      })();
-    });
-  }
-
   /** Content flows not yet closed (completed, rolled back or refused), oldest first. */
   openFlows(): ContentFlowRecord[] {
     return this.recovery.openFlows();
@@ -285,7 +261,7 @@ export class ContentEngine {
     const record: Recorder = (step, payload) => {
       cards.record(flowId, kind, step, payload);
     };
-    record(CONTENT_STEP.STARTED, plan.started);
+    cards.record(flowId, kind, CONTENT_STEP.STARTED, plan.started, plan.facts);
     const tracker = new SlotTracker();
     try {
       const txIds = await plan.run(record, tracker);

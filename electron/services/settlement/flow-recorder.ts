@@ -1,6 +1,6 @@
 // Writes flow steps to the journal. append() returns only after SQLite has committed the entry
 // (WAL, synchronous=FULL), so "journaled before the next APDU is sent" holds for every caller.
-import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
+import type { FlowFacts, FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
 import { TerminalError } from '../../../protocol/errors.js';
 
 export interface StepEvent {
@@ -22,6 +22,7 @@ export const OPENING_STEPS: Readonly<Record<FlowKind, readonly string[]>> = {
   'key-update': ['planned'],
   admin: ['register-requested', 'issue-requested', 'unblock-requested', 'alter-requested'],
   recovery: ['started'],
+  journal: [],
 };
 
 export class FlowRecorder {
@@ -41,10 +42,17 @@ export class FlowRecorder {
     flowKind: FlowKind,
     step: string,
     fields: Record<string, unknown> = {},
+    /** The flow's facts for the log's index (db/flow-facts.ts): passed at 'started' and closing steps. */
+    facts?: FlowFacts,
   ): JournalRecord {
-    const opening = this.listeners.stamp && OPENING_STEPS[flowKind].includes(step);
-    const payload = opening ? { ...fields, ...this.listeners.stamp?.() } : fields;
-    const record = this.journal.append({ flowId, flowKind, step, payload });
+    // The opening entry carries who ran the flow, in its payload (hash-chained) and its facts (indexed).
+    const stamp = OPENING_STEPS[flowKind].includes(step) ? this.listeners.stamp?.() : undefined;
+    const payload = stamp ? { ...fields, ...stamp } : fields;
+    const operatorId = typeof stamp?.operator === 'string' ? stamp.operator : undefined;
+    const record = this.journal.append(
+      { flowId, flowKind, step, payload },
+      operatorId === undefined ? facts : { operatorId, ...facts },
+    );
     this.listeners.afterAppend?.(record);
     this.listeners.onStep?.({ flowId, flowKind, step, payload, seq: record.seq });
     return record;

@@ -1,10 +1,12 @@
 // The terminal's settlement engine: before every value transfer it reads both cards, refuses
-// expired or revoked ones, brings their keys in line by the route the seed prescribes, then runs
-// the value transfer of Fig. 4. Every step is journaled; interrupted transfers are recovered at
-// start-up, when a card is presented again, or on demand.
+// expired or revoked ones and payments that need the cardholder's PIN until it is verified, brings
+// their keys in line by the route the seed prescribes, then runs the value transfer of Fig. 4. Every
+// step is journaled; interrupted transfers are recovered through the terminal's one recovery surface
+// (recovery/terminal-recovery.ts: start-up, card presented again, on demand).
 import { randomUUID } from 'node:crypto';
+import { checkFacts } from '../../../db/flow-facts.js';
 import type { Flows } from '../../../db/flows.js';
-import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
+import type { FlowFacts, FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
 import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
@@ -17,8 +19,10 @@ import {
   checkCard,
   type RevocationChecker,
 } from './card-checks.js';
+import { cardFact } from './card-facts.js';
 import type { CardSession } from './card-session.js';
 import { type CardView, cardLabel, cardView, pinState } from './card-view.js';
+import { requirePinFor } from './cardholder-check.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
@@ -93,15 +97,26 @@ export interface RecoveryReport {
 export interface CardAccess {
   session(slot: SlotName): Promise<CardSession>;
   refresh(slot: SlotName): Promise<CardSession>;
-  present(): Promise<CardSession[]>;
+  /** Sessions with the cards present; one that cannot be read is skipped and handed to `unreadable`. */
+  present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]>;
   dropAll(): Promise<void>;
-  record(flowId: string, kind: FlowKind, step: string, payload?: Record<string, unknown>): JournalRecord;
+  record(
+    flowId: string,
+    kind: FlowKind,
+    step: string,
+    payload?: Record<string, unknown>,
+    facts?: FlowFacts,
+  ): JournalRecord;
   entries(flowId: string): JournalRecord[];
   /** Validity, CA signature and CRL of the card; throws the refusal; returns CRL warnings. */
   check(session: CardSession): string[];
   /** Unix seconds. */
   now(): number;
+  /** The engine's recovery of value transfers and key updates with these cards (recover()'s work). */
+  recoverTransfers(sessions: CardSession[]): Promise<RecoveryReport[]>;
 }
+
+export type { CallerFacts } from './value-transfer.js';
 
 export type EngineEvent = { type: 'step'; event: StepEvent } | { type: 'recovered'; report: RecoveryReport };
 
@@ -246,12 +261,14 @@ export class SettlementEngine {
         work({
           session: (slot) => this.sessions.get(slot),
           refresh: (slot) => this.sessions.refresh(slot),
-          present: () => this.sessions.present(),
+          present: (unreadable) => this.sessions.present(unreadable),
           dropAll: () => this.resetCards(),
-          record: (flowId, kind, step, payload) => this.recorder.record(flowId, kind, step, payload),
+          record: (flowId, kind, step, payload, facts) =>
+            this.recorder.record(flowId, kind, step, payload, facts),
           entries: (flowId) => this.recorder.entries(flowId),
           check: (session) => checkCard(session, this.checkContext()),
           now: () => this.now(),
+          recoverTransfers: (sessions) => this.recoverWith(sessions),
         }),
       ),
     );
@@ -295,6 +312,11 @@ export class SettlementEngine {
       };
     }
     // `payer` and `payee` are the cards' roles in this transfer; the slots stay what they are.
+    try {
+      checkFacts(request.facts ?? {}); // before any card is asked: the journal would refuse them later
+    } catch (e) {
+      return { status: 'refused', keyUpdates, error: toTerminalError(e) };
+    }
     let payer: CardSession | undefined;
     let payee: CardSession | undefined;
     let flowId: string | undefined;
@@ -302,6 +324,10 @@ export class SettlementEngine {
       const bySlot = await this.openBoth();
       await this.recoverWith([bySlot.payer, bySlot.payee]);
       [payer, payee] = roles(bySlot, from);
+      // Before anything changes a card: an expired or revoked card is refused before it is asked for
+      // a PIN, and a payment the payer card would refuse without its PIN (protocol §4.6) waits for it.
+      this.acceptPair(payer, payee);
+      requirePinFor(payer, amount);
       const admitted =
         request.admit?.({ payerId: payer.holderIdHex, payeeId: payee.holderIdHex, amount }) ?? {};
       // Keys are aligned by slot: the plan is the same whichever card pays.
@@ -327,19 +353,31 @@ export class SettlementEngine {
       }
       flowId = randomUUID();
       const terms = { amount, currency: this.o.currency, date: this.now() };
-      this.recorder.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
-        ...admitted,
-        payerId: payer.holderIdHex,
-        payeeId: payee.holderIdHex,
-        payerSerial: payer.certificate.serial.toString(),
-        payeeSerial: payee.certificate.serial.toString(),
-        payerSlot: payer.slot,
-        payeeSlot: payee.slot,
-        payerLabel: cardLabel(payer),
-        payeeLabel: cardLabel(payee),
-        ...terms,
-        keyUpdates: keyUpdates.map((k) => k.flowId),
-      });
+      this.recorder.record(
+        flowId,
+        'value-transfer',
+        TRANSFER_STEP.STARTED,
+        {
+          ...admitted,
+          payerId: payer.holderIdHex,
+          payeeId: payee.holderIdHex,
+          payerSerial: payer.certificate.serial.toString(),
+          payeeSerial: payee.certificate.serial.toString(),
+          payerSlot: payer.slot,
+          payeeSlot: payee.slot,
+          payerLabel: cardLabel(payer),
+          payeeLabel: cardLabel(payee),
+          ...terms,
+          keyUpdates: keyUpdates.map((k) => k.flowId),
+        },
+        {
+          ...request.facts,
+          refundOf: typeof admitted.refundOf === 'string' ? admitted.refundOf : request.facts?.refundOf,
+          amount,
+          currency: terms.currency,
+          cards: [cardFact(payer), cardFact(payee)],
+        },
+      );
       await runValueTransfer(this.recorder, flowId, payer, payee, terms);
       const after = {
         payer: await this.sessions.refresh('payer'),
@@ -383,18 +421,6 @@ export class SettlementEngine {
   /** Recovers every open value transfer that the cards now present allow (start-up, card presented). */
   async recover(): Promise<RecoveryReport[]> {
     return this.exclusive(() => this.guard(async () => this.recoverWith(await this.sessions.present())));
-  }
-
-  /**
-   * Recovers open transfers whenever a card is presented again (seed 000's "same card presented").
-   * Returns the unsubscribe function.
-   */
-  recoverOnCardInsert(onError?: (e: unknown) => void): () => void {
-    return this.o.slots.on((event) => {
-      if (event.type !== 'card-inserted' || this.busy) return;
-      if (!this.openTransfers().length) return;
-      this.recover().catch((e: unknown) => onError?.(e));
-    });
   }
 
   /** Value transfers whose value may be in flight: the payer has (or may have) debited, the payee has not confirmed. */

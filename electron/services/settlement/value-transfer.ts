@@ -2,15 +2,21 @@
 // journaled before the next command goes out. Card refusals are rolled back on the spot; transport
 // failures propagate to the engine, which journals the interruption and runs recovery. `payer` and
 // `payee` are the roles (the card debited, the card credited); a refusal names the slot a card is in.
+
+import type { FlowFacts } from '../../../db/journal.js';
 import { toHex } from '../../../protocol/bytes.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { isTerminalError, type TerminalError } from '../../../protocol/errors.js';
+import type { DebitStart } from '../../../protocol/settlement/settlement-client.js';
 import type { SlotName } from '../slots/reader-slots.js';
 import type { CardSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { TRANSFER_STEP } from './transfer-record.js';
 
 /** A value transfer to run: how much, and which slot's card pays. */
+/** What the caller knows of a flow that the cards do not (issue 11: operators, refunds). */
+export type CallerFacts = Pick<FlowFacts, 'operatorId' | 'refundOf' | 'direction'>;
+
 export interface TransferRequest {
   amount: number;
   /**
@@ -25,6 +31,8 @@ export interface TransferRequest {
    * refundOf). Checks that must not race a second operation (what is left to refund) belong here.
    */
   admit?: (parties: { payerId: string; payeeId: string; amount: number }) => Record<string, unknown>;
+  /** What the caller knows of the flow for the log's index (db/flow-facts.ts): operator, direction. */
+  facts?: CallerFacts;
 }
 
 export interface TransferTerms {
@@ -45,23 +53,26 @@ export async function runValueTransfer(
     recorder.record(flowId, 'value-transfer', step, payload);
   const request = (counterpart: CardSession) => ({ counterpartId: counterpart.info.holderId, ...terms });
 
-  let txRandom: Uint8Array;
+  let debitStart: DebitStart;
   try {
-    txRandom = await payer.client.initiateDebit(request(payee));
+    debitStart = await payer.client.initiateDebit(request(payee));
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) record(TRANSFER_STEP.REFUSED, refusal(e, payer.slot));
     throw refusedBy(e, payer.slot);
   }
-  record(TRANSFER_STEP.DEBIT_INITIATED, { txRandom: toHex(txRandom) });
+  const txRandom = debitStart.txRandom;
+  // No entry between INITIATE DEBIT and INITIATE CREDIT: until DEBIT is sent nothing can move, and
+  // recovery finds an open debit by its terms (docs/journal.md). The random goes with the next entry.
 
   let credit: { rxRandom: Uint8Array; challenge: Uint8Array };
   try {
-    credit = await payee.client.initiateCredit(request(payer), txRandom);
+    credit = await payee.client.initiateCredit(request(payer), debitStart);
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) {
       // The payee holds no record; the payer's open debit is abandoned.
       const abortProof = await payer.client.abortDebit(txRandom);
       record(TRANSFER_STEP.ABORTED, {
+        txRandom: toHex(txRandom),
         abortProof: toHex(abortProof),
         payeeSettled: true,
         payerSettled: true,
@@ -71,6 +82,7 @@ export async function runValueTransfer(
     throw refusedBy(e, payee.slot);
   }
   record(TRANSFER_STEP.CREDIT_INITIATED, {
+    txRandom: toHex(txRandom),
     rxRandom: toHex(credit.rxRandom),
     challenge: toHex(credit.challenge),
   });

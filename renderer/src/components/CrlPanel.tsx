@@ -37,6 +37,12 @@ export function CrlPanel(props: {
           <dd>{crl.nextUpdate ? `${formatUtc(crl.nextUpdate)} UTC` : '—'}</dd>
           <dt>Source</dt>
           <dd>{crl.source ?? '—'}</dd>
+          {crl.distributionPoint && (
+            <>
+              <dt>Fetched from</dt>
+              <dd data-testid="crl-distribution-point">{crl.distributionPoint}</dd>
+            </>
+          )}
           {crl.lastRefresh && (
             <>
               <dt>Last refresh</dt>

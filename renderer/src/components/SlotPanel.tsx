@@ -30,6 +30,8 @@ export function SlotPanel(props: {
   state: SlotState;
   money: MoneyFormatWire;
   busy: boolean;
+  /** Shown at the PIN form when a payment waits for the holder's PIN. */
+  pinHint?: string;
   onLogin: (slot: SlotNameWire, pin: string) => Promise<boolean>;
   onLoggedIn: () => void;
   onLogout: (slot: SlotNameWire) => Promise<void>;
@@ -118,6 +120,11 @@ export function SlotPanel(props: {
           </div>
         ) : (
           <div className="session">
+            {props.pinHint && (
+              <p className="hint" role="status" data-testid={`${slot}-pin-hint`}>
+                {props.pinHint}
+              </p>
+            )}
             {v.pin?.blocked ? (
               <div className="row" data-testid={`${slot}-pin-blocked`}>
                 <span className="badge bad">PIN blocked</span>

@@ -5,6 +5,8 @@ import type {
   CrlStatusWire,
   ErrorInfo,
   InDoubtItemWire,
+  OpenContentFlowWire,
+  PendingDeliveryWire,
   RecoveryReportWire,
   SettlementSummaryWire,
 } from '../../../electron/ipc/contract.js';
@@ -17,6 +19,8 @@ export type RecoveryNote =
 
 export function useLedger(api: TerminalApi, queued: CardQueue) {
   const [inDoubt, setInDoubt] = useState<InDoubtItemWire[]>([]);
+  const [deliveries, setDeliveries] = useState<PendingDeliveryWire[]>([]);
+  const [openContents, setOpenContents] = useState<OpenContentFlowWire[]>([]);
   const [recovery, setRecovery] = useState<RecoveryNote | undefined>();
   const [recovering, setRecovering] = useState(false);
   const [crl, setCrl] = useState<CrlStatusWire | undefined>();
@@ -32,7 +36,11 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
       api.call('crl:status'),
       api.call('settlement:summary', day ? { day } : {}),
     ]);
-    if (doubt.ok) setInDoubt(doubt.value.items);
+    if (doubt.ok) {
+      setInDoubt(doubt.value.items);
+      setDeliveries(doubt.value.deliveries);
+      setOpenContents(doubt.value.contents);
+    }
     if (crlStatus.ok) setCrl(crlStatus.value);
     if (sum.ok) {
       setSummary(sum.value);
@@ -42,9 +50,13 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
 
   useEffect(() => {
     void refreshLedger();
-    return api.on('recovered', () => {
+    const refresh = () => {
       void refreshLedger();
-    });
+    };
+    const off = [api.on('recovered', refresh), api.on('recovery-run', refresh)];
+    return () => {
+      for (const o of off) o();
+    };
   }, [api, refreshLedger]);
 
   /** Runs recovery with the cards present; true when it settled at least one transfer. */
@@ -58,7 +70,12 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
         ? { kind: 'done', transfers: r.value.transfers, contents: r.value.contents.length }
         : { kind: 'error', error: r.error },
     );
-    return r.ok && r.value.transfers.some((t) => t.outcome === 'completed' || t.outcome === 'rolled-back');
+    return (
+      r.ok &&
+      [...r.value.transfers, ...r.value.contents].some(
+        (t) => t.outcome === 'completed' || t.outcome === 'rolled-back',
+      )
+    );
   }, [api, queued]);
 
   const refreshCrl = useCallback(async () => {
@@ -73,6 +90,8 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
 
   return {
     inDoubt,
+    deliveries,
+    openContents,
     recovery,
     recovering,
     recover,

@@ -17,8 +17,7 @@ function flow(kind: FlowKind, steps: [string, Record<string, unknown>][]): Journ
     flowKind: kind,
     step,
     payload,
-    prevHash: '',
-    hash: '',
+    tag: '00'.repeat(8),
   }));
 }
 const transfer = (

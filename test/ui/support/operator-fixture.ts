@@ -1,6 +1,6 @@
 // One operator screen for a UI test file: a fresh demo shop (issuer, Alice's and the Corner Shop's
 // cards, the tray's demo cards, the two demo operators), the terminal services on simulated slots with
-// the demo card tray and in-process issuing, the browser host in this process serving the renderer
+// the demo card tray and issuing through the demo's issuer host, the browser host in this process serving the renderer
 // built from the current sources, and headless Debian Chromium driven by playwright-core. The page is
 // signed in (as the supervisor, unless the test says otherwise). Screenshots go to
 // test-output/screenshots/ (git-ignored) at 1280×800, 1024×768 and 1920×1080.
@@ -13,7 +13,6 @@ import { loadCardState, openCard } from '../../../card-sim/card-files.js';
 import { FileBackend } from '../../../card-sim/os/persistence-backend.js';
 import type { SimulatedCard } from '../../../card-sim/settlement-card.js';
 import { ensureDemoEnvironment } from '../../../demo/demo-environment.js';
-import { type IssuingServices, startIssuing } from '../../../demo/in-process-issuing.js';
 import { type BrowserHost, startBrowserHost } from '../../../electron/host/browser-host.js';
 import type { EventName, EventOf } from '../../../electron/ipc/contract.js';
 import { createHandlers, type KioskControl } from '../../../electron/ipc/handlers.js';
@@ -28,6 +27,7 @@ import {
   startTerminalServices,
   type TerminalServices,
 } from '../../../electron/services/terminal-services.js';
+import { type DemoIssuing, lazyDemoIssuing } from '../../support/demo-issuing.js';
 import { expectAccessible } from './accessibility.js';
 import { builtRenderer } from './built-renderer.js';
 import { layoutProblems } from './layout-check.js';
@@ -63,8 +63,8 @@ export interface OperatorFixture {
   cards: Record<CardSlot, SimulatedCard>;
   /** Every demo card of the tray by its ID (alice and shop are the slot cards above). */
   trayCards: Record<string, SimulatedCard>;
-  /** The in-process issuing (the authority of the demo issuer). */
-  issuing: IssuingServices;
+  /** Issuing through the demo's issuer host, served in this process on first use. */
+  issuing: DemoIssuing;
   host: BrowserHost;
   context: BrowserContext;
   page: Page;
@@ -111,7 +111,10 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   mkdirSync(SHOTS, { recursive: true });
   const demoDir = mkdtempSync(join(tmpdir(), 'ui-demo-'));
   const profileDir = mkdtempSync(join(tmpdir(), 'ui-chromium-'));
-  const loaded = loadConfig(ensureDemoEnvironment(demoDir, { operatorPinCost: TEST_PIN_COST }));
+  // The terminal's services run without the demo's issuer host (a test that wants a CRL address
+  // configures one); issuing reaches the demo host served in this process on first use.
+  const demoConfig = loadConfig(ensureDemoEnvironment(demoDir, { operatorPinCost: TEST_PIN_COST }));
+  const loaded = { ...demoConfig, host: undefined };
   const config = o.configure ? o.configure(loaded) : loaded;
   if (config.slots.backend !== 'simulated') throw new Error('the demo uses simulated slots');
   const files = config.slots.cards;
@@ -121,7 +124,9 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     new FileBackend(files[slot]).store(settlementStateCodec.encode(state));
   });
   const slots = createSimulatedSlots({ waitingTimeMs: 2000 });
-  const cards = { payer: openCard(files.payer), payee: openCard(files.payee) };
+  // This process holds the card files while the screen runs, as a host's openSimulatedCard does.
+  const held = { payer: openCard(files.payer), payee: openCard(files.payee) };
+  const cards = { payer: held.payer.card, payee: held.payee.card };
   const insert = (slot: CardSlot) => slots.insert(slot, cards[slot].os);
   if (!o.empty) {
     insert('payer');
@@ -129,9 +134,15 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   }
   // Each demo card opened once: the tray's slot cards are the ones above.
   const trayCards: Record<string, SimulatedCard> = {};
+  const heldTray: { release(): void }[] = [];
   for (const c of config.slots.tray ?? []) {
-    trayCards[c.id] =
-      c.file === files.payer ? cards.payer : c.file === files.payee ? cards.payee : openCard(c.file);
+    if (c.file === files.payer || c.file === files.payee) {
+      trayCards[c.id] = c.file === files.payer ? cards.payer : cards.payee;
+      continue;
+    }
+    const h = openCard(c.file);
+    heldTray.push(h);
+    trayCards[c.id] = h.card;
   }
   const tray = createCardTray(
     slots,
@@ -143,10 +154,10 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     })),
   );
   const services = await startTerminalServices(config, { slots, desk: { now: o.deskNow } });
-  const issuing = startIssuing({
+  const issuing = lazyDemoIssuing({
+    demoDir,
     engine: services.engine,
-    dataDir: config.dataDir,
-    issuerFile: join(demoDir, 'issuer.json'),
+    config: { ...config, host: demoConfig.host },
   });
   const shopServices = { ...services, tray, issuing: issuing.port };
   let host: BrowserHost | undefined;
@@ -166,8 +177,9 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     });
   } catch (e) {
     await host?.close();
-    issuing.close();
+    await issuing.close();
     await services.close();
+    for (const h of [...Object.values(held), ...heldTray]) h.release();
     for (const d of [demoDir, profileDir]) rmSync(d, { recursive: true, force: true });
     throw e;
   }
@@ -234,8 +246,9 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     async close() {
       await context.close();
       await host.close();
-      issuing.close();
+      await issuing.close();
       await services.close();
+      for (const h of [...Object.values(held), ...heldTray]) h.release();
       for (const d of [demoDir, profileDir]) rmSync(d, { recursive: true, force: true });
     },
   };
