@@ -16,7 +16,7 @@ import type { Approval } from '../services/operators/operator-desk.js';
 import type { TerminalRecovery } from '../services/recovery/terminal-recovery.js';
 import type { OwnerLogins } from '../services/settlement/owner-logins.js';
 import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
-import { foldTransfer, TRANSFER_STEP } from '../services/settlement/transfer-record.js';
+import { TRANSFER_STEP } from '../services/settlement/transfer-record.js';
 import type { CardTray } from '../services/slots/card-tray.js';
 import type { ReaderSlots } from '../services/slots/reader-slots.js';
 import { admitCall } from './channel-access.js';

@@ -44,7 +44,10 @@ export function lazyDemoIssuing(o: {
       },
     };
   };
-  const ensure = async () => (await (running ??= start())).issuing;
+  const ensure = async () => {
+    running ??= start();
+    return (await running).issuing;
+  };
   return {
     port: {
       issuerId: async () => (await ensure()).port.issuerId(),
