@@ -4,33 +4,42 @@
 //
 // One database, filled in steps up to each size; at each size it is closed, reopened with the
 // terminal's own settings (db/connection.ts: WAL, synchronous=FULL) and measured:
-//   size          database file bytes per transfer (after a checkpoint; no WAL left)
-//   log pages     Journal.page(), the query behind the operator screen's log (12 rows a page, the
-//                 screen's LOG_PAGE): the newest page, a page from the middle, the oldest page, and
-//                 the screen's search box: a common step name, one customer's card id, one flow id
-//   end of day    the day's Z report (electron/services/reports/day-summary.ts), what 'day:report'
-//                 runs, for the last (busiest-so-far, full) business day, in a UTC shop
-//   verify        Journal.verify(), the whole hash chain
+//   size          database file bytes per transfer (after a checkpoint; no WAL left), and per table
+//                 and index (SQLite's dbstat)
+//   start-up      what the terminal does with its log when it starts: open (schema check), the
+//                 engines' open-flow lists and in-doubt fold (recovery's work list)
+//   log pages     Journal.page(), the operator screen's log (12 rows a page): newest, middle, oldest
+//   searches      Flows.search() by flow ID (exact and 8-digit prefix), by a card's holder ID prefix,
+//                 by a word of a card's label, by an amount; Journal.page({ search }) by a flow ID prefix
+//   end of day    Flows.summary() and Flows.inRange() over the last full business day in a zone 5 h 45 min
+//                 east of UTC (Asia/Kathmandu), bounds from businessDayBounds()
+//   verify        Journal.verify() (the whole chain) and Journal.verifyIncremental() after one more day
+//   append        Journal.append() one entry at a time with the terminal's settings (fsync per commit)
+// Separately: bytes of a key update (a transfer preceded by one, minus a plain one), on 10,000 of each.
 //
-// Fill: each transfer is the real sequence of journal entries of a completed value transfer, taken
-// from one transfer the settlement engine runs at start-up between two simulated cards (in process,
-// no PC/SC); step names and payload fields are the engine's, with fresh flow ids, random
-// challenges, amounts and customer card ids. Entries go through the real Journal.append(), one commit
-// each (it refuses to run inside a caller's transaction, so entries cannot be batched); for fill
-// speed only, the fill connection runs with synchronous=OFF (no fsync per commit). Measurements use a
-// freshly opened connection with the terminal's settings.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+// Fill: each transfer is the real sequence of journal entries of a completed value transfer, checked
+// against one the settlement engine runs at start-up between two simulated cards (in process, no
+// PC/SC): step names and payload fields are the engine's, with fresh flow IDs, random challenges,
+// amounts and customer cards, and the facts the engine passes (amount, currency, both cards with
+// their labels). The bulk of it is written with the journal's own writer (JournalWriter: the same
+// statements, chain and facts as Journal.append) in transactions of 1,000 transfers, with
+// synchronous=OFF for fill speed only; the last 100 transfers of each step go through Journal.append.
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type TerminalDatabase } from '../db/connection.js';
+import { openDatabase } from '../db/connection.js';
+import { checkFacts, type FlowFacts } from '../db/flow-facts.js';
 import { Flows } from '../db/flows.js';
-import { JOURNAL_SQL, Journal, type JournalEntry, type JournalRecord } from '../db/journal.js';
-import { entryHash } from '../db/journal-hash.js';
-import { createDayReports, type DayReports } from '../electron/services/reports/day-summary.js';
-import { journalFactsSource } from '../electron/services/reports/journal-facts.js';
+import { Journal, type JournalRecord } from '../db/journal.js';
+import { encodePayload, storedFlowId } from '../db/journal-codec.js';
+import type { FlowKind } from '../db/journal-vocabulary.js';
+import { JournalWriter } from '../db/journal-writer.js';
+import { ContentEngine } from '../electron/services/contents/content-engine.js';
+import { businessDayBounds, businessDayOf } from '../electron/services/receipts/business-day.js';
+import { SettlementEngine } from '../electron/services/settlement/settlement-engine.js';
+import { createSimulatedSlots } from '../electron/services/slots/simulated-slots.js';
 import { fromHex } from '../protocol/bytes.js';
-import { canonicalJson } from '../protocol/canonical-json.js';
 import { makeTerminal } from '../test/support/terminal-fixtures.js';
 import {
   closingLines,
@@ -42,6 +51,7 @@ import {
   growthTable,
   growthTimingRow,
   intOption,
+  markdownTable,
   ms,
   NO_NETWORK,
   publishSection,
@@ -57,420 +67,535 @@ const OPTIONS = {
   sizes: 'transfers in the log at each measurement, ascending (default 10000,100000,1000000)',
   'per-day': 'completed transfers per business day (default 1000)',
   customers: 'distinct payer cards paying the one shop card (default 5000)',
-  'page-runs': 'timed runs of each page query that does not scan the log (default 200)',
-  'scan-runs': 'timed runs of each query that scans the log: searches, end of day (default 5)',
+  runs: 'timed runs of each query (default 200)',
   'verify-runs': 'timed full hash-chain verifications per size (default 1)',
-  'real-tail':
-    'transfers appended one by one through Journal.append() at the end of each fill step (default 100)',
+  'key-updates': 'transfers with and without a key update for the key update’s size (default 10000)',
+  keep: 'copy the database to this file at the end, to look at it (default: not kept)',
   results: RESULTS_OPTION,
 };
 
-const LOG_PAGE = 12; // renderer/src/App.tsx
-const STEPS = ['started', 'debit-initiated', 'credit-initiated', 'debited', 'credited', 'completed'];
+const LOG_PAGE = 12; // renderer/src/log-page.ts
+const STEPS = ['started', 'credit-initiated', 'debited', 'credited', 'completed'];
+const KEY_STEPS = ['planned', 'completed'];
 const DAY_MS = 86_400_000;
+const ZONE = 'Asia/Kathmandu';
 const FIRST_DAY = Date.parse('2024-01-02T00:00:00Z');
-const OPENING_MS = 8 * 3_600_000; // transfers spread over 08:00–20:00 UTC
+const OPENING_MS = 2 * 3_600_000; // transfers spread over 02:00–14:00 UTC (07:45–19:45 in Kathmandu)
 const TRADING_MS = 12 * 3_600_000;
-const ENTRY_GAP_MS = 5; // between the entries of one transfer
-const BULK_BATCH = 1000; // transfers per fill transaction
+const ENTRY_GAP_MS = 5;
+const BULK_BATCH = 1000;
+const REAL_TAIL = 100;
+const SHOP = { id: 'A0B1C2D3E4F5061728394A5B6C7D8E9F', serial: '0999', label: 'Corner Shop' };
+const FIRST_NAMES = ['Alice', 'Bruno', 'Chloé', 'Dmitri', 'Elif', 'Farah', 'Gustav', 'Hana', 'Ines', 'Jonas'];
+const SURNAMES = Array.from({ length: 500 }, (_, i) => `Surname${i.toString(36)}x`);
 
-interface FillStep {
-  bulkTransfers: number;
-  bulkSeconds: number;
-  realTransfers: number;
-  /** Journal.append() with synchronous=OFF, per entry. */
-  appendMicros: number;
-  /** Preparing Journal.append()'s three statements once. */
-  prepareMicros: number;
-}
-
-/** One completed transfer's journal entries, as the engine writes them; see template(). */
 interface Template {
   currency: number;
-  payeeId: string;
-  payeeSerial: string;
-  payloads: Record<string, unknown>[];
+  fields: string[][];
+  keyUpdate: Record<string, unknown>[];
 }
 
-interface Measured {
+interface Appended {
   transfers: number;
-  entries: number;
-  fileBytes: number;
-  pageSize: number;
-  pages: number;
-  fill: FillStep;
-  q: Record<string, Summary>;
-  summaryCount: number;
+  /** Per transfer: the instant its flow closed and its amount (to check the end of day). */
+  closedAt: Float64Array;
+  amounts: Uint32Array;
 }
 
-const QUERIES: { id: string; title: string }[] = [
-  { id: 'first', title: 'log page: newest 12 entries' },
-  { id: 'middle', title: 'log page: 12 entries from the middle (`beforeSeq`)' },
-  { id: 'oldest', title: 'log page: the oldest 12 entries' },
-  { id: 'search-step', title: 'log search "credited" (every 6th entry), first page' },
-  { id: 'search-card', title: "log search one customer's card id, first page" },
-  { id: 'search-flow', title: 'log search one flow id (6 entries: scans the whole log)' },
-  { id: 'summary', title: 'end-of-day Z report (`DayReports.summary`, last day)' },
-  { id: 'verify', title: 'full hash-chain verify (`Journal.verify`)' },
-];
-
-async function main(options: Map<string, string>): Promise<void> {
-  const sizes = sizesOption(options);
-  const perDay = intOption(options, 'per-day', 1000);
-  const customers = intOption(options, 'customers', 5000);
-  const pageRuns = intOption(options, 'page-runs', 200);
-  const scanRuns = intOption(options, 'scan-runs', 5);
-  const verifyRuns = intOption(options, 'verify-runs', 1);
-  const realTail = intOption(options, 'real-tail', 100, 0);
-  const run = startRun();
-
-  const { template } = await captureTemplate();
-  const dir = mkdtempSync(join(tmpdir(), 'bench-journal-'));
-  const dbPath = join(dir, 'terminal.db');
-  const storage = filesystemOf(dir);
-  try {
-    const fill = new Filler(dbPath, template, perDay, customers);
-    const results: Measured[] = [];
-    for (const size of sizes) {
-      const step = fill.fillTo(size, realTail);
-      console.error(`${size} transfers in the log (bulk fill ${step.bulkSeconds.toFixed(0)} s); measuring`);
-      results.push({
-        ...measure(dbPath, fill, { pageRuns, scanRuns, verifyRuns }),
-        fill: step,
-      });
-    }
-    const body = report({
-      results,
-      perDay,
-      customers,
-      pageRuns,
-      scanRuns,
-      verifyRuns,
-      storage,
-      closing: closingLines(run, NO_NETWORK),
-    });
-    publishSection(options, 'journal-scale', body);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+/** A deterministic 16-byte value per (kind, index): flow IDs and customer cards need no memory. */
+function bytes16(kind: number, i: number): Buffer {
+  const b = Buffer.alloc(16);
+  let x = BigInt(i) * 0x9e3779b97f4a7c15n + BigInt(kind) * 0xbf58476d1ce4e5b9n;
+  for (let k = 0; k < 2; k++) {
+    x ^= x >> 30n;
+    x = (x * 0xbf58476d1ce4e5b9n) & 0xffffffffffffffffn;
+    x ^= x >> 27n;
+    x = (x * 0x94d049bb133111ebn) & 0xffffffffffffffffn;
+    x ^= x >> 31n;
+    b.writeBigUInt64BE(x, k * 8);
   }
+  return b;
 }
 
-/** Runs one real transfer between two simulated cards and keeps its journal entries as the template. */
-async function captureTemplate(): Promise<{ template: Template; caCertificateDer: Uint8Array }> {
-  const entries: JournalRecord[] = [];
-  const t = makeTerminal({ afterJournalAppend: (r) => entries.push(r) });
-  try {
-    const outcome = await t.engine.transfer({ amount: 1 });
-    if (outcome.status !== 'completed') throw new Error(`template transfer ${outcome.status}`);
-  } finally {
-    await t.engine.close();
-  }
-  if (entries.map((e) => e.step).join() !== STEPS.join()) {
-    throw new Error(
-      `a transfer now writes ${entries.map((e) => e.step).join(', ')}; update bench/journal-scale.ts`,
-    );
-  }
-  const started = entries[0]!.payload;
+function flowIdOf(i: number): string {
+  const h = bytes16(1, i).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`;
+}
+
+function customer(c: number): { id: string; serial: string; label: string } {
   return {
-    template: {
-      currency: Number(started.currency),
-      payeeId: String(started.payeeId),
-      payeeSerial: String(started.payeeSerial),
-      payloads: entries.map((e) => e.payload),
-    },
-    caCertificateDer: fromHex(t.issuer.caCertificate),
+    id: bytes16(2, c).toString('hex').toUpperCase(),
+    serial: String(1000 + c),
+    label: `${FIRST_NAMES[c % FIRST_NAMES.length]} ${SURNAMES[Math.floor(c / FIRST_NAMES.length) % SURNAMES.length]}`,
   };
 }
 
-/** Appends transfers to the log through Journal.append(), continuing where the last call stopped. */
+const hex = (n: number) => randomBytes(n).toString('hex').toUpperCase();
+
+/** Runs one real transfer (and one with a key update) between simulated cards; keeps their entries. */
+async function captureTemplate(): Promise<Template> {
+  const run = async (keys: { payer: number; payee: number }) => {
+    const entries: JournalRecord[] = [];
+    const t = makeTerminal({
+      payer: { transferKeyId: keys.payer },
+      payee: { transferKeyId: keys.payee },
+      afterJournalAppend: (r) => entries.push(r),
+    });
+    try {
+      const outcome = await t.engine.transfer({ amount: 1 });
+      if (outcome.status !== 'completed') throw new Error(`template transfer ${outcome.status}`);
+    } finally {
+      await t.engine.close();
+    }
+    return entries;
+  };
+  const plain = await run({ payer: 1, payee: 1 });
+  if (plain.map((e) => e.step).join() !== STEPS.join()) {
+    throw new Error(
+      `a transfer now writes ${plain.map((e) => e.step).join(', ')}; update bench/journal-scale.ts`,
+    );
+  }
+  const updated = await run({ payer: 1, payee: 3 });
+  const keyUpdate = updated.filter((e) => e.flowKind === 'key-update');
+  if (keyUpdate.map((e) => e.step).join() !== KEY_STEPS.join()) {
+    throw new Error(
+      `a key update now writes ${keyUpdate.map((e) => e.step).join(', ')}; update the benchmark`,
+    );
+  }
+  return {
+    currency: Number(plain[0]!.payload.currency),
+    fields: plain.map((e) => Object.keys(e.payload).sort()),
+    keyUpdate: keyUpdate.map((e) => e.payload),
+  };
+}
+
+/** Writes transfers with the journal's own writer, many per transaction; see the header. */
 class Filler {
+  readonly log: Appended;
   transfers = 0;
-  /** Amount of every transfer (to check the end-of-day totals). */
-  private readonly amounts: number[] = [];
-  /** Flow id of every transfer whose index is asked for by a search (the middle one of each size). */
-  private readonly flowIds = new Map<number, string>();
-  private readonly payers: { id: string; serial: string }[];
-  private clock = new Date(FIRST_DAY);
-  private payerZeroTransfers = 0;
 
   constructor(
-    private readonly dbPath: string,
-    private readonly template: Template,
-    readonly perDay: number,
-    customers: number,
+    private readonly t: Template,
+    private readonly perDay: number,
+    private readonly customers: number,
+    capacity: number,
   ) {
-    this.payers = Array.from({ length: customers }, (_, i) => ({
-      id: hex(16),
-      serial: String(1000 + i),
-    }));
+    this.log = { transfers: 0, closedAt: new Float64Array(capacity), amounts: new Uint32Array(capacity) };
   }
 
-  /**
-   * Appends transfers up to `size`: all but the last `realTail` in transactions of BULK_BATCH
-   * transfers with the journal's own statements and hash (see bulkAppender), the last `realTail`
-   * through Journal.append() itself, which continues the same chain.
-   */
-  fillTo(size: number, realTail: number): FillStep {
-    this.flowIds.set(Math.floor(size / 2), '');
-    const db = openDatabase(this.dbPath);
+  fillTo(
+    path: string,
+    size: number,
+    o: { withKeyUpdates?: boolean; realTail?: number } = {},
+  ): {
+    seconds: number;
+    appendMicros: number;
+  } {
+    const db = openDatabase(path);
     try {
-      db.handle.pragma('synchronous = OFF'); // fill only: see the header
-      const from = this.transfers;
-      const bulkEnd = Math.max(from, size - realTail);
+      db.handle.pragma('synchronous = OFF');
+      const writer = new JournalWriter(db.handle);
+      const bulkEnd = Math.max(this.transfers, size - (o.realTail ?? 0));
       const t0 = performance.now();
-      const append = bulkAppender(db);
-      const batch = db.handle.transaction((start: number, end: number) => {
-        for (let i = start; i < end; i++) this.writeTransfer(i, append);
+      const batch = db.handle.transaction((end: number) => {
+        for (; this.transfers < end; this.transfers++) {
+          for (const e of this.entries(this.transfers, o.withKeyUpdates === true)) {
+            writer.write({
+              flowId: storedFlowId(e.flowId),
+              flowKind: e.kind,
+              step: e.step,
+              at: e.at,
+              payload: encodePayload(e.payload).bytes,
+              facts: checkFacts(e.facts ?? {}),
+            });
+          }
+        }
       });
-      for (let i = from; i < bulkEnd; i += BULK_BATCH) batch.immediate(i, Math.min(bulkEnd, i + BULK_BATCH));
-      const t1 = performance.now();
-      const journal = new Journal(db, { now: () => this.clock });
-      for (let i = bulkEnd; i < size; i++) {
-        this.writeTransfer(i, (entry, at) => {
-          this.clock = at;
-          journal.append(entry);
-        });
-      }
-      const t2 = performance.now();
-      this.transfers = size;
-      // What re-preparing Journal.append's three statements costs on each call (it does not cache them).
-      const rounds = 200;
-      const t3 = performance.now();
-      for (let k = 0; k < rounds; k++) {
-        db.handle.prepare(JOURNAL_SQL.flowKind);
-        db.handle.prepare(JOURNAL_SQL.head);
-        db.handle.prepare(JOURNAL_SQL.insert);
-      }
-      const prepareMicros = ((performance.now() - t3) * 1000) / rounds;
+      while (this.transfers < bulkEnd) batch.immediate(Math.min(bulkEnd, this.transfers + BULK_BATCH));
+      const seconds = (performance.now() - t0) / 1000;
+      // The real tail: Journal.append, one commit per entry, with the terminal's fsync.
       db.handle.pragma('synchronous = FULL');
-      const realEntries = (size - bulkEnd) * STEPS.length;
-      return {
-        bulkTransfers: bulkEnd - from,
-        bulkSeconds: (t1 - t0) / 1000,
-        realTransfers: size - bulkEnd,
-        appendMicros: realEntries > 0 ? ((t2 - t1) * 1000) / realEntries : Number.NaN,
-        prepareMicros,
-      };
+      let clock = 0;
+      const journal = new Journal(db, { now: () => new Date(clock) });
+      const t1 = performance.now();
+      let appended = 0;
+      for (; this.transfers < size; this.transfers++) {
+        for (const e of this.entries(this.transfers, false)) {
+          clock = e.at;
+          journal.append({ flowId: e.flowId, flowKind: e.kind, step: e.step, payload: e.payload }, e.facts);
+          appended++;
+        }
+      }
+      const appendMicros = appended > 0 ? ((performance.now() - t1) * 1000) / appended : Number.NaN;
+      this.log.transfers = this.transfers;
+      return { seconds, appendMicros };
     } finally {
       db.close();
     }
   }
 
-  flowId(index: number): string {
-    const id = this.flowIds.get(index);
-    if (!id) throw new Error(`no flow id kept for transfer ${index}`);
-    return id;
-  }
-
-  /** The business day of the last transfer, its completed transfers and their total. */
-  lastDay(): { day: string; count: number; total: number } {
-    const lastIndex = this.transfers - 1;
-    const dayIndex = Math.floor(lastIndex / this.perDay);
-    let total = 0;
-    for (let i = dayIndex * this.perDay; i <= lastIndex; i++) total += this.amounts[i]!;
-    return {
-      day: new Date(FIRST_DAY + dayIndex * DAY_MS).toISOString().slice(0, 10),
-      count: lastIndex - dayIndex * this.perDay + 1,
-      total,
-    };
-  }
-
-  /** The card searched for ("one customer's card"), and how many transfers it paid so far. */
-  somePayer(): { id: string; transfers: number } {
-    return { id: this.payers[0]!.id, transfers: this.payerZeroTransfers };
-  }
-
-  private writeTransfer(index: number, append: Appender): void {
-    const day = Math.floor(index / this.perDay);
+  /** One transfer's entries (and its key update's, before it, when asked). */
+  private *entries(i: number, withKeyUpdate: boolean) {
+    const day = Math.floor(i / this.perDay);
     const start =
-      FIRST_DAY + day * DAY_MS + OPENING_MS + Math.floor(((index % this.perDay) * TRADING_MS) / this.perDay);
-    const flowId = randomUUID();
-    if (this.flowIds.has(index)) this.flowIds.set(index, flowId);
-    // Payer 0 pays once a day at the close, so its card id is always found on the newest pages.
-    const payer =
-      index % this.perDay === this.perDay - 1 ? this.payers[0]! : this.payers[index % this.payers.length]!;
-    if (payer === this.payers[0]) this.payerZeroTransfers++;
-    const amount = 1 + (index % 9973) * 7;
-    this.amounts.push(amount);
-    const payloads = this.payloads(start, amount, payer);
-    for (let step = 0; step < STEPS.length; step++) {
-      append(
-        { flowId, flowKind: 'value-transfer', step: STEPS[step]!, payload: payloads[step]! },
-        new Date(start + step * ENTRY_GAP_MS),
-      );
+      FIRST_DAY + day * DAY_MS + OPENING_MS + Math.floor(((i % this.perDay) * TRADING_MS) / this.perDay);
+    // Customer 0 pays once a day at the close: the card searched for has a known, steady history.
+    const c = customer(i % this.perDay === this.perDay - 1 ? 0 : 1 + (i % (this.customers - 1)));
+    const amount = 1 + (i % 9973) * 7;
+    if (i < this.log.closedAt.length) {
+      this.log.closedAt[i] = start + (STEPS.length - 1) * ENTRY_GAP_MS;
+      this.log.amounts[i] = amount;
     }
-  }
-
-  /** The template's payloads with this transfer's values; unknown fields stop the benchmark. */
-  private payloads(start: number, amount: number, payer: { id: string; serial: string }) {
-    const t = this.template;
-    const out = [
+    if (withKeyUpdate) {
+      const keyFlow = flowIdOf(-1 - i);
+      for (const [k, payload] of this.t.keyUpdate.entries()) {
+        yield {
+          flowId: keyFlow,
+          kind: 'key-update' as FlowKind,
+          step: KEY_STEPS[k]!,
+          at: start - 100 + k,
+          payload: k === 0 ? { ...payload, receiver: c.id, sender: SHOP.id } : payload,
+          facts:
+            k === 0
+              ? {
+                  cards: [
+                    { holderId: c.id, label: c.label },
+                    { holderId: SHOP.id, label: SHOP.label },
+                  ],
+                }
+              : undefined,
+        };
+      }
+    }
+    const payloads: Record<string, unknown>[] = [
       {
         amount,
-        currency: t.currency,
+        currency: this.t.currency,
         date: Math.floor(start / 1000),
         keyUpdates: [],
-        payeeId: t.payeeId,
-        payeeSerial: t.payeeSerial,
-        payerId: payer.id,
-        payerSerial: payer.serial,
+        payeeId: SHOP.id,
+        payeeSerial: SHOP.serial,
+        payerId: c.id,
+        payerSerial: c.serial,
       },
-      { txRandom: hex(16) },
-      { challenge: hex(16), rxRandom: hex(16) },
+      { txRandom: hex(16), rxRandom: hex(16), challenge: hex(16) },
       { receptionChallenge: hex(16) },
       { ack: hex(16), payeeSettled: true },
       { payerSettled: true },
     ];
-    for (let i = 0; i < out.length; i++) {
-      const want = Object.keys(t.payloads[i]!).sort().join();
-      if (Object.keys(out[i]!).sort().join() !== want) {
+    for (const [k, payload] of payloads.entries()) {
+      if (Object.keys(payload).sort().join() !== this.t.fields[k]!.join()) {
         throw new Error(
-          `the engine's "${STEPS[i]}" payload has fields ${want}; update bench/journal-scale.ts`,
+          `the engine's "${STEPS[k]}" payload has fields ${this.t.fields[k]!.join()}; update the benchmark`,
         );
       }
+      const facts: FlowFacts | undefined =
+        k === 0
+          ? {
+              amount,
+              currency: this.t.currency,
+              cards: [
+                { holderId: c.id, label: c.label },
+                { holderId: SHOP.id, label: SHOP.label },
+              ],
+            }
+          : undefined;
+      yield {
+        flowId: flowIdOf(i),
+        kind: 'value-transfer' as FlowKind,
+        step: STEPS[k]!,
+        at: start + k * ENTRY_GAP_MS,
+        payload,
+        facts,
+      };
     }
-    return out;
   }
 }
 
-type Appender = (entry: JournalEntry, at: Date) => void;
+interface Measured {
+  transfers: number;
+  fileBytes: number;
+  tables: Map<string, number>;
+  fill: { seconds: number; appendMicros: number; bulkTransfers: number };
+  q: Record<string, Summary>;
+  dayCount: number;
+}
 
-/**
- * What Journal.append() does, minus its one-commit-per-entry rule: the same statements
- * (JOURNAL_SQL.head, JOURNAL_SQL.insert, whose triggers check the chain and keep journal_head and
- * flow_state), the same canonical JSON and hash, prepared once; the caller holds a transaction.
- */
-function bulkAppender(db: TerminalDatabase): Appender {
-  const head = db.handle.prepare(JOURNAL_SQL.head);
-  const insert = db.handle.prepare(JOURNAL_SQL.insert);
-  return (entry, at) => {
-    const { seq: last, hash: prevHash } = head.get() as { seq: number; hash: string };
-    const text = canonicalJson(entry.payload);
-    const seq = last + 1;
-    const iso = at.toISOString();
-    const hash = entryHash(prevHash, {
-      seq,
-      at: iso,
-      flow_id: entry.flowId,
-      flow_kind: entry.flowKind,
-      step: entry.step,
-      payload: JSON.parse(text),
-    });
-    insert.run(seq, iso, entry.flowId, entry.flowKind, entry.step, text, prevHash, hash);
+const QUERIES: { id: string; title: string }[] = [
+  { id: 'startup', title: 'start-up: open the log, list open flows and in-doubt transfers' },
+  { id: 'first', title: 'log page: newest 12 entries' },
+  { id: 'middle', title: 'log page: 12 entries from the middle (`beforeSeq`)' },
+  { id: 'oldest', title: 'log page: the oldest 12 entries' },
+  { id: 'flow', title: 'one flow by ID: its state, facts and entries' },
+  { id: 'flow-prefix', title: 'search by flow ID prefix (8 hex digits), first page' },
+  { id: 'holder', title: "search by a customer card's holder ID prefix (8 hex digits), first page" },
+  { id: 'label', title: 'search by a word of a card label (surname), first page' },
+  { id: 'amount', title: 'search by amount (minor units), first page' },
+  { id: 'text', title: 'log page with search text (a flow ID prefix)' },
+  { id: 'summary', title: `end of day: \`Flows.summary\` of the last business day (${ZONE})` },
+  { id: 'in-range', title: 'end of day: `Flows.inRange`, the day’s flows with their facts' },
+  { id: 'incremental', title: 'incremental verify after one more day (`Journal.verifyIncremental`)' },
+  { id: 'verify', title: 'full hash-chain verify (`Journal.verify`), one thread' },
+  { id: 'verify-parallel', title: 'full hash-chain verify in 2 worker threads (`Journal.verifyParallel`)' },
+];
+
+async function main(options: Map<string, string>): Promise<void> {
+  const sizes = sizesOption(options);
+  const perDay = intOption(options, 'per-day', 1000);
+  const customers = intOption(options, 'customers', 5000, 2);
+  const runs = intOption(options, 'runs', 200);
+  const verifyRuns = intOption(options, 'verify-runs', 1);
+  const keyUpdates = intOption(options, 'key-updates', 10_000);
+  const run = startRun();
+  const template = await captureTemplate();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-journal-'));
+  const path = join(dir, 'terminal.db');
+  const storage = filesystemOf(dir);
+  try {
+    const keyUpdateBytes = measureKeyUpdate(dir, template, perDay, customers, keyUpdates);
+    console.error(`a key update: ${keyUpdateBytes.toFixed(0)} bytes`);
+    const fill = new Filler(template, perDay, customers, sizes.at(-1)! + perDay);
+    const results: Measured[] = [];
+    for (const size of sizes) {
+      const from = fill.transfers;
+      const step = fill.fillTo(path, size, { realTail: REAL_TAIL });
+      console.error(`${size} transfers in the log (bulk fill ${step.seconds.toFixed(0)} s); measuring`);
+      results.push({
+        ...(await measure(path, fill, { runs, verifyRuns, perDay })),
+        fill: { ...step, bulkTransfers: size - from - REAL_TAIL },
+      });
+    }
+    publishSection(
+      options,
+      'journal-scale',
+      report({
+        results,
+        perDay,
+        customers,
+        runs,
+        verifyRuns,
+        storage,
+        keyUpdateBytes,
+        keyUpdates,
+        closing: closingLines(run, NO_NETWORK),
+      }),
+    );
+    const keep = options.get('keep');
+    if (keep) copyFileSync(path, keep);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function measureKeyUpdate(dir: string, t: Template, perDay: number, customers: number, n: number): number {
+  const size = (withKeyUpdates: boolean) => {
+    const path = join(dir, `key-update-${withKeyUpdates}.db`);
+    new Filler(t, perDay, customers, n).fillTo(path, n, { withKeyUpdates });
+    const bytes = statSync(path).size;
+    rmSync(path);
+    return bytes;
   };
+  return (size(true) - size(false)) / n;
 }
 
-function hex(bytes: number): string {
-  return randomBytes(bytes).toString('hex').toUpperCase();
-}
-
-function measure(
-  dbPath: string,
+async function measure(
+  path: string,
   fill: Filler,
-  runs: { pageRuns: number; scanRuns: number; verifyRuns: number },
-): Omit<Measured, 'fill'> {
-  const db = openDatabase(dbPath);
+  o: { runs: number; verifyRuns: number; perDay: number },
+): Promise<Omit<Measured, 'fill'>> {
+  const q: Record<string, Summary> = {};
+  const time = (
+    id: string,
+    count: number,
+    run: () => number,
+    expected: number | ((n: number) => boolean),
+  ) => {
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      const got = run();
+      samples.push(performance.now() - t0);
+      const ok = typeof expected === 'number' ? got === expected : expected(got);
+      if (!ok) throw new Error(`${id}: got ${got}, expected ${String(expected)}`);
+    }
+    q[id] = summarize(samples);
+    console.error(`  ${id}: median ${ms(q[id].median)} ms`);
+  };
+  const transfers = fill.transfers;
+  const fileBytes = statSync(path).size;
+  // Start-up, each run on a fresh connection: open, the engines' lists (open flows, in doubt).
+  time(
+    'startup',
+    Math.min(o.runs, 20),
+    () => {
+      const db = openDatabase(path);
+      try {
+        const journal = new Journal(db);
+        const flows = new Flows(db);
+        const slots = createSimulatedSlots({ waitingTimeMs: 200 });
+        const engine = new SettlementEngine({
+          slots,
+          journal,
+          flows,
+          crl: { checkCertificate: () => ({ revoked: false }) },
+          caCertificateDer: CA_DER,
+          currency: 978,
+        });
+        const contents = new ContentEngine(engine, { journal, flows, slots });
+        return engine.inDoubt().length + contents.openFlows().length + flows.openFlows().length;
+      } finally {
+        db.close();
+      }
+    },
+    0,
+  );
+  const db = openDatabase(path);
   try {
     const journal = new Journal(db);
     const flows = new Flows(db);
-    const entries = fill.transfers * STEPS.length;
-    const fileBytes = statSync(dbPath).size;
-    const pageSize = Number(db.handle.pragma('page_size', { simple: true }));
-    const pages = Number(db.handle.pragma('page_count', { simple: true }));
-    const day = dayReports(journal, flows);
-
-    const q: Record<string, Summary> = {};
-    const time = (id: string, count: number, run: () => number, expected: number) => {
-      const samples: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const t0 = performance.now();
-        const got = run();
-        samples.push(performance.now() - t0);
-        if (got !== expected) throw new Error(`${id}: got ${got}, expected ${expected}`);
-      }
-      q[id] = summarize(samples);
-      console.error(`  ${id}: median ${ms(q[id].median)} ms`);
-    };
+    const tables = new Map<string, number>();
+    for (const r of db.handle
+      .prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name')
+      .all() as { name: string; bytes: number }[]) {
+      tables.set(r.name, r.bytes);
+    }
+    const entries = journal.head().seq;
     const page = (beforeSeq?: number, search?: string) =>
-      journal.page({
-        limit: LOG_PAGE,
-        beforeSeq,
-        search,
-      }).records.length;
-
-    time('first', runs.pageRuns, () => page(), LOG_PAGE);
-    time('middle', runs.pageRuns, () => page(Math.floor(entries / 2)), LOG_PAGE);
-    time('oldest', runs.pageRuns, () => page(LOG_PAGE + 1), LOG_PAGE);
-    time('search-step', runs.pageRuns, () => page(undefined, 'credited'), LOG_PAGE);
-    const payer = fill.somePayer();
-    time('search-card', runs.scanRuns, () => page(undefined, payer.id), Math.min(LOG_PAGE, payer.transfers));
-    const flowId = fill.flowId(Math.floor(fill.transfers / 2));
-    time('search-flow', runs.scanRuns, () => page(undefined, flowId), STEPS.length);
-    const last = fill.lastDay();
-    let summaryCount = 0;
+      journal.page({ limit: LOG_PAGE, beforeSeq, search }).records.length;
+    time('first', o.runs, () => page(), LOG_PAGE);
+    time('middle', o.runs, () => page(Math.floor(entries / 2)), LOG_PAGE);
+    time('oldest', o.runs, () => page(LOG_PAGE + 1), LOG_PAGE);
+    const target = Math.floor(transfers / 2);
+    const flowId = flowIdOf(target);
+    time(
+      'flow',
+      o.runs,
+      () =>
+        flows.flow(flowId)?.amount === fill.log.amounts[target] ? journal.entriesForFlow(flowId).length : -1,
+      STEPS.length,
+    );
+    const prefix = flowId.replaceAll('-', '').slice(0, 8);
+    time(
+      'flow-prefix',
+      o.runs,
+      () => flows.search({ flowId: prefix }, { limit: LOG_PAGE }).flows.length,
+      (n) => n >= 1,
+    );
+    const c0 = customer(0);
+    const c0Flows = Math.floor(transfers / o.perDay);
+    time(
+      'holder',
+      o.runs,
+      () => flows.search({ holderId: c0.id.slice(0, 8) }, { limit: LOG_PAGE }).flows.length,
+      Math.min(LOG_PAGE, c0Flows),
+    );
+    const surname = c0.label.split(' ')[1]!;
+    time(
+      'label',
+      o.runs,
+      () => flows.search({ label: surname }, { limit: LOG_PAGE }).flows.length,
+      (n) => n >= 1,
+    );
+    const amount = fill.log.amounts[target]!;
+    time(
+      'amount',
+      o.runs,
+      () => flows.search({ amount }, { limit: LOG_PAGE }).flows.length,
+      (n) => n >= 1,
+    );
+    time(
+      'text',
+      o.runs,
+      () => page(undefined, prefix),
+      (n) => n >= STEPS.length,
+    );
+    // The last full business day in the zone, and what the filler wrote into it.
+    const lastClosed = fill.log.closedAt[transfers - 1]!;
+    const day = businessDayOf(new Date(lastClosed - DAY_MS), ZONE);
+    const { start, end } = businessDayBounds(day, ZONE);
+    let count = 0;
+    let total = 0;
+    for (let i = 0; i < transfers; i++) {
+      const at = fill.log.closedAt[i]!;
+      if (at >= start.getTime() && at < end.getTime()) {
+        count++;
+        total += fill.log.amounts[i]!;
+      }
+    }
     time(
       'summary',
-      runs.scanRuns,
+      o.runs,
       () => {
-        const sales = day.summary(last.day).report.kinds.find((k) => k.kind === 'sale');
-        if (sales?.valueIn.minor !== last.total || sales.notCompleted !== 0) {
-          throw new Error(`summary of ${last.day}: ${JSON.stringify(sales)}`);
-        }
-        summaryCount = sales.count;
-        return sales.count;
+        const s = flows.summary({ from: start, to: end });
+        const line = s.lines.find((l) => l.kind === 'value-transfer' && l.outcome === 'completed');
+        return line && line.amount === total && s.open.length === 0 ? line.count : -1;
       },
-      last.count,
+      count,
+    );
+    time('in-range', Math.min(o.runs, 50), () => flows.inRange({ from: start, to: end }).length, count);
+    db.close();
+    // Verify: everything once (recording the head), one more day, then only that day; then all.
+    const verifier = new Journal(openDatabase(path));
+    verifier.verifyIncremental();
+    (verifier as unknown as { db: { close(): void } }).db.close();
+    fill.fillTo(path, transfers + o.perDay);
+    const again = openDatabase(path);
+    const j2 = new Journal(again);
+    time(
+      'incremental',
+      1,
+      () => {
+        const r = j2.verifyIncremental();
+        return r.ok ? (r.checked ?? -1) : -1;
+      },
+      o.perDay * STEPS.length,
     );
     time(
       'verify',
-      runs.verifyRuns,
+      o.verifyRuns,
       () => {
-        const r = journal.verify();
-        if (!r.ok) throw new Error(`journal does not verify: ${JSON.stringify(r)}`);
-        return r.count;
+        const r = j2.verify();
+        return r.ok ? r.count : -1;
       },
-      entries,
+      (n) => n >= entries,
     );
-    return { transfers: fill.transfers, entries, fileBytes, pageSize, pages, q, summaryCount };
+    const parallel: number[] = [];
+    for (let i = 0; i < o.verifyRuns; i++) {
+      const t0 = performance.now();
+      const r = await j2.verifyParallel(2);
+      parallel.push(performance.now() - t0);
+      if (!r.ok || r.count < entries) throw new Error(`verifyParallel: ${JSON.stringify(r)}`);
+    }
+    q['verify-parallel'] = summarize(parallel);
+    console.error(`  verify-parallel: median ${ms(q['verify-parallel'].median)} ms`);
+    again.close();
+    return { transfers, fileBytes, tables, q, dayCount: count };
   } finally {
     db.close();
   }
 }
 
-/** The end of day as the terminal makes it, for a shop on UTC, asked two days after the fill. */
-function dayReports(journal: Journal, flows: Flows): DayReports {
-  return createDayReports({
-    source: journalFactsSource(journal, flows),
-    settings: {
-      shopName: 'Bench Shop',
-      terminalId: 'BENCH-01',
-      timeZone: 'UTC',
-      money: { currencyCode: 'EUR', minorUnits: 2, locale: 'en-IE' },
-    },
-    now: () => new Date(Date.now() + 3650 * DAY_MS),
-  });
-}
+const CA_DER = (() => {
+  const t = makeTerminal();
+  void t.engine.close();
+  return fromHex(t.issuer.caCertificate);
+})();
 
 function report(r: {
   results: Measured[];
   perDay: number;
   customers: number;
-  pageRuns: number;
-  scanRuns: number;
+  runs: number;
   verifyRuns: number;
   storage: string;
-  /** closingLines(): machine, date, command. */
+  keyUpdateBytes: number;
+  keyUpdates: number;
   closing: string;
 }): string {
   const { results } = r;
   const sizes = results.map((m) => m.transfers);
   const rows: string[][] = [
     growthHeader('transfers in the log', sizes),
-    growthRow(
-      'journal entries',
-      results.map((m) => m.entries),
-      formatCount,
-    ),
     growthRow(
       'database file (MB)',
       results.map((m) => m.fileBytes),
@@ -480,6 +605,16 @@ function report(r: {
       '**bytes per transfer**',
       results.map((m) => m.fileBytes / m.transfers),
       (v) => `**${v.toFixed(0)}**`,
+    ),
+    growthRow(
+      '`Journal.append`, one commit + fsync each, µs per entry',
+      results.map((m) => m.fill.appendMicros),
+      (v) => v.toFixed(0),
+    ),
+    growthRow(
+      'bulk fill (the same writer, 1,000 transfers a transaction), entries per second',
+      results.map((m) => (m.fill.bulkTransfers * STEPS.length) / m.fill.seconds),
+      (v) => formatCount(Math.round(v)),
     ),
   ];
   for (const query of QUERIES) {
@@ -491,20 +626,27 @@ function report(r: {
       ),
     );
   }
-  const runsOf = (id: string) => results[0]!.q[id]!.count;
+  const last = results.at(-1)!;
+  const perTransfer = [...last.tables.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, bytes]) => [name, (bytes / last.transfers).toFixed(1)]);
   return [
-    '## Transaction log at scale — journal size, log pages, end of day, hash-chain verify',
+    '## Transaction log at scale — compact journal: size, start-up, pages, searches, end of day, verify',
     '',
     growthTable(rows),
     '',
     growthNote(sizes),
-    `- each transfer: the 6 entries of a completed value transfer (${STEPS.join(', ')}), payload fields as the settlement engine writes them (checked against a real transfer run at start-up between two simulated cards), fresh flow id, challenges and amount; ${r.perDay} transfers per business day (08:00–20:00 UTC), payers drawn from ${formatCount(r.customers)} customer cards, one shop card as payee`,
-    `- fill: in transactions of ${BULK_BATCH} transfers, because \`Journal.append\` commits each entry and refuses to run inside a transaction: the journal's own statements (\`JOURNAL_SQL.head\`, \`JOURNAL_SQL.insert\`, whose triggers check that each row extends the chain and keep \`journal_head\` and \`flow_state\`), canonical JSON and \`entryHash\`, i.e. \`Journal.append\`'s body; then the last ${results[0]!.fill.realTransfers} transfers of each step through \`Journal.append\` itself, continuing the same chain; \`Journal.verify\` below recomputes every entry's hash. The fill connection runs with synchronous=OFF; bulk fill ${results.map((m) => `${m.fill.bulkSeconds.toFixed(0)} s`).join(', ')} (${results.map((m) => `${((m.fill.bulkTransfers * STEPS.length) / m.fill.bulkSeconds / 1000).toFixed(1)}k entries/s`).join(', ')})`,
-    `- \`Journal.append\` one by one (synchronous=OFF, so without the fsync the transfer benchmark measures): ${results.map((m) => `${m.fill.appendMicros.toFixed(0)} µs`).join(', ')} per entry, of which preparing its three statements, which it does on every call, takes ${results.map((m) => `${m.fill.prepareMicros.toFixed(0)} µs`).join(', ')}`,
-    `- measured on a freshly opened connection with the terminal's settings (WAL, synchronous=FULL), database on ${r.storage}, page size ${results[0]!.pageSize} B; file size after the checkpoint at close (no WAL)`,
-    `- runs per size: page queries and the "credited" search ${runsOf('first')}, the card and flow-id searches and the end of day ${runsOf('summary')}, verify ${runsOf('verify')}; each run checked (rows returned, the day's count and total, entries verified); percentiles nearest-rank`,
-    `- log pages: \`Journal.page({ limit: 12, beforeSeq?, search? })\`, newest first (\`ORDER BY seq DESC LIMIT\` on the rowid); search is a case-insensitive LIKE over flow id, kind, step and payload, so it reads entries from the newest back until it has 12 matches or reaches the oldest: a flow id (6 matches) always reads the whole log`,
-    `- end of day: \`DayReports.summary(day)\` (electron/services/reports/day-summary.ts) for the last business day (${results.map((m) => `${m.summaryCount} transfers`).join(', ')}): it lists every flow of the log (\`Flows.all()\`), keeps those closed in the day, and folds each one's entries once (the facts are cached per flow)`,
+    `- a key update (${KEY_STEPS.length} entries, its own flow: ${KEY_STEPS.join(', ')}) before a transfer adds **${r.keyUpdateBytes.toFixed(0)} bytes** (${formatCount(r.keyUpdates)} transfers with one against ${formatCount(r.keyUpdates)} without, whole file)`,
+    `- each transfer: the ${STEPS.length} entries of a completed value transfer (${STEPS.join(', ')}), payload fields as the settlement engine writes them (checked against a real transfer at start-up), with the facts it passes; ${r.perDay} transfers per business day, payers drawn from ${formatCount(r.customers)} customer cards with labels, one shop card as payee`,
+    `- fill: \`JournalWriter\` (what \`Journal.append\` runs inside its transaction) in transactions of ${BULK_BATCH} transfers with synchronous=OFF, then the last ${REAL_TAIL} transfers of each step through \`Journal.append\` with synchronous=FULL (the row above: one fsync per entry, on ${r.storage})`,
+    `- measured on a freshly opened connection with the terminal's settings; file size after the checkpoint at close; runs per size: ${r.runs} for pages and searches (20 for start-up, 50 for \`inRange\`), 1 incremental verify, ${r.verifyRuns} full verify; each run checked (rows, the day's count and total, entries verified)`,
+    `- end of day: the last full business day in ${ZONE} (UTC+05:45), its bounds from \`businessDayBounds\`: ${results.map((m) => `${m.dayCount} transfers`).join(', ')}`,
+    `- incremental verify: after a verify recorded the head, one more business day (${r.perDay} transfers) is appended and \`verifyIncremental\` reads only it; the full verify then reads everything (${formatCount(last.transfers + r.perDay)} transfers at the last size)`,
+    '',
+    `Bytes per transfer by table and index at ${formatCount(last.transfers)} transfers (SQLite \`dbstat\`, pages including their free space):`,
+    '',
+    markdownTable([['table or index', 'bytes per transfer'], ...perTransfer], ['l', 'r']),
+    '',
     r.closing,
   ].join('\n');
 }

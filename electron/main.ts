@@ -7,8 +7,11 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'el
 import { openSimulatedCard } from '../card-sim/card-files.js';
 import { DEMO_DIR, ensureDemoEnvironment } from '../demo/demo-environment.js';
 import { isTerminalError } from '../protocol/errors.js';
+import { setProgramLabel } from '../tooling/process-lock.js';
 import { loadConfig } from './services/config.js';
-import { startTerminalServices, type TerminalServices } from './services/terminal-services.js';
+import { startIssuing } from './services/issuing/issuing-services.js';
+import { logRecovery } from './services/recovery/recovery-log.js';
+import { startTerminalServices } from './services/terminal-services.js';
 import { APP_SCHEME_PRIVILEGES } from './shell/app-protocol.js';
 import { kioskSettings } from './shell/kiosk-settings.js';
 import type { ShellPlatform } from './shell/platform.js';
@@ -36,9 +39,15 @@ async function startApp(): Promise<void> {
   const demoDir = app.isPackaged ? join(app.getPath('userData'), 'demo') : join(app.getAppPath(), DEMO_DIR);
   const config = loadConfig(args.config ?? ensureDemoEnvironment(demoDir));
   const kiosk = kioskSettings(args.kiosk, config.kiosk);
+  setProgramLabel('the operator screen (Electron)');
   const services = await startTerminalServices(config, { openSimulatedCard });
-  await recoverAtStart(services);
-  services.engine.recoverOnCardInsert();
+  // Issuing goes to the command-generating server on the configured issuer host.
+  const issuing = startIssuing(services);
+  // Finishes or rolls back what an earlier run left open before the operator can start anything
+  // new, then recovers whenever a card is presented again.
+  logRecovery(services.recovery, console.log, console.error);
+  await services.recovery.start();
+  if (services.host) void services.crl.refresh(); // in the background: the terminal never waits for the host
   const platform: ShellPlatform = {
     app,
     BrowserWindow,
@@ -46,28 +55,24 @@ async function startApp(): Promise<void> {
     session: session.defaultSession,
     protocol,
     menu: Menu,
-    dialog: {
-      // The shell's windows are the BrowserWindows it made through platform.BrowserWindow.
-      showSaveDialog: (window, options) =>
-        window ? dialog.showSaveDialog(window as BrowserWindow, options) : dialog.showSaveDialog(options),
-    },
+    // The shell's windows are the BrowserWindows this constructor made.
+    dialog: { showSaveDialog: (window, options) => dialog.showSaveDialog(window as BrowserWindow, options) },
   };
-  startShell(platform, services, {
-    preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
-    rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
-    documentsDir: app.getPath('documents'),
-    kiosk,
-  });
-}
-
-/** Finishes or rolls back what an earlier run left open, before the operator can start anything new. */
-async function recoverAtStart(services: TerminalServices): Promise<void> {
-  try {
-    for (const r of await services.engine.recover())
-      console.log(`recovered transfer ${r.flowId}: ${r.outcome}`);
-    for (const r of await services.contents.recover())
-      console.log(`recovered ${r.kind} ${r.flowId}: ${r.outcome}`);
-  } catch (e) {
-    console.error(`start-up recovery: ${isTerminalError(e) ? `${e.code} ${e.message}` : String(e)}`);
-  }
+  const close = services.close;
+  startShell(
+    platform,
+    {
+      ...services,
+      issuing: issuing.port,
+      close: async () => {
+        issuing.close();
+        await close();
+      },
+    },
+    {
+      preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
+      rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
+      kiosk,
+    },
+  );
 }

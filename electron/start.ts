@@ -3,12 +3,15 @@
 // dist-electron/native/, leaving node_modules' Node builds alone), then Electron runs the app with the
 // arguments given (`npm start -- --kiosk`, `--config shop.json`). Where there is no Electron binary, or
 // the app cannot be prepared, one line says so and the browser host starts with the same services, so
-// the terminal always runs.
+// the terminal always runs. Either way the demo shop (no --config) gets its issuer host beside it
+// (demo/demo-host-process.ts): started here for Electron, by the browser host for itself.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_DIR, ensureDemoEnvironment } from '../demo/demo-environment.js';
+import { startDemoHost } from '../demo/demo-host-process.js';
 import { errorMessage } from '../protocol/errors.js';
 import { runBrowserHost } from './host/start-web.js';
 import { buildShell, OUT_DIR, ROOT } from './shell-build/build-shell.js';
@@ -21,6 +24,8 @@ export interface StartSteps {
   buildNativeAddons(): Promise<void>;
   launchElectron(binary: string, args: string[]): Promise<number>;
   runBrowserHost(args: string[]): Promise<number>;
+  /** The demo's issuer host beside the Electron app (without --config); stopped when it exits. */
+  startDemoHost?(): { stop(): Promise<void> };
   log(line: string): void;
 }
 
@@ -51,7 +56,12 @@ export async function start(argv: string[], steps: StartSteps): Promise<number> 
     );
     return fallBack();
   }
-  return steps.launchElectron(binary, argv);
+  const demoHost = argv.includes('--config') ? undefined : steps.startDemoHost?.();
+  try {
+    return await steps.launchElectron(binary, argv);
+  } finally {
+    await demoHost?.stop();
+  }
 }
 
 /** The Electron binary, fetched first if the package is installed without it (quietly). */
@@ -109,6 +119,19 @@ const realSteps: StartSteps = {
     });
   },
   runBrowserHost,
+  startDemoHost() {
+    const dir = join(ROOT, DEMO_DIR);
+    ensureDemoEnvironment(dir);
+    const host = startDemoHost({ dir });
+    host.ready.then(
+      ({ url }) => console.log(`Demo issuer host ready at ${url}`),
+      (e: unknown) =>
+        console.log(
+          `The demo issuer host did not start (${errorMessage(e)}): the terminal goes on without it`,
+        ),
+    );
+    return host;
+  },
   log: (line) => console.log(line),
 };
 

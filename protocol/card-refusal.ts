@@ -1,6 +1,6 @@
 // The one mapping from a card's refusal (a status word, E_CARD_STATUS with `sw` and `ins` in its
 // details) to the error code an operator can act on (docs/error-codes.md): a wrong or blocked PIN,
-// a purse too poor or too full, a level of access the card does not grant, an item it does not
+// a payment that needs the PIN, a purse too poor or too full, a level of access the card does not grant, an item it does not
 // hold. Both of the terminal's engines, and anything else that shows a card's answer to a person,
 // go through cardRefusal(); what a status word means per command is in docs/protocol.md.
 import { TerminalError } from './errors.js';
@@ -22,6 +22,8 @@ export interface RefusalContext {
 }
 
 const AUTHENTICATION: ReadonlySet<number> = new Set([INS.AUTH_BEGIN, INS.AUTH_PEER, INS.AUTH_CONFIRM]);
+/** The commands by which value leaves a card: their 6983 is a payment refused for a blocked PIN. */
+const PAYMENTS: ReadonlySet<number> = new Set([INS.INITIATE_DEBIT, INS.DEBIT, INS.CONTENT_SEND]);
 /** The seed 000 contents commands: their 6982 is the access level, their 6A88 an unknown item. */
 const CONTENTS: ReadonlySet<number> = new Set([
   INS.LIST_CONTENTS,
@@ -36,6 +38,8 @@ const CONTENTS: ReadonlySet<number> = new Set([
   INS.CONTENT_CANCEL,
   INS.CONTENT_ACKNOWLEDGE,
   INS.CONTENT_STATUS,
+  INS.CONTENT_RELEASE,
+  INS.CONTENT_RETURN,
 ]);
 
 /**
@@ -60,6 +64,14 @@ export function cardRefusal(error: TerminalError, ctx: RefusalContext = {}): Ter
       return refused('E_PIN_BLOCKED', `the ${ctx.secret} of ${card} is blocked`);
     if (sw === SW.REFERENCED_DATA_NOT_FOUND) return refused('E_INPUT_INVALID', `${card} has no owner PIN`);
   }
+  // A payment that needs the cardholder's PIN (protocol §4.6): asked before any balance comparison.
+  if (sw === SW.CARDHOLDER_VERIFICATION_REQUIRED)
+    return refused(
+      'E_PIN_REQUIRED',
+      `${card} needs its holder’s PIN for this payment: verify the PIN and pay again`,
+    );
+  if (sw === SW.AUTH_METHOD_BLOCKED && PAYMENTS.has(ins))
+    return refused('E_PIN_BLOCKED', `${card} needs its PIN for this payment, and the PIN is blocked`);
   if (sw === SW.INSUFFICIENT_FUNDS)
     return refused('E_INSUFFICIENT_FUNDS', `${card} does not hold enough for this amount`);
   if (sw === SW.MAXIMUM_BALANCE_EXCEEDED)

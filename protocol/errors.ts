@@ -16,14 +16,21 @@ export const ERROR_CODES = {
   E_CARD_STATUS: 'The card refused a command; the status word says why.',
   E_CARD_STATE: 'A card state file is missing, unreadable or inconsistent.',
   E_CARD_EXPIRED: 'The card is past its term of validity.',
+  E_CARD_VERSION:
+    'The card (or card file) runs an older version of the settlement application; the issuer migrates or replaces it.',
+  E_CARD_IN_USE:
+    'The card (a simulated card file) is held in a reader by another running program: use that program, or stop it first.',
   E_SAME_CARD: 'The same card is in both slots.',
   E_CURRENCY_MISMATCH: 'The cards hold purses of different currencies, or not the terminal currency.',
   E_INSUFFICIENT_FUNDS: 'The payer card does not hold enough value for the amount.',
   E_BALANCE_LIMIT: 'The payee card would exceed its maximum balance.',
+  E_REFUND_LIMIT: 'A refund would pay back more than is left of the sale it names.',
   E_KEY_LIMIT:
     'A card cannot take the newer transfer key: its key ID upper limit is reached; the card must be replaced.',
   E_PIN_WRONG: 'The PIN (or unblock code) was wrong; the card counts the tries left.',
   E_PIN_BLOCKED: 'The PIN is blocked after too many wrong tries; the issuer can unblock it.',
+  E_PIN_REQUIRED:
+    'The card needs its holder’s PIN for this payment (above its no-PIN limits); verify the PIN and try again.',
   E_ACCESS_DENIED:
     'The card refuses this at the current access level: log in as owner or authenticate the issuer.',
   E_BUSY: 'Another operation is running on the terminal; wait for it to finish.',
@@ -38,6 +45,26 @@ export const ERROR_CODES = {
   E_DB: 'The transaction log database refused an operation.',
   E_DB_TOO_NEW: 'The transaction log was written by a newer version of this terminal.',
   E_LOG_TAMPERED: 'The transaction log hash chain does not verify.',
+  E_TERMINAL_IN_USE:
+    'Another terminal is running on this terminal’s data (log, cards, issuing identity): use that terminal, or stop it first.',
+  // Issuer host (issuer-host/) and the terminal's link to it
+  E_HOST_DB: 'The issuer host’s database refused an operation or cannot be reached.',
+  E_HOST_DB_TOO_NEW: 'The issuer host’s database was migrated by a newer version of the host.',
+  E_AUTH_MISSING:
+    'The request to the issuer host carries no credentials (terminal signature or staff token).',
+  E_AUTH_INVALID:
+    'The request’s credentials are malformed, its signature does not verify, or the staff token is unknown.',
+  E_AUTH_UNKNOWN_TERMINAL: 'The terminal ID is not registered at the issuer host.',
+  E_AUTH_REVOKED: 'The terminal or the staff token was revoked, or the token has expired.',
+  E_AUTH_STALE: 'The request’s timestamp is outside the issuer host’s window: check the terminal clock.',
+  E_AUTH_REPLAY: 'The request’s nonce was already used: a replayed request is refused.',
+  E_AUTH_FORBIDDEN: 'The credentials are valid, but their role may not do this.',
+  E_REQUEST_TOO_LARGE: 'The request body is larger than the issuer host accepts.',
+  E_NOT_FOUND: 'The issuer host has no such resource.',
+  E_CONFLICT: 'The resource already exists, or its state does not allow this change.',
+  E_CRL_NOT_NEWER: 'The CRL’s number is not above the current CRL’s: the issuer host never rolls a CRL back.',
+  E_HOST_PIN:
+    'The issuer host’s TLS certificate does not match the pinned key: the server may be an impostor.',
   E_INTERNAL: 'An unexpected internal error.',
 } as const;
 

@@ -8,6 +8,7 @@ export const SW = {
   VERIFICATION_FAILED: 0x63c0,
   MEMORY_FAILURE: 0x6581,
   WRONG_LENGTH: 0x6700,
+  /** CLA asks for a logical channel (this applet uses the basic channel only). */
   LOGICAL_CHANNEL_NOT_SUPPORTED: 0x6881,
   SECURITY_STATUS_NOT_SATISFIED: 0x6982,
   AUTH_METHOD_BLOCKED: 0x6983,
@@ -27,6 +28,8 @@ export const SW = {
   INSUFFICIENT_FUNDS: 0x9401,
   /** Proprietary: the credit would take the purse above its maximum balance. */
   MAXIMUM_BALANCE_EXCEEDED: 0x9402,
+  /** Proprietary: the payment needs the owner's PIN (cardholder verification policy), sent without it. */
+  CARDHOLDER_VERIFICATION_REQUIRED: 0x9403,
 } as const;
 
 export type StatusWord = number;
@@ -38,7 +41,7 @@ const DESCRIPTIONS: Record<number, string> = {
   [SW.LOGICAL_CHANNEL_NOT_SUPPORTED]: 'logical channel not supported',
   [SW.SECURITY_STATUS_NOT_SATISFIED]:
     'security status not satisfied (MAC, signature or certificate check failed)',
-  [SW.AUTH_METHOD_BLOCKED]: 'authentication method blocked',
+  [SW.AUTH_METHOD_BLOCKED]: 'authentication method blocked (PIN or unblock code blocked)',
   [SW.REFERENCE_DATA_NOT_USABLE]: 'reference data not usable (key ID not newer, over its limit, or not held)',
   [SW.CONDITIONS_NOT_SATISFIED]: 'conditions of use not satisfied (command out of order or state forbids it)',
   [SW.INCORRECT_DATA]: 'incorrect parameters in the command data field',
@@ -51,6 +54,8 @@ const DESCRIPTIONS: Record<number, string> = {
   [SW.UNKNOWN]: 'no precise diagnosis',
   [SW.INSUFFICIENT_FUNDS]: 'insufficient funds in the purse',
   [SW.MAXIMUM_BALANCE_EXCEEDED]: 'the purse would exceed its maximum balance',
+  [SW.CARDHOLDER_VERIFICATION_REQUIRED]:
+    'cardholder verification required (the payment needs the owner’s PIN)',
 };
 
 /** 63CX (verification failed): X, the tries left; undefined for any other status word. */

@@ -2,6 +2,7 @@
 // command, typed errors printed with their code, and --json output for scripts.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ERROR_CODES, errorMessage, TerminalError, toTerminalError } from '../protocol/errors.js';
+import { setProgramLabel } from './process-lock.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -46,6 +47,8 @@ export async function runCli(program: string, commands: Command[], argv: string[
     process.stdout.write(commandHelp(program, command));
     return 0;
   }
+  // How another program refused a card or a terminal's data names this one.
+  setProgramLabel(`${program} ${command.name}`);
   const json = rest.includes('--json');
   try {
     let parsed: ReturnType<typeof parseArgs>;

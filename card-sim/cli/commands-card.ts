@@ -1,24 +1,67 @@
 // `card personalize`, `card inspect`, `card serve`: make a card, read what a terminal could read,
 // and put cards into pcscd reader slots through vpcd.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { parseCertificate } from '../../protocol/pki/index.js';
+import {
+  DEFAULT_NO_PIN_LIMITS,
+  NO_LIMIT_AMOUNT,
+  NO_LIMIT_COUNT,
+  type NoPinLimits,
+  PIN_FOR_EVERY_PAYMENT,
+} from '../../protocol/settlement/cardholder-policy.js';
 import { readBalance } from '../../protocol/settlement/read-balance.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
-import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
+import type { VirtualCard } from '../../protocol/virtual-card.js';
+import {
+  defineCommand,
+  integerOption,
+  type OptionSpec,
+  type ParsedArgs,
+  requireString,
+} from '../../tooling/cli-kit.js';
 import { settlementStateCodec } from '../applets/settlement/state.js';
-import { openCard } from '../card-files.js';
+import { migrateCardImage } from '../applets/settlement/state-migration.js';
+import { openCard, whileHolding } from '../card-files.js';
 import { loadIssuer, personalizeCard, saveIssuer } from '../issuer/issuer.js';
 import { FileBackend } from '../os/persistence-backend.js';
 import { InProcessChannel } from '../transport/in-process-channel.js';
 import { VpcdConnector } from '../transport/vpcd-connector.js';
 
+/** The cardholder policy options of `personalize` and `migrate` (docs/protocol.md §4.6). */
+const NO_PIN_OPTIONS: OptionSpec = {
+  'no-pin-per-payment': { type: 'string' },
+  'no-pin-cumulative': { type: 'string' },
+  'no-pin-count': { type: 'string' },
+};
+const noPinHelp = (fallback: NoPinLimits) => ({
+  'no-pin-per-payment': `largest payment without the PIN, minor units (default ${fallback.perPayment}; 4294967295: no limit)`,
+  'no-pin-cumulative': `largest total without the PIN since it was last verified (default ${fallback.cumulative}; 4294967295: no limit)`,
+  'no-pin-count': `most payments without the PIN since it was last verified (default ${fallback.consecutive}; 255: no limit)`,
+});
+
+function noPinLimits(args: ParsedArgs, fallback: NoPinLimits): NoPinLimits {
+  return {
+    perPayment: integerOption(args, 'no-pin-per-payment', fallback.perPayment, NO_LIMIT_AMOUNT),
+    cumulative: integerOption(args, 'no-pin-cumulative', fallback.cumulative, NO_LIMIT_AMOUNT),
+    consecutive: integerOption(args, 'no-pin-count', fallback.consecutive, NO_LIMIT_COUNT),
+  };
+}
+
+const givesNoPinLimits = (args: ParsedArgs) =>
+  Object.keys(NO_PIN_OPTIONS).some((k) => args.values[k] !== undefined);
+
+const describeLimit = (n: number, max: number) => (n === max ? 'no limit' : String(n));
+function describeLimits(l: NoPinLimits): string {
+  return `without the PIN: ${describeLimit(l.perPayment, NO_LIMIT_AMOUNT)} per payment, ${describeLimit(l.cumulative, NO_LIMIT_AMOUNT)} in all, ${describeLimit(l.consecutive, NO_LIMIT_COUNT)} payments`;
+}
+
 export const cardPersonalize = defineCommand({
   name: 'personalize',
   summary: 'Personalize a new card: holder ID, balance, term of validity, keys and certificate.',
   usage:
-    '--issuer issuer.json --out card.json --validity YYYYMMDD --balance N [--pin PIN] [--issuer-card] [--max-balance N] [--transfer-key-id N] [--transfer-key-limit N] [--prestored 2,3] [--update-key-id N] [--update-key-limit N] [--label NAME] [--holder-id HEX]',
+    '--issuer issuer.json --out card.json --validity YYYYMMDD --balance N [--pin PIN [--no-pin-per-payment N] [--no-pin-cumulative N] [--no-pin-count N]] [--issuer-card] [--max-balance N] [--transfer-key-id N] [--transfer-key-limit N] [--prestored 2,3] [--update-key-id N] [--update-key-limit N] [--label NAME] [--holder-id HEX]',
   options: {
     issuer: { type: 'string' },
     out: { type: 'string' },
@@ -35,6 +78,7 @@ export const cardPersonalize = defineCommand({
     pin: { type: 'string' },
     'issuer-card': { type: 'boolean' },
     force: { type: 'boolean' },
+    ...NO_PIN_OPTIONS,
   },
   help: {
     issuer: 'issuer file (its serial counter is updated)',
@@ -52,6 +96,7 @@ export const cardPersonalize = defineCommand({
     pin: 'owner PIN, 4–12 digits (owner mode); its unblock code is kept in the issuer file',
     'issuer-card': 'make an issuer card (issuer-role certificate), e.g. a shop’s issuing card',
     force: 'overwrite an existing card file',
+    ...noPinHelp(DEFAULT_NO_PIN_LIMITS),
   },
   run(args) {
     const issuerPath = requireString(args, 'issuer');
@@ -78,6 +123,11 @@ export const cardPersonalize = defineCommand({
       if (holderId?.length !== 16)
         throw new TerminalError('E_INPUT_INVALID', '--holder-id must be 32 hex digits');
     }
+    if (givesNoPinLimits(args) && typeof args.values.pin !== 'string')
+      throw new TerminalError(
+        'E_INPUT_INVALID',
+        'no-PIN limits need --pin: a card without a PIN has no verification',
+      );
     const validity = requireString(args, 'validity');
     if (!/^\d{8}$/.test(validity)) throw new TerminalError('E_INPUT_INVALID', '--validity must be YYYYMMDD');
     const state = personalizeCard(issuer, {
@@ -93,10 +143,65 @@ export const cardPersonalize = defineCommand({
       holderId,
       pin: typeof args.values.pin === 'string' ? args.values.pin : undefined,
       issuerCard: args.values['issuer-card'] === true,
+      noPinLimits: noPinLimits(args, DEFAULT_NO_PIN_LIMITS),
     });
-    new FileBackend(out).store(settlementStateCodec.encode(state));
+    // Replacing a card file another program holds would swap the card in its reader: refused.
+    const write = () => new FileBackend(out).store(settlementStateCodec.encode(state));
+    if (existsSync(out)) whileHolding(out, write);
+    else write();
     saveIssuer(issuerPath, issuer);
-    args.out(`card ${state.holderId} written to ${out}`, { file: out, holderId: state.holderId });
+    const policy = state.cardholderPolicy;
+    args.out(`card ${state.holderId} written to ${out}${policy ? `; ${describeLimits(policy)}` : ''}`, {
+      file: out,
+      holderId: state.holderId,
+      ...(policy ? { noPinLimits: noPinLimitsOf(policy) } : {}),
+    });
+  },
+});
+
+const noPinLimitsOf = (p: NoPinLimits): NoPinLimits => ({
+  perPayment: p.perPayment,
+  cumulative: p.cumulative,
+  consecutive: p.consecutive,
+});
+
+export const cardMigrate = defineCommand({
+  name: 'migrate',
+  summary:
+    'Migrate a version-1 card file to version 2 in place: records, keys, PIN and contents kept; the cardholder policy added.',
+  usage: 'card.json [--no-pin-per-payment N] [--no-pin-cumulative N] [--no-pin-count N]',
+  options: { ...NO_PIN_OPTIONS },
+  help: noPinHelp(PIN_FOR_EVERY_PAYMENT),
+  allowPositionals: true,
+  run(args) {
+    const [path] = args.positionals;
+    if (!path || args.positionals.length > 1)
+      throw new TerminalError('E_INPUT_INVALID', 'give exactly one card file');
+    if (!existsSync(path)) throw new TerminalError('E_CARD_STATE', `no card file at ${path}`);
+    const limits = noPinLimits(args, PIN_FOR_EVERY_PAYMENT);
+    // Held while it is read and replaced: a terminal holding the card must not write over it.
+    const result = whileHolding(path, () => {
+      // Without options the migrated card needs the PIN for every payment: migration grants nothing.
+      const migrated = migrateCardImage(readFileSync(path, 'utf8'), limits);
+      // One atomic replace, and no copy of the old image: a copy of a card's memory is a second card.
+      if (migrated.migrated) new FileBackend(path).store(settlementStateCodec.encode(migrated.state));
+      return migrated;
+    });
+    const policy = result.state.cardholderPolicy;
+    if (!result.migrated) {
+      args.out(`${path} is already a version-2 card file; nothing changed`, { file: path, migrated: false });
+      return;
+    }
+    args.out(
+      `${path} migrated from version ${result.from} to version 2${policy ? `; ${describeLimits(policy)}` : '; no PIN: no cardholder verification'}`,
+      {
+        file: path,
+        migrated: true,
+        from: result.from,
+        holderId: result.state.holderId,
+        ...(policy ? { noPinLimits: noPinLimitsOf(policy) } : {}),
+      },
+    );
   },
 });
 
@@ -111,14 +216,14 @@ export const cardInspect = defineCommand({
     const [path] = args.positionals;
     if (!path || args.positionals.length > 1)
       throw new TerminalError('E_INPUT_INVALID', 'give exactly one card file');
-    const card = openCard(path);
-    const client = new SettlementClient(await InProcessChannel.connect(card.os));
-    await client.select();
-    const info = await client.getCardInfo();
-    if (typeof args.values.pin === 'string') await client.verifyPin(args.values.pin);
-    const balance = await readBalance(client);
-    const unsettled = await client.unsettledTransactions();
-    await client.channel.close();
+    const held = openCard(path);
+    let read: Awaited<ReturnType<typeof readCard>>;
+    try {
+      read = await readCard(held.card.os, args.values.pin);
+    } finally {
+      held.release();
+    }
+    const { info, balance, unsettled } = read;
     const cert = parseCertificate(info.certificate);
     const view = {
       holderId: toHex(info.holderId),
@@ -130,6 +235,8 @@ export const cardInspect = defineCommand({
       prestoredTransferKeyIds: info.prestoredTransferKeyIds,
       updateKeyId: info.updateKeyId,
       updateKeyIdLimit: info.updateKeyIdLimit,
+      ...(info.noPinLimits ? { noPinLimits: info.noPinLimits } : {}),
+      pin: info.pin,
       certificate: {
         serial: cert.serial.toString(),
         subject: cert.subjectName,
@@ -149,6 +256,7 @@ export const cardInspect = defineCommand({
         `balance          ${balance ? `${balance.balance} (max ${balance.maxBalance}, currency ${balance.currency})` : '(masked: give --pin)'}`,
         `transfer key     ID ${view.transferKeyId} (limit ${view.transferKeyIdLimit}; pre-stored ${view.prestoredTransferKeyIds.join(', ') || 'none'})`,
         `update key       ID ${view.updateKeyId} (limit ${view.updateKeyIdLimit})`,
+        `cardholder       ${info.noPinLimits ? `${describeLimits(info.noPinLimits)}; ${PIN_STATE_TEXT[info.pin.state]}, ${info.pin.triesLeft} tries left; left without the PIN: ${info.pin.noPinPaymentsLeft === NO_LIMIT_COUNT ? 'any number of' : info.pin.noPinPaymentsLeft} payments up to ${info.pin.noPinAmountLeft === NO_LIMIT_AMOUNT ? 'any amount' : info.pin.noPinAmountLeft}` : 'no PIN (a bearer purse)'}`,
         `certificate      serial ${view.certificate.serial}, ${view.certificate.subject}, until ${view.certificate.notAfter}`,
         `unsettled        ${view.unsettled.length}`,
       ].join('\n'),
@@ -156,6 +264,21 @@ export const cardInspect = defineCommand({
     );
   },
 });
+
+const PIN_STATE_TEXT = ['no PIN', 'PIN set', 'PIN verified', 'PIN blocked'] as const;
+
+/** What `inspect` shows, read over APDUs as a terminal would. */
+async function readCard(os: VirtualCard, pin: unknown) {
+  const client = new SettlementClient(await InProcessChannel.connect(os));
+  try {
+    await client.select();
+    const info = await client.getCardInfo();
+    if (typeof pin === 'string') await client.verifyPin(pin);
+    return { info, balance: await readBalance(client), unsettled: await client.unsettledTransactions() };
+  } finally {
+    await client.channel.close();
+  }
+}
 
 export const cardServe = defineCommand({
   name: 'serve',
@@ -168,19 +291,29 @@ export const cardServe = defineCommand({
     if (args.positionals.length === 0)
       throw new TerminalError('E_INPUT_INVALID', 'give at least one card.json:PORT');
     const host = typeof args.values.host === 'string' ? args.values.host : '127.0.0.1';
-    const connectors = args.positionals.map((spec) => {
+    const specs = args.positionals.map((spec) => {
       const m = /^(.+):(\d{1,5})$/.exec(spec);
       if (!m || Number(m[2]) > 65535)
         throw new TerminalError('E_INPUT_INVALID', `"${spec}" is not card.json:PORT`);
-      return new VpcdConnector({ host, port: Number(m[2]), card: openCard(m[1]!).os });
+      return { file: m[1]!, port: Number(m[2]) };
     });
-    await Promise.all(connectors.map((c) => c.connect()));
-    args.out(`serving ${connectors.length} card(s) on vpcd at ${host}; Ctrl-C to remove them`, {
-      serving: args.positionals,
-    });
-    await new Promise<void>((resolve) => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-    });
-    await Promise.all(connectors.map((c) => c.close()));
+    // Each card is held while it is served: no other program can open it meanwhile.
+    const held: ReturnType<typeof openCard>[] = [];
+    try {
+      for (const spec of specs) held.push(openCard(spec.file));
+      const connectors = specs.map(
+        (spec, i) => new VpcdConnector({ host, port: spec.port, card: held[i]!.card.os }),
+      );
+      await Promise.all(connectors.map((c) => c.connect()));
+      args.out(`serving ${connectors.length} card(s) on vpcd at ${host}; Ctrl-C to remove them`, {
+        serving: args.positionals,
+      });
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      });
+      await Promise.all(connectors.map((c) => c.close()));
+    } finally {
+      for (const h of held) h.release();
+    }
   },
 });

@@ -4,8 +4,13 @@ import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, p256PublicKey, randomBytes } from '../../protocol/crypto-suite.js';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { createCaCertificate, createCrl, issueCardCertificate } from '../../protocol/pki/index.js';
+import {
+  DEFAULT_NO_PIN_LIMITS,
+  type NoPinLimits,
+  validNoPinLimits,
+} from '../../protocol/settlement/cardholder-policy.js';
 import { encodeValidity, validityEnd } from '../../protocol/settlement/validity-date.js';
-import type { SettlementState } from '../applets/settlement/state.js';
+import { type SettlementState, STATE_FORMAT } from '../applets/settlement/state.js';
 import { type IssuerState, issuerStateSchema } from './issuer-state.js';
 
 export interface CreateIssuerOptions {
@@ -71,6 +76,12 @@ export interface PersonalizeOptions {
   /** Owner PIN (4–12 digits); without it the card has no owner mode. A PUK is generated with it. */
   pin?: string;
   pinTryLimit?: number;
+  /**
+   * The cardholder verification policy (docs/protocol.md §4.6) of a card with a PIN: what may be paid
+   * without it. Default: DEFAULT_NO_PIN_LIMITS (25.00 a payment, 50.00 and three payments in all).
+   * A card without PIN has no policy (a bearer purse): the limits are then not used.
+   */
+  noPinLimits?: NoPinLimits;
   /** Makes an issuer card for this issuer (issuer-role certificate), e.g. a shop's issuing card. */
   issuerCard?: boolean;
 }
@@ -137,6 +148,9 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
   const tryLimit = o.pinTryLimit ?? 3;
   if (!Number.isInteger(tryLimit) || tryLimit < 1 || tryLimit > 15)
     throw new TerminalError('E_INPUT_INVALID', 'PIN try limit is 1 to 15');
+  const limits = o.noPinLimits ?? DEFAULT_NO_PIN_LIMITS;
+  if (!validNoPinLimits(limits))
+    throw new TerminalError('E_INPUT_INVALID', 'no-PIN limits: amounts 0 to 4294967295, payments 0 to 255');
   const puk = o.pin === undefined ? undefined : randomDigits(8);
   issuer.issued.push({
     serial: serial.toString(),
@@ -146,7 +160,7 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     puk,
   });
   return {
-    format: 1,
+    format: STATE_FORMAT,
     holderId: toHex(holderId),
     validity: o.validity,
     currency: issuer.currency,
@@ -167,6 +181,7 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     issuerRole: o.issuerCard ? issuer.issuerId : undefined,
     owner: o.pin !== undefined && puk ? { pin: o.pin, tries: tryLimit, tryLimit } : undefined,
     puk: o.pin !== undefined && puk ? { puk, tries: 10, tryLimit: 10 } : undefined,
+    cardholderPolicy: o.pin !== undefined && puk ? { ...limits, noPinTotal: 0, noPinCount: 0 } : undefined,
     authorityPublicKey: toHex(p256PublicKey(fromHex(issuer.authorityPrivateKey))),
     contents: [],
     contentLog: [],

@@ -9,6 +9,9 @@ import { PowerLossError } from './persistent-store.js';
 
 const INS_SELECT = 0xa4;
 const INS_GET_RESPONSE = 0xc0;
+/** ISO/IEC 7816-4 interindustry class and the proprietary class; nothing else is answered. */
+const CLA_ISO = 0x00;
+const CLA_PROPRIETARY = 0x80;
 
 export interface CardOsOptions {
   atr: Uint8Array;
@@ -73,16 +76,15 @@ export class CardOS implements VirtualCard {
   }
 
   private dispatch(cmd: CommandApdu): Uint8Array {
+    // Class before instruction (docs/protocol.md §3).
     if ((cmd.cla & 0x03) !== 0 || (cmd.cla & 0x40) !== 0) {
       throw new CardStatusError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, 'logical channels are not supported');
     }
-    if (cmd.cla === 0x00 && cmd.ins === INS_GET_RESPONSE) return this.getResponse();
+    if (cmd.cla !== CLA_ISO && cmd.cla !== CLA_PROPRIETARY) throw new CardStatusError(SW.CLA_NOT_SUPPORTED);
+    if (cmd.cla === CLA_ISO && cmd.ins === INS_GET_RESPONSE) return this.getResponse();
     this.pendingResponse = undefined;
-    if (cmd.cla === 0x00 && cmd.ins === INS_SELECT) return this.select(cmd);
-    if (!this.selected) {
-      if (cmd.cla !== 0x00 && cmd.cla !== 0x80) throw new CardStatusError(SW.CLA_NOT_SUPPORTED);
-      throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'no application selected');
-    }
+    if (cmd.cla === CLA_ISO && cmd.ins === INS_SELECT) return this.select(cmd);
+    if (!this.selected) throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'no application selected');
     return this.selected.process(cmd);
   }
 

@@ -247,13 +247,14 @@ export const exchangeCommand = defineCommand({
 
 export const recoverContentsCommand = defineCommand({
   name: 'recover-contents',
-  summary: 'Finish or roll back interrupted content transmissions and exchanges with the cards now present.',
+  summary:
+    'Finish or roll back interrupted content transmissions and exchanges with the cards now present (the same recovery pass as recover, content flows reported).',
   usage: '[--config terminal.json]',
   options: { ...CONFIG_OPTION },
   help: { ...CONFIG_HELP },
   run: (args) =>
     withTerminal(args, async (t) => {
-      const reports = await t.contents.recover();
+      const reports = (await t.recovery.run()).contents;
       const open = t.contents.openFlows();
       args.out(
         [

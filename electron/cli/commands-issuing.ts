@@ -1,9 +1,7 @@
 // Terminal CLI: issuing tickets and coupons onto a card under a create right from the
-// command-generating authority (seed 000, second embodiment), and the issuing status.
-import { dirname, join, resolve } from 'node:path';
-import { DEMO_DIR } from '../../demo/demo-environment.js';
-import { defaultAuthorityDb, type IssuingServices, startIssuing } from '../../demo/in-process-issuing.js';
-import { TerminalError } from '../../protocol/errors.js';
+// command-generating server on the issuer host (seed 000, second embodiment), and the issuing status.
+
+import { errorMessage, isTerminalError, TerminalError } from '../../protocol/errors.js';
 import {
   CONTENT_POLICIES,
   CONTENT_TYPES,
@@ -11,42 +9,19 @@ import {
   type ContentType,
 } from '../../protocol/settlement/contents-codec.js';
 import { defineCommand, integerOption, type ParsedArgs, requireString } from '../../tooling/cli-kit.js';
+import { type IssuingServices, startIssuing } from '../services/issuing/issuing-services.js';
 import type { IssueOutcome } from '../services/issuing/issuing-terminal.js';
 import { newItem } from '../services/issuing/issuing-terminal.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
 import type { TerminalServices } from '../services/terminal-services.js';
 import { CONFIG_HELP, CONFIG_OPTION, withTerminal } from './terminal-context.js';
 
-const AUTHORITY_OPTIONS = {
-  'issuer-file': { type: 'string' },
-  'authority-db': { type: 'string' },
-} as const;
-const AUTHORITY_HELP = {
-  'issuer-file':
-    'issuer file holding the authority signing key (default: issuer.json next to the configuration, i.e. .state/demo/issuer.json)',
-  'authority-db': 'the authority database (default: authority.db next to the issuer file)',
-};
-
-function issuerFile(args: ParsedArgs): string {
-  if (typeof args.values['issuer-file'] === 'string') return args.values['issuer-file'];
-  const config =
-    typeof args.values.config === 'string' ? args.values.config : join(DEMO_DIR, 'terminal.json');
-  return join(dirname(resolve(config)), 'issuer.json');
-}
-
 async function withIssuing<T>(
   args: ParsedArgs,
   work: (t: TerminalServices, i: IssuingServices) => Promise<T>,
 ) {
   return withTerminal(args, async (t) => {
-    const file = issuerFile(args);
-    const db = typeof args.values['authority-db'] === 'string' ? args.values['authority-db'] : undefined;
-    const issuing = startIssuing({
-      engine: t.engine,
-      dataDir: t.config.dataDir,
-      issuerFile: file,
-      authorityDb: db,
-    });
+    const issuing = startIssuing(t);
     try {
       return await work(t, issuing);
     } finally {
@@ -58,12 +33,11 @@ async function withIssuing<T>(
 export const issueCommand = defineCommand({
   name: 'issue',
   summary:
-    'Issue a ticket or coupon onto the card in a slot, under a create right from the command-generating authority.',
+    'Issue a ticket or coupon onto the card in a slot, under a create right from the command-generating server on the issuer host.',
   usage:
-    '--type ticket|coupon --label TEXT [--body-text TEXT] [--slot payee] [--policy POLICY] [--issuer-file issuer.json] [--authority-db authority.db] [--config terminal.json]',
+    '--type ticket|coupon --label TEXT [--body-text TEXT] [--slot payee] [--policy POLICY] [--config terminal.json]',
   options: {
     ...CONFIG_OPTION,
-    ...AUTHORITY_OPTIONS,
     slot: { type: 'string' },
     type: { type: 'string' },
     label: { type: 'string' },
@@ -72,7 +46,6 @@ export const issueCommand = defineCommand({
   },
   help: {
     ...CONFIG_HELP,
-    ...AUTHORITY_HELP,
     slot: 'slot of the card that receives the item (default payee)',
     type: `content type: ${CONTENT_TYPES.join(', ')}`,
     label: 'public name of the item, at most 48 bytes',
@@ -87,10 +60,11 @@ export const issueCommand = defineCommand({
         args.values.policy === undefined
           ? undefined
           : (oneOf(args, 'policy', CONTENT_POLICIES) as ContentPolicy);
+      const label = requireString(args, 'label');
       const item = newItem({
         type,
-        issuerId: authority.issuerId,
-        label: requireString(args, 'label'),
+        issuerId: await authority.issuerId(),
+        label,
         body: typeof args.values['body-text'] === 'string' ? args.values['body-text'] : '',
         policy,
       });
@@ -102,7 +76,7 @@ export const issueCommand = defineCommand({
         );
         return 0;
       }
-      args.out(describeFailure(outcome, terminal.identity.serverInfo.terminalId, args), {
+      args.out(describeFailure(outcome, terminal.identity.serverInfo.terminalId), {
         ...outcome,
         error: outcome.error.toJSON(),
       });
@@ -113,31 +87,34 @@ export const issueCommand = defineCommand({
 export const issuingStatusCommand = defineCommand({
   name: 'issuing-status',
   summary:
-    "Show this terminal's issuing identity, its create command and the authority's last answers to it.",
-  usage: '[--limit 10] [--issuer-file issuer.json] [--authority-db authority.db] [--config terminal.json]',
-  options: { ...CONFIG_OPTION, ...AUTHORITY_OPTIONS, limit: { type: 'string' } },
-  help: { ...CONFIG_HELP, ...AUTHORITY_HELP, limit: 'authority log entries to show (default 10)' },
+    "Show this terminal's issuing identity, its create command and the authority's last answers to it (from the issuer host).",
+  usage: '[--limit 10] [--config terminal.json]',
+  options: { ...CONFIG_OPTION, limit: { type: 'string' } },
+  help: { ...CONFIG_HELP, limit: 'authority log entries to show (default 10)' },
   run: (args) =>
-    withIssuing(args, async (_t, { authority, terminal }) => {
+    withIssuing(args, async (t, { authority, terminal }) => {
       const { serverInfo, publicKey } = terminal.identity;
       const registration = terminal.registration();
-      const server = authority.registrations().find((s) => s.terminalId === serverInfo.terminalId);
-      const allowed = authority.allowList().find((a) => a.terminalId === serverInfo.terminalId);
-      const log = authority.log({
-        limit: integerOption(args, 'limit', 10, 1000),
-        terminalId: serverInfo.terminalId,
-      });
       const c = registration?.createCommand;
+      let host: Awaited<ReturnType<typeof authority.status>> | undefined;
+      let hostError: TerminalError | undefined;
+      try {
+        host = await authority.status(integerOption(args, 'limit', 10, 1000));
+      } catch (e) {
+        hostError = isTerminalError(e) ? e : new TerminalError('E_TRANSPORT', errorMessage(e));
+      }
+      const server = host?.registration?.command;
       args.out(
         [
           `terminal ${serverInfo.terminalId} "${serverInfo.name}"`,
-          `  allow-list   ${allowed ? `yes (${allowed.contentTypes.join(', ')})` : 'no'}`,
+          `  issuer host  ${t.host ? t.host.url : 'none configured'}${hostError ? ` (${hostError.code}: ${hostError.message})` : ''}`,
+          `  allow-list   ${host ? (host.allowed ? `yes (${host.allowed.contentTypes.join(', ')})` : 'no') : '?'}`,
           c
-            ? `  command      ${c.commandId} for ${c.contentTypes.join(', ')} until ${new Date(c.notAfter * 1000).toISOString()}${registration.expired ? ' (EXPIRED)' : ''}; ${server?.command?.commandId === c.commandId ? server.command.granted : '?'} of ${c.maxIssuances ?? 'unlimited'} rights granted`
+            ? `  command      ${c.commandId} for ${c.contentTypes.join(', ')} until ${new Date(c.notAfter * 1000).toISOString()}${registration.expired ? ' (EXPIRED)' : ''}; ${server?.commandId === c.commandId ? server.granted : '?'} of ${c.maxIssuances ?? 'unlimited'} rights granted`
             : '  command      none (not registered)',
           'last authority answers:',
-          ...(log.length
-            ? log.map((e) =>
+          ...(host?.log.length
+            ? host.log.map((e) =>
                 `  ${e.at} ${e.kind.padEnd(9)} ${e.result.padEnd(6)} ${e.reason.padEnd(18)} ${e.itemType ?? ''} ${e.itemId ?? ''}`.trimEnd(),
               )
             : ['  (none)']),
@@ -145,28 +122,21 @@ export const issuingStatusCommand = defineCommand({
         {
           serverInfo,
           serverPublicKey: publicKey,
-          allowed: allowed ?? null,
+          host: t.host?.url ?? null,
+          hostError: hostError?.toJSON() ?? null,
+          allowed: host?.allowed ?? null,
           registration: registration ?? null,
-          authorityCommand: server?.command ?? null,
-          log,
+          authorityCommand: server ?? null,
+          log: host?.log ?? [],
         },
       );
     }),
 });
 
-function describeFailure(
-  outcome: Exclude<IssueOutcome, { status: 'issued' }>,
-  terminalId: string,
-  args: ParsedArgs,
-) {
+function describeFailure(outcome: Exclude<IssueOutcome, { status: 'issued' }>, terminalId: string) {
   const base = `${outcome.status}${'stage' in outcome ? ` at ${outcome.stage}` : ''}: ${outcome.error.code} ${outcome.error.message}`;
   if (outcome.status === 'rejected' && outcome.reason === 'not-eligible') {
-    const file = issuerFile(args);
-    const db =
-      typeof args.values['authority-db'] === 'string'
-        ? args.values['authority-db']
-        : defaultAuthorityDb(file);
-    return `${base}\n  the authority's operator allows this terminal with:\n  npm run issuer -- authority-allow --issuer ${file} --db ${db} --terminal-id ${terminalId}`;
+    return `${base}\n  the issuer's staff allow this terminal with:\n  npm run issuer -- authority-allow --issuer <issuer.json> --terminal-id ${terminalId}`;
   }
   return base;
 }

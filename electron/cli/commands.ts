@@ -4,12 +4,13 @@ import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { formatMoney, parseMoney } from '../../protocol/money-format.js';
 import { defineCommand, integerOption, requireString } from '../../tooling/cli-kit.js';
+import type { TerminalConfig } from '../services/config.js';
 import type { CardView } from '../services/settlement/settlement-engine.js';
 import { SLOT_NAMES, type SlotName } from '../services/slots/reader-slots.js';
-import type { TerminalServices } from '../services/terminal-services.js';
-import { CONFIG_HELP, CONFIG_OPTION, withTerminal } from './terminal-context.js';
+import { createReports, type TerminalServices } from '../services/terminal-services.js';
+import { CONFIG_HELP, CONFIG_OPTION, withTerminal, withTerminalLog } from './terminal-context.js';
 
-const money = (t: TerminalServices, minor: number | undefined) =>
+export const money = (t: { config: TerminalConfig }, minor: number | undefined) =>
   minor === undefined ? '(masked)' : formatMoney(minor, t.config);
 
 /** Owner-mode logins given on the command line (--payer-pin, --payee-pin). */
@@ -120,17 +121,23 @@ export const transferCommand = defineCommand({
         return 0;
       }
       const error = outcome.error;
-      args.out(
-        `${outcome.status}: ${error.code} ${error.message}${'inDoubt' in outcome && outcome.inDoubt ? ' — value in doubt, see in-doubt' : ''}`,
-        { ...outcome, error: error.toJSON() },
-      );
+      const hint =
+        error.code === 'E_PIN_REQUIRED' && error.details.slot === 'payer'
+          ? ' — give the card holder’s PIN with --payer-pin'
+          : 'inDoubt' in outcome && outcome.inDoubt
+            ? ' — value in doubt, see in-doubt'
+            : '';
+      args.out(`${outcome.status}: ${error.code} ${error.message}${hint}`, {
+        ...outcome,
+        error: error.toJSON(),
+      });
       return 3;
     }),
 });
 
 export const logCommand = defineCommand({
   name: 'log',
-  summary: 'Show the transaction log, newest first.',
+  summary: 'Show the transaction log, newest first (also while a terminal runs on it).',
   usage: '[--limit 20] [--before SEQ] [--search TEXT] [--config terminal.json]',
   options: {
     ...CONFIG_OPTION,
@@ -146,13 +153,16 @@ export const logCommand = defineCommand({
       "only whole flows matching it: a holder's name, an item, an amount as typed (12.50), a flow or card ID",
   },
   run: (args) =>
-    withTerminal(args, async (t) => {
+    withTerminalLog(args, async (log, config) => {
       // The screen's log: each entry with its flow's facts, an older page only when there is one.
-      const page = t.reports.log.page({
+      const query = {
         limit: integerOption(args, 'limit', 20, 1000),
         beforeSeq: args.values.before !== undefined ? integerOption(args, 'before') : undefined,
         search: typeof args.values.search === 'string' ? args.values.search : undefined,
-      });
+      };
+      const page = log
+        ? createReports(config, log.journal, log.flows).log.page(query)
+        : { records: [], nextBeforeSeq: undefined };
       args.out(
         page.records
           .map(
@@ -172,55 +182,14 @@ export const verifyLogCommand = defineCommand({
   options: { ...CONFIG_OPTION },
   help: { ...CONFIG_HELP },
   run: (args) =>
-    withTerminal(args, async (t) => {
-      const result = t.journal.verify();
+    withTerminalLog(args, async (log) => {
+      const result = log ? log.journal.verify() : ({ ok: true, count: 0 } as const);
       if (result.ok) {
         args.out(`log verified: ${result.count} entries, hash chain intact`, result);
         return 0;
       }
       args.out(`LOG TAMPERED at entry ${result.firstBadSeq}: ${result.reason}`, result);
       return 4;
-    }),
-});
-
-export const inDoubtCommand = defineCommand({
-  name: 'in-doubt',
-  summary:
-    'List transfers whose value is in flight (payer debited, payee not yet credited), with what an issuer needs to refund.',
-  usage: '[--config terminal.json]',
-  options: { ...CONFIG_OPTION },
-  help: { ...CONFIG_HELP },
-  run: (args) =>
-    withTerminal(args, async (t) => {
-      const items = t.engine.inDoubt();
-      args.out(
-        items.length
-          ? items
-              .map(
-                (i) =>
-                  `${i.flowId}  ${money(t, i.amount)}  payer ${i.payerId} (cert ${i.payerSerial}) → payee ${i.payeeId}  tx ${i.txRandom ?? '?'}  since ${i.startedAt}`,
-              )
-              .join('\n')
-          : 'nothing in doubt',
-        items,
-      );
-    }),
-});
-
-export const recoverCommand = defineCommand({
-  name: 'recover',
-  summary: 'Finish or roll back interrupted transfers with the cards now present.',
-  usage: '[--config terminal.json]',
-  options: { ...CONFIG_OPTION },
-  help: { ...CONFIG_HELP },
-  run: (args) =>
-    withTerminal(args, async (t) => {
-      const reports = await t.engine.recover();
-      args.out(
-        reports.map((r) => `${r.flowId}: ${r.outcome} (${money(t, r.amount)})`).join('\n') ||
-          'nothing to recover',
-        reports,
-      );
     }),
 });
 

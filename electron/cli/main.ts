@@ -5,17 +5,17 @@ import {
   crlRefreshCommand,
   crlStatusCommand,
   demoSetupCommand,
-  inDoubtCommand,
   logCommand,
   readCommand,
-  recoverCommand,
   slotsCommand,
   transferCommand,
   updateKeysCommand,
   verifyLogCommand,
 } from './commands.js';
 import { contentCommands } from './commands-contents.js';
+import { hostHelloCommand, hostKeyCommand } from './commands-host.js';
 import { issueCommand, issuingStatusCommand } from './commands-issuing.js';
+import { recoveryCommands } from './commands-recovery.js';
 
 const commands = [
   slotsCommand,
@@ -24,14 +24,15 @@ const commands = [
   transferCommand,
   logCommand,
   verifyLogCommand,
-  inDoubtCommand,
-  recoverCommand,
+  ...recoveryCommands,
   ...contentCommands,
   crlStatusCommand,
   crlImportCommand,
   crlRefreshCommand,
   issueCommand,
   issuingStatusCommand,
+  hostKeyCommand,
+  hostHelloCommand,
   demoSetupCommand,
 ];
 

@@ -1,14 +1,17 @@
 // The operator console: the terminal's services behind a line-based prompt. Shows both cards,
-// takes an amount, runs the transfer (key update first when needed) and prints each step. A PIN is
-// shown as "*" while it is typed.
+// takes an amount, runs the transfer (key update first when needed) and prints each step. A payment
+// the payer card makes only with its PIN asks for it, shown as "*" while it is typed, logs in and pays.
 
 import { openSimulatedCard } from '../../card-sim/card-files.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
 import { formatMoney, parseMoney } from '../../protocol/money-format.js';
+import { setProgramLabel } from '../../tooling/process-lock.js';
 import { loadConfig } from '../services/config.js';
+import { logRecovery } from '../services/recovery/recovery-log.js';
+import type { TransferOutcome } from '../services/settlement/settlement-engine.js';
 import { startTerminalServices, type TerminalServices } from '../services/terminal-services.js';
-import { consolePrompt } from './console-prompt.js';
+import { type ConsolePrompt, consolePrompt } from './console-prompt.js';
 
 export async function runConsoleTerminal(argv: string[]): Promise<number> {
   const configIndex = argv.indexOf('--config');
@@ -17,6 +20,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     console.error('error E_INPUT_INVALID: --config needs a file');
     return 2;
   }
+  setProgramLabel('the operator console');
   const t = await startTerminalServices(loadConfig(configPath), { openSimulatedCard });
   const money = (minor: number | undefined) =>
     minor === undefined ? '(masked)' : formatMoney(minor, t.config);
@@ -25,11 +29,8 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
     if (e.type === 'recovered') console.log(`   · recovered ${e.report.flowId}: ${e.report.outcome}`);
   });
   try {
-    const recovered = await t.engine.recover();
-    const contents = await t.contents.recover();
-    if (recovered.length + contents.length) {
-      console.log(`Recovered ${recovered.length + contents.length} interrupted transfer(s).`);
-    }
+    logRecovery(t.recovery, (line) => console.log(`   · ${line}`));
+    await t.recovery.start();
     await showCards(t, money);
     if (!process.stdin.isTTY) return 0;
     const rl = consolePrompt(process.stdin, process.stdout);
@@ -55,7 +56,7 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
           console.log(`  "${line}" is not an amount (E_INPUT_INVALID). Type for example 12.50.`);
           continue;
         }
-        const outcome = await t.engine.transfer({ amount });
+        const outcome = await payAskingForPin(t, amount, rl);
         if (outcome.status === 'completed') {
           for (const k of outcome.keyUpdates)
             console.log(`  key update on the ${k.receiver} card: ${k.route} route — ${k.reason}`);
@@ -78,6 +79,33 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
   } finally {
     await t.close();
   }
+}
+
+/**
+ * The payment; when the payer card needs its PIN for it (E_PIN_REQUIRED, nothing sent yet), the
+ * holder types it, the card checks it, and the payment runs again. Enter without a PIN gives up.
+ */
+async function payAskingForPin(
+  t: TerminalServices,
+  amount: number,
+  prompt: ConsolePrompt,
+): Promise<TransferOutcome> {
+  let outcome = await t.engine.transfer({ amount });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (outcome.status !== 'refused' || outcome.error.code !== 'E_PIN_REQUIRED') return outcome;
+    const pin = (
+      await prompt.secret('  The payer card needs its PIN for this payment. PIN (Enter to cancel): ')
+    ).trim();
+    if (!pin) return outcome;
+    try {
+      await t.engine.login('payer', pin);
+    } catch (e) {
+      console.log(`  ${errorMessage(e)}${e instanceof TerminalError ? ` [${e.code}]` : ''}`);
+      continue;
+    }
+    outcome = await t.engine.transfer({ amount });
+  }
+  return outcome;
 }
 
 async function showCards(t: TerminalServices, money: (minor: number | undefined) => string): Promise<void> {

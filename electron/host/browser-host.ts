@@ -8,7 +8,7 @@
 // renderer drops it from the address bar and presents it as the `token` query parameter of the
 // WebSocket upgrade. An upgrade without the right token is refused with 401, one whose Origin (or Host)
 // is not this host itself with 403: other local pages and DNS-rebound names cannot drive the terminal.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,15 +90,21 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
     for (const ws of clients) if (ws.readyState === WebSocket.OPEN) ws.send(frame);
   };
 
+  // Each connection is a screen of its own (a tab; a reload is a new one): an owner login it opened
+  // is shown to it alone, and ends when it goes.
   function connection(ws: WebSocket): void {
+    const screen = `tab-${randomUUID()}`;
     clients.add(ws);
-    ws.on('close', () => clients.delete(ws));
+    ws.on('close', () => {
+      clients.delete(ws);
+      void o.services.ownerLogins.screenGone(screen);
+    });
     ws.on('message', (data, isBinary) => {
-      void answer(ws, isBinary ? undefined : data.toString());
+      void answer(ws, screen, isBinary ? undefined : data.toString());
     });
   }
 
-  async function answer(ws: WebSocket, text: string | undefined): Promise<void> {
+  async function answer(ws: WebSocket, screen: string, text: string | undefined): Promise<void> {
     let frame: unknown;
     try {
       frame = text === undefined ? undefined : JSON.parse(text);
@@ -119,7 +125,7 @@ export async function startBrowserHost(o: BrowserHostOptions): Promise<BrowserHo
             ok: false as const,
             error: { code: 'E_INPUT_INVALID', message: 'not a request frame', details: {} },
           }
-        : await dispatch(handlers, f.channel, f.payload, { operationId: f.operationId });
+        : await dispatch(handlers, f.channel, f.payload, { screen, operationId: f.operationId });
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ id, result } satisfies ServerFrame));
   }
 

@@ -28,6 +28,22 @@ export const CHANNEL_NAMES = [
   'contents:list',
   'kiosk:status',
   'kiosk:exit',
+  'operator:status',
+  'operator:sign-in',
+  'operator:sign-out',
+  'operator:lock',
+  'operator:activity',
+  'items:issue',
+  'items:sell',
+  'items:send',
+  'items:alter',
+  'refund:check',
+  'refund:run',
+  'pin:unblock',
+  'receipts:get',
+  'receipts:export',
+  'tray:status',
+  'tray:move',
 ] as const satisfies readonly Channel[];
 
 export const EVENT_NAMES = [
@@ -36,7 +52,10 @@ export const EVENT_NAMES = [
   'transfer-step',
   'card-operation',
   'recovered',
+  'recovery-run',
   'kiosk-exit-requested',
+  'operator',
+  'owner-logout',
 ] as const satisfies readonly EventName[];
 
 /** Compiles only when T is never: here, when no contract name is missing from the lists above. */

@@ -7,22 +7,11 @@
 import { z } from 'zod';
 import { amountSchema } from '../../protocol/amount.js';
 import type { MoneyFormat } from '../../protocol/money-format.js';
-import { zReportSchema } from './documents.js';
+import { type ErrorInfo, empty, errorInfo, hex, isoTime, MAX_TEXT, slotName } from './contract-parts.js';
+import { shopChannels, shopEvents } from './contract-shop.js';
+import { receiptSchema, zReportSchema } from './documents.js';
 
-export const slotName = z.enum(['payer', 'payee']);
-export type SlotNameWire = z.infer<typeof slotName>;
-
-/** Requests carry no more than this many characters in any string. */
-const MAX_TEXT = 200;
-const empty = z.strictObject({});
-const hex = z.string();
-const isoTime = z.string();
-const errorInfo = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.record(z.string(), z.unknown()),
-});
-export type ErrorInfo = z.infer<typeof errorInfo>;
+export { type ErrorInfo, type SlotNameWire, slotName } from './contract-parts.js';
 
 const slotStatus = z.object({
   slot: slotName,
@@ -53,6 +42,11 @@ const cardView = z.object({
   maxBalance: z.number().int().optional(),
   availableBalance: z.number().int().optional(),
   ownerLoggedIn: z.boolean(),
+  /**
+   * The owner PIN as the card answers VERIFY without data (no try spent): blocked or not, and the
+   * tries left (not said while owner mode is on). Absent for a card without an owner PIN.
+   */
+  pin: z.object({ blocked: z.boolean(), triesLeft: z.number().int().min(0).optional() }).optional(),
   transferKeyId: z.number().int(),
   transferKeyIdLimit: z.number().int(),
   prestoredTransferKeyIds: z.array(z.number().int()),
@@ -85,6 +79,8 @@ const transferOutcome = z.discriminatedUnion('status', [
     keyUpdates: z.array(keyUpdateSummary),
     balances: z.object({ payer: z.number().int().optional(), payee: z.number().int().optional() }),
     warnings: z.array(z.string()),
+    /** The sale's receipt, for the screen that ran it. */
+    receipt: receiptSchema.optional(),
   }),
   z.object({
     status: z.literal('refused'),
@@ -116,8 +112,11 @@ const journalRecord = z.object({
   flowKind: z.string(),
   step: z.string(),
   payload: z.record(z.string(), z.unknown()),
-  prevHash: hex,
-  hash: hex,
+  /** The first 8 bytes of the entry's chain hash (db/journal-chain.ts). */
+  tag: hex.optional(),
+  /** Full chain hashes: only on an entry just appended (a read does not recompute them). */
+  prevHash: hex.optional(),
+  hash: hex.optional(),
 });
 export type JournalRecordWire = z.infer<typeof journalRecord>;
 
@@ -137,6 +136,46 @@ export const inDoubtItem = z.object({
 });
 export type InDoubtItemWire = z.infer<typeof inDoubtItem>;
 
+/** A release proof its payer card has not taken yet: what REFUND DEBIT needs, wherever it is delivered. */
+export const pendingDelivery = z.object({
+  flowId: z.string(),
+  origin: z.enum(['found-on-card', 'delivered']).optional(),
+  payerId: hex,
+  payeeId: hex,
+  amount: z.number().int(),
+  currency: z.number().int(),
+  date: z.number().int(),
+  txRandom: hex,
+  rxRandom: hex,
+  releaseProof: hex,
+  updatedAt: isoTime,
+});
+export type PendingDeliveryWire = z.infer<typeof pendingDelivery>;
+
+const offerRecord = z.union([
+  z.object({ itemId: z.string(), label: z.string().optional() }),
+  z.object({ amount: z.number().int(), currency: z.number().int() }),
+]);
+
+/** A content transmission or exchange not settled yet: an item in transfer, value reserved or debited. */
+export const openContentFlow = z.object({
+  flowId: z.string(),
+  kind: z.enum(['content-transfer', 'content-exchange']),
+  origin: z.literal('found-on-card').optional(),
+  fromId: hex,
+  toId: hex,
+  gives: offerRecord,
+  takes: offerRecord.optional(),
+  txId: hex.optional(),
+  secondTxId: hex.optional(),
+  committed: z.boolean(),
+  releaseProof: hex.optional(),
+  lastStep: z.string(),
+  startedAt: isoTime,
+  updatedAt: isoTime,
+});
+export type OpenContentFlowWire = z.infer<typeof openContentFlow>;
+
 const recoveryReport = z.object({
   flowId: z.string(),
   outcome: recoveryOutcome,
@@ -154,6 +193,7 @@ const crlStatus = z.object({
   thisUpdate: isoTime.optional(),
   nextUpdate: isoTime.optional(),
   revokedCount: z.number().int(),
+  distributionPoint: z.string().optional(),
   lastRefresh: z
     .object({ at: isoTime, ok: z.boolean(), notModified: z.boolean().optional(), error: crlError.optional() })
     .optional(),
@@ -322,10 +362,22 @@ export const contract = {
       z.object({ ok: z.literal(false), firstBadSeq: z.number().int(), reason: z.string() }),
     ]),
   },
-  'indoubt:list': { request: empty, response: z.object({ items: z.array(inDoubtItem) }) },
+  'indoubt:list': {
+    request: empty,
+    response: z.object({
+      /** Value transfers in doubt. */
+      items: z.array(inDoubtItem),
+      /** Release proofs waiting for their payer card. */
+      deliveries: z.array(pendingDelivery),
+      /** Open content flows. */
+      contents: z.array(openContentFlow),
+    }),
+  },
   'recovery:run': {
     request: empty,
     response: z.object({
+      /** Records found on the cards that no flow of this terminal accounted for, adopted this pass. */
+      adopted: z.number().int(),
       transfers: z.array(recoveryReport),
       contents: z.array(
         z.object({
@@ -365,6 +417,7 @@ export const contract = {
     request: z.strictObject({ pin: z.string().regex(/^\d{4,12}$/) }),
     response: z.object({ exiting: z.literal(true) }),
   },
+  ...shopChannels,
 } as const;
 
 export type Contract = typeof contract;
@@ -403,6 +456,23 @@ export const CARD_ACCESS: { readonly [C in Channel]: 'none' | 'reads' | 'changes
   'contents:list': 'reads',
   'kiosk:status': 'none',
   'kiosk:exit': 'none',
+  'operator:status': 'none',
+  'operator:sign-in': 'none',
+  // Never waits for the cards: the owner logins end after the lock, through the desk's listener.
+  'operator:sign-out': 'none',
+  'operator:lock': 'none',
+  'operator:activity': 'none',
+  'items:issue': 'changes',
+  'items:sell': 'changes',
+  'items:send': 'changes',
+  'items:alter': 'changes',
+  'refund:check': 'none',
+  'refund:run': 'changes',
+  'pin:unblock': 'changes',
+  'receipts:get': 'none',
+  'receipts:export': 'none',
+  'tray:status': 'none',
+  'tray:move': 'changes',
 };
 
 export const events = {
@@ -424,8 +494,19 @@ export const events = {
     operationId: z.string().optional(),
   }),
   recovered: recoveryReport,
+  /**
+   * A pass of the terminal's recovery surface ended (start-up, a card inserted, on demand): what it
+   * settled, so the screen can read the in-doubt list again.
+   */
+  'recovery-run': z.object({
+    trigger: z.enum(['start-up', 'card-inserted', 'on-demand', 'delivery']),
+    adopted: z.number().int(),
+    transfers: z.number().int(),
+    contents: z.number().int(),
+  }),
   /** Kiosk mode: someone tried to close or leave the window; the screen should ask for the exit PIN. */
   'kiosk-exit-requested': z.object({}),
+  ...shopEvents,
 } as const;
 
 export type Events = typeof events;

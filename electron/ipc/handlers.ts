@@ -1,46 +1,83 @@
 // The main-process side of the operator contract: one handler per channel, taking the validated
-// request, plus dispatch(), the single place where untrusted input is checked and thrown errors
-// become error results. Transports (the browser host, the Electron IPC) only move frames.
+// request and the call's context (which screen asks, who approved it), plus dispatch(), the single
+// place where untrusted input is checked and thrown errors become error results. Every handler runs
+// only once channel-access.ts admits the call (roles, the lock). The shop's channels live in their own
+// modules (handlers-operators.ts, handlers-operations.ts, handlers-documents.ts), merged here.
+// Channels that use the cards run as the one card operation of the main process (CARD_ACCESS,
+// card-operations.ts); end of day and the log live in handlers-day.ts and handlers-log.ts.
+// Transports (the browser host, the Electron IPC) only move frames.
+import type { Flows } from '../../db/flows.js';
 import type { Journal } from '../../db/journal.js';
 import { isTerminalError, TerminalError } from '../../protocol/errors.js';
 import type { CardOperations } from '../services/card-operations.js';
 import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
+import type { IssuingPort } from '../services/issuing/issuing-terminal.js';
+import type { WatchedDesk } from '../services/operators/desk-watch.js';
+import type { Approval } from '../services/operators/operator-desk.js';
+import type { TerminalRecovery } from '../services/recovery/terminal-recovery.js';
+import type { OwnerLogins } from '../services/settlement/owner-logins.js';
 import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
+import type { CardTray } from '../services/slots/card-tray.js';
 import type { ReaderSlots } from '../services/slots/reader-slots.js';
+import { admitCall } from './channel-access.js';
 import {
   CARD_ACCESS,
-  type CallMeta,
   CHANNELS,
   type Channel,
-  type ErrorInfo,
   type InDoubtItemWire,
   inDoubtItem,
   invalidInput,
   isChannel,
+  openContentFlow,
   parseRequest,
+  pendingDelivery,
   type ResponseOf,
   type Result,
   type ValidRequestOf,
 } from './contract.js';
-import { type FileDelivery, pageDownload } from './file-delivery.js';
+import { type DocumentDelivery, pageDownload } from './document-delivery.js';
+import { errorInfo } from './error-info.js';
 import { type DayServices, dayHandlers } from './handlers-day.js';
+import { documentHandlers } from './handlers-documents.js';
 import { type LogServices, logHandlers } from './handlers-log.js';
+import { operationHandlers } from './handlers-operations.js';
+import { operatorHandlers } from './handlers-operators.js';
+import { maskListingForScreen, maskViewForScreen } from './owner-view.js';
+import { createShopSupport } from './shop-support.js';
 
 /** What the handlers use of the terminal services (startTerminalServices() returns a superset). */
 export interface HandlerServices {
-  engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'recover' | 'inDoubt'>;
-  contents: Pick<ContentEngine, 'listContents' | 'recover' | 'logout' | 'authenticate'>;
-  journal: Pick<Journal, 'verify'>;
+  engine: Pick<SettlementEngine, 'readCard' | 'login' | 'transfer' | 'updateKeys' | 'inDoubt' | 'unblockPin'>;
+  contents: Pick<
+    ContentEngine,
+    'listContents' | 'logout' | 'authenticate' | 'send' | 'exchange' | 'alterContent' | 'currentSession'
+  >;
+  /** The terminal's one recovery surface: a pass on demand, and what is still open. */
+  recovery: Pick<TerminalRecovery, 'run' | 'inDoubt'> & Partial<Pick<TerminalRecovery, 'on'>>;
+  journal: Pick<Journal, 'verify' | 'entriesForFlow'>;
+  flows: Pick<Flows, 'closedOn' | 'flow' | 'all'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
   slots: Pick<ReaderSlots, 'status'>;
-  config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale' | 'shop' | 'operators'>;
   /** One card operation at a time for the whole main process (every window and connection). */
   operations: Pick<CardOperations, 'run'>;
+  /** The end of day and the log as the screen reads them (electron/services/reports). */
   reports: DayServices['reports'] & LogServices['reports'];
-  /** Where exported files go: a save dialog in Electron; by default back to the page to download. */
-  files?: FileDelivery;
+  config: Pick<
+    TerminalConfig,
+    'currencyCode' | 'minorUnits' | 'locale' | 'shop' | 'endOwnerLoginAfterSale' | 'operators'
+  >;
+  /** Which screen opened each card's owner login (startTerminalServices makes it). */
+  ownerLogins: OwnerLogins;
+  /** Operator sign-in, roles and the idle lock; absent where no operators are configured. */
+  desk?: WatchedDesk;
+  /** Issuing under a create right (the demo shop's in-process authority); absent: items:issue is refused. */
+  issuing?: IssuingPort;
+  /** The demo card tray (browser host over simulated slots); absent: the tray is not available. */
+  tray?: CardTray;
+  /** Where exported documents go: downloaded by the page (default) or saved by the Electron app. */
+  documents?: DocumentDelivery;
   /** The Electron shell's kiosk lock; absent where there is none (the browser host, the CLI). */
   kiosk?: KioskControl;
 }
@@ -51,37 +88,22 @@ export interface KioskControl {
   exit(pin: string): Promise<void>;
 }
 
+/** Who is calling: the screen (a browser tab's connection, the Electron window's page) and the approval. */
+export interface CallContext {
+  screen: string;
+  /** The caller's ID for this operation: the transfer steps it journals carry it (card channels). */
+  operationId?: string;
+  /** Who ran the operation and who confirmed it, for the channels of the role table. */
+  approval?: Approval;
+}
+
 export type Handlers = {
-  [C in Channel]: (request: ValidRequestOf<C>, meta: CallMeta) => Promise<ResponseOf<C>>;
+  [C in Channel]: (request: ValidRequestOf<C>, ctx: CallContext) => Promise<ResponseOf<C>>;
 };
 
 export function createHandlers(s: HandlerServices): Handlers {
-  return gateCardChannels(s.operations, {
-    ...channelHandlers(s),
-    ...dayHandlers({ ...s, files: s.files ?? pageDownload }),
-    ...logHandlers(s),
-  });
-}
-
-/** Every channel that reads or changes the cards runs as the one card operation (CARD_ACCESS). */
-function gateCardChannels(operations: HandlerServices['operations'], handlers: Handlers): Handlers {
-  const gated = { ...handlers } as Record<Channel, (request: unknown, meta: CallMeta) => Promise<unknown>>;
-  for (const channel of CHANNELS) {
-    const access = CARD_ACCESS[channel];
-    if (access === 'none') continue;
-    const handler = gated[channel];
-    gated[channel] = (request, meta) =>
-      operations.run({ channel, operationId: meta.operationId, changes: access === 'changes' }, () =>
-        handler(request, meta),
-      );
-  }
-  return gated as Handlers;
-}
-
-function channelHandlers(
-  s: HandlerServices,
-): Omit<Handlers, 'terminal:info' | 'day:report' | 'day:export' | 'log:page'> {
-  return {
+  const shop = createShopSupport(s);
+  const handlers: Handlers = {
     'slots:status': async () => ({
       slots: s.slots.status(),
       money: {
@@ -90,30 +112,43 @@ function channelHandlers(
         locale: s.config.locale,
       },
     }),
-    // The balance is what the card granted at its access level: undefined stays undefined.
-    'cards:read': ({ slot }) => s.engine.readCard(slot),
-    'session:login': ({ slot, pin }) => s.engine.login(slot, pin),
+    // The balance is what the card granted at its access level: undefined stays undefined. What an
+    // owner login opened is shown only to the screen that opened it.
+    'cards:read': async ({ slot }, ctx) => maskViewForScreen(s, await s.engine.readCard(slot), ctx.screen),
+    'session:login': async ({ slot, pin }, ctx) => {
+      const view = await s.engine.login(slot, pin);
+      s.ownerLogins.opened(slot, ctx.screen);
+      return view;
+    },
     'session:logout': async ({ slot }) => {
       await s.contents.logout(slot);
+      s.ownerLogins.ended(slot);
       return { slot };
     },
     'session:authenticate': ({ payerMode, payeeMode }) => s.contents.authenticate({ payerMode, payeeMode }),
-    'transfer:run': async ({ amount }) => {
+    'transfer:run': async ({ amount }, ctx) => {
       const outcome = await s.engine.transfer({ amount });
-      if (outcome.status === 'completed') return outcome;
-      return { ...outcome, error: errorInfo(outcome.error) };
+      if (outcome.status !== 'completed') return { ...outcome, error: errorInfo(outcome.error) };
+      return {
+        ...outcome,
+        receipt: await shop.afterCustomerFlow(outcome.flowId, outcome.balances.payer, ctx),
+      };
     },
     'keys:update': async () => ({ updates: await s.engine.updateKeys() }),
     'log:verify': async () => s.journal.verify(),
-    'indoubt:list': async () => ({ items: s.engine.inDoubt().map(inDoubtWire) }),
-    'recovery:run': async () => {
-      const transfers = await s.engine.recover();
-      const contents = await s.contents.recover();
-      return { transfers, contents };
+    'indoubt:list': async () => {
+      const view = s.recovery.inDoubt();
+      return {
+        items: view.transfers.map(inDoubtWire),
+        deliveries: view.deliveries.map((d) => pendingDelivery.parse(d)),
+        contents: view.contents.map((c) => openContentFlow.parse(c)),
+      };
     },
+    'recovery:run': () => s.recovery.run(),
     'crl:status': async () => s.crl.status(),
     'crl:refresh': () => s.crl.refresh(),
-    'contents:list': ({ slot }) => s.contents.listContents(slot),
+    'contents:list': async ({ slot }, ctx) =>
+      maskListingForScreen(s, await s.contents.listContents(slot), ctx.screen),
     'kiosk:status': async () => ({ active: s.kiosk?.active() ?? false }),
     'kiosk:exit': async ({ pin }) => {
       if (!s.kiosk?.active()) {
@@ -125,7 +160,42 @@ function channelHandlers(
       await s.kiosk.exit(pin);
       return { exiting: true as const };
     },
+    ...operatorHandlers(s),
+    ...operationHandlers(s, shop),
+    ...documentHandlers(s, shop),
+    ...dayHandlers({ ...s, files: s.documents ?? pageDownload }),
+    ...logHandlers(s),
   };
+  // The role rule first (a refused call never waits for the cards), then the one card operation.
+  return admitted(s, gateCardChannels(s.operations, handlers));
+}
+
+/** Every handler behind its access rule (channel-access.ts): refused calls run nothing. */
+function admitted(s: HandlerServices, handlers: Handlers): Handlers {
+  const out = {} as Record<Channel, (request: unknown, ctx: CallContext) => Promise<unknown>>;
+  for (const channel of CHANNELS) {
+    const handler = handlers[channel] as (request: unknown, ctx: CallContext) => Promise<unknown>;
+    out[channel] = async (request, ctx) => {
+      const approval = await admitCall(s.desk, channel, request as never);
+      return handler(request, { ...ctx, approval });
+    };
+  }
+  return out as Handlers;
+}
+
+/** Every channel that reads or changes the cards runs as the one card operation (CARD_ACCESS). */
+function gateCardChannels(operations: HandlerServices['operations'], handlers: Handlers): Handlers {
+  const gated = { ...handlers } as Record<Channel, (request: unknown, ctx: CallContext) => Promise<unknown>>;
+  for (const channel of CHANNELS) {
+    const access = CARD_ACCESS[channel];
+    if (access === 'none') continue;
+    const handler = gated[channel];
+    gated[channel] = (request, ctx) =>
+      operations.run({ channel, operationId: ctx.operationId, changes: access === 'changes' }, () =>
+        handler(request, ctx),
+      );
+  }
+  return gated as Handlers;
 }
 
 /**
@@ -137,33 +207,24 @@ export async function dispatch(
   handlers: Handlers,
   channel: unknown,
   payload: unknown,
-  meta?: unknown,
+  /**
+   * Who calls: the screen (one per browser tab connection, one per Electron page; default 'local')
+   * and the caller's operation ID, as the transport received them (checked here).
+   */
+  call: { screen?: string; operationId?: unknown } = {},
 ): Promise<Result<unknown>> {
   if (!isChannel(channel)) return invalidInput('unknown channel');
   const request = parseRequest(channel, payload);
   if (!request.ok) return request;
-  const operationId = (meta as { operationId?: unknown } | undefined)?.operationId;
+  const { operationId } = call;
   if (operationId !== undefined && typeof operationId !== 'string')
     return invalidInput(`${channel}: the operation ID must be a string`);
   try {
-    const handler = handlers[channel] as (r: unknown, m: CallMeta) => Promise<unknown>;
-    return { ok: true, value: await handler(request.value, { operationId }) };
+    const handler = handlers[channel] as (r: unknown, ctx: CallContext) => Promise<unknown>;
+    return { ok: true, value: await handler(request.value, { screen: call.screen ?? 'local', operationId }) };
   } catch (e) {
     if (isTerminalError(e)) return { ok: false, error: errorInfo(e) };
     return { ok: false, error: { code: 'E_INTERNAL', message: 'an unexpected internal error', details: {} } };
-  }
-}
-
-function errorInfo(e: TerminalError): ErrorInfo {
-  return { code: e.code, message: e.message, details: jsonSafe(e.details) };
-}
-
-/** Details cross a JSON transport: bigints become decimal strings, anything unserializable is dropped. */
-function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
-  try {
-    return JSON.parse(JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-  } catch {
-    return {};
   }
 }
 

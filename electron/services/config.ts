@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, TerminalError } from '../../protocol/errors.js';
+import { SPKI_PIN_PATTERN } from '../../protocol/host-link/spki-pin.js';
 import { operatorsSchema } from './operators/operator-config.js';
 import { isTimeZone } from './receipts/document-settings.js';
 
@@ -12,6 +13,15 @@ const slotMapping = z
   .refine((m) => m.payer !== m.payee, {
     message: 'payer and payee must be different readers',
   });
+
+/** A demo card the browser host's card tray may put into a slot (simulated slots only). */
+const trayCard = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/),
+  label: z.string().min(1).max(48),
+  /** What it shows: "a second customer", "an expired card"… */
+  note: z.string().max(80).default(''),
+  file: z.string().min(1),
+});
 
 export const terminalConfigSchema = z.object({
   /** Folder of the transaction log (terminal.db). */
@@ -30,6 +40,7 @@ export const terminalConfigSchema = z.object({
   builtinCrl: z.string().min(1).optional(),
   crl: z
     .object({
+      /** Default: the issuer host's /crl when `host` is configured (fetched over the pinned link). */
       distributionPoint: z.string().url().optional(),
       expiredPolicy: z.enum(['refuse', 'warn']).default('refuse'),
       fetchTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
@@ -41,6 +52,8 @@ export const terminalConfigSchema = z.object({
     z.object({
       backend: z.literal('simulated'),
       cards: z.object({ payer: z.string().min(1), payee: z.string().min(1) }),
+      /** More demo cards for the browser host's card tray (never with real readers). */
+      tray: z.array(trayCard).max(20).optional(),
     }),
     z.object({ backend: z.literal('pcsc'), readers: slotMapping }),
   ]),
@@ -64,9 +77,30 @@ export const terminalConfigSchema = z.object({
       timeZone: z.string().refine(isTimeZone, 'is not an IANA time zone the runtime knows'),
     })
     .default({ name: 'Corner Shop', terminalId: 'T-0001', timeZone: 'Europe/Dublin' }),
+  /**
+   * A customer's owner login (their PIN on the card in the payer slot) ends after each completed
+   * sale, refund or exchange, so the next customer never finds it open (default on).
+   */
+  endOwnerLoginAfterSale: z.boolean().default(true),
+  /**
+   * The issuer host (docs/issuer-host.md): its address, the pins of its TLS key (the current one and,
+   * during a key change, the next), and this terminal's ID there, registered with the public key of
+   * the terminal's identity key file (`npm run terminal -- host-key` prints both). The CRL comes from
+   * it and the issuing terminal asks it for create rights; the terminal never waits for it to sell.
+   */
+  host: z
+    .object({
+      url: z.string().regex(/^https:\/\/[^/?#]+$/, 'is https://host[:port]'),
+      pins: z.array(z.string().regex(SPKI_PIN_PATTERN, 'is sha256/<base64>')).min(1).max(4),
+      terminalId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+      timeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    })
+    .optional(),
 });
 
 export type TerminalConfig = z.infer<typeof terminalConfigSchema>;
+/** A configuration file's content before defaults are filled in. */
+export type TerminalConfigFile = z.input<typeof terminalConfigSchema>;
 
 export function loadConfig(path: string): TerminalConfig & { configPath: string } {
   let raw: unknown;
@@ -100,7 +134,11 @@ export function loadConfig(path: string): TerminalConfig & { configPath: string 
     builtinCrl: c.builtinCrl ? at(c.builtinCrl) : c.builtinCrl,
     slots:
       c.slots.backend === 'simulated'
-        ? { backend: 'simulated', cards: { payer: at(c.slots.cards.payer), payee: at(c.slots.cards.payee) } }
+        ? {
+            backend: 'simulated',
+            cards: { payer: at(c.slots.cards.payer), payee: at(c.slots.cards.payee) },
+            tray: c.slots.tray?.map((card) => ({ ...card, file: at(card.file) })),
+          }
         : c.slots,
   };
 }

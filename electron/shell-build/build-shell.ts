@@ -7,6 +7,7 @@
 // for Node, so the CLI, the browser host and the tests keep working on the same machine.
 // `npm run build:electron` (build-electron.ts) runs this and the native build; so does `npm start`
 // when Electron is there.
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
@@ -34,6 +35,38 @@ function electronBindingsPlugin(root: string): Plugin {
   };
 }
 
+/**
+ * pdfkit's Node build (pdfkit.node.mjs) loads its standard fonts at run time through
+ * `createRequire(import.meta.url)` and its package's `#standard-fonts/…` imports; in a CommonJS bundle
+ * import.meta is empty, so createRequire throws as the bundle loads, and the '#' imports could not be
+ * found from dist-electron/ anyway. This rewrites that file as it is bundled: each font is required by
+ * its public export (`pdfkit/standard-fonts/X`, JavaScript data esbuild bundles in), and import.meta.url
+ * becomes the bundle's own file URL. The PDFs then need no file of node_modules at run time.
+ */
+export function pdfkitFontsPlugin(): Plugin {
+  return {
+    name: 'pdfkit-standard-fonts',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]pdfkit[\\/]js[\\/]pdfkit\.node\.mjs$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const fonts = /require\$1\('#standard-fonts\/([A-Za-z]+)'\)/g;
+        if (!fonts.test(source) || !source.includes('import.meta.url')) {
+          throw new Error(
+            'pdfkit.node.mjs no longer loads its fonts as this plugin expects: check the pdfkit update',
+          );
+        }
+        const contents = source
+          .replace(
+            fonts,
+            (_all, font: string) => `((m) => m.default ?? m)(require('pdfkit/standard-fonts/${font}'))`,
+          )
+          .replaceAll('import.meta.url', 'require("url").pathToFileURL(__filename).href');
+        return { contents, loader: 'js', resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
+
 export function shellBuildOptions(
   root = ROOT,
   outDir = OUT_DIR,
@@ -57,7 +90,7 @@ export function shellBuildOptions(
       target: NODE_TARGET,
       // ws' optional native helpers: absent, ws uses its JavaScript code.
       external: ['electron', 'bufferutil', 'utf-8-validate'],
-      plugins: [electronBindingsPlugin(root)],
+      plugins: [electronBindingsPlugin(root), pdfkitFontsPlugin()],
     },
     preload: {
       ...common,

@@ -18,10 +18,17 @@ export function registerContractHandlers(
   ipc: ShellIpcMain,
   handlers: Handlers,
   trusted: (event: InvokeEvent) => boolean,
+  /** The screen a call comes from (the page as loaded now: a reload is a new screen). */
+  screenOf: (event: InvokeEvent) => string = (event) => `window-${event.sender.id}`,
 ): () => void {
   for (const channel of CHANNELS) {
     ipc.handle(channel, async (event, payload, meta) =>
-      trusted(event) ? dispatch(handlers, channel, payload, meta) : UNTRUSTED,
+      trusted(event)
+        ? dispatch(handlers, channel, payload, {
+            screen: screenOf(event),
+            operationId: (meta as { operationId?: unknown } | undefined)?.operationId,
+          })
+        : UNTRUSTED,
     );
   }
   return () => {

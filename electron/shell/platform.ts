@@ -27,6 +27,8 @@ export interface ShellWebContents {
   on(event: 'before-input-event', listener: (event: Preventable, input: KeyInput) => void): unknown;
   on(event: 'render-process-gone', listener: (event: unknown, details: { reason: string }) => void): unknown;
   on(event: 'devtools-opened', listener: () => void): unknown;
+  /** The page starts loading: the first load, and every reload (a new screen for the terminal). */
+  on(event: 'did-start-loading', listener: () => void): unknown;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
   send(channel: string, payload: unknown): void;
   closeDevTools(): void;
@@ -87,6 +89,22 @@ export interface ShellApp {
   on(event: 'will-quit', listener: (event: Preventable) => void): unknown;
   quit(): void;
   exit(exitCode?: number): void;
+  /** Where the save dialog starts: the operator's documents folder. */
+  getPath(name: 'documents'): string;
+}
+
+/** Electron's dialog.showSaveDialog, modal on the operator window (main.ts adapts the window type). */
+export interface ShellDialog {
+  showSaveDialog(
+    window: ShellWindow,
+    options: {
+      title: string;
+      defaultPath: string;
+      buttonLabel: string;
+      filters: { name: string; extensions: string[] }[];
+      properties: ('createDirectory' | 'showOverwriteConfirmation')[];
+    },
+  ): Promise<{ canceled: boolean; filePath?: string }>;
 }
 
 export interface ShellSession {

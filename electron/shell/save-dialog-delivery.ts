@@ -1,44 +1,60 @@
-// The Electron app's FileDelivery: the main process asks where to save an exported file (the
-// operating system's save dialog, over the operator window, in the documents folder by default) and
-// writes it there itself. The renderer never downloads anything: the session policy cancels every
-// download and blocks blob: URLs, and stays that way. The screen is told the path, or that the
-// operator cancelled.
+// Exported documents in the Electron app: the shell's session cancels every download and blocks blob:
+// URLs (session-policy.ts), so a receipt's PDF or ESC/POS bytes are saved by the main process, where
+// the operator chooses in a save dialog on the operator window. The screen is told the path, or that
+// the dialog was cancelled; a file that cannot be written is refused with the reason, nothing half-done.
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { FileDelivery } from '../ipc/file-delivery.js';
+import { extname, join } from 'node:path';
+import { errorMessage, TerminalError } from '../../protocol/errors.js';
+import type { DocumentDelivery } from '../ipc/document-delivery.js';
 import type { ShellDialog, ShellWindow } from './platform.js';
+
+const KINDS: Record<string, { name: string; extensions: string[] }> = {
+  '.pdf': { name: 'PDF document', extensions: ['pdf'] },
+  '.escpos': { name: 'ESC/POS receipt printer data', extensions: ['escpos', 'bin'] },
+  '.csv': { name: 'CSV table', extensions: ['csv'] },
+};
 
 export interface SaveDialogDeliveryOptions {
   dialog: ShellDialog;
-  /** The operator window the dialog belongs to (modal over it). */
-  window: () => ShellWindow | undefined;
-  /** Where the dialog opens: the user's documents folder. */
-  defaultDir: string;
+  /** The operator window the dialog belongs to. */
+  window(): ShellWindow | undefined;
+  /** The folder the dialog opens in (the operator's documents). */
+  folder(): string;
   write?: (path: string, bytes: Uint8Array) => Promise<void>;
 }
 
-const FILTERS: Record<string, { name: string; extensions: string[] }> = {
-  'text/csv': { name: 'CSV', extensions: ['csv'] },
-  'application/pdf': { name: 'PDF', extensions: ['pdf'] },
-};
-
-export function saveDialogDelivery(o: SaveDialogDeliveryOptions): FileDelivery {
-  const write = o.write ?? ((path: string, bytes: Uint8Array) => writeFile(path, bytes));
+export function saveDialogDelivery(o: SaveDialogDeliveryOptions): DocumentDelivery {
+  const write = o.write ?? ((path, bytes) => writeFile(path, bytes));
   return {
-    async deliver(file) {
-      const options = {
-        title: `Save ${file.fileName}`,
-        defaultPath: join(o.defaultDir, file.fileName),
-        filters: FILTERS[file.mimeType] ? [FILTERS[file.mimeType]!] : [],
-        properties: ['createDirectory', 'showOverwriteConfirmation'] as (
-          | 'createDirectory'
-          | 'showOverwriteConfirmation'
-        )[],
-      };
-      const answer = await o.dialog.showSaveDialog(o.window(), options);
-      if (answer.canceled || !answer.filePath) return { delivery: 'cancelled', fileName: file.fileName };
-      await write(answer.filePath, file.bytes);
-      return { delivery: 'saved', fileName: file.fileName, path: answer.filePath };
+    async deliver(doc) {
+      const window = o.window();
+      if (!window || window.isDestroyed()) {
+        throw new TerminalError(
+          'E_INPUT_INVALID',
+          'the operator window is closed: there is nowhere to ask where to save',
+        );
+      }
+      const kind = KINDS[extname(doc.fileName)];
+      const chosen = await o.dialog.showSaveDialog(window, {
+        title: `Save ${doc.fileName}`,
+        defaultPath: join(o.folder(), doc.fileName),
+        buttonLabel: 'Save',
+        filters: kind ? [kind] : [],
+        properties: ['createDirectory', 'showOverwriteConfirmation'],
+      });
+      if (chosen.canceled || !chosen.filePath) return { delivery: 'cancelled', fileName: doc.fileName };
+      try {
+        await write(chosen.filePath, doc.bytes);
+      } catch (e) {
+        throw new TerminalError(
+          'E_INPUT_INVALID',
+          `cannot save ${chosen.filePath}: ${errorMessage(e)}; choose another place`,
+          {
+            path: chosen.filePath,
+          },
+        );
+      }
+      return { delivery: 'saved', fileName: doc.fileName, path: chosen.filePath };
     },
   };
 }

@@ -34,8 +34,6 @@ export interface ShellOptions {
   restarts?: RestartPolicyOptions;
   /** Overrides for the kiosk lock (tests: the clock and a quick PIN check). */
   kioskLock?: { now?: () => number; check?: (pin: string, stored: ExitPinHash) => Promise<boolean> };
-  /** Where the save dialog of an exported file opens (the user's documents folder). */
-  documentsDir: string;
   log?: (line: string) => void;
 }
 
@@ -76,14 +74,22 @@ export function startShell(platform: ShellPlatform, services: ShellServices, o: 
         ...o.kioskLock,
       })
     : undefined;
-  const files = saveDialogDelivery({
+  const documents = saveDialogDelivery({
     dialog: platform.dialog,
     window: () => window,
-    defaultDir: o.documentsDir,
+    folder: () => app.getPath('documents'),
   });
-  const handlers = createHandlers({ ...services, files, ...(kiosk ? { kiosk } : {}) });
-  const unregister = registerContractHandlers(platform.ipcMain, handlers, (event) =>
-    isOwnPage(event, window?.webContents),
+  const handlers = createHandlers({ ...services, documents, ...(kiosk ? { kiosk } : {}) });
+  // The page as loaded now is one screen: a reload (or a new window after a crash) is another, and
+  // the owner logins the earlier one opened end.
+  let loads = 0;
+  const screenOf = (contentsId: number) => `window-${contentsId}-${loads}`;
+  const screenGone = (contentsId: number) => void services.ownerLogins.screenGone(screenOf(contentsId));
+  const unregister = registerContractHandlers(
+    platform.ipcMain,
+    handlers,
+    (event) => isOwnPage(event, window?.webContents),
+    (event) => screenOf(event.sender.id),
   );
   const push = <E extends EventName>(event: E, payload: EventOf<E>) =>
     sendEvent(window?.webContents, event, payload);
@@ -93,7 +99,14 @@ export function startShell(platform: ShellPlatform, services: ShellServices, o: 
   function open(): ShellWindow {
     const w = openMainWindow(platform.BrowserWindow, { preload: o.preloadPath, kiosk: kioskMode });
     w.once('ready-to-show', () => w.show());
-    w.webContents.on('render-process-gone', (_event, details) => rendererGone(w, details.reason));
+    w.webContents.on('render-process-gone', (_event, details) => {
+      screenGone(w.webContents.id);
+      rendererGone(w, details.reason);
+    });
+    w.webContents.on('did-start-loading', () => {
+      screenGone(w.webContents.id);
+      loads += 1;
+    });
     if (kioskMode) {
       w.on('close', (event) => {
         if (leaving) return;

@@ -1,10 +1,10 @@
 // What a create command allows a registered issuing server (seed 000, second embodiment): which
-// content types, how many create rights, for how long; checked when the authority's operator or its
-// options set one, and compared when a server registers again.
+// content types, how many create rights, for how long; checked when the issuer's staff or the
+// authority's options set one, and compared when a server registers again.
 import { TerminalError } from '../../protocol/errors.js';
 import type { CreateCommand } from '../../protocol/issuing/authority-protocol.js';
 import { CONTENT_TYPES, type ContentType } from '../../protocol/settlement/contents-codec.js';
-import type { CreateCommandRow } from './store/authority-store.js';
+import type { CreateCommandRow } from '../db/authority-records.js';
 
 /** What a create command issued to a server allows. */
 export interface Grant {
@@ -26,7 +26,7 @@ export function toCreateCommand(c: CreateCommandRow): CreateCommand {
   return {
     commandId: c.commandId,
     terminalId: c.terminalId,
-    contentTypes: c.contentTypes as ContentType[],
+    contentTypes: c.contentTypes,
     issuerId: c.issuerId,
     notAfter: c.notAfter,
     maxIssuances: c.maxIssuances,
@@ -38,7 +38,7 @@ export function sameGrant(c: CreateCommandRow, g: Grant): boolean {
   return (
     (c.maxIssuances ?? null) === (g.maxIssuances ?? null) &&
     c.contentTypes.length === g.contentTypes.length &&
-    c.contentTypes.every((t) => g.contentTypes.includes(t as ContentType))
+    c.contentTypes.every((t) => g.contentTypes.includes(t))
   );
 }
 
@@ -48,9 +48,9 @@ export function checkGrant(g: Grant): Grant {
   if (types.length === 0 || !types.every((t) => (CONTENT_TYPES as readonly string[]).includes(t)))
     throw new TerminalError('E_INPUT_INVALID', `content types are some of ${CONTENT_TYPES.join(', ')}`);
   const max = g.maxIssuances ?? null;
-  if (max !== null && (!Number.isSafeInteger(max) || max < 1))
+  if (max !== null && (!Number.isSafeInteger(max) || max < 1 || max > 2_147_483_647))
     throw new TerminalError('E_INPUT_INVALID', 'the issuance limit is a positive whole number');
-  if (!Number.isSafeInteger(g.validitySeconds) || g.validitySeconds < 1)
-    throw new TerminalError('E_INPUT_INVALID', 'the command validity is a positive number of seconds');
+  if (!Number.isSafeInteger(g.validitySeconds) || g.validitySeconds < 1 || g.validitySeconds > 3650 * 86_400)
+    throw new TerminalError('E_INPUT_INVALID', 'the command validity is 1 second to 10 years');
   return { contentTypes: types, maxIssuances: max, validitySeconds: g.validitySeconds };
 }

@@ -1,11 +1,33 @@
-// Reading the requests issuing servers send the authority: what of a refused request still goes
-// into the authorizations log, and how a schema's refusal is worded.
-import { registrationRequestSchema, TERMINAL_ID_PATTERN } from '../../protocol/issuing/authority-protocol.js';
+// Reading the requests issuing servers send the authority: who may send them, what of a refused
+// request still goes into the authorizations log, and how a schema's refusal is worded.
+import {
+  type RejectReason,
+  type ServerInfo,
+  TERMINAL_ID_PATTERN,
+} from '../../protocol/issuing/authority-protocol.js';
 
-/** The pinned key as the registration schema reads it (uppercase hex), or undefined if it is none. */
-export function serverKey(hex: string): string | undefined {
-  const parsed = registrationRequestSchema.shape.serverPublicKey.safeParse(hex);
-  return parsed.success ? parsed.data : undefined;
+/** The terminal whose signed request carried a registration or authentication request. */
+export interface AuthoritySender {
+  terminalId: string;
+  /** Its key registered at the host (65-byte uncompressed P-256 point). */
+  publicKey: Uint8Array;
+}
+
+/** A decision to reject, before it is logged and becomes an ack. */
+export type Reject = { reason: RejectReason; message: string; details?: Record<string, unknown> | undefined };
+
+/** Why a request may not come from this sender: it names another issuing server. */
+export function senderMismatch(serverInfo: ServerInfo, sender: AuthoritySender): Reject | undefined {
+  if (serverInfo.terminalId === sender.terminalId) return undefined;
+  return {
+    reason: 'wrong-sender',
+    message: `terminal ${sender.terminalId} may not speak for issuing server ${serverInfo.terminalId}`,
+  };
+}
+
+/** A request that fails its schema. */
+export function badRequest(what: string, error: Parameters<typeof issueText>[0]): Reject {
+  return { reason: 'bad-request', message: `${what}: ${issueText(error)}` };
 }
 
 /** The terminal ID of a request that failed validation, if it has a well-formed one (for the log). */

@@ -1,47 +1,59 @@
-// `issuer authority-...`: the command-generating authority's operator (seed 000, second embodiment)
-// keeps the allow-list of issuing terminals and reads the registered servers and the log. The
-// authority database defaults to authority.db next to the issuer file.
+// `issuer authority-...`: the issuer's staff keep the command-generating server's allow-list of
+// issuing terminals and read its registrations and log (seed 000, second embodiment). The
+// authority runs on the issuer host; these commands talk to it over HTTPS with an issuer-admin (or,
+// for the status, auditor) token from the host link file (tooling/issuer-host-link.ts): they work
+// while the host runs, and every change is the host's own audit event. They never open its database.
 
 import { TerminalError } from '../../protocol/errors.js';
 import { CONTENT_TYPES, type ContentType } from '../../protocol/settlement/contents-codec.js';
 import { defineCommand, integerOption, type ParsedArgs, requireString } from '../../tooling/cli-kit.js';
-import { openAuthority } from '../authority/open-authority.js';
+import {
+  findHostLink,
+  HOST_LINK_FILE,
+  type StaffLink,
+  withStaffLink,
+} from '../../tooling/issuer-host-link.js';
+import type { AllowedServer, AuthorityLogLine, RegisteredServer } from '../authority/command-authority.js';
 
-const COMMON_OPTIONS = { issuer: { type: 'string' }, db: { type: 'string' } } as const;
+const COMMON_OPTIONS = { issuer: { type: 'string' }, 'host-link': { type: 'string' } } as const;
 const COMMON_HELP = {
-  issuer: 'issuer file (its authority signing key and issuer ID)',
-  db: 'authority database (default: authority.db next to the issuer file)',
+  issuer: `issuer file: the host link ${HOST_LINK_FILE} beside it is used`,
+  'host-link': `the issuer host link file (url, pin, CA, staff token; default ${HOST_LINK_FILE} beside --issuer)`,
 };
 
-function open(args: ParsedArgs) {
-  return openAuthority({
-    issuerFile: requireString(args, 'issuer'),
-    authorityDb: typeof args.values.db === 'string' ? args.values.db : undefined,
-  });
+function withHost<T>(args: ParsedArgs, work: (link: StaffLink) => Promise<T>): Promise<T> {
+  const path = findHostLink({ explicit: args.values['host-link'], issuerFile: args.values.issuer });
+  if (path === undefined) {
+    throw new TerminalError(
+      'E_INPUT_INVALID',
+      `no issuer host link: give --host-link, or --issuer with ${HOST_LINK_FILE} beside it`,
+    );
+  }
+  return withStaffLink(path, work);
 }
+
+const terminalPath = (terminalId: string) => `/admin/authority/allow-list/${encodeURIComponent(terminalId)}`;
 
 export const authorityAllow = defineCommand({
   name: 'authority-allow',
   summary: 'Allow an issuing terminal to register, and set what its create command allows.',
   usage:
-    '--issuer issuer.json --terminal-id ID [--types ticket,coupon] [--max N] [--days 30] [--public-key HEX] [--db authority.db]',
+    '--terminal-id ID [--types ticket,coupon] [--max N] [--days 30] (--issuer issuer.json | --host-link issuer-host.json)',
   options: {
     ...COMMON_OPTIONS,
     'terminal-id': { type: 'string' },
     types: { type: 'string' },
     max: { type: 'string' },
     days: { type: 'string' },
-    'public-key': { type: 'string' },
   },
   help: {
     ...COMMON_HELP,
-    'terminal-id': "the terminal's ID (npm run terminal -- issuing-status shows it)",
+    'terminal-id': 'the terminal’s ID at the host (npm run terminal -- host-key shows it)',
     types: `content types it may create, comma-separated (default ticket,coupon; of ${CONTENT_TYPES.join(', ')})`,
     max: 'create rights per create command (default: no limit)',
     days: 'validity of each create command in days (default 30)',
-    'public-key': "pin the terminal's server key (hex); otherwise its first registration binds the key",
   },
-  run(args) {
+  run: (args) => {
     const types = (typeof args.values.types === 'string' ? args.values.types : 'ticket,coupon')
       .split(',')
       .map((t) => t.trim());
@@ -49,67 +61,64 @@ export const authorityAllow = defineCommand({
       if (!(CONTENT_TYPES as readonly string[]).includes(t))
         throw new TerminalError('E_INPUT_INVALID', `unknown content type "${t}"`);
     }
-    const authority = open(args);
-    try {
-      const entry = authority.allow({
-        terminalId: requireString(args, 'terminal-id'),
-        contentTypes: types as ContentType[],
-        maxIssuances: args.values.max === undefined ? null : integerOption(args, 'max'),
-        validitySeconds: integerOption(args, 'days', 30, 3650) * 86_400,
-        publicKey: typeof args.values['public-key'] === 'string' ? args.values['public-key'] : undefined,
-      });
+    const body = {
+      contentTypes: types as ContentType[],
+      maxIssuances: args.values.max === undefined ? null : integerOption(args, 'max', 1, 2_147_483_647),
+      validitySeconds: integerOption(args, 'days', 30, 3650) * 86_400,
+    };
+    const terminalId = requireString(args, 'terminal-id');
+    return withHost(args, async ({ client }) => {
+      const entry = await client.call<AllowedServer>('PUT', terminalPath(terminalId), body);
       args.out(
         `allowed ${entry.terminalId}: ${entry.contentTypes.join(', ')}, ${entry.maxIssuances ?? 'unlimited'} per command, ${entry.validitySeconds / 86_400} days`,
         entry,
       );
-    } finally {
-      authority.close();
-    }
+    });
   },
 });
 
 export const authorityDisallow = defineCommand({
   name: 'authority-disallow',
   summary: 'Remove an issuing terminal from the allow-list: it gets no further create rights.',
-  usage: '--issuer issuer.json --terminal-id ID [--db authority.db]',
+  usage: '--terminal-id ID (--issuer issuer.json | --host-link issuer-host.json)',
   options: { ...COMMON_OPTIONS, 'terminal-id': { type: 'string' } },
-  help: { ...COMMON_HELP, 'terminal-id': "the terminal's ID" },
-  run(args) {
-    const authority = open(args);
-    try {
-      const terminalId = requireString(args, 'terminal-id');
-      const removed = authority.disallow(terminalId);
+  help: { ...COMMON_HELP, 'terminal-id': 'the terminal’s ID at the host' },
+  run: (args) => {
+    const terminalId = requireString(args, 'terminal-id');
+    return withHost(args, async ({ client }) => {
+      const { removed } = await client.call<{ removed: boolean }>('DELETE', terminalPath(terminalId));
       args.out(removed ? `removed ${terminalId}` : `${terminalId} was not on the allow-list`, { removed });
-    } finally {
-      authority.close();
-    }
+    });
   },
 });
 
 export const authorityStatus = defineCommand({
   name: 'authority-status',
   summary: 'Show the allow-list, the registered servers with their create commands, and the log.',
-  usage: '--issuer issuer.json [--terminal-id ID] [--limit 20] [--db authority.db]',
+  usage: '[--terminal-id ID] [--limit 20] (--issuer issuer.json | --host-link issuer-host.json)',
   options: { ...COMMON_OPTIONS, 'terminal-id': { type: 'string' }, limit: { type: 'string' } },
   help: { ...COMMON_HELP, 'terminal-id': 'only this terminal', limit: 'log entries (default 20)' },
-  run(args) {
-    const authority = open(args);
-    try {
-      const only = typeof args.values['terminal-id'] === 'string' ? args.values['terminal-id'] : undefined;
-      const allowList = authority.allowList().filter((a) => !only || a.terminalId === only);
-      const servers = authority.registrations().filter((s) => !only || s.terminalId === only);
-      const log = authority.log({
-        limit: integerOption(args, 'limit', 20, 1000),
-        terminalId: only,
-      });
+  run: (args) => {
+    const only = typeof args.values['terminal-id'] === 'string' ? args.values['terminal-id'] : undefined;
+    const limit = integerOption(args, 'limit', 20, 1000);
+    return withHost(args, async ({ client, url }) => {
+      const query = new URLSearchParams({ limit: String(limit), ...(only ? { terminalId: only } : {}) });
+      const [about, { allowList: allAllowed }, { servers: allServers }, { log }] = await Promise.all([
+        client.call<{ issuerId: string; eligibility: string }>('GET', '/admin/authority'),
+        client.call<{ allowList: AllowedServer[] }>('GET', '/admin/authority/allow-list'),
+        client.call<{ servers: RegisteredServer[] }>('GET', '/admin/authority/servers'),
+        client.call<{ log: AuthorityLogLine[] }>('GET', `/admin/authority/log?${query}`),
+      ]);
+      const allowList = allAllowed.filter((a) => !only || a.terminalId === only);
+      const servers = allServers.filter((s) => !only || s.terminalId === only);
       args.out(
         [
-          `authority of issuer ${authority.issuerId}`,
+          `authority of issuer ${about.issuerId} at ${url} (${about.eligibility})`,
           'allow-list:',
           ...(allowList.length
             ? allowList.map(
                 (a) =>
-                  `  ${a.terminalId}  ${a.contentTypes.join(',')}  ${a.maxIssuances ?? 'unlimited'} per command  ${a.validitySeconds / 86_400} days${a.publicKey ? '  key pinned' : ''}`,
+                  `  ${a.terminalId}  ${a.contentTypes.join(',')}  ${a.maxIssuances ?? 'unlimited'} per command  ${a.validitySeconds / 86_400} days`,
               )
             : ['  (empty)']),
           'registered servers:',
@@ -128,10 +137,8 @@ export const authorityStatus = defineCommand({
               )
             : ['  (empty)']),
         ].join('\n'),
-        { issuerId: authority.issuerId, allowList, servers, log },
+        { issuerId: about.issuerId, allowList, servers, log },
       );
-    } finally {
-      authority.close();
-    }
+    });
   },
 });

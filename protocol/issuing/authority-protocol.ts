@@ -2,9 +2,13 @@
 // each other (seed 000, second embodiment and modification 1): registration request → create
 // command; authentication request → ack(ok) with a create right, or ack(reject) with a reason.
 //
-// Every message is plain JSON data (hex strings, numbers), validated on arrival, so the in-process
-// transport used today and an HTTP transport later carry the same bytes. Signatures are ECDSA
-// P-256/SHA-256 (protocol/crypto-suite.ts) over fixed-length, domain-separated encodings below.
+// Every message is plain JSON data (hex strings, numbers), validated on arrival. The issuing terminal
+// sends them to the issuer host (docs/issuer-host.md, "Command-generating server") inside requests
+// signed with the same key, the terminal's identity: the host's request signature says which
+// registered terminal sent the bytes, now and once; the signatures below are the issuing server's own
+// statements, which the authority verifies and logs whatever carried them. Signatures are ECDSA
+// P-256/SHA-256 (protocol/crypto-suite.ts) over fixed-length, domain-separated encodings below, never
+// confusable with the host request's ('STL-HOST-REQUEST-1').
 
 import { z } from 'zod';
 import { ascii, concat, fromHex } from '../bytes.js';
@@ -118,6 +122,8 @@ export const REJECT_REASONS = {
   'foreign-issuer': 'E_INPUT_INVALID',
   'type-not-allowed': 'E_INPUT_INVALID',
   replayed: 'E_INPUT_INVALID',
+  /** The request names another issuing server than the terminal that sent it. */
+  'wrong-sender': 'E_AUTH_FORBIDDEN',
 } as const satisfies Record<string, ErrorCode>;
 export type RejectReason = keyof typeof REJECT_REASONS;
 
@@ -130,10 +136,10 @@ export type RegistrationAck = { result: 'ok'; commandId: string; createCommand: 
 export type AuthorizationAck = { result: 'ok'; authorizationId: number; right: CreateRightWire } | Reject;
 
 /**
- * How an issuing terminal reaches the authority. InProcessAuthority (command-authority.ts) is the
- * transport today; an HTTP transport is a second implementation: POST the request as JSON, read the
- * ack as JSON (a reject's error as TerminalError.toJSON()) and rebuild it with ackFromJson().
- * Transport failures are thrown as E_TRANSPORT; a reject is an answer, never thrown.
+ * How an issuing terminal reaches the authority: over HTTP to the issuer host
+ * (electron/services/issuing/host-authority.ts), the request as JSON, the ack as JSON (a reject's
+ * error as TerminalError.toJSON()), rebuilt with registrationAckFromJson / authorizationAckFromJson.
+ * Transport failures are thrown (E_TRANSPORT, E_HOST_PIN, E_AUTH_…); a reject is an answer, never thrown.
  */
 export interface CommandAuthorityPort {
   register(request: RegistrationRequest): Promise<RegistrationAck>;
@@ -169,22 +175,56 @@ export function authorizationMessage(m: {
   );
 }
 
-/** Rebuilds an ack that travelled as JSON (the error as TerminalError.toJSON()). */
-export function ackFromJson<T extends RegistrationAck | AuthorizationAck>(json: unknown): T {
-  const ack = json as { result?: unknown; reason?: unknown; error?: unknown };
-  if (ack?.result === 'ok') return json as T;
-  const e = ack?.error as { code?: unknown; message?: unknown; details?: unknown } | undefined;
-  if (ack?.result !== 'reject' || typeof ack.reason !== 'string' || !(ack.reason in REJECT_REASONS) || !e) {
+const rejectJsonSchema = z.object({
+  result: z.literal('reject'),
+  reason: z.enum(Object.keys(REJECT_REASONS) as [RejectReason, ...RejectReason[]]),
+  error: z.object({
+    message: z.string().max(2000),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+const createCommandSchema = z.strictObject({
+  commandId: hex(16),
+  terminalId: z.string().regex(TERMINAL_ID_PATTERN),
+  contentTypes: z.array(z.enum(CONTENT_TYPES)).min(1),
+  issuerId: hex(16),
+  notAfter: z.number().int().positive(),
+  maxIssuances: z.number().int().positive().nullable(),
+}) satisfies z.ZodType<CreateCommand, unknown>;
+
+const registrationOkSchema = z.object({
+  result: z.literal('ok'),
+  commandId: hex(16),
+  createCommand: createCommandSchema,
+});
+
+const authorizationOkSchema = z.object({
+  result: z.literal('ok'),
+  authorizationId: z.number().int().nonnegative(),
+  right: z.strictObject({ grantId: hex(16), notAfter: z.number().int().positive(), signature: derSignature }),
+});
+
+/** Rebuilds an ack that travelled as JSON (the error as TerminalError.toJSON()); E_TRANSPORT if it is none. */
+function ackFromJson<T extends RegistrationAck | AuthorizationAck>(json: unknown, ok: z.ZodType): T {
+  const okParsed = ok.safeParse(json);
+  if (okParsed.success) return okParsed.data as T;
+  const reject = rejectJsonSchema.safeParse(json);
+  if (!reject.success) {
     throw new TerminalError('E_TRANSPORT', 'the authority answered with something that is not an ack');
   }
-  const reason = ack.reason as RejectReason;
+  const { reason, error } = reject.data;
   return {
     result: 'reject',
     reason,
-    error: new TerminalError(
-      REJECT_REASONS[reason],
-      typeof e.message === 'string' ? e.message : reason,
-      typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>) : {},
-    ),
+    error: new TerminalError(REJECT_REASONS[reason], error.message || reason, error.details ?? {}),
   } as T;
+}
+
+export function registrationAckFromJson(json: unknown): RegistrationAck {
+  return ackFromJson<RegistrationAck>(json, registrationOkSchema);
+}
+
+export function authorizationAckFromJson(json: unknown): AuthorizationAck {
+  return ackFromJson<AuthorizationAck>(json, authorizationOkSchema);
 }

@@ -325,9 +325,9 @@ function readOctetString(value: Uint8Array, what: string): Uint8Array {
   return valueBytes(value, readWhole(value, TAG.OCTET_STRING, what)).slice();
 }
 
-// ---- Building ----
+// ---- Building (also used by issuer-host/pki for the host's TLS certificate) ----
 
-function buildTbs(
+export function buildTbs(
   serial: bigint,
   issuer: Name,
   subject: Name,
@@ -360,7 +360,7 @@ function buildTbs(
   return new Uint8Array(AsnConvert.serialize(tbs));
 }
 
-function buildName(attributes: [string, AttributeValue][]): Name {
+export function buildName(attributes: [string, AttributeValue][]): Name {
   return new Name(
     attributes.map(
       ([type, value]) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value })]),
@@ -368,24 +368,24 @@ function buildName(attributes: [string, AttributeValue][]): Name {
   );
 }
 
-function utf8(text: string): AttributeValue {
+export function utf8(text: string): AttributeValue {
   return new AttributeValue({ utf8String: text });
 }
 
-function extension(extnID: string, critical: boolean, value: ArrayBuffer | Uint8Array): Extension {
+export function extension(extnID: string, critical: boolean, value: ArrayBuffer | Uint8Array): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(value) });
 }
 
-function keyUsage(flags: number): ArrayBuffer {
+export function keyUsage(flags: number): ArrayBuffer {
   return AsnConvert.serialize(new KeyUsage(flags));
 }
 
-function octetString(bytes: Uint8Array): ArrayBuffer {
+export function octetString(bytes: Uint8Array): ArrayBuffer {
   return AsnConvert.serialize(new OctetString(bytes));
 }
 
 /** RFC 7093 §2 method 1: leftmost 160 bits of SHA-256 over the subjectPublicKey bits. */
-function keyIdentifier(publicKey: Uint8Array): Uint8Array {
+export function keyIdentifier(publicKey: Uint8Array): Uint8Array {
   return sha256Digest(publicKey).slice(0, 20);
 }
 

@@ -18,5 +18,6 @@ export {
   parseCrl,
   verifyCrlSignature,
 } from './crl.js';
+export { type CheckedCrl, caKeyIdentifier, checkCrlOfCa } from './crl-check.js';
 export { OID } from './oids.js';
 export { fromPem, toPem } from './pem.js';

@@ -1,9 +1,11 @@
 // Command set of the settlement applet (docs/protocol.md is the normative table).
 import { fromHex } from '../bytes.js';
 
-/** Proprietary AID: RID F0 (unregistered, ISO/IEC 7816-5 category F) + "STLM" + version 01. */
-export const SETTLEMENT_AID = fromHex('F0 53 54 4C 4D 01');
-export const APPLET_VERSION = 1;
+/** Proprietary AID: RID F0 (unregistered, ISO/IEC 7816-5 category F) + "STLM" + the applet version. */
+export const SETTLEMENT_AID = fromHex('F0 53 54 4C 4D 02');
+export const APPLET_VERSION = 2;
+/** The version-1 AID: a version-2 terminal selects it only to name a version-1 card it refuses. */
+export const SETTLEMENT_AID_V1 = fromHex('F0 53 54 4C 4D 01');
 
 export const CLA_ISO = 0x00;
 export const CLA_PROPRIETARY = 0x80;
@@ -24,6 +26,11 @@ export const INS = {
   ABORT_DEBIT: 0x3a,
   CANCEL_CREDIT: 0x3c,
   GET_TRANSACTION_STATUS: 0x3e,
+  // Version 2: releases (the payee gives up; the payer or sender takes the proof back)
+  RELEASE_CREDIT: 0x40,
+  REFUND_DEBIT: 0x42,
+  CONTENT_RELEASE: 0x44,
+  CONTENT_RETURN: 0x46,
   // Seed 000: owner mode (ISO/IEC 7816-4 §11.5, CLA 00)
   VERIFY: 0x20,
   RESET_RETRY_COUNTER: 0x2c,
@@ -32,11 +39,11 @@ export const INS = {
   AUTH_PEER: 0x52,
   AUTH_CONFIRM: 0x54,
   SESSION_END: 0x56,
-  // Seed 000: digital contents
-  LIST_CONTENTS: 0x60,
-  READ_CONTENT: 0x62,
-  UPDATE_CONTENT: 0x64,
-  CREATE_CONTENT: 0x66,
+  // Seed 000: digital contents (version 1 used 60–66; INS 6X is invalid in ISO/IEC 7816-4)
+  LIST_CONTENTS: 0x58,
+  READ_CONTENT: 0x5a,
+  UPDATE_CONTENT: 0x5c,
+  CREATE_CONTENT: 0x5e,
   CONTENT_SEND: 0x70,
   CONTENT_RECEIVE: 0x72,
   CONTENT_COMMIT: 0x74,
@@ -75,6 +82,10 @@ export const TAG = {
   CURRENCY: 0xc7,
   UNSETTLED: 0xc8,
   APPLET_VERSION: 0xc9,
+  /** No-PIN limits: per payment 4 ‖ cumulative 4 ‖ consecutive 1 (absent on a card without PIN). */
+  NO_PIN_LIMITS: 0xca,
+  /** PIN state 1 ‖ tries left 1 ‖ no-PIN payments left 1 ‖ no-PIN amount left 4. */
+  PIN_STATE: 0xcb,
   CERTIFICATE: 0x7f21,
   SEALED_KEYS: 0xd0,
   SIGNATURE: 0xd1,
@@ -94,9 +105,11 @@ export const RECORD_STATUS = {
   DEBIT_DEBITED: 0x02,
   DEBIT_ACKNOWLEDGED: 0x03,
   DEBIT_ABORTED: 0x04,
+  DEBIT_REFUNDED: 0x05,
   CREDIT_PENDING: 0x11,
   CREDIT_CREDITED: 0x12,
   CREDIT_CANCELLED: 0x13,
+  CREDIT_RELEASED: 0x14,
 } as const;
 export type RecordStatus = (typeof RECORD_STATUS)[keyof typeof RECORD_STATUS];
 

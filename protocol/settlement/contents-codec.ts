@@ -136,6 +136,8 @@ export const CONTENT_SIGNATURE_LABEL = {
   ACCEPTANCE: 'STLM1CAK',
   /** Sender → receiver: "I kept it and always will" (added: lets the receiver discard). */
   ABORT_PROOF: 'STLM1CAB',
+  /** Receiver → sender: "I gave it up and never will accept it" (version 2: the sender gets it back). */
+  RELEASE_PROOF: 'STLM2CRP',
 } as const;
 export type ContentSignatureLabel = (typeof CONTENT_SIGNATURE_LABEL)[keyof typeof CONTENT_SIGNATURE_LABEL];
 

@@ -8,6 +8,8 @@ import { aesCmac, RANDOM_LENGTH } from '../crypto-suite.js';
 import { HOLDER_ID_LENGTH } from './commands.js';
 
 export const MAC_LABEL = {
+  /** Payer → payee: "I opened a debit for exactly these terms" (version 2: needed to create a pending credit). */
+  DEBIT_PROOF: 'STLM2IDP',
   /** Payee → payer: "I hold a pending credit for exactly this transaction" (seed: transmission challenge 224). */
   TRANSMISSION_CHALLENGE: 'STLM1TXC',
   /** Payer → payee: "I have debited; credit exactly this" (seed: reception challenge 226). */
@@ -16,6 +18,8 @@ export const MAC_LABEL = {
   CREDIT_ACKNOWLEDGEMENT: 'STLM1ACK',
   /** Payer → payee: "I never debited and never will" (added: lets the payee drop a pending credit). */
   ABORT_PROOF: 'STLM1ABT',
+  /** Payee → payer: "I gave up this credit and never will credit it" (version 2: lets the payer refund). */
+  RELEASE_PROOF: 'STLM2RLS',
 } as const;
 export type MacLabel = (typeof MAC_LABEL)[keyof typeof MAC_LABEL];
 
@@ -28,7 +32,7 @@ export interface TransferTerms {
   date: number;
   /** Payer's transmission random; also the transaction ID on both cards. */
   txRandom: Uint8Array;
-  /** Payee's reception random; all zeros in an abort proof made before the payer saw it. */
+  /** Payee's reception random; all zeros in a debit or abort proof made before the payer saw it. */
   rxRandom: Uint8Array;
 }
 

@@ -1,97 +1,50 @@
 // Terminal-side codec of the settlement applet: builds each command, sends it over any CardChannel,
 // follows 61XX with GET RESPONSE, and decodes the answer. A status word other than 9000 becomes
 // TerminalError('E_CARD_STATUS') carrying the SW; a response that does not parse is E_APDU_MALFORMED.
+// The answers' codecs live beside it (card-info-, transaction-record-, content-record-codec.ts).
 import { encodeCommandApdu, parseResponseApdu } from '../apdu.js';
-import { concat, readU32, toHex, u16, u32 } from '../bytes.js';
+import { concat, u32 } from '../bytes.js';
 import type { CardChannel } from '../card-channel.js';
 import { MAC_LENGTH, RANDOM_LENGTH } from '../crypto-suite.js';
-import { TerminalError } from '../errors.js';
+import { isTerminalError, TerminalError } from '../errors.js';
 import { describeStatusWord, SW, swHex } from '../status-words.js';
 import { encodeTlvList, findTlv, parseTlvList } from '../tlv.js';
+import { type Balance, type CardInfo, decodeBalance, decodeCardInfo } from './card-info-codec.js';
 import {
   CLA_ISO,
   CLA_PROPRIETARY,
-  HOLDER_ID_LENGTH,
   INS,
   type KeyRoute,
   PIN_REFERENCE,
-  RECORD_STATUS,
-  type RecordStatus,
   SETTLEMENT_AID,
+  SETTLEMENT_AID_V1,
   STATUS_QUERY,
   TAG,
 } from './commands.js';
+import { type ContentTransferRecord, decodeContentRecords } from './content-record-codec.js';
 import { decodeItemList, type ListedItem } from './contents-codec.js';
-import { decodeValidity } from './validity-date.js';
+import { expectLength, expectSignature, malformedGuard } from './response-checks.js';
+import {
+  decodeTransactionRecord,
+  decodeTransactionRecords,
+  encodeTerms,
+  TRANSACTION_RECORD_LENGTH,
+  type TransactionRecord,
+  type TransferRequest,
+} from './transaction-record-codec.js';
 
-export interface CardInfo {
-  holderId: Uint8Array;
-  validity: string;
-  transferKeyId: number;
-  transferKeyIdLimit: number;
-  updateKeyId: number;
-  updateKeyIdLimit: number;
-  prestoredTransferKeyIds: number[];
-  currency: number;
-  unsettledDebits: number;
-  pendingCredits: number;
-  appletVersion: number;
-  certificate: Uint8Array;
-}
-
-export interface Balance {
-  balance: number;
-  maxBalance: number;
-  availableBalance: number;
-  balanceWithPendingCredits: number;
-  currency: number;
-}
-
-export interface TransactionRecord {
-  role: 'debit' | 'credit';
-  status: RecordStatus;
-  counterpartId: Uint8Array;
-  currency: number;
-  amount: number;
-  date: number;
-  transferKeyId: number;
-  txRandom: Uint8Array;
-  rxRandom: Uint8Array;
-  proof: Uint8Array;
-}
-
-export const TRANSACTION_RECORD_LENGTH = 2 + HOLDER_ID_LENGTH + 2 + 4 + 4 + 4 + 3 * RANDOM_LENGTH;
-
-export interface TransferRequest {
-  counterpartId: Uint8Array;
-  currency: number;
-  amount: number;
-  date: number;
-}
-
-export interface ContentTransferRecord {
-  direction: 'out' | 'in';
-  status: 'open' | 'deleted' | 'acknowledged' | 'aborted' | 'pending' | 'accepted' | 'discarded';
-  txId: Uint8Array;
-  peerId: Uint8Array;
-  linkTxId?: Uint8Array;
-  kind: 'item' | 'value';
-  exchangeInitiator: boolean;
-  amount: number;
-  digest: Uint8Array;
-  itemId?: Uint8Array;
-  proof?: Uint8Array;
-}
-
-const CONTENT_STATUS_NAME = {
-  1: 'open',
-  2: 'deleted',
-  3: 'acknowledged',
-  4: 'aborted',
-  17: 'pending',
-  18: 'accepted',
-  19: 'discarded',
-} as const;
+export type { Balance, CardInfo } from './card-info-codec.js';
+export {
+  CONTENT_STATUS_CODE,
+  type ContentTransferRecord,
+  type ContentTransferStatus,
+  decodeContentRecords,
+} from './content-record-codec.js';
+export {
+  TRANSACTION_RECORD_LENGTH,
+  type TransactionRecord,
+  type TransferRequest,
+} from './transaction-record-codec.js';
 
 export interface SessionResult {
   sessionId: Uint8Array;
@@ -99,15 +52,37 @@ export interface SessionResult {
   peerIssuer?: Uint8Array;
 }
 
+/** INITIATE DEBIT's answer: the transaction's ID and the payer's proof that it opened this debit. */
+export interface DebitStart {
+  txRandom: Uint8Array;
+  debitProof: Uint8Array;
+}
+
+export interface SettlementClientOptions {
+  /** The reader takes extended-length APDUs: long answers (GET CARD INFO) come in one response. */
+  extendedLength?: boolean;
+}
+
 export class SettlementClient {
   constructor(
     readonly channel: CardChannel,
     private readonly timeoutMs?: number,
+    private readonly options: SettlementClientOptions = {},
   ) {}
 
-  /** Sends one command; returns the response data of a 9000 answer, after any GET RESPONSE chain. */
-  async command(ins: number, p1 = 0, data?: Uint8Array, cla = CLA_PROPRIETARY, p2 = 0): Promise<Uint8Array> {
-    const extended = (data?.length ?? 0) > 255;
+  /**
+   * Sends one command; returns the response data of a 9000 answer, after any GET RESPONSE chain.
+   * Ne is 256 (Le 00) unless the data needs an extended APDU or `extendedLe` asks for the whole answer.
+   */
+  async command(
+    ins: number,
+    p1 = 0,
+    data?: Uint8Array,
+    cla = CLA_PROPRIETARY,
+    p2 = 0,
+    extendedLe = false,
+  ): Promise<Uint8Array> {
+    const extended = extendedLe || (data?.length ?? 0) > 255;
     let response = await this.exchange(
       encodeCommandApdu({ cla, ins, p1, p2, ...(data ? { data } : {}), ne: extended ? 65536 : 256 }),
     );
@@ -145,54 +120,36 @@ export class SettlementClient {
     return parseResponseApdu(raw);
   }
 
+  /**
+   * Selects the settlement application (version 2). A card that has only the version-1 application
+   * is named and refused (E_CARD_VERSION, docs/protocol.md §11): nothing else is ever sent to it.
+   */
   async select(): Promise<void> {
-    await this.command(INS.SELECT, 0x04, SETTLEMENT_AID, CLA_ISO);
+    try {
+      await this.command(INS.SELECT, 0x04, SETTLEMENT_AID, CLA_ISO);
+    } catch (e) {
+      if (!isTerminalError(e, 'E_CARD_STATUS') || e.details.sw !== SW.FILE_NOT_FOUND) throw e;
+      const v1 = await this.command(INS.SELECT, 0x04, SETTLEMENT_AID_V1, CLA_ISO).then(
+        () => true,
+        () => false,
+      );
+      if (!v1) throw e;
+      throw new TerminalError(
+        'E_CARD_VERSION',
+        'the card runs version 1 of the settlement application, which this terminal no longer accepts (docs/protocol.md §11): the issuer migrates or replaces the card',
+        { appletVersion: 1 },
+      );
+    }
   }
 
+  /** GET CARD INFO; a card of another applet version is refused (E_CARD_VERSION). */
   async getCardInfo(): Promise<CardInfo> {
-    const data = await this.command(INS.GET_CARD_INFO);
-    return malformedGuard('card info', () => {
-      const items = parseTlvList(data);
-      const need = (tag: number, length?: number) => {
-        const v = findTlv(items, tag);
-        if (!v || (length !== undefined && v.length !== length))
-          throw new Error(`tag ${tag.toString(16)} missing or wrong length`);
-        return v;
-      };
-      const prestored = need(TAG.PRESTORED_KEY_IDS);
-      if (prestored.length % 4 !== 0) throw new Error('pre-stored key IDs not a multiple of 4 bytes');
-      const unsettled = need(TAG.UNSETTLED, 2);
-      return {
-        holderId: need(TAG.HOLDER_ID, HOLDER_ID_LENGTH),
-        validity: decodeValidity(need(TAG.VALIDITY, 4)),
-        transferKeyId: readU32(need(TAG.TRANSFER_KEY_ID, 4)),
-        transferKeyIdLimit: readU32(need(TAG.TRANSFER_KEY_ID_LIMIT, 4)),
-        updateKeyId: readU32(need(TAG.UPDATE_KEY_ID, 4)),
-        updateKeyIdLimit: readU32(need(TAG.UPDATE_KEY_ID_LIMIT, 4)),
-        prestoredTransferKeyIds: Array.from({ length: prestored.length / 4 }, (_, i) =>
-          readU32(prestored, 4 * i),
-        ),
-        currency: readU16(need(TAG.CURRENCY, 2)),
-        unsettledDebits: unsettled[0]!,
-        pendingCredits: unsettled[1]!,
-        appletVersion: need(TAG.APPLET_VERSION, 1)[0]!,
-        certificate: need(TAG.CERTIFICATE),
-      };
-    });
+    const extended = this.options.extendedLength === true;
+    return decodeCardInfo(await this.command(INS.GET_CARD_INFO, 0, undefined, CLA_PROPRIETARY, 0, extended));
   }
 
   async getBalance(): Promise<Balance> {
-    const d = await this.command(INS.GET_BALANCE);
-    return malformedGuard('balance', () => {
-      if (d.length !== 18) throw new Error('balance response is 18 bytes');
-      return {
-        balance: readU32(d, 0),
-        maxBalance: readU32(d, 4),
-        availableBalance: readU32(d, 8),
-        balanceWithPendingCredits: readU32(d, 12),
-        currency: readU16(d.subarray(16)),
-      };
-    });
+    return decodeBalance(await this.command(INS.GET_BALANCE));
   }
 
   async beginKeyUpdate(route: KeyRoute, date: number, peerCertificate?: Uint8Array): Promise<Uint8Array> {
@@ -218,20 +175,23 @@ export class SettlementClient {
     await this.command(INS.APPLY_KEY_UPDATE, route, exported);
   }
 
-  async initiateDebit(t: TransferRequest): Promise<Uint8Array> {
-    return expectLength(
+  /** S2001: the payer opens a debit; answers the transmission random and its debit proof. */
+  async initiateDebit(t: TransferRequest): Promise<DebitStart> {
+    const r = expectLength(
       await this.command(INS.INITIATE_DEBIT, 0, encodeTerms(t)),
-      RANDOM_LENGTH,
-      'transmission random',
+      RANDOM_LENGTH + MAC_LENGTH,
+      'transmission random and debit proof',
     );
+    return { txRandom: r.slice(0, RANDOM_LENGTH), debitProof: r.slice(RANDOM_LENGTH) };
   }
 
+  /** S2002: the payee checks the payer's debit proof, then reserves the credit. */
   async initiateCredit(
     t: TransferRequest,
-    txRandom: Uint8Array,
+    debit: DebitStart,
   ): Promise<{ rxRandom: Uint8Array; challenge: Uint8Array }> {
     const r = expectLength(
-      await this.command(INS.INITIATE_CREDIT, 0, concat(encodeTerms(t), txRandom)),
+      await this.command(INS.INITIATE_CREDIT, 0, concat(encodeTerms(t), debit.txRandom, debit.debitProof)),
       RANDOM_LENGTH + MAC_LENGTH,
       'reception random and transmission challenge',
     );
@@ -260,9 +220,19 @@ export class SettlementClient {
     await this.command(INS.CANCEL_CREDIT, 0, concat(txRandom, abortProof));
   }
 
+  /** The payee gives up a pending credit (§4.5); answers the release proof (the same one when repeated). */
+  async releaseCredit(txRandom: Uint8Array): Promise<Uint8Array> {
+    return expectLength(await this.command(INS.RELEASE_CREDIT, 0, txRandom), MAC_LENGTH, 'release proof');
+  }
+
+  /** The payer takes the payee's release proof: a debited amount comes back, an open debit is aborted. */
+  async refundDebit(txRandom: Uint8Array, rxRandom: Uint8Array, releaseProof: Uint8Array): Promise<void> {
+    await this.command(INS.REFUND_DEBIT, 0, concat(txRandom, rxRandom, releaseProof));
+  }
+
   async transactionStatus(txRandom: Uint8Array): Promise<TransactionRecord> {
     const r = await this.command(INS.GET_TRANSACTION_STATUS, STATUS_QUERY.ONE, txRandom);
-    return decodeRecord(expectLength(r, TRANSACTION_RECORD_LENGTH, 'transaction record'));
+    return decodeTransactionRecord(expectLength(r, TRANSACTION_RECORD_LENGTH, 'transaction record'));
   }
 
   // ---- Seed 000: owner mode, mutual authentication, contents ----
@@ -438,6 +408,16 @@ export class SettlementClient {
     await this.command(INS.CONTENT_ACKNOWLEDGE, 0, concat(txId, acceptance));
   }
 
+  /** The receiver gives up a pending transfer (§9.1); answers its release proof (the same one when repeated). */
+  async contentRelease(txId: Uint8Array): Promise<Uint8Array> {
+    return expectSignature(await this.command(INS.CONTENT_RELEASE, 0, txId), 'release proof');
+  }
+
+  /** The sender takes the receiver's release proof: its item or value comes back, or the transfer is aborted. */
+  async contentReturn(txId: Uint8Array, releaseProof: Uint8Array): Promise<void> {
+    await this.command(INS.CONTENT_RETURN, 0, concat(txId, releaseProof));
+  }
+
   async contentStatus(txId: Uint8Array): Promise<ContentTransferRecord[]> {
     return decodeContentRecords(await this.command(INS.CONTENT_STATUS, STATUS_QUERY.ONE, txId));
   }
@@ -447,116 +427,8 @@ export class SettlementClient {
   }
 
   async unsettledTransactions(): Promise<TransactionRecord[]> {
-    const r = await this.command(INS.GET_TRANSACTION_STATUS, STATUS_QUERY.LIST_UNSETTLED);
-    if (r.length % TRANSACTION_RECORD_LENGTH !== 0)
-      throw new TerminalError('E_APDU_MALFORMED', 'unsettled list length');
-    return Array.from({ length: r.length / TRANSACTION_RECORD_LENGTH }, (_, i) =>
-      decodeRecord(r.subarray(i * TRANSACTION_RECORD_LENGTH, (i + 1) * TRANSACTION_RECORD_LENGTH)),
+    return decodeTransactionRecords(
+      await this.command(INS.GET_TRANSACTION_STATUS, STATUS_QUERY.LIST_UNSETTLED),
     );
-  }
-}
-
-export function decodeContentRecords(data: Uint8Array): ContentTransferRecord[] {
-  return malformedGuard('content transfer records', () =>
-    parseTlvList(data).map((t) => {
-      if (t.tag !== 0xe3) throw new Error('not a content transfer record');
-      const f = parseTlvList(t.value);
-      const need = (tag: number, length?: number) => {
-        const v = findTlv(f, tag);
-        if (!v || (length !== undefined && v.length !== length))
-          throw new Error(`field ${tag.toString(16)} missing`);
-        return v;
-      };
-      const status = CONTENT_STATUS_NAME[need(0xc1, 1)[0] as keyof typeof CONTENT_STATUS_NAME];
-      if (!status) throw new Error('unknown status');
-      const link = need(0xc4, 16);
-      const flags = need(0xc5, 2);
-      const itemId = findTlv(f, 0xc9);
-      const proof = findTlv(f, 0xc8);
-      return {
-        direction: need(0xc0, 1)[0] === 1 ? ('out' as const) : ('in' as const),
-        status,
-        txId: need(0xc2, 16),
-        peerId: need(0xc3, 16),
-        ...(link.some((b) => b !== 0) ? { linkTxId: link } : {}),
-        kind: flags[0] === 1 ? ('value' as const) : ('item' as const),
-        exchangeInitiator: flags[1] === 1,
-        amount: readU32(need(0xc6, 4)),
-        digest: need(0xc7, 32),
-        ...(itemId ? { itemId } : {}),
-        ...(proof ? { proof } : {}),
-      };
-    }),
-  );
-}
-
-function encodeTerms(t: TransferRequest): Uint8Array {
-  if (t.counterpartId.length !== HOLDER_ID_LENGTH)
-    throw new TerminalError('E_INPUT_INVALID', 'holder IDs are 16 bytes');
-  return concat(t.counterpartId, u16(t.currency), u32(t.amount), u32(t.date));
-}
-
-const KNOWN_STATUS = new Set<number>(Object.values(RECORD_STATUS));
-
-function decodeRecord(r: Uint8Array): TransactionRecord {
-  const status = r[1]!;
-  if ((r[0] !== 1 && r[0] !== 2) || !KNOWN_STATUS.has(status)) {
-    throw new TerminalError('E_APDU_MALFORMED', 'unknown transaction record role or status');
-  }
-  let o = 2;
-  const take = (n: number) => {
-    o += n;
-    return r.slice(o - n, o);
-  };
-  return {
-    role: r[0] === 1 ? 'debit' : 'credit',
-    status: status as RecordStatus,
-    counterpartId: take(HOLDER_ID_LENGTH),
-    currency: readU16(take(2)),
-    amount: readU32(take(4)),
-    date: readU32(take(4)),
-    transferKeyId: readU32(take(4)),
-    txRandom: take(RANDOM_LENGTH),
-    rxRandom: take(RANDOM_LENGTH),
-    proof: take(RANDOM_LENGTH),
-  };
-}
-
-function readU16(b: Uint8Array): number {
-  return (b[0]! << 8) | b[1]!;
-}
-
-function expectLength(data: Uint8Array, length: number, what: string): Uint8Array {
-  if (data.length !== length) {
-    throw new TerminalError(
-      'E_APDU_MALFORMED',
-      `${what}: expected ${length} bytes, card sent ${data.length}`,
-      {
-        data: toHex(data),
-      },
-    );
-  }
-  return data;
-}
-
-/**
- * A content proof is a DER ECDSA-Sig-Value (SEQUENCE of two INTEGERs, at most 72 bytes for P-256).
- * An answer of another shape (say an empty 9000 from a card that did not act) is refused here, so it
- * is never journaled as a proof and a flow is never closed on it.
- */
-function expectSignature(data: Uint8Array, what: string): Uint8Array {
-  if (data.length < 8 || data.length > 72 || data[0] !== 0x30 || data[1] !== data.length - 2) {
-    throw new TerminalError('E_APDU_MALFORMED', `${what}: not a DER signature (${data.length} bytes)`, {
-      data: toHex(data),
-    });
-  }
-  return data;
-}
-
-function malformedGuard<T>(what: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    throw new TerminalError('E_APDU_MALFORMED', `${what} does not parse: ${(e as Error).message}`);
   }
 }

@@ -4,6 +4,7 @@
 // of protocol/errors.ts, no entry for a code that does not exist.
 import type { ErrorInfo } from '../../electron/ipc/contract.js';
 import { sentence } from './format.js';
+import { roleMessage } from './role-messages.js';
 
 export interface OperatorMessage {
   /** What happened, in a shop clerk's words. */
@@ -57,6 +58,14 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'A card is past its validity date.',
     todo: 'Do not accept this card; the customer needs a new card from the issuer.',
   },
+  E_CARD_VERSION: {
+    what: 'The card runs an older version of the payment application that this terminal no longer accepts.',
+    todo: 'Do not accept this card; the card holder asks the issuer to update or replace it.',
+  },
+  E_CARD_IN_USE: {
+    what: 'A card is held by another program on this computer (the card tool, or a second terminal).',
+    todo: 'Finish or stop that program (the message names it), then insert the card again.',
+  },
   E_SAME_CARD: {
     what: 'The same card is in both slots.',
     todo: 'Put the customer’s card in the payer slot and the shop’s card in the payee slot.',
@@ -73,6 +82,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'The payee card cannot take this amount: it would go over its maximum balance.',
     todo: 'Enter a smaller amount, or empty the shop card first.',
   },
+  E_REFUND_LIMIT: {
+    what: 'This refund is more than what is left of the sale.',
+    todo: 'Check the sale in the refund window: refund at most what it still shows.',
+  },
   E_KEY_LIMIT: {
     what: 'A card has reached its last key and cannot be updated any more.',
     todo: 'The card must be replaced: send the customer to the issuer.',
@@ -84,6 +97,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
   E_PIN_BLOCKED: {
     what: 'The card’s PIN is blocked after too many wrong tries.',
     todo: 'The card cannot be used with a PIN here: the card holder must ask the issuer to unblock it.',
+  },
+  E_PIN_REQUIRED: {
+    what: 'The card needs its holder’s PIN for this payment: it is above what the card pays without one.',
+    todo: 'Ask the card holder to enter the PIN, then take the payment again.',
   },
   E_ACCESS_DENIED: {
     what: 'The card does not allow this at the current access level.',
@@ -124,6 +141,67 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
   E_LOG_TAMPERED: {
     what: 'The transaction log does not verify: an entry was changed or removed.',
     todo: 'Stop taking payments and call support at once.',
+  },
+  E_TERMINAL_IN_USE: {
+    what: 'Another terminal program is running on this terminal’s log and cards.',
+    todo: 'Use that terminal (the message names it), or stop it before starting this one.',
+  },
+  // The issuer host: the terminal reaches it only in the background (uploads, CRL), never in a sale.
+  E_HOST_DB: {
+    what: 'The issuer’s host could not store or read its data.',
+    todo: 'Carry on selling; the terminal tries again later. If it lasts, tell the issuer.',
+  },
+  E_HOST_DB_TOO_NEW: {
+    what: 'The issuer’s host is being updated and cannot serve this terminal yet.',
+    todo: 'Carry on selling; the terminal tries again later.',
+  },
+  E_AUTH_MISSING: {
+    what: 'The issuer’s host was asked something without the terminal’s credentials.',
+    todo: 'Call support: the terminal’s host link is not set up.',
+  },
+  E_AUTH_INVALID: {
+    what: 'The issuer’s host did not accept this terminal’s signature.',
+    todo: 'Call support: the terminal’s key may not be the one registered at the issuer.',
+  },
+  E_AUTH_UNKNOWN_TERMINAL: {
+    what: 'The issuer’s host does not know this terminal.',
+    todo: 'Ask the issuer to register the terminal, then try again.',
+  },
+  E_AUTH_REVOKED: {
+    what: 'The issuer has revoked this terminal’s access to its host.',
+    todo: 'Call the issuer.',
+  },
+  E_AUTH_STALE: {
+    what: 'The terminal’s clock is too far from the issuer’s host’s.',
+    todo: 'Set the terminal’s date and time correctly, then try again.',
+  },
+  E_AUTH_REPLAY: {
+    what: 'The issuer’s host refused a repeated request from this terminal.',
+    todo: 'Try again; if it happens again, call support.',
+  },
+  E_AUTH_FORBIDDEN: {
+    what: 'The issuer’s host does not allow this terminal to do that.',
+    todo: 'Call support with the code.',
+  },
+  E_REQUEST_TOO_LARGE: {
+    what: 'The issuer’s host refused a request as too large.',
+    todo: 'Call support with the code.',
+  },
+  E_NOT_FOUND: {
+    what: 'The issuer’s host has nothing at the address asked for.',
+    todo: 'Check the host address in the configuration, or call support.',
+  },
+  E_CONFLICT: {
+    what: 'The issuer’s host already has this, or its state does not allow the change.',
+    todo: 'Refresh and look again before retrying.',
+  },
+  E_CRL_NOT_NEWER: {
+    what: 'The revocation list offered is not newer than the one in force.',
+    todo: 'Nothing to do: the newer list stays in force.',
+  },
+  E_HOST_PIN: {
+    what: 'The server answering as the issuer’s host is not the issuer’s host.',
+    todo: 'Do not change any setting; call support at once. Sales go on with the revocation list the terminal has.',
   },
   E_INTERNAL: {
     what: 'Something unexpected went wrong in the terminal.',
@@ -175,6 +253,10 @@ export function explain(
   error: ErrorInfo,
   context: MessageContext = {},
 ): OperatorMessage & { detail: string; code: string } {
-  const known = context[error.code] ?? OPERATOR_MESSAGES[error.code] ?? OPERATOR_MESSAGES.E_INTERNAL!;
+  const known =
+    roleMessage(error) ??
+    context[error.code] ??
+    OPERATOR_MESSAGES[error.code] ??
+    OPERATOR_MESSAGES.E_INTERNAL!;
   return { ...known, detail: sentence(error.message), code: error.code };
 }

@@ -33,7 +33,7 @@ export const LAYERS: readonly Layer[] = [
     name: 'tooling',
     files: ['tooling/'],
     mayImport: ['protocol', 'renderer-safe protocol'],
-    why: 'CLI plumbing shared by every tool: a neutral leaf',
+    why: 'plumbing shared by every program (CLI parsing, the lock between processes): a neutral leaf',
   },
   {
     name: 'db',
@@ -56,13 +56,15 @@ export const LAYERS: readonly Layer[] = [
   {
     name: 'terminal services',
     files: ['electron/services/'],
-    mayImport: ['protocol', 'renderer-safe protocol', 'db', 'ipc contract'],
+    mayImport: ['protocol', 'renderer-safe protocol', 'db', 'ipc contract', 'tooling'],
     why: 'the terminal sees cards only through protocol/ interfaces, and the issuer only through its port',
   },
   {
     name: 'ipc contract',
     files: [
       'electron/ipc/contract.ts',
+      'electron/ipc/contract-parts.ts',
+      'electron/ipc/contract-shop.ts',
       'electron/ipc/bridge.ts',
       'electron/ipc/documents.ts',
       'electron/ipc/shop-flow.ts',

@@ -2,7 +2,9 @@
 // random point, then recovery with both cards present, then the invariants (case-invariants.ts).
 // The same seed gives the same cases in the same world: a failing case is replayed by running the
 // campaign with its seed up to that case (the report names both).
+import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
 import { isTerminalError } from '../../protocol/errors.js';
+import { type NoPinCounters, needsPin } from '../../protocol/settlement/cardholder-policy.js';
 import type { CampaignWorld, WorldCard } from './campaign-world.js';
 import { checkInvariants } from './case-invariants.js';
 import { type CasePlan, FAULT_UNIT, type FaultKind, type OperationKind, planCase } from './case-plan.js';
@@ -147,14 +149,15 @@ async function runCase(world: CampaignWorld, plan: CasePlan, ctx: CaseContext): 
 
   const violations: string[] = [];
   const t = world.terminal();
+  // The terminal's one recovery surface, as a host runs it on demand (and as card insertions do).
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await t.engine.recover();
-      await t.contents.recover();
+      await t.recovery.run();
     } catch (e) {
       if (!isTerminalError(e)) violations.push(`recovery threw an untyped error: ${(e as Error).stack}`);
     }
-    if (t.engine.inDoubt().length === 0 && t.contents.openFlows().length === 0) break;
+    const open = t.recovery.inDoubt();
+    if (open.transfers.length + open.deliveries.length + open.contents.length === 0) break;
   }
 
   const outcome = describeOutcome(run.outcome, run.thrown, run.killed);
@@ -246,20 +249,22 @@ async function chooseOperation(world: CampaignWorld, plan: CasePlan, ctx: CaseCo
     ? payer.balance + 1
     : Math.max(1, Math.floor(payer.balance * plan.amountShare));
   const kind: OperationKind = plan.operation;
+  // Whether the payer card will need its PIN for this amount (the CLI of a killed terminal is given it).
+  const pin = payer.cardholderPolicy ? needsPin(payer.cardholderPolicy, counters(payer), amount) : false;
   switch (kind) {
     case 'transfer':
-      return { kind, amount };
+      return { kind, amount, pin };
     case 'key-update':
       return { kind };
     case 'content-send': {
       const from = world.placed()[plan.sender].state();
       const item = from.contents[0];
-      if (!item) return { kind: 'transfer', amount };
+      if (!item) return { kind: 'transfer', amount, pin };
       return { kind, from: plan.sender, itemId: item.id };
     }
     case 'content-exchange': {
       const item = world.placed().payee.state().contents[0];
-      if (!item) return { kind: 'transfer', amount };
+      if (!item) return { kind: 'transfer', amount, pin };
       return { kind, amount, itemId: item.id };
     }
   }
@@ -272,4 +277,9 @@ function describeOutcome(outcome: unknown, thrown: unknown, killed: boolean): st
   const o = outcome as { status?: string; error?: { code?: string } } | undefined;
   if (!o?.status) return 'unknown';
   return o.status === 'completed' ? 'completed' : `${o.status}:${o.error?.code ?? '?'}`;
+}
+
+function counters(card: SettlementState): NoPinCounters {
+  const p = card.cardholderPolicy!;
+  return { total: p.noPinTotal, count: p.noPinCount };
 }

@@ -79,8 +79,7 @@ export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignW
       }
       return record;
     };
-    await terminal.engine.recover();
-    await terminal.contents.recover();
+    await terminal.recovery.run('start-up');
   };
   await startTerminal();
 

@@ -1,10 +1,12 @@
 // The operations a campaign drives through the terminal's real services, exactly as the operator UI
-// and the CLI drive them.
+// and the CLI drive them: a payment the payer card makes only with its PIN is asked for it by the
+// terminal (E_PIN_REQUIRED, nothing sent), the holder logs in, and it runs again.
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import type { TerminalServices } from '../../electron/services/terminal-services.js';
 
 export type Operation =
-  | { kind: 'transfer'; amount: number }
+  /** `pin`: the payer card needs its PIN for this amount (what the CLI is given up front). */
+  | { kind: 'transfer'; amount: number; pin?: boolean }
   | { kind: 'key-update' }
   | { kind: 'content-send'; from: SlotName; itemId: string }
   /** The payer buys the payee's item for `amount` (both owners' PINs, then a session). */
@@ -13,8 +15,12 @@ export type Operation =
 /** Runs one operation in this process; throws what the services throw. */
 export async function runOperation(t: TerminalServices, op: Operation, pin: string): Promise<unknown> {
   switch (op.kind) {
-    case 'transfer':
+    case 'transfer': {
+      const outcome = await t.engine.transfer({ amount: op.amount });
+      if (outcome.status !== 'refused' || outcome.error.code !== 'E_PIN_REQUIRED') return outcome;
+      await t.engine.login('payer', pin);
       return t.engine.transfer({ amount: op.amount });
+    }
     case 'key-update':
       return t.engine.updateKeys();
     case 'content-send':
@@ -39,7 +45,7 @@ export function cliArguments(op: Operation, pin: string, minorUnits: number): st
   const decimal = (minor: number) => (minor / 10 ** minorUnits).toFixed(minorUnits);
   switch (op.kind) {
     case 'transfer':
-      return ['transfer', '--minor', String(op.amount), '--json'];
+      return ['transfer', '--minor', String(op.amount), ...(op.pin ? ['--payer-pin', pin] : []), '--json'];
     case 'key-update':
       return ['update-keys', '--json'];
     case 'content-send':

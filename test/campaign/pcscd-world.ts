@@ -133,8 +133,7 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
         return record;
       };
       for (const s of SLOT_NAMES) await mustSee(s, connectors[s] !== undefined);
-      await services.engine.recover();
-      await services.contents.recover();
+      await services.recovery.run('start-up');
     };
     await startServices();
     await reseat();

@@ -9,6 +9,7 @@ import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
 import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
 import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
+import { DEFAULT_NO_PIN_LIMITS } from '../../protocol/settlement/cardholder-policy.js';
 import type { ContentItem } from '../../protocol/settlement/contents-codec.js';
 import type { SettlementClient } from '../../protocol/settlement/settlement-client.js';
 import { createUnderRight } from '../support/content-fixtures.js';
@@ -34,6 +35,9 @@ export function cardSetup(r: SeededRandom, balance: number): PersonalizeOptions 
     updateKeyId,
     updateKeyIdLimit: 3,
     pin: WORLD_PIN,
+    // A real cardholder policy (the demo's): payments above it need the PIN, which the campaign's
+    // operations give when the terminal asks for it (operations.ts).
+    noPinLimits: DEFAULT_NO_PIN_LIMITS,
   };
 }
 

@@ -175,10 +175,77 @@ describe('card CLI', () => {
       expect(r.stderr, args.join(' ')).toMatch(/^error E_[A-Z_]+: /);
     }
     expect(() => statSync(join(dir, 'x.json'))).toThrow();
-    writeFileSync(join(dir, 'broken.json'), '{"format":1}');
+    writeFileSync(join(dir, 'broken.json'), '{"format":2}');
     const broken = card('inspect', 'broken.json');
     expect(broken.code).toBe(2);
     expect(broken.stderr).toContain('E_CARD_STATE');
+    expect(card('migrate', 'broken.json').stderr).toContain('E_CARD_STATE');
+    expect(card('migrate', 'missing.json').stderr).toContain('E_CARD_STATE');
+  });
+
+  it('migrates a version-1 card file in place, refused until then, and sets the policy only with a PIN', () => {
+    expect(
+      card('issuer-create', '--out', 'mig-issuer.json', '--name', 'Migration', '--currency', '978').code,
+    ).toBe(0);
+    const personalize = (out: string, ...extra: string[]) =>
+      card(
+        'personalize',
+        '--issuer',
+        'mig-issuer.json',
+        '--out',
+        out,
+        '--validity',
+        '20301231',
+        '--balance',
+        '700',
+        ...extra,
+      );
+    expect(personalize('bob.json', '--pin', '2468').code).toBe(0);
+    const v2 = JSON.parse(readFileSync(join(dir, 'bob.json'), 'utf8'));
+    expect(v2.cardholderPolicy).toMatchObject({ perPayment: 2500, cumulative: 5000, consecutive: 3 });
+    const { cardholderPolicy: _, ...rest } = v2;
+    writeFileSync(join(dir, 'bob.json'), JSON.stringify({ ...rest, format: 1 }));
+    const v1 = readFileSync(join(dir, 'bob.json'), 'utf8');
+
+    const refused = card('inspect', 'bob.json');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error E_CARD_VERSION: .*npm run card -- migrate/);
+    expect(readFileSync(join(dir, 'bob.json'), 'utf8')).toBe(v1); // never read as version 2, never changed
+
+    const migrated = card(
+      'migrate',
+      'bob.json',
+      '--no-pin-per-payment',
+      '1000',
+      '--no-pin-cumulative',
+      '3000',
+      '--no-pin-count',
+      '2',
+      '--json',
+    );
+    expect(migrated.code).toBe(0);
+    expect(JSON.parse(migrated.stdout)).toMatchObject({
+      migrated: true,
+      from: 1,
+      holderId: v2.holderId,
+      noPinLimits: { perPayment: 1000, cumulative: 3000, consecutive: 2 },
+    });
+    const after = JSON.parse(readFileSync(join(dir, 'bob.json'), 'utf8'));
+    expect({ ...after, cardholderPolicy: undefined }).toEqual({
+      ...rest,
+      format: 2,
+      cardholderPolicy: undefined,
+    });
+    expect(statSync(join(dir, 'bob.json')).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(card('migrate', 'bob.json', '--json').stdout)).toMatchObject({ migrated: false });
+    const view = JSON.parse(card('inspect', 'bob.json', '--pin', '2468', '--json').stdout);
+    expect(view).toMatchObject({ balance: { balance: 700 }, noPinLimits: { perPayment: 1000 } });
+
+    // Limits without a PIN make no sense: refused, nothing written.
+    const noPin = personalize('carol.json', '--no-pin-count', '2');
+    expect(noPin.code).toBe(2);
+    expect(noPin.stderr).toContain('E_INPUT_INVALID');
+    expect(() => statSync(join(dir, 'carol.json'))).toThrow();
   });
 
   it('prints help for the program and for every command', () => {

@@ -12,22 +12,11 @@ import {
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { SESSION_MODE } from '../../protocol/settlement/session-keys.js';
-import { makeCard, type TestCard } from '../support/card-fixtures.js';
-import { issue, session, ticket } from '../support/content-fixtures.js';
+import type { TestCard } from '../support/card-fixtures.js';
+import { session, shopAndCustomer } from '../support/content-fixtures.js';
 
 const CONTENT_INS = new Set([0x70, 0x72, 0x74, 0x76, 0x78, 0x7a, 0x7c]);
 const noRecord = () => undefined;
-
-/** A customer (PIN verified) and a shop issuer card holding one ticket, with an established session. */
-async function shopAndCustomer() {
-  const customer = await makeCard({ balance: 5000 });
-  const shop = await makeCard({ balance: 0, issuerCard: true });
-  const item = ticket();
-  await issue(shop, item);
-  await customer.client.verifyPin('1234');
-  const ids = await session(customer, shop, { a: SESSION_MODE.ISSUER });
-  return { customer, shop, item, ids };
-}
 
 /** Makes the n-th content command (counted over both cards) fail: before the card sees it, or after it acted. */
 function interruptAt(cards: TestCard[], n: number, when: 'before' | 'after') {
@@ -138,27 +127,21 @@ describe('exchange (Fig. 8): a ticket for e-money', () => {
     await customer.reinsert(); // owner mode ends
     const ids = await session(customer, shop, { a: SESSION_MODE.ISSUER });
     const before = snapshot(customer, shop);
-    await expect(
+    const buy = (amount: number) =>
       exchangeContents(
         customer.client,
         shop.client,
         { initiator: ids.a, responder: ids.b },
-        { amount: 100 },
+        { amount },
         { item: fromHex(item.id) },
         noRecord,
-      ),
-    ).rejects.toMatchObject({ details: { sw: 0x6982 } });
+      );
+    // Cardholder verification required, asked before the balance: even for more than the balance,
+    // so the refusal says nothing of it.
+    await expect(buy(100)).rejects.toMatchObject({ details: { sw: 0x9403 } });
+    await expect(buy(999_999)).rejects.toMatchObject({ details: { sw: 0x9403 } });
     await customer.client.verifyPin('1234');
-    await expect(
-      exchangeContents(
-        customer.client,
-        shop.client,
-        { initiator: ids.a, responder: ids.b },
-        { amount: 999_999 },
-        { item: fromHex(item.id) },
-        noRecord,
-      ),
-    ).rejects.toMatchObject({ details: { sw: 0x9401 } });
+    await expect(buy(999_999)).rejects.toMatchObject({ details: { sw: 0x9401 } });
     expect(snapshot(customer, shop)).toEqual(before);
   });
 

@@ -43,7 +43,10 @@ const flipLastBit = (x: Uint8Array) => {
 describe('common-key route (embodiments 1, 3, 5)', () => {
   it('updates the older card to the newer transfer key, after which a transfer works', async () => {
     const { a, b } = await makePair({ transferKeyId: 1 }, { transferKeyId: 2 });
-    await refusedWith(transfer(a, b, 10), 0x6982); // different keys: the challenge does not verify
+    await refusedWith(transfer(a, b, 10), 0x6982); // different keys: the debit proof does not verify
+    // Nothing was stored on the payee; the payer's open debit is abandoned, as the terminal does.
+    expect(b.state().creditLog).toEqual([]);
+    await a.client.abortDebit((await a.client.unsettledTransactions())[0]!.txRandom);
     await update(a, b, KEY_ROUTE.COMMON_KEY);
     expect(a.state().transferKeyId).toBe(2);
     expect(a.state().transferKeys['2']).toBe(b.state().transferKeys['2']);

@@ -220,8 +220,9 @@ async function valueTransfer(
   ids: { a: Uint8Array; b: Uint8Array },
 ) {
   const terms = { currency: TEST_CURRENCY, amount: 250, date: NOW };
-  const txRandom = await a.initiateDebit({ counterpartId: ids.b, ...terms });
-  const { rxRandom, challenge } = await b.initiateCredit({ counterpartId: ids.a, ...terms }, txRandom);
+  const debit = await a.initiateDebit({ counterpartId: ids.b, ...terms });
+  const { txRandom } = debit;
+  const { rxRandom, challenge } = await b.initiateCredit({ counterpartId: ids.a, ...terms }, debit);
   const reception = await a.debit(txRandom, rxRandom, challenge);
   const ack = await b.credit(txRandom, reception);
   await a.acknowledgeDebit(txRandom, ack);
@@ -232,7 +233,7 @@ describe('LatencyCard', () => {
     vi.useRealTimers();
   });
 
-  it('counts a DEBIT as two CMACs and one commit of the balance and the debit record', async () => {
+  it('counts a DEBIT as two CMACs and one commit of the balance, the no-PIN counters and the debit record', async () => {
     const ledger = new LatencyLedger();
     const payer = latencyCard(ledger, 'payer');
     const payee = latencyCard(ledger, 'payee');
@@ -254,8 +255,10 @@ describe('LatencyCard', () => {
     const debit = apdus.find((r) => r.ins === INS.DEBIT)!;
     expect(debit.work.crypto.map((c) => c.operation)).toEqual(['aes-cmac', 'aes-cmac']);
     expect(debit.work.commits).toHaveLength(1);
-    // The balance (4 bytes) and the record's status, payee random and reception challenge (1 + 16 + 16).
-    expect([...debit.work.commits[0]!].sort((x, y) => x - y)).toEqual([4, 33]);
+    // The balance (4 bytes), the no-PIN counters of a payment made without the PIN (protocol §4.6: amount
+    // and count, each a number field here), and the record's status, payee random and reception
+    // challenge (1 + 16 + 16).
+    expect([...debit.work.commits[0]!].sort((x, y) => x - y)).toEqual([4, 4, 4, 33]);
     expect(debit.sw).toBe(0x9000);
     const t = apduTiming(debit, modelById('contactless-424'));
     const chip = JCOP4_P71;
@@ -264,7 +267,7 @@ describe('LatencyCard', () => {
         2 * (chip.mac.callMs + chip.mac.perBlockMs * Math.ceil(debit.work.crypto[0]!.bytes / 16)),
       9,
     );
-    expect(t.processing.writeMs).toBeCloseTo(2 * chip.write.smallMs, 9);
+    expect(t.processing.writeMs).toBeCloseTo(4 * chip.write.smallMs, 9);
     expect(payer.card.lastApdu?.record.ins).toBe(INS.ACKNOWLEDGE_DEBIT);
 
     const flow = flowTiming(ledger.since(mark), modelById('contactless-424'));

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { generateP256KeyPair, randomBytes } from '../../protocol/crypto-suite.js';
 import { createCaCertificate, issueCardCertificate } from '../../protocol/pki/index.js';
+import { INS } from '../../protocol/settlement/commands.js';
 import { SESSION_MODE } from '../../protocol/settlement/session-keys.js';
 import { makeCard, makePair, NOW, testIssuer } from '../support/card-fixtures.js';
 import { createRight, issue, session, ticket } from '../support/content-fixtures.js';
@@ -213,7 +214,10 @@ describe('issuing contents under a create right (second embodiment)', () => {
     const item = ticket();
     const good = createRight(card, item);
     // No right at all.
-    await refusedWith(card.client.command(0x66, 0, Buffer.concat([Buffer.alloc(4), good.template])), 0x6982);
+    await refusedWith(
+      card.client.command(INS.CREATE_CONTENT, 0, Buffer.concat([Buffer.alloc(4), good.template])),
+      0x6982,
+    );
     // Signed by someone else.
     const forged = createRight(card, item, { signingKey: generateP256KeyPair().privateKey });
     await refusedWith(card.client.createContent(NOW, forged.template, forged.right), 0x6982);

@@ -1,11 +1,13 @@
-// Power is cut at every persistent write of a value transfer and of a key update, before and after
-// the write. After power returns, each card is in one of the protocol's valid states, and card-level
-// recovery (the same steps the terminal's recovery uses) settles the transfer with the total kept.
+// Power is cut at every persistent write of a value transfer, of a key update, and of a release and
+// its refund or return (value and contents), before and after the write. After power returns, each
+// card is in one of the protocol's valid states, and card-level recovery (the same steps the
+// terminal's recovery uses) settles the transfer with the total kept.
 import { describe, expect, it } from 'vitest';
 import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
-import { toHex } from '../../protocol/bytes.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
 import { KEY_ROUTE, RECORD_STATUS } from '../../protocol/settlement/commands.js';
-import { makePair, NOW, type TestCard, transfer } from '../support/card-fixtures.js';
+import { makePair, NOW, type TestCard, transfer, transferUpToDebit } from '../support/card-fixtures.js';
+import { shopAndCustomer } from '../support/content-fixtures.js';
 
 function cutAt(card: TestCard, index: number, decision: TearingDecision): void {
   const base = card.sim.store.commitCount;
@@ -119,4 +121,82 @@ describe('tearing during a key update', () => {
     expect(keysOf(a)).toBe(decision === 'cut-before-write' ? old : expectedNew);
     expect(s.transferKeys[String(s.transferKeyId)]).toBeDefined();
   });
+});
+
+describe('tearing during a release and its refund (protocol §4.5, §9.1)', () => {
+  const decisions = ['cut-before-write', 'cut-after-write'] as const;
+
+  /** The payer has debited 100; the payee holds it pending. */
+  async function inFlight() {
+    const { a, b } = await makePair({ balance: 1000 }, { balance: 500 });
+    return { a, b, ...(await transferUpToDebit(a, b, 100)) };
+  }
+
+  it.each(decisions)(
+    'RELEASE CREDIT (%s): pending or released, and the retry gives the one proof',
+    async (decision) => {
+      const { a, b, txRandom, rxRandom } = await inFlight();
+      cutAt(b, 0, decision);
+      await expect(b.client.releaseCredit(txRandom)).rejects.toThrow();
+      b.sim.store.tearing = undefined;
+      await b.reinsert();
+      const record = await b.client.transactionStatus(txRandom);
+      expect(record.status).toBe(
+        decision === 'cut-before-write' ? RECORD_STATUS.CREDIT_PENDING : RECORD_STATUS.CREDIT_RELEASED,
+      );
+      const proof = await b.client.releaseCredit(txRandom);
+      if (decision === 'cut-after-write') expect(proof).toEqual(record.proof);
+      await a.client.refundDebit(txRandom, rxRandom, proof);
+      expect([a.state().balance, b.state().balance]).toEqual([1000, 500]);
+    },
+  );
+
+  it.each(decisions)('REFUND DEBIT (%s): debited or refunded, never paid back twice', async (decision) => {
+    const { a, b, txRandom, rxRandom } = await inFlight();
+    const proof = await b.client.releaseCredit(txRandom);
+    cutAt(a, 0, decision);
+    await expect(a.client.refundDebit(txRandom, rxRandom, proof)).rejects.toThrow();
+    a.sim.store.tearing = undefined;
+    await a.reinsert();
+    expect(a.state().balance).toBe(decision === 'cut-before-write' ? 900 : 1000);
+    await a.client.refundDebit(txRandom, rxRandom, proof);
+    await a.client.refundDebit(txRandom, rxRandom, proof);
+    expect((await a.client.transactionStatus(txRandom)).status).toBe(RECORD_STATUS.DEBIT_REFUNDED);
+    expect([a.state().balance, b.state().balance]).toEqual([1000, 500]);
+  });
+
+  it.each(decisions)(
+    'CONTENT RELEASE and RETURN in an exchange (%s): the first half and the responder’s own half together',
+    async (decision) => {
+      const { customer, shop, item, ids } = await shopAndCustomer();
+      const x = await customer.client.contentSend(1, 1, ids.a, 1500);
+      const commitX = await shop.client.contentReceive(ids.b, x.txId, undefined, x.sealed);
+      const y = await shop.client.contentSend(0, 2, ids.b, fromHex(item.id), x.txId);
+      await customer.client.contentReceive(ids.a, y.txId, x.txId, y.sealed);
+      await customer.client.contentCommit(x.txId, commitX);
+      const statuses = (card: TestCard) => card.state().contentLog.map((r) => r.status);
+
+      cutAt(shop, 0, decision);
+      await expect(shop.client.contentRelease(x.txId)).rejects.toThrow();
+      shop.sim.store.tearing = undefined;
+      await shop.reinsert();
+      // Both halves changed in one write, or neither.
+      expect(statuses(shop)).toEqual(
+        decision === 'cut-before-write' ? ['pending', 'open'] : ['released', 'aborted'],
+      );
+      const proof = await shop.client.contentRelease(x.txId);
+
+      cutAt(customer, 0, decision);
+      await expect(customer.client.contentReturn(x.txId, proof)).rejects.toThrow();
+      customer.sim.store.tearing = undefined;
+      await customer.reinsert();
+      expect(statuses(customer)).toEqual(
+        decision === 'cut-before-write' ? ['deleted', 'pending'] : ['returned', 'discarded'],
+      );
+      await customer.client.contentReturn(x.txId, proof);
+      await customer.client.contentReturn(x.txId, proof);
+      expect([customer.state().balance, shop.state().balance]).toEqual([5000, 0]);
+      expect(shop.state().contents.map((i) => [i.id, i.lockedBy])).toEqual([[item.id, undefined]]);
+    },
+  );
 });

@@ -36,15 +36,17 @@ describe('value transfer (Fig. 4)', () => {
     const { a, b } = await makePair({ balance: 5000 }, { balance: 0 });
     await a.client.verifyPin(TEST_PIN);
     await b.client.verifyPin(TEST_PIN);
-    const txRandom = await a.client.initiateDebit(terms(b, 300));
+    const debit = await a.client.initiateDebit(terms(b, 300));
     expect(await a.client.getBalance()).toMatchObject({ balance: 5000, availableBalance: 4700 });
-    await b.client.initiateCredit(terms(a, 300), txRandom);
+    await b.client.initiateCredit(terms(a, 300), debit);
     expect(await b.client.getBalance()).toMatchObject({ balance: 0, balanceWithPendingCredits: 300 });
     expect((await b.client.getCardInfo()).pendingCredits).toBe(1);
   });
 
   it('refuses zero, over-balance, over-maximum, foreign-currency and self-payment amounts, changing nothing', async () => {
     const { a, b } = await makePair({ balance: 1000 }, { balance: 99_900, maxBalance: 100_000 });
+    // The owner's PIN, so that the amounts above the no-PIN limit reach the balance comparison.
+    await a.client.verifyPin(TEST_PIN);
     const sa = a.state();
     const sb = b.state();
     await refusedWith(a.client.initiateDebit(terms(b, 0)), 0x6a80);
@@ -52,9 +54,12 @@ describe('value transfer (Fig. 4)', () => {
     await refusedWith(a.client.initiateDebit({ ...terms(b, 10), currency: 392 }), 0x6a80);
     await refusedWith(a.client.initiateDebit(terms(a, 10)), 0x6a80);
     await refusedWith(a.client.initiateDebit(terms(b, 0xffffffff)), 0x9401);
-    await refusedWith(b.client.initiateCredit(terms(a, 101), randomBytes(16)), 0x9402);
-    await refusedWith(b.client.initiateCredit(terms(a, 0xffffffff), randomBytes(16)), 0x9402);
     expect(a.state()).toEqual(sa);
+    // Over the payee's maximum, with the payer's genuine debit proof: only the headroom refuses.
+    for (const amount of [101, 1000]) {
+      const debit = await a.client.initiateDebit(terms(b, amount));
+      await refusedWith(b.client.initiateCredit(terms(a, amount), debit), 0x9402);
+    }
     expect(b.state()).toEqual(sb);
   });
 
@@ -68,8 +73,9 @@ describe('value transfer (Fig. 4)', () => {
 
   it('refuses a wrong transmission challenge, and that random can never be debited afterwards', async () => {
     const { a, b } = await makePair();
-    const txRandom = await a.client.initiateDebit(terms(b, 100));
-    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 100), txRandom);
+    const debit = await a.client.initiateDebit(terms(b, 100));
+    const { txRandom } = debit;
+    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 100), debit);
     const bad = challenge.slice();
     bad[0]! ^= 1;
     await refusedWith(a.client.debit(txRandom, rxRandom, bad), 0x6982);
@@ -81,11 +87,23 @@ describe('value transfer (Fig. 4)', () => {
   it('refuses a challenge computed for other terms (amount, payee, reception random)', async () => {
     const { a, b } = await makePair();
     for (const variant of ['amount', 'rx'] as const) {
-      const txRandom = await a.client.initiateDebit(terms(b, 100));
-      const otherAmount = variant === 'amount' ? 101 : 100;
-      const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, otherAmount), txRandom);
-      const rx = variant === 'rx' ? randomBytes(16) : rxRandom;
-      await refusedWith(a.client.debit(txRandom, rx, challenge), 0x6982);
+      const debit = await a.client.initiateDebit(terms(b, 100));
+      const { txRandom } = debit;
+      // The payee's challenge for other terms: a card holding the key made it (the debit proof would
+      // not let another amount through INITIATE CREDIT, so it is computed here).
+      const key = fromHex(b.state().transferKeys['1']!);
+      const rxRandom = randomBytes(16);
+      const challenge = transferMac(key, MAC_LABEL.TRANSMISSION_CHALLENGE, {
+        transferKeyId: 1,
+        payerId: a.holderId,
+        payeeId: b.holderId,
+        currency: TEST_CURRENCY,
+        amount: variant === 'amount' ? 101 : 100,
+        date: NOW,
+        txRandom,
+        rxRandom: variant === 'rx' ? randomBytes(16) : rxRandom,
+      });
+      await refusedWith(a.client.debit(txRandom, rxRandom, challenge), 0x6982);
     }
     expect(a.state().balance).toBe(10_000);
     expect(b.state().balance).toBe(10_000);
@@ -93,8 +111,9 @@ describe('value transfer (Fig. 4)', () => {
 
   it('refuses a reflected challenge: the transmission challenge is no reception challenge', async () => {
     const { a, b } = await makePair();
-    const txRandom = await a.client.initiateDebit(terms(b, 100));
-    const { challenge } = await b.client.initiateCredit(terms(a, 100), txRandom);
+    const debit = await a.client.initiateDebit(terms(b, 100));
+    const { txRandom } = debit;
+    const { challenge } = await b.client.initiateCredit(terms(a, 100), debit);
     const sb = b.state();
     await refusedWith(b.client.credit(txRandom, challenge), 0x6982);
     expect(b.state()).toEqual(sb);
@@ -102,8 +121,9 @@ describe('value transfer (Fig. 4)', () => {
 
   it('refuses a wrong reception challenge and keeps the pending credit for the real one', async () => {
     const { a, b } = await makePair();
-    const txRandom = await a.client.initiateDebit(terms(b, 100));
-    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 100), txRandom);
+    const debit = await a.client.initiateDebit(terms(b, 100));
+    const { txRandom } = debit;
+    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 100), debit);
     const reception = await a.client.debit(txRandom, rxRandom, challenge);
     const sb = b.state();
     await refusedWith(b.client.credit(txRandom, randomBytes(16)), 0x6982);
@@ -118,7 +138,7 @@ describe('value transfer (Fig. 4)', () => {
     const sa = a.state();
     const sb = b.state();
     await refusedWith(b.client.credit(t.txRandom, t.reception), 0x6985);
-    await refusedWith(b.client.initiateCredit(terms(a, 100), t.txRandom), 0x6985);
+    await refusedWith(b.client.initiateCredit(terms(a, 100), t), 0x6985);
     await refusedWith(a.client.debit(t.txRandom, t.rxRandom, t.challenge), 0x6985);
     await refusedWith(a.client.acknowledgeDebit(t.txRandom, t.ack), 0x6985);
     expect(a.state()).toEqual(sa);
@@ -144,18 +164,27 @@ describe('value transfer (Fig. 4)', () => {
     const { a } = await makePair();
     const sa = a.state();
     await refusedWith(a.client.command(0x30, 0, new Uint8Array(25)), 0x6700);
+    await refusedWith(a.client.command(0x32, 0, new Uint8Array(42)), 0x6700); // the version-1 length
+    await refusedWith(a.client.command(0x42, 0, new Uint8Array(47)), 0x6700);
     await refusedWith(a.client.command(0x34, 0, new Uint8Array(49)), 0x6700);
     await refusedWith(a.client.command(0x10, 1), 0x6a86);
     await refusedWith(a.client.command(0x10, 0, new Uint8Array(1)), 0x6700);
     await refusedWith(a.client.command(0x77), 0x6d00);
     await refusedWith(a.client.command(0x10, 0, undefined, 0x90), 0x6e00);
+    await refusedWith(a.client.command(0x10, 0, undefined, 0x00), 0x6e00); // GET CARD INFO under the ISO class
+    await refusedWith(a.client.command(0xa4, 4, undefined, 0x80), 0x6e00); // SELECT under the proprietary class
+    await refusedWith(a.client.command(0x20, 0, undefined, 0x00, 0x01), 0x6a86); // VERIFY: ISO class, its own checks
+    await refusedWith(a.client.command(0x77, 0, undefined, 0x00), 0x6d00);
+    await refusedWith(a.client.command(0x60), 0x6d00); // version 1's LIST CONTENTS: INS 6X is invalid
+    await refusedWith(a.client.command(0x10, 0, undefined, 0x01), 0x6881);
     expect(a.state()).toEqual(sa);
   });
 
   it('recovers an interrupted transfer exactly once: the reception challenge is re-issued by the payer', async () => {
     const { a, b } = await makePair();
-    const txRandom = await a.client.initiateDebit(terms(b, 250));
-    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 250), txRandom);
+    const debit = await a.client.initiateDebit(terms(b, 250));
+    const { txRandom } = debit;
+    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 250), debit);
     await a.client.debit(txRandom, rxRandom, challenge);
     // The terminal lost the reception challenge and both cards lost power.
     await a.reinsert();
@@ -172,8 +201,9 @@ describe('value transfer (Fig. 4)', () => {
 
   it('cancels a pending credit only with the payer’s abort proof, and then the payer can never debit', async () => {
     const { a, b } = await makePair();
-    const txRandom = await a.client.initiateDebit(terms(b, 250));
-    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 250), txRandom);
+    const debit = await a.client.initiateDebit(terms(b, 250));
+    const { txRandom } = debit;
+    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 250), debit);
     const sb = b.state();
     await refusedWith(b.client.cancelCredit(txRandom, randomBytes(16)), 0x6982);
     expect(b.state()).toEqual(sb);
@@ -188,8 +218,9 @@ describe('value transfer (Fig. 4)', () => {
 
   it('never aborts a committed debit', async () => {
     const { a, b } = await makePair();
-    const txRandom = await a.client.initiateDebit(terms(b, 250));
-    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 250), txRandom);
+    const debit = await a.client.initiateDebit(terms(b, 250));
+    const { txRandom } = debit;
+    const { rxRandom, challenge } = await b.client.initiateCredit(terms(a, 250), debit);
     await a.client.debit(txRandom, rxRandom, challenge);
     const sa = a.state();
     await refusedWith(a.client.abortDebit(txRandom), 0x6985);
@@ -201,23 +232,24 @@ describe('value transfer (Fig. 4)', () => {
     const first = await a.client.initiateDebit(terms(b, 10));
     await b.client.initiateCredit(terms(a, 10), first);
     await a.client.initiateDebit(terms(b, 20));
-    const record = await a.client.transactionStatus(first);
+    const record = await a.client.transactionStatus(first.txRandom);
     expect(record.status).toBe(RECORD_STATUS.DEBIT_ABORTED);
-    await b.client.cancelCredit(first, record.proof);
+    await b.client.cancelCredit(first.txRandom, record.proof);
     expect((await b.client.getCardInfo()).pendingCredits).toBe(0);
   });
 
   it('fills its log only with settled records; unsettled ones block new transfers with 6A84', async () => {
     const { a, b } = await makePair({ balance: 100_000 }, { balance: 0, maxBalance: 1_000_000 });
+    await a.client.verifyPin(TEST_PIN); // twenty payments: beyond the no-PIN count
     for (let i = 0; i < 12; i++) await transfer(a, b, 1); // settled records get evicted
     expect(a.state().debitLog).toHaveLength(8);
     for (let i = 0; i < 8; i++) {
-      const tx = await a.client.initiateDebit(terms(b, 1));
-      await b.client.initiateCredit(terms(a, 1), tx); // pending credits on B
+      const debit = await a.client.initiateDebit(terms(b, 1));
+      await b.client.initiateCredit(terms(a, 1), debit); // pending credits on B
     }
     const sb = b.state();
-    const tx = await a.client.initiateDebit(terms(b, 1));
-    await refusedWith(b.client.initiateCredit(terms(a, 1), tx), 0x6a84);
+    const debit = await a.client.initiateDebit(terms(b, 1));
+    await refusedWith(b.client.initiateCredit(terms(a, 1), debit), 0x6a84);
     expect(b.state()).toEqual(sb);
   });
 
@@ -235,6 +267,8 @@ describe('value transfer (Fig. 4)', () => {
       txRandom: t.txRandom,
       rxRandom: t.rxRandom,
     };
+    const beforeRr = { ...macTerms, rxRandom: new Uint8Array(16) }; // made before the payer sees Rr
+    expect(t.debitProof).toEqual(transferMac(key, MAC_LABEL.DEBIT_PROOF, beforeRr));
     expect(t.challenge).toEqual(transferMac(key, MAC_LABEL.TRANSMISSION_CHALLENGE, macTerms));
     expect(t.reception).toEqual(transferMac(key, MAC_LABEL.RECEPTION_CHALLENGE, macTerms));
     expect(t.ack).toEqual(transferMac(key, MAC_LABEL.CREDIT_ACKNOWLEDGEMENT, macTerms));

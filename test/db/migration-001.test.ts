@@ -57,7 +57,7 @@ describe('migration 001: journal', () => {
 
     const db = tmp.track(openDatabase(path));
     expect(userVersion(db.handle)).toBeGreaterThanOrEqual(1);
-    expect(tableNames(db.handle, 'table')).toContain('journal');
+    expect(tableNames(db.handle, 'table')).toContain('journal_entry');
     expect(db.handle.pragma('journal_mode', { simple: true })).toBe('wal');
   });
 

@@ -3,8 +3,9 @@ import { openDatabase } from '../../db/connection.js';
 import { CrlStore } from '../../db/crl-store.js';
 import { Journal } from '../../db/journal.js';
 import { migrate } from '../../db/migrate.js';
-import { MIGRATIONS } from '../../db/migrations/index.js';
-import { columns, rawOpen, stepClock, tableNames, userVersion, useTempDir } from './helpers.js';
+import { LATEST_VERSION, MIGRATIONS } from '../../db/migrations/index.js';
+import { columns, rawOpen, tableNames, userVersion, useTempDir } from './helpers.js';
+import { appendLegacy } from './legacy-rows.js';
 
 const tmp = useTempDir();
 
@@ -45,28 +46,41 @@ describe('migration 002: CRL cache', () => {
     const path = tmp.path();
     const v1 = rawOpen(path);
     migrate(v1, MIGRATIONS.slice(0, 1), () => new Date('2024-06-01T00:00:00Z'));
-    const journal = new Journal({ handle: v1 }, { now: stepClock() });
-    journal.append({
-      flowId: 'flow-1',
-      flowKind: 'value-transfer',
-      step: 'started',
-      payload: { amount: 100 },
-    });
-    journal.append({ flowId: 'flow-1', flowKind: 'value-transfer', step: 'completed', payload: {} });
+    appendLegacy(v1, [
+      {
+        flowId: 'flow-1',
+        flowKind: 'value-transfer',
+        step: 'started',
+        payload: { amount: 100 },
+        at: '2024-06-01T10:00:00.000Z',
+      },
+      {
+        flowId: 'flow-1',
+        flowKind: 'value-transfer',
+        step: 'completed',
+        payload: {},
+        at: '2024-06-01T10:00:01.000Z',
+      },
+    ]);
     v1.close();
 
     const db = tmp.track(openDatabase(path));
-    expect(userVersion(db.handle)).toBe(3); // 002, then 003 (the closed-flow index)
+    expect(userVersion(db.handle)).toBe(LATEST_VERSION); // 002, 003, then 004 (the compact journal)
     expect(
       db.handle.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all(),
     ).toEqual([
       { version: 1, name: 'journal', applied_at: '2024-06-01T00:00:00.000Z' },
       { version: 2, name: 'crl-cache', applied_at: expect.not.stringMatching(/^2024-06-01/) },
       { version: 3, name: 'flow-closed-index', applied_at: expect.not.stringMatching(/^2024-06-01/) },
+      { version: 4, name: 'compact-journal', applied_at: expect.not.stringMatching(/^2024-06-01/) },
     ]);
     const upgraded = new Journal(db);
-    expect(upgraded.verify()).toEqual({ ok: true, count: 2 });
-    expect(upgraded.entriesForFlow('flow-1').map((r) => r.step)).toEqual(['started', 'completed']);
+    // The two entries and the anchor of the old chain.
+    expect(upgraded.verify()).toMatchObject({ ok: true, count: 3 });
+    expect(upgraded.entriesForFlow('flow-1').map((r) => [r.step, r.payload, r.at])).toEqual([
+      ['started', { amount: 100 }, '2024-06-01T10:00:00.000Z'],
+      ['completed', {}, '2024-06-01T10:00:01.000Z'],
+    ]);
 
     const crls = new CrlStore(db);
     crls.storeCrl({

@@ -169,7 +169,7 @@ describe('a payee card that does not come back', () => {
     expect(mid.payer + mid.payee + inDoubtTotal()).toBe(sum);
     expect(t.state('payee').creditLog.at(-1)).toMatchObject({ txRandom: item!.txRandom, status: 'pending' });
 
-    // The same payee card is presented again: the engine completes the credit by itself, once.
+    // The same payee card is presented again: the terminal's recovery completes the credit by itself, once.
     const recovered = new Promise<void>((resolve) => {
       const off = engine().on((e) => {
         if (e.type === 'recovered' && e.report.outcome === 'completed') {
@@ -178,13 +178,10 @@ describe('a payee card that does not come back', () => {
         }
       });
     });
-    const unsubscribe = engine().recoverOnCardInsert();
-    try {
-      await t.insert('payee');
-      await recovered;
-    } finally {
-      unsubscribe();
-    }
+    t.services!.recovery.watchInsertions();
+    await t.insert('payee');
+    await recovered;
+    await t.services!.recovery.settled();
     await recoverWhenIdle();
     expect(t.balances()).toEqual({ payer: before.payer - AMOUNT, payee: before.payee + AMOUNT });
     expectAllSettled();

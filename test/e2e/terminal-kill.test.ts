@@ -29,11 +29,8 @@ const SUM = BALANCES.payer + BALANCES.payee;
  */
 const WRITES = [
   'key-update planned',
-  'key-update update-random',
-  'key-update exported',
   'key-update completed',
   'value-transfer started',
-  'value-transfer debit-initiated',
   'value-transfer credit-initiated',
   'value-transfer debited',
   'value-transfer credited',
@@ -107,7 +104,7 @@ describe('terminal process killed between journal writes', () => {
       await t.remove('payee');
       const services = await t.startServices();
       const { engine, journal } = services;
-      expect(journal.verify()).toEqual({ ok: true, count: n });
+      expect(journal.verify()).toMatchObject({ ok: true, count: n });
       const inDoubt = () => engine.inDoubt().reduce((sum, i) => sum + i.amount, 0);
       const killed = t.balances();
       expect(killed.payer + killed.payee).toBeLessThanOrEqual(SUM);

@@ -109,6 +109,9 @@ export class FakeWindow extends EventEmitter implements ShellWindow {
 export class FakeApp extends EventEmitter implements ShellApp {
   quits = 0;
   exitCode?: number;
+  getPath(_name: 'documents'): string {
+    return '/home/operator/Documents';
+  }
   quit(): void {
     this.quits += 1;
     const before = new FakeEvent();
@@ -206,19 +209,22 @@ export class FakeProtocol implements ShellProtocol {
 }
 
 /** Electron's save dialog: answers what the test set, and records what it was asked. */
-export class FakeDialog implements ShellDialog {
-  asked: { window: ShellWindow | undefined; options: SaveDialogOptions }[] = [];
-  answer: { canceled: boolean; filePath?: string } = { canceled: true };
-  async showSaveDialog(window: ShellWindow | undefined, options: SaveDialogOptions) {
-    this.asked.push({ window, options });
-    return this.answer;
-  }
-}
-
 export class FakeMenu implements ShellMenu {
   applicationMenu: 'default' | null = 'default';
   setApplicationMenu(menu: null): void {
     this.applicationMenu = menu;
+  }
+}
+
+type SaveOptions = Parameters<ShellDialog['showSaveDialog']>[1];
+
+/** The save dialog: answers what the test says the operator chose, and records what it was shown. */
+export class FakeDialog implements ShellDialog {
+  shown: { window: ShellWindow; options: SaveOptions }[] = [];
+  answer: { canceled: boolean; filePath?: string } = { canceled: true };
+  async showSaveDialog(window: ShellWindow, options: SaveOptions) {
+    this.shown.push({ window, options });
+    return this.answer;
   }
 }
 

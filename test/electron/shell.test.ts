@@ -44,7 +44,6 @@ function start(o: Omit<Partial<ShellOptions>, 'kiosk'> & { kiosk?: boolean } = {
   const shell = startShell(platform, withoutKiosk, {
     preloadPath: '/app/dist-electron/preload.cjs',
     rendererDir: '/app/renderer/dist',
-    documentsDir: '/home/shop/Documents',
     log,
     ...o,
     ...(o.kiosk ? { kiosk: { exitPin } } : { kiosk: undefined }),
@@ -81,8 +80,8 @@ describe('the shell', () => {
       ok: true,
       value: { delivery: 'cancelled', fileName: 'z.csv' },
     });
-    expect(platform.dialog.asked[0]?.window).toBe(window());
-    expect(platform.dialog.asked[0]?.options).toMatchObject({
+    expect(platform.dialog.shown[0]?.window).toBe(window());
+    expect(platform.dialog.shown[0]?.options).toMatchObject({
       defaultPath: '/home/shop/Documents/z.csv',
       filters: [{ name: 'CSV', extensions: ['csv'] }],
     });

@@ -66,4 +66,19 @@ describe('npm start', () => {
     expect(done).toEqual(['browser host --port 8080']);
     expect(lines[1]).toMatch(/--kiosk: only the Electron app has a kiosk mode/);
   });
+
+  it('runs the demo issuer host beside the Electron app for the demo shop, and stops it when the app exits', async () => {
+    for (const [argv, expected] of [
+      [[], ['demo host started', 'launch /x/electron ', 'demo host stopped']],
+      [['--config', 'shop.json'], ['launch /x/electron --config shop.json']],
+    ] as const) {
+      const { s, done } = steps({ binary: '/x/electron' });
+      s.startDemoHost = () => {
+        done.push('demo host started');
+        return { stop: async () => void done.push('demo host stopped') };
+      };
+      await start([...argv], s);
+      expect(done.filter((d) => !d.startsWith('build'))).toEqual(expected);
+    }
+  });
 });

@@ -90,17 +90,23 @@ export const SCENARIOS = {
         amount,
         date: NOW,
       });
-      const tx = await c.a.initiateDebit(terms(c.cards.b, 250));
-      const { rxRandom, challenge } = await c.b.initiateCredit(terms(c.cards.a, 250), tx);
+      const debit = await c.a.initiateDebit(terms(c.cards.b, 250));
+      const tx = debit.txRandom;
+      const { rxRandom, challenge } = await c.b.initiateCredit(terms(c.cards.a, 250), debit);
       const reception = await c.a.debit(tx, rxRandom, challenge);
       const ack = await c.b.credit(tx, reception);
       await c.a.acknowledgeDebit(tx, ack);
       await c.a.transactionStatus(tx);
       // A second transfer, abandoned and rolled back as the terminal's recovery does it.
-      const tx2 = await c.a.initiateDebit(terms(c.cards.b, 70));
-      await c.b.initiateCredit(terms(c.cards.a, 70), tx2);
-      const abortProof = await c.a.abortDebit(tx2);
-      await c.b.cancelCredit(tx2, abortProof);
+      const debit2 = await c.a.initiateDebit(terms(c.cards.b, 70));
+      await c.b.initiateCredit(terms(c.cards.a, 70), debit2);
+      const abortProof = await c.a.abortDebit(debit2.txRandom);
+      await c.b.cancelCredit(debit2.txRandom, abortProof);
+      // A third, which the payee gives up: the release proof takes the open debit back.
+      const debit3 = await c.a.initiateDebit(terms(c.cards.b, 30));
+      const third = await c.b.initiateCredit(terms(c.cards.a, 30), debit3);
+      const releaseProof = await c.b.releaseCredit(debit3.txRandom);
+      await c.a.refundDebit(debit3.txRandom, third.rxRandom, releaseProof);
       await c.b.unsettledTransactions();
     },
   },

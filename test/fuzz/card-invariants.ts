@@ -2,8 +2,8 @@
 // image parses by the applet's state schema and keeps the purse's own bounds; and a refused command
 // leaves the image byte for byte as it was, except the two refusals docs/protocol.md names.
 import {
+  headroomUsed,
   openDebitTotal,
-  pendingCreditTotal,
   type SettlementState,
   settlementStateCodec,
 } from '../../card-sim/applets/settlement/state.js';
@@ -25,9 +25,10 @@ export function parseImage(image: string | undefined, card: string): SettlementS
   // GET BALANCE encodes both as uint32: a reservation above the balance, or a credit room above the
   // maximum, would break it and the purse's promise.
   invariant(state.balance >= openDebitTotal(state), `${card}: open debits exceed the balance`);
+  // The headroom rule (protocol §4.4): room for every pending credit and every refund that may come back.
   invariant(
-    state.balance + pendingCreditTotal(state) <= state.maxBalance,
-    `${card}: balance plus pending credits exceed the maximum balance`,
+    headroomUsed(state) <= state.maxBalance,
+    `${card}: balance plus pending credits and refundable debits exceed the maximum balance`,
   );
   return state;
 }

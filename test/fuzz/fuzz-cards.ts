@@ -8,6 +8,7 @@ import { MemoryBackend } from '../../card-sim/os/persistence-backend.js';
 import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
+import { DEFAULT_NO_PIN_LIMITS } from '../../protocol/settlement/cardholder-policy.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../support/card-fixtures.js';
 
 /**
@@ -59,7 +60,14 @@ export function buildFixture(): FuzzFixture {
   });
   const base = { ...DEFAULT_CARD, now };
   const templates: Record<TemplateName, SettlementState> = {
-    payer: personalizeCard(issuer, { ...base, label: 'Payer', pin: PINS.payer, balance: 10_000 }),
+    // The purse pays under the demo cardholder policy, so sequences meet 9403 and the no-PIN counters.
+    payer: personalizeCard(issuer, {
+      ...base,
+      label: 'Payer',
+      pin: PINS.payer,
+      balance: 10_000,
+      noPinLimits: DEFAULT_NO_PIN_LIMITS,
+    }),
     shop: personalizeCard(issuer, {
       ...base,
       label: 'Shop',

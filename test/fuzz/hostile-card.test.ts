@@ -34,8 +34,9 @@ function inDoubt(t: HostileTerminal): number {
  * No value in flight on the cards, and no debit left open or unacknowledged. Only a card that lied
  * about its own state (it refused and yet acted, or claimed an acknowledgement it did not make) may
  * keep a record of its own the terminal never learnt of, which holds no value. On the payee, a
- * pending credit may remain that no debit can ever complete (its payer answered a wrong random):
- * the protocol offers no way to cancel a credit without the payer's abort proof.
+ * pending credit may remain that no debit can ever complete (the payee created it while answering a
+ * refusal, and its payer then aborted): since protocol version 2 the payee can release it (§4.5), which
+ * the terminal's recovery does not do yet (issue 13, phase 2).
  */
 function expectCardsSettled(t: HostileTerminal, kind: HostileKind): void {
   const liedAboutItself = kind === 'lie-refused' || kind === 'fake-ok';

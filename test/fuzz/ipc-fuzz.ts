@@ -9,9 +9,11 @@
 // answers a response of the channel's schema, an error a known code; Object.prototype is never
 // touched. runIpcFuzz uses recording fake services; runIpcTerminalFuzz the real ones around two
 // simulated cards, where a refused request must also leave cards, journal and CRL as they were.
+
 import fc from 'fast-check';
 import { type CallMeta, CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
 import {
+  type CallContext,
   createHandlers,
   dispatch,
   type HandlerServices,
@@ -19,8 +21,12 @@ import {
 } from '../../electron/ipc/handlers.js';
 import { CardOperations } from '../../electron/services/card-operations.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
+import { PERMISSIONS } from '../../electron/services/operators/operator-roles.js';
+import { TerminalRecovery } from '../../electron/services/recovery/terminal-recovery.js';
+import { createOwnerLogins } from '../../electron/services/settlement/owner-logins.js';
 import { createReports } from '../../electron/services/terminal-services.js';
 import { ERROR_CODES } from '../../protocol/errors.js';
+import { SHOP_CONFIG } from '../support/shop-fakes.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 import { checkProperty, type FuzzOptions, type FuzzReport, FuzzStats, invariant } from './fuzz-report.js';
 import { type ServiceCall, spyServices } from './ipc-spy-services.js';
@@ -198,12 +204,20 @@ export function mutateRequest(payload: unknown, m: RequestMutation): unknown {
 const SLOT = (v: unknown) => v === 'payer' || v === 'payee';
 const PIN = (v: unknown) => typeof v === 'string' && /^\d{4,12}$/.test(v);
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const ITEM_ID = (v: unknown) => typeof v === 'string' && /^[0-9A-Fa-f]{32}$/.test(v);
+const FLOW_ID = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(v);
+const AMOUNT = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 0xffffffff;
 const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
   'engine.readCard': ([slot]) => SLOT(slot),
   'engine.login': ([slot, pin]) => SLOT(slot) && PIN(pin),
   'engine.transfer': ([r]) => {
-    const amount = (r as { amount?: unknown })?.amount;
-    return Number.isSafeInteger(amount) && (amount as number) >= 1 && (amount as number) <= 0xffffffff;
+    const { amount, from, admit, ...rest } = r as Record<string, unknown>;
+    return (
+      AMOUNT(amount) &&
+      (from === undefined || from === 'payee') &&
+      (admit === undefined || typeof admit === 'function') &&
+      Object.keys(rest).length === 0
+    );
   },
   'contents.listContents': ([slot]) => SLOT(slot),
   'contents.logout': ([slot]) => SLOT(slot),
@@ -227,7 +241,49 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
   'reports.day.summary': ([day]) => day === undefined || (typeof day === 'string' && DAY.test(day)),
   'reports.day.export': ([day, format]) =>
     typeof day === 'string' && DAY.test(day) && ['csv', 'pdf'].includes(format as string),
+  'journal.entriesForFlow': ([flowId]) => FLOW_ID(flowId),
+  'flows.closedOn': ([kind, day]) =>
+    kind === 'value-transfer' && typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day),
+  'flows.flow': ([flowId]) => FLOW_ID(flowId),
   'kiosk.exit': ([pin]) => PIN(pin),
+  'engine.unblockPin': ([slot, puk, pin]) =>
+    SLOT(slot) && typeof puk === 'string' && /^\d{8}$/.test(puk) && PIN(pin),
+  'contents.send': ([r]) => {
+    const { from, itemId, ...rest } = r as Record<string, unknown>;
+    return SLOT(from) && ITEM_ID(itemId) && Object.keys(rest).length === 0;
+  },
+  'contents.exchange': ([r]) => {
+    const { initiator, give, take } = r as {
+      initiator: unknown;
+      give: { amount?: unknown };
+      take: { itemId?: unknown };
+    };
+    return initiator === 'payer' && AMOUNT(give.amount) && ITEM_ID(take.itemId);
+  },
+  'contents.alterContent': ([slot, itemId, body]) =>
+    SLOT(slot) && ITEM_ID(itemId) && body instanceof Uint8Array && body.length <= 512,
+  'desk.signIn': ([id, pin]) =>
+    typeof id === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(id) && PIN(pin),
+  'desk.authorize': ([permission, confirmation]) =>
+    (PERMISSIONS as readonly unknown[]).includes(permission) &&
+    (confirmation === undefined || PIN((confirmation as { pin?: unknown }).pin)),
+  'ownerLogins.opened': ([slot, screen]) => SLOT(slot) && typeof screen === 'string',
+  'ownerLogins.owner': ([slot]) => SLOT(slot),
+  'ownerLogins.shownTo': ([slot, screen]) => SLOT(slot) && typeof screen === 'string',
+  'ownerLogins.end': ([slots]) => Array.isArray(slots) && slots.every(SLOT),
+  'ownerLogins.ended': ([slot]) => SLOT(slot),
+  'tray.move': ([id, to]) => typeof id === 'string' && ['payer', 'payee', 'tray'].includes(to as string),
+  'issuing.issue': ([slot, item]) => {
+    const i = item as { type?: unknown; label?: unknown; body?: unknown };
+    return (
+      slot === 'payee' &&
+      ['ticket', 'coupon'].includes(i.type as string) &&
+      typeof i.label === 'string' &&
+      Buffer.byteLength(i.label) <= 48 &&
+      typeof i.body === 'string' &&
+      i.body.length <= 1024
+    );
+  },
 };
 
 /**
@@ -235,13 +291,13 @@ const ARGUMENTS: Record<string, (args: unknown[]) => boolean> = {
  * see what a broken dispatch would pass on); a note is a violation however the caller handles errors.
  */
 function guarded(handlers: Handlers, violations: string[]): Handlers {
-  const out = {} as Record<Channel, (r: unknown, m: CallMeta) => Promise<unknown>>;
+  const out = {} as Record<Channel, (r: unknown, ctx: CallContext) => Promise<unknown>>;
   for (const c of CHANNELS) {
-    const handler = handlers[c] as (r: unknown, m: CallMeta) => Promise<unknown>;
-    out[c] = (request, meta) => {
+    const handler = handlers[c] as (r: unknown, ctx: CallContext) => Promise<unknown>;
+    out[c] = (request, ctx) => {
       if (!contract[c].request.safeParse(request).success)
         violations.push(`${c}: the handler got a request its schema refuses`);
-      return handler(request, meta);
+      return handler(request, ctx);
     };
   }
   return out as Handlers;
@@ -379,24 +435,27 @@ function value(t: TerminalUnderTest): number {
 export async function runIpcTerminalFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const t = await withSeededRandom(`ipc-terminal:${opts.seed}`, () => makeTerminal());
   const contents = new ContentEngine(t.engine, { journal: t.journal, flows: t.flows, slots: t.slots });
+  const recovery = new TerminalRecovery({
+    engine: t.engine,
+    journal: t.journal,
+    flows: t.flows,
+    slots: t.slots,
+  });
   const calls: ServiceCall[] = [];
-  const config = {
-    currencyCode: 'EUR',
-    minorUnits: 2,
-    locale: 'en-IE',
-    shop: { name: 'Fuzz Shop', terminalId: 'FUZZ-01', timeZone: 'Europe/Dublin' },
-    operators: [],
-  };
   const services = recorded(
     {
       engine: t.engine,
       contents,
+      recovery,
       journal: t.journal,
+      flows: t.flows,
       crl: t.crl,
       slots: t.slots,
-      config,
+      config: SHOP_CONFIG,
+      // Real owner logins; no desk: a terminal without operators (the refund is refused for want of one).
+      ownerLogins: createOwnerLogins({ logout: (slot) => contents.logout(slot), slots: t.slots }),
       operations: new CardOperations(),
-      reports: createReports(config, t.journal, t.flows, () => new Date('2026-11-21T10:00:00Z')),
+      reports: createReports(SHOP_CONFIG, t.journal, t.flows, () => new Date('2026-11-21T10:00:00Z')),
     },
     calls,
   );
@@ -416,6 +475,7 @@ export async function runIpcTerminalFuzz(opts: FuzzOptions): Promise<FuzzReport>
   try {
     return await checkProperty('ipc-terminal', property, opts, stats);
   } finally {
+    recovery.close();
     contents.close();
     await t.engine.close();
   }

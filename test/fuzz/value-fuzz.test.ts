@@ -14,6 +14,9 @@ describe('value across two cards under hostile command sequences', () => {
     expect(report.stats['value transfers and halves completed']).toBeGreaterThan(10);
     expect(report.stats['power cut at a write']).toBeGreaterThan(0);
     expect(report.stats['move forge']).toBeGreaterThan(0);
+    // Version 2: releases were tried, and the purse asked for its PIN (9403) above its no-PIN limits.
+    expect(report.stats['move release-credit']).toBeGreaterThan(0);
+    expect(report.stats['answered 9403']).toBeGreaterThan(0);
   });
 
   describe('the ledger', () => {

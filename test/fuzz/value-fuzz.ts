@@ -47,6 +47,8 @@ export type Move =
   | { kind: 'acknowledge'; side: Side; pick: number }
   | { kind: 'abort-debit'; side: Side; pick: number }
   | { kind: 'cancel-credit'; side: Side; pick: number }
+  | { kind: 'release-credit'; side: Side; pick: number }
+  | { kind: 'refund-debit'; side: Side; pick: number }
   | { kind: 'status'; side: Side; pick: number }
   | { kind: 'forge'; side: Side; ins: number; tx: number; first: number; second: number }
   | { kind: 'authenticate' }
@@ -58,6 +60,8 @@ export type Move =
   | { kind: 'content-abort'; side: Side; pick: number; proof: number | null }
   | { kind: 'content-cancel'; side: Side; pick: number }
   | { kind: 'content-acknowledge'; side: Side; pick: number }
+  | { kind: 'content-release'; side: Side; pick: number }
+  | { kind: 'content-return'; side: Side; pick: number }
   | { kind: 'content-status'; side: Side }
   | { kind: 'replay'; side: Side; pick: number }
   | { kind: 'mutated-replay'; side: Side; pick: number; mutations: Mutation[] }
@@ -121,13 +125,24 @@ const moveArb: fc.Arbitrary<Move> = fc.oneof(
   { weight: 1, arbitrary: r({ kind: k('acknowledge'), side, pick }) },
   { weight: 2, arbitrary: r({ kind: k('abort-debit'), side, pick }) },
   { weight: 2, arbitrary: r({ kind: k('cancel-credit'), side, pick }) },
+  { weight: 2, arbitrary: r({ kind: k('release-credit'), side, pick }) },
+  { weight: 2, arbitrary: r({ kind: k('refund-debit'), side, pick }) },
   { weight: 1, arbitrary: r({ kind: k('status'), side, pick }) },
   {
     weight: 3,
     arbitrary: r({
       kind: k('forge'),
       side,
-      ins: fc.constantFrom(INS.DEBIT, INS.CREDIT, INS.ACKNOWLEDGE_DEBIT, INS.CANCEL_CREDIT, INS.ABORT_DEBIT),
+      ins: fc.constantFrom(
+        INS.DEBIT,
+        INS.CREDIT,
+        INS.ACKNOWLEDGE_DEBIT,
+        INS.CANCEL_CREDIT,
+        INS.ABORT_DEBIT,
+        INS.RELEASE_CREDIT,
+        INS.REFUND_DEBIT,
+        INS.INITIATE_CREDIT,
+      ),
       tx: pick,
       first: fc.nat(),
       second: fc.nat(),
@@ -154,6 +169,8 @@ const moveArb: fc.Arbitrary<Move> = fc.oneof(
   },
   { weight: 1, arbitrary: r({ kind: k('content-cancel'), side, pick }) },
   { weight: 1, arbitrary: r({ kind: k('content-acknowledge'), side, pick }) },
+  { weight: 1, arbitrary: r({ kind: k('content-release'), side, pick }) },
+  { weight: 1, arbitrary: r({ kind: k('content-return'), side, pick }) },
   { weight: 1, arbitrary: r({ kind: k('content-status'), side }) },
   { weight: 2, arbitrary: r({ kind: k('replay'), side, pick: fc.nat() }) },
   {
@@ -208,11 +225,13 @@ interface Answer {
 
 /** What a hostile terminal has learnt from the cards' answers, newest last. */
 interface Knowledge {
-  debits: { tx: Uint8Array; payer: Side; amount: number }[];
+  debits: { tx: Uint8Array; proof: Uint8Array; payer: Side; amount: number }[];
   credits: { tx: Uint8Array; rx: Uint8Array; challenge: Uint8Array }[];
   receptions: { tx: Uint8Array; proof: Uint8Array }[];
   acks: { tx: Uint8Array; proof: Uint8Array }[];
   aborts: { tx: Uint8Array; proof: Uint8Array }[];
+  /** Release proofs with the reception random they bind (from RELEASE CREDIT or a released record). */
+  releases: { tx: Uint8Array; rx: Uint8Array; proof: Uint8Array }[];
   sessions: Record<Side, Uint8Array> | undefined;
   sends: { txId: Uint8Array; sealed: Uint8Array; from: Side; link: Uint8Array | undefined }[];
   /** Signed proofs by transfer: commit instructions, deletion proofs, acceptances, abort proofs. */
@@ -237,6 +256,7 @@ class ValueRun {
     receptions: [],
     acks: [],
     aborts: [],
+    releases: [],
     sessions: undefined,
     sends: [],
     signed: [],
@@ -304,7 +324,7 @@ class ValueRun {
       }
       case 'initiate-credit': {
         const d = latest(k.debits, m.pick);
-        if (d) this.initiateCredit(m.side, d.tx, Math.max(0, d.amount + m.amountDelta));
+        if (d) this.initiateCredit(m.side, d, Math.max(0, d.amount + m.amountDelta));
         return;
       }
       case 'debit': {
@@ -336,6 +356,18 @@ class ValueRun {
         if (a) this.command(m.side, CLA_PROPRIETARY, INS.CANCEL_CREDIT, 0, 0, concat(a.tx, a.proof));
         return;
       }
+      case 'release-credit': {
+        const c = latest(k.credits, m.pick) ?? latest(k.debits, m.pick);
+        if (!c) return;
+        const a = this.command(m.side, CLA_PROPRIETARY, INS.RELEASE_CREDIT, 0, 0, c.tx);
+        if (a?.sw === SW.OK && 'rx' in c) this.k.releases.push({ tx: c.tx, rx: c.rx, proof: a.data });
+        return;
+      }
+      case 'refund-debit': {
+        const x = latest(k.releases, m.pick);
+        if (x) this.command(m.side, CLA_PROPRIETARY, INS.REFUND_DEBIT, 0, 0, concat(x.tx, x.rx, x.proof));
+        return;
+      }
       case 'status': {
         const d = latest(k.debits, m.pick);
         if (d)
@@ -349,11 +381,13 @@ class ValueRun {
         if (!d) return;
         const token = (n: number) => latest(k.tokens, n) ?? new Uint8Array(16).fill(n & 0xff);
         const data =
-          m.ins === INS.DEBIT
+          m.ins === INS.DEBIT || m.ins === INS.REFUND_DEBIT
             ? concat(d.tx, token(m.first), token(m.second))
-            : m.ins === INS.ABORT_DEBIT
+            : m.ins === INS.ABORT_DEBIT || m.ins === INS.RELEASE_CREDIT
               ? d.tx
-              : concat(d.tx, token(m.first));
+              : m.ins === INS.INITIATE_CREDIT
+                ? concat(this.terms(this.holder(d.payer), d.amount), d.tx, token(m.first)) // a forged debit proof
+                : concat(d.tx, token(m.first));
         this.command(m.side, CLA_PROPRIETARY, m.ins, 0, 0, data);
         return;
       }
@@ -386,16 +420,24 @@ class ValueRun {
         if (s) this.contentReceive(m.side, s, m.link ? s.link : undefined);
         return;
       }
+      case 'content-release': {
+        const s = latest(k.sends, m.pick);
+        if (s)
+          this.learnSigned(s.txId, this.command(m.side, CLA_PROPRIETARY, INS.CONTENT_RELEASE, 0, 0, s.txId));
+        return;
+      }
       case 'content-commit':
       case 'content-accept':
       case 'content-cancel':
-      case 'content-acknowledge': {
+      case 'content-acknowledge':
+      case 'content-return': {
         const p = latest(k.signed, m.pick);
         const ins = {
           'content-commit': INS.CONTENT_COMMIT,
           'content-accept': INS.CONTENT_ACCEPT,
           'content-cancel': INS.CONTENT_CANCEL,
           'content-acknowledge': INS.CONTENT_ACKNOWLEDGE,
+          'content-return': INS.CONTENT_RETURN,
         }[m.kind];
         if (p)
           this.learnSigned(p.txId, this.command(m.side, CLA_PROPRIETARY, ins, 0, 0, concat(p.txId, p.proof)));
@@ -446,9 +488,10 @@ class ValueRun {
 
   private honestTransfer(payer: Side, amount: number, steps: number): void {
     const payee = other(payer);
-    const tx = this.initiateDebit(payer, this.holder(payee), amount);
-    if (!tx || steps < 2) return;
-    const credit = this.initiateCredit(payee, tx, amount);
+    const debit = this.initiateDebit(payer, this.holder(payee), amount);
+    if (!debit || steps < 2) return;
+    const tx = debit.tx;
+    const credit = this.initiateCredit(payee, debit, amount);
     if (!credit || steps < 3) return;
     const rc = this.debit(payer, tx, credit.rx, credit.challenge);
     if (!rc || steps < 4) return;
@@ -504,21 +547,27 @@ class ValueRun {
 
   // ---- Single commands, remembering what the cards answer ----
 
-  private initiateDebit(s: Side, counterpart: Uint8Array, amount: number): Uint8Array | undefined {
+  private initiateDebit(
+    s: Side,
+    counterpart: Uint8Array,
+    amount: number,
+  ): Knowledge['debits'][number] | undefined {
     const a = this.command(s, CLA_PROPRIETARY, INS.INITIATE_DEBIT, 0, 0, this.terms(counterpart, amount));
-    if (a?.sw !== SW.OK || a.data.length !== 16) return undefined;
-    this.k.debits.push({ tx: a.data, payer: s, amount });
-    return a.data;
+    if (a?.sw !== SW.OK || a.data.length !== 32) return undefined;
+    const debit = { tx: a.data.slice(0, 16), proof: a.data.slice(16), payer: s, amount };
+    this.k.debits.push(debit);
+    return debit;
   }
 
-  private initiateCredit(s: Side, tx: Uint8Array, amount: number) {
+  private initiateCredit(s: Side, debit: { tx: Uint8Array; proof: Uint8Array }, amount: number) {
+    const tx = debit.tx;
     const a = this.command(
       s,
       CLA_PROPRIETARY,
       INS.INITIATE_CREDIT,
       0,
       0,
-      concat(this.terms(this.holder(other(s)), amount), tx),
+      concat(this.terms(this.holder(other(s)), amount), tx, debit.proof),
     );
     if (a?.sw !== SW.OK || a.data.length !== 32) return undefined;
     const credit = { tx, rx: a.data.slice(0, 16), challenge: a.data.slice(16) };
@@ -621,11 +670,13 @@ class ValueRun {
     for (let o = 0; o + TRANSACTION_RECORD_LENGTH <= a.data.length; o += TRANSACTION_RECORD_LENGTH) {
       const rec = a.data.subarray(o, o + TRANSACTION_RECORD_LENGTH);
       const tx = rec.slice(32, 48);
+      const rx = rec.slice(48, 64);
       const proof = rec.slice(64, 80);
       const status = rec[1];
       if (status === 0x02) this.k.receptions.push({ tx, proof });
       if (status === 0x04) this.k.aborts.push({ tx, proof });
       if (status === 0x12) this.k.acks.push({ tx, proof });
+      if (status === 0x14) this.k.releases.push({ tx, rx, proof });
     }
   }
 
@@ -671,7 +722,7 @@ class ValueRun {
       answer.sw === SW.OK &&
       apdu[0] === CLA_PROPRIETARY &&
       apdu[1]! >= INS.INITIATE_DEBIT &&
-      apdu[1]! <= INS.GET_TRANSACTION_STATUS
+      apdu[1]! <= INS.REFUND_DEBIT
     ) {
       for (let o = 0; o + 16 <= data.length; o += 16) this.k.tokens.push(data.slice(o, o + 16));
     }

@@ -4,9 +4,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
 import { createHandlers, dispatch } from '../../electron/ipc/handlers.js';
 import { TerminalError } from '../../protocol/errors.js';
+import { SALE_FLOW_ID } from '../support/shop-fakes.js';
 import { fakeServices } from './fake-services.js';
 
 const HUGE = 'x'.repeat(100_000);
+const ITEM = 'AB'.repeat(16);
 
 const VALID: Record<Channel, unknown> = {
   'slots:status': {},
@@ -28,6 +30,27 @@ const VALID: Record<Channel, unknown> = {
   'contents:list': { slot: 'payee' },
   'kiosk:status': {},
   'kiosk:exit': { pin: '482913' },
+  'operator:status': {},
+  'operator:sign-in': { operatorId: 'sam', pin: '9999' },
+  'operator:sign-out': {},
+  'operator:lock': {},
+  'operator:activity': {},
+  'items:issue': { type: 'ticket', label: 'Concert 24 Dec', bodyText: 'seat B12' },
+  'items:sell': { itemId: ITEM, price: 1500, customerPin: '1234' },
+  'items:send': { itemId: ITEM, from: 'payee' },
+  'items:alter': { slot: 'payer', itemId: ITEM, bodyText: 'seat C7' },
+  'refund:check': { saleFlowId: SALE_FLOW_ID },
+  'refund:run': {
+    saleFlowId: SALE_FLOW_ID,
+    amount: 500,
+    shopPin: '0000',
+    supervisor: { operatorId: 'sam', pin: '9999' },
+  },
+  'pin:unblock': { slot: 'payer', unblockCode: '12345678', newPin: '4321' },
+  'receipts:get': { flowId: SALE_FLOW_ID },
+  'receipts:export': { flowId: SALE_FLOW_ID, format: 'pdf' },
+  'tray:status': {},
+  'tray:move': { card: 'alice', to: 'tray' },
 };
 
 const COMMON_BAD = [undefined, null, 'text', 42, [], { extra: 1 }, { ['__proto__']: { polluted: true } }];
@@ -108,6 +131,129 @@ const MALFORMED: Record<Channel, unknown[]> = {
     { pin: HUGE },
     { pin: ['1234'] },
     { pin: '1234', force: true },
+  ],
+  'operator:status': [],
+  'operator:sign-in': [
+    {},
+    { operatorId: 'sam' },
+    { pin: '9999' },
+    { operatorId: '', pin: '9999' },
+    { operatorId: 'sam sam', pin: '9999' },
+    { operatorId: 'x'.repeat(33), pin: '9999' },
+    { operatorId: 'sam', pin: 9999 },
+    { operatorId: 'sam', pin: '99a9' },
+    { operatorId: 'sam', pin: '9999', role: 'supervisor' },
+  ],
+  'operator:sign-out': [],
+  'operator:lock': [],
+  'operator:activity': [],
+  'items:issue': [
+    {},
+    { type: 'ticket' },
+    { type: 'voucher', label: 'x' },
+    { type: 'personal-data', label: 'x' },
+    { type: 'ticket', label: '' },
+    { type: 'ticket', label: '   ' },
+    { type: 'ticket', label: 'é'.repeat(25) },
+    { type: 'ticket', label: 'bell\u0007' },
+    { type: 'ticket', label: 'x', bodyText: 'y'.repeat(513) },
+    { type: 'ticket', label: 'x', bodyText: 'esc\u001b@' },
+    { type: 'ticket', label: 'x', policy: 'public' },
+  ],
+  'items:sell': [
+    {},
+    { itemId: ITEM },
+    { price: 100 },
+    { itemId: 'AB', price: 100 },
+    { itemId: `${ITEM}00`, price: 100 },
+    { itemId: ITEM, price: 0 },
+    { itemId: ITEM, price: -5 },
+    { itemId: ITEM, price: 1.5 },
+    { itemId: ITEM, price: 2 ** 32 },
+    { itemId: ITEM, price: '15.00' },
+    { itemId: ITEM, price: 100, customerPin: '12' },
+    { itemId: ITEM, price: 100, initiator: 'payee' },
+  ],
+  'items:send': [
+    {},
+    { itemId: ITEM },
+    { itemId: ITEM, from: 'both' },
+    { itemId: 'zz'.repeat(16), from: 'payer' },
+    { itemId: ITEM, from: 'payer', customerPin: 1234 },
+    { itemId: ITEM, from: 'payer', to: 'payee' },
+  ],
+  'items:alter': [
+    {},
+    { slot: 'payer', itemId: ITEM },
+    { slot: 'payer', itemId: ITEM, bodyText: 'z'.repeat(600) },
+    { slot: 'payer', itemId: ITEM, bodyText: 'cut\u001dV' },
+    { slot: 'nowhere', itemId: ITEM, bodyText: 'x' },
+  ],
+  'refund:check': [
+    {},
+    { saleFlowId: '' },
+    { saleFlowId: 'a b' },
+    { saleFlowId: HUGE },
+    { flowId: SALE_FLOW_ID },
+  ],
+  'refund:run': [
+    {},
+    { saleFlowId: SALE_FLOW_ID, amount: 500, shopPin: '0000' },
+    { saleFlowId: SALE_FLOW_ID, amount: 500, supervisor: { operatorId: 'sam', pin: '9999' } },
+    { saleFlowId: SALE_FLOW_ID, amount: 0, shopPin: '0000', supervisor: { operatorId: 'sam', pin: '9999' } },
+    {
+      saleFlowId: SALE_FLOW_ID,
+      amount: -500,
+      shopPin: '0000',
+      supervisor: { operatorId: 'sam', pin: '9999' },
+    },
+    {
+      saleFlowId: SALE_FLOW_ID,
+      amount: 5.5,
+      shopPin: '0000',
+      supervisor: { operatorId: 'sam', pin: '9999' },
+    },
+    { saleFlowId: SALE_FLOW_ID, amount: 500, shopPin: '00', supervisor: { operatorId: 'sam', pin: '9999' } },
+    { saleFlowId: SALE_FLOW_ID, amount: 500, shopPin: '0000', supervisor: { operatorId: 'sam' } },
+    { saleFlowId: SALE_FLOW_ID, amount: 500, shopPin: '0000', supervisor: { operatorId: 'sam', pin: '99' } },
+    { saleFlowId: SALE_FLOW_ID, amount: 500, shopPin: '0000', supervisor: 'sam:9999' },
+    {
+      saleFlowId: SALE_FLOW_ID,
+      amount: 500,
+      shopPin: '0000',
+      supervisor: { operatorId: 'sam', pin: '9999', role: 'supervisor' },
+    },
+    {
+      saleFlowId: SALE_FLOW_ID,
+      amount: 500,
+      shopPin: '0000',
+      supervisor: { operatorId: 'sam', pin: '9999' },
+      from: 'payer',
+    },
+  ],
+  'pin:unblock': [
+    {},
+    { slot: 'payer', unblockCode: '1234567', newPin: '4321' },
+    { slot: 'payer', unblockCode: '123456789', newPin: '4321' },
+    { slot: 'payer', unblockCode: 12345678, newPin: '4321' },
+    { slot: 'payer', unblockCode: '12345678', newPin: '43' },
+    { slot: 'payer', unblockCode: '12345678' },
+    { slot: 'both', unblockCode: '12345678', newPin: '4321' },
+  ],
+  'receipts:get': [{}, { flowId: '' }, { flowId: '../../etc/passwd' }, { flowId: HUGE }],
+  'receipts:export': [
+    { flowId: SALE_FLOW_ID },
+    { flowId: SALE_FLOW_ID, format: 'html' },
+    { flowId: SALE_FLOW_ID, format: 'pdf', path: '/tmp/x.pdf' },
+  ],
+  'tray:status': [],
+  'tray:move': [
+    {},
+    { card: 'alice' },
+    { card: 'alice', to: 'pocket' },
+    { card: 'Alice', to: 'tray' },
+    { card: '../x', to: 'tray' },
+    { card: 'alice', to: 'payer', force: true },
   ],
 };
 
@@ -303,7 +449,7 @@ describe('the IPC contract', () => {
         return { delivery: 'saved' as const, fileName: f.fileName, path: `/home/shop/${f.fileName}` };
       }),
     };
-    const result = await dispatch(createHandlers({ ...fake.services, files }), 'day:export', {
+    const result = await dispatch(createHandlers({ ...fake.services, documents: files }), 'day:export', {
       day: '2026-11-21',
       format: 'csv',
     });

@@ -3,6 +3,7 @@
 import { vi } from 'vitest';
 import type { HandlerServices } from '../../electron/ipc/handlers.js';
 import { CardOperations } from '../../electron/services/card-operations.js';
+import { CONTENT_COMPLETED, SHOP_CONFIG, saleEntriesFor, shopFakes } from '../support/shop-fakes.js';
 import { Z_REPORT } from './z-report-sample.js';
 
 export const CARD_VIEW = {
@@ -29,6 +30,8 @@ export const CARD_VIEW = {
 
 export function fakeServices() {
   const crlStatus = { state: 'fresh' as const, revokedCount: 0 };
+  const shop = shopFakes((_name, answer) => vi.fn(answer));
+  const completed = CONTENT_COMPLETED;
   const services = {
     engine: {
       readCard: vi.fn(async () => CARD_VIEW),
@@ -42,8 +45,8 @@ export function fakeServices() {
         warnings: [],
       })),
       updateKeys: vi.fn(async () => []),
-      recover: vi.fn(async () => []),
       inDoubt: vi.fn(() => []),
+      unblockPin: vi.fn(async (_slot: string, _puk: string, _pin: string) => undefined),
     },
     contents: {
       listContents: vi.fn(async () => ({
@@ -52,8 +55,11 @@ export function fakeServices() {
         access: { owner: false, session: 'none' as const },
         items: [],
       })),
-      recover: vi.fn(async () => []),
       logout: vi.fn(async () => undefined),
+      send: vi.fn(async () => ({ ...completed, kind: 'content-transfer' as const })),
+      exchange: vi.fn(async () => completed),
+      alterContent: vi.fn(async () => ({ status: 'completed' as const, flowId: completed.flowId })),
+      currentSession: vi.fn(() => undefined),
       authenticate: vi.fn(async () => {
         const side = (slot: 'payer' | 'payee', holderId: string, peerHolderId: string) => ({
           slot,
@@ -72,6 +78,7 @@ export function fakeServices() {
     },
     journal: {
       verify: vi.fn(() => ({ ok: true as const, count: 0 })),
+      entriesForFlow: vi.fn(saleEntriesFor),
     },
     reports: {
       log: { page: vi.fn(() => ({ records: [], nextBeforeSeq: undefined })) },
@@ -87,6 +94,11 @@ export function fakeServices() {
       },
     },
     operations: new CardOperations(),
+    recovery: {
+      run: vi.fn(async () => ({ transfers: [], contents: [], adopted: 0 })),
+      inDoubt: vi.fn(() => ({ transfers: [], deliveries: [], contents: [] })),
+    },
+    flows: { closedOn: vi.fn(() => []), ...shop.flowsExtra },
     crl: { status: vi.fn(() => crlStatus), refresh: vi.fn(async () => crlStatus) },
     slots: {
       status: vi.fn(() => [
@@ -94,18 +106,17 @@ export function fakeServices() {
         { slot: 'payee' as const, readerPresent: true, cardPresent: false },
       ]),
     },
-    config: {
-      currencyCode: 'EUR',
-      minorUnits: 2,
-      locale: 'en-IE',
-      shop: { name: 'Corner Shop', terminalId: 'T-0001', timeZone: 'Europe/Dublin' },
-      operators: [],
-    },
+    config: SHOP_CONFIG,
+    ownerLogins: shop.ownerLogins,
+    desk: shop.desk,
+    issuing: shop.issuing,
+    tray: shop.tray,
     kiosk: { active: vi.fn(() => true), exit: vi.fn(async (_pin: string) => undefined) },
   } satisfies HandlerServices;
   const spies = [
     ...Object.values(services.engine),
     ...Object.values(services.contents),
+    ...Object.values(services.recovery),
     ...Object.values(services.journal),
     services.reports.log.page,
     services.reports.facts.refundsOf,
@@ -113,6 +124,10 @@ export function fakeServices() {
     ...Object.values(services.crl),
     ...Object.values(services.slots),
     ...Object.values(services.kiosk),
-  ];
+    ...Object.values(services.ownerLogins),
+    ...Object.values(services.desk),
+    ...Object.values(services.tray),
+    services.issuing.issue,
+  ] as unknown as { mock: { calls: unknown[] } }[];
   return { services, spies, calls: () => spies.reduce((n, s) => n + s.mock.calls.length, 0) };
 }

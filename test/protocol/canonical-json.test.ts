@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entryHash } from '../../db/journal-hash.js';
+import { entryHash } from '../../db/legacy-hash.js';
 import { canonicalJson } from '../../protocol/canonical-json.js';
 import { isTerminalError } from '../../protocol/errors.js';
 

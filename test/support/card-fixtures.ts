@@ -8,6 +8,7 @@ import { MemoryBackend } from '../../card-sim/os/persistence-backend.js';
 import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
 import { InProcessChannel } from '../../card-sim/transport/in-process-channel.js';
 import { fromHex } from '../../protocol/bytes.js';
+import { DEFAULT_NO_PIN_LIMITS } from '../../protocol/settlement/cardholder-policy.js';
 import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
 
@@ -37,6 +38,9 @@ export const DEFAULT_CARD: PersonalizeOptions = {
   updateKeyIdLimit: 3,
   now: new Date('2026-01-01T00:00:00Z'),
   pin: '1234',
+  // The demo policy (25.00 a payment, 50.00 and three payments without the PIN): flows above it log
+  // in with TEST_PIN first, as a terminal asks the holder to (cardholder-policy tests set their own).
+  noPinLimits: DEFAULT_NO_PIN_LIMITS,
 };
 export const TEST_PIN = '1234';
 
@@ -82,18 +86,40 @@ export async function makePair(
 
 /** Runs the four steps of Fig. 4 plus the acknowledgement; returns every value exchanged. */
 export async function transfer(a: TestCard, b: TestCard, amount: number, date = NOW) {
-  const txRandom = await a.client.initiateDebit({
+  const debit = await a.client.initiateDebit({
     counterpartId: b.holderId,
     currency: TEST_CURRENCY,
     amount,
     date,
   });
+  const { txRandom, debitProof } = debit;
   const { rxRandom, challenge } = await b.client.initiateCredit(
     { counterpartId: a.holderId, currency: TEST_CURRENCY, amount, date },
-    txRandom,
+    debit,
   );
   const reception = await a.client.debit(txRandom, rxRandom, challenge);
   const ack = await b.client.credit(txRandom, reception);
   await a.client.acknowledgeDebit(txRandom, ack);
-  return { txRandom, rxRandom, challenge, reception, ack };
+  return { txRandom, debitProof, rxRandom, challenge, reception, ack };
+}
+
+const termsFor = (counterpart: TestCard, amount: number, date: number) => ({
+  counterpartId: counterpart.holderId,
+  currency: TEST_CURRENCY,
+  amount,
+  date,
+});
+
+/** INITIATE DEBIT and INITIATE CREDIT only: an open debit on `a`, a pending credit on `b`. */
+export async function openTransfer(a: TestCard, b: TestCard, amount: number, date = NOW) {
+  const debit = await a.client.initiateDebit(termsFor(b, amount, date));
+  const credit = await b.client.initiateCredit(termsFor(a, amount, date), debit);
+  return { debit, ...credit, txRandom: debit.txRandom };
+}
+
+/** Up to DEBIT: the value has left `a`, and `b` holds it pending (an interrupted transfer). */
+export async function transferUpToDebit(a: TestCard, b: TestCard, amount: number, date = NOW) {
+  const t = await openTransfer(a, b, amount, date);
+  const reception = await a.client.debit(t.txRandom, t.rxRandom, t.challenge);
+  return { ...t, reception };
 }

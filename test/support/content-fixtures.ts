@@ -7,7 +7,7 @@ import { type ContentItem, encodeItem, payloadDigest } from '../../protocol/sett
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { SESSION_MODE } from '../../protocol/settlement/session-keys.js';
 import type { SettlementClient } from '../../protocol/settlement/settlement-client.js';
-import { NOW, type TestCard, testIssuer } from './card-fixtures.js';
+import { makeCard, NOW, TEST_PIN, type TestCard, testIssuer } from './card-fixtures.js';
 
 export function ticket(issuer: IssuerState = testIssuer(), o: Partial<ContentItem> = {}): ContentItem {
   return {
@@ -74,4 +74,15 @@ export async function session(a: TestCard, b: TestCard, modes: { a?: number; b?:
     NOW,
   );
   return { a: result.a.sessionId, b: result.b.sessionId, result };
+}
+
+/** A customer (PIN verified, 50.00) and a shop issuer card holding one ticket, with an established session. */
+export async function shopAndCustomer() {
+  const customer = await makeCard({ balance: 5000 });
+  const shop = await makeCard({ balance: 0, issuerCard: true });
+  const item = ticket();
+  await issue(shop, item);
+  await customer.client.verifyPin(TEST_PIN);
+  const ids = await session(customer, shop, { a: SESSION_MODE.ISSUER });
+  return { customer, shop, item, ids };
 }

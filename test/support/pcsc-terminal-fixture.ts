@@ -44,7 +44,7 @@ import type { TearingDecision } from '../../card-sim/os/persistent-store.js';
 import { createSettlementCard, type SimulatedCard } from '../../card-sim/settlement-card.js';
 import { encodeVpcdFrame, VpcdConnector, VpcdFrameDecoder } from '../../card-sim/transport/vpcd-connector.js';
 import type { JournalRecord } from '../../db/journal.js';
-import { loadConfig, type TerminalConfig } from '../../electron/services/config.js';
+import { loadConfig, type TerminalConfigFile } from '../../electron/services/config.js';
 import { PcscClient } from '../../electron/services/pcsc/pcsc-client.js';
 import { SLOT_NAMES, type SlotName } from '../../electron/services/slots/reader-slots.js';
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
@@ -271,8 +271,8 @@ export interface PcscTerminal {
   startServices(o?: ServicesOptions): Promise<TerminalServices>;
   stopServices(): Promise<void>;
   /** Rewrites terminal.json (paths relative to it). */
-  writeConfig(patch: Partial<TerminalConfig>): void;
-  config(): TerminalConfig;
+  writeConfig(patch: Partial<TerminalConfigFile>): void;
+  config(): TerminalConfigFile;
   /** Personalizes new cards (from the issuer file) and swaps them into the readers. */
   setCards(o: { payer?: Partial<PersonalizeOptions>; payee?: Partial<PersonalizeOptions> }): Promise<void>;
   /** Replaces the images of the cards in place (same cards, memory rewritten) without pulling them. */
@@ -321,7 +321,8 @@ export async function startPcscTerminal(o: PcscTerminalOptions = {}): Promise<Pc
     writeFileSync(builtinPath, publishCrl(issuer, { now: new Date(Date.now() - 60_000), validityDays: 30 }));
     saveIssuer(issuerPath, issuer);
 
-    const baseConfig: TerminalConfig = {
+    const baseCrl = { expiredPolicy: o.expiredPolicy ?? 'refuse', fetchTimeoutMs: 5000 } as const;
+    const baseConfig: TerminalConfigFile = {
       dataDir: 'data-0',
       currency: E2E_CURRENCY,
       currencyCode: 'EUR',
@@ -329,13 +330,13 @@ export async function startPcscTerminal(o: PcscTerminalOptions = {}): Promise<Pc
       locale: 'en-IE',
       caCertificate: 'ca.pem',
       builtinCrl: 'builtin.crl',
-      crl: { expiredPolicy: o.expiredPolicy ?? 'refuse', fetchTimeoutMs: 5000 },
+      crl: baseCrl,
       waitingTimeMs: o.waitingTimeMs ?? 2_000,
       slots: { backend: 'pcsc', readers },
       shop: { name: 'E2E Shop', terminalId: 'E2E-01', timeZone: 'Europe/Dublin' },
     };
     let currentConfig = baseConfig;
-    const writeConfig = (patch: Partial<TerminalConfig>) => {
+    const writeConfig = (patch: Partial<TerminalConfigFile>) => {
       currentConfig = { ...currentConfig, ...patch };
       writeFileSync(configPath, `${JSON.stringify(currentConfig, null, 2)}\n`);
     };
@@ -444,9 +445,9 @@ export async function startPcscTerminal(o: PcscTerminalOptions = {}): Promise<Pc
       },
       async startServices(so = {}) {
         await stopServices();
-        const patch: Partial<TerminalConfig> = {
+        const patch: Partial<TerminalConfigFile> = {
           builtinCrl: baseConfig.builtinCrl,
-          crl: { ...currentConfig.crl, expiredPolicy: so.expiredPolicy ?? baseConfig.crl.expiredPolicy },
+          crl: { ...currentConfig.crl, expiredPolicy: so.expiredPolicy ?? baseCrl.expiredPolicy },
         };
         if (so.freshData) patch.dataDir = `data-${++dataCounter}`;
         if (so.builtinCrl) {

@@ -17,6 +17,7 @@ import { CrlStore } from '../../db/crl-store.js';
 import { Flows } from '../../db/flows.js';
 import { Journal, type JournalRecord } from '../../db/journal.js';
 import { CrlCache } from '../../electron/services/crl/crl-cache.js';
+import { TerminalRecovery } from '../../electron/services/recovery/terminal-recovery.js';
 import { SettlementEngine } from '../../electron/services/settlement/settlement-engine.js';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
@@ -119,4 +120,15 @@ export function makeTerminal(
     balances,
     total: () => balances().payer + balances().payee,
   };
+}
+
+/** The terminal's recovery surface over a terminal under test, as terminal-services.ts builds it. */
+export function terminalRecovery(t: TerminalUnderTest, retryMs = 10): TerminalRecovery {
+  return new TerminalRecovery({
+    engine: t.engine,
+    journal: t.journal,
+    flows: t.flows,
+    slots: t.slots,
+    retryMs,
+  });
 }

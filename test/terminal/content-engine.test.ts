@@ -21,7 +21,7 @@ import type { VirtualCard } from '../../protocol/virtual-card.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../support/card-fixtures.js';
 import { cliProcess } from '../support/cli-process.js';
 import { createUnderRight, ticket } from '../support/content-fixtures.js';
-import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
+import { makeTerminal, type TerminalUnderTest, terminalRecovery } from '../support/terminal-fixtures.js';
 
 const PRICE = 1500;
 
@@ -241,7 +241,7 @@ describe('transmission (Figs. 6–7)', () => {
     const { t, contents } = terminal();
     await contents.authenticate();
     const refused = await contents.send({ from: 'payer', amount: 250 });
-    expect(refused).toMatchObject({ status: 'refused', error: { code: 'E_ACCESS_DENIED' } });
+    expect(refused).toMatchObject({ status: 'refused', error: { code: 'E_PIN_REQUIRED' } });
     if (refused.status !== 'refused') throw new Error(refused.status);
     expect(steps(t, refused.flowId!)).toEqual(['started', 'failed-no-value-moved']);
     expect(t.balances()).toEqual({ payer: 5000, payee: 0 });
@@ -305,6 +305,16 @@ describe('exchange (Fig. 8): buying a ticket', () => {
     });
     if (outcome.status !== 'completed') throw new Error(outcome.status);
     expect(outcome.txIds).toHaveLength(2);
+    // The log's index: the e-money leg, the ticket, the two cards in role order (initiator, responder).
+    expect(t.flows.flow(outcome.flowId)).toMatchObject({
+      amount: PRICE,
+      currency: TEST_CURRENCY,
+      items: [{ label: item.label, type: 'ticket' }],
+      cards: [
+        { holderId: t.cards.payer.store.read().holderId },
+        { holderId: t.cards.payee.store.read().holderId },
+      ],
+    });
     expect(seen).toEqual([
       { ins: INS.CONTENT_SEND, journaled: 'started' },
       { ins: INS.CONTENT_RECEIVE, journaled: 'first-sent' },
@@ -358,7 +368,7 @@ describe('exchange (Fig. 8): buying a ticket', () => {
     });
     expect(outcome).toMatchObject({
       status: 'rolled-back',
-      error: { code: 'E_ACCESS_DENIED', details: { slot: 'payee' } },
+      error: { code: 'E_PIN_REQUIRED', details: { slot: 'payee' } },
     });
     if (outcome.status !== 'rolled-back') throw new Error(outcome.status);
     expect(steps(t, outcome.flowId)).toEqual([
@@ -546,23 +556,12 @@ describe('exchange interrupted at every content command', () => {
     // The shop already holds the price and gave up the ticket; the ticket is in flight to the customer.
     expect(t.balances()).toEqual({ payer: 5000 - PRICE, payee: PRICE });
     expect(contents.openFlows()).toMatchObject([{ kind: 'content-exchange', lastStep: 'interrupted' }]);
-    const done = new Promise<void>((resolve) => {
-      const off = t.slots.on((e) => {
-        if (e.type === 'card-inserted') {
-          off();
-          const poll = setInterval(() => {
-            if (contents.openFlows().length === 0) {
-              clearInterval(poll);
-              resolve();
-            }
-          }, 10);
-        }
-      });
-    });
-    contents.recoverOnCardInsert();
+    const recovery = terminalRecovery(t);
+    recovery.watchInsertions();
     t.slots.clearFaults('payer');
     t.slots.insert('payer', t.cards.payer.os);
-    await done;
+    await recovery.settled();
+    expect(contents.openFlows()).toEqual([]);
     expect(t.cards.payer.store.read().contents.map((i) => i.id)).toEqual([item.id]);
     expectSettled(t, contents);
   });
@@ -640,7 +639,7 @@ describe('terminal CLI (one process per command: login, authenticate, act)', () 
 
     const unpaid = cli('send', '--config', config, '--from', 'payer', '--amount', '1.00', '--json');
     expect(unpaid.code).toBe(3);
-    expect(unpaid.json()).toMatchObject({ status: 'refused', error: { code: 'E_ACCESS_DENIED' } });
+    expect(unpaid.json()).toMatchObject({ status: 'refused', error: { code: 'E_PIN_REQUIRED' } });
     expect(cli('recover-contents', '--config', config, '--json').json()).toEqual({ reports: [], open: [] });
     expect(cli('verify-log', '--config', config).code).toBe(0);
   }, 90_000);

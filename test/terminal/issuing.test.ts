@@ -1,49 +1,44 @@
-// Issuing contents under a create right (seed 000, second embodiment and modification 1): the
-// issuing terminal registers with the command-generating authority, asks it for a create right per
-// issuance, and only an ack(ok) right lets the card create the item. Rejects are logged on both sides.
+// Issuing contents under a create right (seed 000, second embodiment and modification 1), from the
+// terminal's side: the issuing terminal registers with the command-generating server on the issuer
+// host over HTTPS (pinned, signed with the terminal's key), asks it for a create right per issuance,
+// and only an ack(ok) right lets the card create the item. Every step is in the terminal's journal;
+// rejects and a host that cannot be reached issue nothing. (The server's own rules and refusals:
+// test/issuer-host/authority-http.test.ts.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createIssuer } from '../../card-sim/issuer/issuer.js';
-import { openDatabase } from '../../db/connection.js';
-import { migrate } from '../../db/migrate.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { issueCommand, issuingStatusCommand } from '../../electron/cli/commands-issuing.js';
+import { HostAuthority } from '../../electron/services/issuing/host-authority.js';
 import { IssuingTerminal, newItem } from '../../electron/services/issuing/issuing-terminal.js';
-import { saveRegistration } from '../../electron/services/issuing/server-identity.js';
-import { CommandAuthority } from '../../issuer-host/authority/command-authority.js';
-import { DEFAULT_GRANT, type Grant } from '../../issuer-host/authority/grants.js';
-import { InProcessAuthority } from '../../issuer-host/authority/in-process-authority.js';
-import { openAuthorityDatabase } from '../../issuer-host/authority/store/connection.js';
 import {
-  AUTHORITY_APPLICATION_ID,
-  AUTHORITY_LATEST_VERSION,
-  AUTHORITY_MIGRATIONS,
-} from '../../issuer-host/authority/store/migrations/index.js';
+  loadOrCreateServerIdentity,
+  saveRegistration,
+} from '../../electron/services/issuing/server-identity.js';
+import { DEFAULT_GRANT, type Grant } from '../../issuer-host/authority/grants.js';
 import {
   authorityAllow,
   authorityDisallow,
   authorityStatus,
 } from '../../issuer-host/cli/commands-authority.js';
+import type { HostDatabase } from '../../issuer-host/db/host-database.js';
+import { TerminalRegistry } from '../../issuer-host/db/terminal-registry.js';
 import { concat, fromHex, toHex, u32 } from '../../protocol/bytes.js';
 import { ecdsaSign, generateP256KeyPair, randomBytes } from '../../protocol/crypto-suite.js';
-import {
-  type AuthorizationAck,
-  type AuthorizationRequest,
-  authorizationMessage,
-  type CommandAuthorityPort,
-  registrationMessage,
-  type ServerInfo,
-} from '../../protocol/issuing/authority-protocol.js';
+import { HostClient } from '../../protocol/host-link/host-client.js';
+import type { AuthorizationAck, CommandAuthorityPort } from '../../protocol/issuing/authority-protocol.js';
+import { INS } from '../../protocol/settlement/commands.js';
 import { encodeItem, payloadDigest } from '../../protocol/settlement/contents-codec.js';
 import { createRightMessage } from '../../protocol/settlement/create-right.js';
 import { unixSeconds } from '../../protocol/settlement/validity-date.js';
-import { runCli } from '../../tooling/cli-kit.js';
-import { TEST_CURRENCY } from '../support/card-fixtures.js';
+import { useHostDatabases } from '../issuer-host/host-db-fixtures.js';
+import { issuerWorld, type RunningHost, staffToken, startHost } from '../issuer-host/host-fixtures.js';
+import { runCliHere } from '../support/cli-process.js';
+import { serveDemoHostHere } from '../support/demo-host-fixture.js';
 import { makeTerminal, TERMINAL_NOW, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 
+const dbs = useHostDatabases({ postgres: false });
 const dirs: string[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -62,57 +57,103 @@ const NOW_S = unixSeconds(TERMINAL_NOW);
 interface Setup {
   t: TerminalUnderTest;
   dir: string;
-  authority: CommandAuthority;
+  db: HostDatabase;
+  host: RunningHost;
   terminal: IssuingTerminal;
-  clock: { authority: Date };
+  /** The host's clock (and the terminal's request timestamps with it). */
+  clock: { now: number };
+  /** A client of the host with the terminal's key (the issuing terminal's own). */
+  client: HostClient;
+  /** An issuer-admin's client. */
+  admin: HostClient;
+  /** The pin of the host's TLS key. */
+  pin: string;
+  allow(grant?: Partial<Grant>): Promise<unknown>;
+  disallow(): Promise<unknown>;
   /** Cards' persistent state, to show nothing changed. */
   payee(): { contents: unknown[]; usedGrants: string[] };
   steps(flowId: string): string[];
-  lastLog(): ReturnType<CommandAuthority['log']>[number];
+  /** The authority's log, oldest first. */
+  log(): Promise<
+    { kind: string; result: string; reason: string; item_id: string | null; grant_id: string | null }[]
+  >;
 }
 
-function setup(
+async function setup(
   o: {
     allow?: Partial<Grant> | false;
-    eligibility?: 'allow-list' | 'approve-all';
-    port?: CommandAuthorityPort;
+    port?: (real: CommandAuthorityPort) => CommandAuthorityPort;
     revoke?: 'payee'[];
   } = {},
-): Setup {
+): Promise<Setup> {
   const t = makeTerminal({ payee: { issuerCard: true }, revoke: o.revoke });
+  cleanups.push(() => t.engine.close());
   const dir = tempDir();
-  const clock = { authority: TERMINAL_NOW };
-  const authority = CommandAuthority.open({
-    dbPath: join(dir, 'authority.db'),
-    issuer: t.issuer,
-    now: () => clock.authority,
-    eligibility: o.eligibility,
+  const db = await dbs.fresh('embedded');
+  const world = issuerWorld('Issuing', t.issuer);
+  const tls = world.hostTls();
+  const clock = { now: TERMINAL_NOW.getTime() };
+  const now = () => clock.now;
+  const host = await startHost({ db, world, tls, now, authority: { issuer: t.issuer } });
+  cleanups.push(() => host.close());
+  // The terminal's identity key, made once in its data folder, is what the host registers.
+  const dataDir = join(dir, 'terminal');
+  const identity = loadOrCreateServerIdentity(dataDir, { name: 'Corner Shop', terminalId: 'shop-1' });
+  const registry = new TerminalRegistry(db);
+  await registry.createShop({ shopId: 'shop', name: 'Shop', actor: 'cli' });
+  await registry.register({
+    terminalId: 'shop-1',
+    shopId: 'shop',
+    publicKey: identity.publicKey,
+    actor: 'cli',
+  });
+  const client = new HostClient({
+    baseUrl: `https://127.0.0.1:${new URL(host.url).port}`,
+    caCertificateDer: world.caDer,
+    pins: [tls.pin],
+    terminal: { terminalId: 'shop-1', privateKey: identity.privateKey },
+    now,
+  });
+  const admin = new HostClient({
+    baseUrl: host.url,
+    caCertificateDer: world.caDer,
+    pins: [tls.pin],
+    staffToken: await staffToken(db, 'issuer-admin'),
+    now,
   });
   cleanups.push(
-    () => authority.close(),
-    () => t.engine.close(),
+    () => client.close(),
+    () => admin.close(),
   );
-  if (o.allow !== false) authority.allow({ terminalId: 'shop-1', ...DEFAULT_GRANT, ...o.allow });
+  const allow = (grant: Partial<Grant> = {}) =>
+    admin.call('PUT', '/admin/authority/allow-list/shop-1', { ...DEFAULT_GRANT, ...grant });
+  if (o.allow !== false) await allow(o.allow);
+  const real = new HostAuthority(client);
   const terminal = new IssuingTerminal({
     engine: t.engine,
-    authority: o.port ?? new InProcessAuthority(authority),
-    dataDir: join(dir, 'terminal'),
-    serverName: 'Corner Shop',
-    terminalId: 'shop-1',
-    now: () => TERMINAL_NOW,
+    authority: o.port ? o.port(real) : real,
+    dataDir,
+    now: () => new Date(clock.now),
   });
   return {
     t,
     dir,
-    authority,
+    db,
+    host,
     terminal,
     clock,
+    client,
+    admin,
+    pin: tls.pin,
+    allow,
+    disallow: () => admin.call('DELETE', '/admin/authority/allow-list/shop-1'),
     payee: () => {
       const s = t.cards.payee.store.read();
       return { contents: s.contents, usedGrants: s.usedGrants };
     },
     steps: (flowId) => t.journal.entriesForFlow(flowId).map((e) => e.step),
-    lastLog: () => authority.log({ limit: 1 })[0]!,
+    log: () =>
+      db.query('SELECT kind, result, reason, item_id, grant_id FROM authority_log ORDER BY entry_id'),
   };
 }
 
@@ -124,17 +165,9 @@ const concert = (s: Setup, o: { issuerId?: string } = {}) =>
     body: 'seat B12',
   });
 
-function signedRegistration(info: ServerInfo, keys = generateP256KeyPair(), signer = keys.privateKey) {
-  return {
-    serverInfo: info,
-    serverPublicKey: toHex(keys.publicKey),
-    signature: toHex(ecdsaSign(signer, registrationMessage(info, keys.publicKey))),
-  };
-}
-
-describe('registration with the command-generating authority', () => {
-  it('registers a terminal whose signature verifies and issues it a create command', async () => {
-    const s = setup();
+describe('registration with the command-generating server on the host', () => {
+  it('registers over the pinned link and keeps the create command; again gives the same command', async () => {
+    const s = await setup();
     const r = await s.terminal.register();
     expect(r.status).toBe('registered');
     if (r.status !== 'registered') return;
@@ -147,50 +180,16 @@ describe('registration with the command-generating authority', () => {
     });
     expect(s.steps(r.flowId)).toEqual(['register-requested', 'registered', 'completed']);
     expect(s.terminal.registration()?.createCommand.commandId).toBe(r.createCommand.commandId);
-    const [server] = s.authority.registrations();
-    expect(server).toMatchObject({
-      terminalId: 'shop-1',
-      serverInfo: { name: 'Corner Shop', terminalId: 'shop-1' },
-      publicKey: toHex(s.terminal.identity.publicKey),
-      command: { commandId: r.createCommand.commandId, granted: 0, expired: false },
-    });
-    expect(s.lastLog()).toMatchObject({
-      kind: 'register',
-      result: 'ok',
-      commandId: r.createCommand.commandId,
-    });
-    // Registering again while the command holds returns the same command: no fresh quota.
     const again = await s.terminal.register();
     expect(again.status === 'registered' && again.createCommand.commandId).toBe(r.createCommand.commandId);
-  });
-
-  it('refuses a forged registration signature, and one over other server information', () => {
-    const s = setup({ allow: false, eligibility: 'approve-all' });
-    const info = { name: 'Box Office', terminalId: 'box-1' };
-    const forged = signedRegistration(info, generateP256KeyPair(), generateP256KeyPair().privateKey);
-    const ack = s.authority.register(forged);
-    expect(ack).toMatchObject({
-      result: 'reject',
-      reason: 'bad-signature',
-      error: { code: 'E_PKI_SIGNATURE' },
-    });
-    const good = signedRegistration(info);
-    const renamed = s.authority.register({ ...good, serverInfo: { ...info, name: 'Someone Else' } });
-    expect(renamed).toMatchObject({ result: 'reject', reason: 'bad-signature' });
-    expect(s.authority.registrations()).toEqual([]);
-    expect(s.authority.log().map((e) => [e.kind, e.result, e.reason, e.terminalId])).toEqual([
-      ['register', 'reject', 'bad-signature', 'box-1'],
-      ['register', 'reject', 'bad-signature', 'box-1'],
+    expect((await s.log()).map((l) => [l.kind, l.result])).toEqual([
+      ['register', 'ok'],
+      ['register', 'ok'],
     ]);
-    // approve-all: the same request, honestly signed, registers without an allow-list entry.
-    expect(s.authority.register(good)).toMatchObject({
-      result: 'ok',
-      createCommand: { terminalId: 'box-1' },
-    });
   });
 
-  it('refuses a terminal that is not on the allow-list, a malformed request, and a second key for a terminal ID', async () => {
-    const s = setup({ allow: false });
+  it('journals a rejected registration and keeps no command; once allowed it registers', async () => {
+    const s = await setup({ allow: false });
     const r = await s.terminal.register();
     expect(r).toMatchObject({
       status: 'rejected',
@@ -200,80 +199,14 @@ describe('registration with the command-generating authority', () => {
     expect(s.steps(r.flowId)).toEqual(['register-requested', 'register-rejected', 'failed-no-value-moved']);
     expect(s.t.journal.entriesForFlow(r.flowId)[1]!.payload).toMatchObject({ reason: 'not-eligible' });
     expect(s.terminal.registration()).toBeUndefined();
-
-    expect(s.authority.register({ serverInfo: { terminalId: 'x' } })).toMatchObject({
-      result: 'reject',
-      reason: 'bad-request',
-    });
-
-    s.authority.allow({ terminalId: 'shop-1', ...DEFAULT_GRANT });
+    await s.allow();
     expect((await s.terminal.register()).status).toBe('registered');
-    const other = signedRegistration(s.terminal.identity.serverInfo);
-    expect(s.authority.register(other)).toMatchObject({ result: 'reject', reason: 'key-mismatch' });
-    // The operator re-keys the terminal by pinning the new key: then it registers, the old command is void.
-    s.authority.allow({ terminalId: 'shop-1', ...DEFAULT_GRANT, publicKey: other.serverPublicKey });
-    expect(s.authority.register(other)).toMatchObject({ result: 'ok' });
-    expect(s.authority.log({ limit: 5 }).map((e) => e.reason)).toEqual([
-      'ok',
-      'key-mismatch',
-      'ok',
-      'bad-request',
-      'not-eligible',
-    ]);
-  });
-
-  it('refuses an authentication request under an unknown create command', async () => {
-    const s = setup();
-    await s.terminal.register();
-    const info = s.terminal.identity.serverInfo;
-    const item = concert(s);
-    const request = signedAuthorization(s, toHex(randomBytes(16)), info, item);
-    const ack = s.authority.authorize(request);
-    expect(ack).toMatchObject({
-      result: 'reject',
-      reason: 'unknown-command',
-      error: { code: 'E_INPUT_INVALID' },
-    });
-    expect(s.lastLog()).toMatchObject({
-      kind: 'authorize',
-      result: 'reject',
-      reason: 'unknown-command',
-      itemId: item.id,
-      cardHolderId: request.request.cardHolderId,
-    });
   });
 });
 
-function signedAuthorization(
-  s: Setup,
-  commandId: string,
-  serverInfo: ServerInfo,
-  item: ReturnType<typeof concert>,
-  key = s.terminal.identity.privateKey,
-): AuthorizationRequest {
-  const cardHolderId = s.t.cards.payee.store.read().holderId;
-  const nonce = randomBytes(16);
-  const signature = ecdsaSign(
-    key,
-    authorizationMessage({
-      commandId: fromHex(commandId),
-      serverInfo,
-      cardHolderId: fromHex(cardHolderId),
-      itemDigest: payloadDigest(encodeItem(item)),
-      nonce,
-    }),
-  );
-  return {
-    commandId,
-    serverInfo,
-    request: { cardHolderId, item, nonce: toHex(nonce) },
-    signature: toHex(signature),
-  };
-}
-
-describe('issuance under a create right', () => {
-  it('puts the item on the card when the authority grants the create right', async () => {
-    const s = setup();
+describe('issuance under a create right, over HTTPS to the host', () => {
+  it('puts the item on the card when the host grants the create right', async () => {
+    const s = await setup();
     const item = concert(s);
     const outcome = await s.terminal.issue('payee', item);
     expect(outcome).toMatchObject({
@@ -297,36 +230,32 @@ describe('issuance under a create right', () => {
     ]);
     expect(s.payee().usedGrants).toEqual([outcome.grantId]);
     expect(s.t.cards.payer.store.read().contents).toEqual([]);
+    expect(s.t.flows.flow(outcome.flowId)).toMatchObject({
+      items: [{ label: 'Concert', type: 'ticket' }],
+      cards: [{ holderId: s.t.cards.payee.store.read().holderId }],
+    });
     // The terminal journal: a registration flow, then the issuance flow.
     expect(s.steps(outcome.flowId)).toEqual(['issue-requested', 'issue-authorized', 'completed']);
     expect(s.t.flows.flow(outcome.flowId)).toMatchObject({ flowKind: 'admin', terminal: true });
     expect(s.t.journal.verify()).toMatchObject({ ok: true });
-    // The authority's log: the registration and the granted right.
-    expect(s.authority.log().map((e) => [e.kind, e.result])).toEqual([
-      ['authorize', 'ok'],
-      ['register', 'ok'],
+    expect(await s.log()).toEqual([
+      { kind: 'register', result: 'ok', reason: 'ok', item_id: null, grant_id: null },
+      { kind: 'authorize', result: 'ok', reason: 'ok', item_id: item.id, grant_id: outcome.grantId },
     ]);
-    expect(s.lastLog()).toMatchObject({
-      grantId: outcome.grantId,
-      itemId: item.id,
-      rightNotAfter: NOW_S + 600,
-    });
-    expect(s.authority.registrations()[0]!.command?.granted).toBe(1);
   });
 
   it('the card refuses CREATE CONTENT without a create right, or with a forged one: nothing changes', async () => {
-    const s = setup();
+    const s = await setup();
     const before = s.payee();
-    const item = concert(s);
-    const template = encodeItem(item);
+    const template = encodeItem(concert(s));
     await s.t.engine.withCards(async (cards) => {
       const { client, info } = await cards.session('payee');
-      // No right at all.
-      await expect(client.command(0x66, 0, concat(u32(NOW_S), template))).rejects.toMatchObject({
-        code: 'E_CARD_STATUS',
-        details: { sw: 0x6982 },
-      });
-      // A right signed by someone other than the authority.
+      await expect(client.command(INS.CREATE_CONTENT, 0, concat(u32(NOW_S), template))).rejects.toMatchObject(
+        {
+          code: 'E_CARD_STATUS',
+          details: { sw: 0x6982 },
+        },
+      );
       const grantId = randomBytes(16);
       const message = createRightMessage({
         grantId,
@@ -346,34 +275,28 @@ describe('issuance under a create right', () => {
     expect(s.payee()).toEqual(before);
   });
 
-  it('a card-refused create right (a compromised authority answering ok) is refused and journaled', async () => {
-    const s = setup();
-    // The authority is reached through a transport that swaps the right's signature.
-    const real = new InProcessAuthority(s.authority);
-    const forging: CommandAuthorityPort = {
-      register: (r) => real.register(r),
-      async authorize(r): Promise<AuthorizationAck> {
-        const ack = await real.authorize(r);
-        if (ack.result !== 'ok') return ack;
-        const message = createRightMessage({
-          grantId: fromHex(ack.right.grantId),
-          cardHolderId: fromHex(r.request.cardHolderId),
-          itemDigest: payloadDigest(encodeItem(r.request.item)),
-          notAfter: ack.right.notAfter,
-        });
-        return {
-          ...ack,
-          right: { ...ack.right, signature: toHex(ecdsaSign(generateP256KeyPair().privateKey, message)) },
-        };
-      },
-    };
-    const terminal = new IssuingTerminal({
-      engine: s.t.engine,
-      authority: forging,
-      dataDir: join(s.dir, 'terminal'),
+  it('a right the card refuses (a compromised host answering ok) is journaled, and nothing is issued', async () => {
+    const s = await setup({
+      port: (real) => ({
+        register: (r) => real.register(r),
+        async authorize(r): Promise<AuthorizationAck> {
+          const ack = await real.authorize(r);
+          if (ack.result !== 'ok') return ack;
+          const message = createRightMessage({
+            grantId: fromHex(ack.right.grantId),
+            cardHolderId: fromHex(r.request.cardHolderId),
+            itemDigest: payloadDigest(encodeItem(r.request.item)),
+            notAfter: ack.right.notAfter,
+          });
+          return {
+            ...ack,
+            right: { ...ack.right, signature: toHex(ecdsaSign(generateP256KeyPair().privateKey, message)) },
+          };
+        },
+      }),
     });
     const before = s.payee();
-    const outcome = await terminal.issue('payee', concert(s));
+    const outcome = await s.terminal.issue('payee', concert(s));
     expect(outcome).toMatchObject({
       status: 'refused',
       error: { code: 'E_CARD_STATUS', details: { sw: 0x6982 } },
@@ -381,17 +304,18 @@ describe('issuance under a create right', () => {
     expect(s.payee()).toEqual(before);
     const flowId = (outcome as { flowId: string }).flowId;
     expect(s.steps(flowId)).toEqual(['issue-requested', 'issue-authorized', 'failed-no-value-moved']);
-    expect(s.t.journal.entriesForFlow(flowId)[2]!.payload).toMatchObject({ stage: 'card', sw: 0x6982 });
-    expect(s.lastLog()).toMatchObject({ kind: 'authorize', result: 'ok' }); // the authority did grant
+    expect((await s.log()).at(-1)).toMatchObject({ kind: 'authorize', result: 'ok' }); // the host did grant
   });
 
   it('a second issuance of the same item is refused by the card (single use per item ID)', async () => {
-    const s = setup();
+    const s = await setup();
     const item = concert(s);
     expect((await s.terminal.issue('payee', item)).status).toBe('issued');
     const after = s.payee();
-    const again = await s.terminal.issue('payee', item);
-    expect(again).toMatchObject({ status: 'refused', error: { details: { sw: 0x6a80 } } });
+    expect(await s.terminal.issue('payee', item)).toMatchObject({
+      status: 'refused',
+      error: { details: { sw: 0x6a80 } },
+    });
     expect(s.payee()).toEqual(after);
   });
 
@@ -399,7 +323,7 @@ describe('issuance under a create right', () => {
     name: string;
     reason: string;
     code: string;
-    arrange?: (s: Setup) => void | Promise<void>;
+    arrange?: (s: Setup) => Promise<unknown>;
     allow?: Partial<Grant>;
     item?: (s: Setup) => ReturnType<typeof concert>;
   };
@@ -422,7 +346,13 @@ describe('issuance under a create right', () => {
       code: 'E_PKI_EXPIRED',
       async arrange(s) {
         await s.terminal.register();
-        s.clock.authority = new Date(TERMINAL_NOW.getTime() + (DEFAULT_GRANT.validitySeconds + 1) * 1000);
+        // The host's clock moves on; the terminal's copy of the command still looks valid to it.
+        s.clock.now += (DEFAULT_GRANT.validitySeconds + 1) * 1000;
+        saveRegistration(join(s.dir, 'terminal'), {
+          ...s.terminal.registration()!,
+          serverPublicKey: s.terminal.identity.publicKey,
+          createCommand: { ...s.terminal.registration()!.createCommand, notAfter: 2 ** 31 - 1 },
+        });
       },
     },
     {
@@ -430,9 +360,7 @@ describe('issuance under a create right', () => {
       reason: 'limit-reached',
       code: 'E_INPUT_INVALID',
       allow: { maxIssuances: 1 },
-      async arrange(s) {
-        expect((await s.terminal.issue('payee', concert(s))).status).toBe('issued');
-      },
+      arrange: async (s) => expect((await s.terminal.issue('payee', concert(s))).status).toBe('issued'),
     },
     {
       name: 'a terminal taken off the allow-list',
@@ -440,14 +368,14 @@ describe('issuance under a create right', () => {
       code: 'E_INPUT_INVALID',
       async arrange(s) {
         await s.terminal.register();
-        s.authority.disallow('shop-1');
+        await s.disallow();
       },
     },
   ];
 
   for (const c of rejects) {
-    it(`rejects ${c.name}: refused, logged with its reason by the authority and in the journal`, async () => {
-      const s = setup(c.allow ? { allow: c.allow } : {});
+    it(`rejects ${c.name}: refused, logged with its reason by the host and in the journal`, async () => {
+      const s = await setup(c.allow ? { allow: c.allow } : {});
       await c.arrange?.(s);
       const before = s.payee();
       const item = c.item?.(s) ?? concert(s);
@@ -465,39 +393,51 @@ describe('issuance under a create right', () => {
         reason: c.reason,
         code: c.code,
       });
-      expect(s.lastLog()).toMatchObject({
+      expect((await s.log()).at(-1)).toMatchObject({
         kind: 'authorize',
         result: 'reject',
         reason: c.reason,
-        terminalId: 'shop-1',
-        itemId: item.id,
+        item_id: item.id,
       });
     });
   }
 
   it('after an expired command the terminal registers again on the next issuance', async () => {
-    const s = setup();
+    const s = await setup();
     await s.terminal.register();
     const first = s.terminal.registration()!.createCommand.commandId;
-    s.clock.authority = new Date(TERMINAL_NOW.getTime() + (DEFAULT_GRANT.validitySeconds + 1) * 1000);
-    expect(await s.terminal.issue('payee', concert(s))).toMatchObject({ reason: 'command-expired' });
-    expect(s.terminal.registration()).toBeUndefined();
+    s.clock.now += (DEFAULT_GRANT.validitySeconds + 1) * 1000;
     const outcome = await s.terminal.issue('payee', concert(s));
     expect(outcome.status).toBe('issued');
     expect(outcome.status === 'issued' && outcome.commandId).not.toBe(first);
   });
 
-  it('rejects an unregistered server using another server’s create command, and a request not signed by the registered key', async () => {
-    const s = setup();
+  it('a stolen create command is no use to another terminal registered at the host', async () => {
+    const s = await setup();
     await s.terminal.register();
     const stolen = s.terminal.registration()!;
+    // The intruder is a terminal the host knows, on the allow-list, with its own key.
     const intruderDir = join(s.dir, 'intruder');
+    const intruderKey = loadOrCreateServerIdentity(intruderDir, { terminalId: 'intruder' });
+    await s.admin.call('POST', '/admin/terminals', {
+      terminalId: 'intruder',
+      shopId: 'shop',
+      publicKey: toHex(intruderKey.publicKey),
+    });
+    await s.admin.call('PUT', '/admin/authority/allow-list/intruder', DEFAULT_GRANT);
+    const intruderClient = new HostClient({
+      baseUrl: s.host.url,
+      caCertificateDer: fromHex(s.t.issuer.caCertificate),
+      pins: [s.pin],
+      terminal: { terminalId: 'intruder', privateKey: intruderKey.privateKey },
+      now: () => s.clock.now,
+    });
+    cleanups.push(() => intruderClient.close());
     const intruder = new IssuingTerminal({
       engine: s.t.engine,
-      authority: new InProcessAuthority(s.authority),
+      authority: new HostAuthority(intruderClient),
       dataDir: intruderDir,
-      terminalId: 'intruder',
-      now: () => TERMINAL_NOW,
+      now: () => new Date(s.clock.now),
     });
     saveRegistration(intruderDir, {
       serverPublicKey: intruder.identity.publicKey,
@@ -505,60 +445,75 @@ describe('issuance under a create right', () => {
       createCommand: stolen.createCommand,
     });
     const before = s.payee();
-    const outcome = await intruder.issue('payee', concert(s));
-    expect(outcome).toMatchObject({
+    expect(await intruder.issue('payee', concert(s))).toMatchObject({
       status: 'rejected',
       reason: 'unregistered-server',
       error: { code: 'E_PKI_SIGNATURE' },
     });
-    expect(s.lastLog()).toMatchObject({
-      result: 'reject',
-      reason: 'unregistered-server',
-      terminalId: 'intruder',
-    });
-    // Claiming the registered server's information does not help without its key.
-    const posing = signedAuthorization(
-      s,
-      stolen.createCommand.commandId,
-      s.terminal.identity.serverInfo,
-      concert(s),
-      intruder.identity.privateKey,
-    );
-    expect(s.authority.authorize(posing)).toMatchObject({ result: 'reject', reason: 'bad-signature' });
     expect(s.payee()).toEqual(before);
   });
 
-  it('grants one create right per signed request: a replayed request is rejected', async () => {
-    const s = setup();
-    await s.terminal.register();
-    const request = signedAuthorization(
-      s,
-      s.terminal.registration()!.createCommand.commandId,
-      s.terminal.identity.serverInfo,
-      concert(s),
-    );
-    expect(s.authority.authorize(request)).toMatchObject({ result: 'ok' });
-    expect(s.authority.authorize(request)).toMatchObject({ result: 'reject', reason: 'replayed' });
-  });
-
   it('refuses a malformed item before asking anyone, and a card the terminal does not accept', async () => {
-    const s = setup();
+    const s = await setup();
     const bad = await s.terminal.issue('payee', { ...concert(s), label: 'x'.repeat(49) });
     expect(bad).toMatchObject({ status: 'refused', error: { code: 'E_INPUT_INVALID' } });
-    expect(s.authority.log()).toEqual([]);
+    expect(await s.log()).toEqual([]);
 
-    const revoked = setup({ revoke: ['payee'] });
+    const revoked = await setup({ revoke: ['payee'] });
     const before = revoked.payee();
     const outcome = await revoked.terminal.issue('payee', concert(revoked));
     expect(outcome).toMatchObject({ status: 'refused', error: { code: 'E_PKI_REVOKED' } });
     expect(revoked.payee()).toEqual(before);
-    // Registered, but no authentication request was made for the revoked card.
-    expect(revoked.authority.log().map((e) => e.kind)).toEqual(['register']);
+    expect((await revoked.log()).map((e) => e.kind)).toEqual(['register']);
+  });
+
+  it('issues nothing when the host cannot be reached, presents another key, or has revoked the terminal', async () => {
+    const s = await setup();
+    await s.terminal.register();
+    const before = s.payee();
+    const log = await s.log();
+    // Another key than the pinned one (the right CA, the right name): the request is never sent.
+    const world = issuerWorld('Issuing', s.t.issuer);
+    const impostor = await startHost({ db: s.db, world, tls: world.hostTls() });
+    cleanups.push(() => impostor.close());
+    const pinned = (url: string) =>
+      new HostAuthority(
+        new HostClient({
+          baseUrl: url,
+          caCertificateDer: fromHex(s.t.issuer.caCertificate),
+          pins: [s.pin],
+          terminal: { terminalId: 'shop-1', privateKey: s.terminal.identity.privateKey },
+        }),
+      );
+    const cases: [CommandAuthorityPort, string][] = [
+      [pinned(impostor.url), 'E_HOST_PIN'],
+      [pinned('https://127.0.0.1:1'), 'E_TRANSPORT'],
+    ];
+    for (const [port, code] of cases) {
+      const terminal = new IssuingTerminal({
+        engine: s.t.engine,
+        authority: port,
+        dataDir: join(s.dir, 'terminal'),
+        now: () => new Date(s.clock.now),
+      });
+      const outcome = await terminal.issue('payee', concert(s));
+      expect(outcome).toMatchObject({ status: 'refused', error: { code } });
+      const flowId = (outcome as { flowId: string }).flowId;
+      expect(s.steps(flowId)).toEqual(['issue-requested', 'failed-no-value-moved']);
+      expect(s.t.journal.entriesForFlow(flowId)[1]!.payload).toMatchObject({ stage: 'authority', code });
+    }
+    await s.admin.call('POST', '/admin/terminals/shop-1/revoke', { reason: 'stolen' });
+    expect(await s.terminal.issue('payee', concert(s))).toMatchObject({
+      status: 'refused',
+      error: { code: 'E_AUTH_REVOKED' },
+    });
+    expect(s.payee()).toEqual(before);
+    expect(await s.log()).toEqual(log);
   });
 
   it('after a lost answer to CREATE CONTENT it reads the card to settle the flow', async () => {
-    const s = setup();
-    s.t.slots.stallAfterCard('payee', { when: (apdu) => apdu[1] === 0x66 });
+    const s = await setup();
+    s.t.slots.stallAfterCard('payee', { when: (apdu) => apdu[1] === INS.CREATE_CONTENT });
     const item = concert(s);
     const outcome = await s.terminal.issue('payee', item);
     expect(outcome).toMatchObject({ status: 'issued' });
@@ -572,7 +527,7 @@ describe('issuance under a create right', () => {
     expect(s.payee().contents).toMatchObject([{ id: item.id }]);
 
     s.t.slots.clearFaults('payee');
-    s.t.slots.stall('payee', { when: (apdu) => apdu[1] === 0x66 });
+    s.t.slots.stall('payee', { when: (apdu) => apdu[1] === INS.CREATE_CONTENT });
     const lost = await s.terminal.issue('payee', concert(s));
     expect(lost).toMatchObject({ status: 'refused', error: { code: 'E_TRANSPORT_TIMEOUT' } });
     const lostId = (lost as { flowId: string }).flowId;
@@ -586,97 +541,14 @@ describe('issuance under a create right', () => {
   });
 });
 
-describe('the authority database', () => {
-  it('keeps the authorizations log append-only', async () => {
-    const s = setup();
-    await s.terminal.issue('payee', concert(s));
-    const raw = new Database(join(s.dir, 'authority.db'));
-    cleanups.push(() => {
-      raw.close();
-    });
-    expect(() => raw.prepare("UPDATE authorizations SET result = 'reject'").run()).toThrow(/append-only/);
-    expect(() => raw.prepare('DELETE FROM authorizations').run()).toThrow(/append-only/);
-    expect(() =>
-      raw
-        .prepare(
-          "INSERT OR REPLACE INTO authorizations (id, at, kind, result, reason, message) VALUES (1, 'x', 'register', 'ok', 'ok', 'x')",
-        )
-        .run(),
-    ).toThrow(/append-only/);
-    expect(() => raw.prepare("UPDATE authority_identity SET issuer_id = 'X'").run()).toThrow(/fixed/);
-    expect(raw.prepare('SELECT count(*) FROM authorizations').pluck().get()).toBe(2);
-  });
+describe('issuing from the command line, against the demo shop’s host', () => {
+  const cli = runCliHere;
 
-  it('migrates a fresh file with its own registry, and refuses foreign, too-new and other-issuer files', () => {
-    const dir = tempDir();
-    const path = join(dir, 'authority.db');
-    const db = openAuthorityDatabase(path);
-    expect(db.handle.pragma('user_version', { simple: true })).toBe(AUTHORITY_LATEST_VERSION);
-    expect(db.handle.pragma('application_id', { simple: true })).toBe(AUTHORITY_APPLICATION_ID);
-    expect(db.handle.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.handle.prepare('SELECT version, name FROM schema_migrations').all()).toEqual(
-      AUTHORITY_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
-    );
-    const tables = db.handle
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-      .pluck()
-      .all();
-    expect(tables).toEqual([
-      'allowed_servers',
-      'authority_identity',
-      'authorizations',
-      'create_commands',
-      'registered_servers',
-      'schema_migrations',
-    ]);
-    expect(migrate(db.handle, AUTHORITY_MIGRATIONS)).toEqual({
-      from: AUTHORITY_LATEST_VERSION,
-      to: AUTHORITY_LATEST_VERSION,
-      applied: [],
-    });
-    db.close();
-    openAuthorityDatabase(path).close(); // reopening is a no-op
-
-    // The terminal's transaction log is not an authority database.
-    const terminalDb = join(dir, 'terminal.db');
-    openDatabase(terminalDb).close();
-    expect(() => openAuthorityDatabase(terminalDb)).toThrow(expect.objectContaining({ code: 'E_DB' }));
-
-    const newer = new Database(path);
-    newer.pragma(`user_version = ${AUTHORITY_LATEST_VERSION + 1}`);
-    newer.close();
-    expect(() => openAuthorityDatabase(path)).toThrow(expect.objectContaining({ code: 'E_DB_TOO_NEW' }));
-
-    const other = join(dir, 'other.db');
-    const issuer = createIssuer({ name: 'A', currency: TEST_CURRENCY });
-    CommandAuthority.open({ dbPath: other, issuer }).close();
-    const second = createIssuer({ name: 'B', currency: TEST_CURRENCY });
-    expect(() => CommandAuthority.open({ dbPath: other, issuer: second })).toThrow(
-      expect.objectContaining({ code: 'E_INPUT_INVALID' }),
-    );
-  });
-});
-
-describe('issuing from the command line', () => {
-  async function cli(commands: Parameters<typeof runCli>[1], ...argv: string[]) {
-    const chunks: string[] = [];
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-      chunks.push(String(c));
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      const code = await runCli('test', commands, argv);
-      return { code, stdout: chunks.join('') };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
-
-  it('issues onto the demo shop card; a terminal the authority disallows is refused until allowed again', async () => {
+  it('issues onto the demo shop card; a terminal the issuer’s staff disallow is refused until allowed again', async () => {
     const demo = join(tempDir(), 'demo');
-    const config = ensureDemoEnvironment(demo);
+    const config = ensureDemoEnvironment(demo, { operatorPinCost: { logN: 10, r: 8, p: 1 } });
+    const host = await serveDemoHostHere(demo, await dbs.fresh('embedded'));
+    cleanups.push(() => host.close());
     const issuer = join(demo, 'issuer.json');
     const terminal = [issueCommand, issuingStatusCommand];
     const status = await cli(terminal, 'issuing-status', '--config', config, '--json');
@@ -695,9 +567,9 @@ describe('issuing from the command line', () => {
       'seat B12',
       '--json',
     ];
-    const first = await cli(terminal, 'issue', ...args);
-    expect(first.code).toBe(0);
+    expect((await cli(terminal, 'issue', ...args)).code).toBe(0);
 
+    // The issuer's staff, over HTTPS with the demo's host link (issuer-host.json beside the issuer file).
     const authority = [authorityAllow, authorityDisallow, authorityStatus];
     expect(
       (await cli(authority, 'authority-disallow', '--issuer', issuer, '--terminal-id', terminalId)).code,
@@ -717,11 +589,11 @@ describe('issuing from the command line', () => {
     });
 
     const after = JSON.parse((await cli(terminal, 'issuing-status', '--config', config, '--json')).stdout);
-    expect(after.authorityCommand).toBeDefined();
-    expect(after.log.map((e: { reason: string }) => e.reason)).toContain('not-eligible');
-    expect(
-      after.log.map((e: { reason: string }) => e.reason).filter((r: string) => r === 'ok').length,
-    ).toBeGreaterThanOrEqual(3);
+    expect(after.host).toBe(host.url);
+    expect(after.authorityCommand).toMatchObject({ granted: expect.any(Number) });
+    const reasons = after.log.map((e: { reason: string }) => e.reason);
+    expect(reasons).toContain('not-eligible');
+    expect(reasons.filter((r: string) => r === 'ok').length).toBeGreaterThanOrEqual(3);
     const log = JSON.parse((await cli(authority, 'authority-status', '--issuer', issuer, '--json')).stdout);
     expect(log.servers).toMatchObject([{ terminalId }]);
   });

@@ -26,7 +26,7 @@ describe('key update interrupted, then recovered', () => {
     const t = makeTerminal(OLDER_PAYER);
     t.slots.stallAfterCard('payer', { when: applyOnce() });
     await expect(t.engine.updateKeys()).rejects.toMatchObject({ code: 'E_TRANSPORT_TIMEOUT' });
-    expect(steps(t)).toEqual(['planned', 'update-random', 'exported', 'interrupted']);
+    expect(steps(t)).toEqual(['planned', 'interrupted']);
     expect(t.flows.openFlows().map((f) => f.flowKind)).toEqual(['key-update']);
     expect(t.cards.payer.store.read().transferKeyId).toBe(2); // the card took them
 
@@ -63,7 +63,7 @@ describe('key update interrupted, then recovered', () => {
     const t = makeTerminal(OLDER_PAYER);
     t.slots.stall('payee', { when: once(INS.EXPORT_TRANSFER_KEY) });
     await expect(t.engine.updateKeys()).rejects.toMatchObject({ code: 'E_TRANSPORT_TIMEOUT' });
-    expect(steps(t)).toEqual(['planned', 'update-random', 'failed-no-value-moved']);
+    expect(steps(t)).toEqual(['planned', 'failed-no-value-moved']);
     expect(t.flows.openFlows()).toEqual([]);
     expect(t.cards.payer.store.read().transferKeyId).toBe(1);
   });

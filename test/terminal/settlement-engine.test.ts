@@ -2,6 +2,7 @@
 // unchanged), journaling before every APDU, and the operator-visible route reasons.
 import { describe, expect, it } from 'vitest';
 import { INS } from '../../protocol/settlement/commands.js';
+import { TEST_CURRENCY } from '../support/card-fixtures.js';
 import { makeTerminal } from '../support/terminal-fixtures.js';
 
 describe('settlement engine: value transfer', () => {
@@ -17,16 +18,40 @@ describe('settlement engine: value transfer', () => {
       balances: { payer: 3750, payee: 1350 },
     });
     const steps = t.journal.entriesForFlow(outcome.flowId!).map((e) => e.step);
-    expect(steps).toEqual([
-      'started',
-      'debit-initiated',
-      'credit-initiated',
-      'debited',
-      'credited',
-      'completed',
-    ]);
+    expect(steps).toEqual(['started', 'credit-initiated', 'debited', 'credited', 'completed']);
     expect(t.journal.verify()).toMatchObject({ ok: true });
     expect(t.engine.openTransfers()).toEqual([]);
+  });
+
+  it('passes the flow’s facts to the log’s index: amount, currency, both cards with their labels, the caller’s', async () => {
+    const t = makeTerminal({
+      payer: { balance: 5000, label: 'Alice Example' },
+      payee: { label: 'Corner Shop' },
+    });
+    const outcome = await t.engine.transfer({ amount: 1250, facts: { operatorId: 'op-7', direction: 'in' } });
+    if (outcome.status !== 'completed') throw new Error(outcome.status);
+    expect(t.flows.flow(outcome.flowId)).toMatchObject({
+      amount: 1250,
+      currency: TEST_CURRENCY,
+      operatorId: 'op-7',
+      direction: 'in',
+      cards: [
+        { holderId: t.cards.payer.store.read().holderId, label: 'Alice Example' },
+        { holderId: t.cards.payee.store.read().holderId, label: 'Corner Shop' },
+      ],
+    });
+    expect(t.flows.search({ label: 'alice' }, { limit: 5 }).flows.map((f) => f.flowId)).toEqual([
+      outcome.flowId,
+    ]);
+  });
+
+  it('refuses facts it cannot index before any card is asked: nothing journaled, nothing moved', async () => {
+    const t = makeTerminal({ payer: { balance: 5000 } });
+    const before = t.balances();
+    const outcome = await t.engine.transfer({ amount: 10, facts: { operatorId: 'not an id!' } });
+    expect(outcome).toMatchObject({ status: 'refused', error: { code: 'E_INPUT_INVALID' } });
+    expect(t.balances()).toEqual(before);
+    expect(t.journal.head().seq).toBe(0);
   });
 
   it('journals each card answer before the next APDU is sent', async () => {
@@ -48,7 +73,8 @@ describe('settlement engine: value transfer', () => {
     await t.engine.transfer({ amount: 10 });
     const lastStepBefore = (ins: number) => seen.find((s) => s.ins === ins)!.journaled.at(-1);
     expect(lastStepBefore(INS.INITIATE_DEBIT)).toBe('started');
-    expect(lastStepBefore(INS.INITIATE_CREDIT)).toBe('debit-initiated');
+    // INITIATE DEBIT's random is journaled with INITIATE CREDIT's answer, before DEBIT (docs/journal.md).
+    expect(lastStepBefore(INS.INITIATE_CREDIT)).toBe('started');
     expect(lastStepBefore(INS.DEBIT)).toBe('credit-initiated');
     expect(lastStepBefore(INS.CREDIT)).toBe('debited');
     expect(lastStepBefore(INS.ACKNOWLEDGE_DEBIT)).toBe('credited');

@@ -334,10 +334,11 @@ describe('simulated slots', () => {
       await a.client.select();
       await b.client.select();
       const request = { currency: TEST_CURRENCY, amount: 700, date: NOW };
-      const txRandom = await a.client.initiateDebit({ ...request, counterpartId: b.holderId });
+      const debit = await a.client.initiateDebit({ ...request, counterpartId: b.holderId });
+      const { txRandom } = debit;
       const { rxRandom, challenge } = await b.client.initiateCredit(
         { ...request, counterpartId: a.holderId },
-        txRandom,
+        debit,
       );
       await expectTerminalError(a.client.debit(txRandom, rxRandom, challenge), 'E_TRANSPORT_TIMEOUT');
       // The card acted on the command: its debit record is there, committed.

@@ -64,7 +64,11 @@ describe('terminal CLI', () => {
       });
     expect(sales.nextBeforeSeq).toBeUndefined();
     expect(terminal('verify-log', '--config', config).stdout).toContain('hash chain intact');
-    expect(terminal('in-doubt', '--config', config, '--json').json()).toEqual([]);
+    expect(terminal('in-doubt', '--config', config, '--json').json()).toEqual({
+      transfers: [],
+      deliveries: [],
+      contents: [],
+    });
     expect(terminal('crl-status', '--config', config, '--json').json()).toMatchObject({
       state: 'fresh',
       source: 'builtin',
@@ -88,8 +92,9 @@ describe('terminal CLI', () => {
     }
     const tooMuch = terminal('transfer', '--config', config, '--amount', '100000', '--json');
     expect(tooMuch.code).toBe(3);
-    // Without the owner's PIN the terminal cannot see the balance: the card itself refuses (SW 9401).
-    expect(tooMuch.json()).toMatchObject({ status: 'refused', error: { code: 'E_INSUFFICIENT_FUNDS' } });
+    // Above the demo card's no-PIN limit the card asks for the PIN (SW 9403) before it compares any
+    // balance: a refusal without the PIN says nothing of the balance (protocol §4.6).
+    expect(tooMuch.json()).toMatchObject({ status: 'refused', error: { code: 'E_PIN_REQUIRED' } });
 
     expect(readFileSync(join(dir, 'demo', 'payer-card.json'), 'utf8')).toBe(before);
     // A wrong PIN is refused, and the card (not the terminal) counts the try.
@@ -102,11 +107,15 @@ describe('terminal CLI', () => {
 
   it('finds an edited log row', () => {
     const db = new Database(join(dir, 'demo', 'data', 'terminal.db'));
-    db.exec('DROP TRIGGER journal_no_update');
-    db.prepare("UPDATE journal SET payload = replace(payload, '1250', '9250') WHERE step = 'started'").run();
+    db.exec('DROP TRIGGER journal_entry_no_update');
+    // The sale's opening entry (a value transfer's first): one byte of its payload changed.
+    const seq = db.prepare('SELECT flow_no FROM flow WHERE kind = 0 ORDER BY flow_no LIMIT 1').pluck().get();
+    const body = db.prepare('SELECT body FROM journal_entry WHERE seq = ?').pluck().get(seq) as Buffer;
+    body.writeUInt8(body.readUInt8(body.length - 1) ^ 0x01, body.length - 1);
+    db.prepare('UPDATE journal_entry SET body = ? WHERE seq = ?').run(body, seq);
     db.close();
     const r = terminal('verify-log', '--config', config, '--json');
     expect(r.code).toBe(4);
-    expect(r.json()).toMatchObject({ ok: false, reason: 'hash-mismatch' });
+    expect(r.json()).toMatchObject({ ok: false, reason: 'hash-mismatch', firstBadSeq: seq });
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import type { VirtualCard } from '../../protocol/virtual-card.js';
-import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
+import { makeTerminal, type TerminalUnderTest, terminalRecovery } from '../support/terminal-fixtures.js';
 
 type FaultKind =
   | 'timeout-before-card'
@@ -130,11 +130,11 @@ describe('in-doubt transfers', () => {
     await t.engine.recover();
     expect(t.engine.inDoubt()).toHaveLength(1);
 
-    // The same payee card is presented again: the engine completes the credit by itself, once.
-    const recovered = new Promise<void>((resolve) => t.engine.on((e) => e.type === 'recovered' && resolve()));
-    t.engine.recoverOnCardInsert();
+    // The same payee card is presented again: the terminal's recovery completes the credit by itself, once.
+    const recovery = terminalRecovery(t);
+    recovery.watchInsertions();
     t.slots.insert('payee', t.cards.payee.os);
-    await recovered;
+    await recovery.settled();
     expect(t.balances()).toEqual({ payer: 900, payee: 600 });
     expect(t.engine.inDoubt()).toEqual([]);
   });

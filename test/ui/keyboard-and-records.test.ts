@@ -89,7 +89,8 @@ describe('operator screen: keyboard only, and the records', () => {
     await expect
       .poll(() => byTest('pay-result').textContent(), { timeout: 20_000 })
       .toContain('Payment complete: €3.00');
-    await expect.poll(() => byTest('payer-balance').textContent()).toBe('€197.00');
+    // The customer's login ends with the sale: the balance is masked again.
+    await expect.poll(() => byTest('payer-balance').textContent()).toBe('••••');
     expect((await focused()).name).toBe('amount');
     await expect.poll(() => ui.page.locator('#amount').inputValue()).toBe('');
     await ui.shoot('20-keyboard-sale');
@@ -129,12 +130,20 @@ describe('operator screen: keyboard only, and the records', () => {
   it('has every action in the Tab order, each with a visible focus', async () => {
     // Escape puts the focus on the amount: from there back to the first action, then on to the last.
     await ui.page.keyboard.press('Escape');
-    const before = await tabTo('Log out', 20, 'Shift+Tab');
+    const before = await tabTo('payer-pin', 20, 'Shift+Tab');
     await ui.page.keyboard.press('Escape');
     await ui.page.keyboard.type('1');
     const after = await tabTo('Older →', 60);
     const stops = [...before.reverse(), 'amount', ...after];
-    expect(stops.slice(0, 4)).toEqual(['Log out', 'Update keys', 'amount', 'Pay']);
+    expect(stops.slice(0, 7)).toEqual([
+      'payer-pin',
+      'Issuer session',
+      'Update keys',
+      'amount',
+      'Pay',
+      'Issue ticket or coupon…',
+      'Refund a sale…',
+    ]);
     for (const action of [
       'payee-pin',
       'Issuer session',
@@ -142,6 +151,7 @@ describe('operator screen: keyboard only, and the records', () => {
       'In doubt: 0',
       'Revocation list',
       'End of day',
+      'Card tray',
       'log-search',
       'Search',
       'Verify log',
@@ -228,6 +238,13 @@ describe('operator screen: keyboard only, and the records', () => {
     await ui.page.getByRole('tab', { name: 'Revocation list' }).click();
     const panel = byTest('crl-panel');
     expect(await panel.textContent()).toContain('#1');
+    // Where the list comes from is on the screen.
+    expect(await byTest('crl-distribution-point').textContent()).toBe(
+      ui.services.crl.status().distributionPoint,
+    );
+    expect(await byTest('crl-distribution-point').textContent()).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/ca\.crl$/,
+    );
     await ui.page.getByRole('button', { name: 'Refresh CRL' }).click();
     const error = byTest('crl-error');
     await expect.poll(() => error.getAttribute('data-code')).toBe('E_TRANSPORT');

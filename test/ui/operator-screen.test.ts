@@ -74,7 +74,9 @@ describe('operator screen: the sale', () => {
     expect(await byTest('progress').textContent()).toContain('payer debited → payee credited → done');
     expect(await byTest('key-update').textContent()).toContain('common-key route');
     expect(await byTest('pay-result').textContent()).toContain('Payer now €187.50');
-    await expect.poll(() => byTest('payer-balance').textContent()).toBe('€187.50');
+    // The customer's login ends with the sale (endOwnerLoginAfterSale): the card masks its balance again.
+    await expect.poll(() => byTest('payer-balance').textContent()).toBe('••••');
+    expect(await byTest('slot-payer').textContent()).not.toContain('Owner logged in');
     await expect.poll(() => ui.page.locator('#amount').inputValue()).toBe('');
     expect(ui.cards.payee.store.read().balance).toBe(50_00 + 12_50);
     await expect.poll(() => byTest('summary-totals').textContent()).toContain('1 completed, net €12.50');
@@ -138,7 +140,8 @@ describe('operator screen: the sale', () => {
     expect(await error.textContent()).toContain('revoked by its issuer');
     expect(await error.textContent()).toContain('send the customer to the issuer');
     await expect.poll(() => byTest('payee-cert').textContent()).toBe('revoked');
-    await expect.poll(() => byTest('crl-panel').textContent()).toContain('1 revoked');
+    // The demo's built-in list already holds one revoked card (Dave's, of the card tray).
+    await expect.poll(() => byTest('crl-panel').textContent()).toContain('2 revoked');
     expect({
       payer: ui.cards.payer.store.read().balance,
       payee: ui.cards.payee.store.read().balance,

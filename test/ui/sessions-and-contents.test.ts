@@ -135,11 +135,11 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
     expect(ui.cards.payee.store.read().owner?.tries).toBe(0);
     await ui.shoot('13-pin-blocked');
 
-    // Even the right PIN is refused now; the balance stays masked.
-    await pin.fill('0000');
-    await pin.press('Enter');
-    await expect.poll(() => error.textContent()).toContain('is blocked');
-    expect(await error.getAttribute('data-code')).toBe('E_PIN_BLOCKED');
+    // The card says the PIN is blocked (asked without a try): no PIN field any more, the way out is
+    // the issuer's unblock code; the balance stays masked.
+    await byTest('payee-pin-blocked').waitFor();
+    expect(await pin.count()).toBe(0);
+    expect(await byTest('payee-pin-blocked').textContent()).toContain('PIN blocked');
     expect(await byTest('payee-balance').textContent()).toBe('••••');
     expect(ui.cards.payee.store.read().owner?.tries).toBe(0);
   });

@@ -7,6 +7,7 @@ import type { ContentItem } from '../../../protocol/settlement/contents-codec.js
 import { SESSION_MODE } from '../../../protocol/settlement/session-keys.js';
 import { CardStatusError, SW } from '../../../protocol/status-words.js';
 import type { SettlementContext } from './applet-context.js';
+import { resetNoPinCounters } from './cardholder-verification.js';
 import type { SettlementState } from './state.js';
 
 export interface AccessLevel {
@@ -89,6 +90,7 @@ export function verifyPin(ctx: SettlementContext, cmd: CommandApdu): Uint8Array 
   }
   ctx.store.transaction((d) => {
     d.owner!.tries = d.owner!.tryLimit;
+    resetNoPinCounters(d);
   });
   ctx.transient.ownerVerified = true;
   return new Uint8Array(0);

@@ -3,12 +3,14 @@
 import type { CommandApdu } from '../../../protocol/apdu.js';
 import { concat, fromHex, u16, u32 } from '../../../protocol/bytes.js';
 import { RANDOM_LENGTH } from '../../../protocol/crypto-suite.js';
+import { encodeNoPinLimits, encodePinStatus } from '../../../protocol/settlement/cardholder-policy.js';
 import { APPLET_VERSION, RECORD_STATUS, STATUS_QUERY, TAG } from '../../../protocol/settlement/commands.js';
 import { encodeValidity } from '../../../protocol/settlement/validity-date.js';
 import { CardStatusError, SW } from '../../../protocol/status-words.js';
 import { encodeTlvList } from '../../../protocol/tlv.js';
 import { accessLevel, canReadBalance } from './access.js';
 import type { SettlementContext } from './applet-context.js';
+import { limitsOf, pinStatusOf } from './cardholder-verification.js';
 import { CommandData, requireParameters } from './command-data.js';
 import { type CreditRecord, type DebitRecord, openDebitTotal, pendingCreditTotal } from './state.js';
 
@@ -33,6 +35,10 @@ export function getCardInfo(ctx: SettlementContext, cmd: CommandApdu): Uint8Arra
     { tag: TAG.CURRENCY, value: u16(s.currency) },
     { tag: TAG.UNSETTLED, value: Uint8Array.of(unsettledDebits, pendingCredits) },
     { tag: TAG.APPLET_VERSION, value: Uint8Array.of(APPLET_VERSION) },
+    ...(s.cardholderPolicy
+      ? [{ tag: TAG.NO_PIN_LIMITS, value: encodeNoPinLimits(limitsOf(s.cardholderPolicy)) }]
+      : []),
+    { tag: TAG.PIN_STATE, value: encodePinStatus(pinStatusOf(ctx, s)) },
     { tag: TAG.CERTIFICATE, value: fromHex(s.certificate) },
   ]);
 }
@@ -79,11 +85,13 @@ const DEBIT_STATUS = {
   debited: RECORD_STATUS.DEBIT_DEBITED,
   acknowledged: RECORD_STATUS.DEBIT_ACKNOWLEDGED,
   aborted: RECORD_STATUS.DEBIT_ABORTED,
+  refunded: RECORD_STATUS.DEBIT_REFUNDED,
 } as const;
 const CREDIT_STATUS = {
   pending: RECORD_STATUS.CREDIT_PENDING,
   credited: RECORD_STATUS.CREDIT_CREDITED,
   cancelled: RECORD_STATUS.CREDIT_CANCELLED,
+  released: RECORD_STATUS.CREDIT_RELEASED,
 } as const;
 
 /** role ‖ status ‖ counterpart ‖ currency ‖ amount ‖ date ‖ key ID ‖ tx random ‖ rx random ‖ proof */

@@ -6,14 +6,13 @@
 // exchange links two transfers so that the initiator's single decision settles both halves.
 import type { CommandApdu } from '../../../protocol/apdu.js';
 import { concat, fromHex, toHex, u32 } from '../../../protocol/bytes.js';
-import { aeadOpen, aeadSeal, ecdsaSign, ecdsaVerify, RANDOM_LENGTH } from '../../../protocol/crypto-suite.js';
+import { aeadOpen, aeadSeal, RANDOM_LENGTH } from '../../../protocol/crypto-suite.js';
 import { STATUS_QUERY } from '../../../protocol/settlement/commands.js';
+import { CONTENT_STATUS_CODE } from '../../../protocol/settlement/content-record-codec.js';
 import {
   CONTENT_SIGNATURE_LABEL,
   CONTENT_TAG,
-  type ContentSignatureLabel,
   contentSealAad,
-  contentSignatureMessage,
   decodeItem,
   decodeValue,
   encodeItem,
@@ -24,110 +23,27 @@ import { CardStatusError, SW } from '../../../protocol/status-words.js';
 import { encodeTlv, encodeTlvList, parseTlvList } from '../../../protocol/tlv.js';
 import { accessLevel, canSend } from './access.js';
 import type { SettlementContext } from './applet-context.js';
+import { requireOwnerToPay } from './cardholder-verification.js';
 import { CommandData, requireParameters } from './command-data.js';
-import { requireSession } from './mutual-auth.js';
 import {
-  CONTENT_CAPACITY,
-  CONTENT_LOG_CAPACITY,
-  type ContentRecord,
-  openDebitTotal,
-  pendingCreditTotal,
-  type SettlementState,
-} from './state.js';
+  abortOutgoing,
+  appendRecord,
+  applyIncoming,
+  applyOutgoing,
+  discardSecondHalves,
+  itemOf,
+  record,
+  requireItemRoom,
+  SETTLED,
+  sign,
+  verify,
+} from './content-records.js';
+import { requireSession } from './mutual-auth.js';
+import { type ContentRecord, headroomUsed, openDebitTotal } from './state.js';
 
 export const SEND_KIND = { ITEM: 0x00, VALUE: 0x01 } as const;
 export const SEND_ROLE = { PLAIN: 0x00, EXCHANGE_INITIATOR: 0x01, EXCHANGE_RESPONDER: 0x02 } as const;
 const ZERO16 = new Uint8Array(16);
-const SETTLED: ContentRecord['status'][] = ['acknowledged', 'aborted', 'accepted', 'discarded'];
-
-function sign(s: SettlementState, label: ContentSignatureLabel, r: ContentRecord): string {
-  return toHex(ecdsaSign(fromHex(s.cardPrivateKey), signatureMessage(s, label, r)));
-}
-
-function verify(
-  s: SettlementState,
-  label: ContentSignatureLabel,
-  r: ContentRecord,
-  signature: Uint8Array,
-): boolean {
-  return ecdsaVerify(fromHex(r.peerPublicKey), signatureMessage(s, label, r), signature);
-}
-
-/** Signatures name the sender and receiver of the record's transfer, whichever card signs. */
-function signatureMessage(s: SettlementState, label: ContentSignatureLabel, r: ContentRecord): Uint8Array {
-  const own = fromHex(s.holderId);
-  const peer = fromHex(r.peerId);
-  return contentSignatureMessage(label, {
-    txId: fromHex(r.txId),
-    senderId: r.direction === 'out' ? own : peer,
-    receiverId: r.direction === 'out' ? peer : own,
-    digest: fromHex(r.digest),
-    linkTxId: r.linkTxId ? fromHex(r.linkTxId) : undefined,
-  });
-}
-
-function record(
-  s: SettlementState,
-  txId: string,
-  direction: 'in' | 'out',
-  status?: ContentRecord['status'],
-): ContentRecord {
-  const r = s.contentLog.find((x) => x.txId === txId && x.direction === direction);
-  if (!r || (status && r.status !== status)) {
-    throw new CardStatusError(
-      SW.CONDITIONS_NOT_SATISFIED,
-      `no ${status ?? ''} ${direction === 'out' ? 'outgoing' : 'incoming'} transfer ${txId}`,
-    );
-  }
-  return r;
-}
-
-function appendRecord(s: SettlementState, r: ContentRecord): void {
-  if (s.contentLog.length >= CONTENT_LOG_CAPACITY) {
-    const i = s.contentLog.findIndex((x) => SETTLED.includes(x.status));
-    if (i < 0)
-      throw new CardStatusError(
-        SW.NOT_ENOUGH_MEMORY,
-        'content log full of unsettled transfers: recover first',
-      );
-    s.contentLog.splice(i, 1);
-  }
-  s.contentLog.push(r);
-}
-
-/** Applies an accepted incoming transfer: the item joins the card, or the value joins the purse. */
-function applyIncoming(s: SettlementState, r: ContentRecord): void {
-  if (r.kind === 'value') {
-    if (s.balance + r.amount! > s.maxBalance) throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED);
-    s.balance += r.amount!;
-  } else {
-    const item = decodeItem(parseTlvList(fromHex(r.payload))[0]!.value);
-    if (s.contents.length >= CONTENT_CAPACITY) throw new CardStatusError(SW.NOT_ENOUGH_MEMORY);
-    s.contents.push({
-      id: item.id,
-      type: item.type,
-      issuerId: item.issuerId,
-      policy: item.policy,
-      label: item.label,
-      body: item.body!,
-    });
-  }
-  r.status = 'accepted';
-}
-
-/** Completes an outgoing transfer: the item leaves the card, or the value leaves the purse. */
-function applyOutgoing(s: SettlementState, r: ContentRecord): void {
-  if (r.kind === 'value') s.balance -= r.amount!;
-  else s.contents = s.contents.filter((c) => c.lockedBy !== r.txId);
-  r.status = 'deleted';
-  r.proof = sign(s, CONTENT_SIGNATURE_LABEL.DELETION_PROOF, r);
-}
-
-function abortOutgoing(s: SettlementState, r: ContentRecord): void {
-  for (const c of s.contents) if (c.lockedBy === r.txId) delete c.lockedBy;
-  r.status = 'aborted';
-  r.proof = sign(s, CONTENT_SIGNATURE_LABEL.ABORT_PROOF, r);
-}
 
 /** CONTENT SEND (seed S401–S402): P1 item/value, P2 plain/exchange role; data session ID ‖ item ID or amount [‖ linked incoming tx]. */
 export function contentSend(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
@@ -145,8 +61,7 @@ export function contentSend(ctx: SettlementContext, cmd: CommandApdu): Uint8Arra
   let amount: number | undefined;
   if (isValue) {
     amount = data.u32();
-    if (!level.owner)
-      throw new CardStatusError(SW.SECURITY_STATUS_NOT_SATISFIED, 'paying needs the owner’s PIN');
+    requireOwnerToPay(ctx, s0); // 9403 (6983 blocked) before any balance comparison
     if (amount === 0) throw new CardStatusError(SW.INCORRECT_DATA, 'amount must be positive');
     if (amount > s0.balance - openDebitTotal(s0)) throw new CardStatusError(SW.INSUFFICIENT_FUNDS);
     payload = encodeValue(amount, s0.currency);
@@ -229,19 +144,13 @@ export function contentReceive(ctx: SettlementContext, cmd: CommandApdu): Uint8A
     if (template?.tag === CONTENT_TAG.ITEM) {
       const item = decodeItem(template.value);
       if (item.body === undefined) throw new SyntaxError('item without body');
-      if (s0.contents.some((c) => c.id === item.id))
-        throw new CardStatusError(SW.INCORRECT_DATA, 'an item with this ID is on the card');
-      const incomingItems = s0.contentLog.filter(
-        (r) => r.direction === 'in' && r.status === 'pending' && r.kind === 'item',
-      ).length;
-      if (s0.contents.length + incomingItems >= CONTENT_CAPACITY)
-        throw new CardStatusError(SW.NOT_ENOUGH_MEMORY);
+      requireItemRoom(s0, item.id);
       kind = 'item';
     } else if (template?.tag === CONTENT_TAG.VALUE) {
       const value = decodeValue(template.value);
       if (value.currency !== s0.currency)
         throw new CardStatusError(SW.INCORRECT_DATA, 'currency differs from the purse');
-      if (s0.balance + pendingCreditTotal(s0) + value.amount > s0.maxBalance) {
+      if (headroomUsed(s0) + value.amount > s0.maxBalance) {
         throw new CardStatusError(SW.MAXIMUM_BALANCE_EXCEEDED);
       }
       kind = 'value';
@@ -375,8 +284,7 @@ export function contentAbort(ctx: SettlementContext, cmd: CommandApdu): Uint8Arr
       if (r.linkTxId) record(s, r.linkTxId, 'in').status = 'discarded';
       // An initiator that gives up its half can drop the other half at once: without this card's
       // deletion proof the responder can never give its half away.
-      for (const x of s.contentLog)
-        if (x.direction === 'in' && x.linkTxId === txId && x.status === 'pending') x.status = 'discarded';
+      discardSecondHalves(s, txId);
       return r.proof!;
     }),
   );
@@ -423,16 +331,6 @@ export function contentAcknowledge(ctx: SettlementContext, cmd: CommandApdu): Ui
   return new Uint8Array(0);
 }
 
-const STATUS_CODE: Record<ContentRecord['status'], number> = {
-  open: 0x01,
-  deleted: 0x02,
-  acknowledged: 0x03,
-  aborted: 0x04,
-  pending: 0x11,
-  accepted: 0x12,
-  discarded: 0x13,
-};
-
 /** CONTENT STATUS: P1 00 one transfer (data tx), P1 01 every unsettled one. No body ever leaves here. */
 export function contentStatus(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
   requireParameters(cmd, [STATUS_QUERY.ONE, STATUS_QUERY.LIST_UNSETTLED]);
@@ -449,13 +347,12 @@ export function contentStatus(ctx: SettlementContext, cmd: CommandApdu): Uint8Ar
 }
 
 function encodeRecord(r: ContentRecord): Uint8Array {
-  let itemId: Uint8Array | undefined;
-  if (r.kind === 'item') itemId = fromHex(decodeItem(parseTlvList(fromHex(r.payload))[0]!.value).id);
+  const itemId = r.kind === 'item' ? fromHex(itemOf(r).id) : undefined;
   return encodeTlv(
     0xe3,
     encodeTlvList([
       { tag: 0xc0, value: Uint8Array.of(r.direction === 'out' ? 1 : 2) },
-      { tag: 0xc1, value: Uint8Array.of(STATUS_CODE[r.status]) },
+      { tag: 0xc1, value: Uint8Array.of(CONTENT_STATUS_CODE[r.status]) },
       { tag: 0xc2, value: fromHex(r.txId) },
       { tag: 0xc3, value: fromHex(r.peerId) },
       { tag: 0xc4, value: r.linkTxId ? fromHex(r.linkTxId) : ZERO16 },

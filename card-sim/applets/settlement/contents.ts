@@ -17,7 +17,8 @@ import { findTlv, parseTlvList } from '../../../protocol/tlv.js';
 import { accessLevel, canAlter, canReadBody } from './access.js';
 import type { SettlementContext } from './applet-context.js';
 import { CommandData, requireParameters } from './command-data.js';
-import { CONTENT_CAPACITY, type StoredContentItem } from './state.js';
+import { requireItemRoom, storedItem } from './content-records.js';
+import type { StoredContentItem } from './state.js';
 
 export function listContents(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
   requireParameters(cmd, [0]);
@@ -93,18 +94,9 @@ export function createContent(ctx: SettlementContext, cmd: CommandApdu): Uint8Ar
     throw new CardStatusError(SW.SECURITY_STATUS_NOT_SATISFIED, 'create right expired');
   if (s.usedGrants.includes(toHex(grantId)))
     throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'create right already used');
-  if (s.contents.some((c) => c.id === item.id))
-    throw new CardStatusError(SW.INCORRECT_DATA, 'an item with this ID exists');
-  if (s.contents.length >= CONTENT_CAPACITY) throw new CardStatusError(SW.NOT_ENOUGH_MEMORY);
+  requireItemRoom(s, item.id);
   ctx.store.transaction((d) => {
-    d.contents.push({
-      id: item.id,
-      type: item.type,
-      issuerId: item.issuerId,
-      policy: item.policy,
-      label: item.label,
-      body: item.body!,
-    });
+    d.contents.push(storedItem(item));
     d.usedGrants.push(toHex(grantId));
     if (d.usedGrants.length > 64) d.usedGrants.shift();
   });

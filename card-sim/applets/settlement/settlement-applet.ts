@@ -8,6 +8,7 @@ import type { PersistentStore } from '../../os/persistent-store.js';
 import { resetRetryCounter, verifyPin } from './access.js';
 import type { SettlementContext } from './applet-context.js';
 import { getBalance, getCardInfo, getTransactionStatus } from './card-info.js';
+import { contentRelease, contentReturn } from './content-release.js';
 import {
   contentAbort,
   contentAccept,
@@ -22,6 +23,7 @@ import { createContent, listContents, readContent, updateContent } from './conte
 import { applyKeyUpdate, beginKeyUpdate, exportTransferKey } from './key-update.js';
 import { authBegin, authConfirm, authPeer, sessionEnd } from './mutual-auth.js';
 import type { SettlementState } from './state.js';
+import { refundDebit, releaseCredit } from './value-release.js';
 import {
   abortDebit,
   acknowledgeDebit,
@@ -31,6 +33,9 @@ import {
   initiateCredit,
   initiateDebit,
 } from './value-transfer.js';
+
+/** INS the card OS itself answers under the ISO class (SELECT, GET RESPONSE). */
+const OS_INSTRUCTIONS = new Set<number>([INS.SELECT, INS.GET_RESPONSE]);
 
 export class SettlementApplet implements Applet {
   readonly aid = SETTLEMENT_AID;
@@ -78,6 +83,10 @@ export class SettlementApplet implements Applet {
       [p(INS.ACKNOWLEDGE_DEBIT), bind(acknowledgeDebit)],
       [p(INS.ABORT_DEBIT), bind(abortDebit)],
       [p(INS.CANCEL_CREDIT), bind(cancelCredit)],
+      [p(INS.RELEASE_CREDIT), bind(releaseCredit)],
+      [p(INS.REFUND_DEBIT), bind(refundDebit)],
+      [p(INS.CONTENT_RELEASE), bind(contentRelease)],
+      [p(INS.CONTENT_RETURN), bind(contentReturn)],
     ]);
   }
 
@@ -89,10 +98,17 @@ export class SettlementApplet implements Applet {
     this.ctx.transient = {};
   }
 
+  /** Class before instruction (docs/protocol.md §3): the other class's INS is 6E00, no command at all 6D00. */
   process(cmd: CommandApdu): Uint8Array {
     if (cmd.cla !== CLA_PROPRIETARY && cmd.cla !== CLA_ISO) throw new CardStatusError(SW.CLA_NOT_SUPPORTED);
     const handler = this.instructions.get((cmd.cla << 8) | cmd.ins);
-    if (!handler) throw new CardStatusError(SW.INS_NOT_SUPPORTED);
-    return handler(cmd);
+    if (handler) return handler(cmd);
+    const otherClass = cmd.cla === CLA_ISO ? CLA_PROPRIETARY : CLA_ISO;
+    if (
+      this.instructions.has((otherClass << 8) | cmd.ins) ||
+      (otherClass === CLA_ISO && OS_INSTRUCTIONS.has(cmd.ins))
+    )
+      throw new CardStatusError(SW.CLA_NOT_SUPPORTED, 'this instruction belongs to the other class');
+    throw new CardStatusError(SW.INS_NOT_SUPPORTED);
   }
 }

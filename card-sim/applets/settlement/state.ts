@@ -1,6 +1,7 @@
 // Persistent state of the settlement applet: the card's EEPROM image. Byte strings are stored as
 // uppercase hex. Secrets live here and nowhere else; no command ever returns them.
 import { z } from 'zod';
+import { TerminalError } from '../../../protocol/errors.js';
 import { LOG_CAPACITY } from '../../../protocol/settlement/commands.js';
 import {
   CONTENT_POLICIES,
@@ -19,9 +20,9 @@ export const debitRecordSchema = z.object({
   amount: uint32,
   date: uint32,
   transferKeyId: uint32,
-  status: z.enum(['open', 'debited', 'acknowledged', 'aborted']),
+  status: z.enum(['open', 'debited', 'acknowledged', 'aborted', 'refunded']),
   rxRandom: hex(16).optional(),
-  /** Reception challenge (when debited) or abort proof (when aborted), re-issued on a status query. */
+  /** Reception challenge (debited), abort proof (aborted) or release proof (refunded), re-issued on a status query. */
   proof: hex(16).optional(),
 });
 export type DebitRecord = z.infer<typeof debitRecordSchema>;
@@ -34,8 +35,8 @@ export const creditRecordSchema = z.object({
   date: uint32,
   transferKeyId: uint32,
   rxRandom: hex(16),
-  status: z.enum(['pending', 'credited', 'cancelled']),
-  /** Credit acknowledgement, once credited. */
+  status: z.enum(['pending', 'credited', 'cancelled', 'released']),
+  /** Credit acknowledgement (credited) or release proof (released). */
   proof: hex(16).optional(),
 });
 export type CreditRecord = z.infer<typeof creditRecordSchema>;
@@ -70,8 +71,21 @@ export const contentRecordSchema = z.object({
   payload: z.string().regex(/^([0-9A-F]{2})+$/),
   digest: hex(32),
   amount: uint32.optional(),
-  status: z.enum(['open', 'deleted', 'acknowledged', 'aborted', 'pending', 'accepted', 'discarded']),
-  /** Deletion proof (out, deleted), abort proof (out, aborted), acceptance (in, accepted); DER signature. */
+  status: z.enum([
+    'open',
+    'deleted',
+    'acknowledged',
+    'aborted',
+    'returned',
+    'pending',
+    'accepted',
+    'discarded',
+    'released',
+  ]),
+  /**
+   * Deletion proof (out, deleted), abort proof (out, aborted), the receiver's release proof (out,
+   * returned), acceptance (in, accepted), own release proof (in, released); DER signature.
+   */
   proof: z
     .string()
     .regex(/^([0-9A-F]{2})+$/)
@@ -82,9 +96,26 @@ export type ContentRecord = z.infer<typeof contentRecordSchema>;
 export const CONTENT_CAPACITY = 16;
 export const CONTENT_LOG_CAPACITY = 8;
 
+/** Image format of this applet version; version 1 images are migrated (state-migration.ts), never read. */
+export const STATE_FORMAT = 2;
+
+const uint8 = z.number().int().min(0).max(0xff);
+
+/** The cardholder verification policy (docs/protocol.md §4.6) and its no-PIN counters. */
+export const cardholderPolicySchema = z.object({
+  perPayment: uint32,
+  cumulative: uint32,
+  consecutive: uint8,
+  /** Amount paid without the PIN since the last successful VERIFY (saturating). */
+  noPinTotal: uint32,
+  /** Payments made without the PIN since the last successful VERIFY (saturating). */
+  noPinCount: uint8,
+});
+export type CardholderPolicy = z.infer<typeof cardholderPolicySchema>;
+
 export const settlementStateSchema = z
   .object({
-    format: z.literal(1),
+    format: z.literal(STATE_FORMAT),
     holderId: hex(16),
     validity: z.string().regex(/^\d{8}$/),
     currency: z.number().int().min(0).max(999),
@@ -115,6 +146,8 @@ export const settlementStateSchema = z
         tryLimit: z.number().int().min(1).max(15),
       })
       .optional(),
+    /** No-PIN limits and counters; present exactly when the card has an owner PIN. */
+    cardholderPolicy: cardholderPolicySchema.optional(),
     /** The issuer's unblock code for a blocked PIN (ISO 7816-4 RESET RETRY COUNTER). */
     puk: z
       .object({
@@ -133,9 +166,10 @@ export const settlementStateSchema = z
   .refine((s) => s.balance <= s.maxBalance, 'balance above maximum')
   .refine((s) => s.transferKeys[String(s.transferKeyId)] !== undefined, 'current transfer key missing')
   .refine((s) => s.transferKeyId <= s.transferKeyIdLimit, 'transfer key ID above its limit')
+  .refine((s) => (s.updateKey === undefined) === (s.updateKeyId === 0), 'update key ID 0 means no update key')
   .refine(
-    (s) => (s.updateKey === undefined) === (s.updateKeyId === 0),
-    'update key ID 0 means no update key',
+    (s) => (s.owner === undefined) === (s.cardholderPolicy === undefined),
+    'a cardholder policy exactly when the card has a PIN',
   );
 
 export type SettlementState = z.infer<typeof settlementStateSchema>;
@@ -145,10 +179,41 @@ export const settlementStateCodec = {
   encode(state: SettlementState): string {
     return `${JSON.stringify(settlementStateSchema.parse(state), null, 1)}\n`;
   },
+  /** Refuses an image of another format with a typed error naming the migration (never misreads one). */
   decode(image: string): SettlementState {
-    return settlementStateSchema.parse(JSON.parse(image));
+    const raw: unknown = JSON.parse(image);
+    const format = typeof raw === 'object' && raw !== null ? (raw as { format?: unknown }).format : undefined;
+    if (format !== STATE_FORMAT && typeof format === 'number') {
+      throw new TerminalError(
+        'E_CARD_VERSION',
+        format < STATE_FORMAT
+          ? `card image format ${format} is of settlement application version ${format}: migrate it with "npm run card -- migrate <file>"`
+          : `card image format ${format} is newer than this simulator (format ${STATE_FORMAT})`,
+        { format },
+      );
+    }
+    return settlementStateSchema.parse(raw);
   },
 };
+
+/** The debit states that may still end either way (acknowledged or refunded): the value has left. */
+export const REFUNDABLE_DEBIT = 'debited';
+
+/**
+ * Headroom rule (§4.4): balance + pending credits + refundable debits ≤ maximum, so every credit
+ * and every refund can always be applied. Refundable: debited value-transfer records and deleted
+ * outgoing content value, which a release may still send back.
+ */
+export function headroomUsed(state: SettlementState): number {
+  const refundable = state.debitLog
+    .filter((r) => r.status === REFUNDABLE_DEBIT)
+    .reduce((sum, r) => sum + r.amount, 0);
+  // An exchange responder's own half (it carries a link) is never released, so never comes back.
+  const returnable = state.contentLog
+    .filter((r) => r.kind === 'value' && r.direction === 'out' && r.status === 'deleted' && !r.linkTxId)
+    .reduce((sum, r) => sum + (r.amount ?? 0), 0);
+  return state.balance + pendingCreditTotal(state) + refundable + returnable;
+}
 
 /** Credits reserved but not yet applied: value-transfer pending credits and incoming exchange value. */
 export function pendingCreditTotal(state: SettlementState): number {

@@ -1,29 +1,33 @@
-// The value transfer of seed 002 Fig. 4, with the hardening of docs/protocol.md: both cards keep a
-// durable record of each transaction, so a debit without its credit can be completed (or proven
-// never to have happened) after any interruption, exactly once.
+// The value transfer of seed 002 Fig. 4, with the hardening of docs/protocol.md §4.3: both cards keep
+// a durable record of each transaction, so a debit without its credit can be completed (or proven
+// never to have happened, or paid back) after any interruption, exactly once; a pending credit exists
+// only on a genuine payer's debit proof; and value leaves only under the cardholder policy (§4.6).
 import type { CommandApdu } from '../../../protocol/apdu.js';
-import { fromHex, toHex } from '../../../protocol/bytes.js';
+import { concat, fromHex, toHex } from '../../../protocol/bytes.js';
 import { MAC_LENGTH, macEquals, RANDOM_LENGTH } from '../../../protocol/crypto-suite.js';
-import { HOLDER_ID_LENGTH, LOG_CAPACITY } from '../../../protocol/settlement/commands.js';
-import {
-  MAC_LABEL,
-  type MacLabel,
-  type TransferTerms,
-  transferMac,
-  ZERO_RANDOM,
-} from '../../../protocol/settlement/mac-input.js';
+import { HOLDER_ID_LENGTH } from '../../../protocol/settlement/commands.js';
+import { MAC_LABEL, ZERO_RANDOM } from '../../../protocol/settlement/mac-input.js';
 import { isExpired } from '../../../protocol/settlement/validity-date.js';
 import { CardStatusError, SW } from '../../../protocol/status-words.js';
 import type { SettlementContext } from './applet-context.js';
+import { authorisePayment, countPaymentWithoutPin } from './cardholder-verification.js';
 import { CommandData, requireParameters } from './command-data.js';
 import {
   type CreditRecord,
-  type DebitRecord,
+  headroomUsed,
   openDebitTotal,
-  pendingCreditTotal,
   retireTransferKeys,
   type SettlementState,
 } from './state.js';
+import {
+  abortOpenDebit,
+  appendRecord,
+  creditTerms,
+  debitTerms,
+  mac,
+  SETTLED_CREDIT,
+  SETTLED_DEBIT,
+} from './value-records.js';
 
 const TERMS_LENGTH = HOLDER_ID_LENGTH + 2 + 4 + 4;
 
@@ -48,119 +52,76 @@ function readTerms(data: CommandData, s: SettlementState): Terms {
   return { counterpartId, currency, amount, date };
 }
 
-function transferKey(s: SettlementState, id: number): Uint8Array {
-  const key = s.transferKeys[String(id)];
-  if (!key) throw new CardStatusError(SW.REFERENCE_DATA_NOT_USABLE, `transfer key ${id} not held`);
-  return fromHex(key);
+/** Value the purse can pay now: the balance less what open exchanges reserve (an open debit is abandoned by a new one). */
+function payable(s: SettlementState): number {
+  return s.balance - openDebitTotal(s, { exceptOpenDebits: true });
 }
 
-function debitTerms(s: SettlementState, r: DebitRecord, rxRandom: Uint8Array): TransferTerms {
-  return {
-    transferKeyId: r.transferKeyId,
-    payerId: fromHex(s.holderId),
-    payeeId: fromHex(r.payeeId),
-    currency: r.currency,
-    amount: r.amount,
-    date: r.date,
-    txRandom: fromHex(r.txRandom),
-    rxRandom,
-  };
-}
-
-function creditTerms(s: SettlementState, r: CreditRecord, rxRandom = fromHex(r.rxRandom)): TransferTerms {
-  return {
-    transferKeyId: r.transferKeyId,
-    payerId: fromHex(r.payerId),
-    payeeId: fromHex(s.holderId),
-    currency: r.currency,
-    amount: r.amount,
-    date: r.date,
-    txRandom: fromHex(r.txRandom),
-    rxRandom,
-  };
-}
-
-function mac(s: SettlementState, label: MacLabel, terms: TransferTerms): Uint8Array {
-  return transferMac(transferKey(s, terms.transferKeyId), label, terms);
-}
-
-/** Appends a record, evicting the oldest settled one when the log is full; never an unsettled one. */
-function appendRecord<R extends { status: string }>(log: R[], record: R, settled: readonly string[]): void {
-  if (log.length >= LOG_CAPACITY) {
-    const index = log.findIndex((r) => settled.includes(r.status));
-    if (index < 0)
-      throw new CardStatusError(SW.NOT_ENOUGH_MEMORY, 'log full of unsettled records: recover first');
-    log.splice(index, 1);
-  }
-  log.push(record);
-}
-
-function abortOpenDebit(s: SettlementState, r: DebitRecord): void {
-  r.status = 'aborted';
-  r.proof = toHex(mac(s, MAC_LABEL.ABORT_PROOF, debitTerms(s, r, ZERO_RANDOM)));
-}
-
-/** S2001/S2101A: the payer reserves the amount and answers with a fresh transmission random. */
+/** S2001/S2101A: the payer reserves the amount and answers a fresh transmission random and its debit proof. */
 export function initiateDebit(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
   requireParameters(cmd, [0]);
   const data = CommandData.expectLength(cmd.data, TERMS_LENGTH);
   const s0 = ctx.store.read();
   const terms = readTerms(data, s0);
-  // A new debit abandons any open one, but value reserved by an open exchange stays reserved.
-  if (terms.amount > s0.balance - openDebitTotal(s0, { exceptOpenDebits: true })) {
-    throw new CardStatusError(SW.INSUFFICIENT_FUNDS);
-  }
+  // The cardholder policy before any balance comparison: without the PIN the balance can be probed
+  // at most up to the no-PIN allowance.
+  authorisePayment(ctx, s0, terms.amount);
+  if (terms.amount > payable(s0)) throw new CardStatusError(SW.INSUFFICIENT_FUNDS);
   const txRandom = ctx.random(RANDOM_LENGTH);
-  ctx.store.transaction((s) => {
+  const proof = ctx.store.transaction((s) => {
     // One open debit at a time: starting a new one abandons the old, which can then never be debited.
     for (const r of s.debitLog) if (r.status === 'open') abortOpenDebit(s, r);
-    appendRecord(
-      s.debitLog,
-      {
-        txRandom: toHex(txRandom),
-        payeeId: toHex(terms.counterpartId),
-        currency: terms.currency,
-        amount: terms.amount,
-        date: terms.date,
-        transferKeyId: s.transferKeyId,
-        status: 'open',
-      },
-      ['acknowledged', 'aborted'],
-    );
-    retireTransferKeys(s);
-  });
-  return txRandom;
-}
-
-/** S2002/S2101B–S2103B: the payee reserves room for the credit and proves it with the transmission challenge. */
-export function initiateCredit(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
-  requireParameters(cmd, [0]);
-  const data = CommandData.expectLength(cmd.data, TERMS_LENGTH + RANDOM_LENGTH);
-  const s0 = ctx.store.read();
-  const terms = readTerms(data, s0);
-  const txRandom = data.bytes(RANDOM_LENGTH);
-  if (s0.creditLog.some((r) => r.txRandom === toHex(txRandom))) {
-    throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'transmission random already used');
-  }
-  if (s0.balance + pendingCreditTotal(s0) + terms.amount > s0.maxBalance) {
-    throw new CardStatusError(SW.MAXIMUM_BALANCE_EXCEEDED);
-  }
-  const rxRandom = ctx.random(RANDOM_LENGTH);
-  const challenge = ctx.store.transaction((s) => {
-    const record: CreditRecord = {
+    const record = {
       txRandom: toHex(txRandom),
-      payerId: toHex(terms.counterpartId),
+      payeeId: toHex(terms.counterpartId),
       currency: terms.currency,
       amount: terms.amount,
       date: terms.date,
       transferKeyId: s.transferKeyId,
-      rxRandom: toHex(rxRandom),
-      status: 'pending',
+      status: 'open' as const,
     };
-    appendRecord(s.creditLog, record, ['credited', 'cancelled']);
+    appendRecord(s.debitLog, record, SETTLED_DEBIT);
+    retireTransferKeys(s);
+    return mac(s, MAC_LABEL.DEBIT_PROOF, debitTerms(s, record, ZERO_RANDOM));
+  });
+  return concat(txRandom, proof);
+}
+
+/** S2002/S2101B–S2103B: on a genuine payer's debit proof, the payee reserves room and answers the transmission challenge. */
+export function initiateCredit(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
+  requireParameters(cmd, [0]);
+  const data = CommandData.expectLength(cmd.data, TERMS_LENGTH + RANDOM_LENGTH + MAC_LENGTH);
+  const s0 = ctx.store.read();
+  const terms = readTerms(data, s0);
+  const txRandom = data.bytes(RANDOM_LENGTH);
+  const debitProof = data.bytes(MAC_LENGTH);
+  // Nothing is stored, and nothing about this card is compared, without a genuine card's proof.
+  const offered: CreditRecord = {
+    txRandom: toHex(txRandom),
+    payerId: toHex(terms.counterpartId),
+    currency: terms.currency,
+    amount: terms.amount,
+    date: terms.date,
+    transferKeyId: s0.transferKeyId,
+    rxRandom: toHex(ZERO_RANDOM),
+    status: 'pending',
+  };
+  if (!macEquals(mac(s0, MAC_LABEL.DEBIT_PROOF, creditTerms(s0, offered, ZERO_RANDOM)), debitProof)) {
+    throw new CardStatusError(SW.SECURITY_STATUS_NOT_SATISFIED, 'debit proof invalid');
+  }
+  if (s0.creditLog.some((r) => r.txRandom === offered.txRandom)) {
+    throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'transmission random already used');
+  }
+  if (headroomUsed(s0) + terms.amount > s0.maxBalance) {
+    throw new CardStatusError(SW.MAXIMUM_BALANCE_EXCEEDED);
+  }
+  const rxRandom = ctx.random(RANDOM_LENGTH);
+  const challenge = ctx.store.transaction((s) => {
+    const record: CreditRecord = { ...offered, rxRandom: toHex(rxRandom) };
+    appendRecord(s.creditLog, record, SETTLED_CREDIT);
     return mac(s, MAC_LABEL.TRANSMISSION_CHALLENGE, creditTerms(s, record));
   });
-  return new Uint8Array([...rxRandom, ...challenge]);
+  return concat(rxRandom, challenge);
 }
 
 /** S2003/S2103A–S2105A: the payer checks the transmission challenge, debits, and issues the reception challenge. */
@@ -175,9 +136,9 @@ export function debit(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
   if (!r0) throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED, 'no open debit for this transaction');
   const expected = mac(s0, MAC_LABEL.TRANSMISSION_CHALLENGE, debitTerms(s0, r0, rxRandom));
   const verified = macEquals(expected, challenge);
-  if (verified && r0.amount > s0.balance - openDebitTotal(s0, { exceptOpenDebits: true })) {
-    throw new CardStatusError(SW.INSUFFICIENT_FUNDS);
-  }
+  // Refusals after a verified challenge change nothing: the terminal may verify the PIN and send DEBIT again.
+  const authorised = verified ? authorisePayment(ctx, s0, r0.amount) : undefined;
+  if (verified && r0.amount > payable(s0)) throw new CardStatusError(SW.INSUFFICIENT_FUNDS);
   const reception = ctx.store.transaction((s) => {
     const r = s.debitLog.find((x) => x.txRandom === txRandom)!;
     if (!verified) {
@@ -187,6 +148,7 @@ export function debit(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
     }
     const rc = mac(s, MAC_LABEL.RECEPTION_CHALLENGE, debitTerms(s, r, rxRandom));
     s.balance -= r.amount;
+    if (authorised?.withoutPin) countPaymentWithoutPin(s, r.amount);
     r.status = 'debited';
     r.rxRandom = toHex(rxRandom);
     r.proof = toHex(rc);
@@ -212,7 +174,8 @@ export function credit(ctx: SettlementContext, cmd: CommandApdu): Uint8Array {
   }
   return ctx.store.transaction((s) => {
     const r = s.creditLog.find((x) => x.txRandom === txRandom)!;
-    if (s.balance + r.amount > s.maxBalance) throw new CardStatusError(SW.CONDITIONS_NOT_SATISFIED);
+    // Cannot happen under the headroom rule (§4.4); a card migrated from version 1 may start above it.
+    if (s.balance + r.amount > s.maxBalance) throw new CardStatusError(SW.MAXIMUM_BALANCE_EXCEEDED);
     const ack = mac(s, MAC_LABEL.CREDIT_ACKNOWLEDGEMENT, creditTerms(s, r));
     s.balance += r.amount;
     r.status = 'credited';

@@ -12,18 +12,19 @@
 // time, or is pulled, interrupts the flow; the interruption is journaled and recovery runs at once
 // with the cards present. Recovery needs no session: it works from the cards' signed transfer records.
 //
-// Start-up and "card presented again": open content flows are NOT covered by engine.recover(). Users
-// of the terminal services call both, e.g. `await t.engine.recover(); await t.contents.recover();`,
-// and may subscribe `t.contents.recoverOnCardInsert()` next to `t.engine.recoverOnCardInsert()`.
-// send() and exchange() also settle open content flows between the two cards before they start.
+// Start-up, "card presented again" and on demand, open content flows are recovered by the terminal's
+// one recovery surface (../recovery/terminal-recovery.ts) with value transfers and key updates;
+// recover() here settles content flows alone. send() and exchange() also settle open content flows
+// between the two cards before they start.
 import { randomUUID } from 'node:crypto';
 import type { Flows } from '../../../db/flows.js';
 import type { Journal } from '../../../db/journal.js';
 import { toHex } from '../../../protocol/bytes.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
-import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
+import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { readBalance } from '../../../protocol/settlement/read-balance.js';
 import type { CardSession } from '../settlement/card-session.js';
+import { cardLabel } from '../settlement/card-view.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import { resetsCards } from '../settlement/slot-sessions.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
@@ -39,6 +40,7 @@ import {
 } from './content-record.js';
 import { byHolder, ContentFlowRecovery } from './content-recovery.js';
 import type {
+  AlterOutcome,
   AuthenticationResult,
   ContentListing,
   ContentOffer,
@@ -65,7 +67,7 @@ export class ContentEngine {
 
   constructor(
     private readonly engine: SettlementEngine,
-    private readonly o: ContentEngineOptions,
+    o: ContentEngineOptions,
   ) {
     this.recovery = new ContentFlowRecovery(o);
     this.unsubscribe =
@@ -148,6 +150,45 @@ export class ContentEngine {
     });
   }
 
+  /**
+   * UPDATE CONTENT: a new body for an item on the card in `slot`. The card decides who may (the item's
+   * issuer in an issuer session for a ticket or coupon, the owner for personal data): a refusal
+   * changes nothing. Journaled as an administration flow (alter-requested, then completed or
+   * failed-no-value-moved) with the item's public part, never the body.
+   */
+  alterContent(slot: SlotName, itemId: string, body: Uint8Array): Promise<AlterOutcome> {
+    return this.engine.withCards(async (cards) => {
+      checkSlot(slot, 'the slot');
+      const id = itemIdBytes(itemId);
+      const session = await cards.session(slot);
+      const item = (await session.client.listContents()).find((i) => i.id === toHex(id));
+      if (!item) {
+        const error = new TerminalError('E_INPUT_INVALID', `the ${slot} card holds no item ${toHex(id)}`, {
+          slot,
+        });
+        return { status: 'refused', error };
+      }
+      const flowId = randomUUID();
+      cards.record(flowId, 'admin', 'alter-requested', {
+        slot,
+        cardHolderId: session.holderIdHex,
+        cardLabel: cardLabel(session),
+        item: { id: item.id, type: item.type, policy: item.policy, label: item.label },
+        bodyBytes: body.length,
+      });
+      try {
+        await session.client.updateContent(id, body);
+      } catch (e) {
+        const error = cardRefusal(toTerminalError(e), { slot });
+        cards.record(flowId, 'admin', 'failed-no-value-moved', { code: error.code, sw: error.details.sw });
+        if (resetsCards(error)) await this.resetCards(cards);
+        return { status: 'refused', flowId, error };
+      }
+      cards.record(flowId, 'admin', 'completed', {});
+      return { status: 'completed', flowId };
+    });
+  }
+
   /** Transmission (Figs. 6–7) from the card in `from` to the other card, over the authenticated session. */
   send(request: { from: SlotName } & ContentOffer): Promise<ContentOutcome> {
     return this.startFlow(() => {
@@ -178,30 +219,6 @@ export class ContentEngine {
   /** Settles every open content flow whose cards are present (start-up, card presented again, on demand). */
   recover(): Promise<ContentRecoveryReport[]> {
     return this.engine.withCards(async (cards) => this.recovery.recoverWith(cards, await cards.present()));
-  }
-
-  /** Recovers open content flows whenever a card is inserted; returns the unsubscribe function. */
-  recoverOnCardInsert(onError?: (e: unknown) => void): () => void {
-    const slots = this.o.slots;
-    if (!slots) throw new TerminalError('E_INTERNAL', 'the content engine was built without reader slots');
-    return slots.on((event) => {
-      if (event.type !== 'card-inserted' || this.openFlows().length === 0) return;
-      void (async () => {
-        // The settlement engine may be recovering value transfers for the same card: wait our turn.
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.recover();
-            return;
-          } catch (e) {
-            if (!isTerminalError(e, 'E_BUSY') || attempt >= 50) {
-              onError?.(e);
-              return;
-            }
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        }
-      })();
-    });
   }
 
   /** Content flows not yet closed (completed, rolled back or refused), oldest first. */
@@ -244,7 +261,7 @@ export class ContentEngine {
     const record: Recorder = (step, payload) => {
       cards.record(flowId, kind, step, payload);
     };
-    record(CONTENT_STEP.STARTED, plan.started);
+    cards.record(flowId, kind, CONTENT_STEP.STARTED, plan.started, plan.facts);
     const tracker = new SlotTracker();
     try {
       const txIds = await plan.run(record, tracker);

@@ -73,20 +73,43 @@ export async function exchangeContents(
 
 export type ContentRecovery = 'completed' | 'rolled-back' | 'waiting';
 
+/** What recovery knows beyond the cards: a journaled release proof, and when it may release. */
+export interface ReleasePolicy {
+  /** The receiver's release proof, journaled: it only waits for the sender. */
+  releaseProof?: Uint8Array;
+  /**
+   * Whether the receiver gives up a pending transfer whose sender is not here and which this
+   * terminal cannot complete (docs/journal.md, "When the terminal releases"); absent: never.
+   */
+  mayRelease?: (receiver: SettlementClient) => Promise<boolean>;
+}
+
 /**
  * Settles a transmission after any interruption, from the cards' records alone: the sender's
- * record decides (deleted → the receiver accepts; open or aborted → the receiver discards).
+ * record decides (deleted → the receiver accepts; open or aborted → the receiver discards). A
+ * receiver's release (protocol §9.1) gives the item or value back to the sender instead.
  */
 export async function recoverTransmission(
   sender: SettlementClient | undefined,
   receiver: SettlementClient | undefined,
   txId: Uint8Array,
   record: Recorder,
+  policy: ReleasePolicy = {},
 ): Promise<ContentRecovery> {
-  if (!sender) return 'waiting';
+  if (policy.releaseProof && sender) return returnToSender(sender, txId, policy.releaseProof, record);
+  if (!sender) {
+    await releaseIfStuck(receiver, txId, record, policy);
+    return 'waiting';
+  }
   const out = (await statusOf(sender, txId)).find((r) => r.direction === 'out');
   if (!out) {
-    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the sender never started it' });
+    // Never sent, or sent by no card: whatever the receiver holds of it can never be accepted.
+    const releaseProof = await releasePending(receiver, txId);
+    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the sender never started it', ...releaseProof });
+    return 'rolled-back';
+  }
+  if (out.status === 'returned') {
+    record(CONTENT_STEP.REFUNDED, { releaseProof: toHex(out.proof!), returned: true });
     return 'rolled-back';
   }
   let proof = out.proof;
@@ -94,6 +117,11 @@ export async function recoverTransmission(
   const delivered = out.status === 'deleted' || out.status === 'acknowledged';
   if (!receiver) return 'waiting';
   const incoming = (await statusOf(receiver, txId)).find((r) => r.direction === 'in');
+  if (out.status === 'deleted' && incoming?.status === 'released') {
+    // The receiver gave it up (protocol §9.1): the sender gets it back with the release proof.
+    record(CONTENT_STEP.RELEASED, { releaseProof: toHex(incoming.proof!) });
+    return returnToSender(sender, txId, incoming.proof!, record);
+  }
   if (delivered) {
     let acceptance = incoming?.status === 'accepted' ? incoming.proof : undefined;
     if (incoming?.status === 'pending') acceptance = await receiver.contentAccept(txId, proof!);
@@ -110,6 +138,7 @@ export async function recoverTransmission(
  * Settles an exchange after any interruption. The initiator's first half decides: deleted → roll
  * forward (the responder accepts it and gives up its half, the initiator accepts that); open or
  * aborted → roll back (the initiator aborts, the responder discards the first half and aborts its own).
+ * A responder's release of the first half (protocol §9.1) takes both halves back.
  */
 export async function recoverExchange(
   initiator: SettlementClient | undefined,
@@ -118,11 +147,16 @@ export async function recoverExchange(
   record: Recorder,
   /** The responder's half, when the journal knows it. */
   secondTxId?: Uint8Array,
+  policy: ReleasePolicy = {},
 ): Promise<ContentRecovery> {
+  if (policy.releaseProof && initiator)
+    return returnToSender(initiator, firstTxId, policy.releaseProof, record);
+  if (!initiator) await releaseIfStuck(responder, firstTxId, record, policy);
   if (!initiator || !responder) return 'waiting';
   const first = (await statusOf(initiator, firstTxId)).find((r) => r.direction === 'out');
   if (!first) {
-    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the initiator never started it' });
+    const releaseProof = await releasePending(responder, firstTxId);
+    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the initiator never started it', ...releaseProof });
     return 'rolled-back';
   }
   const responderFirst = (await statusOf(responder, firstTxId)).find((r) => r.direction === 'in');
@@ -131,6 +165,16 @@ export async function recoverExchange(
     : (await responder.unsettledContentTransfers()).find(
         (r) => r.direction === 'out' && r.linkTxId && toHex(r.linkTxId) === toHex(firstTxId),
       );
+  if (first.status === 'deleted' && responderFirst?.status === 'released') {
+    // The responder gave the first half back (protocol §9.1), its own half with it: the initiator
+    // takes its half back and drops the second.
+    record(CONTENT_STEP.RELEASED, { releaseProof: toHex(responderFirst.proof!) });
+    return returnToSender(initiator, firstTxId, responderFirst.proof!, record);
+  }
+  if (first.status === 'returned') {
+    record(CONTENT_STEP.REFUNDED, { releaseProof: toHex(first.proof!), returned: true });
+    return 'rolled-back';
+  }
   if (first.status === 'deleted' || first.status === 'acknowledged') {
     let secondDeletion =
       second?.status === 'deleted' || second?.status === 'acknowledged' ? second.proof : undefined;
@@ -161,6 +205,51 @@ export async function recoverExchange(
   }
   record(CONTENT_STEP.ROLLED_BACK, { abortProof: toHex(abortFirst) });
   return 'rolled-back';
+}
+
+/**
+ * CONTENT RETURN of the receiver's release proof at the sender (the initiator of an exchange): an
+ * open transfer is aborted, a deleted one restored (item unlocked, value refunded), an initiator's
+ * pending second half discarded; it answers 9000 again for a transfer it already settled that way.
+ */
+async function returnToSender(
+  sender: SettlementClient,
+  txId: Uint8Array,
+  releaseProof: Uint8Array,
+  record: Recorder,
+): Promise<ContentRecovery> {
+  const out = (await statusOf(sender, txId)).find((r) => r.direction === 'out');
+  if (!out || out.status === 'acknowledged') {
+    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the sender holds no transfer this release proof settles' });
+    return 'rolled-back';
+  }
+  await sender.contentReturn(txId, releaseProof);
+  record(CONTENT_STEP.REFUNDED, { returned: true, senderSettled: true });
+  return 'rolled-back';
+}
+
+/** CONTENT RELEASE of a pending incoming transfer the policy gives up; journaled 'released'. */
+async function releaseIfStuck(
+  receiver: SettlementClient | undefined,
+  txId: Uint8Array,
+  record: Recorder,
+  policy: ReleasePolicy,
+): Promise<void> {
+  if (!receiver || !policy.mayRelease) return;
+  const incoming = (await statusOf(receiver, txId)).find((r) => r.direction === 'in');
+  if (incoming?.status !== 'pending' || incoming.linkTxId || !(await policy.mayRelease(receiver))) return;
+  record(CONTENT_STEP.RELEASED, { releaseProof: toHex(await receiver.contentRelease(txId)) });
+}
+
+/** Releases a pending incoming transfer nothing can ever commit; its proof for the journal, if any. */
+async function releasePending(
+  receiver: SettlementClient | undefined,
+  txId: Uint8Array,
+): Promise<{ releaseProof?: string }> {
+  if (!receiver) return {};
+  const incoming = (await statusOf(receiver, txId)).find((r) => r.direction === 'in');
+  if (incoming?.status !== 'pending' || incoming.linkTxId) return {};
+  return { releaseProof: toHex(await receiver.contentRelease(txId)) };
 }
 
 /** The card's records of a transfer; none only when the card says it has none (6A88). */

@@ -2,7 +2,8 @@
 // names and payload fields are documented in docs/journal.md; recovery and the engine read only this.
 import type { JournalRecord } from '../../../db/journal.js';
 import type { ContentPolicy } from '../../../protocol/settlement/contents-codec.js';
-import { holderLabel } from '../settlement/card-session.js';
+import type { CardSession } from '../settlement/card-session.js';
+import { cardLabel } from '../settlement/card-view.js';
 import { startedEntry } from '../settlement/flow-recorder.js';
 import type { SlotName } from '../slots/reader-slots.js';
 
@@ -29,6 +30,13 @@ export const CONTENT_STEP = {
   CARD_REFUSED: 'card-refused',
   /** A transport failure: recovery follows with the cards then present. */
   INTERRUPTED: 'interrupted',
+  /**
+   * The receiver gave the pending transfer up (CONTENT RELEASE): its release proof, journaled before
+   * CONTENT RETURN is sent to the sender. The flow stays open until the sender has taken it.
+   */
+  RELEASED: 'released',
+  /** The sender took the release proof (CONTENT RETURN): its item or value is back. Closes the flow. */
+  REFUNDED: 'refunded',
   COMPLETED: 'completed',
   ROLLED_BACK: 'rolled-back',
   /** A card refused the first content command: nothing changed. */
@@ -46,24 +54,25 @@ export const ROLES = {
   'content-exchange': ['initiator', 'responder'],
 } as const satisfies Record<ContentFlowKind, readonly [string, string]>;
 
-type FlowCard = { slot: SlotName; holderIdHex: string; certificate?: { subjectName: string } };
-
 /**
  * The two cards in a flow's 'started' entry: `<role>Slot`, `<role>Id` (holder ID, hex) and
- * `<role>Label` (the holder's name, where the certificate has one) of each, e.g. senderSlot,
- * senderId, senderLabel, receiverSlot, receiverId, receiverLabel (docs/journal.md).
+ * `<role>Label` (the holder's name from the certificate) of each, e.g. senderSlot, senderId,
+ * senderLabel, receiverSlot, receiverId, receiverLabel (docs/journal.md).
  */
+/** A card of a flow: one in a reader, or one another card's record names (no certificate then). */
+export type PartyCard = Pick<CardSession, 'slot' | 'holderIdHex'> & Partial<Pick<CardSession, 'certificate'>>;
+
 export function partiesPayload(
   kind: ContentFlowKind,
-  cards: readonly [FlowCard, FlowCard],
+  cards: readonly [PartyCard, PartyCard],
 ): Record<string, string> {
   const payload: Record<string, string> = {};
   ROLES[kind].forEach((role, i) => {
     const card = cards[i]!;
     payload[`${role}Slot`] = card.slot;
     payload[`${role}Id`] = card.holderIdHex;
-    const label = card.certificate && holderLabel({ certificate: card.certificate });
-    if (label) payload[`${role}Label`] = label;
+    // A card known only from another card's record (recovery adopting it) has no label here.
+    if (card.certificate) payload[`${role}Label`] = cardLabel({ certificate: card.certificate });
   });
   return payload;
 }
@@ -92,6 +101,12 @@ export interface ContentFlowRecord {
   txId?: string;
   /** The exchange's second half (responder → initiator). */
   secondTxId?: string;
+  /** A pending transfer found on the receiving card that no flow of this terminal ran. */
+  origin?: 'found-on-card';
+  /** The receiver's release proof, once journaled ('released'). */
+  releaseProof?: string;
+  /** The first card's deletion proof is journaled: from there the flow rolls forward. */
+  committed: boolean;
   lastStep: string;
   startedAt: string;
   updatedAt: string;
@@ -114,6 +129,8 @@ export function foldContentFlow(entries: JournalRecord[]): ContentFlowRecord {
     offer: (exchange ? p.give : p.offer) as OfferRecord,
     take: exchange ? (p.take as OfferRecord) : undefined,
     sessionId: String(p.sessionId),
+    ...(p.origin === 'found-on-card' ? { origin: 'found-on-card' as const } : {}),
+    committed: false,
     lastStep: first.step,
     startedAt: first.at,
     updatedAt: first.at,
@@ -122,6 +139,9 @@ export function foldContentFlow(entries: JournalRecord[]): ContentFlowRecord {
     if (typeof e.payload.txId === 'string') r.txId = e.payload.txId;
     if (typeof e.payload.firstTxId === 'string') r.txId = e.payload.firstTxId;
     if (typeof e.payload.secondTxId === 'string') r.secondTxId = e.payload.secondTxId;
+    if (e.step === CONTENT_STEP.RELEASED && typeof e.payload.releaseProof === 'string')
+      r.releaseProof = e.payload.releaseProof;
+    if (e.step === CONTENT_STEP.COMMITTED || e.step === CONTENT_STEP.FIRST_COMMITTED) r.committed = true;
     r.lastStep = e.step;
     r.updatedAt = e.at;
   }

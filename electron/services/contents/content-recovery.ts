@@ -5,6 +5,7 @@ import type { Flows } from '../../../db/flows.js';
 import { TERMINAL_STEPS } from '../../../db/flows.js';
 import type { Journal, JournalRecord } from '../../../db/journal.js';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
+import { LOG_CAPACITY } from '../../../protocol/settlement/commands.js';
 import type {
   ContentTransferRecord,
   SettlementClient,
@@ -14,6 +15,7 @@ import type { CardAccess } from '../settlement/settlement-engine.js';
 import {
   type ContentRecovery,
   type Recorder,
+  type ReleasePolicy,
   recoverExchange,
   recoverTransmission,
   statusOf,
@@ -29,6 +31,22 @@ import {
 import type { ContentRecoveryReport } from './content-views.js';
 
 const CLOSED_STEPS: ReadonlySet<string> = new Set(TERMINAL_STEPS);
+
+/**
+ * When the receiver of this flow gives up a pending transfer whose sender is not here
+ * (docs/journal.md, "When the terminal releases"): never once the sender's deletion proof is
+ * journaled (the flow rolls forward when the sender comes back); a transfer found on the card always
+ * (no flow of this terminal can complete it); a flow of its own when the receiver's content log is
+ * full, so that the card can take part in the next transfer.
+ */
+function releasePolicy(flow: ContentFlowRecord): ReleasePolicy {
+  if (flow.releaseProof) return { releaseProof: fromHex(flow.releaseProof) };
+  if (flow.committed) return {};
+  if (flow.origin === 'found-on-card') return { mayRelease: async () => true };
+  return {
+    mayRelease: async (receiver) => (await receiver.unsettledContentTransfers()).length >= LOG_CAPACITY,
+  };
+}
 
 /** The cards present, by holder ID (hex): who can take part in recovering a flow. */
 export function byHolder(sessions: CardSession[]): Map<string, CardSession> {
@@ -79,7 +97,8 @@ export class ContentFlowRecovery {
     const from = holders.get(flow.fromId)?.client;
     const to = holders.get(flow.toId)?.client;
     let txId = flow.txId;
-    if (txId && from && !(await this.isFlowTransfer(from, flow, txId))) {
+    // A transfer found on the receiving card is known by the ID both cards' signatures bind.
+    if (txId && from && !flow.origin && !(await this.isFlowTransfer(from, flow, txId))) {
       // The first card answered CONTENT SEND with the ID of a transfer that is not this flow's (an
       // earlier answer replayed, or one corrupted on its way). Settling by that transfer's record
       // would report another transfer's outcome as this one's; the card's own open transfer, if it
@@ -99,13 +118,15 @@ export class ContentFlowRecovery {
       if (flow.kind === 'content-transfer') record(CONTENT_STEP.SENT, { txId, foundOnCard: true });
       else record(CONTENT_STEP.FIRST_SENT, { firstTxId: txId, foundOnCard: true });
     }
-    if (flow.kind === 'content-transfer') return recoverTransmission(from, to, fromHex(txId), record);
+    const policy = releasePolicy(flow);
+    if (flow.kind === 'content-transfer') return recoverTransmission(from, to, fromHex(txId), record, policy);
     return recoverExchange(
       from,
       to,
       fromHex(txId),
       record,
       flow.secondTxId ? fromHex(flow.secondTxId) : undefined,
+      policy,
     );
   }
 

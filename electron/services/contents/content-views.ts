@@ -82,3 +82,8 @@ export interface ContentRecoveryReport {
   kind: ContentFlowKind;
   outcome: ContentRecovery;
 }
+
+/** How altering an item's body ended: the card took it, or refused (nothing changed). */
+export type AlterOutcome =
+  | { status: 'completed'; flowId: string }
+  | { status: 'refused'; flowId?: string; error: TerminalError };

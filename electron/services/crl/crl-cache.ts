@@ -85,6 +85,8 @@ export interface CrlCacheStatus {
   thisUpdate?: string;
   nextUpdate?: string;
   revokedCount: number;
+  /** Where refresh() fetches from (the issuer host's /crl when one is configured). */
+  distributionPoint?: string;
   /** In memory only: undefined after a restart until the next refresh(). */
   lastRefresh?: CrlRefreshOutcome;
   /** Set when the built-in CRL was given but refused (it is then not stored). */
@@ -192,6 +194,7 @@ export class CrlCache {
       status.thisUpdate = current.thisUpdate;
       status.nextUpdate = current.nextUpdate;
     }
+    if (this.distributionPoint !== undefined) status.distributionPoint = this.distributionPoint;
     if (this.lastRefresh !== undefined) status.lastRefresh = structuredClone(this.lastRefresh);
     if (this.builtinError !== undefined) status.builtinError = { ...this.builtinError };
     return status;

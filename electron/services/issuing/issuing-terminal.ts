@@ -14,7 +14,9 @@
 //
 // Re-running an interrupted issuance is safe: the card refuses a second item with the same ID and a
 // create right it has used, so an issuance lands at most once.
+
 import { randomUUID } from 'node:crypto';
+import type { FlowFacts } from '../../../db/journal.js';
 import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { ecdsaSign, randomBytes } from '../../../protocol/crypto-suite.js';
 import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
@@ -34,7 +36,8 @@ import {
   payloadDigest,
 } from '../../../protocol/settlement/contents-codec.js';
 import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
-import { holderLabel } from '../settlement/card-session.js';
+import { cardFact } from '../settlement/card-facts.js';
+import { cardLabel } from '../settlement/card-view.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
 import type { SlotName } from '../slots/reader-slots.js';
 import {
@@ -48,13 +51,13 @@ import {
 
 export interface IssuingTerminalOptions {
   engine: Pick<SettlementEngine, 'withCards'>;
-  /** How the terminal reaches the authority: InProcessAuthority today, an HTTP client later. */
+  /** How the terminal reaches the authority: HostAuthority (HTTPS to the issuer host). */
   authority: CommandAuthorityPort;
   /** The terminal's data folder: the server key file and the stored create command live here. */
   dataDir: string;
   /** Server information used when the key file is first created. */
-  serverName?: string;
-  terminalId?: string;
+  serverName?: string | undefined;
+  terminalId?: string | undefined;
   now?: () => Date;
 }
 
@@ -85,6 +88,13 @@ export type IssueOutcome =
   | { status: 'refused'; flowId?: string; error: TerminalError }
   /** CREATE CONTENT went out and neither its answer nor the card's contents could be read. */
   | { status: 'interrupted'; flowId: string; error: TerminalError };
+
+/** What the operator screen's handlers use of issuing: the terminal's issue(), and whose items it issues. */
+export interface IssuingPort {
+  /** The issuer whose items this terminal issues (the command-generating server says). */
+  issuerId(): Promise<string>;
+  issue(slot: SlotName, item: ContentItem): Promise<IssueOutcome>;
+}
 
 /** Rejects after which the stored create command is void: the next operation registers again. */
 const VOIDS_REGISTRATION: readonly RejectReason[] = [
@@ -193,18 +203,28 @@ export class IssuingTerminal {
       }),
     );
     const flowId = randomUUID();
-    const record = (step: string, payload: Record<string, unknown> = {}) =>
-      cards.record(flowId, 'admin', step, payload);
-    record('issue-requested', {
-      slot,
-      cardHolderId,
-      cardLabel: holderLabel(session),
-      commandId,
-      terminalId: serverInfo.terminalId,
-      item: { id: item.id, type: item.type, issuerId: item.issuerId, policy: item.policy, label: item.label },
-      itemDigest: toHex(itemDigest),
-      nonce: toHex(nonce),
-    });
+    const record = (step: string, payload: Record<string, unknown> = {}, facts?: FlowFacts) =>
+      cards.record(flowId, 'admin', step, payload, facts);
+    record(
+      'issue-requested',
+      {
+        slot,
+        cardHolderId,
+        cardLabel: cardLabel(session),
+        commandId,
+        terminalId: serverInfo.terminalId,
+        item: {
+          id: item.id,
+          type: item.type,
+          issuerId: item.issuerId,
+          policy: item.policy,
+          label: item.label,
+        },
+        itemDigest: toHex(itemDigest),
+        nonce: toHex(nonce),
+      },
+      { cards: [cardFact(session)], items: [{ label: item.label, type: item.type }] },
+    );
     let ack: Awaited<ReturnType<CommandAuthorityPort['authorize']>>;
     try {
       ack = await this.o.authority.authorize({

@@ -1,6 +1,16 @@
-// The issuing terminal's own identity towards the command-generating authority: its server
-// information and a P-256 key pair, generated once into the terminal's data folder (mode 0600,
-// never overwritten), and the create command the authority last issued to it.
+// The terminal's identity towards the issuer's side: its server information and a P-256 key pair,
+// generated once into the terminal's data folder (mode 0600, never overwritten), and the create
+// command the authority last issued to it.
+//
+// One key serves both things the issuer's side needs to know this terminal by: it is the issuing
+// server's key of seed 000 (registration and authentication requests to the command-generating
+// server) and the key the terminal is registered with at the issuer host (every request signed,
+// docs/issuer-host.md). They are one identity: the same party (this terminal), the same holder (this
+// file), the same lifetime (a new key is a new terminal ID at the host, and a new registration at the
+// authority), and the host checks that the two name the same terminal and key. The signed messages
+// are domain-separated ('STLM1SRG', 'STLM1SAQ' against 'STL-HOST-REQUEST-1'), so no signature of one
+// kind can pass for the other. Its terminal ID is the ID at the host (the configuration's
+// host.terminalId, which must match once the file exists).
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +63,7 @@ export interface ServerIdentity {
  */
 export function loadOrCreateServerIdentity(
   dataDir: string,
-  init: { name?: string; terminalId?: string } = {},
+  init: { name?: string | undefined; terminalId?: string | undefined } = {},
 ): ServerIdentity {
   const path = join(dataDir, SERVER_KEY_FILE);
   try {
@@ -80,6 +90,23 @@ export function loadOrCreateServerIdentity(
     }
   }
   return readIdentity(path);
+}
+
+/**
+ * The identity the terminal is known by at the issuer host `terminalId` (created with that ID on
+ * first use); E_INPUT_INVALID when the key file names another terminal: a key file never changes
+ * its terminal, and the host knows a terminal by ID and key together.
+ */
+export function hostIdentity(dataDir: string, terminalId: string, name?: string): ServerIdentity {
+  const identity = loadOrCreateServerIdentity(dataDir, { terminalId, name });
+  if (identity.serverInfo.terminalId !== terminalId) {
+    throw new TerminalError(
+      'E_INPUT_INVALID',
+      `the terminal key file ${identity.path} is terminal ${identity.serverInfo.terminalId}, but the configuration's host.terminalId is ${terminalId}`,
+      { keyFile: identity.serverInfo.terminalId, configured: terminalId },
+    );
+  }
+  return identity;
 }
 
 function readIdentity(path: string): ServerIdentity {

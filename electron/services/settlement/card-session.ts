@@ -52,11 +52,6 @@ export async function readSession(slot: SlotName, client: SettlementClient): Pro
   return { slot, client, info, balance, certificate, holderIdHex };
 }
 
-/** The holder's name on the card's certificate (its CN), for the journal and the screen. */
-export function holderLabel(s: { certificate: Pick<ParsedCertificate, 'subjectName'> }): string | undefined {
-  return /(?:^|,)CN=((?:\\.|[^,\\])+)/.exec(s.certificate.subjectName)?.[1]?.replace(/\\(.)/g, '$1');
-}
-
 export async function closeSession(session: CardSession | undefined): Promise<void> {
   await session?.client.channel.close().catch(() => undefined);
 }

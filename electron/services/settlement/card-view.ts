@@ -1,7 +1,9 @@
 // What the operator sees of one card: its public data as read in the slot's session, the balance only
 // where the card granted it, and the terminal's verdict on its certificate. The IPC contract's zod
 // schema `cardView` describes exactly this shape (electron/ipc/view-shapes.ts checks both ways).
+import { isTerminalError } from '../../../protocol/errors.js';
 import { isExpired } from '../../../protocol/settlement/validity-date.js';
+import { SW } from '../../../protocol/status-words.js';
 import type { SlotName } from '../slots/reader-slots.js';
 import type { CertificateStatus } from './card-checks.js';
 import type { CardSession } from './card-session.js';
@@ -18,6 +20,11 @@ export interface CardView {
   availableBalance?: number;
   /** The owner's PIN is verified on this card for the current session. */
   ownerLoggedIn: boolean;
+  /**
+   * The owner PIN as the card reports it: blocked or not, and the tries left (not said while owner
+   * mode is on). Absent for a card without an owner PIN.
+   */
+  pin?: { blocked: boolean; triesLeft?: number };
   transferKeyId: number;
   transferKeyIdLimit: number;
   prestoredTransferKeyIds: number[];
@@ -30,7 +37,13 @@ export interface CardView {
 
 export function cardView(
   s: CardSession,
-  o: { ownerLoggedIn: boolean; certificateStatus: CertificateStatus; now: number },
+  o: {
+    ownerLoggedIn: boolean;
+    certificateStatus: CertificateStatus;
+    now: number;
+    /** From pinState(); undefined for a card without an owner PIN. */
+    pin: CardView['pin'];
+  },
 ): CardView {
   return {
     slot: s.slot,
@@ -42,6 +55,7 @@ export function cardView(
     maxBalance: s.balance?.maxBalance,
     availableBalance: s.balance?.availableBalance,
     ownerLoggedIn: o.ownerLoggedIn,
+    pin: o.pin,
     transferKeyId: s.info.transferKeyId,
     transferKeyIdLimit: s.info.transferKeyIdLimit,
     prestoredTransferKeyIds: s.info.prestoredTransferKeyIds,
@@ -56,4 +70,27 @@ export function cardView(
       status: o.certificateStatus,
     },
   };
+}
+
+/** The holder's name from the card's certificate (its CN), as the journal and the receipts name the card. */
+export function cardLabel(s: Pick<CardSession, 'certificate'>): string {
+  // The CN of the subject, its escaped characters (RFC 4514: "\\,") unescaped.
+  return /(?:^|,)CN=((?:\\.|[^,\\])+)/.exec(s.certificate.subjectName)?.[1]?.replace(/\\(.)/g, '$1') ?? '';
+}
+
+/**
+ * The owner PIN's state, asked as protocol §6 allows: VERIFY without data spends no try and answers
+ * 63CX (X tries left) or 6983 (blocked), and 9000 while owner mode is on. Undefined for a card
+ * without an owner PIN (6A88). Transport failures propagate.
+ */
+export async function pinState(s: Pick<CardSession, 'client'>): Promise<CardView['pin']> {
+  try {
+    const status = await s.client.pinStatus();
+    if (status === 'verified') return { blocked: false };
+    return { blocked: status === 0, triesLeft: status };
+  } catch (e) {
+    if (isTerminalError(e, 'E_CARD_STATUS') && e.details.sw === SW.REFERENCED_DATA_NOT_FOUND)
+      return undefined;
+    throw e;
+  }
 }

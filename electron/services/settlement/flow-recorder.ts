@@ -1,6 +1,6 @@
 // Writes flow steps to the journal. append() returns only after SQLite has committed the entry
 // (WAL, synchronous=FULL), so "journaled before the next APDU is sent" holds for every caller.
-import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
+import type { FlowFacts, FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
 import { TerminalError } from '../../../protocol/errors.js';
 
 export interface StepEvent {
@@ -11,6 +11,20 @@ export interface StepEvent {
   seq: number;
 }
 
+/**
+ * The step each kind of flow opens with (docs/journal.md). Its entry carries who ran the flow: the
+ * `stamp` (the signed-in operator) is added to it, whichever service opens the flow.
+ */
+export const OPENING_STEPS: Readonly<Record<FlowKind, readonly string[]>> = {
+  'value-transfer': ['started'],
+  'content-transfer': ['started'],
+  'content-exchange': ['started'],
+  'key-update': ['planned'],
+  admin: ['register-requested', 'issue-requested', 'unblock-requested', 'alter-requested'],
+  recovery: ['started'],
+  journal: [],
+};
+
 export class FlowRecorder {
   constructor(
     private readonly journal: Journal,
@@ -18,6 +32,8 @@ export class FlowRecorder {
       onStep?: (event: StepEvent) => void;
       /** Fault injection for tests: runs right after each committed append. */
       afterAppend?: (record: JournalRecord) => void;
+      /** Fields for every flow's opening entry: `{ operator }` while an operator is signed in. */
+      stamp?: () => Record<string, unknown>;
     } = {},
   ) {}
 
@@ -25,9 +41,18 @@ export class FlowRecorder {
     flowId: string,
     flowKind: FlowKind,
     step: string,
-    payload: Record<string, unknown> = {},
+    fields: Record<string, unknown> = {},
+    /** The flow's facts for the log's index (db/flow-facts.ts): passed at 'started' and closing steps. */
+    facts?: FlowFacts,
   ): JournalRecord {
-    const record = this.journal.append({ flowId, flowKind, step, payload });
+    // The opening entry carries who ran the flow, in its payload (hash-chained) and its facts (indexed).
+    const stamp = OPENING_STEPS[flowKind].includes(step) ? this.listeners.stamp?.() : undefined;
+    const payload = stamp ? { ...fields, ...stamp } : fields;
+    const operatorId = typeof stamp?.operator === 'string' ? stamp.operator : undefined;
+    const record = this.journal.append(
+      { flowId, flowKind, step, payload },
+      operatorId === undefined ? facts : { operatorId, ...facts },
+    );
     this.listeners.afterAppend?.(record);
     this.listeners.onStep?.({ flowId, flowKind, step, payload, seq: record.seq });
     return record;

@@ -3,9 +3,9 @@
 // interrupted one leaves the receiver with its old keys or the new ones (the card commits
 // atomically), and the next transfer simply plans again.
 import { randomUUID } from 'node:crypto';
-import { toHex } from '../../../protocol/bytes.js';
 import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { KEY_ROUTE } from '../../../protocol/settlement/commands.js';
+import { cardFact } from './card-facts.js';
 import { type CardSession, readSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { type KeyUpdateStep, ROUTE_NAME } from './key-update-plan.js';
@@ -28,15 +28,21 @@ export async function runKeyUpdate(
   const record = (name: string, payload: Record<string, unknown> = {}) =>
     recorder.record(flowId, 'key-update', name, payload);
   const isPublic = step.route === KEY_ROUTE.PUBLIC_KEY;
-  record('planned', {
-    route: ROUTE_NAME[step.route],
-    reason: step.reason,
-    receiver: receiver.holderIdHex,
-    sender: sender.holderIdHex,
-    from: { transferKeyId: receiver.info.transferKeyId, updateKeyId: receiver.info.updateKeyId },
-    to: step.expect,
-    transferFlowId,
-  });
+  recorder.record(
+    flowId,
+    'key-update',
+    'planned',
+    {
+      route: ROUTE_NAME[step.route],
+      reason: step.reason,
+      receiver: receiver.holderIdHex,
+      sender: sender.holderIdHex,
+      from: { transferKeyId: receiver.info.transferKeyId, updateKeyId: receiver.info.updateKeyId },
+      to: step.expect,
+      transferFlowId,
+    },
+    { cards: [cardFact(receiver), cardFact(sender)] },
+  );
   // Once APPLY KEY UPDATE is on its way, only the receiver knows whether it took the new keys: an
   // interruption from then on is journaled as 'interrupted' and settled by recoverKeyUpdate(),
   // which reads the receiver's keys when the card is present again.
@@ -48,14 +54,14 @@ export async function runKeyUpdate(
       date,
       isPublic ? sender.info.certificate : undefined,
     );
-    record('update-random', { random: toHex(random) });
+    // Nothing journaled between 'planned' and the end: recovery needs only the plan and the keys the
+    // receiver holds afterwards (docs/journal.md); the update random and the export are single-use.
     const exported = await sender.client.exportTransferKey(
       step.route,
       date,
       random,
       isPublic ? receiver.info.certificate : receiver.info.holderId,
     );
-    record('exported', { bytes: exported.length });
     applySent = true;
     await receiver.client.applyKeyUpdate(step.route, exported);
     after = await readSession(receiver.slot, receiver.client);

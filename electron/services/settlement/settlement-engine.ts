@@ -1,10 +1,12 @@
 // The terminal's settlement engine: before every value transfer it reads both cards, refuses
-// expired or revoked ones, brings their keys in line by the route the seed prescribes, then runs
-// the value transfer of Fig. 4. Every step is journaled; interrupted transfers are recovered at
-// start-up, when a card is presented again, or on demand.
+// expired or revoked ones and payments that need the cardholder's PIN until it is verified, brings
+// their keys in line by the route the seed prescribes, then runs the value transfer of Fig. 4. Every
+// step is journaled; interrupted transfers are recovered through the terminal's one recovery surface
+// (recovery/terminal-recovery.ts: start-up, card presented again, on demand).
 import { randomUUID } from 'node:crypto';
+import { checkFacts } from '../../../db/flow-facts.js';
 import type { Flows } from '../../../db/flows.js';
-import type { FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
+import type { FlowFacts, FlowKind, Journal, JournalRecord } from '../../../db/journal.js';
 import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
@@ -17,15 +19,19 @@ import {
   checkCard,
   type RevocationChecker,
 } from './card-checks.js';
-import { type CardSession, holderLabel } from './card-session.js';
-import { type CardView, cardView } from './card-view.js';
+import { cardFact } from './card-facts.js';
+import type { CardSession } from './card-session.js';
+import { type CardView, cardLabel, cardView, pinState } from './card-view.js';
+import { requirePinFor } from './cardholder-check.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
 import { resetsCards, SlotSessions } from './slot-sessions.js';
 import { foldTransfer, TRANSFER_STEP, type TransferRecord, valueState } from './transfer-record.js';
 import { type RecoveryOutcome, recoverTransfer } from './transfer-recovery.js';
-import { runValueTransfer } from './value-transfer.js';
+import { roles, runValueTransfer, type TransferRequest } from './value-transfer.js';
+
+export type { TransferRequest } from './value-transfer.js';
 
 export interface SettlementEngineOptions {
   slots: ReaderSlots;
@@ -38,6 +44,11 @@ export interface SettlementEngineOptions {
   now?: () => Date;
   /** Fault injection for tests: runs after each committed journal entry. */
   afterJournalAppend?: (record: JournalRecord) => void;
+  /**
+   * Fields every flow's opening entry carries (FlowRecorder's OPENING_STEPS), whoever opens it: the
+   * terminal services pass the signed-in operator's ID, `{ operator }`, or nothing when none is.
+   */
+  stamp?: () => Record<string, unknown>;
 }
 
 export type { CardView } from './card-view.js';
@@ -86,15 +97,26 @@ export interface RecoveryReport {
 export interface CardAccess {
   session(slot: SlotName): Promise<CardSession>;
   refresh(slot: SlotName): Promise<CardSession>;
-  present(): Promise<CardSession[]>;
+  /** Sessions with the cards present; one that cannot be read is skipped and handed to `unreadable`. */
+  present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]>;
   dropAll(): Promise<void>;
-  record(flowId: string, kind: FlowKind, step: string, payload?: Record<string, unknown>): JournalRecord;
+  record(
+    flowId: string,
+    kind: FlowKind,
+    step: string,
+    payload?: Record<string, unknown>,
+    facts?: FlowFacts,
+  ): JournalRecord;
   entries(flowId: string): JournalRecord[];
   /** Validity, CA signature and CRL of the card; throws the refusal; returns CRL warnings. */
   check(session: CardSession): string[];
   /** Unix seconds. */
   now(): number;
+  /** The engine's recovery of value transfers and key updates with these cards (recover()'s work). */
+  recoverTransfers(sessions: CardSession[]): Promise<RecoveryReport[]>;
 }
+
+export type { CallerFacts } from './value-transfer.js';
 
 export type EngineEvent = { type: 'step'; event: StepEvent } | { type: 'recovered'; report: RecoveryReport };
 
@@ -115,6 +137,7 @@ export class SettlementEngine {
     this.recorder = new FlowRecorder(o.journal, {
       onStep: (event) => this.emit({ type: 'step', event }),
       afterAppend: o.afterJournalAppend,
+      stamp: o.stamp,
     });
   }
 
@@ -137,7 +160,7 @@ export class SettlementEngine {
 
   /** Reads the public view of the card in a slot (no state changes). */
   async readCard(slot: SlotName): Promise<CardView> {
-    return this.exclusive(async () => this.view(await this.guard(() => this.sessions.refresh(slot))));
+    return this.exclusive(() => this.guard(async () => this.view(await this.sessions.refresh(slot))));
   }
 
   /** Owner mode (seed 000): verifies the cardholder's PIN on the card in `slot`; the card counts the tries. */
@@ -180,11 +203,26 @@ export class SettlementEngine {
     await this.exclusive(() =>
       this.guard(async () => {
         const session = await this.sessions.get(slot);
+        // Journaled as an administration flow; neither the code nor the PIN is ever written down.
+        const flowId = randomUUID();
+        this.recorder.record(flowId, 'admin', 'unblock-requested', {
+          slot,
+          cardHolderId: session.holderIdHex,
+          cardLabel: cardLabel(session),
+        });
         try {
           await session.client.resetRetryCounter(puk, newPin);
         } catch (e) {
-          throw cardRefusal(toTerminalError(e), { slot, secret: 'unblock code' });
+          const refusal = cardRefusal(toTerminalError(e), { slot, secret: 'unblock code' });
+          this.recorder.record(flowId, 'admin', 'failed-no-value-moved', {
+            code: refusal.code,
+            sw: refusal.details.sw,
+            triesLeft: refusal.details.triesLeft,
+          });
+          throw refusal;
         }
+        this.ownerLoggedIn.delete(session.holderIdHex);
+        this.recorder.record(flowId, 'admin', 'completed', {});
       }),
     );
   }
@@ -223,22 +261,25 @@ export class SettlementEngine {
         work({
           session: (slot) => this.sessions.get(slot),
           refresh: (slot) => this.sessions.refresh(slot),
-          present: () => this.sessions.present(),
+          present: (unreadable) => this.sessions.present(unreadable),
           dropAll: () => this.resetCards(),
-          record: (flowId, kind, step, payload) => this.recorder.record(flowId, kind, step, payload),
+          record: (flowId, kind, step, payload, facts) =>
+            this.recorder.record(flowId, kind, step, payload, facts),
           entries: (flowId) => this.recorder.entries(flowId),
           check: (session) => checkCard(session, this.checkContext()),
           now: () => this.now(),
+          recoverTransfers: (sessions) => this.recoverWith(sessions),
         }),
       ),
     );
   }
 
-  private view(s: CardSession): CardView {
+  private async view(s: CardSession): Promise<CardView> {
     return cardView(s, {
       ownerLoggedIn: this.ownerLoggedIn.has(s.holderIdHex),
       certificateStatus: certificateStatus(s, this.checkContext()),
       now: this.now(),
+      pin: await pinState(s),
     });
   }
 
@@ -252,24 +293,46 @@ export class SettlementEngine {
     );
   }
 
-  async transfer(request: { amount: number }): Promise<TransferOutcome> {
+  async transfer(request: TransferRequest): Promise<TransferOutcome> {
     return this.exclusive(() => this.runTransfer(request));
   }
 
-  private async runTransfer(request: { amount: number }): Promise<TransferOutcome> {
+  private async runTransfer(request: TransferRequest): Promise<TransferOutcome> {
     const keyUpdates: KeyUpdateSummary[] = [];
     const { amount } = request;
+    const from = request.from ?? 'payer';
     if (!isAmount(amount)) {
       return { status: 'refused', keyUpdates, error: new TerminalError('E_INPUT_INVALID', AMOUNT_RULE) };
+    }
+    if (from !== 'payer' && from !== 'payee') {
+      return {
+        status: 'refused',
+        keyUpdates,
+        error: new TerminalError('E_INPUT_INVALID', 'the paying slot is payer or payee'),
+      };
+    }
+    // `payer` and `payee` are the cards' roles in this transfer; the slots stay what they are.
+    try {
+      checkFacts(request.facts ?? {}); // before any card is asked: the journal would refuse them later
+    } catch (e) {
+      return { status: 'refused', keyUpdates, error: toTerminalError(e) };
     }
     let payer: CardSession | undefined;
     let payee: CardSession | undefined;
     let flowId: string | undefined;
     try {
-      ({ payer, payee } = await this.openBoth());
-      await this.recoverWith([payer, payee]);
-      const aligned = await this.alignKeys(payer, payee);
-      ({ payer, payee } = aligned);
+      const bySlot = await this.openBoth();
+      await this.recoverWith([bySlot.payer, bySlot.payee]);
+      [payer, payee] = roles(bySlot, from);
+      // Before anything changes a card: an expired or revoked card is refused before it is asked for
+      // a PIN, and a payment the payer card would refuse without its PIN (protocol §4.6) waits for it.
+      this.acceptPair(payer, payee);
+      requirePinFor(payer, amount);
+      const admitted =
+        request.admit?.({ payerId: payer.holderIdHex, payeeId: payee.holderIdHex, amount }) ?? {};
+      // Keys are aligned by slot: the plan is the same whichever card pays.
+      const aligned = await this.alignKeys(bySlot.payer, bySlot.payee);
+      [payer, payee] = roles(aligned, from);
       const { warnings } = aligned;
       keyUpdates.push(...aligned.summaries);
       // With the balances visible (owner or issuer access) the terminal refuses early; otherwise the
@@ -277,39 +340,55 @@ export class SettlementEngine {
       if (payer.balance && payer.balance.availableBalance < amount) {
         throw new TerminalError(
           'E_INSUFFICIENT_FUNDS',
-          'the payer card does not hold enough for this amount',
-          {
-            available: payer.balance.availableBalance,
-            amount,
-          },
+          `the ${payer.slot} card does not hold enough for this amount`,
+          { available: payer.balance.availableBalance, amount, slot: payer.slot },
         );
       }
       if (payee.balance && payee.balance.balanceWithPendingCredits + amount > payee.balance.maxBalance) {
-        throw new TerminalError('E_BALANCE_LIMIT', 'the payee card would exceed its maximum balance', {
-          maxBalance: payee.balance.maxBalance,
-        });
+        throw new TerminalError(
+          'E_BALANCE_LIMIT',
+          `the ${payee.slot} card would exceed its maximum balance`,
+          { maxBalance: payee.balance.maxBalance, slot: payee.slot },
+        );
       }
       flowId = randomUUID();
       const terms = { amount, currency: this.o.currency, date: this.now() };
-      this.recorder.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
-        payerId: payer.holderIdHex,
-        payeeId: payee.holderIdHex,
-        payerLabel: holderLabel(payer),
-        payeeLabel: holderLabel(payee),
-        payerSerial: payer.certificate.serial.toString(),
-        payeeSerial: payee.certificate.serial.toString(),
-        ...terms,
-        keyUpdates: keyUpdates.map((k) => k.flowId),
-      });
+      this.recorder.record(
+        flowId,
+        'value-transfer',
+        TRANSFER_STEP.STARTED,
+        {
+          ...admitted,
+          payerId: payer.holderIdHex,
+          payeeId: payee.holderIdHex,
+          payerSerial: payer.certificate.serial.toString(),
+          payeeSerial: payee.certificate.serial.toString(),
+          payerSlot: payer.slot,
+          payeeSlot: payee.slot,
+          payerLabel: cardLabel(payer),
+          payeeLabel: cardLabel(payee),
+          ...terms,
+          keyUpdates: keyUpdates.map((k) => k.flowId),
+        },
+        {
+          ...request.facts,
+          refundOf: typeof admitted.refundOf === 'string' ? admitted.refundOf : request.facts?.refundOf,
+          amount,
+          currency: terms.currency,
+          cards: [cardFact(payer), cardFact(payee)],
+        },
+      );
       await runValueTransfer(this.recorder, flowId, payer, payee, terms);
-      payer = await this.sessions.refresh('payer');
-      payee = await this.sessions.refresh('payee');
+      const after = {
+        payer: await this.sessions.refresh('payer'),
+        payee: await this.sessions.refresh('payee'),
+      };
       return {
         status: 'completed',
         flowId,
         amount,
         keyUpdates,
-        balances: { payer: payer.balance?.balance, payee: payee.balance?.balance },
+        balances: { payer: after.payer.balance?.balance, payee: after.payee.balance?.balance },
         warnings,
       };
     } catch (e) {
@@ -342,18 +421,6 @@ export class SettlementEngine {
   /** Recovers every open value transfer that the cards now present allow (start-up, card presented). */
   async recover(): Promise<RecoveryReport[]> {
     return this.exclusive(() => this.guard(async () => this.recoverWith(await this.sessions.present())));
-  }
-
-  /**
-   * Recovers open transfers whenever a card is presented again (seed 000's "same card presented").
-   * Returns the unsubscribe function.
-   */
-  recoverOnCardInsert(onError?: (e: unknown) => void): () => void {
-    return this.o.slots.on((event) => {
-      if (event.type !== 'card-inserted' || this.busy) return;
-      if (!this.openTransfers().length) return;
-      this.recover().catch((e: unknown) => onError?.(e));
-    });
   }
 
   /** Value transfers whose value may be in flight: the payer has (or may have) debited, the payee has not confirmed. */
@@ -446,6 +513,11 @@ export class SettlementEngine {
 
   private async openBoth(): Promise<{ payer: CardSession; payee: CardSession }> {
     return { payer: await this.sessions.refresh('payer'), payee: await this.sessions.refresh('payee') };
+  }
+
+  /** Whether a card operation runs now (a second one is refused with E_BUSY). */
+  isBusy(): boolean {
+    return this.busy;
   }
 
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {

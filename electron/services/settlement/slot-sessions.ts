@@ -34,15 +34,19 @@ export class SlotSessions {
     return fresh;
   }
 
-  /** Sessions with every card now present; a card that cannot be read now is skipped. */
-  async present(): Promise<CardSession[]> {
+  /**
+   * Sessions with every card now present; a card that cannot be read now is skipped (and handed to
+   * `unreadable`, for a caller that reports it).
+   */
+  async present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]> {
     const out: CardSession[] = [];
     for (const status of this.slots.status()) {
       if (!status.cardPresent) continue;
       try {
         out.push(await this.get(status.slot));
-      } catch {
+      } catch (e) {
         await this.drop(status.slot);
+        unreadable?.(status.slot, e);
       }
     }
     return out;
@@ -84,13 +88,20 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_CARD_STATUS: false,
   E_CARD_STATE: true,
   E_CARD_EXPIRED: false,
+  // Another applet version: no session worth keeping with it.
+  E_CARD_VERSION: true,
+  // Refused before any card was opened: nothing of a session to drop.
+  E_CARD_IN_USE: false,
   E_SAME_CARD: false,
   E_CURRENCY_MISMATCH: false,
   E_INSUFFICIENT_FUNDS: false,
   E_BALANCE_LIMIT: false,
+  E_REFUND_LIMIT: false,
   E_KEY_LIMIT: false,
   E_PIN_WRONG: false,
   E_PIN_BLOCKED: false,
+  // The payment waits for the PIN: the session (and an open debit) must survive for it.
+  E_PIN_REQUIRED: false,
   E_ACCESS_DENIED: false,
   E_BUSY: false,
   E_READER_UNAVAILABLE: true,
@@ -102,7 +113,23 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_DB: true,
   E_DB_TOO_NEW: true,
   E_LOG_TAMPERED: true,
+  E_TERMINAL_IN_USE: false,
   E_INTERNAL: true,
+  // The issuer host's answers: no card took part, so the cards' sessions still hold.
+  E_HOST_DB: false,
+  E_HOST_DB_TOO_NEW: false,
+  E_AUTH_MISSING: false,
+  E_AUTH_INVALID: false,
+  E_AUTH_UNKNOWN_TERMINAL: false,
+  E_AUTH_REVOKED: false,
+  E_AUTH_STALE: false,
+  E_AUTH_REPLAY: false,
+  E_AUTH_FORBIDDEN: false,
+  E_REQUEST_TOO_LARGE: false,
+  E_NOT_FOUND: false,
+  E_CONFLICT: false,
+  E_CRL_NOT_NEWER: false,
+  E_HOST_PIN: false,
 };
 
 /** Whether a failure of card work drops the held sessions and resets the cards (see RESETS_CARDS). */

@@ -5,19 +5,36 @@ import { startedEntry } from './flow-recorder.js';
 
 export const TRANSFER_STEP = {
   STARTED: 'started',
+  /** Written by terminals before the compact journal; its txRandom now goes with CREDIT_INITIATED. */
   DEBIT_INITIATED: 'debit-initiated',
   CREDIT_INITIATED: 'credit-initiated',
   DEBITED: 'debited',
   CREDITED: 'credited',
   ABORTED: 'aborted',
+  /**
+   * The payee gave up its pending credit (RELEASE CREDIT): its release proof, journaled before REFUND
+   * DEBIT is sent. The flow stays open until the payer has taken the proof ('refunded').
+   */
+  RELEASED: 'released',
+  /** The payer took the release proof (REFUND DEBIT): what it debited, if anything, is back. Closes the flow. */
+  REFUNDED: 'refunded',
   INTERRUPTED: 'interrupted',
   COMPLETED: 'completed',
   ROLLED_BACK: 'rolled-back',
   REFUSED: 'failed-no-value-moved',
 } as const;
 
+/**
+ * Where a flow came from when this terminal did not run it: a pending credit found on a card that no
+ * flow of this journal accounts for ('found-on-card'), or a release proof handed to deliver()
+ * ('delivered': made by another terminal, or carried by the issuer).
+ */
+export type TransferOrigin = 'found-on-card' | 'delivered';
+
 export interface TransferRecord {
   flowId: string;
+  /** Undefined for a transfer this terminal ran. */
+  origin?: TransferOrigin;
   payerId: string;
   payeeId: string;
   payerSerial?: string;
@@ -31,6 +48,8 @@ export interface TransferRecord {
   receptionChallenge?: string;
   ack?: string;
   abortProof?: string;
+  /** The payee's release proof (protocol version 2): the payer is, or will be, paid back. */
+  releaseProof?: string;
   payeeSettled: boolean;
   payerSettled: boolean;
   lastStep: string;
@@ -44,7 +63,12 @@ export type ValueState =
   /** The payer has or may have debited; the payee's credit is not confirmed: value in flight. */
   | 'in-doubt'
   /** The payee confirmed the credit. */
-  | 'delivered';
+  | 'delivered'
+  /**
+   * The payee released its credit; the payer has not taken the release proof yet. Whatever it debited
+   * comes back when it does (a pending delivery, listed with the proof).
+   */
+  | 'returning';
 
 export function foldTransfer(entries: JournalRecord[]): TransferRecord {
   const first = startedEntry(entries, 'value-transfer');
@@ -55,6 +79,7 @@ export function foldTransfer(entries: JournalRecord[]): TransferRecord {
     payeeId: String(p.payeeId),
     payerSerial: p.payerSerial ? String(p.payerSerial) : undefined,
     payeeSerial: p.payeeSerial ? String(p.payeeSerial) : undefined,
+    ...(p.origin === 'found-on-card' || p.origin === 'delivered' ? { origin: p.origin } : {}),
     amount: Number(p.amount),
     currency: Number(p.currency),
     date: Number(p.date),
@@ -64,10 +89,16 @@ export function foldTransfer(entries: JournalRecord[]): TransferRecord {
     startedAt: first.at,
     updatedAt: first.at,
   };
-  for (const e of entries.slice(1)) {
+  // A flow adopted from a card or a delivered proof names its randoms in its 'started' entry already.
+  for (const [i, e] of entries.entries()) {
     const q = e.payload as Record<string, string | boolean | undefined>;
     r.lastStep = e.step;
     r.updatedAt = e.at;
+    if (i === 0) {
+      for (const key of ['txRandom', 'rxRandom'] as const)
+        if (typeof q[key] === 'string') r[key] = q[key] as string;
+      continue;
+    }
     for (const key of [
       'txRandom',
       'rxRandom',
@@ -75,6 +106,7 @@ export function foldTransfer(entries: JournalRecord[]): TransferRecord {
       'receptionChallenge',
       'ack',
       'abortProof',
+      'releaseProof',
     ] as const) {
       if (typeof q[key] === 'string') r[key] = q[key] as string;
     }
@@ -86,9 +118,22 @@ export function foldTransfer(entries: JournalRecord[]): TransferRecord {
 
 export function valueState(r: TransferRecord): ValueState {
   if (r.ack) return 'delivered';
-  if (r.abortProof || r.lastStep === TRANSFER_STEP.REFUSED) return 'no-value-moved';
+  if (r.releaseProof && !isClosedStep(r.lastStep)) return 'returning';
+  // A pending credit found on a card: its payer may have debited.
+  if (r.origin === 'found-on-card' && !isClosedStep(r.lastStep)) return 'in-doubt';
+  if (r.abortProof || r.releaseProof || r.lastStep === TRANSFER_STEP.REFUSED) return 'no-value-moved';
   if (r.receptionChallenge) return 'in-doubt';
   // DEBIT may have reached the payer once the transmission challenge existed.
   if (r.challenge) return 'in-doubt';
   return 'no-value-moved';
+}
+
+/** The steps that close a value-transfer flow (db/flows.ts TERMINAL_STEPS, as this flow uses them). */
+export function isClosedStep(step: string): boolean {
+  return (
+    step === TRANSFER_STEP.COMPLETED ||
+    step === TRANSFER_STEP.ROLLED_BACK ||
+    step === TRANSFER_STEP.REFUNDED ||
+    step === TRANSFER_STEP.REFUSED
+  );
 }

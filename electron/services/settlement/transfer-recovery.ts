@@ -1,6 +1,7 @@
 // Recovery of one interrupted value transfer (docs/protocol.md §4.4), driven by what the cards
 // say, with the journal supplying identities and proofs. Each action is one the cards accept at
 // most once, so running recovery again, or after a crash in the middle of it, is always safe.
+// Releases and their delivery (protocol §4.5) are in release-delivery.ts.
 import { fromHex, toHex } from '../../../protocol/bytes.js';
 import { isTerminalError } from '../../../protocol/errors.js';
 import { RECORD_STATUS } from '../../../protocol/settlement/commands.js';
@@ -8,25 +9,46 @@ import type { TransactionRecord } from '../../../protocol/settlement/settlement-
 import { SW } from '../../../protocol/status-words.js';
 import type { CardSession } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
-import { foldTransfer, TRANSFER_STEP, type TransferRecord } from './transfer-record.js';
+import {
+  type DeliveryResult,
+  deliverRelease,
+  journalReleasedRecord,
+  releaseCredit,
+  releaseWhilePayerAbsent,
+  type StepWriter,
+  recordOrUndefined as statusOrUndefined,
+} from './release-delivery.js';
+import { foldTransfer, isClosedStep, TRANSFER_STEP, type TransferRecord } from './transfer-record.js';
 
 export type RecoveryOutcome = 'completed' | 'rolled-back' | 'waiting-for-payer' | 'waiting-for-payee';
 
+/** What recovery needs of the journal: one flow's entries, and a way to append to it. */
+export type FlowJournal = Pick<FlowRecorder, 'record' | 'entries'>;
+
 export async function recoverTransfer(
-  recorder: FlowRecorder,
+  recorder: FlowJournal,
   flowId: string,
   cards: Map<string, CardSession>,
 ): Promise<RecoveryOutcome> {
-  const record = (step: string, payload: Record<string, unknown> = {}) =>
-    recorder.record(flowId, 'value-transfer', step, payload);
-  let r = foldTransfer(recorder.entries(flowId));
-  if (isClosed(r)) return r.lastStep === TRANSFER_STEP.COMPLETED ? 'completed' : 'rolled-back';
+  const record: StepWriter = (step, payload = {}) => recorder.record(flowId, 'value-transfer', step, payload);
+  const fold = () => foldTransfer(recorder.entries(flowId));
+  let r = fold();
+  if (isClosedStep(r.lastStep)) return r.lastStep === TRANSFER_STEP.COMPLETED ? 'completed' : 'rolled-back';
   const payer = cards.get(r.payerId);
   const payee = cards.get(r.payeeId);
 
+  // 0. A release proof is journaled: it only waits for the payer.
+  if (r.releaseProof) return afterDelivery(await deliverRelease(r, payer, payee, record));
+
   // 1. Learn the payer's side unless the journal already holds its proof.
   if (!r.receptionChallenge && !r.abortProof && !r.ack) {
-    if (!payer) return 'waiting-for-payer';
+    if (!payer) {
+      // Neither proof to credit or cancel with: the payee's pending credit waits for the payer,
+      // unless it cannot (release-delivery.ts: a record found on the card, or a full credit log).
+      const pending = payee && r.txRandom ? await pendingCreditOf(payee, r) : undefined;
+      if (pending && releaseWhilePayerAbsent(r, payee!)) await releaseCredit(payee!, pending, record);
+      return 'waiting-for-payer';
+    }
     let onCard = await payerRecord(payer, r);
     if (r.txRandom && !(onCard && isPayerRecordOf(onCard, r))) {
       // The payer answered INITIATE DEBIT with a random that is not its record of this flow (an
@@ -36,14 +58,25 @@ export async function recoverTransfer(
       onCard = await openDebitByTerms(payer, r);
     }
     if (!onCard) {
+      // Nothing was debited for it. A pending credit of it (a replayed INITIATE CREDIT's, §4.3, or a
+      // record found on the card) can never be credited: the payee gives it up, nothing to deliver.
+      const pending = payee && r.txRandom ? await pendingCreditOf(payee, r) : undefined;
+      const releaseProof = pending ? toHex(await payee!.client.releaseCredit(pending.txRandom)) : undefined;
       record(TRANSFER_STEP.ROLLED_BACK, {
         reason: 'the payer holds no debit of this transfer',
+        ...(releaseProof ? { releaseProof } : {}),
         payerSettled: true,
         payeeSettled: true,
       });
       return 'rolled-back';
     }
     const txRandom = toHex(onCard.txRandom);
+    if (onCard.status === RECORD_STATUS.DEBIT_REFUNDED) {
+      // The payee released its credit and the payer has taken the release proof back: nothing moved.
+      journalReleasedRecord(onCard, record);
+      record(TRANSFER_STEP.REFUNDED, { payerSettled: true });
+      return 'rolled-back';
+    }
     if (onCard.status === RECORD_STATUS.DEBIT_OPEN || onCard.status === RECORD_STATUS.DEBIT_ABORTED) {
       const proof =
         onCard.status === RECORD_STATUS.DEBIT_OPEN
@@ -90,6 +123,11 @@ export async function recoverTransfer(
         (rc) => record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(rc), correctedFromCard: true }),
       );
     else if (onCard?.status === RECORD_STATUS.CREDIT_CREDITED) ack = onCard.proof;
+    else if (onCard?.status === RECORD_STATUS.CREDIT_RELEASED) {
+      // The payee released it (anyone can, §4.5): it will never credit; the payer gets its value back.
+      journalReleasedRecord(onCard, record);
+      return afterDelivery(await deliverRelease(fold(), payer, payee, record));
+    }
     if (!ack) return 'waiting-for-payee'; // record evicted or unknown: left for the issuer, shown in doubt
     record(TRANSFER_STEP.CREDITED, { ack: toHex(ack), payeeSettled: true });
     r = foldTransfer(recorder.entries(flowId));
@@ -121,12 +159,17 @@ export async function recoverTransfer(
   return r.ack ? 'waiting-for-payer' : 'waiting-for-payee';
 }
 
-function isClosed(r: TransferRecord): boolean {
-  return (
-    r.lastStep === TRANSFER_STEP.COMPLETED ||
-    r.lastStep === TRANSFER_STEP.ROLLED_BACK ||
-    r.lastStep === TRANSFER_STEP.REFUSED
-  );
+function afterDelivery(result: DeliveryResult): RecoveryOutcome {
+  return result === 'waiting-for-payer' ? 'waiting-for-payer' : 'rolled-back';
+}
+
+/** The payee's pending credit of this flow, if it holds one. */
+async function pendingCreditOf(
+  payee: CardSession,
+  r: TransferRecord,
+): Promise<TransactionRecord | undefined> {
+  const found = await statusOrUndefined(payee, fromHex(r.txRandom!));
+  return found?.status === RECORD_STATUS.CREDIT_PENDING && isPayeeRecordOf(found, r) ? found : undefined;
 }
 
 /** The payer's record of this transfer: by transmission random, or found among its unsettled records. */
@@ -190,18 +233,5 @@ async function withProofFromCard<T>(
     if (!proof || toHex(proof) === toHex(journaled)) throw e;
     journal(proof);
     return send(proof);
-  }
-}
-
-async function statusOrUndefined(
-  card: CardSession,
-  txRandom: Uint8Array,
-): Promise<TransactionRecord | undefined> {
-  try {
-    return await card.client.transactionStatus(txRandom);
-  } catch (e) {
-    if (isTerminalError(e, 'E_CARD_STATUS') && e.details.sw === SW.REFERENCED_DATA_NOT_FOUND)
-      return undefined;
-    throw e;
   }
 }

@@ -179,6 +179,9 @@ export function createSimulatedSlots(options: SimulatedSlotsOptions): SimulatedS
       if (!card) return;
       state.card = undefined;
       state.channel?.cardGone();
+      // The pulled card's channel is dead: a card put back (at once, even) is a new session, whether
+      // or not its holder has closed the old channel yet.
+      state.channel = undefined;
       card.powerDown();
       emit({ type: 'card-removed', slot, reader: state.reader });
     },

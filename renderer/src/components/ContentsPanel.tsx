@@ -23,6 +23,8 @@ export function ContentsPanel(props: {
   slot: SlotNameWire;
   listing: ContentListingWire | undefined;
   error: ErrorInfo | undefined;
+  /** Opens the item's actions (sell, give, take back, change). */
+  onItem?: (item: ContentListingWire['items'][number]) => void;
 }) {
   const { slot, listing } = props;
   const access = listing ? accessText(listing) : undefined;
@@ -39,7 +41,7 @@ export function ContentsPanel(props: {
       {props.error && <ErrorLine error={props.error} />}
       {listing && listing.items.length === 0 && <p className="note">No tickets or coupons on this card.</p>}
       {listing && listing.items.length > 0 && (
-        <ul className="items">
+        <ul className={props.onItem ? 'items with-actions' : 'items'}>
           {listing.items.map((i) => (
             <li key={i.id} data-testid={`${slot}-item`} data-policy={i.policy}>
               <span className="type">{TYPE_LABEL[i.type] ?? i.type}</span>
@@ -50,6 +52,18 @@ export function ContentsPanel(props: {
                 </span>
               ) : (
                 <span className="body">{bodyText(i.body)}</span>
+              )}
+              {props.onItem && !i.locked && (
+                <span className="act">
+                  <button
+                    type="button"
+                    className="small"
+                    aria-label={`Actions for ${i.label || 'this item'}`}
+                    onClick={() => props.onItem?.(i)}
+                  >
+                    …
+                  </button>
+                </span>
               )}
               {i.locked && <span className="badge warn">in transfer</span>}
             </li>

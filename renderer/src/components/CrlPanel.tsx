@@ -38,6 +38,12 @@ export function CrlPanel(props: {
           <dd>{crl.nextUpdate ? time(crl.nextUpdate) : '—'}</dd>
           <dt>Source</dt>
           <dd>{crl.source ?? '—'}</dd>
+          {crl.distributionPoint && (
+            <>
+              <dt>Fetched from</dt>
+              <dd data-testid="crl-distribution-point">{crl.distributionPoint}</dd>
+            </>
+          )}
           {crl.lastRefresh && (
             <>
               <dt>Last refresh</dt>

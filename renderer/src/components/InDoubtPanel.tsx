@@ -1,6 +1,13 @@
-// Value in flight: transfers whose payer card was debited and whose payee card has not confirmed the
-// credit. Recovery finishes or cancels each one with both cards present, exactly once.
-import type { InDoubtItemWire, MoneyFormatWire } from '../../../electron/ipc/contract.js';
+// What the terminal must still finish: value in flight (the payer card debited, the payee card has
+// not confirmed the credit), release proofs waiting for their payer card (the payee gave a payment
+// up: the payer gets it back when its card is presented), and content flows not settled yet.
+// Recovery finishes, cancels or gives back each one with the cards present, exactly once.
+import type {
+  InDoubtItemWire,
+  MoneyFormatWire,
+  OpenContentFlowWire,
+  PendingDeliveryWire,
+} from '../../../electron/ipc/contract.js';
 import { formatMoney } from '../../../protocol/money-format.js';
 import { shortId } from '../format.js';
 import type { RecoveryNote } from '../hooks/useLedger.js';
@@ -16,26 +23,30 @@ const OUTCOME: Record<string, string> = {
 
 export function InDoubtPanel(props: {
   items: InDoubtItemWire[];
+  deliveries: PendingDeliveryWire[];
+  contents: OpenContentFlowWire[];
   money: MoneyFormatWire;
   recovering: boolean;
   busy: boolean;
   note: RecoveryNote | undefined;
   onRecover: () => Promise<void>;
 }) {
-  const { items, money, note } = props;
+  const { items, deliveries, contents, money, note } = props;
   const time = useShopTime();
   return (
     <div data-testid="indoubt-panel">
-      {items.length === 0 ? (
+      {items.length + deliveries.length + contents.length === 0 ? (
         <p className="note" data-testid="indoubt-empty">
           Nothing in doubt.
         </p>
       ) : (
         <>
-          <p>
-            The payer card was debited but the payee card has not confirmed the credit. Insert both cards
-            named here and press Recover: the payment is then finished or refunded, never twice.
-          </p>
+          {items.length > 0 && (
+            <p>
+              The payer card was debited but the payee card has not confirmed the credit. Insert both cards
+              named here and press Recover: the payment is then finished or refunded, never twice.
+            </p>
+          )}
           <ul className="doubt" data-testid="indoubt-list">
             {items.map((i) => (
               <li key={i.flowId}>
@@ -43,6 +54,29 @@ export function InDoubtPanel(props: {
                 <span className="mono">{shortId(i.payerId)}</span> to card{' '}
                 <span className="mono">{shortId(i.payeeId)}</span>, since {time(i.startedAt)}{' '}
                 <span className="muted">(last step: {i.lastStep})</span>
+              </li>
+            ))}
+            {deliveries.map((d) => (
+              <li key={d.flowId} data-testid="indoubt-delivery">
+                <strong>{formatMoney(d.amount, money)}</strong> to give back to card{' '}
+                <span className="mono">{shortId(d.payerId)}</span>: card{' '}
+                <span className="mono">{shortId(d.payeeId)}</span> gave the payment up. Insert the paying card
+                to return it.
+              </li>
+            ))}
+            {contents.map((c) => (
+              <li key={c.flowId} data-testid="indoubt-content">
+                {c.kind === 'content-exchange' ? 'Exchange' : 'Transfer'} of{' '}
+                <strong>
+                  {'amount' in c.gives
+                    ? formatMoney(c.gives.amount, money)
+                    : `item ${shortId(c.gives.itemId)}`}
+                </strong>{' '}
+                from card <span className="mono">{shortId(c.fromId)}</span> to card{' '}
+                <span className="mono">{shortId(c.toId)}</span>, since {time(c.startedAt)}{' '}
+                <span className="muted">
+                  ({c.releaseProof ? 'given back, insert the first card' : `last step: ${c.lastStep}`})
+                </span>
               </li>
             ))}
           </ul>

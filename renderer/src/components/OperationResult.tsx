@@ -1,5 +1,6 @@
 // The end of a payment or a key update, in one sentence first, then what the operator needs next.
 import type { MoneyFormatWire, ResponseOf } from '../../../electron/ipc/contract.js';
+import type { Receipt } from '../../../electron/ipc/documents.js';
 import { formatMoney } from '../../../protocol/money-format.js';
 import { maybeMoney } from '../format.js';
 import type { OperationResult as Result } from '../hooks/useCardOperation.js';
@@ -15,7 +16,15 @@ function KeyUpdateLine({ k }: { k: KeyUpdate }) {
   );
 }
 
-export function OperationResult({ result, money }: { result: Result | undefined; money: MoneyFormatWire }) {
+export function OperationResult({
+  result,
+  money,
+  onReceipt,
+}: {
+  result: Result | undefined;
+  money: MoneyFormatWire;
+  onReceipt?: (receipt: Receipt) => void;
+}) {
   return (
     <div data-testid="pay-result" role="status" aria-live="polite">
       {result && 'error' in result && (
@@ -55,6 +64,19 @@ export function OperationResult({ result, money }: { result: Result | undefined;
           {result.outcome.warnings.map((w) => (
             <p key={w}>Warning: {w}</p>
           ))}
+          {result.outcome.receipt && onReceipt && (
+            <button
+              type="button"
+              className="small"
+              onClick={() =>
+                result.outcome.status === 'completed' &&
+                result.outcome.receipt &&
+                onReceipt(result.outcome.receipt)
+              }
+            >
+              Receipt…
+            </button>
+          )}
         </div>
       )}
       {result && 'outcome' in result && result.outcome.status !== 'completed' && (

@@ -1,8 +1,9 @@
 // The payment: an amount in the terminal's currency (Enter pays, Escape clears), the step-by-step
 // progress of the key update and the transfer, and the result. "Update keys" brings the two cards'
 // transfer keys in line on its own, showing the route the engine chose and why.
-import { type FormEvent, type RefObject, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, type RefObject, useEffect, useState } from 'react';
 import type { MoneyFormatWire } from '../../../electron/ipc/contract.js';
+import type { Receipt } from '../../../electron/ipc/documents.js';
 import { MAX_AMOUNT } from '../../../protocol/amount.js';
 import { type AmountProblem, formatMoney, readAmount } from '../../../protocol/money-format.js';
 import { amountExample, amountPlaceholder } from '../amount-hint.js';
@@ -28,6 +29,10 @@ export function PayPanel(props: {
   onPay: (amount: number) => Promise<void>;
   onUpdateKeys: () => Promise<void>;
   onClear: () => void;
+  /** Opens a completed payment's receipt. */
+  onReceipt?: (receipt: Receipt) => void;
+  /** The shop's other operations, under the payment. */
+  tools?: ReactNode;
 }) {
   const { money, result, running, foreign, connected } = props;
   const [text, setText] = useState('');
@@ -112,8 +117,9 @@ export function PayPanel(props: {
           window). Pay when it has finished.
         </p>
       )}
+      {props.tools}
       <ProgressList flows={props.progress} />
-      <OperationResult result={result} money={money} />
+      <OperationResult result={result} money={money} onReceipt={props.onReceipt} />
     </section>
   );
 }

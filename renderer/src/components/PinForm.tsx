@@ -1,10 +1,13 @@
 // The card holder's PIN for owner mode: digits only, submitted with Enter; cleared after each try.
 import { type FormEvent, useState } from 'react';
 import type { SlotNameWire } from '../../../electron/ipc/contract.js';
+import { PinInput } from './PinInput.js';
 
 export function PinForm(props: {
   slot: SlotNameWire;
   busy: boolean;
+  /** As the card counts them (asked without spending one); undefined when the card does not say. */
+  triesLeft?: number;
   onLogin: (slot: SlotNameWire, pin: string) => Promise<boolean>;
   onLoggedIn: () => void;
 }) {
@@ -21,19 +24,15 @@ export function PinForm(props: {
   return (
     <form className="row" onSubmit={(e) => void submit(e)}>
       <label htmlFor={`${slot}-pin`}>Owner PIN</label>
-      <input
-        id={`${slot}-pin`}
-        className="pin"
-        type="password"
-        inputMode="numeric"
-        autoComplete="off"
-        maxLength={12}
-        value={pin}
-        onChange={(e) => setPin(e.target.value.replace(/\D/g, ''))}
-      />
+      <PinInput id={`${slot}-pin`} value={pin} onChange={setPin} />
       <button type="submit" disabled={props.busy || pin.length < 4}>
         Log in
       </button>
+      {props.triesLeft !== undefined && (
+        <span className="note" data-testid={`${slot}-pin-tries`}>
+          {props.triesLeft === 1 ? '1 try left' : `${props.triesLeft} tries left`}
+        </span>
+      )}
     </form>
   );
 }

@@ -5,6 +5,7 @@ import { formatMoney } from '../../../protocol/money-format.js';
 import { ISSUER_SESSION_MESSAGES } from '../error-messages.js';
 import { formatValidity, holderLabel, shortId } from '../format.js';
 import type { SlotState } from '../hooks/useSlots.js';
+import type { ShopItem } from '../shop/useShopOperations.js';
 import { ContentsPanel } from './ContentsPanel.js';
 import { ErrorLine } from './ErrorLine.js';
 import { PinForm } from './PinForm.js';
@@ -31,10 +32,16 @@ export function SlotPanel(props: {
   busy: boolean;
   /** False while the link to the terminal is down: what is in the reader is not known. */
   connected: boolean;
+  /** Shown at the PIN form when a payment waits for the holder's PIN. */
+  pinHint?: string;
   onLogin: (slot: SlotNameWire, pin: string) => Promise<boolean>;
   onLoggedIn: () => void;
   onLogout: (slot: SlotNameWire) => Promise<void>;
   onIssuerSession: (slot: SlotNameWire) => Promise<void>;
+  /** An item's actions (sell, give, take back, change). */
+  onItem?: (item: ShopItem) => void;
+  /** The PIN is blocked: unblock it with the issuer's code. */
+  onUnblock?: () => void;
 }) {
   const { slot, state, money, connected } = props;
   const v = connected ? state.view : undefined;
@@ -124,7 +131,27 @@ export function SlotPanel(props: {
           </div>
         ) : (
           <div className="session">
-            <PinForm slot={slot} busy={props.busy} onLogin={props.onLogin} onLoggedIn={props.onLoggedIn} />
+            {props.pinHint && (
+              <p className="hint" role="status" data-testid={`${slot}-pin-hint`}>
+                {props.pinHint}
+              </p>
+            )}
+            {v.pin?.blocked ? (
+              <div className="row" data-testid={`${slot}-pin-blocked`}>
+                <span className="badge bad">PIN blocked</span>
+                <button type="button" className="small" disabled={props.busy} onClick={props.onUnblock}>
+                  Unblock PIN…
+                </button>
+              </div>
+            ) : (
+              <PinForm
+                slot={slot}
+                busy={props.busy}
+                triesLeft={v.pin?.triesLeft}
+                onLogin={props.onLogin}
+                onLoggedIn={props.onLoggedIn}
+              />
+            )}
             <button
               type="button"
               className="link"
@@ -143,7 +170,14 @@ export function SlotPanel(props: {
           context={state.sessionAction === 'issuer' ? ISSUER_SESSION_MESSAGES : undefined}
         />
       )}
-      {v && <ContentsPanel slot={slot} listing={state.contents} error={state.contentsError} />}
+      {v && (
+        <ContentsPanel
+          slot={slot}
+          listing={state.contents}
+          error={state.contentsError}
+          onItem={props.onItem}
+        />
+      )}
     </section>
   );
 }

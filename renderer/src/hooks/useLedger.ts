@@ -5,6 +5,8 @@ import type {
   CrlStatusWire,
   ErrorInfo,
   InDoubtItemWire,
+  OpenContentFlowWire,
+  PendingDeliveryWire,
   RecoveryReportWire,
 } from '../../../electron/ipc/contract.js';
 import type { TerminalApi } from '../terminal-api.js';
@@ -16,13 +18,19 @@ export type RecoveryNote =
 
 export function useLedger(api: TerminalApi, queued: CardQueue) {
   const [inDoubt, setInDoubt] = useState<InDoubtItemWire[]>([]);
+  const [deliveries, setDeliveries] = useState<PendingDeliveryWire[]>([]);
+  const [openContents, setOpenContents] = useState<OpenContentFlowWire[]>([]);
   const [recovery, setRecovery] = useState<RecoveryNote | undefined>();
   const [recovering, setRecovering] = useState(false);
   const [crl, setCrl] = useState<CrlStatusWire | undefined>();
   const [crlError, setCrlError] = useState<ErrorInfo | undefined>();
   const refreshLedger = useCallback(async () => {
     const [doubt, crlStatus] = await Promise.all([api.call('indoubt:list'), api.call('crl:status')]);
-    if (doubt.ok) setInDoubt(doubt.value.items);
+    if (doubt.ok) {
+      setInDoubt(doubt.value.items);
+      setDeliveries(doubt.value.deliveries);
+      setOpenContents(doubt.value.contents);
+    }
     if (crlStatus.ok) setCrl(crlStatus.value);
   }, [api]);
 
@@ -30,6 +38,7 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
     void refreshLedger();
     const offs = [
       api.on('recovered', () => void refreshLedger()),
+      api.on('recovery-run', () => void refreshLedger()),
       api.onConnection((up) => {
         if (up) void refreshLedger();
       }),
@@ -50,7 +59,12 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
         ? { kind: 'done', transfers: r.value.transfers, contents: r.value.contents.length }
         : { kind: 'error', error: r.error },
     );
-    return r.ok && r.value.transfers.some((t) => t.outcome === 'completed' || t.outcome === 'rolled-back');
+    return (
+      r.ok &&
+      [...r.value.transfers, ...r.value.contents].some(
+        (t) => t.outcome === 'completed' || t.outcome === 'rolled-back',
+      )
+    );
   }, [api, queued]);
 
   const refreshCrl = useCallback(async () => {
@@ -65,6 +79,8 @@ export function useLedger(api: TerminalApi, queued: CardQueue) {
 
   return {
     inDoubt,
+    deliveries,
+    openContents,
     recovery,
     recovering,
     recover,

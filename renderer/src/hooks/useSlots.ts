@@ -87,6 +87,9 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
           sessionError: undefined,
         });
       }),
+      // The terminal ended an owner login (after a sale, at the lock, when its screen went): the
+      // card shows what it shows without it.
+      api.on('owner-logout', ({ slot }) => void readSlot(slot)),
     ];
     return () => {
       for (const off of offs) off();
@@ -99,6 +102,8 @@ export function useSlots(api: TerminalApi, queued: CardQueue) {
       const r = await queued('changes', () => api.call('session:login', { slot, pin }));
       if (!r.ok) {
         patch(slot, { sessionError: r.error, sessionAction: 'pin' });
+        // The card counted the try: read what it says now (tries left, or blocked).
+        await readSlot(slot);
         return false;
       }
       patch(slot, { view: r.value, sessionError: undefined, error: undefined });

@@ -1,7 +1,9 @@
 // One operator screen for a UI test file: a fresh demo shop (issuer, Alice's and the Corner Shop's
-// cards), the terminal services on simulated slots, the browser host in this process serving the
-// renderer built from the current sources, and headless Debian Chromium driven by playwright-core.
-// Screenshots go to test-output/screenshots/ (git-ignored) at 1280×800, 1024×768 and 1920×1080.
+// cards, the tray's demo cards, the two demo operators), the terminal services on simulated slots with
+// the demo card tray and issuing through the demo's issuer host, the browser host in this process serving the renderer
+// built from the current sources, and headless Debian Chromium driven by playwright-core. The page is
+// signed in (as the supervisor, unless the test says otherwise). Screenshots go to
+// test-output/screenshots/ (git-ignored) at 1280×800, 1024×768 and 1920×1080.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +17,8 @@ import { type BrowserHost, startBrowserHost } from '../../../electron/host/brows
 import type { EventName, EventOf } from '../../../electron/ipc/contract.js';
 import { createHandlers, type KioskControl } from '../../../electron/ipc/handlers.js';
 import { loadConfig, type TerminalConfig } from '../../../electron/services/config.js';
+import { DEMO_OPERATOR_PINS } from '../../../electron/services/operators/demo-operators.js';
+import { createCardTray } from '../../../electron/services/slots/card-tray.js';
 import {
   createSimulatedSlots,
   type SimulatedSlots,
@@ -23,6 +27,7 @@ import {
   startTerminalServices,
   type TerminalServices,
 } from '../../../electron/services/terminal-services.js';
+import { type DemoIssuing, lazyDemoIssuing } from '../../support/demo-issuing.js';
 import { expectAccessible } from './accessibility.js';
 import { builtRenderer } from './built-renderer.js';
 import { layoutProblems } from './layout-check.js';
@@ -45,6 +50,8 @@ export const SIZES = [
   [1024, 768],
   [1920, 1080],
 ] as const;
+/** The demo operators' PINs are hashed at a test cost (the real one takes seconds per check here). */
+export const TEST_PIN_COST = { logN: 10, r: 8, p: 1 } as const;
 
 export type CardSlot = 'payer' | 'payee';
 
@@ -54,6 +61,10 @@ export interface OperatorFixture {
   services: TerminalServices;
   slots: SimulatedSlots;
   cards: Record<CardSlot, SimulatedCard>;
+  /** Every demo card of the tray by its ID (alice and shop are the slot cards above). */
+  trayCards: Record<string, SimulatedCard>;
+  /** Issuing through the demo's issuer host, served in this process on first use. */
+  issuing: DemoIssuing;
   host: BrowserHost;
   context: BrowserContext;
   page: Page;
@@ -61,6 +72,10 @@ export interface OperatorFixture {
   remoteRequests: string[];
   byTest(id: string): Locator;
   insert(slot: CardSlot): void;
+  /** Signs in on the page's sign-in screen and waits for the terminal. */
+  signIn(page?: Page, operatorId?: string, pin?: string): Promise<void>;
+  /** A second tab of the same browser on the same address (its own screen for the terminal). */
+  newTab(): Promise<Page>;
   /**
    * Pushes a contract event to the page as if the terminal sent it (events the browser host has no
    * source for, such as the Electron shell's kiosk-exit-requested). Needs `routeEvents`.
@@ -90,6 +105,10 @@ export interface FixtureOptions {
    * says true: a link that stays open but carries nothing (a half-open connection, a hung host).
    */
   silenceTerminal?: () => boolean;
+  /** Who signs in on the page at start (default sam, the supervisor); false: no one. */
+  operator?: 'casey' | 'sam' | false;
+  /** The operator desk's clock (the idle lock), in ms. */
+  deskNow?: () => number;
 }
 
 /**
@@ -113,7 +132,10 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   mkdirSync(SHOTS, { recursive: true });
   const demoDir = mkdtempSync(join(tmpdir(), 'ui-demo-'));
   const profileDir = mkdtempSync(join(tmpdir(), 'ui-chromium-'));
-  const loaded = loadConfig(ensureDemoEnvironment(demoDir));
+  // The terminal's services run without the demo's issuer host (a test that wants a CRL address
+  // configures one); issuing reaches the demo host served in this process on first use.
+  const demoConfig = loadConfig(ensureDemoEnvironment(demoDir, { operatorPinCost: TEST_PIN_COST }));
+  const loaded = { ...demoConfig, host: undefined };
   const config = o.configure ? o.configure(loaded) : loaded;
   if (config.slots.backend !== 'simulated') throw new Error('the demo uses simulated slots');
   const files = config.slots.cards;
@@ -123,20 +145,49 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     new FileBackend(files[slot]).store(settlementStateCodec.encode(state));
   });
   const slots = createSimulatedSlots({ waitingTimeMs: 2000 });
-  const cards = { payer: openCard(files.payer), payee: openCard(files.payee) };
+  // This process holds the card files while the screen runs, as a host's openSimulatedCard does.
+  const held = { payer: openCard(files.payer), payee: openCard(files.payee) };
+  const cards = { payer: held.payer.card, payee: held.payee.card };
   const insert = (slot: CardSlot) => slots.insert(slot, cards[slot].os);
   if (!o.empty) {
     insert('payer');
     insert('payee');
   }
-  const services = await startTerminalServices(config, { slots });
+  // Each demo card opened once: the tray's slot cards are the ones above.
+  const trayCards: Record<string, SimulatedCard> = {};
+  const heldTray: { release(): void }[] = [];
+  for (const c of config.slots.tray ?? []) {
+    if (c.file === files.payer || c.file === files.payee) {
+      trayCards[c.id] = c.file === files.payer ? cards.payer : cards.payee;
+      continue;
+    }
+    const h = openCard(c.file);
+    heldTray.push(h);
+    trayCards[c.id] = h.card;
+  }
+  const tray = createCardTray(
+    slots,
+    (config.slots.tray ?? []).map((c) => ({
+      id: c.id,
+      label: c.label,
+      note: c.note,
+      card: trayCards[c.id]!.os,
+    })),
+  );
+  const services = await startTerminalServices(config, { slots, desk: { now: o.deskNow } });
+  const issuing = lazyDemoIssuing({
+    demoDir,
+    engine: services.engine,
+    config: { ...config, host: demoConfig.host },
+  });
+  const shopServices = { ...services, tray, issuing: issuing.port };
   let host: BrowserHost | undefined;
   let context: BrowserContext;
   try {
     host = await startBrowserHost({
-      services,
+      services: shopServices,
       staticDir,
-      handlers: o.kiosk ? createHandlers({ ...services, kiosk: o.kiosk }) : undefined,
+      handlers: o.kiosk ? createHandlers({ ...shopServices, kiosk: o.kiosk }) : undefined,
     });
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
@@ -147,7 +198,9 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     });
   } catch (e) {
     await host?.close();
+    await issuing.close();
     await services.close();
+    for (const h of [...Object.values(held), ...heldTray]) h.release();
     for (const d of [demoDir, profileDir]) rmSync(d, { recursive: true, force: true });
     throw e;
   }
@@ -167,18 +220,37 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     });
   }
   await page.goto(host.url);
+  const signIn = async (on: Page = page, operatorId = 'sam', pin: string = DEMO_OPERATOR_PINS.supervisor) => {
+    await on.locator('#operator-id').fill(operatorId);
+    await on.locator('#operator-pin').fill(pin);
+    await on.locator('#operator-pin').press('Enter');
+    await on.getByTestId('operator').waitFor();
+  };
+  if (o.operator !== false) {
+    const who = o.operator ?? 'sam';
+    await signIn(page, who, who === 'sam' ? DEMO_OPERATOR_PINS.supervisor : DEMO_OPERATOR_PINS.cashier);
+  }
   return {
     demoDir,
     config,
     services,
     slots,
     cards,
+    trayCards,
+    issuing,
     host,
     context,
     page,
     remoteRequests,
     byTest: (id) => page.getByTestId(id),
     insert,
+    signIn,
+    async newTab() {
+      const tab = await context.newPage();
+      // The token travels in the fragment, as in the printed address.
+      await tab.goto(host.url);
+      return tab;
+    },
     async pushEvent(event, payload) {
       if (routes.length === 0) throw new Error('pushEvent needs routeEvents and an open page');
       for (const ws of routes) ws.send(JSON.stringify({ event, payload }));
@@ -187,7 +259,9 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
     async close() {
       await context.close();
       await host.close();
+      await issuing.close();
       await services.close();
+      for (const h of [...Object.values(held), ...heldTray]) h.release();
       for (const d of [demoDir, profileDir]) rmSync(d, { recursive: true, force: true });
     },
   };

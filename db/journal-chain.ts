@@ -1,0 +1,56 @@
+// The journal's hash chain: h(seq) = SHA-256(h(seq - 1) ‖ seq, flow ‖ record), h(0) = 32 zero bytes
+// (journal-codec.ts has the bytes). Only the head, the checkpoints and the first
+// TAG_LENGTH bytes of each link are stored (docs/journal.md, "Hash chain"): a verify recomputes the
+// chain and compares, which finds the first entry whose bytes changed.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { type LinkFields, linkHeaderLength, writeLinkHeader } from './journal-codec.js';
+
+export const HASH_LENGTH = 32;
+/** Bytes of each link kept with its entry: enough that a changed entry is named, not just found. */
+export const TAG_LENGTH = 8;
+/** A checkpoint (the chain hash) is stored every this many entries. */
+export const CHECKPOINT_INTERVAL = 4096;
+
+export const GENESIS = new Uint8Array(HASH_LENGTH);
+
+/**
+ * Computes chain links one after another with one SHA-256 instance and one buffer, reused: noble's
+ * sha256() allocates a hasher per call, which costs as much as hashing a short entry.
+ */
+export class ChainHasher {
+  private readonly initial = sha256.create();
+  private readonly work = this.initial.clone();
+  private buffer = new Uint8Array(1024);
+  private readonly out = new Uint8Array(HASH_LENGTH);
+
+  /** h = SHA-256(prev ‖ header(fields) ‖ record), written into `into` (a fresh array if absent). */
+  link(
+    prev: Uint8Array,
+    fields: LinkFields,
+    record: Uint8Array,
+    into: Uint8Array = new Uint8Array(HASH_LENGTH),
+  ): Uint8Array {
+    const need = HASH_LENGTH + linkHeaderLength(fields) + record.length;
+    if (need > this.buffer.length) this.buffer = new Uint8Array(need * 2);
+    const buf = this.buffer;
+    buf.set(prev, 0);
+    let end = writeLinkHeader(buf, HASH_LENGTH, fields);
+    buf.set(record, end);
+    end += record.length;
+    this.initial._cloneInto(this.work);
+    this.work.update(buf.subarray(0, end));
+    this.work.digestInto(this.out);
+    into.set(this.out);
+    return into;
+  }
+}
+
+export function tagOf(hash: Uint8Array): Uint8Array {
+  return hash.slice(0, TAG_LENGTH);
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

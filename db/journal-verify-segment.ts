@@ -1,0 +1,133 @@
+// The inner loop of a verify: recomputes the chain links of entries (fromSeq, toSeq] from a known
+// hash and compares each with the entry's tag and the checkpoints stored in that range. Reads a chunk
+// of entries as one row (SEGMENT_SQL.chunk) and the flows opened in it beside them: per entry, the
+// cost is its SHA-256 and little else. journal-verify.ts runs it over the whole chain, or over
+// checkpoint segments in worker threads (journal-verify-worker.mjs).
+import Database from 'better-sqlite3';
+import { ChainHasher, HASH_LENGTH, sameBytes, TAG_LENGTH } from './journal-chain.js';
+
+export type VerifyFailure =
+  | 'hash-mismatch'
+  | 'gap'
+  | 'checkpoint-mismatch'
+  | 'head-mismatch'
+  | 'unreadable'
+  /** Recorded by the migration from the version-1 chain (which stored each entry's previous hash). */
+  | 'prev-mismatch';
+
+export interface Bad {
+  readonly ok: false;
+  readonly firstBadSeq: number;
+  readonly reason: VerifyFailure;
+}
+
+export type SegmentResult = { ok: true; hash: Uint8Array; lastSeq: number } | Bad;
+
+const CHUNK = 8192;
+
+/**
+ * A chunk of entries in one row: SQLite concatenates the bodies (a blob read as text and back keeps
+ * every byte) and lists the flow numbers and body lengths, so that reading costs one value per chunk
+ * instead of three per entry. seq is not listed: count, min and max show whether the chunk is whole.
+ */
+export const SEGMENT_SQL = {
+  // The aggregates take the rows in the order of the rowid range scan, that is by seq (an ORDER BY
+  // inside them would sort what is already sorted). Were it ever otherwise, the tags would not match:
+  // a false alarm, never a change let through.
+  chunk: `SELECT count(*), min(seq), max(seq), group_concat(flow_no, ','), group_concat(length(body), ','),
+            CAST(group_concat(CAST(body AS TEXT), '') AS BLOB)
+          FROM journal_entry WHERE seq > ? AND seq <= ?`,
+  seqs: 'SELECT seq FROM journal_entry WHERE seq > ? AND seq <= ? ORDER BY seq',
+  flowsOpened: 'SELECT flow_no, flow_id, kind FROM flow WHERE flow_no > ? AND flow_no <= ? ORDER BY flow_no',
+} as const;
+
+type Chunk = [number, number | null, number | null, string | null, string | null, Uint8Array | null];
+
+export function verifySegment(
+  db: Database.Database,
+  fromSeq: number,
+  startHash: Uint8Array,
+  toSeq: number,
+  checkpoints: ReadonlyMap<number, Uint8Array>,
+): SegmentResult {
+  const chunks = db.prepare(SEGMENT_SQL.chunk).raw(true);
+  const flowsOpened = db.prepare(SEGMENT_SQL.flowsOpened).raw(true);
+  const hasher = new ChainHasher();
+  let prev: Uint8Array = Uint8Array.from(startHash);
+  let next: Uint8Array = new Uint8Array(HASH_LENGTH);
+  let expected = fromSeq + 1;
+  while (expected <= toSeq) {
+    const last = Math.min(toSeq, expected - 1 + CHUNK);
+    const [count, min, max, flowNoList, lengthList, bodies] = chunks.get(expected - 1, last) as Chunk;
+    if (count === 0) break; // the rest is missing: the caller compares with the head
+    if (min !== expected || max !== expected + count - 1) return bad(firstMissing(db, expected, last), 'gap');
+    const flowNos = (flowNoList ?? '').split(',');
+    const lengths = (lengthList ?? '').split(',');
+    if (flowNos.length !== count || lengths.length !== count || !(bodies instanceof Uint8Array)) {
+      return bad(expected, 'unreadable');
+    }
+    const flows = flowsOpened.all(expected - 1, max) as [number, Uint8Array | string, number][];
+    let f = 0;
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const seq = expected;
+      const flowNo = Number(flowNos[i]);
+      const length = Number(lengths[i]);
+      let flowId: Uint8Array | string | undefined;
+      let kind: number | undefined;
+      if (flowNo === seq) {
+        while (f < flows.length && flows[f]![0] < seq) f++;
+        const flow = flows[f];
+        if (flow?.[0] !== seq) return bad(seq, 'unreadable');
+        [, flowId, kind] = flow;
+      }
+      if (!(length > TAG_LENGTH) || at + length > bodies.length) return bad(seq, 'unreadable');
+      const body = bodies.subarray(at, at + length);
+      at += length;
+      hasher.link(prev, { seq, flowNo, flowId, kind }, body.subarray(TAG_LENGTH), next);
+      if (!sameBytes(body.subarray(0, TAG_LENGTH), next.subarray(0, TAG_LENGTH)))
+        return bad(seq, 'hash-mismatch');
+      const checkpoint = checkpoints.get(seq);
+      if (checkpoint !== undefined && !sameBytes(checkpoint, next)) return bad(seq, 'checkpoint-mismatch');
+      [prev, next] = [next, prev];
+      expected += 1;
+    }
+  }
+  return { ok: true, hash: prev, lastSeq: expected - 1 };
+}
+
+/** The first seq in (from - 1, to] that has no entry. */
+function firstMissing(db: Database.Database, from: number, to: number): number {
+  let expected = from;
+  for (const seq of db
+    .prepare(SEGMENT_SQL.seqs)
+    .pluck()
+    .all(from - 1, to) as number[]) {
+    if (seq !== expected) return expected;
+    expected += 1;
+  }
+  return expected;
+}
+
+/** What a worker thread is given: the file and one segment. */
+export interface SegmentTask {
+  readonly path: string;
+  readonly fromSeq: number;
+  readonly startHash: Uint8Array;
+  readonly toSeq: number;
+  readonly checkpoints: [number, Uint8Array][];
+}
+
+/** A segment verified on a read-only connection of its own (in a worker thread). */
+export function verifyFileSegment(task: SegmentTask): SegmentResult {
+  const db = new Database(task.path, { readonly: true, fileMustExist: true });
+  try {
+    return verifySegment(db, task.fromSeq, task.startHash, task.toSeq, new Map(task.checkpoints));
+  } finally {
+    db.close();
+  }
+}
+
+export function bad(firstBadSeq: number, reason: VerifyFailure): Bad {
+  return { ok: false, firstBadSeq, reason };
+}

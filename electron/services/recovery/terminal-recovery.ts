@@ -1,0 +1,265 @@
+// The terminal's one recovery surface (issue 13): value transfers, key updates, content flows,
+// records found on a card that no flow of this terminal accounts for, and the delivery of release
+// proofs, all settled in one pass with the cards present. Every host (Electron, the browser host,
+// the console, the CLI) runs it the same three ways: at start-up, on every card insertion (retried
+// while the engine is busy with an operation, failures reported, never swallowed), and on demand.
+//
+// The pass runs under the engine's lock (withCards), so it never interleaves with a payment or an
+// exchange; a card inserted while one runs is recovered as soon as it ends.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Flows } from '../../../db/flows.js';
+import type { Journal } from '../../../db/journal.js';
+import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
+import { ContentFlowRecovery } from '../contents/content-recovery.js';
+import type { ContentRecoveryReport } from '../contents/content-views.js';
+import type { CardAccess, RecoveryReport, SettlementEngine } from '../settlement/settlement-engine.js';
+import { foldTransfer, TRANSFER_STEP } from '../settlement/transfer-record.js';
+import type { RecoveryOutcome } from '../settlement/transfer-recovery.js';
+import type { ReaderSlots } from '../slots/reader-slots.js';
+import { adoptForeignRecords } from './foreign-records.js';
+import { type InDoubtView, inDoubtView, type PendingDelivery } from './in-doubt.js';
+
+export type { InDoubtView, OpenContentFlow, PendingDelivery } from './in-doubt.js';
+
+export type RecoveryTrigger = 'start-up' | 'card-inserted' | 'on-demand' | 'delivery';
+
+export interface RecoveryRun {
+  transfers: RecoveryReport[];
+  contents: ContentRecoveryReport[];
+  /** Records found on the cards that no flow of this terminal accounted for, adopted this pass. */
+  adopted: number;
+}
+
+export type RecoveryEvent =
+  | { type: 'run'; trigger: RecoveryTrigger; run: RecoveryRun }
+  | { type: 'error'; trigger: RecoveryTrigger; error: TerminalError };
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9A-Fa-f]{${2 * bytes}}$`));
+
+/** A release proof to deliver, from wherever it was made (this terminal, another one, the issuer). */
+// An entry of another terminal's in-doubt list (pendingDeliveries()) is one: its other fields are ignored.
+export const releaseDeliverySchema = z.object({
+  payerId: hex(16),
+  payeeId: hex(16),
+  amount: z.number().int().min(1).max(0xffffffff),
+  currency: z.number().int().min(0).max(999),
+  date: z.number().int().min(0).max(0xffffffff),
+  txRandom: hex(16),
+  rxRandom: hex(16),
+  releaseProof: hex(16),
+});
+export type ReleaseDelivery = z.infer<typeof releaseDeliverySchema>;
+
+export interface TerminalRecoveryOptions {
+  engine: Pick<SettlementEngine, 'withCards' | 'openTransfers'>;
+  journal: Journal;
+  flows: Flows;
+  slots: Pick<ReaderSlots, 'on'>;
+  /** How long to wait before asking a busy engine again (default 100 ms). */
+  retryMs?: number;
+}
+
+export class TerminalRecovery {
+  private readonly contents: ContentFlowRecovery;
+  private readonly listeners = new Set<(e: RecoveryEvent) => void>();
+  private unwatch: (() => void) | undefined;
+  private pending: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+
+  constructor(private readonly o: TerminalRecoveryOptions) {
+    this.contents = new ContentFlowRecovery(o);
+  }
+
+  on(listener: (e: RecoveryEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * One pass with the cards present: foreign records adopted, then every open flow that one of them
+   * takes part in settled as far as they allow. Refused with E_BUSY while an operation runs.
+   */
+  async run(trigger: RecoveryTrigger = 'on-demand'): Promise<RecoveryRun> {
+    const unreadable: TerminalError[] = [];
+    const run = await this.o.engine.withCards((cards) => this.pass(cards, unreadable));
+    // A card present but not readable is left out of the pass: said, not swallowed.
+    for (const error of unreadable) this.emit({ type: 'error', trigger, error });
+    this.emit({ type: 'run', trigger, run });
+    return run;
+  }
+
+  /**
+   * Start-up: one pass before the operator can start anything (its failure is reported and returned,
+   * the terminal still starts), then a pass on every card insertion.
+   */
+  async start(): Promise<RecoveryRun | TerminalError> {
+    this.watchInsertions();
+    try {
+      return await this.run('start-up');
+    } catch (e) {
+      const error = toTerminalError(e);
+      this.emit({ type: 'error', trigger: 'start-up', error });
+      return error;
+    }
+  }
+
+  /** A pass on every card insertion, retried while the engine is busy; idempotent. */
+  watchInsertions(): void {
+    if (this.unwatch || this.closed) return;
+    this.unwatch = this.o.slots.on((event) => {
+      if (event.type === 'card-inserted') this.requestPass();
+    });
+  }
+
+  /** Resolves when no insertion pass is waiting or running (tests; a host's orderly stop). */
+  async settled(): Promise<void> {
+    while (this.pending) await this.pending;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+
+  /** What is still open, from the journal alone. */
+  inDoubt(): InDoubtView {
+    return inDoubtView(this.o);
+  }
+
+  /** Release proofs journaled here that their payer card has not taken yet. */
+  pendingDeliveries(): PendingDelivery[] {
+    return this.inDoubt().deliveries;
+  }
+
+  /**
+   * Takes a release proof to its payer card, wherever the proof was made: journaled first (a flow of
+   * origin 'delivered', unless an open flow of this terminal is that transfer), then REFUND DEBIT if
+   * the payer card is present, else when it is next presented. The card verifies the proof: one that
+   * is not genuine changes nothing and ends its flow 'failed-no-value-moved'.
+   */
+  async deliver(
+    input: unknown,
+  ): Promise<{ flowId: string; outcome: RecoveryOutcome | 'failed-no-value-moved' }> {
+    const parsed = releaseDeliverySchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new TerminalError(
+        'E_INPUT_INVALID',
+        `release proof: ${issue?.path.join('.') || 'input'} ${issue?.message ?? 'is not valid'}`,
+      );
+    }
+    const p = normalised(parsed.data);
+    const flowId = await this.o.engine.withCards(async (cards) => {
+      const own = this.o.engine
+        .openTransfers()
+        .find((r) => r.payerId === p.payerId && r.txRandom === p.txRandom);
+      if (own && own.rxRandom !== undefined && own.rxRandom !== p.rxRandom)
+        throw new TerminalError(
+          'E_INPUT_INVALID',
+          'the release proof names another reception random than this terminal’s transfer',
+          { flowId: own.flowId },
+        );
+      const id = own?.flowId ?? randomUUID();
+      if (!own) {
+        const { releaseProof: _proof, ...terms } = p;
+        cards.record(id, 'value-transfer', TRANSFER_STEP.STARTED, {
+          origin: 'delivered',
+          ...terms,
+          keyUpdates: [],
+        });
+      }
+      if (!own?.releaseProof)
+        cards.record(id, 'value-transfer', TRANSFER_STEP.RELEASED, {
+          txRandom: p.txRandom,
+          rxRandom: p.rxRandom,
+          releaseProof: p.releaseProof,
+          payeeSettled: true,
+        });
+      await cards.recoverTransfers(await cards.present());
+      return id;
+    });
+    const r = foldTransfer(this.o.journal.entriesForFlow(flowId));
+    if (r.lastStep === TRANSFER_STEP.REFUSED) return { flowId, outcome: 'failed-no-value-moved' };
+    const outcome: RecoveryOutcome =
+      r.lastStep === TRANSFER_STEP.REFUNDED || r.lastStep === TRANSFER_STEP.ROLLED_BACK
+        ? 'rolled-back'
+        : r.lastStep === TRANSFER_STEP.COMPLETED
+          ? 'completed'
+          : 'waiting-for-payer';
+    return { flowId, outcome };
+  }
+
+  private async pass(cards: CardAccess, unreadable: TerminalError[]): Promise<RecoveryRun> {
+    const present = await cards.present((slot, e) => {
+      const error = toTerminalError(e);
+      unreadable.push(
+        new TerminalError(error.code, `the ${slot} card could not be read: ${error.message}`, {
+          ...error.details,
+          slot,
+        }),
+      );
+    });
+    if (present.length === 0) return { transfers: [], contents: [], adopted: 0 };
+    const adopted = await adoptForeignRecords(cards, present, {
+      transfers: this.o.engine.openTransfers(),
+      contents: this.contents.openFlows(),
+    });
+    const transfers = await cards.recoverTransfers(present);
+    const contents = await this.contents.recoverWith(cards, present);
+    return { transfers, contents, adopted };
+  }
+
+  /** Queues an insertion pass; one more runs if a card comes while one is already under way. */
+  private requestPass(): void {
+    if (this.closed) return;
+    if (this.pending) {
+      this.again = true;
+      return;
+    }
+    this.pending = this.passUntilDone().finally(() => {
+      this.pending = undefined;
+    });
+  }
+
+  private async passUntilDone(): Promise<void> {
+    do {
+      this.again = false;
+      for (;;) {
+        if (this.closed) return;
+        try {
+          await this.run('card-inserted');
+          break;
+        } catch (e) {
+          // The engine is busy with an operation (or the flow that the pulled card interrupted is
+          // still recovering): wait for it, the card is still to be recovered.
+          if (isTerminalError(e, 'E_BUSY')) {
+            await new Promise((resolve) => setTimeout(resolve, this.o.retryMs ?? 100));
+            continue;
+          }
+          this.emit({ type: 'error', trigger: 'card-inserted', error: toTerminalError(e) });
+          break;
+        }
+      }
+    } while (this.again && !this.closed);
+  }
+
+  private emit(e: RecoveryEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}
+
+/** Hex in upper case, as the journal writes it everywhere else. */
+function normalised(p: ReleaseDelivery): ReleaseDelivery {
+  const up = (s: string) => s.toUpperCase();
+  return {
+    ...p,
+    payerId: up(p.payerId),
+    payeeId: up(p.payeeId),
+    txRandom: up(p.txRandom),
+    rxRandom: up(p.rxRandom),
+    releaseProof: up(p.releaseProof),
+  };
+}

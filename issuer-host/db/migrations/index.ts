@@ -1,0 +1,13 @@
+import { migration001Foundation } from './001-foundation.js';
+import { migration002CommandAuthority } from './002-command-authority.js';
+import type { HostMigration } from './types.js';
+
+export type { HostMigration } from './types.js';
+
+// Ordered registry: versions are 1..n with no gaps. Append new steps at the end; never reorder.
+export const HOST_MIGRATIONS: readonly HostMigration[] = [
+  migration001Foundation,
+  migration002CommandAuthority,
+];
+
+export const HOST_LATEST_VERSION: number = HOST_MIGRATIONS.at(-1)?.version ?? 0;
