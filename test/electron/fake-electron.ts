@@ -7,7 +7,6 @@ import type {
   InvokeEvent,
   KeyInput,
   Preventable,
-  SaveDialogOptions,
   ShellApp,
   ShellDialog,
   ShellIpcMain,

@@ -11,7 +11,7 @@
 // simulated cards, where a refused request must also leave cards, journal and CRL as they were.
 
 import fc from 'fast-check';
-import { type CallMeta, CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
+import { CHANNELS, type Channel, contract } from '../../electron/ipc/contract.js';
 import {
   type CallContext,
   createHandlers,
