@@ -19,6 +19,7 @@ import type { CrlStatusWire } from '../../electron/ipc/contract.js';
 import { loadConfig } from '../../electron/services/config.js';
 import { startIssuing } from '../../electron/services/issuing/issuing-services.js';
 import { newItem } from '../../electron/services/issuing/issuing-terminal.js';
+import { DEMO_OPERATOR_PINS } from '../../electron/services/operators/demo-operators.js';
 import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
 import { runCli } from '../../tooling/cli-kit.js';
 
@@ -39,6 +40,9 @@ beforeAll(async () => {
     headers: { Origin: `http://127.0.0.1:${screen.port}` },
   });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  // The demo shop has operators: the screen's channels answer once one is signed in.
+  await invoke('operator:sign-in', { operatorId: 'sam', pin: DEMO_OPERATOR_PINS.supervisor });
+  revokedAtStart = (await invoke<CrlStatusWire>('crl:status')).revokedCount;
 }, 60_000);
 
 afterAll(async () => {
@@ -48,6 +52,10 @@ afterAll(async () => {
   await services?.close();
   rmSync(root, { recursive: true, force: true });
 });
+
+/** What the demo's CRL lists before the test revokes a card (the tray's revoked card), and the list after. */
+let revokedAtStart = 0;
+let revokedCrlNumber: string | undefined;
 
 let nextId = 1;
 /** One request over the screen's transport, as the renderer sends it. */
@@ -123,10 +131,17 @@ describe('npm run start:web with the demo issuer host', () => {
       ),
     );
     expect(revoke).toBe(0);
-    // Until the terminal refreshes, it does not know.
-    expect((await invoke<CrlStatusWire>('crl:status')).revokedCount).toBe(0);
+    // Until the terminal refreshes, it does not know (the demo's list already names the tray's revoked card).
+    const before = await invoke<CrlStatusWire>('crl:status');
+    expect(before.revokedCount).toBe(revokedAtStart);
     const crl = await invoke<CrlStatusWire>('crl:refresh');
-    expect(crl).toMatchObject({ crlNumber: '2', revokedCount: 1, source: 'http', lastRefresh: { ok: true } });
+    expect(crl).toMatchObject({
+      crlNumber: String(Number(before.crlNumber) + 1),
+      revokedCount: revokedAtStart + 1,
+      source: 'http',
+      lastRefresh: { ok: true },
+    });
+    revokedCrlNumber = crl.crlNumber;
     const refused = await services.engine.transfer({ amount: 1_00 });
     expect(refused).toMatchObject({ status: 'refused', error: { code: 'E_PKI_REVOKED' } });
   });
@@ -136,8 +151,8 @@ describe('npm run start:web with the demo issuer host', () => {
     const crl = await invoke<CrlStatusWire>('crl:refresh');
     expect(crl).toMatchObject({
       state: 'fresh',
-      crlNumber: '2',
-      revokedCount: 1,
+      crlNumber: revokedCrlNumber,
+      revokedCount: revokedAtStart + 1,
       lastRefresh: { ok: false, error: { code: 'E_TRANSPORT' } },
     });
     const issuing = startIssuing(services);

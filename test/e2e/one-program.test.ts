@@ -5,6 +5,7 @@
 // log reads beside it. After a second 1.00 on the screen the payer card has moved exactly 2.00, and
 // once the screen stops (even SIGKILLed) the CLI pays as before. Also issue 13 §2's CLI: a payment
 // above the no-PIN limit fails clearly without --payer-pin and runs with it.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,6 +16,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCardState } from '../../card-sim/card-files.js';
 import { DEMO_PINS } from '../../demo/demo-environment.js';
+import { DEMO_OPERATOR_PINS } from '../../electron/services/operators/demo-operators.js';
 import { cliProcess } from '../support/cli-process.js';
 import { builtRenderer } from '../ui/support/built-renderer.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../ui/support/operator-fixture.js';
@@ -83,6 +85,15 @@ async function payOnScreen(url: string, amount: string): Promise<void> {
   const page = await browser.newPage();
   try {
     await page.goto(url);
+    // The demo shop has operators: sign in unless someone already is (the desk is the terminal's).
+    const signInForm = page.locator('#operator-id');
+    await Promise.race([page.getByTestId('operator').waitFor(), signInForm.waitFor()]);
+    if (await signInForm.isVisible()) {
+      await signInForm.fill('casey');
+      await page.locator('#operator-pin').fill(DEMO_OPERATOR_PINS.cashier);
+      await page.locator('#operator-pin').press('Enter');
+      await page.getByTestId('operator').waitFor();
+    }
     await page.getByTestId('payer-presence').filter({ hasText: 'Card present' }).waitFor();
     await page.locator('#amount').fill(amount);
     await page.locator('#amount').press('Enter');
@@ -138,9 +149,11 @@ describe('one program per card and per terminal state (issue 13 §3)', () => {
     }
     // Exactly the screen's two payments moved; the refused CLI moved nothing and wrote nothing.
     expect(balances()).toEqual({ payer: start.payer - 200, payee: start.payee + 200 });
-    const completed = terminal('log', '--config', config, '--search', 'completed', '--json').json();
+    const logged = terminal('log', '--config', config, '--limit', '200', '--json').json();
     expect(
-      completed.records.filter((r: { flowKind: string }) => r.flowKind === 'value-transfer'),
+      logged.records.filter(
+        (r: { flowKind: string; step: string }) => r.flowKind === 'value-transfer' && r.step === 'completed',
+      ),
     ).toHaveLength(2);
 
     // The screen is stopped: the CLI pays as before.

@@ -3,7 +3,7 @@
 // update by each route, a plain transfer, and the refusals, each of which leaves both cards exactly
 // as they were. No timing assertions; every wait is bounded.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
 import { publishCrl } from '../../card-sim/issuer/issuer.js';
@@ -140,9 +140,18 @@ describe('the terminal CLI over pcscd', () => {
   it('sees both cards and exits after a short command, several processes at once', async () => {
     // Regression: a PC/SC client closed right after listing its readers could leave the process
     // unable to exit, and a command acting at once saw every reader empty (pcsc-client.ts).
+    // Four terminals at once, each on its own data folder (one running terminal per terminal state,
+    // issue 13 §3), sharing the readers through pcscd.
+    await t.stopServices();
+    const configs = Array.from({ length: 4 }, (_, i) => {
+      const file = join(dirname(t.configPath), `slots-${i}.json`);
+      writeFileSync(file, JSON.stringify({ ...t.config(), dataDir: `slots-data-${i}` }));
+      return file;
+    });
     const runs = await Promise.all(
-      Array.from({ length: 4 }, () => runCli('terminal', ['slots', '--config', t.configPath, '--json'])),
+      configs.map((config) => runCli('terminal', ['slots', '--config', config, '--json'])),
     );
+    await t.startServices();
     for (const run of runs) {
       expect(run.signal, run.stderr).toBeNull();
       expect(run.code, run.stderr).toBe(0);

@@ -148,13 +148,24 @@ describe('terminal process killed between journal writes', () => {
     });
     expect(killed.signal, `exit ${killed.code}: ${killed.stderr}`).toBe('SIGKILL');
     expect(t.balances()).toEqual({ payer: BALANCES.payer - AMOUNT, payee: BALANCES.payee });
-    expect(JSON.parse((await terminal(['in-doubt', '--json'])).stdout)).toMatchObject([{ amount: AMOUNT }]);
+    expect(JSON.parse((await terminal(['in-doubt', '--json'])).stdout)).toMatchObject({
+      transfers: [{ amount: AMOUNT }],
+      deliveries: [],
+      contents: [],
+    });
 
     const recovered = await terminal(['recover', '--json']);
     expect(recovered.code, recovered.stderr).toBe(0);
-    expect(JSON.parse(recovered.stdout)).toMatchObject([{ outcome: 'completed', amount: AMOUNT }]);
+    expect(JSON.parse(recovered.stdout)).toMatchObject({
+      transfers: [{ outcome: 'completed', amount: AMOUNT }],
+      open: { transfers: [], deliveries: [], contents: [] },
+    });
     expect(t.balances()).toEqual({ payer: BALANCES.payer - AMOUNT, payee: BALANCES.payee + AMOUNT });
-    expect(JSON.parse((await terminal(['in-doubt', '--json'])).stdout)).toEqual([]);
+    expect(JSON.parse((await terminal(['in-doubt', '--json'])).stdout)).toEqual({
+      transfers: [],
+      deliveries: [],
+      contents: [],
+    });
     expect((await terminal(['verify-log', '--json'])).code).toBe(0);
 
     const sale = await terminal(['transfer', '--minor', String(AMOUNT), '--json']);

@@ -58,7 +58,8 @@ export function transactionLog(o: {
     page(q: LogQuery): LogPage {
       const text = q.search?.trim() ?? '';
       if (text === '') {
-        const page = o.journal.page({ beforeSeq: q.beforeSeq, limit: q.limit + 1 });
+        // One more than shown tells whether an older page exists (the journal pages at most 1,000).
+        const page = o.journal.page({ beforeSeq: q.beforeSeq, limit: Math.min(q.limit + 1, 1000) });
         return cut(withFacts(page.records), q.limit);
       }
       const reading = readAmount(text, o.money);
