@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { amountSchema } from '../../protocol/amount.js';
 import type { MoneyFormat } from '../../protocol/money-format.js';
 import { type ErrorInfo, empty, errorInfo, hex, isoTime, MAX_TEXT, slotName } from './contract-parts.js';
-import { shopChannels, shopEvents } from './contract-shop.js';
+import { type DeliveredDocumentWire, deliveredDocument, shopChannels, shopEvents } from './contract-shop.js';
 import { receiptSchema, zReportSchema } from './documents.js';
 
 export { type ErrorInfo, type SlotNameWire, slotName } from './contract-parts.js';
@@ -265,18 +265,9 @@ const refundedSale = z.object({
 });
 
 /** Where an exported file went: saved by the main process (Electron), or handed to the page to download. */
-const fileDelivery = z.discriminatedUnion('delivery', [
-  z.object({ delivery: z.literal('saved'), fileName: z.string(), path: z.string() }),
-  z.object({ delivery: z.literal('cancelled'), fileName: z.string() }),
-  z.object({
-    delivery: z.literal('download'),
-    fileName: z.string(),
-    mimeType: z.string(),
-    /** The file's bytes in base64. */
-    base64: z.string(),
-  }),
-]);
-export type FileDeliveryWire = z.infer<typeof fileDelivery>;
+/** Where an exported file went: the shop's one document delivery (contract-shop.ts). */
+const fileDelivery = deliveredDocument;
+export type FileDeliveryWire = DeliveredDocumentWire;
 
 const contentListing = z.object({
   slot: slotName,

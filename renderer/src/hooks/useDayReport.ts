@@ -2,6 +2,7 @@
 // report from the terminal, and its export as CSV or PDF, saying where the file went.
 import { useCallback, useEffect, useState } from 'react';
 import type { ErrorInfo, FileDeliveryWire, ResponseOf } from '../../../electron/ipc/contract.js';
+import { finishDelivery } from '../shop/deliver-file.js';
 import type { TerminalApi } from '../terminal-api.js';
 
 const CLOSING_STEPS = new Set(['completed', 'rolled-back', 'refunded', 'failed-no-value-moved']);
@@ -10,19 +11,6 @@ export type ExportNote =
   | { state: 'working'; format: 'csv' | 'pdf' }
   | { state: 'done'; delivery: FileDeliveryWire }
   | { state: 'error'; error: ErrorInfo };
-
-/** A file the terminal handed back to the page: downloaded as the browser does (the browser host). */
-function download(d: Extract<FileDeliveryWire, { delivery: 'download' }>): void {
-  const bytes = Uint8Array.from(atob(d.base64), (c) => c.charCodeAt(0));
-  const url = URL.createObjectURL(new Blob([bytes], { type: d.mimeType }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = d.fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export function useDayReport(api: TerminalApi) {
   /** Empty: today, as the terminal's clock and the shop's time zone have it. */
@@ -74,7 +62,8 @@ export function useDayReport(api: TerminalApi) {
       setExported({ state: 'working', format });
       const r = await api.call('day:export', { day: target, format });
       if (!r.ok) return setExported({ state: 'error', error: r.error });
-      if (r.value.delivery === 'download') download(r.value);
+      // The browser host hands the bytes back: the page downloads them (DayPanel says where they went).
+      if (r.value.delivery === 'download') finishDelivery(r.value);
       setExported({ state: 'done', delivery: r.value });
     },
     [api, day, report],
