@@ -11,6 +11,7 @@ import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { parseCertificate } from '../../../protocol/pki/index.js';
+import type { Balance } from '../../../protocol/settlement/settlement-client.js';
 import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
 import {
@@ -90,6 +91,8 @@ export interface RecoveryReport {
 export interface CardAccess {
   session(slot: SlotName): Promise<CardSession>;
   refresh(slot: SlotName): Promise<CardSession>;
+  /** The card's balance where it grants it, read only if not current (no APDU where it is masked). */
+  balance(slot: SlotName): Promise<Balance | undefined>;
   /** Sessions with the cards present; one that cannot be read is skipped and handed to `unreadable`. */
   present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]>;
   dropAll(): Promise<void>;
@@ -180,7 +183,6 @@ export class SettlementEngine {
         const session = await this.sessions.get(slot);
         this.ownerLoggedIn.delete(session.holderIdHex);
         await session.client.sessionEnd();
-        await this.sessions.refresh(slot);
       }),
     );
   }
@@ -239,6 +241,7 @@ export class SettlementEngine {
         work({
           session: (slot) => this.sessions.get(slot),
           refresh: (slot) => this.sessions.refresh(slot),
+          balance: (slot) => this.sessions.balance(slot),
           present: (unreadable) => this.sessions.present(unreadable),
           dropAll: () => this.resetCards(),
           record: (flowId, kind, step, payload, facts) =>
@@ -291,6 +294,8 @@ export class SettlementEngine {
     try {
       ({ payer, payee } = await this.openBoth());
       await this.recoverWith([payer, payee]);
+      // What recovery changed on the cards (unsettled counts, balances) is read again, and only that.
+      ({ payer, payee } = await this.openBoth());
       // Before anything changes a card: an expired or revoked card is refused before it is asked for
       // a PIN, and a payment the payer card would refuse without its PIN (protocol §4.6) waits for it.
       this.acceptPair(payer, payee);
@@ -299,8 +304,9 @@ export class SettlementEngine {
       ({ payer, payee } = aligned);
       const { warnings } = aligned;
       keyUpdates.push(...aligned.summaries);
-      // With the balances visible (owner or issuer access) the terminal refuses early; otherwise the
-      // cards themselves refuse (SW 9401 / 9402), which arrive as the same error codes.
+      // With the balances visible and current (owner or issuer access, read to be shown) the terminal
+      // refuses early; otherwise the cards themselves refuse (SW 9401 / 9402), which arrive as the
+      // same error codes. No GET BALANCE is sent for this: the card's own check is the one that counts.
       if (payer.balance && payer.balance.availableBalance < amount) {
         throw new TerminalError(
           'E_INSUFFICIENT_FUNDS',
@@ -333,16 +339,12 @@ export class SettlementEngine {
         { ...request.facts, amount, currency: terms.currency, cards: [cardFact(payer), cardFact(payee)] },
       );
       await runValueTransfer(this.recorder, flowId, payer, payee, terms);
-      payer = await this.sessions.refresh('payer');
-      payee = await this.sessions.refresh('payee');
-      return {
-        status: 'completed',
-        flowId,
-        amount,
-        keyUpdates,
-        balances: { payer: payer.balance?.balance, payee: payee.balance?.balance },
-        warnings,
+      // Shown where the cards grant them; a card at public level is asked nothing more.
+      const balances = {
+        payer: (await this.sessions.balance('payer'))?.balance,
+        payee: (await this.sessions.balance('payee'))?.balance,
       };
+      return { status: 'completed', flowId, amount, keyUpdates, balances, warnings };
     } catch (e) {
       const error = toTerminalError(e);
       if (resetsCards(error)) await this.resetCards();
@@ -404,8 +406,8 @@ export class SettlementEngine {
     for (const f of this.o.flows.openFlows()) {
       if (f.flowKind === 'key-update') await recoverKeyUpdate(this.recorder, f.flowId, byHolder);
     }
-    // Balances and unsettled counts changed: refresh the sessions' view.
-    for (const s of sessions) Object.assign(s, await this.sessions.refresh(s.slot));
+    // Balances and unsettled counts may have changed: each session forgot what the commands sent may
+    // have changed, and reads it again when it is next needed (card-session.ts).
     return reports;
   }
 
@@ -464,7 +466,7 @@ export class SettlementEngine {
   }
 
   private async openBoth(): Promise<{ payer: CardSession; payee: CardSession }> {
-    return { payer: await this.sessions.refresh('payer'), payee: await this.sessions.refresh('payee') };
+    return { payer: await this.sessions.get('payer'), payee: await this.sessions.get('payee') };
   }
 
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {
