@@ -81,6 +81,35 @@ describe('value transfer over pcscd', () => {
     expectSettled();
   });
 
+  it('sends 9 APDUs from cards just presented: SELECT and one extended GET CARD INFO per card (T=1), the five value commands', async () => {
+    await t.setCards({ payer: { balance: 5_000 }, payee: { balance: 100 } });
+    // Counted where the vpcd connector hands each command to the card.
+    const sent: string[] = [];
+    for (const slot of ['payer', 'payee'] as const) {
+      const card = t.slot[slot].card;
+      const transmit = card.transmit.bind(card);
+      card.transmit = (apdu) => {
+        sent.push(`${slot}: ${Buffer.from(apdu.subarray(0, 4)).toString('hex').toUpperCase()}`);
+        return transmit(apdu);
+      };
+    }
+    const outcome = await services().engine.transfer({ amount: 250 });
+    expect(outcome).toMatchObject({ status: 'completed', keyUpdates: [] });
+    expect(sent).toEqual([
+      'payer: 00A40400', // SELECT
+      'payer: 80100000', // GET CARD INFO, in one extended answer: no GET RESPONSE follows
+      'payee: 00A40400',
+      'payee: 80100000',
+      'payer: 80300000', // INITIATE DEBIT
+      'payee: 80320000', // INITIATE CREDIT
+      'payer: 80340000', // DEBIT
+      'payee: 80360000', // CREDIT
+      'payer: 80380000', // ACKNOWLEDGE DEBIT
+    ]);
+    expect(t.balances()).toEqual({ payer: 4_750, payee: 350 });
+    expectSettled();
+  });
+
   const routes: [
     string,
     Parameters<PcscTerminal['setCards']>[0],
