@@ -154,6 +154,17 @@ describe('a value transfer between two cards on the same key', () => {
     expect((await t.engine.readCard('payer')).balance).toBe(9_900);
     expect(log.take()).toEqual(['payer: GET CARD INFO']); // the balance is current: only the info changed
   });
+  it('a balance that cannot be read after the payment is not shown, and the transfer stays completed', async () => {
+    const t = makeTerminal({ payer: { balance: 10_000 }, payee: { balance: 0 }, waitingTimeMs: 50 });
+    await t.engine.login('payer', TEST_PIN);
+    t.slots.stall('payer', { when: (apdu) => apdu[1] === 0x12 }); // GET BALANCE never answered
+    const outcome = await t.engine.transfer({ amount: 100 });
+    expect(outcome).toMatchObject({ status: 'completed', balances: { payer: undefined, payee: undefined } });
+    if (outcome.status !== 'completed') throw new Error(outcome.status);
+    expect(t.journal.entriesForFlow(outcome.flowId).at(-1)?.step).toBe('completed');
+    expect(t.engine.openTransfers()).toEqual([]);
+    expect(t.balances()).toEqual({ payer: 9_900, payee: 100 });
+  });
 });
 
 describe('a key update', () => {

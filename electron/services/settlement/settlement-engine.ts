@@ -339,11 +339,7 @@ export class SettlementEngine {
         { ...request.facts, amount, currency: terms.currency, cards: [cardFact(payer), cardFact(payee)] },
       );
       await runValueTransfer(this.recorder, flowId, payer, payee, terms);
-      // Shown where the cards grant them; a card at public level is asked nothing more.
-      const balances = {
-        payer: (await this.sessions.balance('payer'))?.balance,
-        payee: (await this.sessions.balance('payee'))?.balance,
-      };
+      const balances = await this.balancesShown();
       return { status: 'completed', flowId, amount, keyUpdates, balances, warnings };
     } catch (e) {
       const error = toTerminalError(e);
@@ -370,6 +366,23 @@ export class SettlementEngine {
         inDoubt: valueState(after) === 'in-doubt' && recovery !== 'completed',
       };
     }
+  }
+
+  /**
+   * The balances a completed transfer shows, where the cards grant them; a card at public level is
+   * asked nothing more. Display only: a card pulled right after its transfer shows none, and the
+   * completed flow stays completed.
+   */
+  private async balancesShown(): Promise<Record<SlotName, number | undefined>> {
+    const shown = async (slot: SlotName) => {
+      try {
+        return (await this.sessions.balance(slot))?.balance;
+      } catch (e) {
+        if (resetsCards(e)) await this.resetCards();
+        return undefined;
+      }
+    };
+    return { payer: await shown('payer'), payee: await shown('payee') };
   }
 
   /** Recovers every open value transfer that the cards now present allow (start-up, card presented). */
