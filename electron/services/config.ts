@@ -43,7 +43,15 @@ export const terminalConfigSchema = z.object({
       backend: z.literal('simulated'),
       cards: z.object({ payer: z.string().min(1), payee: z.string().min(1) }),
     }),
-    z.object({ backend: z.literal('pcsc'), readers: slotMapping }),
+    z.object({
+      backend: z.literal('pcsc'),
+      readers: slotMapping,
+      /**
+       * false for readers limited to short APDUs: GET CARD INFO then comes in parts chained by GET
+       * RESPONSE. Default: extended length with T=1 cards (docs/protocol.md §4.1).
+       */
+      extendedLength: z.boolean().optional(),
+    }),
   ]),
   /** Kiosk mode of the Electron shell (also `--kiosk`): full screen, left only with the exit PIN. */
   kiosk: z

@@ -152,7 +152,12 @@ async function openSlots(
   held: HeldSimulatedCard[],
 ): Promise<ReaderSlots> {
   if (config.slots.backend === 'pcsc') {
-    return createPcscSlots({ mapping: config.slots.readers, waitingTimeMs: config.waitingTimeMs });
+    const { extendedLength } = config.slots;
+    return createPcscSlots({
+      mapping: config.slots.readers,
+      waitingTimeMs: config.waitingTimeMs,
+      ...(extendedLength === undefined ? {} : { connectOptions: { extendedLength } }),
+    });
   }
   if (!openSimulatedCard) {
     throw new TerminalError(

@@ -110,6 +110,38 @@ describe('value transfer over pcscd', () => {
     expectSettled();
   });
 
+  it('with a reader configured as short-only, GET CARD INFO comes in parts chained by GET RESPONSE', async () => {
+    const slots = t.config().slots;
+    if (slots.backend !== 'pcsc') throw new Error('the e2e terminal uses PC/SC');
+    t.writeConfig({ slots: { ...slots, extendedLength: false } });
+    await t.startServices();
+    try {
+      await t.setCards({ payer: { balance: 5_000 }, payee: { balance: 100 } });
+      const sent: string[] = [];
+      for (const slot of ['payer', 'payee'] as const) {
+        const card = t.slot[slot].card;
+        const transmit = card.transmit.bind(card);
+        card.transmit = (apdu) => {
+          sent.push(`${slot}: ${Buffer.from(apdu).toString('hex').toUpperCase().slice(0, 10)}`);
+          return transmit(apdu);
+        };
+      }
+      expect(await services().engine.transfer({ amount: 250 })).toMatchObject({ status: 'completed' });
+      const opened = (slot: string) => [
+        `${slot}: 00A4040006`,
+        `${slot}: 8010000000`, // Le 00: 256 bytes and 6100
+        `${slot}: 00C0000000`, // GET RESPONSE: 256 bytes and 61XX
+        expect.stringMatching(new RegExp(`^${slot}: 00C00000[0-9A-F]{2}$`)), // the rest (Le XX) and 9000
+      ];
+      expect(sent.slice(0, 8)).toEqual([...opened('payer'), ...opened('payee')]);
+      expect(sent).toHaveLength(13);
+      expectSettled();
+    } finally {
+      t.writeConfig({ slots });
+      await t.startServices();
+    }
+  });
+
   const routes: [
     string,
     Parameters<PcscTerminal['setCards']>[0],
