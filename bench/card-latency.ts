@@ -48,6 +48,7 @@ import {
 } from './kit.js';
 import {
   FLOWS,
+  type LatencyFlow,
   type LatencyWorld,
   startInProcessWorld,
   startPcscdWorld,
@@ -68,6 +69,8 @@ const GATE_BUDGET_MS = 200;
 
 interface FlowRuns {
   name: string;
+  minimum: LatencyFlow['minimum'];
+  before: number;
   /** Per run, the records of the flow as the cards made them, and as priced (with unmetered work added). */
   records: LatencyRecord[][];
   priced: LatencyRecord[][];
@@ -83,7 +86,14 @@ async function main(options: Map<string, string>): Promise<void> {
   const run = startRun();
   const world: LatencyWorld =
     transport === 'pcscd' ? await startPcscdWorld(pace) : await startInProcessWorld(pace);
-  const results: FlowRuns[] = FLOWS.map((f) => ({ name: f.name, records: [], priced: [], wallMs: [] }));
+  const results: FlowRuns[] = FLOWS.map((f) => ({
+    name: f.name,
+    minimum: f.minimum,
+    before: f.before,
+    records: [],
+    priced: [],
+    wallMs: [],
+  }));
   try {
     for (let r = 0; r < warmup; r++) {
       for (const flow of FLOWS) {
@@ -130,6 +140,8 @@ async function main(options: Map<string, string>): Promise<void> {
     '### What each flow sends and what the cards do',
     '',
     trafficTable(priced),
+    '',
+    `APDUs counted at the cards; "minimum" is the fewest the flow can send from cards just presented under docs/protocol.md §4.8 (${priced.map((f) => `${f.name}: ${f.minimum.which}`).join('; ')}); "before" is what the terminal sent at commit c2c8720, before §4.8.`,
     '',
     '### Modelled time under each link',
     '',
@@ -222,23 +234,29 @@ function operations(t: FlowTiming): string {
   return parts.length ? parts.join(', ') : '—';
 }
 
-function trafficTable(flows: { name: string; byModel: Averaged[] }[]): string {
+function trafficTable(
+  flows: { name: string; byModel: Averaged[]; minimum: LatencyFlow['minimum']; before: number }[],
+): string {
   return markdownTable(
     [
       [
         'flow',
         'APDUs',
+        'minimum',
+        'before',
         'bytes to cards',
         'bytes from cards',
         'card presences',
         'card crypto',
         'commits (bytes written)',
       ],
-      ...flows.map(({ name, byModel }) => {
+      ...flows.map(({ name, byModel, minimum, before }) => {
         const t = byModel[0]!;
         return [
           name,
           f0(t.apdus),
+          String(minimum.apdus),
+          String(before),
           f0(t.bytesToCard),
           f0(t.bytesFromCard),
           f0(t.activations),
@@ -247,7 +265,7 @@ function trafficTable(flows: { name: string; byModel: Averaged[] }[]): string {
         ];
       }),
     ],
-    ['l', 'r', 'r', 'r', 'r', 'l', 'r'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
   );
 }
 

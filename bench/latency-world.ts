@@ -196,6 +196,10 @@ async function representCard(connector: VpcdConnector, seen: () => boolean): Pro
 
 export interface LatencyFlow {
   name: string;
+  /** The fewest APDUs the flow can send from cards just presented (docs/protocol.md §4.8), and which. */
+  minimum: { apdus: number; which: string };
+  /** What the terminal sent before §4.8 (commit c2c8720), for the comparison. */
+  before: number;
   /** Personalises the cards (and puts on them what the flow needs); the cards are presented afterwards. */
   prepare(world: LatencyWorld): Promise<void>;
   /** The flow itself, through the terminal services; throws unless it ends as it should. */
@@ -212,6 +216,11 @@ function keyUpdate(
 ): LatencyFlow {
   return {
     name,
+    minimum: {
+      apdus: 8,
+      which: 'SELECT, GET CARD INFO per card; BEGIN, EXPORT, APPLY; the receiver’s keys read back',
+    },
+    before: 25,
     async prepare(world) {
       world.personalize('payer', payer);
       world.personalize('payee', payee);
@@ -230,6 +239,8 @@ let ticketId = '';
 export const FLOWS: LatencyFlow[] = [
   {
     name: 'value transfer (same keys)',
+    minimum: { apdus: 9, which: 'SELECT, GET CARD INFO per card; the five value commands' },
+    before: 39,
     async prepare(world) {
       world.personalize('payer');
       world.personalize('payee');
@@ -263,6 +274,8 @@ export const FLOWS: LatencyFlow[] = [
   ),
   {
     name: 'mutual authentication',
+    minimum: { apdus: 10, which: 'SELECT, GET CARD INFO per card; AUTH BEGIN, PEER, CONFIRM per card' },
+    before: 16,
     async prepare(world) {
       world.personalize('payer');
       world.personalize('payee');
@@ -276,6 +289,12 @@ export const FLOWS: LatencyFlow[] = [
   {
     // The customer (payer) buys the shop's ticket: PIN, card-to-card authentication, exchange.
     name: 'ticket purchase (PIN, authentication, exchange)',
+    minimum: {
+      apdus: 23,
+      which:
+        'SELECT, GET CARD INFO per card; login: VERIFY, the card info and balance shown; authentication 6; LIST CONTENTS; the exchange 8; the buyer’s balance shown',
+    },
+    before: 32,
     async prepare(world) {
       world.personalize('payer', { balance: 5_000 });
       world.personalize('payee', { balance: 0, issuerCard: true, pin: '0000' });

@@ -14,6 +14,11 @@ export interface CardChannel {
   transmit(apdu: Uint8Array, opts?: TransmitOptions): Promise<Uint8Array>;
   /** The card's answer to reset as seen when the channel was opened. */
   readonly atr: Uint8Array;
+  /**
+   * The reader carries extended-length APDUs (docs/protocol.md §3): a long answer (GET CARD INFO) may
+   * be asked for in one response. Absent or false: short APDUs only, long answers chained.
+   */
+  readonly extendedLength?: boolean;
   /** Ends the session. Idempotent; never rejects for a card or reader that has already gone. */
   close(): Promise<void>;
 }

@@ -7,6 +7,8 @@ import type { VirtualCard } from '../../protocol/virtual-card.js';
 
 export class InProcessChannel implements CardChannel {
   readonly atr: Uint8Array;
+  /** No reader in between: the card's extended-length answers arrive whole. */
+  readonly extendedLength = true;
   private closed = false;
 
   private constructor(private readonly card: VirtualCard) {

@@ -55,7 +55,15 @@ export const terminalConfigSchema = z.object({
       /** More demo cards for the browser host's card tray (never with real readers). */
       tray: z.array(trayCard).max(20).optional(),
     }),
-    z.object({ backend: z.literal('pcsc'), readers: slotMapping }),
+    z.object({
+      backend: z.literal('pcsc'),
+      readers: slotMapping,
+      /**
+       * false for readers limited to short APDUs: GET CARD INFO then comes in parts chained by GET
+       * RESPONSE. Default: extended length with T=1 cards (docs/protocol.md §4.1).
+       */
+      extendedLength: z.boolean().optional(),
+    }),
   ]),
   /** Kiosk mode of the Electron shell (also `--kiosk`): full screen, left only with the exit PIN. */
   kiosk: z

@@ -240,9 +240,11 @@ async function openSlots(
   withTray: boolean,
 ): Promise<{ slots: ReaderSlots; tray?: CardTray }> {
   if (config.slots.backend === 'pcsc') {
+    const { extendedLength } = config.slots;
     const slots = await createPcscSlots({
       mapping: config.slots.readers,
       waitingTimeMs: config.waitingTimeMs,
+      connectOptions: extendedLength === undefined ? undefined : { extendedLength },
     });
     return { slots };
   }

@@ -142,10 +142,28 @@ export class SettlementClient {
     }
   }
 
-  /** GET CARD INFO; a card of another applet version is refused (E_CARD_VERSION). */
+  /**
+   * GET CARD INFO; a card of another applet version is refused (E_CARD_VERSION). In one extended-length
+   * answer where the reader carries it (the option, else the channel's `extendedLength`), else in
+   * short parts chained with GET RESPONSE (docs/protocol.md §4.1). A card that refuses the extended
+   * Le (6700) is asked the short way from then on.
+   */
   async getCardInfo(): Promise<CardInfo> {
-    const extended = this.options.extendedLength === true;
-    return decodeCardInfo(await this.command(INS.GET_CARD_INFO, 0, undefined, CLA_PROPRIETARY, 0, extended));
+    if (this.extendedAnswers()) {
+      try {
+        return decodeCardInfo(await this.command(INS.GET_CARD_INFO, 0, undefined, CLA_PROPRIETARY, 0, true));
+      } catch (e) {
+        if (!isTerminalError(e, 'E_CARD_STATUS') || e.details.sw !== SW.WRONG_LENGTH) throw e;
+        this.shortOnly = true;
+      }
+    }
+    return decodeCardInfo(await this.command(INS.GET_CARD_INFO));
+  }
+
+  private shortOnly = false;
+
+  private extendedAnswers(): boolean {
+    return !this.shortOnly && (this.options.extendedLength ?? this.channel.extendedLength === true);
   }
 
   async getBalance(): Promise<Balance> {

@@ -125,13 +125,18 @@ async function rejection(p: Promise<unknown>): Promise<TerminalError> {
  */
 async function withPayeeImage(image: SettlementState, work: () => Promise<void>): Promise<void> {
   const original = { payer: t.state('payer'), payee: t.state('payee') };
-  t.restoreCards({ payer: original.payer, payee: image });
-  try {
+  // Another image in the same card is another card: the terminal must not carry what it read of the
+  // first one over (docs/protocol.md §4.8), so its sessions are reset, as a pulled card resets them.
+  const swap = async (images: Record<SlotName, SettlementState>) => {
+    t.restoreCards(images);
+    await services().engine.withCards((cards) => cards.dropAll());
     await services().engine.readCard('payee');
+  };
+  await swap({ payer: original.payer, payee: image });
+  try {
     await work();
   } finally {
-    t.restoreCards(original);
-    await services().engine.readCard('payee');
+    await swap(original);
   }
 }
 

@@ -81,6 +81,67 @@ describe('value transfer over pcscd', () => {
     expectSettled();
   });
 
+  it('sends 9 APDUs from cards just presented: SELECT and one extended GET CARD INFO per card (T=1), the five value commands', async () => {
+    await t.setCards({ payer: { balance: 5_000 }, payee: { balance: 100 } });
+    // Counted where the vpcd connector hands each command to the card.
+    const sent: string[] = [];
+    for (const slot of ['payer', 'payee'] as const) {
+      const card = t.slot[slot].card;
+      const transmit = card.transmit.bind(card);
+      card.transmit = (apdu) => {
+        sent.push(`${slot}: ${Buffer.from(apdu.subarray(0, 4)).toString('hex').toUpperCase()}`);
+        return transmit(apdu);
+      };
+    }
+    const outcome = await services().engine.transfer({ amount: 250 });
+    expect(outcome).toMatchObject({ status: 'completed', keyUpdates: [] });
+    expect(sent).toEqual([
+      'payer: 00A40400', // SELECT
+      'payer: 80100000', // GET CARD INFO, in one extended answer: no GET RESPONSE follows
+      'payee: 00A40400',
+      'payee: 80100000',
+      'payer: 80300000', // INITIATE DEBIT
+      'payee: 80320000', // INITIATE CREDIT
+      'payer: 80340000', // DEBIT
+      'payee: 80360000', // CREDIT
+      'payer: 80380000', // ACKNOWLEDGE DEBIT
+    ]);
+    expect(t.balances()).toEqual({ payer: 4_750, payee: 350 });
+    expectSettled();
+  });
+
+  it('with a reader configured as short-only, GET CARD INFO comes in parts chained by GET RESPONSE', async () => {
+    const slots = t.config().slots;
+    if (slots.backend !== 'pcsc') throw new Error('the e2e terminal uses PC/SC');
+    t.writeConfig({ slots: { ...slots, extendedLength: false } });
+    await t.startServices();
+    try {
+      await t.setCards({ payer: { balance: 5_000 }, payee: { balance: 100 } });
+      const sent: string[] = [];
+      for (const slot of ['payer', 'payee'] as const) {
+        const card = t.slot[slot].card;
+        const transmit = card.transmit.bind(card);
+        card.transmit = (apdu) => {
+          sent.push(`${slot}: ${Buffer.from(apdu).toString('hex').toUpperCase().slice(0, 10)}`);
+          return transmit(apdu);
+        };
+      }
+      expect(await services().engine.transfer({ amount: 250 })).toMatchObject({ status: 'completed' });
+      const opened = (slot: string) => [
+        `${slot}: 00A4040006`,
+        `${slot}: 8010000000`, // Le 00: 256 bytes and 6100
+        `${slot}: 00C0000000`, // GET RESPONSE: 256 bytes and 61XX
+        expect.stringMatching(new RegExp(`^${slot}: 00C00000[0-9A-F]{2}$`)), // the rest (Le XX) and 9000
+      ];
+      expect(sent.slice(0, 8)).toEqual([...opened('payer'), ...opened('payee')]);
+      expect(sent).toHaveLength(13);
+      expectSettled();
+    } finally {
+      t.writeConfig({ slots });
+      await t.startServices();
+    }
+  });
+
   const routes: [
     string,
     Parameters<PcscTerminal['setCards']>[0],

@@ -51,6 +51,8 @@ export function makeTerminal(
     crlValidityDays?: number;
     noCrl?: boolean;
     waitingTimeMs?: number;
+    /** Whether the simulated readers carry extended-length APDUs (default true). */
+    extendedLength?: boolean;
     afterJournalAppend?: (r: JournalRecord) => void;
   } = {},
 ): TerminalUnderTest {
@@ -89,7 +91,10 @@ export function makeTerminal(
     expiredPolicy: o.expiredPolicy ?? 'refuse',
     now: () => now,
   });
-  const slots = createSimulatedSlots({ waitingTimeMs: o.waitingTimeMs ?? 200 });
+  const slots = createSimulatedSlots({
+    waitingTimeMs: o.waitingTimeMs ?? 200,
+    ...(o.extendedLength === undefined ? {} : { extendedLength: o.extendedLength }),
+  });
   slots.insert('payer', cards.payer.os);
   slots.insert('payee', cards.payee.os);
   const journal = new Journal(db);

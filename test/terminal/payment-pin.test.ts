@@ -50,17 +50,22 @@ describe('spending under the cardholder’s PIN (issue 13 §2)', () => {
     expect(t.balances()).toEqual({ payer: 10_000 - OVER, payee: OVER });
   });
 
-  it('a payment after the login sends no more APDUs than one that needed no PIN', async () => {
+  it('a payment after the login sends no more APDUs than one that needed no PIN, but the balance it shows', async () => {
     const t = makeTerminal({ payer: { balance: 10_000 }, payee: { balance: 0 } });
-    await t.engine.readCard('payer'); // the sessions are open in both cases
+    await t.engine.readCard('payer'); // the sessions are open and current in both cases
     await t.engine.readCard('payee');
     const apdus = apduCounter(t);
-    await t.engine.transfer({ amount: 100 });
+    const plain = await t.engine.transfer({ amount: 100 });
     const withoutPin = apdus();
+    expect(withoutPin).toBe(5); // the five value commands: the card info is the session's
+    expect(plain).toMatchObject({ status: 'completed', balances: { payer: undefined, payee: undefined } });
     await t.engine.login('payer', TEST_PIN);
+    await t.engine.readCard('payee');
     const afterLogin = apdus();
-    await t.engine.transfer({ amount: OVER });
-    expect(apdus() - afterLogin).toBe(withoutPin);
+    const paid = await t.engine.transfer({ amount: OVER });
+    // One more: the logged-in card grants its balance, and the outcome shows it.
+    expect(apdus() - afterLogin).toBe(withoutPin + 1);
+    expect(paid).toMatchObject({ status: 'completed', balances: { payer: 10_000 - 100 - OVER } });
   });
 
   it('counts payments without the PIN: the fourth asks for it', async () => {

@@ -22,7 +22,6 @@ import type { Journal } from '../../../db/journal.js';
 import { toHex } from '../../../protocol/bytes.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
-import { readBalance } from '../../../protocol/settlement/read-balance.js';
 import type { CardSession } from '../settlement/card-session.js';
 import { cardLabel } from '../settlement/card-view.js';
 import type { CardAccess, SettlementEngine } from '../settlement/settlement-engine.js';
@@ -274,8 +273,9 @@ export class ContentEngine {
 
   private async balancesAfter(cards: CardAccess): Promise<Record<SlotName, number | undefined>> {
     try {
-      const payer = await readBalance((await cards.session('payer')).client);
-      const payee = await readBalance((await cards.session('payee')).client);
+      // Only where the cards grant them (owner or issuer level): no GET BALANCE a card would refuse.
+      const payer = await cards.balance('payer');
+      const payee = await cards.balance('payee');
       return { payer: payer?.balance, payee: payee?.balance };
     } catch {
       return { payer: undefined, payee: undefined }; // the flow completed; display only

@@ -13,6 +13,8 @@ export interface PcscChannelInit {
   protocol: number;
   protocolName: Protocol;
   atr: Uint8Array;
+  /** The reader carries extended-length APDUs (PcscConnectOptions.extendedLength). */
+  extendedLength: boolean;
   defaultTimeoutMs: number;
   disposition: number;
   /** Tells the client the channel is gone; `pending` settles when its SCardDisconnect has run. */
@@ -24,6 +26,7 @@ export class PcscChannel implements CardChannel {
   readonly readerName: string;
   readonly atr: Uint8Array;
   readonly protocol: Protocol;
+  readonly extendedLength: boolean;
   private readonly init: PcscChannelInit;
   private queue: Promise<unknown> = Promise.resolve();
   /** The native transmit currently running (it may outlive a timeout). */
@@ -36,6 +39,7 @@ export class PcscChannel implements CardChannel {
     this.readerName = init.readerName;
     this.atr = init.atr;
     this.protocol = init.protocolName;
+    this.extendedLength = init.extendedLength;
   }
 
   /** Why the channel can no longer be used, if it cannot. */

@@ -69,6 +69,12 @@ export interface PcscConnectOptions {
   connectTimeoutMs?: number;
   /** What SCardDisconnect does to the card on close(); default 'reset' (ends any card session). */
   disposition?: 'leave' | 'reset' | 'unpower';
+  /**
+   * Whether the reader carries extended-length APDUs (docs/protocol.md §3). Default: with T=1 (contact
+   * T=1, and every contactless card, which PC/SC presents as T=1), not with T=0; false for a reader
+   * limited to short APDUs.
+   */
+  extendedLength?: boolean;
 }
 
 export interface PcscClientOptions {
@@ -324,6 +330,7 @@ export class PcscClient {
       native,
       protocol,
       protocolName: protocol === native.SCARD_PROTOCOL_T1 ? 'T=1' : 'T=0',
+      extendedLength: protocol === native.SCARD_PROTOCOL_T1 && opts.extendedLength !== false,
       atr: atr.slice(),
       defaultTimeoutMs: opts.defaultTimeoutMs ?? DEFAULT_TRANSMIT_TIMEOUT_MS,
       disposition,

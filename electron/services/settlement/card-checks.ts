@@ -1,7 +1,8 @@
 // The terminal's acceptance checks on a card before any key update or value transfer (seed S1003:
 // term of validity; seed embodiment 2: certificate checked against the CA and the CRL).
+import { toHex } from '../../../protocol/bytes.js';
 import { TerminalError } from '../../../protocol/errors.js';
-import { verifyCertificateSignature } from '../../../protocol/pki/index.js';
+import { type ParsedCertificate, verifyCertificateSignature } from '../../../protocol/pki/index.js';
 import { isExpired } from '../../../protocol/settlement/validity-date.js';
 import type { CardSession } from './card-session.js';
 
@@ -34,6 +35,23 @@ export function checkCard(session: CardSession, ctx: CardCheckContext): string[]
   return checkCertificateOf(session, ctx);
 }
 
+/**
+ * The CA keys (hex) each certificate's signature verified under. A certificate is parsed once per card
+ * presence (card-session.ts), so its signature is checked once per presence; its validity period and
+ * revocation, which depend on the date and the CRL, every time.
+ */
+const verifiedSignatures = new WeakMap<ParsedCertificate, Set<string>>();
+
+function signatureVerifies(cert: ParsedCertificate, caPublicKey: Uint8Array): boolean {
+  const ca = toHex(caPublicKey);
+  const verified = verifiedSignatures.get(cert);
+  if (verified?.has(ca)) return true;
+  if (!verifyCertificateSignature(cert, caPublicKey)) return false;
+  if (verified) verified.add(ca);
+  else verifiedSignatures.set(cert, new Set([ca]));
+  return true;
+}
+
 /** Signature by the CA, validity period and revocation of the card's certificate. */
 export function checkCertificateOf(session: CardSession, ctx: CardCheckContext): string[] {
   const details = {
@@ -42,7 +60,7 @@ export function checkCertificateOf(session: CardSession, ctx: CardCheckContext):
     serial: session.certificate.serial.toString(),
   };
   const cert = session.certificate;
-  if (!verifyCertificateSignature(cert, ctx.caPublicKey)) {
+  if (!signatureVerifies(cert, ctx.caPublicKey)) {
     throw new TerminalError(
       'E_PKI_SIGNATURE',
       `the ${session.slot} card's certificate is not signed by the issuer CA`,

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { KEY_ROUTE } from '../../../protocol/settlement/commands.js';
 import { cardFact } from './card-facts.js';
-import { type CardSession, readSession } from './card-session.js';
+import { type CardSession, rereadInfo } from './card-session.js';
 import type { FlowRecorder } from './flow-recorder.js';
 import { type KeyUpdateStep, ROUTE_NAME } from './key-update-plan.js';
 
@@ -64,7 +64,9 @@ export async function runKeyUpdate(
     );
     applySent = true;
     await receiver.client.applyKeyUpdate(step.route, exported);
-    after = await readSession(receiver.slot, receiver.client);
+    // APPLY answers no key IDs (route 02 may take one part of two): the journal records what the
+    // receiver holds, read back, never what the terminal expected.
+    after = await rereadInfo(receiver);
   } catch (e) {
     if (isTerminalError(e, 'E_CARD_STATUS')) {
       // The card refused the command: it keeps its keys.
@@ -116,7 +118,7 @@ export async function recoverKeyUpdate(
     }
     return undefined;
   }
-  const card = await readSession(present.slot, present.client);
+  const card = await rereadInfo(present);
   const got = { transferKeyId: card.info.transferKeyId, updateKeyId: card.info.updateKeyId };
   const took = got.transferKeyId >= planned.to.transferKeyId && got.updateKeyId >= planned.to.updateKeyId;
   const step = took ? 'completed' : 'failed-no-value-moved';

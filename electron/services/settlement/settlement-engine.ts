@@ -11,6 +11,7 @@ import { AMOUNT_RULE, isAmount } from '../../../protocol/amount.js';
 import { cardRefusal } from '../../../protocol/card-refusal.js';
 import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import { parseCertificate } from '../../../protocol/pki/index.js';
+import type { Balance } from '../../../protocol/settlement/settlement-client.js';
 import { unixSeconds } from '../../../protocol/settlement/validity-date.js';
 import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
 import {
@@ -97,6 +98,8 @@ export interface RecoveryReport {
 export interface CardAccess {
   session(slot: SlotName): Promise<CardSession>;
   refresh(slot: SlotName): Promise<CardSession>;
+  /** The card's balance where it grants it, read only if not current (no APDU where it is masked). */
+  balance(slot: SlotName): Promise<Balance | undefined>;
   /** Sessions with the cards present; one that cannot be read is skipped and handed to `unreadable`. */
   present(unreadable?: (slot: SlotName, error: unknown) => void): Promise<CardSession[]>;
   dropAll(): Promise<void>;
@@ -187,7 +190,6 @@ export class SettlementEngine {
         const session = await this.sessions.get(slot);
         this.ownerLoggedIn.delete(session.holderIdHex);
         await session.client.sessionEnd();
-        await this.sessions.refresh(slot);
       }),
     );
   }
@@ -261,6 +263,7 @@ export class SettlementEngine {
         work({
           session: (slot) => this.sessions.get(slot),
           refresh: (slot) => this.sessions.refresh(slot),
+          balance: (slot) => this.sessions.balance(slot),
           present: (unreadable) => this.sessions.present(unreadable),
           dropAll: () => this.resetCards(),
           record: (flowId, kind, step, payload, facts) =>
@@ -321,8 +324,10 @@ export class SettlementEngine {
     let payee: CardSession | undefined;
     let flowId: string | undefined;
     try {
-      const bySlot = await this.openBoth();
+      let bySlot = await this.openBoth();
       await this.recoverWith([bySlot.payer, bySlot.payee]);
+      // What recovery changed on the cards (unsettled counts, balances) is read again, and only that.
+      bySlot = await this.openBoth();
       [payer, payee] = roles(bySlot, from);
       // Before anything changes a card: an expired or revoked card is refused before it is asked for
       // a PIN, and a payment the payer card would refuse without its PIN (protocol §4.6) waits for it.
@@ -335,8 +340,9 @@ export class SettlementEngine {
       [payer, payee] = roles(aligned, from);
       const { warnings } = aligned;
       keyUpdates.push(...aligned.summaries);
-      // With the balances visible (owner or issuer access) the terminal refuses early; otherwise the
-      // cards themselves refuse (SW 9401 / 9402), which arrive as the same error codes.
+      // With the balances visible and current (owner or issuer access, read to be shown) the terminal
+      // refuses early; otherwise the cards themselves refuse (SW 9401 / 9402), which arrive as the
+      // same error codes. No GET BALANCE is sent for this: the card's own check is the one that counts.
       if (payer.balance && payer.balance.availableBalance < amount) {
         throw new TerminalError(
           'E_INSUFFICIENT_FUNDS',
@@ -379,18 +385,8 @@ export class SettlementEngine {
         },
       );
       await runValueTransfer(this.recorder, flowId, payer, payee, terms);
-      const after = {
-        payer: await this.sessions.refresh('payer'),
-        payee: await this.sessions.refresh('payee'),
-      };
-      return {
-        status: 'completed',
-        flowId,
-        amount,
-        keyUpdates,
-        balances: { payer: after.payer.balance?.balance, payee: after.payee.balance?.balance },
-        warnings,
-      };
+      const balances = await this.balancesShown();
+      return { status: 'completed', flowId, amount, keyUpdates, balances, warnings };
     } catch (e) {
       const error = toTerminalError(e);
       if (resetsCards(error)) await this.resetCards();
@@ -416,6 +412,23 @@ export class SettlementEngine {
         inDoubt: valueState(after) === 'in-doubt' && recovery !== 'completed',
       };
     }
+  }
+
+  /**
+   * The balances a completed transfer shows, where the cards grant them; a card at public level is
+   * asked nothing more. Display only: a card pulled right after its transfer shows none, and the
+   * completed flow stays completed.
+   */
+  private async balancesShown(): Promise<Record<SlotName, number | undefined>> {
+    const shown = async (slot: SlotName) => {
+      try {
+        return (await this.sessions.balance(slot))?.balance;
+      } catch (e) {
+        if (resetsCards(e)) await this.resetCards();
+        return undefined;
+      }
+    };
+    return { payer: await shown('payer'), payee: await shown('payee') };
   }
 
   /** Recovers every open value transfer that the cards now present allow (start-up, card presented). */
@@ -452,8 +465,8 @@ export class SettlementEngine {
     for (const f of this.o.flows.openFlows()) {
       if (f.flowKind === 'key-update') await recoverKeyUpdate(this.recorder, f.flowId, byHolder);
     }
-    // Balances and unsettled counts changed: refresh the sessions' view.
-    for (const s of sessions) Object.assign(s, await this.sessions.refresh(s.slot));
+    // Balances and unsettled counts may have changed: each session forgot what the commands sent may
+    // have changed, and reads it again when it is next needed (card-session.ts).
     return reports;
   }
 
@@ -512,7 +525,7 @@ export class SettlementEngine {
   }
 
   private async openBoth(): Promise<{ payer: CardSession; payee: CardSession }> {
-    return { payer: await this.sessions.refresh('payer'), payee: await this.sessions.refresh('payee') };
+    return { payer: await this.sessions.get('payer'), payee: await this.sessions.get('payee') };
   }
 
   /** Whether a card operation runs now (a second one is refused with E_BUSY). */

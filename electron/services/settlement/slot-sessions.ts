@@ -1,37 +1,73 @@
 // One open card session per slot, held across operations so that what the card grants for its
 // session (owner PIN verified, an authenticated peer) lasts until the card is pulled, the operator
-// logs out, or an exchange fails; then the session is dropped and the card reset.
-import { type ErrorCode, toTerminalError } from '../../../protocol/errors.js';
-import type { ReaderSlots, SlotName } from '../slots/reader-slots.js';
-import { type CardSession, closeSession, openCardSession, readSession } from './card-session.js';
+// logs out, or an exchange fails; then the session is dropped and the card reset. With the session
+// goes everything read from the card (docs/protocol.md §4.8): a new presence starts from SELECT.
+
+import { type ErrorCode, TerminalError, toTerminalError } from '../../../protocol/errors.js';
+import type { Balance } from '../../../protocol/settlement/settlement-client.js';
+import { type ReaderSlots, SLOT_NAMES, type SlotName } from '../slots/reader-slots.js';
+import {
+  type CardSession,
+  closeSession,
+  currentBalance,
+  currentInfo,
+  openCardSession,
+} from './card-session.js';
 
 export class SlotSessions {
   private readonly held = new Map<SlotName, CardSession>();
+  /** Counts each slot's events: a session opened across one belongs to a presence already gone. */
+  private readonly presence = new Map<SlotName, number>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly slots: ReaderSlots) {
+    // Any event of a slot (card inserted or removed, reader attached or detached) ends its presence;
+    // losing pcscd ends every one.
     this.unsubscribe = slots.on((event) => {
-      if (event.type === 'service-lost' || event.type === 'service-restored') void this.dropAll();
-      else if (event.type !== 'card-inserted' && event.type !== 'reader-attached') void this.drop(event.slot);
-      else void this.drop(event.slot); // a new card in the slot: forget the old session
+      if (event.type === 'service-lost' || event.type === 'service-restored') {
+        for (const slot of SLOT_NAMES) this.nextPresence(slot);
+        void this.dropAll();
+      } else {
+        this.nextPresence(event.slot);
+        void this.drop(event.slot);
+      }
     });
   }
 
-  /** The slot's session, opened (SELECT, card info, certificate) if none is held. */
+  /**
+   * The slot's session with its card info current: opened (SELECT, GET CARD INFO) if none is held,
+   * the info read again only if a command since may have changed it. No balance is read.
+   */
   async get(slot: SlotName): Promise<CardSession> {
     const held = this.held.get(slot);
-    if (held) return held;
+    if (held) return currentInfo(held);
+    const presence = this.presence.get(slot) ?? 0;
     const session = await openCardSession(this.slots, slot);
+    if ((this.presence.get(slot) ?? 0) !== presence) {
+      await closeSession(session);
+      throw new TerminalError('E_CARD_ABSENT', `the card in the ${slot} slot changed while it was read`, {
+        slot,
+      });
+    }
     this.held.set(slot, session);
     return session;
   }
 
-  /** Re-reads card info and balance on the held session. */
+  private nextPresence(slot: SlotName): void {
+    this.presence.set(slot, (this.presence.get(slot) ?? 0) + 1);
+  }
+
+  /** The session as the operator is shown it: current info, and the balance where the card grants it. */
   async refresh(slot: SlotName): Promise<CardSession> {
     const session = await this.get(slot);
-    const fresh = await readSession(slot, session.client);
-    this.held.set(slot, fresh);
-    return fresh;
+    await currentBalance(session);
+    return session;
+  }
+
+  /** The card's balance where it grants it (read only if not current), else undefined; no info read. */
+  async balance(slot: SlotName): Promise<Balance | undefined> {
+    const held = this.held.get(slot);
+    return currentBalance(held ?? (await this.get(slot)));
   }
 
   /**

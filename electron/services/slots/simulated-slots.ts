@@ -37,6 +37,8 @@ export interface SimulatedSlotsOptions {
   waitingTimeMs: number;
   /** Reader names shown in status and events; default "Simulated reader (payer)" and so on. */
   readerNames?: Partial<Record<SlotName, string>>;
+  /** Whether the simulated readers carry extended-length APDUs (default true); false: short APDUs only. */
+  extendedLength?: boolean;
 }
 
 export interface FaultOptions {
@@ -152,7 +154,7 @@ export function createSimulatedSlots(options: SimulatedSlotsOptions): SimulatedS
         });
       }
       card.powerUp();
-      const channel = new SimulatedChannel(state, card, waitingTimeMs);
+      const channel = new SimulatedChannel(state, card, waitingTimeMs, options.extendedLength ?? true);
       state.channel = channel;
       return channel;
     },
@@ -207,6 +209,7 @@ export function createSimulatedSlots(options: SimulatedSlotsOptions): SimulatedS
 /** One session with the card in a simulated slot. Transmits are queued: one APDU at a time. */
 class SimulatedChannel implements CardChannel {
   readonly atr: Uint8Array;
+  readonly extendedLength: boolean;
   private queue: Promise<unknown> = Promise.resolve();
   private brokenBy: TerminalError | undefined;
   private closed = false;
@@ -217,8 +220,10 @@ class SimulatedChannel implements CardChannel {
     private readonly state: SlotState,
     private readonly card: VirtualCard,
     private readonly waitingTimeMs: number,
+    extendedLength: boolean,
   ) {
     this.atr = card.atr.slice();
+    this.extendedLength = extendedLength;
   }
 
   /** Why the channel can no longer be used, if it cannot. */
