@@ -6,6 +6,8 @@
 //   - nothing left in doubt or open, no unsettled record on either card: no strand;
 //   - value conserved over every card of the world, every item on exactly one card;
 //   - neither card unable to pay or be paid: 0.01 goes each way and completes (no 9402, no 6A84).
+// A visit that left the cards' memory as it found it (every command refused, or cut before its
+// write) leaves them as the last honest case did: those checks held then, and are not run again.
 
 import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
 import { isTerminalError } from '../../protocol/errors.js';
@@ -34,6 +36,8 @@ export interface AdversaryOutcome {
   steps: string[];
   /** Unsettled records the terminal's recovery left and the reference recovery settled (settleLeftovers). */
   leftovers?: number;
+  /** The same by kind ('debit debited', 'credit pending', 'content in pending'...). */
+  leftoverKinds?: Record<string, number>;
 }
 
 export interface AdversaryContext {
@@ -90,6 +94,8 @@ export async function runAdversary(
   out.accepted = visit.accepted;
   out.steps = visit.steps;
   out.violations.push(...visit.violations);
+  // A visit that left no trace on the cards' memory leaves them as the last honest case did.
+  if (!visit.changed) return withSteps(out);
   for (const side of ['A', 'B'] as const) pair[side].overwrite(visit.images[side]);
 
   // Back to the honest terminal: both cards in its readers (a card insertion each), recovery.
@@ -97,15 +103,6 @@ export async function runAdversary(
   const [payer, payee] = richer(pair.A, pair.B) as [WorldCard, WorldCard];
   await world.place(payer, payee);
   out.violations.push(...(await recover(world)));
-  if (ctx.settleLeftovers && leftovers(pair) > 0) {
-    // Counted, not failed: what the terminal's recovery left, settled by the reference recovery of
-    // the explorer (honest-recovery.ts) from the two cards alone, so that the campaign can go on.
-    out.leftovers = leftovers(pair);
-    await settleWithReference(world);
-    await world.place(payer, payee);
-  }
-  out.violations.push(...strands(world, pair, ctx));
-
   // Neither card is unable to pay or be paid: 0.01 each way.
   for (const [from, to] of [
     [payer, payee],
@@ -130,8 +127,29 @@ export async function runAdversary(
       );
     }
   }
-  if (out.violations.length > 0)
-    out.violations.push(...visit.steps.map((s, i) => `  hostile ${i + 1}. ${s}`));
+  // What is left now is what neither recovery nor a payment settles (an open debit a new payment
+  // aborts is gone): a record that takes a log slot for good, the strand of issue 13.
+  if (ctx.settleLeftovers && leftovers(pair) > 0) {
+    // Counted, not failed: settled by the reference recovery of the explorer (honest-recovery.ts)
+    // from the two cards alone, so that the campaign can go on.
+    out.leftovers = leftovers(pair);
+    out.leftoverKinds = {};
+    for (const card of [pair.A, pair.B])
+      for (const what of unsettledRecords(card.state())) {
+        const kind = what.replace(/ [0-9A-F]{4}$/, '');
+        out.leftoverKinds[kind] = (out.leftoverKinds[kind] ?? 0) + 1;
+      }
+    await settleWithReference(world);
+    await world.place(payer, payee);
+  }
+  out.violations.push(...strands(world, pair, ctx));
+
+  return withSteps(out);
+}
+
+/** A violation names the hostile terminal's commands that led to it (with the replay command of the report). */
+function withSteps(out: AdversaryOutcome): AdversaryOutcome {
+  if (out.violations.length > 0) out.violations.push(...out.steps.map((s, i) => `  hostile ${i + 1}. ${s}`));
   return out;
 }
 
@@ -186,6 +204,11 @@ function strands(world: CampaignWorld, pair: Record<Side, WorldCard>, ctx: Adver
 }
 
 function describeUnsettled(s: SettlementState): string {
+  return unsettledRecords(s).join(', ');
+}
+
+/** Each unsettled record, as 'debit debited 1A2B' (kind, status, the first hex digits of its ID). */
+function unsettledRecords(s: SettlementState): string[] {
   const parts = [
     ...s.debitLog
       .filter((r) => r.status === 'open' || r.status === 'debited')
@@ -199,7 +222,7 @@ function describeUnsettled(s: SettlementState): string {
   ];
   const locked = s.contents.filter((i) => i.lockedBy).length;
   if (locked > 0) parts.push(`${locked} items locked`);
-  return parts.join(', ');
+  return parts;
 }
 
 function leftovers(pair: Record<Side, WorldCard>): number {

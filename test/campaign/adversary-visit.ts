@@ -50,6 +50,8 @@ export interface VisitResult {
   violations: string[];
   /** The cards' memory as the hostile terminal leaves it. */
   images: Record<Side, SettlementState>;
+  /** Whether it differs from what the cards held before the visit (else the visit left no trace). */
+  changed: boolean;
 }
 
 /** The explorer's view of two campaign cards as they are now: their memory, IDs and the recorded pool. */
@@ -91,6 +93,7 @@ export function hostileVisit(pair: Record<Side, WorldCard>, o: VisitOptions): Vi
     accepted: 0,
     violations: [],
     images: { A: pair.A.state(), B: pair.B.state() },
+    changed: false,
   };
   const recorded = [...pair.A.recorded, ...pair.B.recorded].filter(
     (apdu) => !(apdu[1] === INS.VERIFY || apdu[1] === INS.RESET_RETRY_COUNTER),
@@ -117,10 +120,11 @@ export function hostileVisit(pair: Record<Side, WorldCard>, o: VisitOptions): Vi
     }
   }
   out.images = { A: JSON.parse(state.images.A), B: JSON.parse(state.images.B) };
+  out.changed = state.images.A !== root.images.A || state.images.B !== root.images.B;
   return out;
 }
 
-/** Commands the visit's own transactions make progress with are likelier; the right PIN is never sent. */
+/** A command of the alphabet at random (weightOf); the right PIN is never sent. */
 function randomCommand(r: SeededRandom, s: WorldState, root: ExplorerRoot): Command {
   const tries = (side: Side) => (JSON.parse(s.images[side]) as SettlementState).owner?.tries ?? 0;
   const choices: [Command, number][] = [];
@@ -130,11 +134,21 @@ function randomCommand(r: SeededRandom, s: WorldState, root: ExplorerRoot): Comm
       if (!c.right && tries(c.card) > 1) choices.push([c, 1]);
       continue;
     }
-    const own = 'tx' in c && c.tx.name.startsWith('t');
-    const genuine = 'proof' in c && c.proof.kind === 'genuine';
-    choices.push([c, c.kind === 'initiate-debit' ? 4 : own && genuine ? 10 : own ? 3 : 1]);
+    choices.push([c, weightOf(c)]);
   }
   return r.weighted(choices);
+}
+
+/**
+ * The visit's own transactions (named t…) weigh most: their genuine proofs and the commands that need
+ * none (ABORT DEBIT, RELEASE CREDIT), which are what can go wrong after a step of the protocol; the
+ * recorded and forged pools are many commands of weight 1 each.
+ */
+function weightOf(c: Command): number {
+  if (c.kind === 'initiate-debit') return 4;
+  if (!('tx' in c) || !c.tx.name.startsWith('t')) return 1;
+  if (!('proof' in c)) return 20;
+  return c.proof.kind === 'genuine' ? 25 : 2;
 }
 
 /**

@@ -132,6 +132,8 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
         report.adversary.accepted = (report.adversary.accepted ?? 0) + a.accepted;
         report.adversary.payments = (report.adversary.payments ?? 0) + a.payments;
         if (a.leftovers) report.adversary.leftovers = (report.adversary.leftovers ?? 0) + a.leftovers;
+        for (const [kind, n] of Object.entries(a.leftoverKinds ?? {}))
+          report.adversary[`left: ${kind}`] = (report.adversary[`left: ${kind}`] ?? 0) + n;
       }
       o.onCase?.(result);
     }

@@ -237,6 +237,10 @@ export function formatReport(r: CampaignReport, seeds: string, adversaryFlags = 
       .sort()
       .map(([k, n]) => `  ${k.padEnd(34)} ${String(n).padStart(8)}`),
     `hostile terminal: ${r.adversary.visited ?? 0} visits (${r.adversary.skipped ?? 0} skipped: no two cards on one key), ${r.adversary.commands ?? 0} commands, ${r.adversary.accepted ?? 0} accepted, ${r.adversary.payments ?? 0} payments of 0.01 after recovery${r.adversary.leftovers ? `, ${r.adversary.leftovers} records left unsettled by the terminal's recovery (settled by the reference recovery)` : ''}`,
+    ...Object.entries(r.adversary)
+      .filter(([k]) => k.startsWith('left: '))
+      .sort()
+      .map(([k, n]) => `  ${k.padEnd(32)} ${String(n).padStart(8)}`),
     `cards issued ${r.cards}, content items ${r.items}, value conserved: ${r.totalValue} minor units`,
     `violations: ${r.violations.length}`,
   ];
