@@ -34,6 +34,8 @@ export interface AdversaryOutcome {
   payments: number;
   violations: string[];
   steps: string[];
+  /** Payments of 0.01 refused because the payer's PIN is blocked and the payment needed it. */
+  pinBlocked?: number;
   /** Unsettled records the terminal's recovery left and the reference recovery settled (settleLeftovers). */
   leftovers?: number;
   /** The same by kind ('debit debited', 'credit pending', 'content in pending'...). */
@@ -117,7 +119,12 @@ export async function runAdversary(
         error?: { code?: string };
       };
       out.payments++;
-      if (outcome.status !== 'completed')
+      // A blocked PIN blocks every payment that needs it (§4.6): the holder's matter with the issuer,
+      // not a strand (tries are spent by wrong guesses, which the hostile terminal stops short of the
+      // last, and by power cut during an honest VERIFY).
+      const blocked = outcome.error?.code === 'E_PIN_BLOCKED' && from.state().owner?.tries === 0;
+      if (blocked) out.pinBlocked = (out.pinBlocked ?? 0) + 1;
+      else if (outcome.status !== 'completed')
         out.violations.push(
           `after the hostile terminal and honest recovery, ${from.label} could not pay ${to.label} 0.01: ${outcome.status} ${outcome.error?.code ?? ''}`,
         );

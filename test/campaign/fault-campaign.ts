@@ -131,6 +131,7 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
         report.adversary.commands = (report.adversary.commands ?? 0) + a.commands;
         report.adversary.accepted = (report.adversary.accepted ?? 0) + a.accepted;
         report.adversary.payments = (report.adversary.payments ?? 0) + a.payments;
+        if (a.pinBlocked) report.adversary.pinBlocked = (report.adversary.pinBlocked ?? 0) + a.pinBlocked;
         if (a.leftovers) report.adversary.leftovers = (report.adversary.leftovers ?? 0) + a.leftovers;
         for (const [kind, n] of Object.entries(a.leftoverKinds ?? {}))
           report.adversary[`left: ${kind}`] = (report.adversary[`left: ${kind}`] ?? 0) + n;

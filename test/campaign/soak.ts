@@ -7,7 +7,8 @@
 // process; on the pcscd tier its own pcscd). A violation prints the seed and case and the command
 // that replays it (the cases of one seed run in one world, in order, so a replay runs up to it).
 // --adversary SHARE sets the share of cases in which a hostile terminal visits two cards before the
-// operation (adversary-case.ts; default 0.25, part of every campaign; 0 for none, 1 for every case);
+// operation (adversary-case.ts; default 0.25 on the memory tier, part of every campaign there, 0 on
+// the pcscd tier; 0 for none, 1 for every case);
 // --broken NAME puts a deliberately broken card (test/adversary/broken-cards.ts) in those visits, and
 // the run must then fail. --settle-leftovers counts the unsettled records the terminal's recovery
 // leaves after a hostile visit and settles them with the explorer's reference recovery, instead of
@@ -53,7 +54,7 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
       tier: { type: 'string', default: 'memory' },
       workers: { type: 'string', default: '1' },
       'verify-every': { type: 'string', default: '100' },
-      adversary: { type: 'string', default: String(DEFAULT_ADVERSARY_SHARE) },
+      adversary: { type: 'string' },
       broken: { type: 'string' },
       'settle-leftovers': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -90,7 +91,13 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
   }
   const tier = values.tier;
   if (tier !== 'memory' && tier !== 'pcscd') throw new Error(`--tier is memory or pcscd, not ${tier}`);
-  const adversary = Number(values.adversary);
+  // The pcscd tier is for the real stack under faults: the hostile terminal's moves do not go through it.
+  const adversary =
+    values.adversary === undefined
+      ? values.tier === 'memory'
+        ? DEFAULT_ADVERSARY_SHARE
+        : 0
+      : Number(values.adversary);
   if (!(adversary >= 0 && adversary <= 1))
     throw new Error(`--adversary is a share of cases from 0 to 1, not ${values.adversary}`);
   if (values.broken !== undefined && !Object.hasOwn(BROKEN_CARDS, values.broken))
@@ -236,7 +243,7 @@ export function formatReport(r: CampaignReport, seeds: string, adversaryFlags = 
     ...Object.entries(r.outcomes)
       .sort()
       .map(([k, n]) => `  ${k.padEnd(34)} ${String(n).padStart(8)}`),
-    `hostile terminal: ${r.adversary.visited ?? 0} visits (${r.adversary.skipped ?? 0} skipped: no two cards on one key), ${r.adversary.commands ?? 0} commands, ${r.adversary.accepted ?? 0} accepted, ${r.adversary.payments ?? 0} payments of 0.01 after recovery${r.adversary.leftovers ? `, ${r.adversary.leftovers} records left unsettled by the terminal's recovery (settled by the reference recovery)` : ''}`,
+    `hostile terminal: ${r.adversary.visited ?? 0} visits (${r.adversary.skipped ?? 0} skipped: no two cards on one key), ${r.adversary.commands ?? 0} commands, ${r.adversary.accepted ?? 0} accepted, ${r.adversary.payments ?? 0} payments of 0.01 after recovery${r.adversary.pinBlocked ? ` (${r.adversary.pinBlocked} refused for a blocked PIN)` : ''}${r.adversary.leftovers ? `, ${r.adversary.leftovers} records left unsettled by the terminal's recovery (settled by the reference recovery)` : ''}`,
     ...Object.entries(r.adversary)
       .filter(([k]) => k.startsWith('left: '))
       .sort()
@@ -285,7 +292,7 @@ async function main(): Promise<number> {
       report = mergeReports(await Promise.all(jobs));
     }
     const seeds = o.workers === 1 ? String(o.seed) : `${o.seed}..${o.seed + o.workers - 1}`;
-    const flags = `${o.adversary !== DEFAULT_ADVERSARY_SHARE ? ` --adversary ${o.adversary}` : ''}${o.broken ? ` --broken ${o.broken}` : ''}${o.settleLeftovers ? ' --settle-leftovers' : ''}`;
+    const flags = `${o.adversary !== (o.tier === 'memory' ? DEFAULT_ADVERSARY_SHARE : 0) ? ` --adversary ${o.adversary}` : ''}${o.broken ? ` --broken ${o.broken}` : ''}${o.settleLeftovers ? ' --settle-leftovers' : ''}`;
     if (!o.json) console.log(formatReport(report, seeds, flags));
     out.campaign = report;
     violations += report.violations.length;
