@@ -4,6 +4,7 @@
 // honest operation with its fault. Each deliberately broken card of test/adversary/broken-cards.ts,
 // put in the visits, must be caught.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTerminalError } from '../../protocol/errors.js';
 import { BROKEN_CARDS } from '../adversary/broken-cards.js';
 import { hostileVisit } from './adversary-visit.js';
 import type { CampaignWorld } from './campaign-world.js';
@@ -82,4 +83,28 @@ describe('a deliberately broken card in the hostile terminal’s visits is caugh
         ).toEqual([]);
     });
   }
+});
+
+describe('a second caller on the same terminal (another tab of the browser host, a second window)', () => {
+  it('runs one operation at a time: the other is refused E_BUSY before it touches a card, and nothing is lost', async () => {
+    const world = await startMemoryWorld({ seed: 9 });
+    try {
+      const t = world.terminal();
+      await t.engine.updateKeys();
+      const before = world.cards().map((c) => c.state().balance);
+      const runs = await Promise.allSettled([
+        t.engine.transfer({ amount: 1 }),
+        t.engine.transfer({ amount: 1 }),
+      ]);
+      const done = runs.filter((r) => r.status === 'fulfilled' && r.value.status === 'completed');
+      const busy = runs.filter((r) => r.status === 'rejected' && isTerminalError(r.reason, 'E_BUSY'));
+      expect([done.length, busy.length]).toEqual([1, 1]);
+      const after = world.cards().map((c) => c.state().balance);
+      expect(after.reduce((a, b) => a + b)).toBe(before.reduce((a, b) => a + b));
+      expect(after[0]! - before[0]!).toBe(-1); // the payer paid once
+      expect(t.recovery.inDoubt().transfers).toEqual([]);
+    } finally {
+      await world.close();
+    }
+  }, 60_000);
 });
