@@ -16,7 +16,7 @@ import type { HonestCard } from '../adversary/honest-terminal.js';
 import type { Side } from '../adversary/world-state.js';
 import { hostileVisit } from './adversary-visit.js';
 import type { CampaignWorld, WorldCard } from './campaign-world.js';
-import { runOperation } from './operations.js';
+import { recoverUntilSettled, runOperation } from './operations.js';
 import { SeededRandom } from './seeded-random.js';
 import { snapshotWorld, totalValue, unsettledOf } from './world-snapshot.js';
 
@@ -161,22 +161,13 @@ function withSteps(out: AdversaryOutcome): AdversaryOutcome {
 }
 
 async function recover(world: CampaignWorld): Promise<string[]> {
-  const v: string[] = [];
   const t = world.terminal();
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await t.recovery.run();
-    } catch (e) {
-      if (!isTerminalError(e))
-        v.push(`recovery after the hostile terminal threw an untyped error: ${(e as Error).stack}`);
-    }
-    const open = t.recovery.inDoubt();
-    if (open.transfers.length + open.deliveries.length + open.contents.length === 0) return v;
-  }
+  const v = await recoverUntilSettled(t);
   const open = t.recovery.inDoubt();
-  v.push(
-    `after the hostile terminal, honest recovery left ${open.transfers.length} transfers, ${open.deliveries.length} deliveries and ${open.contents.length} content flows in doubt with both cards present`,
-  );
+  if (open.transfers.length + open.deliveries.length + open.contents.length > 0)
+    v.push(
+      `after the hostile terminal, honest recovery left ${open.transfers.length} transfers, ${open.deliveries.length} deliveries and ${open.contents.length} content flows in doubt with both cards present`,
+    );
   return v;
 }
 

@@ -9,7 +9,7 @@ import { type AdversaryOutcome, runAdversary } from './adversary-case.js';
 import type { CampaignWorld, WorldCard } from './campaign-world.js';
 import { checkInvariants } from './case-invariants.js';
 import { type CasePlan, FAULT_UNIT, type FaultKind, type OperationKind, planCase } from './case-plan.js';
-import type { Operation } from './operations.js';
+import { type Operation, recoverUntilSettled } from './operations.js';
 import { snapshotWorld, totalValue } from './world-snapshot.js';
 
 export interface CampaignOptions {
@@ -196,16 +196,7 @@ async function runCase(world: CampaignWorld, plan: CasePlan, ctx: CaseContext): 
 
   const violations: string[] = [];
   const t = world.terminal();
-  // The terminal's one recovery surface, as a host runs it on demand (and as card insertions do).
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await t.recovery.run();
-    } catch (e) {
-      if (!isTerminalError(e)) violations.push(`recovery threw an untyped error: ${(e as Error).stack}`);
-    }
-    const open = t.recovery.inDoubt();
-    if (open.transfers.length + open.deliveries.length + open.contents.length === 0) break;
-  }
+  violations.push(...(await recoverUntilSettled(t)));
 
   const outcome = describeOutcome(run.outcome, run.thrown, run.killed);
   if (run.thrown !== undefined && !isTerminalError(run.thrown))
