@@ -3,9 +3,11 @@
 // and what must hold then (issue 13):
 //   - the visit's own checks, in every state it reached (value with value in flight, proof pairs,
 //     genuine payer, stored proofs, the no-PIN policy: no payment above it completes without the PIN);
-//   - nothing left in doubt or open, no unsettled record on either card: no strand;
-//   - value conserved over every card of the world, every item on exactly one card;
-//   - neither card unable to pay or be paid: 0.01 goes each way and completes (no 9402, no 6A84).
+//   - nothing left in doubt with both cards present;
+//   - neither card unable to pay or be paid: 0.01 goes each way and completes (no 9402, no 6A84);
+//   - then no unsettled record on either card (an open debit is aborted by the next payment; any
+//     other record would hold a log slot for good: a strand);
+//   - value conserved over every card of the world, every item on exactly one card.
 // A visit that left the cards' memory as it found it (every command refused, or cut before its
 // write) leaves them as the last honest case did: those checks held then, and are not run again.
 
