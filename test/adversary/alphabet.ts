@@ -56,7 +56,13 @@ export type Command =
   | { kind: 'cancel'; card: Side; tx: PoolTx; proof: ProofSource }
   | { kind: 'release'; card: Side; tx: PoolTx }
   | { kind: 'refund'; card: Side; tx: PoolTx; rr: string; proof: ProofSource }
-  | { kind: 'verify'; card: Side; right: boolean };
+  | { kind: 'verify'; card: Side; right: boolean }
+  /**
+   * Bytes from outside the alphabet (the adversary campaign's: an APDU recorded from an honest run and
+   * replayed, CONTENT RECEIVE with junk, CONTENT RELEASE of a recorded transfer ID...). The explorer
+   * never enumerates it; `what` says what it is.
+   */
+  | { kind: 'raw'; card: Side; apdu: Uint8Array; what: string };
 
 const constant = (label: string) => sha256(ascii(label)).slice(0, 16);
 /** Forged values: bytes no card made (a proof, an invented transmission or reception random, a payee). */
@@ -262,6 +268,7 @@ const p = (ins: number, data: Uint8Array) =>
 
 /** The APDU a command is. */
 export function apduOf(c: Command, root: ExplorerRoot): Uint8Array {
+  if (c.kind === 'raw') return c.apdu;
   const rt = 'tx' in c ? fromHex(c.tx.terms.txRandom) : new Uint8Array(0);
   const proof = 'proof' in c ? proofBytes(c.proof, root) : new Uint8Array(0);
   switch (c.kind) {
@@ -310,6 +317,7 @@ const NAMES: Record<Command['kind'], string> = {
   release: 'RELEASE CREDIT',
   refund: 'REFUND DEBIT',
   verify: 'VERIFY',
+  raw: 'raw APDU',
 };
 
 const LABEL_NAMES: Record<MacLabel, string> = {
@@ -339,6 +347,8 @@ export function describeCommand(c: Command): string {
       return `${head} ${c.amount} to ${c.payee === 'peer' ? (c.card === 'A' ? 'B' : 'A') : 'a stranger'}`;
     case 'verify':
       return `${head} ${c.right ? 'right' : 'wrong'} PIN`;
+    case 'raw':
+      return `${c.card} ← ${c.what}`;
     case 'abort':
     case 'release':
       return `${head} ${c.tx.name}`;

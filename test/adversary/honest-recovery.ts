@@ -10,8 +10,9 @@
 //   with RC if still pending, then acknowledged with its ACK; or refunded with its RP if released;
 // - a pending credit nothing can complete (no debit of that reception random) or cancel is released
 //   (RELEASE CREDIT), and its release proof delivered to the payer if the payer holds an open debit.
-// Until the terminal's own recovery is rebuilt (issue 13 §4), this is that algorithm against the
-// cards directly; the adversary campaign will then run the terminal's instead.
+// This is that algorithm against the cards directly. The adversary campaign
+// (test/campaign/adversary-case.ts) runs the terminal's own recovery surface instead, and uses this
+// one only to settle, and count, what the terminal's leaves (--settle-leftovers, docs/safety.md).
 //
 // The residual case of §10.3 (a debited record whose payee record was evicted while its proof was
 // withheld) is named, not failed: the issuer, who holds the transfer key, settles it from the record

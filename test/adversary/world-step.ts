@@ -297,6 +297,7 @@ export class TwoCardWorld {
  * and reception random (the proof bytes are the MAC over them), or forged bytes.
  */
 function commandKey(c: Command): string {
+  if (c.kind === 'raw') return `raw|${toHex(c.apdu)}`;
   const tx = 'tx' in c ? termsHex(c.tx.terms) : '';
   const rr = 'rr' in c ? c.rr : '';
   const proof = !('proof' in c)

@@ -13,6 +13,10 @@ export interface WorldCard {
   retired: boolean;
   /** The card's persistent memory, decoded and validated by the applet's own schema (throws if invalid). */
   state(): SettlementState;
+  /** The last APDUs honest terminals sent it (a hostile terminal replays them). */
+  readonly recorded: readonly Uint8Array[];
+  /** Sets its persistent memory, as a hostile terminal left it; read at the next power-up. */
+  overwrite(state: SettlementState): void;
 }
 
 /** A fault resolved to a position: the `at`-th APDU, card write or journal write of the operation. */
@@ -56,6 +60,11 @@ export interface CampaignWorld {
   terminal(): TerminalServices;
   /** Runs the operation with the fault armed, then heals: faults cleared, pulled cards put back, a killed terminal restarted. */
   run(operation: Operation, fault: ArmedFault): Promise<OperationRun>;
+  /**
+   * The issuer's transfer key of this ID (hex): the adversary campaign names the MACs the cards issue
+   * with it, to check the proof invariants; the hostile terminal itself never holds a key.
+   */
+  transferKey(id: number): string | undefined;
   /** Issues a content item (a ticket) to the card in `slot` under a create right. */
   issueItem(slot: SlotName, label: string): Promise<string>;
   close(): Promise<void>;

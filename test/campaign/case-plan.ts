@@ -59,6 +59,8 @@ export interface CasePlan {
   reissue: boolean;
   /** Which slot sends in a content transmission. */
   sender: SlotName;
+  /** A hostile terminal visits two cards first (adversary-case.ts), with this many commands. */
+  adversary: { steps: number } | undefined;
 }
 
 export interface PlanOptions {
@@ -67,6 +69,8 @@ export interface PlanOptions {
   /** Chance of a card swap per case (cheap in memory, ~1 s per card on pcscd). */
   swapChance: number;
   reissueChance: number;
+  /** Chance that a hostile terminal visits two cards before the operation (0 = never). */
+  adversaryChance?: number;
 }
 
 export function planCase(campaignSeed: number, index: number, o: PlanOptions): CasePlan {
@@ -91,5 +95,19 @@ export function planCase(campaignSeed: number, index: number, o: PlanOptions): C
   }
   const reissue = r.chance(o.reissueChance);
   const sender = r.pick<SlotName>(['payer', 'payee']);
-  return { index, seed, operation, fault, faultPoint, amountShare, overdraw, swap, reissue, sender };
+  // Drawn last: plans of a campaign without the adversary are what they were before it existed.
+  const adversary = r.chance(o.adversaryChance ?? 0) ? { steps: r.int(1, 10) } : undefined;
+  return {
+    index,
+    seed,
+    operation,
+    fault,
+    faultPoint,
+    amountShare,
+    overdraw,
+    swap,
+    reissue,
+    sender,
+    adversary,
+  };
 }

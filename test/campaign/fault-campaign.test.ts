@@ -44,7 +44,8 @@ describe('quick fault campaign, memory world', () => {
   let report: CampaignReport;
   beforeAll(async () => {
     world = await startMemoryWorld({ seed: 20261121 });
-    report = await runCampaign(world, { seed: 20261121, cases: 300, verifyEvery: 10 });
+    // Faults only: the hostile terminal's share of the mix has its own quick run (adversary-campaign.test.ts).
+    report = await runCampaign(world, { seed: 20261121, cases: 300, verifyEvery: 10, adversary: 0 });
   }, 240_000);
   afterAll(async () => {
     await world?.close();
@@ -166,5 +167,24 @@ describe('soak command input', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/--fuzz/);
     }
+  }, 120_000);
+
+  it('runs a deliberately broken card in the hostile terminal’s visits and fails, naming the replay', async () => {
+    const run = await soak([
+      ...['--cases', '40', '--seed', '11', '--adversary', '1', '--settle-leftovers'],
+      ...['--broken', 'releases-credited'],
+    ]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/violations: 1/);
+    expect(run.stdout).toMatch(/the payee issued ACK and RP/);
+    expect(run.stdout).toMatch(
+      /replay: npm run soak -- --tier memory --seed 11 --cases \d+ --adversary 1 --broken releases-credited --settle-leftovers/,
+    );
+    const bad = await soak(['--cases', '5', '--seed', '1', '--broken', 'bogus']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--broken names one of/);
+    const share = await soak(['--cases', '5', '--seed', '1', '--adversary', '2']);
+    expect(share.code).toBe(2);
+    expect(share.stderr).toMatch(/--adversary is a share/);
   }, 120_000);
 });

@@ -5,10 +5,11 @@
 import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
 import { isTerminalError } from '../../protocol/errors.js';
 import { type NoPinCounters, needsPin } from '../../protocol/settlement/cardholder-policy.js';
+import { type AdversaryOutcome, runAdversary } from './adversary-case.js';
 import type { CampaignWorld, WorldCard } from './campaign-world.js';
 import { checkInvariants } from './case-invariants.js';
 import { type CasePlan, FAULT_UNIT, type FaultKind, type OperationKind, planCase } from './case-plan.js';
-import type { Operation } from './operations.js';
+import { type Operation, recoverUntilSettled } from './operations.js';
 import { snapshotWorld, totalValue } from './world-snapshot.js';
 
 export interface CampaignOptions {
@@ -24,7 +25,16 @@ export interface CampaignOptions {
   verifyEvery?: number;
   /** Stop at the first violation; default true. */
   stopOnViolation?: boolean;
+  /** Share of cases in which a hostile terminal visits two cards first (adversary-case.ts); default 0.25. */
+  adversary?: number;
+  /** A deliberately broken card in the hostile terminal's visits (test/adversary/broken-cards.ts). */
+  broken?: string;
+  /** Count what the terminal's recovery leaves after a hostile visit, and settle it, instead of failing (adversary-case.ts). */
+  settleLeftovers?: boolean;
 }
+
+/** The default share of adversary cases in a campaign's mix. */
+export const DEFAULT_ADVERSARY_SHARE = 0.25;
 
 export interface CaseResult {
   plan: CasePlan;
@@ -33,6 +43,7 @@ export interface CaseResult {
   fired: boolean;
   outcome: string;
   violations: string[];
+  adversary?: AdversaryOutcome;
 }
 
 export interface CampaignReport {
@@ -44,6 +55,8 @@ export interface CampaignReport {
   operations: Record<string, number>;
   /** Outcomes: completed, refused:<code>, interrupted:<code>, threw:<code>, killed. */
   outcomes: Record<string, number>;
+  /** The hostile terminal's visits: visited, skipped, commands, accepted (9000), payments (0.01 round trips). */
+  adversary: Record<string, number>;
   violations: { case: number; caseSeed: number; plan: CasePlan; messages: string[] }[];
   totalValue: number;
   cards: number;
@@ -66,6 +79,7 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
     faults: {},
     operations: {},
     outcomes: {},
+    adversary: {},
     violations: [],
     totalValue: expectedTotal,
     cards: 0,
@@ -84,13 +98,21 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
       activeCards: world.active().length,
       swapChance: o.swapChance ?? 0.2,
       reissueChance: o.reissueChance ?? 0.03,
+      adversaryChance: o.adversary ?? DEFAULT_ADVERSARY_SHARE,
     });
     const messages: string[] = [];
     let result: CaseResult | undefined;
     try {
       const last = index === from + o.cases - 1;
       const verifyChain = last || (index - from + 1) % (o.verifyEvery ?? 1) === 0;
-      result = await runCase(world, plan, { items, expectedTotal, longest, verifyChain });
+      result = await runCase(world, plan, {
+        items,
+        expectedTotal,
+        longest,
+        verifyChain,
+        ...(o.broken ? { broken: o.broken } : {}),
+        ...(o.settleLeftovers ? { settleLeftovers: true } : {}),
+      });
       messages.push(...result.violations);
     } catch (e) {
       messages.push(`the case itself failed: ${(e as Error).stack ?? String(e)}`);
@@ -103,6 +125,17 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
       if (result.fired) f.fired++;
       bump(report.operations, result.operation);
       bump(report.outcomes, result.outcome);
+      const a = result.adversary;
+      if (a) {
+        bump(report.adversary, a.kind);
+        report.adversary.commands = (report.adversary.commands ?? 0) + a.commands;
+        report.adversary.accepted = (report.adversary.accepted ?? 0) + a.accepted;
+        report.adversary.payments = (report.adversary.payments ?? 0) + a.payments;
+        if (a.pinBlocked) report.adversary.pinBlocked = (report.adversary.pinBlocked ?? 0) + a.pinBlocked;
+        if (a.leftovers) report.adversary.leftovers = (report.adversary.leftovers ?? 0) + a.leftovers;
+        for (const [kind, n] of Object.entries(a.leftoverKinds ?? {}))
+          report.adversary[`left: ${kind}`] = (report.adversary[`left: ${kind}`] ?? 0) + n;
+      }
       o.onCase?.(result);
     }
     if (messages.length > 0) {
@@ -121,9 +154,23 @@ interface CaseContext {
   items: Set<string>;
   expectedTotal: number;
   longest: Map<string, number>;
+  broken?: string;
+  settleLeftovers?: boolean;
 }
 
 async function runCase(world: CampaignWorld, plan: CasePlan, ctx: CaseContext): Promise<CaseResult> {
+  // A hostile terminal first, between honest operations: its own checks, then honest recovery.
+  const adversary = plan.adversary && (await runAdversary(world, plan.adversary, plan.seed, ctx));
+  if (adversary && adversary.violations.length > 0)
+    return {
+      plan,
+      operation: plan.operation,
+      fault: plan.fault,
+      fired: false,
+      outcome: 'adversary',
+      violations: adversary.violations,
+      adversary,
+    };
   // World moves first (no fault armed): a card reissued, another pair in the readers.
   if (plan.reissue) {
     const card = retiree(world);
@@ -149,16 +196,7 @@ async function runCase(world: CampaignWorld, plan: CasePlan, ctx: CaseContext): 
 
   const violations: string[] = [];
   const t = world.terminal();
-  // The terminal's one recovery surface, as a host runs it on demand (and as card insertions do).
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await t.recovery.run();
-    } catch (e) {
-      if (!isTerminalError(e)) violations.push(`recovery threw an untyped error: ${(e as Error).stack}`);
-    }
-    const open = t.recovery.inDoubt();
-    if (open.transfers.length + open.deliveries.length + open.contents.length === 0) break;
-  }
+  violations.push(...(await recoverUntilSettled(t)));
 
   const outcome = describeOutcome(run.outcome, run.thrown, run.killed);
   if (run.thrown !== undefined && !isTerminalError(run.thrown))
@@ -192,6 +230,7 @@ async function runCase(world: CampaignWorld, plan: CasePlan, ctx: CaseContext): 
     fired: run.trace.fired,
     outcome,
     violations,
+    ...(adversary ? { adversary } : {}),
   };
 }
 

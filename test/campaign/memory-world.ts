@@ -136,6 +136,7 @@ export async function startMemoryWorld(o: MemoryWorldOptions): Promise<CampaignW
       }
       return { outcome, ...(killed ? {} : thrown !== undefined ? { thrown } : {}), killed, trace: done };
     },
+    transferKey: (id) => issuer.transferKeys[String(id)],
     async issueItem(slot, label) {
       return terminal.engine.withCards(async (access) => {
         const s = await access.session(slot);

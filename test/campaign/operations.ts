@@ -3,6 +3,7 @@
 // terminal (E_PIN_REQUIRED, nothing sent), the holder logs in, and it runs again.
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import type { TerminalServices } from '../../electron/services/terminal-services.js';
+import { isTerminalError } from '../../protocol/errors.js';
 
 export type Operation =
   /** `pin`: the payer card needs its PIN for this amount (what the CLI is given up front). */
@@ -66,4 +67,22 @@ export function cliArguments(op: Operation, pin: string, minorUnits: number): st
         '--json',
       ];
   }
+}
+
+/**
+ * The terminal's one recovery surface, as a host runs it on demand (and as card insertions do), up to
+ * three passes until nothing is in doubt; returns an untyped error any pass threw, as a violation.
+ */
+export async function recoverUntilSettled(t: TerminalServices): Promise<string[]> {
+  const violations: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await t.recovery.run();
+    } catch (e) {
+      if (!isTerminalError(e)) violations.push(`recovery threw an untyped error: ${(e as Error).stack}`);
+    }
+    const open = t.recovery.inDoubt();
+    if (open.transfers.length + open.deliveries.length + open.contents.length === 0) break;
+  }
+  return violations;
 }

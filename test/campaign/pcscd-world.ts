@@ -227,6 +227,7 @@ export async function startPcscdWorld(o: PcscdWorldOptions): Promise<CampaignWor
           trace: done,
         };
       },
+      transferKey: (id) => issuer.transferKeys[String(id)],
       async issueItem(slot, label) {
         return services!.engine.withCards(async (access) => {
           const s = await access.session(slot);

@@ -1,4 +1,4 @@
-// `npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K]`
+// `npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--adversary SHARE] [--broken NAME]`
 // `npm run soak -- --fuzz all|apdu,der,... --fuzz-runs N --seed S [--fuzz-path P]`
 //
 // Runs the seeded fault campaign for as long as asked and prints what it did: cases, faults
@@ -6,18 +6,26 @@
 // workers, worker i runs its share of the cases with seed S+i in a world of its own (its own
 // process; on the pcscd tier its own pcscd). A violation prints the seed and case and the command
 // that replays it (the cases of one seed run in one world, in order, so a replay runs up to it).
+// --adversary SHARE sets the share of cases in which a hostile terminal visits two cards before the
+// operation (adversary-case.ts; default 0.25 on the memory tier, part of every campaign there, 0 on
+// the pcscd tier; 0 for none, 1 for every case);
+// --broken NAME puts a deliberately broken card (test/adversary/broken-cards.ts) in those visits, and
+// the run must then fail. --settle-leftovers counts the unsettled records the terminal's recovery
+// leaves after a hostile visit and settles them with the explorer's reference recovery, instead of
+// failing the case (to measure the rest while that gap is fixed; see docs/safety.md).
 // With --fuzz it also runs the fuzzer cores of test/fuzz/ (hostile APDUs, mutated DER, IPC payloads,
 // hostile cards) for as many runs each, and prints their cases and failures with the replay command.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { BROKEN_CARDS } from '../adversary/broken-cards.js';
 import { FUZZERS, type FuzzReport } from '../fuzz/fuzzers.js';
 import { inQuickackNetwork, reexecInQuickackNetwork } from '../support/quickack-network.js';
 import type { CampaignWorld } from './campaign-world.js';
-import { type CampaignReport, runCampaign } from './fault-campaign.js';
+import { type CampaignReport, DEFAULT_ADVERSARY_SHARE, runCampaign } from './fault-campaign.js';
 import { startMemoryWorld } from './memory-world.js';
 
 const USAGE =
-  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--network private|host] [--json] [--quiet]\n' +
+  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--adversary SHARE] [--broken NAME] [--settle-leftovers] [--network private|host] [--json] [--quiet]\n' +
   `       npm run soak -- --fuzz all|${Object.keys(FUZZERS).join(',')} --fuzz-runs N --seed S [--fuzz-path P] [--cases N ...]`;
 
 interface SoakOptions {
@@ -26,6 +34,9 @@ interface SoakOptions {
   tier: 'memory' | 'pcscd';
   workers: number;
   verifyEvery: number;
+  adversary: number;
+  broken: string | undefined;
+  settleLeftovers: boolean;
   quiet: boolean;
   network: 'private' | 'host';
   json: boolean;
@@ -43,6 +54,9 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
       tier: { type: 'string', default: 'memory' },
       workers: { type: 'string', default: '1' },
       'verify-every': { type: 'string', default: '100' },
+      adversary: { type: 'string' },
+      broken: { type: 'string' },
+      'settle-leftovers': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       network: { type: 'string', default: 'private' },
       json: { type: 'boolean', default: false },
@@ -77,6 +91,17 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
   }
   const tier = values.tier;
   if (tier !== 'memory' && tier !== 'pcscd') throw new Error(`--tier is memory or pcscd, not ${tier}`);
+  // The pcscd tier is for the real stack under faults: the hostile terminal's moves do not go through it.
+  const adversary =
+    values.adversary === undefined
+      ? values.tier === 'memory'
+        ? DEFAULT_ADVERSARY_SHARE
+        : 0
+      : Number(values.adversary);
+  if (!(adversary >= 0 && adversary <= 1))
+    throw new Error(`--adversary is a share of cases from 0 to 1, not ${values.adversary}`);
+  if (values.broken !== undefined && !Object.hasOwn(BROKEN_CARDS, values.broken))
+    throw new Error(`--broken names one of ${Object.keys(BROKEN_CARDS).join(', ')}, not ${values.broken}`);
   const network = values.network;
   if (network !== 'private' && network !== 'host')
     throw new Error(`--network is private or host, not ${network}`);
@@ -87,6 +112,9 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
     tier,
     workers: int('workers', values.workers, 1),
     verifyEvery: int('verify-every', values['verify-every'], 1),
+    adversary,
+    broken: values.broken,
+    settleLeftovers: values['settle-leftovers'],
     quiet: values.quiet,
     network,
     json: values.json,
@@ -112,6 +140,9 @@ async function runWorker(o: SoakOptions): Promise<CampaignReport> {
       seed: o.seed,
       cases: o.cases,
       verifyEvery: o.verifyEvery,
+      adversary: o.adversary,
+      ...(o.broken ? { broken: o.broken } : {}),
+      settleLeftovers: o.settleLeftovers,
       onCase: () => {
         done++;
         if (!o.quiet && (done % 500 === 0 || done === o.cases)) {
@@ -139,6 +170,10 @@ function spawnWorker(o: SoakOptions, seed: number, cases: number): Promise<Campa
       o.tier,
       '--verify-every',
       String(o.verifyEvery),
+      '--adversary',
+      String(o.adversary),
+      ...(o.broken ? ['--broken', o.broken] : []),
+      ...(o.settleLeftovers ? ['--settle-leftovers'] : []),
       ...(o.quiet ? ['--quiet'] : []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -165,6 +200,7 @@ export function mergeReports(reports: CampaignReport[]): CampaignReport {
     faults: {},
     operations: {},
     outcomes: {},
+    adversary: {},
     violations: [],
     totalValue: 0,
     cards: 0,
@@ -182,6 +218,7 @@ export function mergeReports(reports: CampaignReport[]): CampaignReport {
     }
     add(merged.operations, r.operations);
     add(merged.outcomes, r.outcomes);
+    add(merged.adversary, r.adversary);
     merged.violations.push(...r.violations.map((v) => ({ ...v, seed: r.seed })));
     merged.totalValue += r.totalValue;
     merged.cards += r.cards;
@@ -191,7 +228,7 @@ export function mergeReports(reports: CampaignReport[]): CampaignReport {
   return merged;
 }
 
-export function formatReport(r: CampaignReport, seeds: string): string {
+export function formatReport(r: CampaignReport, seeds: string, adversaryFlags = ''): string {
   const lines = [
     `fault campaign (${r.tier} tier), seeds ${seeds}: ${r.cases} cases in ${(r.elapsedMs / 1000).toFixed(1)} s`,
     'faults injected (armed / fired; a point past the end of a shorter operation does not fire):',
@@ -206,6 +243,11 @@ export function formatReport(r: CampaignReport, seeds: string): string {
     ...Object.entries(r.outcomes)
       .sort()
       .map(([k, n]) => `  ${k.padEnd(34)} ${String(n).padStart(8)}`),
+    `hostile terminal: ${r.adversary.visited ?? 0} visits (${r.adversary.skipped ?? 0} skipped: no two cards on one key), ${r.adversary.commands ?? 0} commands, ${r.adversary.accepted ?? 0} accepted, ${r.adversary.payments ?? 0} payments of 0.01 after recovery${r.adversary.pinBlocked ? ` (${r.adversary.pinBlocked} refused for a blocked PIN)` : ''}${r.adversary.leftovers ? `, ${r.adversary.leftovers} records left unsettled by the terminal's recovery (settled by the reference recovery)` : ''}`,
+    ...Object.entries(r.adversary)
+      .filter(([k]) => k.startsWith('left: '))
+      .sort()
+      .map(([k, n]) => `  ${k.padEnd(32)} ${String(n).padStart(8)}`),
     `cards issued ${r.cards}, content items ${r.items}, value conserved: ${r.totalValue} minor units`,
     `violations: ${r.violations.length}`,
   ];
@@ -213,7 +255,7 @@ export function formatReport(r: CampaignReport, seeds: string): string {
     const seed = v.seed ?? r.seed;
     lines.push(
       `  seed ${seed} case ${v.case} (${v.plan.operation}, ${v.plan.fault}): ${v.messages.join('; ')}`,
-      `    replay: npm run soak -- --tier ${r.tier} --seed ${seed} --cases ${v.case + 1}`,
+      `    replay: npm run soak -- --tier ${r.tier} --seed ${seed} --cases ${v.case + 1}${adversaryFlags}`,
     );
   }
   return lines.join('\n');
@@ -250,7 +292,8 @@ async function main(): Promise<number> {
       report = mergeReports(await Promise.all(jobs));
     }
     const seeds = o.workers === 1 ? String(o.seed) : `${o.seed}..${o.seed + o.workers - 1}`;
-    if (!o.json) console.log(formatReport(report, seeds));
+    const flags = `${o.adversary !== (o.tier === 'memory' ? DEFAULT_ADVERSARY_SHARE : 0) ? ` --adversary ${o.adversary}` : ''}${o.broken ? ` --broken ${o.broken}` : ''}${o.settleLeftovers ? ' --settle-leftovers' : ''}`;
+    if (!o.json) console.log(formatReport(report, seeds, flags));
     out.campaign = report;
     violations += report.violations.length;
   }

@@ -1,7 +1,7 @@
 // Cards of a campaign world: personalized by one issuer with a spread of key set-ups (so key updates
 // take every route), with the owner PIN, and wrapped so the world can count and fault every APDU
 // and every persistent write.
-import { settlementStateCodec } from '../../card-sim/applets/settlement/state.js';
+import { type SettlementState, settlementStateCodec } from '../../card-sim/applets/settlement/state.js';
 import { type PersonalizeOptions, personalizeCard } from '../../card-sim/issuer/issuer.js';
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { MemoryBackend, type PersistenceBackend } from '../../card-sim/os/persistence-backend.js';
@@ -64,6 +64,7 @@ export class FaultableCard implements WorldCard {
     const os = this.sim.os;
     const transmit = os.transmit.bind(os);
     os.transmit = (apdu) => {
+      this.recordApdu(apdu);
       const decision = hooks.onApdu(this, apdu);
       if (decision === 'mute-before') return new Uint8Array(0);
       const response = transmit(apdu);
@@ -77,7 +78,27 @@ export class FaultableCard implements WorldCard {
     if (image === undefined) throw new Error('the card memory is empty');
     return settlementStateCodec.decode(image);
   }
+
+  /** The last APDUs honest terminals sent this card (what a hostile terminal could have recorded). */
+  readonly recorded: Uint8Array[] = [];
+  private recordApdu(apdu: Uint8Array): void {
+    if (this.recorded.length >= RECORDED_APDUS) this.recorded.shift();
+    this.recorded.push(apdu.slice());
+  }
+
+  /**
+   * Puts a memory image on the card (validated by the applet's own schema), as if the card came back
+   * from another reader with it: what a hostile terminal left (adversary-visit.ts). The card reads
+   * it at its next power-up, which putting it back into a reader is.
+   */
+  overwrite(state: SettlementState): void {
+    this.backend.store(settlementStateCodec.encode(state));
+    this.sim.store.reload();
+  }
 }
+
+/** How many of its last APDUs a card keeps for replays. */
+const RECORDED_APDUS = 48;
 
 /** The cards of a world: issued by one issuer, each with a key set-up drawn from the world's seed. */
 export class CardPool {
