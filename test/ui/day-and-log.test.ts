@@ -279,7 +279,7 @@ describe('operator screen: the shop’s day', () => {
       ui.page.waitForEvent('download'),
       ui.page.getByRole('button', { name: 'Export PDF' }).click(),
     ]);
-    expect(pdfDownload.suggestedFilename()).toMatch(/^z-report-DEMO-01-.*\.pdf$/);
+    expect(pdfDownload.suggestedFilename()).toMatch(/^z-report-T-0001-.*\.pdf$/);
     expect((await readFile(await pdfDownload.path())).subarray(0, 5).toString('latin1')).toBe('%PDF-');
   });
 
