@@ -155,6 +155,8 @@ describe('operator screen: keyboard only, and the records', () => {
       'log-search',
       'Search',
       'Verify log',
+      // The log's scrolling box (its rows hold nothing focusable): keys scroll a long page.
+      'Log entries',
     ])
       expect(stops).toContain(action);
     await ui.page.keyboard.press('Escape');
