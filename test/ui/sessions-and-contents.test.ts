@@ -150,8 +150,11 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
     await expect
       .poll(() => byTest('keys-result').textContent(), { timeout: 20_000 })
       .toContain('Keys updated');
-    // The route and the reason are the ones the engine journaled for this key update.
-    const planned = ui.services.journal.page({ limit: 1, search: 'planned' }).records[0];
+    // The route and the reason are the ones the engine journaled for this key update: its flow found
+    // by kind (the newest key update), its plan by step.
+    const keyUpdate = ui.services.journal.page({ limit: 1, search: 'key-update' }).records[0];
+    expect(keyUpdate?.flowKind).toBe('key-update');
+    const planned = ui.services.journal.entriesForFlow(keyUpdate!.flowId).find((e) => e.step === 'planned');
     expect(planned?.flowKind).toBe('key-update');
     const line = await byTest('key-update').textContent();
     expect(line).toContain('payer card');
