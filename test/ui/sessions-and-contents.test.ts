@@ -120,15 +120,21 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
   it('blocks the PIN after three wrong tries and says so in the operator’s words, with the code', async () => {
     const pin = ui.page.locator('#payee-pin');
     const error = byTest('payee-pin-error');
-    for (const [i, left] of ['2 tries left', '1 tries left'].entries()) {
-      await pin.fill(`999${i}`);
+    const logIn = byTest('slot-payee').getByRole('button', { name: 'Log in' });
+    /** One try; the form takes Enter once the screen is no longer busy with the last one (the slot's
+     * refresh after it): an Enter while busy is dropped, as the disabled Log in button shows. */
+    const tryPin = async (wrong: string) => {
+      await pin.fill(wrong);
+      await expect.poll(() => logIn.isEnabled(), { timeout: 10_000 }).toBe(true);
       await pin.press('Enter');
-      await expect.poll(() => error.textContent()).toContain(left);
+    };
+    for (const [i, left] of ['2 tries left', '1 tries left'].entries()) {
+      await tryPin(`999${i}`);
+      await expect.poll(() => error.textContent(), { timeout: 10_000 }).toContain(left);
       expect(await error.getAttribute('data-code')).toBe('E_PIN_WRONG');
     }
-    await pin.fill('9992');
-    await pin.press('Enter');
-    await expect.poll(() => error.getAttribute('data-code')).toBe('E_PIN_BLOCKED');
+    await tryPin('9992');
+    await expect.poll(() => error.getAttribute('data-code'), { timeout: 10_000 }).toBe('E_PIN_BLOCKED');
     expect(await error.textContent()).toContain('PIN is blocked');
     expect(await error.textContent()).toContain('ask the issuer to unblock it');
     expect(await error.textContent()).toContain('E_PIN_BLOCKED');
