@@ -121,18 +121,29 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
     const pin = ui.page.locator('#payee-pin');
     const error = byTest('payee-pin-error');
     const logIn = byTest('slot-payee').getByRole('button', { name: 'Log in' });
-    /** One try; the form takes Enter once the screen is no longer busy with the last one (the slot's
-     * refresh after it): an Enter while busy is dropped, as the disabled Log in button shows. */
+    /** One try; the form takes Enter once the last try has ended (the card's answer and the slot read
+     * again): an Enter before is dropped, as the disabled Log in button shows. */
     const tryPin = async (wrong: string) => {
       await pin.fill(wrong);
       await expect.poll(() => logIn.isEnabled(), { timeout: 10_000 }).toBe(true);
       await pin.press('Enter');
     };
-    for (const [i, left] of ['2 tries left', '1 tries left'].entries()) {
-      await tryPin(`999${i}`);
-      await expect.poll(() => error.textContent(), { timeout: 10_000 }).toContain(left);
+    // A slow card: the next PIN is typed while it answers the first. Those digits are the next try:
+    // the first try's end (its refusal shown, the slot read again) must not wipe them.
+    ui.slots.setLatency('payee', 100);
+    try {
+      await tryPin('9990');
+      await pin.pressSequentially('9991');
+      await expect.poll(() => error.textContent(), { timeout: 10_000 }).toContain('2 tries left');
       expect(await error.getAttribute('data-code')).toBe('E_PIN_WRONG');
+    } finally {
+      ui.slots.setLatency('payee', 0);
     }
+    await expect.poll(() => logIn.isEnabled(), { timeout: 10_000 }).toBe(true);
+    expect(await pin.inputValue()).toBe('9991');
+    await pin.press('Enter');
+    await expect.poll(() => error.textContent(), { timeout: 10_000 }).toContain('1 tries left');
+    expect(await error.getAttribute('data-code')).toBe('E_PIN_WRONG');
     await tryPin('9992');
     await expect.poll(() => error.getAttribute('data-code'), { timeout: 10_000 }).toBe('E_PIN_BLOCKED');
     expect(await error.textContent()).toContain('PIN is blocked');
