@@ -1,7 +1,10 @@
 // Issuing for a demo shop under test: the demo's issuer host served in this process on an in-memory
-// PGlite, started on first use (most tests never issue, and the host's database takes a second), and
+// PGlite, started on first use (most tests never issue, and the host's database takes seconds), and
 // the terminal's own issuing services over a host link to it, as `npm start` wires them. The terminal
 // services themselves may run without the host (the UI tests keep their CRL local).
+// PGlite's first start compiles its WebAssembly and runs initdb on this process's thread: it blocks
+// the event loop for seconds (13 s measured under a loaded test run). Where something in this process
+// must keep answering meanwhile — the browser host answering a screen's pings — call start() first.
 import { readFileSync } from 'node:fs';
 import type { TerminalConfig } from '../../electron/services/config.js';
 import { openHostLink } from '../../electron/services/host-link/host-link.js';
@@ -14,6 +17,8 @@ import { serveDemoHostHere } from './demo-host-fixture.js';
 
 export interface DemoIssuing {
   port: IssuingPort;
+  /** Starts the host now rather than on first use (see above); resolves once it serves. */
+  start(): Promise<IssuingServices>;
   /** The issuing services, once something issued (undefined before). */
   started(): Promise<IssuingServices | undefined>;
   close(): Promise<void>;
@@ -53,6 +58,7 @@ export function lazyDemoIssuing(o: {
       issuerId: async () => (await ensure()).port.issuerId(),
       issue: async (slot, item) => (await ensure()).port.issue(slot, item),
     },
+    start: ensure,
     started: async () => (running ? (await running).issuing : undefined),
     async close() {
       if (running) await (await running).close();

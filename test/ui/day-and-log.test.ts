@@ -62,9 +62,13 @@ async function whenFree<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs a search and waits until the page shown is its answer (the last search's rows may be the same). */
 async function search(text: string): Promise<void> {
   await ui.page.locator('#log-search').fill(text);
   await ui.page.locator('#log-search').press('Enter');
+  const page = ui.byTest('log-page');
+  if (text === '') await expect.poll(() => page.textContent()).toBe('Page 1');
+  else await expect.poll(() => page.textContent()).toContain(`Page 1 of “${text}”`);
 }
 
 describe('operator screen: the shop’s day', () => {
@@ -279,7 +283,7 @@ describe('operator screen: the shop’s day', () => {
       ui.page.waitForEvent('download'),
       ui.page.getByRole('button', { name: 'Export PDF' }).click(),
     ]);
-    expect(pdfDownload.suggestedFilename()).toMatch(/^z-report-DEMO-01-.*\.pdf$/);
+    expect(pdfDownload.suggestedFilename()).toMatch(/^z-report-T-0001-.*\.pdf$/);
     expect((await readFile(await pdfDownload.path())).subarray(0, 5).toString('latin1')).toBe('%PDF-');
   });
 

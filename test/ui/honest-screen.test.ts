@@ -126,6 +126,16 @@ describe('operator screen: honest about what happens', () => {
     await ui.page.locator('#amount').fill('3.00');
     await ui.page.locator('#amount').press('Enter');
     await expect.poll(() => ui.page.getByRole('button', { name: 'Paying…' }).count()).toBe(1);
+    // Mid-payment: the terminal has begun it (its first journal entry) when the link drops. Dropped
+    // the moment the button says Paying…, the request could still be unread in the socket and die
+    // with it: then no payment at all would run.
+    const transfersBefore = ui.services.flows.all().filter((f) => f.flowKind === 'value-transfer').length;
+    await expect
+      .poll(() => ui.services.flows.all().filter((f) => f.flowKind === 'value-transfer').length, {
+        timeout: 5_000,
+        interval: 20,
+      })
+      .toBe(transfersBefore + 1);
     const { port, token } = ui.host;
     const dropped = Date.now();
     await ui.host.close(); // the main process gone, as the page sees it
@@ -155,6 +165,12 @@ describe('operator screen: honest about what happens', () => {
     });
     await expect.poll(() => byTest('connection').textContent(), { timeout: 10_000 }).toBe('Connected');
     await expect.poll(() => byTest('payer-presence').textContent()).toBe('Card present');
+    await expect.poll(() => byTest('payer-holder').textContent()).toBe('Alice');
+    // The customer's login ended with the sale and with the screen that lost its link: the screen,
+    // a new one for the terminal, shows the balance only after the PIN, and then the new one.
+    expect(await byTest('payer-balance').textContent()).toBe('••••');
+    await ui.page.locator('#payer-pin').fill('1234');
+    await ui.page.locator('#payer-pin').press('Enter');
     await expect
       .poll(() => byTest('payer-balance').textContent())
       .toBe(`€${((before.payer - 300) / 100).toFixed(2)}`);

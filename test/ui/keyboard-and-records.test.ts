@@ -155,6 +155,8 @@ describe('operator screen: keyboard only, and the records', () => {
       'log-search',
       'Search',
       'Verify log',
+      // The log's scrolling box (its rows hold nothing focusable): keys scroll a long page.
+      'Log entries',
     ])
       expect(stops).toContain(action);
     await ui.page.keyboard.press('Escape');
@@ -178,6 +180,14 @@ describe('operator screen: keyboard only, and the records', () => {
   });
 
   it('searches the log by flow ID, by kind across pages, and says when nothing matches', async () => {
+    // A transfer journals five entries: a third payment makes the transfers more than a page.
+    await ui.page.locator('#amount').fill('1.00');
+    await ui.page.locator('#amount').press('Enter');
+    await expect
+      .poll(() => byTest('pay-result').textContent(), { timeout: 20_000 })
+      .toContain('Payment complete: €1.00');
+    const newest = ui.services.journal.page({ limit: 1 }).records[0]?.flowId;
+    await expect.poll(() => byTest('log-row').first().locator('td.mono').getAttribute('title')).toBe(newest);
     const search = ui.page.locator('#log-search');
     const lastFlow = await byTest('log-row').first().locator('td.mono').getAttribute('title');
     if (!lastFlow) throw new Error('the newest log row names no flow');
@@ -188,7 +198,7 @@ describe('operator screen: keyboard only, and the records', () => {
       .map((r) => r.seq)
       .reverse();
     await expect.poll(() => logSeqs()).toEqual(flowSeqs);
-    expect(await byTest('log-table').textContent()).toContain('€2.25');
+    expect(await byTest('log-table').textContent()).toContain('€1.00');
 
     const transfers = journalSeqs('value-transfer');
     expect(transfers.length).toBeGreaterThan(LOG_PAGE);
@@ -265,29 +275,30 @@ describe('operator screen: keyboard only, and the records', () => {
   it('exports the day’s Z report as CSV with the totals of the payments made, and says where it went', async () => {
     await ui.page.getByRole('tab', { name: 'End of day' }).focus();
     await ui.page.keyboard.press('Enter');
-    await expect.poll(() => byTest('summary-totals').textContent()).toContain('2 completed, net €5.25');
+    await expect.poll(() => byTest('summary-totals').textContent()).toContain('3 completed, net €6.25');
     await ui.shoot('23-end-of-day');
     const day = ui.services.reports.day.today();
     await ui.page.getByRole('button', { name: 'Export CSV' }).focus();
     const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.keyboard.press('Enter')]);
-    expect(download.suggestedFilename()).toBe(`z-report-DEMO-01-${day}-0001.csv`);
+    expect(download.suggestedFilename()).toBe(`z-report-T-0001-${day}-0001.csv`);
     await expect
       .poll(() => byTest('export-note').textContent())
-      .toBe(`Downloaded as z-report-DEMO-01-${day}-0001.csv to this browser’s downloads folder.`);
+      .toBe(`Downloaded as z-report-T-0001-${day}-0001.csv to this browser’s downloads folder.`);
     const rows = parse(await readFile(await download.path(), 'utf8'), { columns: true }) as Record<
       string,
       string
     >[];
     const sale = rows.find((r) => r.record === 'kind' && r.kind === 'sale');
     const total = rows.find((r) => r.record === 'total');
+    // The three payments: €3.00 and €2.25 by keyboard, €1.00 before the log search.
     expect(sale).toMatchObject({
       business_day: day,
-      count: '2',
-      value_in_minor: '525',
-      value_in: '5.25',
+      count: '3',
+      value_in_minor: '625',
+      value_in: '6.25',
       currency: 'EUR',
     });
-    expect(total).toMatchObject({ count: '2', value_in: '5.25', value_out: '0.00', net: '5.25' });
+    expect(total).toMatchObject({ count: '3', value_in: '6.25', value_out: '0.00', net: '6.25' });
   });
 
   it('checks its own layout: a box that spills out of the screen is caught', async () => {

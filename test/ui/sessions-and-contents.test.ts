@@ -120,15 +120,32 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
   it('blocks the PIN after three wrong tries and says so in the operator’s words, with the code', async () => {
     const pin = ui.page.locator('#payee-pin');
     const error = byTest('payee-pin-error');
-    for (const [i, left] of ['2 tries left', '1 tries left'].entries()) {
-      await pin.fill(`999${i}`);
+    const logIn = byTest('slot-payee').getByRole('button', { name: 'Log in' });
+    /** One try; the form takes Enter once the last try has ended (the card's answer and the slot read
+     * again): an Enter before is dropped, as the disabled Log in button shows. */
+    const tryPin = async (wrong: string) => {
+      await pin.fill(wrong);
+      await expect.poll(() => logIn.isEnabled(), { timeout: 10_000 }).toBe(true);
       await pin.press('Enter');
-      await expect.poll(() => error.textContent()).toContain(left);
+    };
+    // A slow card: the next PIN is typed while it answers the first. Those digits are the next try:
+    // the first try's end (its refusal shown, the slot read again) must not wipe them.
+    ui.slots.setLatency('payee', 100);
+    try {
+      await tryPin('9990');
+      await pin.pressSequentially('9991');
+      await expect.poll(() => error.textContent(), { timeout: 10_000 }).toContain('2 tries left');
       expect(await error.getAttribute('data-code')).toBe('E_PIN_WRONG');
+    } finally {
+      ui.slots.setLatency('payee', 0);
     }
-    await pin.fill('9992');
+    await expect.poll(() => logIn.isEnabled(), { timeout: 10_000 }).toBe(true);
+    expect(await pin.inputValue()).toBe('9991');
     await pin.press('Enter');
-    await expect.poll(() => error.getAttribute('data-code')).toBe('E_PIN_BLOCKED');
+    await expect.poll(() => error.textContent(), { timeout: 10_000 }).toContain('1 tries left');
+    expect(await error.getAttribute('data-code')).toBe('E_PIN_WRONG');
+    await tryPin('9992');
+    await expect.poll(() => error.getAttribute('data-code'), { timeout: 10_000 }).toBe('E_PIN_BLOCKED');
     expect(await error.textContent()).toContain('PIN is blocked');
     expect(await error.textContent()).toContain('ask the issuer to unblock it');
     expect(await error.textContent()).toContain('E_PIN_BLOCKED');
@@ -150,8 +167,11 @@ describe('operator screen: sessions, contents, PIN, keys', () => {
     await expect
       .poll(() => byTest('keys-result').textContent(), { timeout: 20_000 })
       .toContain('Keys updated');
-    // The route and the reason are the ones the engine journaled for this key update.
-    const planned = ui.services.journal.page({ limit: 1, search: 'planned' }).records[0];
+    // The route and the reason are the ones the engine journaled for this key update: its flow found
+    // by kind (the newest key update), its plan by step.
+    const keyUpdate = ui.services.journal.page({ limit: 1, search: 'key-update' }).records[0];
+    expect(keyUpdate?.flowKind).toBe('key-update');
+    const planned = ui.services.journal.entriesForFlow(keyUpdate!.flowId).find((e) => e.step === 'planned');
     expect(planned?.flowKind).toBe('key-update');
     const line = await byTest('key-update').textContent();
     expect(line).toContain('payer card');

@@ -26,7 +26,8 @@ const actions = (slot: 'payer' | 'payee', label: string) =>
 
 describe('operator screen: issue, sell, receipts', () => {
   beforeAll(async () => {
-    ui = await startOperatorScreen();
+    // The screen issues: its issuer host starts with the fixture (see issuingAtStart).
+    ui = await startOperatorScreen({ issuingAtStart: true });
   }, 120_000);
 
   afterAll(async () => {

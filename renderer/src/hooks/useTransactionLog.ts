@@ -26,15 +26,22 @@ export function useTransactionLog(api: TerminalApi) {
   }>({ records: [] });
   const [verify, setVerify] = useState<VerifyNote | undefined>();
 
+  /**
+   * The last page asked for (its number, cursor and search): an answer to an earlier request never
+   * replaces a later one's page, and a reload asks again for what was asked last.
+   */
+  const asked = useRef({ request: 0, at: [] as number[], text: '' });
   const load = useCallback(
     async (at: number[], text: string) => {
       const before = at.at(-1);
+      const request = asked.current.request + 1;
+      asked.current = { request, at, text };
       const r = await api.call('log:page', {
         limit: LOG_PAGE,
         beforeSeq: before,
         search: text || undefined,
       });
-      if (!r.ok) return;
+      if (!r.ok || request !== asked.current.request) return;
       setCursor(at);
       setApplied(text);
       setPage({
@@ -50,15 +57,14 @@ export function useTransactionLog(api: TerminalApi) {
     void load([], '');
   }, [load]);
 
-  // A flow that ends changes the newest page: reload it (once for a burst of steps) if it is shown.
-  const shown = useRef({ cursor, applied });
-  shown.current = { cursor, applied };
+  // A flow that ends changes the newest page: reload it (once for a burst of steps) if it is the
+  // page asked for last.
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const reloadNewest = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (shown.current.cursor.length === 0) void load([], shown.current.applied);
+        if (asked.current.at.length === 0) void load([], asked.current.text);
       }, 250);
     };
     const offs = [

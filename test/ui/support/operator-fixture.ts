@@ -109,6 +109,13 @@ export interface FixtureOptions {
   operator?: 'casey' | 'sam' | false;
   /** The operator desk's clock (the idle lock), in ms. */
   deskNow?: () => number;
+  /**
+   * Start the demo issuer host before the page opens, not on first use. For a file that issues from
+   * the screen: the host's in-memory PGlite blocks this process for seconds as it starts, longer than
+   * the screen waits for an answer to its pings, so a lazy start mid-test drops the screen's link and
+   * the issue's answer with it (E_DISCONNECTED on the screen, though the card got the item).
+   */
+  issuingAtStart?: boolean;
 }
 
 /**
@@ -184,6 +191,7 @@ export async function startOperatorScreen(o: FixtureOptions = {}): Promise<Opera
   let host: BrowserHost | undefined;
   let context: BrowserContext;
   try {
+    if (o.issuingAtStart) await issuing.start();
     host = await startBrowserHost({
       services: shopServices,
       staticDir,
