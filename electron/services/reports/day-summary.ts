@@ -120,8 +120,8 @@ export function createDayReports(o: DayReportsOptions): DayReports {
 
   /** 1 for the business day of the log's first flow (or today, on an empty log), +1 per day after. */
   function reportNumber(day: string): number {
-    const first = o.source.all()[0];
-    const base = first ? businessDayOf(new Date(first.startedAt), timeZone) : today();
+    const first = o.source.firstStartedAt();
+    const base = first ? businessDayOf(new Date(first), timeZone) : today();
     const days = (Date.parse(`${day}T00:00:00Z`) - Date.parse(`${base}T00:00:00Z`)) / 86_400_000;
     if (days < 0)
       throw new TerminalError('E_INPUT_INVALID', `${day} is before this terminal's log begins (${base})`, {

@@ -1,70 +1,71 @@
 // Where the reports read their flow facts from. FlowFactsSource is all the log and the end of day
-// ask; journalFactsSource() answers it from today's journal and flow-state cache (db/journal.ts,
-// db/flows.ts), folding each flow's entries once and again only when the flow has new entries. An
-// indexed facts table in db/ can answer the same interface with queries instead.
+// ask; journalFactsSource() answers it through the flow table's indexes (db/flows.ts: the closed-at
+// index for a day, the open flows' index, a flow by ID, refunds by the sale they name, the first
+// flow by number) and folds the entries of the flows it returns, never of the whole log: its cost
+// grows with the day or the page, not with the log (docs/journal.md, "What the shop's records read").
 import type { FlowState, Flows } from '../../../db/flows.js';
 import type { Journal } from '../../../db/journal.js';
 import { type FlowFacts, flowFacts } from './flow-facts.js';
 
 export interface FlowFactsSource {
-  /** Every flow, oldest first (by its first entry). */
-  all(): FlowFacts[];
-  /** Flows closed in [start, end) (their last entry's time), oldest first. */
+  /** Flows closed in [start, end) (their last entry's time), oldest first (by their first entry). */
   closedBetween(start: Date, end: Date): FlowFacts[];
   /** Flows not closed, oldest first. */
   open(): FlowFacts[];
   flow(flowId: string): FlowFacts | undefined;
   /** The refunds that name each of these sales, oldest first (a sale without refunds is left out). */
   refundsOf(saleFlowIds: readonly string[]): Map<string, FlowFacts[]>;
+  /** When the log's first business flow started (ISO 8601 UTC); undefined on an empty log. */
+  firstStartedAt(): string | undefined;
 }
+
+export type FactsFlows = Pick<Flows, 'closedIn' | 'openFlows' | 'flow' | 'refundsOf' | 'firstOpenedAt'>;
+
+/** Folded facts kept for this many flows (a day's and a few pages'), the oldest dropped first. */
+const CACHED_FLOWS = 5000;
 
 export function journalFactsSource(
   journal: Pick<Journal, 'entriesForFlow'>,
-  flows: Pick<Flows, 'all' | 'flow'>,
+  flows: FactsFlows,
 ): FlowFactsSource {
+  // A flow's facts change only with new entries: folded again only when its last entry moved.
   const cache = new Map<string, FlowFacts>();
   const factsOf = (state: FlowState): FlowFacts | undefined => {
     const held = cache.get(state.flowId);
     if (held && held.lastSeq === state.lastSeq) return held;
     const fresh = flowFacts(journal.entriesForFlow(state.flowId));
-    if (fresh) cache.set(state.flowId, fresh);
+    if (fresh) {
+      cache.delete(state.flowId);
+      cache.set(state.flowId, fresh);
+      if (cache.size > CACHED_FLOWS) cache.delete(cache.keys().next().value as string);
+    }
     return fresh;
   };
-  const all = (): FlowFacts[] =>
-    flows
-      .all()
-      .map(factsOf)
-      .filter((f) => f !== undefined);
+  const factsOfAll = (states: readonly FlowState[]): FlowFacts[] =>
+    states.map(factsOf).filter((f) => f !== undefined);
   return {
-    all,
     closedBetween(start, end) {
-      const [from, to] = [start.toISOString(), end.toISOString()];
-      return flows
-        .all()
-        .filter((s) => s.terminal && s.updatedAt >= from && s.updatedAt < to)
-        .map(factsOf)
-        .filter((f) => f !== undefined);
+      const closed = flows.closedIn({ from: start, to: end });
+      return factsOfAll([...closed].sort((a, b) => a.firstSeq - b.firstSeq));
     },
     open() {
-      return flows
-        .all()
-        .filter((s) => !s.terminal)
-        .map(factsOf)
-        .filter((f) => f !== undefined);
+      return factsOfAll(flows.openFlows());
     },
     flow(flowId) {
       const state = flows.flow(flowId);
       return state ? factsOf(state) : undefined;
     },
     refundsOf(saleFlowIds) {
-      const wanted = new Set(saleFlowIds);
       const out = new Map<string, FlowFacts[]>();
-      if (wanted.size === 0) return out;
-      for (const f of all()) {
-        if (f.refundOf === undefined || !wanted.has(f.refundOf)) continue;
-        out.set(f.refundOf, [...(out.get(f.refundOf) ?? []), f]);
+      for (const saleId of new Set(saleFlowIds)) {
+        // The index holds what the engine passed; the fold confirms from the hash-chained payload.
+        const refunds = factsOfAll(flows.refundsOf(saleId)).filter((f) => f.refundOf === saleId);
+        if (refunds.length > 0) out.set(saleId, refunds);
       }
       return out;
+    },
+    firstStartedAt() {
+      return flows.firstOpenedAt();
     },
   };
 }
