@@ -3,13 +3,17 @@
 // index for a day, the open flows' index, a flow by ID, refunds by the sale they name, the first
 // flow by number) and folds the entries of the flows it returns, never of the whole log: its cost
 // grows with the day or the page, not with the log (docs/journal.md, "What the shop's records read").
-import type { FlowState, Flows } from '../../../db/flows.js';
+import type { FlowState, Flows, FlowView } from '../../../db/flows.js';
 import type { Journal } from '../../../db/journal.js';
-import { type FlowFacts, flowFacts } from './flow-facts.js';
+import { type DayFlowFacts, type FlowFacts, type FlowParty, flowFacts } from './flow-facts.js';
 
 export interface FlowFactsSource {
-  /** Flows closed in [start, end) (their last entry's time), oldest first (by their first entry). */
-  closedBetween(start: Date, end: Date): FlowFacts[];
+  /**
+   * Flows closed in [start, end) (their last entry's time), oldest first (by their first entry):
+   * a closed value transfer with its facts indexed straight from its row (a day's sales and refunds
+   * are most of it), any other flow folded from its entries.
+   */
+  closedBetween(start: Date, end: Date): DayFlowFacts[];
   /** Flows not closed, oldest first. */
   open(): FlowFacts[];
   flow(flowId: string): FlowFacts | undefined;
@@ -45,8 +49,8 @@ export function journalFactsSource(
     states.map(factsOf).filter((f) => f !== undefined);
   return {
     closedBetween(start, end) {
-      const closed = flows.closedIn({ from: start, to: end });
-      return factsOfAll([...closed].sort((a, b) => a.firstSeq - b.firstSeq));
+      const closed = flows.closedIn({ from: start, to: end }).sort((a, b) => a.firstSeq - b.firstSeq);
+      return closed.map((f) => closedTransferFacts(f) ?? factsOf(f)).filter((f) => f !== undefined);
     },
     open() {
       return factsOfAll(flows.openFlows());
@@ -67,5 +71,34 @@ export function journalFactsSource(
     firstStartedAt() {
       return flows.firstOpenedAt();
     },
+  };
+}
+
+/**
+ * A closed value transfer's facts from its row in the flow table, as flowFacts() folds them from its
+ * entries (the engine journals both in one transaction): a sale, or a refund when it names the sale;
+ * completed or not. Undefined for any other flow, and for one journaled without its facts (no amount).
+ */
+function closedTransferFacts(v: FlowView): DayFlowFacts | undefined {
+  if (v.flowKind !== 'value-transfer' || !v.terminal || v.amount === undefined) return undefined;
+  const party = (role: 'payer' | 'payee', c: FlowView['cards'][number] | undefined): FlowParty | undefined =>
+    c && { role, slot: role, holderId: c.holderId, label: c.label };
+  return {
+    flowId: v.flowId,
+    journalKind: v.flowKind,
+    business: v.refundOf ? 'refund' : 'sale',
+    amount: v.amount,
+    from: party('payer', v.cards[0]),
+    to: party('payee', v.cards[1]),
+    gives: { amount: v.amount },
+    items: [],
+    operator: v.operatorId,
+    refundOf: v.refundOf,
+    outcome: v.lastStep === 'completed' ? 'completed' : 'not-completed',
+    lastStep: v.lastStep,
+    firstSeq: v.firstSeq,
+    lastSeq: v.lastSeq,
+    startedAt: v.openedAt,
+    updatedAt: v.updatedAt,
   };
 }
