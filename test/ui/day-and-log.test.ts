@@ -44,11 +44,14 @@ function journalAs(operator: () => string, refundOf: () => string | undefined): 
     if (e.step !== 'started') return append(e, facts);
     const extra = e.flowKind === 'value-transfer' && refundOf() ? { refundOf: refundOf() } : {};
     // In the payload (hash-chained) and in the facts (the log's indexes), as the engines write both.
-    return append({ ...e, payload: { ...e.payload, operator: operator(), ...extra } }, {
-      ...facts,
-      operatorId: operator(),
-      ...extra,
-    });
+    return append(
+      { ...e, payload: { ...e.payload, operator: operator(), ...extra } },
+      {
+        ...facts,
+        operatorId: operator(),
+        ...extra,
+      },
+    );
   };
 }
 
