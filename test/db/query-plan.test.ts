@@ -121,6 +121,7 @@ describe('query plans', () => {
     expect(plan(SEARCH_SQL.itemWords)).toEqual([
       expect.stringMatching(/^SCAN item_label VIRTUAL TABLE INDEX \d+:M1<$/),
     ]);
+    expect(plan(FLOW_SQL.refundsOfAny)[0]).toMatch(/^SEARCH f USING INDEX flow_refund_of \(refund_of=\?\)$/);
     const refunds = plan(FLOW_SQL.refundsOf);
     expect(refunds[0]).toBe('SEARCH f USING INDEX flow_refund_of (refund_of=?)');
     expectNoScan(refunds);

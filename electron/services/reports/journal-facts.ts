@@ -23,7 +23,7 @@ export interface FlowFactsSource {
   firstStartedAt(): string | undefined;
 }
 
-export type FactsFlows = Pick<Flows, 'closedIn' | 'openFlows' | 'flow' | 'refundsOf' | 'firstOpenedAt'>;
+export type FactsFlows = Pick<Flows, 'closedIn' | 'openFlows' | 'flow' | 'refundsOfAny' | 'firstOpenedAt'>;
 
 /** Folded facts kept for this many flows (a day's and a few pages'), the oldest dropped first. */
 const CACHED_FLOWS = 5000;
@@ -60,11 +60,12 @@ export function journalFactsSource(
       return state ? factsOf(state) : undefined;
     },
     refundsOf(saleFlowIds) {
+      const wanted = new Set(saleFlowIds);
       const out = new Map<string, FlowFacts[]>();
-      for (const saleId of new Set(saleFlowIds)) {
-        // The index holds what the engine passed; the fold confirms from the hash-chained payload.
-        const refunds = factsOfAll(flows.refundsOf(saleId)).filter((f) => f.refundOf === saleId);
-        if (refunds.length > 0) out.set(saleId, refunds);
+      // The index holds what the engine passed; the fold confirms it from the hash-chained payload.
+      for (const f of factsOfAll(flows.refundsOfAny([...wanted]))) {
+        if (f.refundOf === undefined || !wanted.has(f.refundOf)) continue;
+        out.set(f.refundOf, [...(out.get(f.refundOf) ?? []), f]);
       }
       return out;
     },
