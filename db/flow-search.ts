@@ -5,10 +5,15 @@
 //                flows through flow_card_1 / flow_card_2
 //   label        words of a card's label (its certificate's CN), each the beginning of a word, any
 //                case and accents: the card_label full-text index (FTS5), then the cards' flows
+//   item label   words of an item's label (content flows, issuing), as a card label's: the item_label
+//                full-text index (FTS5), newest first by its rowid (flow_no * 16 + position)
 //   amount       minor units, exact: flow_amount
 //   kind         a flow kind's name, exact: flow_kind
+//   refund of    a flow ID (exact or its first 4+ characters) also finds the refunds that name it:
+//                flow_refund_of; the word "refund" (or "refunds") finds every refund: flow_refunds
 // A text typed in the log's search box is tried as each of these that it can be, and the results
-// merged. A search that names more than MAX_CARDS cards, or a prefix more than MAX_PREFIX flows,
+// merged; text the screen read as an amount in the shop's locale ({ typed, amount }) is that amount
+// or the beginning of a flow ID only (typed digits must not find card IDs or names). A search that names more than MAX_CARDS cards, or a prefix more than MAX_PREFIX flows,
 // is refused: it would not be a search any more.
 import type Database from 'better-sqlite3';
 import { TerminalError } from '../protocol/errors.js';
@@ -17,6 +22,8 @@ import { FLOW_KINDS, type FlowKind } from './journal-vocabulary.js';
 
 export type FlowCriteria =
   | { readonly text: string }
+  /** What the operator typed, read by the screen as an amount in minor units. */
+  | { readonly typed: string; readonly amount: number }
   | { readonly flowId: string }
   | { readonly holderId: string }
   | { readonly label: string }
@@ -51,6 +58,11 @@ export const SEARCH_SQL = {
   byCard2: 'SELECT flow_no FROM flow WHERE card_2 = ? AND flow_no < ? ORDER BY flow_no DESC LIMIT ?',
   byAmount: 'SELECT flow_no FROM flow WHERE amount = ? AND flow_no < ? ORDER BY flow_no DESC LIMIT ?',
   byKind: 'SELECT flow_no FROM flow WHERE kind = ? AND flow_no < ? ORDER BY flow_no DESC LIMIT ?',
+  refundOfRange: `SELECT flow_no FROM flow WHERE refund_of >= ? AND refund_of < ? LIMIT ${MAX_PREFIX + 1}`,
+  refundOfExact: 'SELECT flow_no FROM flow WHERE refund_of = ?',
+  itemWords: `SELECT rowid FROM item_label WHERE item_label MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?`,
+  refunds: `SELECT flow_no FROM flow INDEXED BY flow_refunds
+            WHERE refund_of IS NOT NULL AND flow_no < ? ORDER BY flow_no DESC LIMIT ?`,
 } as const;
 
 type Sql = (text: string) => Database.Statement;
@@ -64,15 +76,25 @@ export function searchFlows(sql: Sql, criteria: FlowCriteria, cursor: FlowCursor
   };
   if ('text' in criteria) {
     const t = criteria.text.trim();
-    if (t.length >= MIN_PREFIX && !/\s/.test(t)) add(byFlowId(sql, t, false));
+    if (t.length >= MIN_PREFIX && !/\s/.test(t)) add(byFlowId(sql, t, false, true));
     if (/^[0-9A-Fa-f]+$/.test(t) && t.length >= MIN_PREFIX)
       add(byCards(sql, cardsByHolder(sql, t, false), before, want));
-    if (/[\p{L}\p{N}]/u.test(t)) add(byCards(sql, cardsByLabel(sql, t, false), before, want));
+    if (/[\p{L}\p{N}]/u.test(t)) {
+      add(byCards(sql, cardsByLabel(sql, t, false), before, want));
+      add(byItemWords(sql, t, before, want));
+    }
     if (/^\d{1,15}$/.test(t) && Number(t) > 0) add(byAmount(sql, Number(t), before, want));
     const kind = FLOW_KINDS.find((k) => k === t.toLowerCase());
     if (kind) add(byKind(sql, kind, before, want));
+    if (/^refunds?$/i.test(t)) add(sql(SEARCH_SQL.refunds).pluck().all(before, want) as number[]);
+  } else if ('typed' in criteria) {
+    if (!Number.isSafeInteger(criteria.amount) || criteria.amount <= 0)
+      refuse('amount is a positive integer (minor units)');
+    add(byAmount(sql, criteria.amount, before, want));
+    const t = requireText(criteria.typed, 'typed');
+    if (t.length >= MIN_PREFIX && !/\s/.test(t)) add(byFlowId(sql, t, false, true));
   } else if ('flowId' in criteria) {
-    add(byFlowId(sql, requireText(criteria.flowId, 'flowId'), true));
+    add(byFlowId(sql, requireText(criteria.flowId, 'flowId'), true, false));
   } else if ('holderId' in criteria) {
     add(byCards(sql, cardsByHolder(sql, requireText(criteria.holderId, 'holderId'), true), before, want));
   } else if ('label' in criteria) {
@@ -92,14 +114,20 @@ export function searchFlows(sql: Sql, criteria: FlowCriteria, cursor: FlowCursor
   return { flowNos, nextBeforeFlowNo: sorted.length > cursor.limit ? flowNos.at(-1) : undefined };
 }
 
-function byFlowId(sql: Sql, id: string, strict: boolean): number[] {
-  const exact = ID_CHARS.test(id)
-    ? (sql(SEARCH_SQL.flowIdExact).pluck().all(storedFlowId(id)) as number[])
-    : [];
+/** Flows whose ID is `id` or begins with it; with `refunds`, also the refunds that name such a flow. */
+function byFlowId(sql: Sql, id: string, strict: boolean, refunds: boolean): number[] {
+  const found = idMatches(sql, id, strict, SEARCH_SQL.flowIdExact, SEARCH_SQL.flowIdRange);
+  if (!refunds) return found;
+  return [...found, ...idMatches(sql, id, false, SEARCH_SQL.refundOfExact, SEARCH_SQL.refundOfRange)];
+}
+
+/** Rows whose flow-ID column (flow_id, or refund_of) is `id` or begins with it. */
+function idMatches(sql: Sql, id: string, strict: boolean, exactSql: string, rangeSql: string): number[] {
+  const exact = ID_CHARS.test(id) ? (sql(exactSql).pluck().all(storedFlowId(id)) as number[]) : [];
   const hex = id.replaceAll('-', '').toLowerCase();
   if (/^[0-9a-f]+$/.test(hex) && hex.length >= MIN_PREFIX && hex.length <= 32) {
     const [lo, hi] = hexRange(hex);
-    const rows = sql(SEARCH_SQL.flowIdRange)
+    const rows = sql(rangeSql)
       .pluck()
       .all(lo, hi ?? Buffer.alloc(17, 0xff)) as number[];
     if (rows.length > MAX_PREFIX)
@@ -110,7 +138,7 @@ function byFlowId(sql: Sql, id: string, strict: boolean): number[] {
   }
   // Text IDs (not UUIDs) by their beginning too.
   if (id.length >= MIN_PREFIX && ID_CHARS.test(id)) {
-    const rows = sql(SEARCH_SQL.flowIdRange).pluck().all(id, `${id}\u{10ffff}`) as number[];
+    const rows = sql(rangeSql).pluck().all(id, `${id}\u{10ffff}`) as number[];
     if (rows.length > MAX_PREFIX)
       refuse(`more than ${MAX_PREFIX} flow IDs begin with ${id}: type more of it`);
     exact.push(...rows);
@@ -130,13 +158,18 @@ function cardsByHolder(sql: Sql, prefix: string, strict: boolean): number[] {
   return limitCards(cards, strict, `holder IDs begin with ${prefix}`);
 }
 
-function cardsByLabel(sql: Sql, text: string, strict: boolean): number[] {
+/** An FTS5 query: every word of the text, each as the beginning of a word; undefined for none. */
+function wordsQuery(text: string): string | undefined {
   const words = text.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
-  if (words.length === 0) {
+  return words.length === 0 ? undefined : words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' ');
+}
+
+function cardsByLabel(sql: Sql, text: string, strict: boolean): number[] {
+  const match = wordsQuery(text);
+  if (match === undefined) {
     if (strict) refuse('a label search needs a letter or digit');
     return [];
   }
-  const match = words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' ');
   const cards = sql(SEARCH_SQL.labelWords).pluck().all(match) as number[];
   return limitCards(cards, strict, `card labels match "${text}"`);
 }
@@ -154,6 +187,16 @@ function byCards(sql: Sql, cards: number[], before: number, want: number): numbe
     out.push(...(sql(SEARCH_SQL.byCard2).pluck().all(card, before, want) as number[]));
   }
   return out;
+}
+
+/** Flows with an item whose label has these words, newest first (a flow holds at most 16 items). */
+function byItemWords(sql: Sql, text: string, before: number, want: number): number[] {
+  const match = wordsQuery(text);
+  if (match === undefined) return [];
+  const rowids = sql(SEARCH_SQL.itemWords)
+    .pluck()
+    .all(match, before > 2 ** 48 ? Number.MAX_SAFE_INTEGER : before * 16, want * 16) as number[];
+  return rowids.map((r) => Math.floor(r / 16));
 }
 
 function byAmount(sql: Sql, amount: number, before: number, want: number): number[] {

@@ -101,6 +101,10 @@ const OPEN_GROUPS = `f.kind AS kind, NULL AS last_step, f.refund_of IS NOT NULL 
 /** The journal's own housekeeping flows (the legacy anchor) are no business of the day. */
 const BUSINESS = `f.kind <> ${storedKind('journal')}`;
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STEPS);
+const FLOW_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Flow IDs per refundsOfAny statement. */
+const REFUND_BATCH = 100;
 
 /** Exported so test/db can EXPLAIN the exact statements. */
 export const FLOW_SQL = {
@@ -113,6 +117,10 @@ export const FLOW_SQL = {
              ORDER BY f.updated_at`,
   openedIn: `SELECT ${FLOW_COLUMNS} FROM ${FROM_FLOW} WHERE f.closed = 0 AND f.opened_at >= ? AND f.opened_at < ?
              ORDER BY f.flow_no`,
+  refundsOf: `SELECT ${FLOW_COLUMNS} FROM ${FROM_FLOW} WHERE f.refund_of = ? ORDER BY f.flow_no`,
+  refundsOfAny: `SELECT ${FLOW_COLUMNS} FROM ${FROM_FLOW}
+                 WHERE f.refund_of IN (${Array.from({ length: REFUND_BATCH }, () => '?').join(', ')})`,
+  firstOpened: `SELECT f.opened_at FROM flow AS f WHERE ${BUSINESS} ORDER BY f.flow_no LIMIT 1`,
   items: 'SELECT label, type FROM flow_item WHERE flow_no = ? ORDER BY position',
   summaryClosed: `SELECT ${GROUPS}, count(*) AS n, coalesce(sum(f.amount), 0) AS amount, sum(${ITEMS}) AS items
                   FROM flow AS f WHERE f.closed = 1 AND f.updated_at >= ? AND f.updated_at < ? AND ${BUSINESS}
@@ -200,6 +208,34 @@ export class Flows {
     return this.views(this.db.prepare(FLOW_SQL.all).all() as Row[]);
   }
 
+  /** The flows that name `flowId` as the flow they pay back (refunds of a sale), oldest first: flow_refund_of. */
+  refundsOf(flowId: string): FlowView[] {
+    if (typeof flowId !== 'string' || !FLOW_ID.test(flowId)) return [];
+    return this.views(this.sql(FLOW_SQL.refundsOf).all(storedFlowId(flowId)) as Row[]);
+  }
+
+  /**
+   * The refunds that name any of these flows, oldest first, through flow_refund_of: a day's sales in a
+   * few statements (REFUND_BATCH IDs each) rather than one per sale.
+   */
+  refundsOfAny(flowIds: readonly string[]): FlowView[] {
+    const ids = [...new Set(flowIds)].filter((id) => typeof id === 'string' && FLOW_ID.test(id));
+    const rows: Row[] = [];
+    for (let i = 0; i < ids.length; i += REFUND_BATCH) {
+      const batch = ids.slice(i, i + REFUND_BATCH);
+      // Always REFUND_BATCH parameters (the last batch repeats an ID): one statement to prepare.
+      while (batch.length < REFUND_BATCH) batch.push(batch[0]!);
+      rows.push(...(this.sql(FLOW_SQL.refundsOfAny).all(...batch.map(storedFlowId)) as Row[]));
+    }
+    return this.views(rows.sort((a, b) => a.flow_no - b.flow_no));
+  }
+
+  /** When the log's first business flow opened (ISO 8601 UTC), undefined for a log without one. */
+  firstOpenedAt(): string | undefined {
+    const at = this.sql(FLOW_SQL.firstOpened).pluck().get() as number | undefined;
+    return at === undefined ? undefined : new Date(at).toISOString();
+  }
+
   /** Flows of `kind` closed on `day` (YYYY-MM-DD, UTC), in the order they closed. */
   closedOn(kind: FlowKind, day: string): FlowView[] {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) {
@@ -259,7 +295,8 @@ export class Flows {
     return withDbErrors('flow state rebuild', () => rebuild.immediate());
   }
 
-  private closedIn(range: InstantRange): FlowView[] {
+  /** Flows that closed in [from, to), in the order they closed: flow_closed_at. */
+  closedIn(range: InstantRange): FlowView[] {
     const [from, to] = checkRange(range);
     return this.views(this.sql(FLOW_SQL.closedIn).all(from, to) as Row[]);
   }

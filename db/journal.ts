@@ -12,7 +12,7 @@ import { TerminalError } from '../protocol/errors.js';
 import type { DatabaseOwner } from './connection.js';
 import { withDbErrors } from './db-errors.js';
 import { checkFacts, type FlowFacts, NO_FACTS } from './flow-facts.js';
-import { searchFlows } from './flow-search.js';
+import { type FlowCriteria, searchFlows } from './flow-search.js';
 import { TAG_LENGTH } from './journal-chain.js';
 import { decodeRecord, encodePayload, flowIdOf, kindOf, storedFlowId } from './journal-codec.js';
 import { type VerifyResult, verifyJournal, verifyJournalParallel } from './journal-verify.js';
@@ -54,9 +54,10 @@ export interface PageQuery {
   /**
    * Only the entries of the flows this finds (db/flow-search.ts: a flow ID or its first 4+
    * characters, a card's holder ID from its first 4 hex digits, words of a card's label, an amount in
-   * minor units, a flow kind), newest flow first and each flow's newest entry first.
+   * minor units, a flow kind; or precise criteria: db/flow-search.ts), newest flow first and each
+   * flow's newest entry first.
    */
-  readonly search?: string;
+  readonly search?: string | FlowCriteria;
 }
 
 export interface JournalPage {
@@ -167,7 +168,9 @@ export class Journal {
     if (beforeSeq !== undefined && (!Number.isSafeInteger(beforeSeq) || beforeSeq < 1)) {
       invalid('beforeSeq must be a positive integer');
     }
-    if (search !== undefined && search.trim() !== '') return this.searchPage(search, beforeSeq, limit);
+    const criteria =
+      typeof search === 'string' ? (search.trim() === '' ? undefined : { text: search }) : search;
+    if (criteria !== undefined) return this.searchPage(criteria, beforeSeq, limit);
     const before = beforeSeq ?? Number.MAX_SAFE_INTEGER;
     // One more than asked: there is an older page only if that one exists.
     const rows = this.sql(JOURNAL_SQL.page).all(before, limit + 1) as Row[];
@@ -179,7 +182,7 @@ export class Journal {
    * The entries of the flows that match, newest flow first and each flow's newest entry first. The
    * cursor is the last entry shown: the next page goes on with that entry's flow, then older flows.
    */
-  private searchPage(search: string, beforeSeq: number | undefined, limit: number): JournalPage {
+  private searchPage(search: FlowCriteria, beforeSeq: number | undefined, limit: number): JournalPage {
     const records: JournalRecord[] = [];
     let beforeFlowNo = beforeSeq ?? Number.MAX_SAFE_INTEGER;
     if (beforeSeq !== undefined) {
@@ -191,7 +194,7 @@ export class Journal {
       }
     }
     while (records.length <= limit) {
-      const found = searchFlows(this.sql, { text: search }, { beforeFlowNo, limit: 8 });
+      const found = searchFlows(this.sql, search, { beforeFlowNo, limit: 8 });
       for (const flowNo of found.flowNos) {
         const rows = this.sql(JOURNAL_SQL.olderOfFlow).all(
           flowNo,

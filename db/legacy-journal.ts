@@ -222,14 +222,18 @@ function parsePayload(text: string): Record<string, unknown> {
   return { unreadableLegacyPayload: text };
 }
 
-/** The facts the engines now pass, read from a version-1 flow's payloads (no card labels: unknown). */
+/**
+ * The facts the engines now pass, read from a flow's opening payload (a version-1 log's, or one
+ * written by hand): amount and currency, the cards with their labels, the items, the operator and
+ * the sale a refund pays back. What is not there or out of range is left out.
+ */
 export function legacyFacts(kind: FlowKind, step: string, p: Record<string, unknown>): FlowFacts {
   const hex = (v: unknown) => (typeof v === 'string' && /^(?:[0-9A-Fa-f]{2}){1,64}$/.test(v) ? v : undefined);
-  const cards = (...ids: unknown[]) =>
-    ids
-      .map(hex)
-      .filter((h): h is string => h !== undefined)
-      .map((holderId) => ({ holderId }));
+  const card = (id: unknown, label?: unknown) => {
+    const holderId = hex(id);
+    if (holderId === undefined) return [];
+    return [typeof label === 'string' && label !== '' ? { holderId, label } : { holderId }];
+  };
   const amount = (v: unknown) => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : undefined);
   const currency = (v: unknown) =>
     Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 999 ? (v as number) : undefined;
@@ -243,16 +247,31 @@ export function legacyFacts(kind: FlowKind, step: string, p: Record<string, unkn
           },
         ]
       : [];
+  const operator =
+    typeof p.operator === 'string' && /^[A-Za-z0-9][A-Za-z0-9._@-]{0,31}$/.test(p.operator)
+      ? { operatorId: p.operator }
+      : {};
   if (kind === 'value-transfer' && step === 'started') {
-    return { amount: amount(p.amount), currency: currency(p.currency), cards: cards(p.payerId, p.payeeId) };
+    const refundOf =
+      typeof p.refundOf === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(p.refundOf)
+        ? { refundOf: p.refundOf }
+        : {};
+    return {
+      amount: amount(p.amount),
+      currency: currency(p.currency),
+      cards: [...card(p.payerId, p.payerLabel), ...card(p.payeeId, p.payeeLabel)],
+      ...operator,
+      ...refundOf,
+    };
   }
   if (kind === 'content-transfer' && step === 'started') {
     const o = offer(p.offer);
     return {
       amount: amount(o.amount),
       currency: currency(o.currency),
-      cards: cards(p.senderId, p.receiverId),
+      cards: [...card(p.senderId, p.senderLabel), ...card(p.receiverId, p.receiverLabel)],
       items: item(o),
+      ...operator,
     };
   }
   if (kind === 'content-exchange' && step === 'started') {
@@ -262,13 +281,14 @@ export function legacyFacts(kind: FlowKind, step: string, p: Record<string, unkn
     return {
       amount: amount(money.amount),
       currency: currency(money.currency),
-      cards: cards(p.initiatorId, p.responderId),
+      cards: [...card(p.initiatorId, p.initiatorLabel), ...card(p.responderId, p.responderLabel)],
       items: [...item(give), ...item(take)],
+      ...operator,
     };
   }
   if (kind === 'admin' && step === 'issue-requested') {
-    return { cards: cards(p.cardHolderId), items: item(offer(p.item)) };
+    return { cards: card(p.cardHolderId, p.cardLabel), items: item(offer(p.item)), ...operator };
   }
-  if (kind === 'key-update' && step === 'planned') return { cards: cards(p.receiver, p.sender) };
+  if (kind === 'key-update' && step === 'planned') return { cards: [...card(p.receiver), ...card(p.sender)] };
   return {};
 }

@@ -57,7 +57,7 @@ export interface HandlerServices {
   /** The terminal's one recovery surface: a pass on demand, and what is still open. */
   recovery: Pick<TerminalRecovery, 'run' | 'inDoubt'> & Partial<Pick<TerminalRecovery, 'on'>>;
   journal: Pick<Journal, 'verify' | 'entriesForFlow'>;
-  flows: Pick<Flows, 'closedOn' | 'flow' | 'all'>;
+  flows: Pick<Flows, 'closedOn' | 'flow' | 'refundsOf'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
   slots: Pick<ReaderSlots, 'status'>;
   /** One card operation at a time for the whole main process (every window and connection). */

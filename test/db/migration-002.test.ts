@@ -65,7 +65,7 @@ describe('migration 002: CRL cache', () => {
     v1.close();
 
     const db = tmp.track(openDatabase(path));
-    expect(userVersion(db.handle)).toBe(LATEST_VERSION); // 002, 003, then 004 (the compact journal)
+    expect(userVersion(db.handle)).toBe(LATEST_VERSION); // 002, 003, 004 (the compact journal), 005
     expect(
       db.handle.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all(),
     ).toEqual([
@@ -73,6 +73,7 @@ describe('migration 002: CRL cache', () => {
       { version: 2, name: 'crl-cache', applied_at: expect.not.stringMatching(/^2024-06-01/) },
       { version: 3, name: 'flow-closed-index', applied_at: expect.not.stringMatching(/^2024-06-01/) },
       { version: 4, name: 'compact-journal', applied_at: expect.not.stringMatching(/^2024-06-01/) },
+      { version: 5, name: 'search-indexes', applied_at: expect.not.stringMatching(/^2024-06-01/) },
     ]);
     const upgraded = new Journal(db);
     // The two entries and the anchor of the old chain.

@@ -109,6 +109,26 @@ describe('query plans', () => {
     ]);
   });
 
+  it('finds refunds, item words and the first flow through indexes (the shop’s log, refunds, Z report)', () => {
+    expect(plan(SEARCH_SQL.refundOfExact)).toEqual([
+      'SEARCH flow USING COVERING INDEX flow_refund_of (refund_of=?)',
+    ]);
+    expect(plan(SEARCH_SQL.refundOfRange)).toEqual([
+      'SEARCH flow USING COVERING INDEX flow_refund_of (refund_of>? AND refund_of<?)',
+    ]);
+    expect(plan(SEARCH_SQL.refunds)).toEqual(['SEARCH flow USING INDEX flow_refunds (flow_no<?)']);
+    // The item words' index in rowid order, newest first, below the cursor: no sort.
+    expect(plan(SEARCH_SQL.itemWords)).toEqual([
+      expect.stringMatching(/^SCAN item_label VIRTUAL TABLE INDEX \d+:M1<$/),
+    ]);
+    expect(plan(FLOW_SQL.refundsOfAny)[0]).toMatch(/^SEARCH f USING INDEX flow_refund_of \(refund_of=\?\)$/);
+    const refunds = plan(FLOW_SQL.refundsOf);
+    expect(refunds[0]).toBe('SEARCH f USING INDEX flow_refund_of (refund_of=?)');
+    expectNoScan(refunds);
+    // The first flow: along the rowid from its start, stopping at the first business flow; no sort.
+    expect(plan(FLOW_SQL.firstOpened)).toEqual(['SCAN f']);
+  });
+
   it('verifies along rowid ranges, and starts from the last verification without a scan', () => {
     expect(plan(SEGMENT_SQL.chunk)).toEqual([
       'SEARCH journal_entry USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)',

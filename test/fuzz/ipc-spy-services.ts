@@ -54,7 +54,7 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
     sessionId: '0F'.repeat(16),
     level: 'basic' as const,
   });
-  // Not a literal in place: the handlers' needs of the flow store change (all, closedOn); both answer.
+  // Not a literal in place: the handlers' needs of the flow store change (refundsOf, closedOn); both answer.
   const flows = {
     closedOn: spy('flows.closedOn', (_kind: string, _day: string) => []),
     ...shop.flowsExtra,

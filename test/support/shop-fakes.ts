@@ -127,7 +127,7 @@ export function shopFakes(spy: Spy) {
   const entriesForFlow = spy('journal.entriesForFlow', saleEntriesFor);
   const flowsExtra = {
     flow: spy('flows.flow', (flowId: string) => (flowId === SALE_FLOW_ID ? SALE_STATE : undefined)),
-    all: spy('flows.all', () => [SALE_STATE]),
+    refundsOf: spy('flows.refundsOf', (_flowId: string) => []),
   };
   return { desk, ownerLogins, tray, issuing, entriesForFlow, flowsExtra };
 }

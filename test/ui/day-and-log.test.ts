@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
-import type { JournalEntry } from '../../db/journal.js';
+import type { FlowFacts, JournalEntry } from '../../db/journal.js';
 import { demoOperators } from '../../electron/services/operators/demo-operators.js';
 import { isTerminalError } from '../../protocol/errors.js';
 import { LOG_PAGE } from '../../renderer/src/log-page.js';
@@ -40,10 +40,18 @@ function stockTheShop(s: SettlementState): void {
 function journalAs(operator: () => string, refundOf: () => string | undefined): void {
   const journal = ui.services.journal;
   const append = journal.append.bind(journal);
-  journal.append = (e: JournalEntry) => {
-    if (e.step !== 'started') return append(e);
+  journal.append = (e: JournalEntry, facts?: FlowFacts) => {
+    if (e.step !== 'started') return append(e, facts);
     const extra = e.flowKind === 'value-transfer' && refundOf() ? { refundOf: refundOf() } : {};
-    return append({ ...e, payload: { ...e.payload, operator: operator(), ...extra } });
+    // In the payload (hash-chained) and in the facts (the log's indexes), as the engines write both.
+    return append(
+      { ...e, payload: { ...e.payload, operator: operator(), ...extra } },
+      {
+        ...facts,
+        operatorId: operator(),
+        ...extra,
+      },
+    );
   };
 }
 

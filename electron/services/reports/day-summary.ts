@@ -14,7 +14,7 @@ import type { DocumentSettings } from '../receipts/document-settings.js';
 import { buildZReport, type InDoubtEntry } from '../receipts/z-report.js';
 import { zReportCsv, zReportFileName } from '../receipts/z-report-csv.js';
 import { zReportPdf } from '../receipts/z-report-pdf.js';
-import { type FlowFacts, shopFlow } from './flow-facts.js';
+import { type DayFlowFacts, shopFlow } from './flow-facts.js';
 import type { FlowFactsSource } from './journal-facts.js';
 
 export interface RefundedSale {
@@ -70,7 +70,7 @@ export function createDayReports(o: DayReportsOptions): DayReports {
     if (start > at)
       throw new TerminalError('E_INPUT_INVALID', `${day} has not begun yet (${timeZone}): no report for it`);
     const open = o.source.open();
-    const startedInDay = (f: FlowFacts) => {
+    const startedInDay = (f: DayFlowFacts) => {
       const t = Date.parse(f.startedAt);
       return t >= start.getTime() && t < end.getTime();
     };
@@ -120,8 +120,8 @@ export function createDayReports(o: DayReportsOptions): DayReports {
 
   /** 1 for the business day of the log's first flow (or today, on an empty log), +1 per day after. */
   function reportNumber(day: string): number {
-    const first = o.source.all()[0];
-    const base = first ? businessDayOf(new Date(first.startedAt), timeZone) : today();
+    const first = o.source.firstStartedAt();
+    const base = first ? businessDayOf(new Date(first), timeZone) : today();
     const days = (Date.parse(`${day}T00:00:00Z`) - Date.parse(`${base}T00:00:00Z`)) / 86_400_000;
     if (days < 0)
       throw new TerminalError('E_INPUT_INVALID', `${day} is before this terminal's log begins (${base})`, {

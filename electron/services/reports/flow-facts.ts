@@ -62,6 +62,12 @@ export interface FlowFacts {
   updatedAt: string;
 }
 
+/**
+ * What the end of day needs of a flow: its facts but the list of its steps and its error code, so
+ * that a closed value transfer can be read from the flow table's row alone (reports/journal-facts.ts).
+ */
+export type DayFlowFacts = Omit<FlowFacts, 'steps' | 'code'>;
+
 /** Steps that close a flow (db/flows.ts TERMINAL_STEPS). */
 const CLOSING = new Set(['completed', 'rolled-back', 'refunded', 'failed-no-value-moved']);
 
@@ -169,7 +175,7 @@ export function flowFacts(entries: readonly JournalRecord[]): FlowFacts | undefi
  * business of the shop's (key updates, registrations). The shop's card is the one in the payee slot,
  * except in a refund, where the shop's card pays (the slots change roles).
  */
-export function shopFlow(f: FlowFacts, operatorName: (id: string) => string): ShopFlow | undefined {
+export function shopFlow(f: DayFlowFacts, operatorName: (id: string) => string): ShopFlow | undefined {
   const result =
     f.outcome === 'completed' ? 'completed' : f.outcome === 'not-completed' ? 'not-completed' : 'in-doubt';
   const common = {

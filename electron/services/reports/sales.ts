@@ -1,8 +1,8 @@
-// A sale as a refund sees it: what was sold to whom, and how much of it has been paid back. Read from
-// the journal through today's API (the flow-state cache, then each candidate flow's entries): a
-// refund is a value transfer whose 'started' entry names the sale (refundOf). A refund completed, or
-// still open (its value may yet arrive), counts as paid back; one that ended without moving value
-// does not. The journal's per-flow facts table, when it comes, answers the same with one query.
+// A sale as a refund sees it: what was sold to whom, and how much of it has been paid back. The sale
+// is one flow by ID, its refunds the flows that name it (the flow table's refund_of index,
+// db/flows.ts), each confirmed from its own 'started' entry: never a scan of the log. A refund
+// completed, or still open (its value may yet arrive), counts as paid back; one that ended without
+// moving value does not.
 import type { Flows } from '../../../db/flows.js';
 import type { Journal } from '../../../db/journal.js';
 import { TerminalError } from '../../../protocol/errors.js';
@@ -27,7 +27,7 @@ export interface Refundable {
 }
 
 export type SalesJournal = Pick<Journal, 'entriesForFlow'>;
-export type SalesFlows = Pick<Flows, 'flow' | 'all'>;
+export type SalesFlows = Pick<Flows, 'flow' | 'refundsOf'>;
 
 /** The sale `saleFlowId` and what is left to refund of it; E_INPUT_INVALID when it is no completed sale. */
 export function refundableSale(journal: SalesJournal, flows: SalesFlows, saleFlowId: string): Refundable {
@@ -53,7 +53,7 @@ export function refundableSale(journal: SalesJournal, flows: SalesFlows, saleFlo
     shopLabel: String(started.payeeLabel ?? ''),
   };
   let refunded = 0;
-  for (const f of flows.all()) {
+  for (const f of flows.refundsOf(saleFlowId)) {
     if (f.flowKind !== 'value-transfer' || f.firstSeq <= state.firstSeq) continue;
     const refund = journal.entriesForFlow(f.flowId);
     if (refund[0]?.payload.refundOf !== saleFlowId) continue;

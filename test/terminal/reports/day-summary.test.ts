@@ -3,7 +3,7 @@
 // leg, a refund, and the sale it refunds), per operator, flows that did not complete, transfers still
 // in doubt, a consecutive report number, and the CSV totals reconciling to the cent.
 import { parse } from 'csv-parse/sync';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DocumentSettings } from '../../../electron/services/receipts/document-settings.js';
 import { createDayReports } from '../../../electron/services/reports/day-summary.js';
 import { journalFactsSource } from '../../../electron/services/reports/journal-facts.js';
@@ -188,5 +188,24 @@ describe('end of day from the journal', () => {
       expect(isTerminalError(error, 'E_INPUT_INVALID'), day).toBe(true);
     }
     expect(() => r.summary('2026-02-30')).toThrow(/not a day/);
+  });
+
+  it('reads the day through the indexes: the day’s flows folded, never every flow of the log', () => {
+    world = journalWorld();
+    for (let d = 10; d < 20; d++) {
+      for (let i = 0; i < 5; i++) world.transfer(`s-${d}-${i}`, `2026-07-${d}T09:0${i}:00.000Z`, 100);
+    }
+    world.transfer('refund', '2026-07-19T10:00:00.000Z', 40, { refundOf: 's-15-0' });
+    const all = vi.spyOn(world.flows, 'all');
+    const entries = vi.spyOn(world.journal, 'entriesForFlow');
+    const r = reports(DUBLIN, '2026-07-20T12:00:00.000Z').summary('2026-07-15');
+    expect(line(r, 'sale')).toEqual({ count: 5, notCompleted: 0, items: 0, in: 500, out: 0 });
+    expect(r.report.reportNumber).toBe(6); // 10 Jul is No. 1, from the first flow alone
+    expect(r.refundedSales).toEqual([
+      { flowId: 's-15-0', amount: 100, refunded: 40, refundFlowIds: ['refund'] },
+    ]);
+    expect(all).not.toHaveBeenCalled();
+    // The day's sales read from their rows; only the refund of one of them folded from its entries.
+    expect(entries.mock.calls.map(([id]) => id)).toEqual(['refund']);
   });
 });

@@ -1,11 +1,13 @@
 // A terminal journal written by hand, at chosen instants, for the reports' tests: flows shaped as the
-// engines journal them (docs/journal.md), without cards.
+// engines journal them (docs/journal.md), without cards, each opening entry with the facts the
+// engines pass (read from its payload as a converted log's are: legacyFacts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type TerminalDatabase } from '../../../db/connection.js';
 import { Flows } from '../../../db/flows.js';
 import { type FlowKind, Journal } from '../../../db/journal.js';
+import { legacyFacts } from '../../../db/legacy-journal.js';
 
 export const ALICE = 'A11CE00000000000000000000000A11C';
 export const SHOP = 'C0FFEE00000000000000000000C0FFEE';
@@ -44,7 +46,10 @@ export function journalWorld(): JournalWorld {
     flow(flowId, kind, steps) {
       for (const [at, step, payload] of steps) {
         clock = new Date(at);
-        journal.append({ flowId, flowKind: kind, step, payload: payload ?? {} });
+        journal.append(
+          { flowId, flowKind: kind, step, payload: payload ?? {} },
+          legacyFacts(kind, step, payload ?? {}),
+        );
       }
     },
     transfer(flowId, at, amount, o = {}) {

@@ -1,8 +1,8 @@
 // The log as the operator pages and searches it: newest first, "older" only when an older entry
-// exists (also when the last page is exactly full), whole flows found by a holder's name, an amount
-// as typed in the shop's locale, a flow ID or the sale a refund names, and entries of flows that
-// interleave kept in order.
-import { afterEach, describe, expect, it } from 'vitest';
+// exists (also when the last page is exactly full), whole flows found through the log's indexes by a
+// holder's name, an item's label, an amount as typed in the shop's locale, a flow ID or the sale a
+// refund names, flows that interleave shown flow by flow, and no read of the whole log.
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { journalFactsSource } from '../../../electron/services/reports/journal-facts.js';
 import { transactionLog } from '../../../electron/services/reports/transaction-log.js';
 import { BOB, exchangeSteps, type JournalWorld, journalWorld } from './journal-world.js';
@@ -91,7 +91,7 @@ describe('the transaction log', () => {
     ]);
   });
 
-  it('keeps the newest entries first when flows interleave', () => {
+  it('shows flows that interleave whole, newest flow first, each flow’s newest entry first', () => {
     world = journalWorld();
     world.flow('a', 'value-transfer', [
       ['2026-07-14T09:00:00.000Z', 'started', { amount: 5, payerId: 'AA', payeeId: 'BB', payerLabel: 'Ann' }],
@@ -101,6 +101,29 @@ describe('the transaction log', () => {
     ]);
     world.flow('a', 'value-transfer', [['2026-07-14T09:00:02.000Z', 'rolled-back', {}]]);
     world.flow('b', 'value-transfer', [['2026-07-14T09:00:03.000Z', 'completed', {}]]);
-    expect(allPages(log(), 3, 'ann')).toEqual([[4, 3, 2], [1]]);
+    // A search pages by flow (the index's order: a flow's first entry), never splitting a flow
+    // across pages it does not fill: b (entries 2, 4), then a (1, 3).
+    expect(allPages(log(), 3, 'ann')).toEqual([[4, 2, 3], [1]]);
+    expect(allPages(log(), 2, 'ann')).toEqual([
+      [4, 2],
+      [3, 1],
+    ]);
+  });
+
+  it('reads only the flows it shows: never every flow of the log', () => {
+    world = journalWorld();
+    for (let i = 0; i < 30; i++)
+      world.transfer(`f${i}`, `2026-07-14T09:${String(i).padStart(2, '0')}:00.000Z`, 100 + i);
+    const all = vi.spyOn(world.flows, 'all');
+    const entries = vi.spyOn(world.journal, 'entriesForFlow');
+    const l = log();
+    expect(l.page({ limit: 4 }).records).toHaveLength(4);
+    expect(l.page({ limit: 4, search: 'alice' }).records).toHaveLength(4);
+    expect(new Set(l.page({ limit: 50, search: '1.05' }).records.map((r) => r.flowId))).toEqual(
+      new Set(['f5']),
+    );
+    expect(all).not.toHaveBeenCalled();
+    // Facts folded for the flows on the pages (2 + 2 + 1), not for the 30 in the log.
+    expect(entries.mock.calls.length).toBeLessThanOrEqual(5);
   });
 });
