@@ -13,6 +13,8 @@ export const PERMISSIONS = {
   'authority:manage': ['issuer-admin'],
   /** Its registrations and authorizations log. */
   'authority:read': ['issuer-admin', 'auditor'],
+  /** The terminals' uploaded chains and the alerts of refused uploads. */
+  'clearing:read': ['issuer-admin', 'auditor'],
 } as const satisfies Record<string, readonly StaffRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -19,6 +19,7 @@ import type { HostDatabase } from '../db/host-database.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuthentication } from './authentication.js';
 import { registerAuthorityRoutes } from './authority-routes.js';
+import { registerClearingRoutes } from './clearing-routes.js';
 import { registerCrlRoutes } from './crl-routes.js';
 import { sendHostError } from './http-errors.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
@@ -37,6 +38,8 @@ export interface HostServerOptions {
   /** Largest request body outside CRL uploads. */
   jsonBodyBytes?: number;
   maxCrlBytes?: number;
+  /** Largest clearing upload body. */
+  uploadBodyBytes?: number;
   /**
    * The command-generating server: the issuer's authority key and how it grants. Without it the host
    * serves no /terminal/authority or /admin/authority routes.
@@ -100,6 +103,11 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   });
   registerAdminRoutes(app, { db: options.db, ca });
   registerTerminalRoutes(app, { db: options.db, ca, now });
+  registerClearingRoutes(app, {
+    db: options.db,
+    now,
+    ...(options.uploadBodyBytes !== undefined ? { uploadBodyBytes: options.uploadBodyBytes } : {}),
+  });
   if (options.authority) {
     const authority = await CommandAuthority.open({
       ...options.authority,

@@ -1,5 +1,6 @@
 import { migration001Foundation } from './001-foundation.js';
 import { migration002CommandAuthority } from './002-command-authority.js';
+import { migration003ClearingUploads } from './003-clearing-uploads.js';
 import type { HostMigration } from './types.js';
 
 export type { HostMigration } from './types.js';
@@ -8,6 +9,7 @@ export type { HostMigration } from './types.js';
 export const HOST_MIGRATIONS: readonly HostMigration[] = [
   migration001Foundation,
   migration002CommandAuthority,
+  migration003ClearingUploads,
 ];
 
 export const HOST_LATEST_VERSION: number = HOST_MIGRATIONS.at(-1)?.version ?? 0;
