@@ -15,6 +15,8 @@ export const PERMISSIONS = {
   'authority:read': ['issuer-admin', 'auditor'],
   /** The terminals' uploaded chains and the alerts of refused uploads. */
   'clearing:read': ['issuer-admin', 'auditor'],
+  /** The ledger: balances, transfers, exceptions, reports. */
+  'ledger:read': ['issuer-admin', 'auditor'],
 } as const satisfies Record<string, readonly StaffRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -16,12 +16,14 @@ import {
 } from '../../protocol/pki/index.js';
 import { CommandAuthority, type CommandAuthorityOptions } from '../authority/command-authority.js';
 import type { HostDatabase } from '../db/host-database.js';
+import { bookValueTransfers } from '../ledger/ledger-booker.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuthentication } from './authentication.js';
 import { registerAuthorityRoutes } from './authority-routes.js';
 import { registerClearingRoutes } from './clearing-routes.js';
 import { registerCrlRoutes } from './crl-routes.js';
 import { sendHostError } from './http-errors.js';
+import { registerLedgerRoutes } from './ledger-routes.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
 
 export const DEFAULT_JSON_BODY_BYTES = 64 * 1024;
@@ -106,8 +108,10 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   registerClearingRoutes(app, {
     db: options.db,
     now,
+    book: bookValueTransfers,
     ...(options.uploadBodyBytes !== undefined ? { uploadBodyBytes: options.uploadBodyBytes } : {}),
   });
+  registerLedgerRoutes(app, { db: options.db });
   if (options.authority) {
     const authority = await CommandAuthority.open({
       ...options.authority,

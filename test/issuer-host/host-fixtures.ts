@@ -150,7 +150,14 @@ export const AUTHORITY_TABLES = [
 ] as const;
 
 /** Clearing's tables (migrations 003-). */
-export const CLEARING_TABLES = ['clearing_chains', 'clearing_uploads', 'clearing_entries'] as const;
+export const CLEARING_TABLES = [
+  'clearing_chains',
+  'clearing_uploads',
+  'clearing_entries',
+  'ledger_accounts',
+  'ledger_transfers',
+  'ledger_exceptions',
+] as const;
 
 /** Every row the host stores, to show that a refused request changed nothing. */
 export async function hostSnapshot(

@@ -1,0 +1,175 @@
+// Books the value transfers of an upload into the ledger (migration 004; docs/issuer-host.md,
+// "Ledger"), in the ingest's transaction. Each value-transfer entry is read for its flow's terms
+// (the `started` entry: payer, payee, amount, currency) and the transaction random Rt, which with
+// the payer's holder ID names the transfer whichever terminal journaled it (a flow of origin
+// `found-on-card` or `delivered` at another terminal is the same transfer). Steps book:
+//
+//   credit-initiated, debited, released,   pending  payer card → the shop's value in flight
+//   started of another origin
+//   credited, completed                    pending, then post   in flight → payee card
+//   aborted, refunded, rolled-back (once   pending, then void   in flight → payer card
+//   Rt is known)
+//
+// Every booking is idempotent by (transfer, phase): a step journaled twice, or by two terminals,
+// books once. A resolution that contradicts the one booked (posted here, voided there) or terms that
+// differ for the same transfer are not booked but kept as ledger exceptions for the issuer.
+import { decodeRecord } from '../../db/journal-codec.js';
+import type { IngestContext, IngestedEntry } from '../clearing/ingest.js';
+import type { Sql } from '../db/host-database.js';
+import {
+  accountId,
+  type Booking,
+  ensurePending,
+  type PendingTransfer,
+  recordException,
+  resolve,
+} from '../db/ledger-records.js';
+
+const HEX = /^[0-9A-F]+$/;
+
+interface FlowState {
+  payerId?: string;
+  payeeId?: string;
+  amount?: number;
+  currency?: number;
+  txRandom?: string;
+}
+
+type Action = 'pending' | 'post' | 'void' | null;
+
+function actionOf(step: string, payload: Record<string, unknown>, state: FlowState): Action {
+  switch (step) {
+    case 'started':
+      return typeof payload.origin === 'string' ? 'pending' : null;
+    case 'credit-initiated':
+    case 'debited':
+    case 'released':
+      return 'pending';
+    case 'credited':
+    case 'completed':
+      return 'post';
+    case 'aborted':
+    case 'refunded':
+      return 'void';
+    case 'rolled-back':
+      return state.txRandom !== undefined ? 'void' : null;
+    default:
+      return null;
+  }
+}
+
+/** Folds an entry's payload into its flow's terms. */
+function learn(state: FlowState, step: string, payload: Record<string, unknown>): void {
+  if (step === 'started') {
+    if (typeof payload.payerId === 'string') state.payerId = payload.payerId;
+    if (typeof payload.payeeId === 'string') state.payeeId = payload.payeeId;
+    if (Number.isSafeInteger(payload.amount)) state.amount = payload.amount as number;
+    if (Number.isSafeInteger(payload.currency)) state.currency = payload.currency as number;
+  }
+  if (typeof payload.txRandom === 'string' && HEX.test(payload.txRandom)) state.txRandom = payload.txRandom;
+}
+
+export async function bookValueTransfers(
+  tx: Sql,
+  context: IngestContext,
+  entries: readonly IngestedEntry[],
+): Promise<void> {
+  const transfers = entries.filter((e) => e.flowKind === 'value-transfer');
+  if (transfers.length === 0) return;
+  const states = new Map<string, FlowState>();
+  for (const entry of transfers) {
+    let state = states.get(entry.flowId);
+    if (state === undefined) {
+      state = await earlierState(tx, context.terminalId, entry);
+      states.set(entry.flowId, state);
+    }
+    learn(state, entry.step, entry.payload);
+    const action = actionOf(entry.step, entry.payload, state);
+    if (action !== null) await book(tx, context, entry, state, action);
+  }
+}
+
+/** The flow's terms from its entries the host held before this upload. */
+async function earlierState(tx: Sql, terminalId: string, entry: IngestedEntry): Promise<FlowState> {
+  const state: FlowState = {};
+  if (entry.flowNo === entry.seq) return state;
+  const rows = await tx.query<{ record: Uint8Array }>(
+    `SELECT record FROM clearing_entries WHERE terminal_id = $1 AND flow_no = $2 AND seq < $3 ORDER BY seq`,
+    [terminalId, entry.flowNo, entry.seq],
+  );
+  for (const row of rows) {
+    const { step, payload } = decodeRecord(row.record);
+    learn(state, step, payload);
+  }
+  return state;
+}
+
+async function book(
+  tx: Sql,
+  context: IngestContext,
+  entry: IngestedEntry,
+  state: FlowState,
+  action: 'pending' | 'post' | 'void',
+): Promise<void> {
+  const { payerId, payeeId, amount, currency, txRandom } = state;
+  if (
+    payerId === undefined ||
+    payeeId === undefined ||
+    txRandom === undefined ||
+    amount === undefined ||
+    currency === undefined ||
+    amount <= 0
+  ) {
+    return; // nothing that names a transfer of value (no Rt yet, or no amount)
+  }
+  const booking: Booking = {
+    transferKey: `${payerId}:${txRandom}`,
+    amount: BigInt(amount),
+    currency,
+    terminalId: context.terminalId,
+    shopId: context.shopId,
+    seq: entry.seq,
+    flowId: entry.flowId,
+    entryAt: entry.at,
+    bookedAt: context.now,
+  };
+  const payer = await accountId(tx, 'card', payerId, currency);
+  const inFlight = await accountId(tx, 'in-flight', context.shopId, currency);
+  const pending = await ensurePending(tx, booking, { debit: payer, credit: inFlight });
+  if (pending.amount !== booking.amount || pending.currency !== currency || pending.debitAccount !== payer) {
+    await exception(tx, booking, 'terms-differ', {
+      booked: { amount: pending.amount.toString(), currency: pending.currency },
+      journaled: { amount, currency, payerId },
+    });
+    return;
+  }
+  if (action === 'pending') return;
+  if (pending.resolution !== null) {
+    if (pending.resolution !== action) {
+      await exception(tx, booking, 'conflicting-resolution', {
+        booked: pending.resolution,
+        journaled: action,
+      });
+    }
+    return;
+  }
+  const credit = action === 'post' ? await accountId(tx, 'card', payeeId, currency) : payer;
+  await resolve(tx, action, pending satisfies PendingTransfer, booking, credit);
+}
+
+async function exception(
+  tx: Sql,
+  booking: Booking,
+  kind: 'conflicting-resolution' | 'terms-differ',
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await recordException(tx, {
+    transferKey: booking.transferKey,
+    kind,
+    terminalId: booking.terminalId,
+    flowId: booking.flowId,
+    seq: booking.seq,
+    detail,
+    at: booking.bookedAt,
+  });
+}
