@@ -22,6 +22,7 @@ export const CHANNEL_NAMES = [
   'recovery:run',
   'crl:status',
   'crl:refresh',
+  'host:status',
   'settlement:summary',
   'contents:list',
   'kiosk:status',

@@ -204,6 +204,22 @@ const crlStatus = z.object({
 });
 export type CrlStatusWire = z.infer<typeof crlStatus>;
 
+/** The link to the issuer host as the screen shows it: the journal's upload and the CRL's age. */
+const hostStatus = z.object({
+  /** Whether the configuration names an issuer host (without one, nothing below is set). */
+  configured: z.boolean(),
+  url: z.string().optional(),
+  /** When the host last acknowledged an upload. */
+  lastUploadAt: isoTime.optional(),
+  /** Journal entries not yet acknowledged by the host. */
+  waiting: z.number().int(),
+  lastError: crlError.optional(),
+  nextAttemptAt: isoTime.optional(),
+  /** Seconds since the CRL in force was issued (its thisUpdate). */
+  crlAgeSeconds: z.number().int().optional(),
+});
+export type HostStatusWire = z.infer<typeof hostStatus>;
+
 const settlementSummary = z.object({
   /** UTC day (YYYY-MM-DD) of the completed transfers counted. */
   day: z.string(),
@@ -322,6 +338,7 @@ export const contract = {
   },
   'crl:status': { request: empty, response: crlStatus },
   'crl:refresh': { request: empty, response: crlStatus },
+  'host:status': { request: empty, response: hostStatus },
   'settlement:summary': {
     request: z.strictObject({ day: z.iso.date().optional() }),
     response: settlementSummary,

@@ -7,6 +7,7 @@ import { isTerminalError, TerminalError } from '../../protocol/errors.js';
 import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
+import type { JournalUploader } from '../services/host-link/journal-uploader.js';
 import type { TerminalRecovery } from '../services/recovery/terminal-recovery.js';
 import type { InDoubtItem, SettlementEngine } from '../services/settlement/settlement-engine.js';
 import { TRANSFER_STEP } from '../services/settlement/transfer-record.js';
@@ -14,6 +15,7 @@ import type { ReaderSlots } from '../services/slots/reader-slots.js';
 import {
   type Channel,
   type ErrorInfo,
+  type HostStatusWire,
   type InDoubtItemWire,
   inDoubtItem,
   invalidInput,
@@ -36,6 +38,9 @@ export interface HandlerServices {
   journal: Pick<Journal, 'page' | 'verify' | 'entriesForFlow'>;
   flows: Pick<Flows, 'closedOn'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
+  /** The journal's upload to the issuer host; absent without a host. */
+  uploader?: Pick<JournalUploader, 'status'> | undefined;
+  host?: { url: string } | undefined;
   slots: Pick<ReaderSlots, 'status'>;
   config: Pick<TerminalConfig, 'currencyCode' | 'minorUnits' | 'locale'>;
   /** The Electron shell's kiosk lock; absent where there is none (the browser host, the CLI). */
@@ -90,6 +95,7 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
     },
     'recovery:run': () => s.recovery.run(),
     'crl:status': async () => s.crl.status(),
+    'host:status': async () => hostStatus(s, now()),
     'crl:refresh': () => s.crl.refresh(),
     'settlement:summary': async ({ day }) => settlementSummary(s, day ?? now().toISOString().slice(0, 10)),
     'contents:list': ({ slot }) => s.contents.listContents(slot),
@@ -127,6 +133,26 @@ export async function dispatch(
     if (isTerminalError(e)) return { ok: false, error: errorInfo(e) };
     return { ok: false, error: { code: 'E_INTERNAL', message: 'an unexpected internal error', details: {} } };
   }
+}
+
+function hostStatus(s: HandlerServices, now: Date): HostStatusWire {
+  const thisUpdate = s.crl.status().thisUpdate;
+  const crlAge =
+    thisUpdate === undefined
+      ? {}
+      : { crlAgeSeconds: Math.max(0, Math.floor((now.getTime() - Date.parse(thisUpdate)) / 1000)) };
+  if (!s.uploader) return { configured: false, waiting: 0, ...crlAge };
+  const u = s.uploader.status();
+  const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+  return {
+    configured: true,
+    ...(s.host ? { url: s.host.url } : {}),
+    ...(u.ackedAt !== null ? { lastUploadAt: iso(u.ackedAt) } : {}),
+    waiting: u.waiting,
+    ...(u.lastError ? { lastError: u.lastError } : {}),
+    ...(u.nextAttemptAt !== null ? { nextAttemptAt: iso(u.nextAttemptAt) } : {}),
+    ...crlAge,
+  };
 }
 
 function errorInfo(e: TerminalError): ErrorInfo {

@@ -13,6 +13,7 @@ import { SummaryPanel } from './components/SummaryPanel.js';
 import { TopBar } from './components/TopBar.js';
 import { useCardOperation } from './hooks/useCardOperation.js';
 import { useCardQueue } from './hooks/useCardQueue.js';
+import { useHostStatus } from './hooks/useHostStatus.js';
 import { useKiosk } from './hooks/useKiosk.js';
 import { useLedger } from './hooks/useLedger.js';
 import { useSlots } from './hooks/useSlots.js';
@@ -26,6 +27,7 @@ export function App({ api }: { api: TerminalApi }) {
   const queued = useCardQueue();
   const { money, slots, refreshSlots, login, logout, openIssuerSession } = useSlots(api, queued);
   const ledger = useLedger(api, queued);
+  const hostStatus = useHostStatus(api);
   const log = useTransactionLog(api);
   const kiosk = useKiosk(api);
   const { refreshLedger } = ledger;
@@ -144,7 +146,14 @@ export function App({ api }: { api: TerminalApi }) {
             id: 'crl',
             title: 'Revocation list',
             label: 'Revocation list',
-            body: <CrlPanel crl={ledger.crl} error={ledger.crlError} onRefresh={ledger.refreshCrl} />,
+            body: (
+              <CrlPanel
+                crl={ledger.crl}
+                error={ledger.crlError}
+                onRefresh={ledger.refreshCrl}
+                host={hostStatus}
+              />
+            ),
           },
           {
             id: 'summary',

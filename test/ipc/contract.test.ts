@@ -22,6 +22,7 @@ const VALID: Record<Channel, unknown> = {
   'recovery:run': {},
   'crl:status': {},
   'crl:refresh': {},
+  'host:status': {},
   'settlement:summary': { day: '2026-11-21' },
   'contents:list': { slot: 'payee' },
   'kiosk:status': {},
@@ -79,6 +80,7 @@ const MALFORMED: Record<Channel, unknown[]> = {
   'recovery:run': [],
   'crl:status': [],
   'crl:refresh': [],
+  'host:status': [{ extra: 1 }],
   'settlement:summary': [
     { day: 'today' },
     { day: '2026-13-01' },
