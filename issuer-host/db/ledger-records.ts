@@ -12,8 +12,11 @@ export interface PendingTransfer {
   creditAccount: bigint;
   amount: bigint;
   currency: number;
-  /** The resolution booked, if any. */
+  /** The resolution booked, if any, and what booked it. */
   resolution: 'post' | 'void' | null;
+  resolvedBy: 'journal' | 'refund-case' | null;
+  shopId: string;
+  flowId: string;
 }
 
 export interface Booking {
@@ -73,13 +76,15 @@ export async function ensurePending(
     credit_account: bigint;
     amount: bigint;
     currency: number;
+    shop_id: string;
+    flow_id: string;
   }>(
-    `SELECT transfer_id, debit_account, credit_account, amount, currency FROM ledger_transfers
+    `SELECT transfer_id, debit_account, credit_account, amount, currency, shop_id, flow_id FROM ledger_transfers
       WHERE transfer_key = $1 AND phase = 'pending' FOR UPDATE`,
     [booking.transferKey],
   );
-  const [resolved] = await tx.query<{ phase: 'post' | 'void' }>(
-    `SELECT phase FROM ledger_transfers WHERE pending_id = $1 AND phase <> 'pending'`,
+  const [resolved] = await tx.query<{ phase: 'post' | 'void'; source: 'journal' | 'refund-case' }>(
+    `SELECT phase, source FROM ledger_transfers WHERE pending_id = $1 AND phase <> 'pending'`,
     [row!.transfer_id],
   );
   return {
@@ -89,6 +94,9 @@ export async function ensurePending(
     amount: row!.amount,
     currency: row!.currency,
     resolution: resolved?.phase ?? null,
+    resolvedBy: resolved?.source ?? null,
+    shopId: row!.shop_id,
+    flowId: row!.flow_id,
   };
 }
 
@@ -126,7 +134,7 @@ export async function recordException(
   tx: Sql,
   input: {
     transferKey: string;
-    kind: 'conflicting-resolution' | 'terms-differ';
+    kind: 'conflicting-resolution' | 'terms-differ' | 'after-refund-case';
     terminalId: string;
     flowId: string;
     seq: number;
@@ -139,6 +147,87 @@ export async function recordException(
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
     [input.transferKey, input.kind, input.terminalId, input.flowId, input.seq, input.detail, input.at],
   );
+}
+
+/** Notes that this terminal's flow journaled the transfer (where its proofs are). */
+export async function noteFlow(tx: Sql, booking: Booking): Promise<void> {
+  await tx.query(
+    `INSERT INTO ledger_transfer_flows (transfer_key, terminal_id, flow_id) VALUES ($1, $2, $3)
+     ON CONFLICT DO NOTHING`,
+    [booking.transferKey, booking.terminalId, booking.flowId],
+  );
+}
+
+export interface ReleaseProofRow {
+  transferKey: string;
+  payerId: string;
+  payeeId: string;
+  amount: bigint;
+  currency: number;
+  date: number;
+  txRandom: string;
+  rxRandom: string;
+  releaseProof: string;
+  terminalId: string;
+  seq: number;
+}
+
+export async function keepRelease(tx: Sql, p: ReleaseProofRow): Promise<void> {
+  await tx.query(
+    `INSERT INTO release_proofs (transfer_key, payer_id, payee_id, amount, currency, date, tx_random, rx_random,
+       release_proof, terminal_id, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (transfer_key) DO NOTHING`,
+    [
+      p.transferKey,
+      p.payerId,
+      p.payeeId,
+      p.amount,
+      p.currency,
+      p.date,
+      p.txRandom,
+      p.rxRandom,
+      p.releaseProof,
+      p.terminalId,
+      p.seq,
+    ],
+  );
+}
+
+/** The release proofs for a payer card whose transfer is not settled yet (no post or void booked). */
+export async function releaseProofsForCard(sql: Sql, payerId: string): Promise<ReleaseProofRow[]> {
+  const rows = await sql.query<{
+    transfer_key: string;
+    payer_id: string;
+    payee_id: string;
+    amount: bigint;
+    currency: number;
+    date: bigint;
+    tx_random: string;
+    rx_random: string;
+    release_proof: string;
+    terminal_id: string;
+    seq: bigint;
+  }>(
+    `SELECT r.* FROM release_proofs r
+      WHERE r.payer_id = $1 AND NOT EXISTS (
+        SELECT 1 FROM ledger_transfers p JOIN ledger_transfers s ON s.pending_id = p.transfer_id
+         WHERE p.transfer_key = r.transfer_key AND p.phase = 'pending')
+      ORDER BY r.transfer_key LIMIT 100`,
+    [payerId],
+  );
+  return rows.map((r) => ({
+    transferKey: r.transfer_key,
+    payerId: r.payer_id,
+    payeeId: r.payee_id,
+    amount: r.amount,
+    currency: r.currency,
+    date: Number(r.date),
+    txRandom: r.tx_random,
+    rxRandom: r.rx_random,
+    releaseProof: r.release_proof,
+    terminalId: r.terminal_id,
+    seq: Number(r.seq),
+  }));
 }
 
 export interface AccountBalance {

@@ -20,6 +20,8 @@ import {
   accountId,
   type Booking,
   ensurePending,
+  keepRelease,
+  noteFlow,
   type PendingTransfer,
   recordException,
   resolve,
@@ -32,7 +34,9 @@ interface FlowState {
   payeeId?: string;
   amount?: number;
   currency?: number;
+  date?: number;
   txRandom?: string;
+  rxRandom?: string;
 }
 
 type Action = 'pending' | 'post' | 'void' | null;
@@ -65,8 +69,10 @@ function learn(state: FlowState, step: string, payload: Record<string, unknown>)
     if (typeof payload.payeeId === 'string') state.payeeId = payload.payeeId;
     if (Number.isSafeInteger(payload.amount)) state.amount = payload.amount as number;
     if (Number.isSafeInteger(payload.currency)) state.currency = payload.currency as number;
+    if (Number.isSafeInteger(payload.date)) state.date = payload.date as number;
   }
   if (typeof payload.txRandom === 'string' && HEX.test(payload.txRandom)) state.txRandom = payload.txRandom;
+  if (typeof payload.rxRandom === 'string' && HEX.test(payload.rxRandom)) state.rxRandom = payload.rxRandom;
 }
 
 export async function bookValueTransfers(
@@ -133,6 +139,8 @@ async function book(
     entryAt: entry.at,
     bookedAt: context.now,
   };
+  await noteFlow(tx, booking);
+  if (entry.step === 'released') await keepReleaseProof(tx, booking, state, entry);
   const payer = await accountId(tx, 'card', payerId, currency);
   const inFlight = await accountId(tx, 'in-flight', context.shopId, currency);
   const pending = await ensurePending(tx, booking, { debit: payer, credit: inFlight });
@@ -145,7 +153,10 @@ async function book(
   }
   if (action === 'pending') return;
   if (pending.resolution !== null) {
-    if (pending.resolution !== action) {
+    if (pending.resolvedBy === 'refund-case') {
+      // The issuer refunded the payer already: a card settling it too is the issuer's loss to see.
+      await exception(tx, booking, 'after-refund-case', { booked: 'refund-case', journaled: action });
+    } else if (pending.resolution !== action) {
       await exception(tx, booking, 'conflicting-resolution', {
         booked: pending.resolution,
         journaled: action,
@@ -160,7 +171,7 @@ async function book(
 async function exception(
   tx: Sql,
   booking: Booking,
-  kind: 'conflicting-resolution' | 'terms-differ',
+  kind: 'conflicting-resolution' | 'terms-differ' | 'after-refund-case',
   detail: Record<string, unknown>,
 ): Promise<void> {
   await recordException(tx, {
@@ -171,5 +182,28 @@ async function exception(
     seq: booking.seq,
     detail,
     at: booking.bookedAt,
+  });
+}
+
+async function keepReleaseProof(
+  tx: Sql,
+  booking: Booking,
+  state: FlowState,
+  entry: IngestedEntry,
+): Promise<void> {
+  const proof = entry.payload.releaseProof;
+  if (typeof proof !== 'string' || !HEX.test(proof) || state.rxRandom === undefined) return;
+  await keepRelease(tx, {
+    transferKey: booking.transferKey,
+    payerId: state.payerId!,
+    payeeId: state.payeeId!,
+    amount: booking.amount,
+    currency: booking.currency,
+    date: state.date ?? 0,
+    txRandom: state.txRandom!,
+    rxRandom: state.rxRandom,
+    releaseProof: proof,
+    terminalId: booking.terminalId,
+    seq: booking.seq,
   });
 }

@@ -17,6 +17,9 @@ export const PERMISSIONS = {
   'clearing:read': ['issuer-admin', 'auditor'],
   /** The ledger: balances, transfers, exceptions, reports. */
   'ledger:read': ['issuer-admin', 'auditor'],
+  /** Refund cases: list them; open the due ones and settle them (booking the refund). */
+  'refunds:read': ['issuer-admin', 'auditor'],
+  'refunds:manage': ['issuer-admin'],
 } as const satisfies Record<string, readonly StaffRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -2,6 +2,7 @@
 //
 // POST /terminal/clearing/upload   terminal  journal entries as the chain hashed them → the host's chain
 // GET  /terminal/clearing/cursor   terminal  how far the host holds the terminal's chain
+// GET  /terminal/clearing/release-proofs?card=  terminal  release proofs for a payer card, to deliver
 // GET  /admin/clearing/chains      clearing:read  every terminal's chain at the host
 // GET  /admin/clearing/alerts?after=&limit=  clearing:read  refused uploads (gap, edit, fork), oldest first
 //
@@ -16,6 +17,8 @@ import {
   CLEARING_UPLOAD_PATH,
   clearingCursorSchema,
   DEFAULT_UPLOAD_BODY_BYTES,
+  RELEASE_PROOFS_PATH,
+  releaseProofSchema,
   uploadRequestSchema,
   uploadResponseSchema,
 } from '../../protocol/host-link/clearing-wire.js';
@@ -23,6 +26,7 @@ import { type Booker, ChainRefusal, ingestUpload } from '../clearing/ingest.js';
 import { appendThrottledAlert } from '../db/audit-log.js';
 import { chainState, listChains, listClearingAlerts } from '../db/clearing-records.js';
 import type { HostDatabase } from '../db/host-database.js';
+import { releaseProofsForCard } from '../db/ledger-records.js';
 
 export interface ClearingRouteOptions {
   db: HostDatabase;
@@ -88,6 +92,32 @@ export function registerClearingRoutes(app: FastifyInstance, options: ClearingRo
       const chain = await chainState(options.db, principal.terminalId);
       return { terminalId: principal.terminalId, lastSeq: chain.lastSeq, hash: bytesToHex(chain.hash) };
     },
+  );
+
+  // Any terminal may ask for a card's proofs: a proof only gives back to the payer card what it
+  // debited, and only that card can take it (the card verifies it).
+  typed.get(
+    RELEASE_PROOFS_PATH,
+    {
+      config: { access: { kind: 'terminal' } },
+      schema: {
+        querystring: z.strictObject({
+          card: z.string().regex(/^[0-9A-Fa-f]{32}$/, 'a holder ID: 16 bytes of hex'),
+        }),
+        response: { 200: z.array(releaseProofSchema) },
+      },
+    },
+    async (request) =>
+      (await releaseProofsForCard(options.db, request.query.card.toUpperCase())).map((p) => ({
+        payerId: p.payerId,
+        payeeId: p.payeeId,
+        amount: Number(p.amount),
+        currency: p.currency,
+        date: p.date,
+        txRandom: p.txRandom,
+        rxRandom: p.rxRandom,
+        releaseProof: p.releaseProof,
+      })),
   );
 
   typed.get(

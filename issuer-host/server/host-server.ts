@@ -42,6 +42,8 @@ export interface HostServerOptions {
   maxCrlBytes?: number;
   /** Largest clearing upload body. */
   uploadBodyBytes?: number;
+  /** How long value may stay in flight before a scan makes it a refund case (default 30 days). */
+  refundAfterMs?: number;
   /**
    * The command-generating server: the issuer's authority key and how it grants. Without it the host
    * serves no /terminal/authority or /admin/authority routes.
@@ -111,7 +113,11 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
     book: bookValueTransfers,
     ...(options.uploadBodyBytes !== undefined ? { uploadBodyBytes: options.uploadBodyBytes } : {}),
   });
-  registerLedgerRoutes(app, { db: options.db });
+  registerLedgerRoutes(app, {
+    db: options.db,
+    now,
+    ...(options.refundAfterMs !== undefined ? { refundAfterMs: options.refundAfterMs } : {}),
+  });
   if (options.authority) {
     const authority = await CommandAuthority.open({
       ...options.authority,

@@ -3,16 +3,56 @@
 // GET /admin/ledger/balances?kind=&ref=                 every account's balance (minor units, decimal)
 // GET /admin/ledger/transfers?key=&card=&after=&limit=  transfers, oldest first
 // GET /admin/ledger/exceptions                          bookings the fleet's journals disagree on
+// POST /admin/refund-cases/scan                refunds:manage  open a case for each transfer in flight too long
+// GET  /admin/refund-cases?status=             refunds:read    the cases with the journal's proofs
+// POST /admin/refund-cases/:caseId/settle      refunds:manage  { note? } book the refund to the payer card
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HostDatabase } from '../db/host-database.js';
 import { balances, listExceptions, listTransfers } from '../db/ledger-records.js';
+import {
+  DEFAULT_REFUND_AFTER_MS,
+  listCases,
+  openDueCases,
+  type RefundCase,
+  settleCase,
+} from '../ledger/refund-cases.js';
+import { actorOf } from './access.js';
 
 const account = z.object({ kind: z.enum(['card', 'in-flight']), ref: z.string() });
 const cardHex = z.string().regex(/^[0-9A-Fa-f]{32}$/, 'a holder ID: 16 bytes of hex');
 
-export function registerLedgerRoutes(app: FastifyInstance, options: { db: HostDatabase }): void {
+const caseSchema = z.object({
+  caseId: z.string(),
+  transferKey: z.string(),
+  payerId: z.string(),
+  amount: z.string(),
+  currency: z.number(),
+  inDoubtSince: z.string(),
+  openedAt: z.string(),
+  status: z.enum(['open', 'settled']),
+  settledAt: z.string().nullable(),
+  settledBy: z.string().nullable(),
+  note: z.string().nullable(),
+  proofs: z.array(z.unknown()),
+});
+
+function caseJson(c: RefundCase) {
+  return {
+    ...c,
+    caseId: c.caseId.toString(),
+    amount: c.amount.toString(),
+    inDoubtSince: c.inDoubtSince.toISOString(),
+    openedAt: c.openedAt.toISOString(),
+    settledAt: c.settledAt?.toISOString() ?? null,
+  };
+}
+
+export function registerLedgerRoutes(
+  app: FastifyInstance,
+  options: { db: HostDatabase; now: () => number; refundAfterMs?: number },
+): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const access = { kind: 'staff', permission: 'ledger:read' } as const;
 
@@ -119,5 +159,52 @@ export function registerLedgerRoutes(app: FastifyInstance, options: { db: HostDa
         exceptionId: e.exceptionId.toString(),
         at: e.at.toISOString(),
       })),
+  );
+
+  typed.post(
+    '/admin/refund-cases/scan',
+    {
+      config: { access: { kind: 'staff', permission: 'refunds:manage' } },
+      schema: { response: { 200: z.object({ opened: z.number() }) } },
+    },
+    async () => ({
+      opened: await openDueCases(options.db, {
+        now: new Date(options.now()),
+        ageMs: options.refundAfterMs ?? DEFAULT_REFUND_AFTER_MS,
+      }),
+    }),
+  );
+
+  typed.get(
+    '/admin/refund-cases',
+    {
+      config: { access: { kind: 'staff', permission: 'refunds:read' } },
+      schema: {
+        querystring: z.strictObject({ status: z.enum(['open', 'settled']).optional() }),
+        response: { 200: z.array(caseSchema) },
+      },
+    },
+    async (request) => (await listCases(options.db, request.query.status)).map(caseJson),
+  );
+
+  typed.post(
+    '/admin/refund-cases/:caseId/settle',
+    {
+      config: { access: { kind: 'staff', permission: 'refunds:manage' }, body: 'json' },
+      schema: {
+        params: z.strictObject({ caseId: z.string().regex(/^[1-9][0-9]{0,17}$/) }),
+        body: z.strictObject({ note: z.string().min(1).max(500).optional() }),
+        response: { 200: caseSchema },
+      },
+    },
+    async (request) =>
+      caseJson(
+        await settleCase(options.db, {
+          caseId: BigInt(request.params.caseId),
+          actor: actorOf(request.principal!),
+          ...(request.body.note ? { note: request.body.note } : {}),
+          now: new Date(options.now()),
+        }),
+      ),
   );
 }

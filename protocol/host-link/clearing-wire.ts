@@ -11,6 +11,7 @@ import { z } from 'zod';
 
 export const CLEARING_UPLOAD_PATH = '/terminal/clearing/upload';
 export const CLEARING_CURSOR_PATH = '/terminal/clearing/cursor';
+export const RELEASE_PROOFS_PATH = '/terminal/clearing/release-proofs';
 export const CLEARING_FORMAT = 1;
 /** Entries per upload, at most. */
 export const MAX_UPLOAD_ENTRIES = 1000;
@@ -79,3 +80,19 @@ export const uploadResponseSchema = clearingCursorSchema.extend({
   duplicates: z.number().int().min(0),
 });
 export type UploadResponse = z.infer<typeof uploadResponseSchema>;
+
+/**
+ * A release proof for a payer card, as the host serves it: what TerminalRecovery.deliver() takes
+ * (the payee card's RELEASE CREDIT answer and the transfer's terms, for the payer's REFUND DEBIT).
+ */
+export const releaseProofSchema = z.object({
+  payerId: z.string(),
+  payeeId: z.string(),
+  amount: z.number().int(),
+  currency: z.number().int(),
+  date: z.number().int(),
+  txRandom: z.string(),
+  rxRandom: z.string(),
+  releaseProof: z.string(),
+});
+export type ReleaseProof = z.infer<typeof releaseProofSchema>;

@@ -91,8 +91,8 @@ export function journalTransfer(
   origin?: 'found-on-card' | 'delivered',
 ): { txRandom: string; flowId: string } {
   const flowId = terms.flowId ?? randomUUID();
-  const txRandom = terms.txRandom ?? hex(8);
-  const rxRandom = hex(8);
+  const txRandom = terms.txRandom ?? hex(16);
+  const rxRandom = hex(16);
   const append = (step: string, payload: Record<string, unknown>) =>
     j.journal.append({ flowId, flowKind: 'value-transfer', step, payload });
   append('started', {
@@ -110,11 +110,11 @@ export function journalTransfer(
     append('rolled-back', { code: 'E_CARD_ABSENT', message: 'payee pulled', payeeSettled: true });
     return { txRandom, flowId };
   }
-  if (origin === undefined) append('credit-initiated', { txRandom, rxRandom, challenge: hex(8) });
-  append('debited', { receptionChallenge: hex(8), ...(origin ? { txRandom, rxRandom } : {}) });
+  if (origin === undefined) append('credit-initiated', { txRandom, rxRandom, challenge: hex(16) });
+  append('debited', { receptionChallenge: hex(16), ...(origin ? { txRandom, rxRandom } : {}) });
   if (end === 'in-doubt') return { txRandom, flowId };
   if (end === 'refunded') {
-    append('released', { txRandom, rxRandom, releaseProof: hex(32), payeeSettled: true });
+    append('released', { txRandom, rxRandom, releaseProof: hex(16), payeeSettled: true });
     append('refunded', { payerSettled: true });
     return { txRandom, flowId };
   }

@@ -157,6 +157,9 @@ export const CLEARING_TABLES = [
   'ledger_accounts',
   'ledger_transfers',
   'ledger_exceptions',
+  'ledger_transfer_flows',
+  'release_proofs',
+  'refund_cases',
 ] as const;
 
 /** Every row the host stores, to show that a refused request changed nothing. */

@@ -46,13 +46,17 @@ CREATE TABLE ledger_transfers (
   credit_account bigint NOT NULL REFERENCES ledger_accounts (account_id),
   amount bigint NOT NULL CHECK (amount > 0),
   currency smallint NOT NULL CHECK (currency BETWEEN 1 AND 999),
-  terminal_id text NOT NULL,
+  -- What booked it: a terminal's journal entry, or the issuer settling a refund case (migration 005).
+  source text NOT NULL DEFAULT 'journal' CHECK (source IN ('journal', 'refund-case')),
+  terminal_id text,
   shop_id text NOT NULL REFERENCES shops (shop_id),
-  seq bigint NOT NULL,
+  seq bigint,
   flow_id text NOT NULL CHECK (length(flow_id) BETWEEN 1 AND 128),
   entry_at timestamptz NOT NULL,
   booked_at timestamptz NOT NULL,
   FOREIGN KEY (terminal_id, seq) REFERENCES clearing_entries (terminal_id, seq),
+  CHECK ((source = 'journal') = (terminal_id IS NOT NULL AND seq IS NOT NULL)),
+  CHECK (source = 'journal' OR phase = 'void'),
   CHECK (debit_account <> credit_account),
   CHECK ((phase = 'pending') = (pending_id IS NULL))
 );
@@ -95,7 +99,7 @@ CREATE TRIGGER ledger_transfers_no_truncate BEFORE TRUNCATE ON ledger_transfers
 CREATE TABLE ledger_exceptions (
   exception_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   transfer_key text NOT NULL CHECK (transfer_key ~ '^[0-9A-F]{32}:[0-9A-F]{2,64}$'),
-  kind text NOT NULL CHECK (kind IN ('conflicting-resolution', 'terms-differ')),
+  kind text NOT NULL CHECK (kind IN ('conflicting-resolution', 'terms-differ', 'after-refund-case')),
   terminal_id text NOT NULL,
   flow_id text NOT NULL CHECK (length(flow_id) BETWEEN 1 AND 128),
   seq bigint NOT NULL,
