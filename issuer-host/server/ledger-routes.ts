@@ -3,14 +3,17 @@
 // GET /admin/ledger/balances?kind=&ref=                 every account's balance (minor units, decimal)
 // GET /admin/ledger/transfers?key=&card=&after=&limit=  transfers, oldest first
 // GET /admin/ledger/exceptions                          bookings the fleet's journals disagree on
+// GET  /admin/reports/end-of-day?from=&to=     ledger:read     per terminal, per shop, for the issuer
 // POST /admin/refund-cases/scan                refunds:manage  open a case for each transfer in flight too long
 // GET  /admin/refund-cases?status=             refunds:read    the cases with the journal's proofs
 // POST /admin/refund-cases/:caseId/settle      refunds:manage  { note? } book the refund to the payer card
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { TerminalError } from '../../protocol/errors.js';
 import type { HostDatabase } from '../db/host-database.js';
 import { balances, listExceptions, listTransfers } from '../db/ledger-records.js';
+import { type FleetReport, fleetReport, type Totals } from '../ledger/fleet-report.js';
 import {
   DEFAULT_REFUND_AFTER_MS,
   listCases,
@@ -207,4 +210,53 @@ export function registerLedgerRoutes(
         }),
       ),
   );
+
+  const totals = z.object({ count: z.number(), amount: z.string() });
+  const lineSchema = z.object({ currency: z.number(), posted: totals, voided: totals, pending: totals });
+  typed.get(
+    '/admin/reports/end-of-day',
+    {
+      config: { access },
+      schema: {
+        querystring: z.strictObject({
+          from: z.iso.datetime({ offset: true }),
+          to: z.iso.datetime({ offset: true }),
+        }),
+        response: {
+          200: z.object({
+            from: z.string(),
+            to: z.string(),
+            terminals: z.array(lineSchema.extend({ terminalId: z.string(), shopId: z.string() })),
+            shops: z.array(lineSchema.extend({ shopId: z.string(), inFlight: z.string() })),
+            issuer: z.array(lineSchema.extend({ inFlight: z.string() })),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const from = new Date(request.query.from);
+      const to = new Date(request.query.to);
+      if (!(from < to) || to.getTime() - from.getTime() > 31 * 86_400_000) {
+        throw new TerminalError('E_INPUT_INVALID', 'from must be before to, at most 31 days apart');
+      }
+      return reportJson(await fleetReport(options.db, { from, to }));
+    },
+  );
+}
+
+function reportJson(r: FleetReport) {
+  const t = (x: Totals) => ({ count: x.count, amount: x.amount.toString() });
+  const line = <L extends { posted: Totals; voided: Totals; pending: Totals }>(l: L) => ({
+    ...l,
+    posted: t(l.posted),
+    voided: t(l.voided),
+    pending: t(l.pending),
+  });
+  return {
+    from: r.from.toISOString(),
+    to: r.to.toISOString(),
+    terminals: r.terminals.map(line),
+    shops: r.shops.map((s) => ({ ...line(s), inFlight: s.inFlight.toString() })),
+    issuer: r.issuer.map((s) => ({ ...line(s), inFlight: s.inFlight.toString() })),
+  };
 }

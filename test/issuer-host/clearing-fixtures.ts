@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type TerminalDatabase } from '../../db/connection.js';
-import { Journal } from '../../db/journal.js';
+import { type FlowFacts, Journal } from '../../db/journal.js';
 import { decodeRecord, encodePayload, encodeRecord, storedStep } from '../../db/journal-codec.js';
 import { readUploadBatch } from '../../db/journal-upload.js';
 import { toHex } from '../../protocol/bytes.js';
@@ -93,19 +93,23 @@ export function journalTransfer(
   const flowId = terms.flowId ?? randomUUID();
   const txRandom = terms.txRandom ?? hex(16);
   const rxRandom = hex(16);
-  const append = (step: string, payload: Record<string, unknown>) =>
-    j.journal.append({ flowId, flowKind: 'value-transfer', step, payload });
-  append('started', {
-    payerId: terms.payerId,
-    payeeId: terms.payeeId,
-    payerSerial: '01',
-    payeeSerial: '02',
-    amount: terms.amount,
-    currency: 978,
-    date: 1_765_000_000,
-    keyUpdates: [],
-    ...(origin ? { origin, txRandom, rxRandom } : {}),
-  });
+  const append = (step: string, payload: Record<string, unknown>, facts?: FlowFacts) =>
+    j.journal.append({ flowId, flowKind: 'value-transfer', step, payload }, facts);
+  append(
+    'started',
+    {
+      payerId: terms.payerId,
+      payeeId: terms.payeeId,
+      payerSerial: '01',
+      payeeSerial: '02',
+      amount: terms.amount,
+      currency: 978,
+      date: 1_765_000_000,
+      keyUpdates: [],
+      ...(origin ? { origin, txRandom, rxRandom } : {}),
+    },
+    { amount: terms.amount, currency: 978 },
+  );
   if (end === 'rolled-back') {
     append('rolled-back', { code: 'E_CARD_ABSENT', message: 'payee pulled', payeeSettled: true });
     return { txRandom, flowId };
