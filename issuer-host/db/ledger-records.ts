@@ -31,13 +31,19 @@ export interface Booking {
   bookedAt: Date;
 }
 
-/** The account's ID, made if it does not exist yet. */
+/** The account's ID, made if it does not exist yet (one round trip, unless another transaction made it meanwhile). */
 export async function accountId(tx: Sql, kind: AccountKind, ref: string, currency: number): Promise<bigint> {
-  await tx.query(
-    `INSERT INTO ledger_accounts (kind, ref, currency) VALUES ($1, $2, $3)
-     ON CONFLICT (kind, ref, currency) DO NOTHING`,
+  const [made] = await tx.query<{ account_id: bigint }>(
+    `WITH made AS (
+       INSERT INTO ledger_accounts (kind, ref, currency) VALUES ($1, $2, $3)
+       ON CONFLICT (kind, ref, currency) DO NOTHING RETURNING account_id)
+     SELECT account_id FROM made
+     UNION ALL SELECT account_id FROM ledger_accounts WHERE kind = $1 AND ref = $2 AND currency = $3
+     LIMIT 1`,
     [kind, ref, currency],
   );
+  if (made) return made.account_id;
+  // Made by a transaction that committed after this statement's snapshot: read it now.
   const [row] = await tx.query<{ account_id: bigint }>(
     'SELECT account_id FROM ledger_accounts WHERE kind = $1 AND ref = $2 AND currency = $3',
     [kind, ref, currency],
@@ -83,6 +89,7 @@ export async function ensurePending(
       WHERE transfer_key = $1 AND phase = 'pending' FOR UPDATE`,
     [booking.transferKey],
   );
+  // Read after the lock: a resolution another transaction committed meanwhile is seen.
   const [resolved] = await tx.query<{ phase: 'post' | 'void'; source: 'journal' | 'refund-case' }>(
     `SELECT phase, source FROM ledger_transfers WHERE pending_id = $1 AND phase <> 'pending'`,
     [row!.transfer_id],

@@ -28,6 +28,8 @@ import {
 } from '../db/ledger-records.js';
 
 const HEX = /^[0-9A-F]+$/;
+const HOLDER_ID = /^[0-9A-F]{32}$/;
+const RANDOM = /^[0-9A-F]{2,64}$/;
 
 interface FlowState {
   payerId?: string;
@@ -83,6 +85,7 @@ export async function bookValueTransfers(
   const transfers = entries.filter((e) => e.flowKind === 'value-transfer');
   if (transfers.length === 0) return;
   const states = new Map<string, FlowState>();
+  const batch: BatchMemory = { done: new Set(), accounts: new Map() };
   for (const entry of transfers) {
     let state = states.get(entry.flowId);
     if (state === undefined) {
@@ -91,8 +94,33 @@ export async function bookValueTransfers(
     }
     learn(state, entry.step, entry.payload);
     const action = actionOf(entry.step, entry.payload, state);
-    if (action !== null) await book(tx, context, entry, state, action);
+    if (action !== null) await book(tx, context, entry, state, action, batch);
   }
+}
+
+/**
+ * What this upload booked already: a flow's later steps repeat its bookings (debited after
+ * credit-initiated, completed after credited), which need no second round trip; and the accounts.
+ */
+interface BatchMemory {
+  done: Set<string>;
+  accounts: Map<string, bigint>;
+}
+
+async function account(
+  tx: Sql,
+  batch: BatchMemory,
+  kind: 'card' | 'in-flight',
+  ref: string,
+  currency: number,
+) {
+  const key = `${kind}:${ref}:${currency}`;
+  let id = batch.accounts.get(key);
+  if (id === undefined) {
+    id = await accountId(tx, kind, ref, currency);
+    batch.accounts.set(key, id);
+  }
+  return id;
 }
 
 /** The flow's terms from its entries the host held before this upload. */
@@ -116,6 +144,7 @@ async function book(
   entry: IngestedEntry,
   state: FlowState,
   action: 'pending' | 'post' | 'void',
+  batch: BatchMemory,
 ): Promise<void> {
   const { payerId, payeeId, amount, currency, txRandom } = state;
   if (
@@ -124,9 +153,16 @@ async function book(
     txRandom === undefined ||
     amount === undefined ||
     currency === undefined ||
-    amount <= 0
+    !HOLDER_ID.test(payerId) ||
+    !HOLDER_ID.test(payeeId) ||
+    !RANDOM.test(txRandom) ||
+    !(amount > 0) ||
+    !(currency >= 1 && currency <= 999)
   ) {
-    return; // nothing that names a transfer of value (no Rt yet, or no amount)
+    // Nothing that names a transfer of value (no Rt yet, no amount), or terms no card could have
+    // written: the entry is held (the chain needs it), but it books nothing. Refusing the upload
+    // instead would stop the terminal's clearing for good.
+    return;
   }
   const booking: Booking = {
     transferKey: `${payerId}:${txRandom}`,
@@ -139,10 +175,17 @@ async function book(
     entryAt: entry.at,
     bookedAt: context.now,
   };
-  await noteFlow(tx, booking);
   if (entry.step === 'released') await keepReleaseProof(tx, booking, state, entry);
-  const payer = await accountId(tx, 'card', payerId, currency);
-  const inFlight = await accountId(tx, 'in-flight', context.shopId, currency);
+  // The same flow booking the same phase again in this upload changes nothing: skip the round trips.
+  const once = `${entry.flowId}\u0000${booking.transferKey}\u0000${action}`;
+  if (batch.done.has(once)) return;
+  batch.done.add(once);
+  if (!batch.done.has(`${entry.flowId}\u0000${booking.transferKey}`)) {
+    batch.done.add(`${entry.flowId}\u0000${booking.transferKey}`);
+    await noteFlow(tx, booking);
+  }
+  const payer = await account(tx, batch, 'card', payerId, currency);
+  const inFlight = await account(tx, batch, 'in-flight', context.shopId, currency);
   const pending = await ensurePending(tx, booking, { debit: payer, credit: inFlight });
   if (pending.amount !== booking.amount || pending.currency !== currency || pending.debitAccount !== payer) {
     await exception(tx, booking, 'terms-differ', {
@@ -164,7 +207,7 @@ async function book(
     }
     return;
   }
-  const credit = action === 'post' ? await accountId(tx, 'card', payeeId, currency) : payer;
+  const credit = action === 'post' ? await account(tx, batch, 'card', payeeId, currency) : payer;
   await resolve(tx, action, pending satisfies PendingTransfer, booking, credit);
 }
 
@@ -192,7 +235,9 @@ async function keepReleaseProof(
   entry: IngestedEntry,
 ): Promise<void> {
   const proof = entry.payload.releaseProof;
-  if (typeof proof !== 'string' || !HEX.test(proof) || state.rxRandom === undefined) return;
+  if (typeof proof !== 'string' || !/^[0-9A-F]{2,128}$/.test(proof)) return;
+  if (state.rxRandom === undefined || !RANDOM.test(state.rxRandom)) return;
+  if (state.date !== undefined && !(state.date >= 0)) return;
   await keepRelease(tx, {
     transferKey: booking.transferKey,
     payerId: state.payerId!,

@@ -170,6 +170,33 @@ describe.each(BACKENDS)('the ledger on %s', (backend) => {
     expect(await balanceOf(db, 'card', bob)).toBe(70n);
   });
 
+  it('holds, but does not book, terms no card could have written (a hostile or broken terminal)', async () => {
+    journalTransfer(a.j, { payerId: alice, payeeId: bob, amount: 10, txRandom: 'AB'.repeat(40) });
+    journalTransfer(a.j, { payerId: 'not-a-card', payeeId: bob, amount: 10 });
+    journalTransfer(a.j, { payerId: alice, payeeId: bob, amount: -10 });
+    journalTransfer(a.j, { payerId: alice, payeeId: bob, amount: 10.5 });
+    const flowId = '0b6c6f5e-0000-4000-8000-00000000abcd';
+    a.j.journal.append({
+      flowId,
+      flowKind: 'value-transfer',
+      step: 'started',
+      payload: { payerId: alice, payeeId: bob, amount: 5, currency: 5000, date: 1 },
+    });
+    a.j.journal.append({
+      flowId,
+      flowKind: 'value-transfer',
+      step: 'credit-initiated',
+      payload: { txRandom: 'CD'.repeat(16) },
+    });
+    const answer = await sync(a);
+    expect(answer.accepted).toBe(22);
+    expect(await phases(db)).toEqual([]);
+    // The terminal's clearing goes on: the next honest transfer books.
+    journalTransfer(a.j, { payerId: alice, payeeId: bob, amount: 10 });
+    await sync(a);
+    expect(await phases(db)).toEqual(['pending', 'post']);
+  });
+
   it('refuses, whoever writes them, an unbalanced row, a second resolution, a wrong amount, any change', async () => {
     journalTransfer(a.j, { payerId: alice, payeeId: bob, amount: 30 });
     await sync(a);
