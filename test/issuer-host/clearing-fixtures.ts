@@ -109,7 +109,9 @@ export function journalTransfer(
       ...(origin ? { origin, txRandom, rxRandom } : {}),
     },
     // A hostile terminal's terms (tests) are no facts the journal accepts: they go without.
-    Number.isSafeInteger(terms.amount) && terms.amount > 0 ? { amount: terms.amount, currency: 978 } : undefined,
+    Number.isSafeInteger(terms.amount) && terms.amount > 0
+      ? { amount: terms.amount, currency: 978 }
+      : undefined,
   );
   if (end === 'rolled-back') {
     append('rolled-back', { code: 'E_CARD_ABSENT', message: 'payee pulled', payeeSettled: true });
