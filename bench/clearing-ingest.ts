@@ -116,6 +116,8 @@ async function main(options: Map<string, string>): Promise<void> {
             caCertificateDer: caDer,
             pins: [],
             allowPlainHttp: true,
+            // A batch waits for the terminal's chain lock behind the other instance's: no short timeout.
+            timeoutMs: 300_000,
             terminal: { terminalId: t.id, privateKey: t.keys.privateKey },
           }),
       ),
