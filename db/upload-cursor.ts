@@ -50,8 +50,8 @@ export class UploadCursor {
     };
   }
 
-  /** The host holds the chain up to `seq` with this hash (an upload's answer, or its cursor). */
-  acknowledge(seq: number, hash: Uint8Array, at: number): void {
+  /** The host holds the chain up to `seq` with this hash (an upload's answer, or its cursor; null: not known). */
+  acknowledge(seq: number, hash: Uint8Array | null, at: number): void {
     this.db
       .prepare(
         `UPDATE upload_cursor SET acked_seq = ?, acked_hash = ?, acked_at = ?, last_attempt_at = ?,

@@ -142,6 +142,33 @@ describe.each(BACKENDS)('the terminal outbox against a host on %s', (backend) =>
     }
   });
 
+  it('never moves the cursor past its own head when the host holds more (a log restored from a copy)', async () => {
+    journalTransfer(j, { payerId: alice, payeeId: shop, amount: 3 });
+    const older = j.copy(); // a backup at entry 5
+    try {
+      journalTransfer(j, { payerId: alice, payeeId: shop, amount: 4 });
+      await make().sync(); // the host holds 1..10
+      const restored = new JournalUploader({ db: older.db, client: plainClient(host, world, terminal) });
+      expect(await restored.sync()).toMatchObject({
+        ok: false,
+        ackedSeq: 5,
+        error: { code: 'E_UPLOAD_FORK' },
+      });
+      // The restored terminal sells on: its entries 6.. are refused as the fork they are, not skipped.
+      journalTransfer(older, { payerId: alice, payeeId: shop, amount: 8 });
+      expect(await restored.sync()).toMatchObject({
+        ok: false,
+        ackedSeq: 5,
+        waiting: 5,
+        error: { code: 'E_UPLOAD_FORK' },
+      });
+      const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM clearing_entries')) as [{ n: number }];
+      expect(n).toBe(10);
+    } finally {
+      older.close();
+    }
+  });
+
   it('tells the screen the host status through its one IPC channel (host:status)', async () => {
     journalTransfer(j, { payerId: alice, payeeId: shop, amount: 250 });
     const u = make();

@@ -14,7 +14,7 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import type { DatabaseOwner } from '../../../db/connection.js';
 import { readUploadBatch } from '../../../db/journal-upload.js';
 import { UploadCursor, type UploadCursorState } from '../../../db/upload-cursor.js';
-import { toTerminalError } from '../../../protocol/errors.js';
+import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
 import {
   CLEARING_CURSOR_PATH,
   CLEARING_UPLOAD_PATH,
@@ -149,8 +149,19 @@ export class JournalUploader {
           continue;
         }
         uploaded += answer.accepted;
+        const lastSent = batch.entries.at(-1)!.seq;
+        if (answer.lastSeq > lastSent) {
+          // The host holds more of this terminal's chain than its journal has: the log was restored
+          // from an older copy. Never skip the cursor past our own head (new entries would then never
+          // be sent); they will be refused as a fork, which is what this is.
+          this.cursor.acknowledge(lastSent, null, this.now());
+          throw new TerminalError(
+            'E_UPLOAD_FORK',
+            `the issuer host holds this terminal's journal up to entry ${answer.lastSeq}, beyond its own head (${lastSent}): was the log restored from a copy?`,
+          );
+        }
         this.cursor.acknowledge(answer.lastSeq, hexToBytes(answer.hash), this.now());
-        if (answer.lastSeq < batch.entries.at(-1)!.seq) break; // the host holds less than sent: stop here
+        if (answer.lastSeq < lastSent) break; // the host holds less than sent: stop here
       }
       const state = this.cursor.state();
       return { ok: true, uploaded, ackedSeq: state.ackedSeq, waiting: state.waiting };
