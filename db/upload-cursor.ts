@@ -1,4 +1,4 @@
-// The upload outbox's cursor (migration 005): how far the issuer host has acknowledged this
+// The upload outbox's cursor (migration 006): how far the issuer host has acknowledged this
 // terminal's journal, and how the last attempt went. The outbox is the journal's entries after it
 // (db/journal-upload.ts reads them); only the uploader (electron/services/host-link/) writes here.
 import type Database from 'better-sqlite3';

@@ -2,7 +2,7 @@ import { migration001Journal } from './001-journal.js';
 import { migration002CrlCache } from './002-crl-cache.js';
 import { migration003FlowClosedIndex } from './003-flow-closed-index.js';
 import { migration004CompactJournal } from './004-compact-journal.js';
-import { migration005UploadOutbox } from './005-upload-outbox.js';
+import { migration006UploadOutbox } from './006-upload-outbox.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -13,7 +13,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration002CrlCache,
   migration003FlowClosedIndex,
   migration004CompactJournal,
-  migration005UploadOutbox,
+  migration006UploadOutbox,
 ];
 
 /** The schema version this terminal writes; a file with a higher one is refused. */

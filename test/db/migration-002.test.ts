@@ -73,7 +73,7 @@ describe('migration 002: CRL cache', () => {
       { version: 2, name: 'crl-cache', applied_at: expect.not.stringMatching(/^2024-06-01/) },
       { version: 3, name: 'flow-closed-index', applied_at: expect.not.stringMatching(/^2024-06-01/) },
       { version: 4, name: 'compact-journal', applied_at: expect.not.stringMatching(/^2024-06-01/) },
-      { version: 5, name: 'upload-outbox', applied_at: expect.not.stringMatching(/^2024-06-01/) },
+      { version: 6, name: 'upload-outbox', applied_at: expect.not.stringMatching(/^2024-06-01/) },
     ]);
     const upgraded = new Journal(db);
     // The two entries and the anchor of the old chain.

@@ -22,8 +22,8 @@ BEGIN
 END;
 `;
 
-export const migration005UploadOutbox: Migration = {
-  version: 5,
+export const migration006UploadOutbox: Migration = {
+  version: 6,
   name: 'upload-outbox',
   up(db) {
     db.exec(SQL);
