@@ -69,10 +69,11 @@ export function startDemoHost(o: { dir: string; log?: (line: string) => void }):
 
 /**
  * The demo host beside a running demo terminal: started, and when ready the terminal's CRL is
- * fetched from it. Every outcome is one line in the log; nothing here ever throws at the terminal.
+ * fetched from it and its journal uploaded (not waiting for the uploader's next turn). Every outcome
+ * is one line in the log; nothing here ever throws at the terminal.
  */
 export function startDemoHostBeside(
-  terminal: Pick<TerminalServices, 'crl'>,
+  terminal: Pick<TerminalServices, 'crl'> & Partial<Pick<TerminalServices, 'uploader'>>,
   o: { dir: string; log?: (line: string) => void },
 ): DemoHostProcess {
   const log = o.log ?? ((line: string) => console.log(line));
@@ -87,6 +88,14 @@ export function startDemoHostBeside(
       log(
         `Demo issuer host ready at ${url}; ${refresh?.ok ? 'CRL fetched from it' : `CRL refresh failed (${refresh?.error?.code ?? 'unknown'})`}`,
       );
+      const sync = await terminal.uploader?.sync();
+      if (sync) {
+        log(
+          sync.ok
+            ? `Journal uploaded to it up to entry ${sync.ackedSeq}`
+            : `Journal upload failed (${sync.error?.code ?? 'unknown'}); the terminal tries again later`,
+        );
+      }
     },
     (e: unknown) =>
       log(

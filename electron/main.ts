@@ -48,6 +48,7 @@ async function startApp(): Promise<void> {
   logRecovery(services.recovery, console.log, console.error);
   await services.recovery.start();
   if (services.host) void services.crl.refresh(); // in the background: the terminal never waits for the host
+  services.uploader?.start(); // the journal's upload to the host, in the background with backoff
   const platform: ShellPlatform = {
     app,
     BrowserWindow,

@@ -65,6 +65,12 @@ export const ERROR_CODES = {
   E_CRL_NOT_NEWER: 'The CRL’s number is not above the current CRL’s: the issuer host never rolls a CRL back.',
   E_HOST_PIN:
     'The issuer host’s TLS certificate does not match the pinned key: the server may be an impostor.',
+  E_UPLOAD_GAP:
+    'The upload would leave a gap in the terminal’s journal chain at the issuer host: send the entries after the host’s last one.',
+  E_UPLOAD_EDITED:
+    'An uploaded journal entry is not the one the terminal wrote (its bytes do not give its chain tag, or differ from what the issuer host holds).',
+  E_UPLOAD_FORK:
+    'The terminal’s journal forks from the chain the issuer host holds: the same entry numbers carry another history (a restored or copied log).',
   E_INTERNAL: 'An unexpected internal error.',
 } as const;
 

@@ -3,6 +3,7 @@ import { migration002CrlCache } from './002-crl-cache.js';
 import { migration003FlowClosedIndex } from './003-flow-closed-index.js';
 import { migration004CompactJournal } from './004-compact-journal.js';
 import { migration005SearchIndexes } from './005-search-indexes.js';
+import { migration006UploadOutbox } from './006-upload-outbox.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration003FlowClosedIndex,
   migration004CompactJournal,
   migration005SearchIndexes,
+  migration006UploadOutbox,
 ];
 
 /** The schema version this terminal writes; a file with a higher one is refused. */

@@ -2,7 +2,7 @@
 // signed hello that checks the link: the pin, the registration, the clock.
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { toHex } from '../../protocol/bytes.js';
-import { TerminalError } from '../../protocol/errors.js';
+import { type ErrorCode, TerminalError } from '../../protocol/errors.js';
 import { defineCommand } from '../../tooling/cli-kit.js';
 import { loadConfig } from '../services/config.js';
 import { hostIdentity, loadOrCreateServerIdentity } from '../services/issuing/server-identity.js';
@@ -67,6 +67,30 @@ export const hostHelloCommand = defineCommand({
             : 'the host has no CRL yet',
         ].join('\n'),
         { url: t.host.url, ...hello },
+      );
+    }),
+});
+
+export const syncCommand = defineCommand({
+  name: 'sync',
+  summary:
+    'Upload the journal entries the issuer host has not acknowledged yet, now, and print the result (the screen and the shell do it in the background).',
+  usage: '[--config terminal.json]',
+  options: { ...CONFIG_OPTION },
+  help: { ...CONFIG_HELP },
+  run: (args) =>
+    withTerminal(args, async (t) => {
+      if (!t.uploader) throw new TerminalError('E_INPUT_INVALID', 'this configuration names no issuer host');
+      const result = await t.uploader.sync();
+      if (!result.ok && result.error) {
+        throw new TerminalError(result.error.code as ErrorCode, result.error.message, {
+          ackedSeq: result.ackedSeq,
+          waiting: result.waiting,
+        });
+      }
+      args.out(
+        `${t.host?.url ?? 'the host'} holds this terminal's journal up to entry ${result.ackedSeq}: ${result.uploaded} uploaded now, ${result.waiting} waiting`,
+        result,
       );
     }),
 });

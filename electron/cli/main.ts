@@ -13,7 +13,7 @@ import {
   verifyLogCommand,
 } from './commands.js';
 import { contentCommands } from './commands-contents.js';
-import { hostHelloCommand, hostKeyCommand } from './commands-host.js';
+import { hostHelloCommand, hostKeyCommand, syncCommand } from './commands-host.js';
 import { issueCommand, issuingStatusCommand } from './commands-issuing.js';
 import { recoveryCommands } from './commands-recovery.js';
 
@@ -33,6 +33,7 @@ const commands = [
   issuingStatusCommand,
   hostKeyCommand,
   hostHelloCommand,
+  syncCommand,
   demoSetupCommand,
 ];
 

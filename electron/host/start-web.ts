@@ -90,6 +90,7 @@ export async function startWebTerminal(o: {
   try {
     logRecovery(services.recovery, console.log, console.error);
     await services.recovery.start();
+    services.uploader?.start(); // the journal's upload to the host, in the background
     const host = await startBrowserHost({
       services: { ...services, issuing: issuing.port },
       staticDir: o.staticDir ?? RENDERER_DIST,

@@ -25,6 +25,7 @@ export const CHANNEL_NAMES = [
   'terminal:info',
   'day:report',
   'day:export',
+  'host:status',
   'contents:list',
   'kiosk:status',
   'kiosk:exit',

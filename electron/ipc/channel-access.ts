@@ -32,6 +32,7 @@ export const CHANNEL_ACCESS: { readonly [C in Channel]: Rule<C> } = {
   'recovery:run': 'recover',
   'crl:status': 'signed-in',
   'crl:refresh': 'crl',
+  'host:status': 'signed-in',
   'terminal:info': 'signed-in',
   'day:report': 'signed-in',
   'day:export': 'signed-in',

@@ -201,6 +201,22 @@ const crlStatus = z.object({
 });
 export type CrlStatusWire = z.infer<typeof crlStatus>;
 
+/** The link to the issuer host as the screen shows it: the journal's upload and the CRL's age. */
+const hostStatus = z.object({
+  /** Whether the configuration names an issuer host (without one, nothing below is set). */
+  configured: z.boolean(),
+  url: z.string().optional(),
+  /** When the host last acknowledged an upload. */
+  lastUploadAt: isoTime.optional(),
+  /** Journal entries not yet acknowledged by the host. */
+  waiting: z.number().int(),
+  lastError: crlError.optional(),
+  nextAttemptAt: isoTime.optional(),
+  /** Seconds since the CRL in force was issued (its thisUpdate). */
+  crlAgeSeconds: z.number().int().optional(),
+});
+export type HostStatusWire = z.infer<typeof hostStatus>;
+
 export const FLOW_BUSINESS = [
   'sale',
   'refund',
@@ -381,6 +397,7 @@ export const contract = {
   },
   'crl:status': { request: empty, response: crlStatus },
   'crl:refresh': { request: empty, response: crlStatus },
+  'host:status': { request: empty, response: hostStatus },
   /** The shop (name, terminal ID, time zone), its money format, and the business day now. */
   'terminal:info': {
     request: empty,
@@ -441,6 +458,7 @@ export const CARD_ACCESS: { readonly [C in Channel]: 'none' | 'reads' | 'changes
   'recovery:run': 'changes',
   'crl:status': 'none',
   'crl:refresh': 'none',
+  'host:status': 'none',
   'terminal:info': 'none',
   'day:report': 'none',
   'day:export': 'none',

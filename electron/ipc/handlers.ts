@@ -13,6 +13,7 @@ import type { CardOperations } from '../services/card-operations.js';
 import type { TerminalConfig } from '../services/config.js';
 import type { ContentEngine } from '../services/contents/content-engine.js';
 import type { CrlCache } from '../services/crl/crl-cache.js';
+import type { JournalUploader } from '../services/host-link/journal-uploader.js';
 import type { IssuingPort } from '../services/issuing/issuing-terminal.js';
 import type { WatchedDesk } from '../services/operators/desk-watch.js';
 import type { Approval } from '../services/operators/operator-desk.js';
@@ -26,6 +27,7 @@ import {
   CARD_ACCESS,
   CHANNELS,
   type Channel,
+  type HostStatusWire,
   type InDoubtItemWire,
   inDoubtItem,
   invalidInput,
@@ -59,6 +61,9 @@ export interface HandlerServices {
   journal: Pick<Journal, 'verify' | 'entriesForFlow'>;
   flows: Pick<Flows, 'closedOn' | 'flow' | 'refundsOf'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
+  /** The journal's upload to the issuer host; absent without a host. */
+  uploader?: Pick<JournalUploader, 'status'> | undefined;
+  host?: { url: string } | undefined;
   slots: Pick<ReaderSlots, 'status'>;
   /** One card operation at a time for the whole main process (every window and connection). */
   operations: Pick<CardOperations, 'run'>;
@@ -101,7 +106,8 @@ export type Handlers = {
   [C in Channel]: (request: ValidRequestOf<C>, ctx: CallContext) => Promise<ResponseOf<C>>;
 };
 
-export function createHandlers(s: HandlerServices): Handlers {
+export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = {}): Handlers {
+  const now = opts.now ?? (() => new Date());
   const shop = createShopSupport(s);
   const handlers: Handlers = {
     'slots:status': async () => ({
@@ -146,6 +152,7 @@ export function createHandlers(s: HandlerServices): Handlers {
     },
     'recovery:run': () => s.recovery.run(),
     'crl:status': async () => s.crl.status(),
+    'host:status': async () => hostStatus(s, now()),
     'crl:refresh': () => s.crl.refresh(),
     'contents:list': async ({ slot }, ctx) =>
       maskListingForScreen(s, await s.contents.listContents(slot), ctx.screen),
@@ -226,6 +233,26 @@ export async function dispatch(
     if (isTerminalError(e)) return { ok: false, error: errorInfo(e) };
     return { ok: false, error: { code: 'E_INTERNAL', message: 'an unexpected internal error', details: {} } };
   }
+}
+
+function hostStatus(s: HandlerServices, now: Date): HostStatusWire {
+  const thisUpdate = s.crl.status().thisUpdate;
+  const crlAge =
+    thisUpdate === undefined
+      ? {}
+      : { crlAgeSeconds: Math.max(0, Math.floor((now.getTime() - Date.parse(thisUpdate)) / 1000)) };
+  if (!s.uploader) return { configured: false, waiting: 0, ...crlAge };
+  const u = s.uploader.status();
+  const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+  return {
+    configured: true,
+    ...(s.host ? { url: s.host.url } : {}),
+    ...(u.ackedAt !== null ? { lastUploadAt: iso(u.ackedAt) } : {}),
+    waiting: u.waiting,
+    ...(u.lastError ? { lastError: u.lastError } : {}),
+    ...(u.nextAttemptAt !== null ? { nextAttemptAt: iso(u.nextAttemptAt) } : {}),
+    ...crlAge,
+  };
 }
 
 /** An in-doubt item as the contract shows it: its schema keeps the fields it names, and drops the rest. */

@@ -19,6 +19,7 @@ import type { TerminalConfig } from './config.js';
 import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
 import { type HostLink, openHostLink } from './host-link/host-link.js';
+import { JournalUploader } from './host-link/journal-uploader.js';
 import { type WatchedDesk, watchDesk } from './operators/desk-watch.js';
 import { createOperatorDesk, type OperatorDesk } from './operators/operator-desk.js';
 import { TerminalRecovery } from './recovery/terminal-recovery.js';
@@ -41,6 +42,11 @@ export interface TerminalServices {
   crl: CrlCache;
   /** The link to the issuer host, when the configuration names one. */
   host?: HostLink | undefined;
+  /**
+   * The journal's background upload to the host (when there is one): `uploader.start()` where the
+   * terminal runs for long (the shell, the browser host), `uploader.sync()` to force one.
+   */
+  uploader?: JournalUploader | undefined;
   slots: ReaderSlots;
   engine: SettlementEngine;
   /** Seed 000 contents: authentication, listing, transmission and exchange, on the engine's card sessions. */
@@ -160,6 +166,7 @@ export async function startTerminalServices(
     });
     const recovery = new TerminalRecovery({ engine, journal, flows, slots });
     const owned = db;
+    const uploader = host && new JournalUploader({ db: owned, client: host.client });
     return {
       config,
       db: owned,
@@ -167,6 +174,7 @@ export async function startTerminalServices(
       flows,
       crl,
       host,
+      uploader,
       slots,
       engine,
       contents,
@@ -178,6 +186,7 @@ export async function startTerminalServices(
       recovery,
       async close() {
         try {
+          uploader?.stop();
           desk?.close();
           ownerLogins.close();
           recovery.close();

@@ -144,6 +144,8 @@ export const HOST_SQLSTATE = {
   crlNotNewer: 'HS002',
   /** A state change the table does not allow (e.g. a revoked terminal made active again). */
   transition: 'HS003',
+  /** A ledger transfer that does not resolve its pending transfer exactly (migration 004). */
+  ledger: 'HS004',
   uniqueViolation: '23505',
   foreignKeyViolation: '23503',
   checkViolation: '23514',

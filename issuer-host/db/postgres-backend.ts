@@ -59,6 +59,12 @@ export async function openPostgresBackend(target: {
     transaction: async (fn) => {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out connection has no listener of the pool's: the server ending it between two of
+      // this transaction's queries (restarted, killed) would otherwise end the process.
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
         const result = await fn({
@@ -77,6 +83,7 @@ export async function openPostgresBackend(target: {
         });
         throw e;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

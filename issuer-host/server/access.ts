@@ -13,6 +13,13 @@ export const PERMISSIONS = {
   'authority:manage': ['issuer-admin'],
   /** Its registrations and authorizations log. */
   'authority:read': ['issuer-admin', 'auditor'],
+  /** The terminals' uploaded chains and the alerts of refused uploads. */
+  'clearing:read': ['issuer-admin', 'auditor'],
+  /** The ledger: balances, transfers, exceptions, reports. */
+  'ledger:read': ['issuer-admin', 'auditor'],
+  /** Refund cases: list them; open the due ones and settle them (booking the refund). */
+  'refunds:read': ['issuer-admin', 'auditor'],
+  'refunds:manage': ['issuer-admin'],
 } as const satisfies Record<string, readonly StaffRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -16,11 +16,14 @@ import {
 } from '../../protocol/pki/index.js';
 import { CommandAuthority, type CommandAuthorityOptions } from '../authority/command-authority.js';
 import type { HostDatabase } from '../db/host-database.js';
+import { bookValueTransfers } from '../ledger/ledger-booker.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuthentication } from './authentication.js';
 import { registerAuthorityRoutes } from './authority-routes.js';
+import { registerClearingRoutes } from './clearing-routes.js';
 import { registerCrlRoutes } from './crl-routes.js';
 import { sendHostError } from './http-errors.js';
+import { registerLedgerRoutes } from './ledger-routes.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
 
 export const DEFAULT_JSON_BODY_BYTES = 64 * 1024;
@@ -37,6 +40,10 @@ export interface HostServerOptions {
   /** Largest request body outside CRL uploads. */
   jsonBodyBytes?: number;
   maxCrlBytes?: number;
+  /** Largest clearing upload body. */
+  uploadBodyBytes?: number;
+  /** How long value may stay in flight before a scan makes it a refund case (default 30 days). */
+  refundAfterMs?: number;
   /**
    * The command-generating server: the issuer's authority key and how it grants. Without it the host
    * serves no /terminal/authority or /admin/authority routes.
@@ -100,6 +107,17 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   });
   registerAdminRoutes(app, { db: options.db, ca });
   registerTerminalRoutes(app, { db: options.db, ca, now });
+  registerClearingRoutes(app, {
+    db: options.db,
+    now,
+    book: bookValueTransfers,
+    ...(options.uploadBodyBytes !== undefined ? { uploadBodyBytes: options.uploadBodyBytes } : {}),
+  });
+  registerLedgerRoutes(app, {
+    db: options.db,
+    now,
+    ...(options.refundAfterMs !== undefined ? { refundAfterMs: options.refundAfterMs } : {}),
+  });
   if (options.authority) {
     const authority = await CommandAuthority.open({
       ...options.authority,

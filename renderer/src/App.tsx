@@ -16,6 +16,7 @@ import { TopBar } from './components/TopBar.js';
 import { useCardOperation } from './hooks/useCardOperation.js';
 import { useCardQueue } from './hooks/useCardQueue.js';
 import { useDayReport } from './hooks/useDayReport.js';
+import { useHostStatus } from './hooks/useHostStatus.js';
 import { useKiosk } from './hooks/useKiosk.js';
 import { useLedger } from './hooks/useLedger.js';
 import { useOperator } from './hooks/useOperator.js';
@@ -80,6 +81,7 @@ function Terminal(props: {
   const queued = useCardQueue();
   const { money, slots, refreshSlots, login, logout, openIssuerSession } = useSlots(api, queued);
   const ledger = useLedger(api, queued);
+  const hostStatus = useHostStatus(api);
   const log = useTransactionLog(api);
   const day = useDayReport(api);
   const info = useTerminalInfo(api);
@@ -231,7 +233,14 @@ function Terminal(props: {
               id: 'crl',
               title: 'Revocation list',
               label: 'Revocation list',
-              body: <CrlPanel crl={ledger.crl} error={ledger.crlError} onRefresh={ledger.refreshCrl} />,
+              body: (
+                <CrlPanel
+                  crl={ledger.crl}
+                  error={ledger.crlError}
+                  onRefresh={ledger.refreshCrl}
+                  host={hostStatus}
+                />
+              ),
             },
             {
               id: 'summary',

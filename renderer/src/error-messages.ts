@@ -203,6 +203,18 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'The server answering as the issuer’s host is not the issuer’s host.',
     todo: 'Do not change any setting; call support at once. Sales go on with the revocation list the terminal has.',
   },
+  E_UPLOAD_GAP: {
+    what: 'The issuer’s host is missing journal entries before this upload.',
+    todo: 'Nothing to do: the terminal sends them again from where the host stopped. If it stays, call support.',
+  },
+  E_UPLOAD_EDITED: {
+    what: 'The issuer’s host refused the journal upload: an entry is not as the terminal wrote it.',
+    todo: 'Do not change anything on the terminal; call support with the code. Sales go on.',
+  },
+  E_UPLOAD_FORK: {
+    what: 'The issuer’s host refused the journal upload: this terminal’s log differs from what it sent before.',
+    todo: 'Was the terminal restored from a copy? Call support with the code. Sales go on.',
+  },
   E_INTERNAL: {
     what: 'Something unexpected went wrong in the terminal.',
     todo: 'Try again; if it happens again, call support with the code.',

@@ -1,4 +1,5 @@
 // `npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--adversary SHARE] [--broken NAME]`
+// `npm run soak -- --tier fleet --seed S [--rounds N]`: clearing with faults (fleet-soak.ts)
 // `npm run soak -- --fuzz all|apdu,der,... --fuzz-runs N --seed S [--fuzz-path P]`
 //
 // Runs the seeded fault campaign for as long as asked and prints what it did: cases, faults
@@ -262,6 +263,10 @@ export function formatReport(r: CampaignReport, seeds: string, adversaryFlags = 
 }
 
 async function main(): Promise<number> {
+  // The fleet tier (issue 12) is a world of its own: clearing, host instances and PostgreSQL.
+  const argv = process.argv.slice(2);
+  if (argv.some((a, i) => a === '--tier=fleet' || (a === '--tier' && argv[i + 1] === 'fleet')))
+    return (await import('./fleet-soak.js')).fleetSoakMain(argv);
   let o: SoakOptions & { worker: boolean };
   try {
     o = parse(process.argv.slice(2));

@@ -15,7 +15,7 @@ import { issuerRevoke } from '../../card-sim/cli/commands-issuer.js';
 import { ensureDemoEnvironment } from '../../demo/demo-environment.js';
 import { type DemoHostProcess, startDemoHostBeside } from '../../demo/demo-host-process.js';
 import { type BrowserHost, startBrowserHost } from '../../electron/host/browser-host.js';
-import type { CrlStatusWire } from '../../electron/ipc/contract.js';
+import type { CrlStatusWire, HostStatusWire } from '../../electron/ipc/contract.js';
 import { loadConfig } from '../../electron/services/config.js';
 import { startIssuing } from '../../electron/services/issuing/issuing-services.js';
 import { newItem } from '../../electron/services/issuing/issuing-terminal.js';
@@ -122,6 +122,23 @@ describe('npm run start:web with the demo issuer host', () => {
     expect(outcome).toMatchObject({ status: 'issued', item: { id: item.id } });
   });
 
+  it('uploads the journal to the host once it is ready, and the screen shows the host status', async () => {
+    // startDemoHostBeside uploaded when the host became ready; what was sold since waits.
+    await vi.waitFor(() => expect(log.some((l) => l.startsWith('Journal uploaded to it'))).toBe(true), {
+      timeout: 10_000,
+    });
+    expect((await services.engine.transfer({ amount: 25 })).status).toBe('completed');
+    const waiting = await invoke<HostStatusWire>('host:status');
+    expect(waiting).toMatchObject({ configured: true, url: services.host!.url });
+    expect(waiting.waiting).toBeGreaterThan(0);
+    const synced = await services.uploader!.sync();
+    expect(synced).toMatchObject({ ok: true, waiting: 0, ackedSeq: services.journal.head().seq });
+    const status = await invoke<HostStatusWire>('host:status');
+    expect(status).toMatchObject({ configured: true, waiting: 0, lastUploadAt: expect.any(String) });
+    expect(status.lastError).toBeUndefined();
+    expect(status.crlAgeSeconds).toBeGreaterThanOrEqual(0);
+  });
+
   it('a revocation made with the issuer’s card tool goes to the host, and the next CRL refresh refuses the card', async () => {
     const revoke = await quietly(() =>
       runCli(
@@ -160,6 +177,11 @@ describe('npm run start:web with the demo issuer host', () => {
       status: 'refused',
       error: { code: 'E_TRANSPORT' },
     });
+    // The journal waits in the outbox; the screen says the last attempt failed.
+    expect((await services.uploader!.sync()).ok).toBe(false);
+    const status = await invoke<HostStatusWire>('host:status');
+    expect(status.lastError?.code).toBe('E_TRANSPORT');
+    expect(status.waiting).toBe(services.journal.head().seq - services.uploader!.status().ackedSeq);
   });
 });
 

@@ -27,6 +27,7 @@ const VALID: Record<Channel, unknown> = {
   'terminal:info': {},
   'day:report': { day: '2026-11-21' },
   'day:export': { day: '2026-11-21', format: 'csv' },
+  'host:status': {},
   'contents:list': { slot: 'payee' },
   'kiosk:status': {},
   'kiosk:exit': { pin: '482913' },
@@ -104,6 +105,7 @@ const MALFORMED: Record<Channel, unknown[]> = {
   'recovery:run': [],
   'crl:status': [],
   'crl:refresh': [],
+  'host:status': [{ extra: 1 }],
   'terminal:info': [],
   'day:report': [
     { day: 'today' },

@@ -149,12 +149,33 @@ export const AUTHORITY_TABLES = [
   'authority_log',
 ] as const;
 
+/** Clearing's tables (migrations 003-). */
+export const CLEARING_TABLES = [
+  'clearing_chains',
+  'clearing_uploads',
+  'clearing_entries',
+  'ledger_accounts',
+  'ledger_transfers',
+  'ledger_exceptions',
+  'ledger_transfer_flows',
+  'release_proofs',
+  'refund_cases',
+] as const;
+
 /** Every row the host stores, to show that a refused request changed nothing. */
 export async function hostSnapshot(
   db: HostDatabase,
   options: { withNonces?: boolean } = {},
 ): Promise<Record<string, unknown[]>> {
-  const tables = ['shops', 'terminals', 'staff_tokens', 'crl_versions', 'audit_events', ...AUTHORITY_TABLES];
+  const tables = [
+    'shops',
+    'terminals',
+    'staff_tokens',
+    'crl_versions',
+    'audit_events',
+    ...AUTHORITY_TABLES,
+    ...CLEARING_TABLES,
+  ];
   if (options.withNonces ?? true) tables.push('request_nonces');
   const out: Record<string, unknown[]> = {};
   for (const table of tables) out[table] = await db.query(`SELECT * FROM ${table} ORDER BY 1, 2`);

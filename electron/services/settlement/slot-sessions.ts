@@ -166,6 +166,9 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_CONFLICT: false,
   E_CRL_NOT_NEWER: false,
   E_HOST_PIN: false,
+  E_UPLOAD_GAP: false,
+  E_UPLOAD_EDITED: false,
+  E_UPLOAD_FORK: false,
 };
 
 /** Whether a failure of card work drops the held sessions and resets the cards (see RESETS_CARDS). */

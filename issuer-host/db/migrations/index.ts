@@ -1,5 +1,8 @@
 import { migration001Foundation } from './001-foundation.js';
 import { migration002CommandAuthority } from './002-command-authority.js';
+import { migration003ClearingUploads } from './003-clearing-uploads.js';
+import { migration004Ledger } from './004-ledger.js';
+import { migration005RefundCases } from './005-refund-cases.js';
 import type { HostMigration } from './types.js';
 
 export type { HostMigration } from './types.js';
@@ -8,6 +11,9 @@ export type { HostMigration } from './types.js';
 export const HOST_MIGRATIONS: readonly HostMigration[] = [
   migration001Foundation,
   migration002CommandAuthority,
+  migration003ClearingUploads,
+  migration004Ledger,
+  migration005RefundCases,
 ];
 
 export const HOST_LATEST_VERSION: number = HOST_MIGRATIONS.at(-1)?.version ?? 0;

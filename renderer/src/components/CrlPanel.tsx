@@ -1,6 +1,6 @@
 // The certificate revocation list the terminal checks cards against: how fresh it is, how many cards
 // it revokes, and a refresh from the configured distribution point.
-import type { CrlStatusWire, ErrorInfo } from '../../../electron/ipc/contract.js';
+import type { CrlStatusWire, ErrorInfo, HostStatusWire } from '../../../electron/ipc/contract.js';
 import { CRL_REFRESH_MESSAGES } from '../error-messages.js';
 import { useShopTime } from '../shop-clock.js';
 import { ErrorLine } from './ErrorLine.js';
@@ -15,6 +15,8 @@ export function CrlPanel(props: {
   crl: CrlStatusWire | undefined;
   error: ErrorInfo | undefined;
   onRefresh: () => Promise<void>;
+  /** The journal's upload to the issuer host (one line; nothing when no host is configured). */
+  host?: HostStatusWire | undefined;
 }) {
   const { crl } = props;
   const time = useShopTime();
@@ -58,6 +60,16 @@ export function CrlPanel(props: {
             </>
           )}
         </dl>
+      )}
+      {props.host?.configured && (
+        <p data-testid="host-status">
+          Issuer host:{' '}
+          {props.host.lastUploadAt ? `last upload ${time(props.host.lastUploadAt)}` : 'no upload yet'},{' '}
+          {props.host.waiting} {props.host.waiting === 1 ? 'entry' : 'entries'} waiting
+          {props.host.crlAgeSeconds !== undefined &&
+            `, CRL ${Math.floor(props.host.crlAgeSeconds / 3600)} h old`}
+          {props.host.lastError && ` — last attempt failed (${props.host.lastError.code})`}
+        </p>
       )}
       <div className="row">
         <button type="button" onClick={() => void props.onRefresh()}>

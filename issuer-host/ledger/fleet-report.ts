@@ -1,0 +1,94 @@
+// Fleet end of day from the ledger (docs/issuer-host.md, "Fleet reports"): for an instant range
+// [from, to), per terminal, per shop and for the issuer, the transfers posted (delivered) and voided
+// (rolled back or refunded) and those still pending, counted and summed in minor units (bigint), by
+// the time of the journal entry that booked them. The caller gives the business day's bounds (the
+// terminal's businessDayBounds does the same), so nothing here assumes a time zone. A terminal's own
+// summary (Flows.summary) of the same range reconciles with its line: its completed value transfers
+// are the posts it booked, its refunded ones the voids (test/issuer-host/clearing-reports.test.ts).
+import type { Sql } from '../db/host-database.js';
+
+export interface Totals {
+  count: number;
+  amount: bigint;
+}
+
+export interface ReportLine {
+  currency: number;
+  posted: Totals;
+  voided: Totals;
+  pending: Totals;
+}
+
+export interface FleetReport {
+  from: Date;
+  to: Date;
+  terminals: (ReportLine & { terminalId: string; shopId: string })[];
+  /** Per shop: its terminals' bookings, and the refunds the issuer settled for transfers begun there. */
+  shops: (ReportLine & { shopId: string; inFlight: bigint })[];
+  issuer: (ReportLine & { inFlight: bigint })[];
+}
+
+const empty = (): Totals => ({ count: 0, amount: 0n });
+
+export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Promise<FleetReport> {
+  const rows = await sql.query<{
+    terminal_id: string | null;
+    shop_id: string;
+    currency: number;
+    phase: 'pending' | 'post' | 'void';
+    n: bigint | number;
+    amount: bigint | string;
+  }>(
+    `SELECT terminal_id, shop_id, currency, phase, count(*) AS n, sum(amount)::bigint AS amount
+       FROM ledger_transfers WHERE entry_at >= $1 AND entry_at < $2
+      GROUP BY terminal_id, shop_id, currency, phase ORDER BY 1, 2, 3`,
+    [range.from, range.to],
+  );
+  const inFlight = await sql.query<{ ref: string; currency: number; balance: bigint | string }>(
+    `SELECT a.ref, a.currency,
+            COALESCE((SELECT sum(amount) FROM ledger_transfers t WHERE t.credit_account = a.account_id AND t.entry_at < $1), 0)
+          - COALESCE((SELECT sum(amount) FROM ledger_transfers t WHERE t.debit_account = a.account_id AND t.entry_at < $1), 0)
+            AS balance
+       FROM ledger_accounts a WHERE a.kind = 'in-flight' ORDER BY 1, 2`,
+    [range.to],
+  );
+  const terminals = new Map<string, ReportLine & { terminalId: string; shopId: string }>();
+  const shops = new Map<string, ReportLine & { shopId: string; inFlight: bigint }>();
+  const issuer = new Map<number, ReportLine & { inFlight: bigint }>();
+  const line = () => ({ posted: empty(), voided: empty(), pending: empty() });
+  for (const r of rows) {
+    const add = (l: ReportLine) => {
+      const t = r.phase === 'post' ? l.posted : r.phase === 'void' ? l.voided : l.pending;
+      t.count += Number(r.n);
+      t.amount += BigInt(r.amount);
+    };
+    if (r.terminal_id !== null) {
+      const key = `${r.terminal_id}\u0000${r.currency}`;
+      if (!terminals.has(key))
+        terminals.set(key, { terminalId: r.terminal_id, shopId: r.shop_id, currency: r.currency, ...line() });
+      add(terminals.get(key)!);
+    }
+    const shopKey = `${r.shop_id}\u0000${r.currency}`;
+    if (!shops.has(shopKey))
+      shops.set(shopKey, { shopId: r.shop_id, currency: r.currency, inFlight: 0n, ...line() });
+    add(shops.get(shopKey)!);
+    if (!issuer.has(r.currency)) issuer.set(r.currency, { currency: r.currency, inFlight: 0n, ...line() });
+    add(issuer.get(r.currency)!);
+  }
+  for (const f of inFlight) {
+    const balance = BigInt(f.balance);
+    const shopKey = `${f.ref}\u0000${f.currency}`;
+    if (!shops.has(shopKey))
+      shops.set(shopKey, { shopId: f.ref, currency: f.currency, inFlight: 0n, ...line() });
+    shops.get(shopKey)!.inFlight = balance;
+    if (!issuer.has(f.currency)) issuer.set(f.currency, { currency: f.currency, inFlight: 0n, ...line() });
+    issuer.get(f.currency)!.inFlight += balance;
+  }
+  return {
+    from: range.from,
+    to: range.to,
+    terminals: [...terminals.values()],
+    shops: [...shops.values()],
+    issuer: [...issuer.values()],
+  };
+}
