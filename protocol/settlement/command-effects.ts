@@ -73,7 +73,15 @@ export function commandEffect(apdu: Uint8Array): CommandEffect {
     return { ...NONE, balance: true, authenticates: issuerMode };
   }
   if (SESSION_ENDS.has(k)) return EVERYTHING;
+  // VERIFY without data only asks the PIN's state (§6: no try spent, the owner level unchanged):
+  // case 1 (4 bytes), case 2 short (Le: 5) or extended (00 and a 2-byte Le: 7).
+  if (k === key(CLA_ISO, INS.VERIFY) && withoutData(apdu)) return NONE;
   if (PIN_COMMANDS.has(k)) return { ...CHANGES_DATA, ownerLevel: true };
   if (apdu[0] !== CLA_PROPRIETARY) return EVERYTHING;
   return CHANGES_DATA;
+}
+
+/** A command APDU that carries no data: case 1 or case 2 (ISO 7816-3 §12.1), short or extended. */
+function withoutData(apdu: Uint8Array): boolean {
+  return apdu.length <= 5 || (apdu.length === 7 && apdu[4] === 0);
 }

@@ -10,6 +10,7 @@ import { JournalUploader } from '../../electron/services/host-link/journal-uploa
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { createHostServer } from '../../issuer-host/server/host-server.js';
 import { CLEARING_CURSOR_PATH, type ClearingCursor } from '../../protocol/host-link/clearing-wire.js';
+import { fakeServices } from '../ipc/fake-services.js';
 import {
   cardId,
   journalTransfer,
@@ -174,7 +175,8 @@ describe.each(BACKENDS)('the terminal outbox against a host on %s', (backend) =>
     const u = make();
     const now = new Date('2026-12-06T12:00:00Z');
     const crl = { status: () => ({ thisUpdate: '2026-12-06T09:00:00.000Z' }) };
-    const services = { crl, uploader: u, host: { url: host.url } } as unknown as HandlerServices;
+    const base = fakeServices().services;
+    const services = { ...base, crl, uploader: u, host: { url: host.url } } as unknown as HandlerServices;
     const handlers = createHandlers(services, { now: () => now });
     expect(await handlers['host:status']({}, { screen: 'test' })).toEqual({
       configured: true,
@@ -188,7 +190,7 @@ describe.each(BACKENDS)('the terminal outbox against a host on %s', (backend) =>
       waiting: 5,
       lastError: { code: 'E_TRANSPORT' },
     });
-    const none = createHandlers({ crl } as unknown as HandlerServices, { now: () => now });
+    const none = createHandlers({ ...base, crl } as unknown as HandlerServices, { now: () => now });
     expect(await none['host:status']({}, { screen: 'test' })).toEqual({
       configured: false,
       waiting: 0,

@@ -39,8 +39,14 @@ describe('command effects (§4.8)', () => {
   });
 
   it('VERIFY and RESET RETRY COUNTER may change the owner level too', () => {
-    expect(effect('0020008004')).toEqual({ ...DATA, ownerLevel: true });
+    expect(effect('00200080043132333400')).toEqual({ ...DATA, ownerLevel: true });
     expect(effect('002C008000')).toEqual({ ...DATA, ownerLevel: true });
+  });
+
+  it('VERIFY without data only asks the PIN state: it changes nothing (§6)', () => {
+    for (const hex of ['00200080', '0020008000', '00200080000000']) expect(effect(hex), hex).toEqual(NOTHING);
+    // With data (a PIN try) or a length byte it is a try again.
+    expect(effect('002000800431323334')).toEqual({ ...DATA, ownerLevel: true });
   });
 
   it('authentication may change whether the balance is granted; only issuer mode may grant it', () => {

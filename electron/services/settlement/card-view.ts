@@ -1,9 +1,8 @@
 // What the operator sees of one card: its public data as read in the slot's session, the balance only
 // where the card granted it, and the terminal's verdict on its certificate. The IPC contract's zod
 // schema `cardView` describes exactly this shape (electron/ipc/view-shapes.ts checks both ways).
-import { isTerminalError } from '../../../protocol/errors.js';
+import { PIN_STATE } from '../../../protocol/settlement/cardholder-policy.js';
 import { isExpired } from '../../../protocol/settlement/validity-date.js';
-import { SW } from '../../../protocol/status-words.js';
 import type { SlotName } from '../slots/reader-slots.js';
 import type { CertificateStatus } from './card-checks.js';
 import type { CardSession } from './card-session.js';
@@ -41,7 +40,7 @@ export function cardView(
     ownerLoggedIn: boolean;
     certificateStatus: CertificateStatus;
     now: number;
-    /** From pinState(); undefined for a card without an owner PIN. */
+    /** From pinState(): the card info's PIN state; undefined for a card without an owner PIN. */
     pin: CardView['pin'];
   },
 ): CardView {
@@ -79,18 +78,13 @@ export function cardLabel(s: Pick<CardSession, 'certificate'>): string {
 }
 
 /**
- * The owner PIN's state, asked as protocol §6 allows: VERIFY without data spends no try and answers
- * 63CX (X tries left) or 6983 (blocked), and 9000 while owner mode is on. Undefined for a card
- * without an owner PIN (6A88). Transport failures propagate.
+ * The owner PIN's state as GET CARD INFO carries it (tag CB, protocol §4.6): blocked, tries left, or
+ * verified. No APDU of its own: the info is current for the card's presence and read again after any
+ * command that may change it (§4.8). Undefined for a card without an owner PIN.
  */
-export async function pinState(s: Pick<CardSession, 'client'>): Promise<CardView['pin']> {
-  try {
-    const status = await s.client.pinStatus();
-    if (status === 'verified') return { blocked: false };
-    return { blocked: status === 0, triesLeft: status };
-  } catch (e) {
-    if (isTerminalError(e, 'E_CARD_STATUS') && e.details.sw === SW.REFERENCED_DATA_NOT_FOUND)
-      return undefined;
-    throw e;
-  }
+export function pinState(s: Pick<CardSession, 'info'>): CardView['pin'] {
+  const p = s.info.pin;
+  if (p.state === PIN_STATE.NONE) return undefined;
+  if (p.state === PIN_STATE.VERIFIED) return { blocked: false };
+  return { blocked: p.state === PIN_STATE.BLOCKED, triesLeft: p.triesLeft };
 }

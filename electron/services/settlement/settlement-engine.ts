@@ -277,12 +277,12 @@ export class SettlementEngine {
     );
   }
 
-  private async view(s: CardSession): Promise<CardView> {
+  private view(s: CardSession): CardView {
     return cardView(s, {
       ownerLoggedIn: this.ownerLoggedIn.has(s.holderIdHex),
       certificateStatus: certificateStatus(s, this.checkContext()),
       now: this.now(),
-      pin: await pinState(s),
+      pin: pinState(s),
     });
   }
 
