@@ -7,42 +7,15 @@
 // and nothing moves; an acknowledgement the payer refuses (a payee card that lies) changes nothing,
 // is not sent again, and leaves the flow in doubt.
 import { describe, expect, it } from 'vitest';
-import { InProcessChannel } from '../../card-sim/transport/in-process-channel.js';
 import type { TerminalRecovery } from '../../electron/services/recovery/terminal-recovery.js';
-import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import { LOG_CAPACITY } from '../../protocol/settlement/commands.js';
-import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
-import { makeCard, TEST_CURRENCY, TEST_PIN, type TestCard, testIssuer } from '../support/card-fixtures.js';
-import { makeTerminal, TERMINAL_NOW, terminalRecovery } from '../support/terminal-fixtures.js';
+import { hostileReader, makeCard, TEST_CURRENCY, TEST_PIN, type TestCard } from '../support/card-fixtures.js';
+import { shopTerminal, TERMINAL_DATE, termsWith } from '../support/terminal-fixtures.js';
 
-const DATE = Math.floor(TERMINAL_NOW.getTime() / 1000);
-
-async function shopTerminal(cards: Record<SlotName, TestCard>) {
-  const t = makeTerminal({ issuer: testIssuer() });
-  const put = (slot: SlotName, card: TestCard) => {
-    t.slots.remove(slot);
-    t.slots.insert(slot, card.sim.os);
-  };
-  put('payer', cards.payer);
-  put('payee', cards.payee);
-  return { t, recovery: terminalRecovery(t), put };
-}
-
-/** A hostile terminal's own channel to a card (out of the honest terminal's readers). */
-async function hostileReader(card: TestCard): Promise<SettlementClient> {
-  const client = new SettlementClient(await InProcessChannel.connect(card.sim.os));
-  await client.select();
-  return client;
-}
-
-const terms = (counterpart: TestCard, amount: number) => ({
-  counterpartId: counterpart.holderId,
-  currency: TEST_CURRENCY,
-  amount,
-  date: DATE,
-});
+const DATE = TERMINAL_DATE;
+const terms = termsWith;
 
 /**
  * The hostile sequence: a real payment from `payer` to `payee`, stopped before ACKNOWLEDGE DEBIT
@@ -121,7 +94,7 @@ describe('a debited payer record a hostile terminal left (the acknowledgement wi
     const customer = await makeCard({ balance: 10_000 });
     const shop = await makeCard({ balance: 0 });
     const other = await makeCard({ balance: 0 });
-    const { t, recovery, put } = await shopTerminal({ payer: customer, payee: other });
+    const { t, recovery, place } = await shopTerminal({ payer: customer, payee: other });
     t.slots.remove('payer');
     const hostile = await hostilePayment(customer, shop, 500, 'credit');
     t.slots.insert('payer', customer.sim.os);
@@ -154,7 +127,7 @@ describe('a debited payer record a hostile terminal left (the acknowledgement wi
     expect(t.journal.entriesForFlow(doubt!.flowId)).toHaveLength(entries);
     expect(recovery.inDoubt().transfers).toHaveLength(1);
 
-    put('payee', shop);
+    await place('payee', shop);
     const last = await recovery.run();
     expect(last).toMatchObject({ adopted: 0, transfers: [{ flowId: doubt!.flowId, outcome: 'completed' }] });
     expect(debited(customer)).toEqual([]);

@@ -47,12 +47,8 @@ export async function adoptForeignRecords(
     // The card info counts unsettled records: no query when there is none.
     if (card.info.pendingCredits > 0 || card.info.unsettledDebits > 0) {
       for (const u of await card.client.unsettledTransactions()) {
-        const flowId = isForeignCredit(u, card, transfers)
-          ? adoptCredit(cards, card, u)
-          : isForeignDebit(u, card, transfers)
-            ? adoptDebit(cards, card, u)
-            : undefined;
-        if (!flowId) continue;
+        if (!isForeignTransfer(u, card, transfers)) continue;
+        const flowId = adoptTransfer(cards, card, u);
         transfers.push(foldTransfer(cards.entries(flowId)));
         adopted++;
       }
@@ -66,55 +62,35 @@ export async function adoptForeignRecords(
   return adopted;
 }
 
-function isForeignCredit(u: TransactionRecord, card: CardSession, open: TransferRecord[]): boolean {
-  if (u.role !== 'credit' || u.status !== RECORD_STATUS.CREDIT_PENDING) return false;
-  const tx = toHex(u.txRandom);
-  const rx = toHex(u.rxRandom);
-  return !open.some(
-    (r) =>
-      r.payeeId === card.holderIdHex && r.txRandom === tx && (r.rxRandom === undefined || r.rxRandom === rx),
-  );
-}
-
 /**
- * A debited payer record (value left the payer) that no open flow of this journal names: the payer
- * side of isForeignCredit. Only debited: an open one moved nothing and the next payment aborts it.
+ * A record whose value is in flight and that no open flow of this journal names: a pending credit, or
+ * a debited payer record (value left the payer). An open debit is not: it moved nothing, and the
+ * payer's next INITIATE DEBIT aborts it.
  */
-function isForeignDebit(u: TransactionRecord, card: CardSession, open: TransferRecord[]): boolean {
-  if (u.role !== 'debit' || u.status !== RECORD_STATUS.DEBIT_DEBITED) return false;
+function isForeignTransfer(u: TransactionRecord, card: CardSession, open: TransferRecord[]): boolean {
+  const payer = u.role === 'debit';
+  if (u.status !== (payer ? RECORD_STATUS.DEBIT_DEBITED : RECORD_STATUS.CREDIT_PENDING)) return false;
   const tx = toHex(u.txRandom);
   const rx = toHex(u.rxRandom);
   return !open.some(
     (r) =>
-      r.payerId === card.holderIdHex && r.txRandom === tx && (r.rxRandom === undefined || r.rxRandom === rx),
+      (payer ? r.payerId : r.payeeId) === card.holderIdHex &&
+      r.txRandom === tx &&
+      (r.rxRandom === undefined || r.rxRandom === rx),
   );
 }
 
-function adoptDebit(cards: CardAccess, payer: CardSession, u: TransactionRecord): string {
+/** A flow of its own for a foreign record, with the record's terms and both randoms. */
+function adoptTransfer(cards: CardAccess, card: CardSession, u: TransactionRecord): string {
   const flowId = randomUUID();
+  const counterpart = toHex(u.counterpartId);
+  const payer = u.role === 'debit';
   cards.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
     origin: 'found-on-card',
-    payerId: payer.holderIdHex,
-    payeeId: toHex(u.counterpartId),
+    payerId: payer ? card.holderIdHex : counterpart,
+    payeeId: payer ? counterpart : card.holderIdHex,
     // The payer card is here: an issuer settling the flow in doubt finds it by its certificate.
-    payerSerial: payer.certificate.serial.toString(),
-    amount: u.amount,
-    currency: u.currency,
-    date: u.date,
-    transferKeyId: u.transferKeyId,
-    txRandom: toHex(u.txRandom),
-    rxRandom: toHex(u.rxRandom),
-    keyUpdates: [],
-  });
-  return flowId;
-}
-
-function adoptCredit(cards: CardAccess, payee: CardSession, u: TransactionRecord): string {
-  const flowId = randomUUID();
-  cards.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
-    origin: 'found-on-card',
-    payerId: toHex(u.counterpartId),
-    payeeId: payee.holderIdHex,
+    ...(payer ? { payerSerial: card.certificate.serial.toString() } : {}),
     amount: u.amount,
     currency: u.currency,
     date: u.date,
