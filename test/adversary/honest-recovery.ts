@@ -11,8 +11,8 @@
 // - a pending credit nothing can complete (no debit of that reception random) or cancel is released
 //   (RELEASE CREDIT), and its release proof delivered to the payer if the payer holds an open debit.
 // This is that algorithm against the cards directly. The adversary campaign
-// (test/campaign/adversary-case.ts) runs the terminal's own recovery surface instead, and uses this
-// one only to settle, and count, what the terminal's leaves (--settle-leftovers, docs/safety.md).
+// (test/campaign/adversary-case.ts) runs the terminal's own recovery surface instead, which must reach
+// the same end: a record it leaves unsettled fails the case.
 //
 // The residual case of §10.3 (a debited record whose payee record was evicted while its proof was
 // withheld) is named, not failed: the issuer, who holds the transfer key, settles it from the record

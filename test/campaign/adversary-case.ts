@@ -13,8 +13,6 @@
 
 import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
 import { isTerminalError } from '../../protocol/errors.js';
-import { recoverPair } from '../adversary/honest-recovery.js';
-import type { HonestCard } from '../adversary/honest-terminal.js';
 import type { Side } from '../adversary/world-state.js';
 import { hostileVisit } from './adversary-visit.js';
 import type { CampaignWorld, WorldCard } from './campaign-world.js';
@@ -38,21 +36,12 @@ export interface AdversaryOutcome {
   steps: string[];
   /** Payments of 0.01 refused because the payer's PIN is blocked and the payment needed it. */
   pinBlocked?: number;
-  /** Unsettled records the terminal's recovery left and the reference recovery settled (settleLeftovers). */
-  leftovers?: number;
-  /** The same by kind ('debit debited', 'credit pending', 'content in pending'...). */
-  leftoverKinds?: Record<string, number>;
 }
 
 export interface AdversaryContext {
   expectedTotal: number;
   items: ReadonlySet<string>;
   broken?: string;
-  /**
-   * Settle what the terminal's recovery leaves on the pair with the explorer's reference recovery and
-   * count it, instead of failing the case (to measure the rest while a known gap is being fixed).
-   */
-  settleLeftovers?: boolean;
 }
 
 /** The pair a hostile terminal gets: the cards in the readers if they share a transfer key, else two that do. */
@@ -138,19 +127,6 @@ export async function runAdversary(
   }
   // What is left now is what neither recovery nor a payment settles (an open debit a new payment
   // aborts is gone): a record that takes a log slot for good, the strand of issue 13.
-  if (ctx.settleLeftovers && leftovers(pair) > 0) {
-    // Counted, not failed: settled by the reference recovery of the explorer (honest-recovery.ts)
-    // from the two cards alone, so that the campaign can go on.
-    out.leftovers = leftovers(pair);
-    out.leftoverKinds = {};
-    for (const card of [pair.A, pair.B])
-      for (const what of unsettledRecords(card.state())) {
-        const kind = what.replace(/ [0-9A-F]{4}$/, '');
-        out.leftoverKinds[kind] = (out.leftoverKinds[kind] ?? 0) + 1;
-      }
-    await settleWithReference(world);
-    await world.place(payer, payee);
-  }
   out.violations.push(...strands(world, pair, ctx));
 
   return withSteps(out);
@@ -223,23 +199,4 @@ function unsettledRecords(s: SettlementState): string[] {
   const locked = s.contents.filter((i) => i.lockedBy).length;
   if (locked > 0) parts.push(`${locked} items locked`);
   return parts;
-}
-
-function leftovers(pair: Record<Side, WorldCard>): number {
-  return unsettledOf(pair.A.state()) + unsettledOf(pair.B.state());
-}
-
-/** The explorer's honest recovery of both cards' records (honest-recovery.ts), through the terminal's readers. */
-async function settleWithReference(world: CampaignWorld): Promise<void> {
-  await world.terminal().engine.withCards(async (access) => {
-    const honest = {} as Record<Side, HonestCard>;
-    for (const [side, slot] of [
-      ['A', 'payer'],
-      ['B', 'payee'],
-    ] as const) {
-      const s = await access.session(slot);
-      honest[side] = { name: side, client: s.client, holderId: s.info.holderId, pin: world.pin, puk: '' };
-    }
-    await recoverPair(honest);
-  });
 }

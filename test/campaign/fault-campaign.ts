@@ -29,8 +29,6 @@ export interface CampaignOptions {
   adversary?: number;
   /** A deliberately broken card in the hostile terminal's visits (test/adversary/broken-cards.ts). */
   broken?: string;
-  /** Count what the terminal's recovery leaves after a hostile visit, and settle it, instead of failing (adversary-case.ts). */
-  settleLeftovers?: boolean;
 }
 
 /** The default share of adversary cases in a campaign's mix. */
@@ -111,7 +109,6 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
         longest,
         verifyChain,
         ...(o.broken ? { broken: o.broken } : {}),
-        ...(o.settleLeftovers ? { settleLeftovers: true } : {}),
       });
       messages.push(...result.violations);
     } catch (e) {
@@ -132,9 +129,6 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
         report.adversary.accepted = (report.adversary.accepted ?? 0) + a.accepted;
         report.adversary.payments = (report.adversary.payments ?? 0) + a.payments;
         if (a.pinBlocked) report.adversary.pinBlocked = (report.adversary.pinBlocked ?? 0) + a.pinBlocked;
-        if (a.leftovers) report.adversary.leftovers = (report.adversary.leftovers ?? 0) + a.leftovers;
-        for (const [kind, n] of Object.entries(a.leftoverKinds ?? {}))
-          report.adversary[`left: ${kind}`] = (report.adversary[`left: ${kind}`] ?? 0) + n;
       }
       o.onCase?.(result);
     }
@@ -155,7 +149,6 @@ interface CaseContext {
   expectedTotal: number;
   longest: Map<string, number>;
   broken?: string;
-  settleLeftovers?: boolean;
 }
 
 async function runCase(world: CampaignWorld, plan: CasePlan, ctx: CaseContext): Promise<CaseResult> {

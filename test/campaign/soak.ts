@@ -11,9 +11,7 @@
 // operation (adversary-case.ts; default 0.25 on the memory tier, part of every campaign there, 0 on
 // the pcscd tier; 0 for none, 1 for every case);
 // --broken NAME puts a deliberately broken card (test/adversary/broken-cards.ts) in those visits, and
-// the run must then fail. --settle-leftovers counts the unsettled records the terminal's recovery
-// leaves after a hostile visit and settles them with the explorer's reference recovery, instead of
-// failing the case (to measure the rest while that gap is fixed; see docs/safety.md).
+// the run must then fail.
 // With --fuzz it also runs the fuzzer cores of test/fuzz/ (hostile APDUs, mutated DER, IPC payloads,
 // hostile cards) for as many runs each, and prints their cases and failures with the replay command.
 import { spawn } from 'node:child_process';
@@ -26,7 +24,7 @@ import { type CampaignReport, DEFAULT_ADVERSARY_SHARE, runCampaign } from './fau
 import { startMemoryWorld } from './memory-world.js';
 
 const USAGE =
-  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--adversary SHARE] [--broken NAME] [--settle-leftovers] [--network private|host] [--json] [--quiet]\n' +
+  'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--adversary SHARE] [--broken NAME] [--network private|host] [--json] [--quiet]\n' +
   `       npm run soak -- --fuzz all|${Object.keys(FUZZERS).join(',')} --fuzz-runs N --seed S [--fuzz-path P] [--cases N ...]`;
 
 interface SoakOptions {
@@ -37,7 +35,6 @@ interface SoakOptions {
   verifyEvery: number;
   adversary: number;
   broken: string | undefined;
-  settleLeftovers: boolean;
   quiet: boolean;
   network: 'private' | 'host';
   json: boolean;
@@ -57,7 +54,6 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
       'verify-every': { type: 'string', default: '100' },
       adversary: { type: 'string' },
       broken: { type: 'string' },
-      'settle-leftovers': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       network: { type: 'string', default: 'private' },
       json: { type: 'boolean', default: false },
@@ -115,7 +111,6 @@ function parse(argv: string[]): SoakOptions & { worker: boolean } {
     verifyEvery: int('verify-every', values['verify-every'], 1),
     adversary,
     broken: values.broken,
-    settleLeftovers: values['settle-leftovers'],
     quiet: values.quiet,
     network,
     json: values.json,
@@ -143,7 +138,6 @@ async function runWorker(o: SoakOptions): Promise<CampaignReport> {
       verifyEvery: o.verifyEvery,
       adversary: o.adversary,
       ...(o.broken ? { broken: o.broken } : {}),
-      settleLeftovers: o.settleLeftovers,
       onCase: () => {
         done++;
         if (!o.quiet && (done % 500 === 0 || done === o.cases)) {
@@ -174,7 +168,6 @@ function spawnWorker(o: SoakOptions, seed: number, cases: number): Promise<Campa
       '--adversary',
       String(o.adversary),
       ...(o.broken ? ['--broken', o.broken] : []),
-      ...(o.settleLeftovers ? ['--settle-leftovers'] : []),
       ...(o.quiet ? ['--quiet'] : []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -244,11 +237,7 @@ export function formatReport(r: CampaignReport, seeds: string, adversaryFlags = 
     ...Object.entries(r.outcomes)
       .sort()
       .map(([k, n]) => `  ${k.padEnd(34)} ${String(n).padStart(8)}`),
-    `hostile terminal: ${r.adversary.visited ?? 0} visits (${r.adversary.skipped ?? 0} skipped: no two cards on one key), ${r.adversary.commands ?? 0} commands, ${r.adversary.accepted ?? 0} accepted, ${r.adversary.payments ?? 0} payments of 0.01 after recovery${r.adversary.pinBlocked ? ` (${r.adversary.pinBlocked} refused for a blocked PIN)` : ''}${r.adversary.leftovers ? `, ${r.adversary.leftovers} records left unsettled by the terminal's recovery (settled by the reference recovery)` : ''}`,
-    ...Object.entries(r.adversary)
-      .filter(([k]) => k.startsWith('left: '))
-      .sort()
-      .map(([k, n]) => `  ${k.padEnd(32)} ${String(n).padStart(8)}`),
+    `hostile terminal: ${r.adversary.visited ?? 0} visits (${r.adversary.skipped ?? 0} skipped: no two cards on one key), ${r.adversary.commands ?? 0} commands, ${r.adversary.accepted ?? 0} accepted, ${r.adversary.payments ?? 0} payments of 0.01 after recovery${r.adversary.pinBlocked ? ` (${r.adversary.pinBlocked} refused for a blocked PIN)` : ''}`,
     `cards issued ${r.cards}, content items ${r.items}, value conserved: ${r.totalValue} minor units`,
     `violations: ${r.violations.length}`,
   ];
@@ -297,7 +286,7 @@ async function main(): Promise<number> {
       report = mergeReports(await Promise.all(jobs));
     }
     const seeds = o.workers === 1 ? String(o.seed) : `${o.seed}..${o.seed + o.workers - 1}`;
-    const flags = `${o.adversary !== (o.tier === 'memory' ? DEFAULT_ADVERSARY_SHARE : 0) ? ` --adversary ${o.adversary}` : ''}${o.broken ? ` --broken ${o.broken}` : ''}${o.settleLeftovers ? ' --settle-leftovers' : ''}`;
+    const flags = `${o.adversary !== (o.tier === 'memory' ? DEFAULT_ADVERSARY_SHARE : 0) ? ` --adversary ${o.adversary}` : ''}${o.broken ? ` --broken ${o.broken}` : ''}`;
     if (!o.json) console.log(formatReport(report, seeds, flags));
     out.campaign = report;
     violations += report.violations.length;

@@ -123,3 +123,10 @@ export async function transferUpToDebit(a: TestCard, b: TestCard, amount: number
   const reception = await a.client.debit(t.txRandom, t.rxRandom, t.challenge);
   return { ...t, reception };
 }
+
+/** A hostile terminal's own channel to a card (out of any honest terminal's readers), applet selected. */
+export async function hostileReader(card: TestCard): Promise<SettlementClient> {
+  const client = new SettlementClient(await InProcessChannel.connect(card.sim.os));
+  await client.select();
+  return client;
+}

@@ -22,7 +22,7 @@ import { SettlementEngine } from '../../electron/services/settlement/settlement-
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
 import { fromHex } from '../../protocol/bytes.js';
-import { DEFAULT_CARD, TEST_CURRENCY } from './card-fixtures.js';
+import { DEFAULT_CARD, TEST_CURRENCY, type TestCard, testIssuer } from './card-fixtures.js';
 
 export const TERMINAL_NOW = new Date('2026-11-21T10:00:00Z');
 
@@ -137,3 +137,34 @@ export function terminalRecovery(t: TerminalUnderTest, retryMs = 10): TerminalRe
     retryMs,
   });
 }
+
+/**
+ * A terminal whose readers hold the given cards (all of the test issuer, made with makeCard), with
+ * its recovery surface: `place` swaps a card into a slot and waits for the insertion's pass (if the
+ * recovery watches insertions), `unplug` takes one out.
+ */
+export async function shopTerminal(cards: Record<SlotName, TestCard>) {
+  const t = makeTerminal({ issuer: testIssuer() });
+  for (const slot of ['payer', 'payee'] as const) {
+    t.slots.remove(slot);
+    t.slots.insert(slot, cards[slot].sim.os);
+  }
+  const recovery = terminalRecovery(t);
+  const place = async (slot: SlotName, card: TestCard) => {
+    t.slots.remove(slot);
+    t.slots.insert(slot, card.sim.os);
+    await recovery.settled();
+  };
+  return { t, recovery, place, unplug: (slot: SlotName) => t.slots.remove(slot) };
+}
+
+/** Unix seconds of TERMINAL_NOW: the date a terminal under test puts on its transfers. */
+export const TERMINAL_DATE = Math.floor(TERMINAL_NOW.getTime() / 1000);
+
+/** Transfer terms with `counterpart`, as a hostile terminal beside the one under test would send them. */
+export const termsWith = (counterpart: TestCard, amount: number) => ({
+  counterpartId: counterpart.holderId,
+  currency: TEST_CURRENCY,
+  amount,
+  date: TERMINAL_DATE,
+});

@@ -6,54 +6,23 @@
 // debited when it is presented, here or at another terminal (deliver()). Never released: what this
 // terminal can still complete itself.
 import { describe, expect, it } from 'vitest';
-import { InProcessChannel } from '../../card-sim/transport/in-process-channel.js';
 import type { TerminalRecovery } from '../../electron/services/recovery/terminal-recovery.js';
-import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { concat, fromHex, toHex, u16, u32 } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import { INS, LOG_CAPACITY } from '../../protocol/settlement/commands.js';
-import { SettlementClient } from '../../protocol/settlement/settlement-client.js';
+import type { SettlementClient } from '../../protocol/settlement/settlement-client.js';
 import {
+  hostileReader,
   makeCard,
   NOW,
   TEST_CURRENCY,
   TEST_PIN,
   type TestCard,
-  testIssuer,
 } from '../support/card-fixtures.js';
-import { makeTerminal, TERMINAL_NOW, terminalRecovery } from '../support/terminal-fixtures.js';
+import { shopTerminal, TERMINAL_DATE, termsWith } from '../support/terminal-fixtures.js';
 
-const DATE = Math.floor(TERMINAL_NOW.getTime() / 1000);
-
-/** A terminal whose readers hold the given cards (all of one issuer), with its recovery surface. */
-async function shopTerminal(cards: Record<SlotName, TestCard>) {
-  const t = makeTerminal({ issuer: testIssuer() });
-  for (const slot of ['payer', 'payee'] as const) {
-    t.slots.remove(slot);
-    t.slots.insert(slot, cards[slot].sim.os);
-  }
-  const recovery = terminalRecovery(t);
-  const place = async (slot: SlotName, card: TestCard) => {
-    t.slots.remove(slot);
-    t.slots.insert(slot, card.sim.os);
-    await recovery.settled();
-  };
-  return { t, recovery, place, unplug: (slot: SlotName) => t.slots.remove(slot) };
-}
-
-/** A hostile terminal's own channel to a card (out of the honest terminal's readers). */
-async function hostileReader(card: TestCard): Promise<SettlementClient> {
-  const client = new SettlementClient(await InProcessChannel.connect(card.sim.os));
-  await client.select();
-  return client;
-}
-
-const terms = (counterpart: TestCard, amount: number) => ({
-  counterpartId: counterpart.holderId,
-  currency: TEST_CURRENCY,
-  amount,
-  date: DATE,
-});
+const DATE = TERMINAL_DATE;
+const terms = termsWith;
 
 /** Mallory's genuine card opens a debit to `payee` and the payee takes the pending credit; nothing more. */
 async function strand(

@@ -5,6 +5,15 @@
 // the record's terms), so that recovery settles it like any other flow: completed or cancelled when
 // its payer (sender) is here and says how, released when it is not (docs/journal.md, "When the
 // terminal releases"), and the release proof then journaled and delivered like one of its own.
+//
+// A debited payer record is adopted the same way: the value left the payer in a flow another
+// terminal ran (a hostile one that withheld the acknowledgement, protocol §10.3), and the payer's log
+// slot stays taken until the payee's proof reaches it. Recovery then reads the payer's reception
+// challenge and settles it with the payee's record: credited (ACKNOWLEDGE DEBIT), released (REFUND
+// DEBIT) or still pending (CREDIT, then ACKNOWLEDGE DEBIT); with the payee absent the flow stays open
+// and in doubt. An open payer record is not adopted: it moved no value, and the payer's next INITIATE
+// DEBIT aborts it (a card holds one open debit); a pending credit of it is adopted on the payee's
+// side, and that flow aborts it when the payer is here.
 import { randomUUID } from 'node:crypto';
 import { toHex } from '../../../protocol/bytes.js';
 import { RECORD_STATUS } from '../../../protocol/settlement/commands.js';
@@ -16,7 +25,7 @@ import { otherSlot } from '../contents/card-to-card-session.js';
 import { type ContentFlowKind, type ContentFlowRecord, partiesPayload } from '../contents/content-record.js';
 import type { CardSession } from '../settlement/card-session.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
-import type { TransferRecord } from '../settlement/transfer-record.js';
+import { foldTransfer, TRANSFER_STEP, type TransferRecord } from '../settlement/transfer-record.js';
 
 /** The flows of this journal now open: a record one of them names is not foreign. */
 export interface OpenFlows {
@@ -31,12 +40,16 @@ export async function adoptForeignRecords(
   open: OpenFlows,
 ): Promise<number> {
   let adopted = 0;
+  // Flows adopted in this pass count as open: the payer's and the payee's record of one transfer, both
+  // foreign, make one flow, whichever card is looked at first.
+  const transfers = [...open.transfers];
   for (const card of present) {
-    // The card info counts pending credits: no query when there is none.
-    if (card.info.pendingCredits > 0) {
-      for (const credit of await card.client.unsettledTransactions()) {
-        if (!isForeignCredit(credit, card, open.transfers)) continue;
-        adoptCredit(cards, card, credit);
+    // The card info counts unsettled records: no query when there is none.
+    if (card.info.pendingCredits > 0 || card.info.unsettledDebits > 0) {
+      for (const u of await card.client.unsettledTransactions()) {
+        if (!isForeignTransfer(u, card, transfers)) continue;
+        const flowId = adoptTransfer(cards, card, u);
+        transfers.push(foldTransfer(cards.entries(flowId)));
         adopted++;
       }
     }
@@ -49,21 +62,35 @@ export async function adoptForeignRecords(
   return adopted;
 }
 
-function isForeignCredit(u: TransactionRecord, card: CardSession, open: TransferRecord[]): boolean {
-  if (u.role !== 'credit' || u.status !== RECORD_STATUS.CREDIT_PENDING) return false;
+/**
+ * A record whose value is in flight and that no open flow of this journal names: a pending credit, or
+ * a debited payer record (value left the payer). An open debit is not: it moved nothing, and the
+ * payer's next INITIATE DEBIT aborts it.
+ */
+function isForeignTransfer(u: TransactionRecord, card: CardSession, open: TransferRecord[]): boolean {
+  const payer = u.role === 'debit';
+  if (u.status !== (payer ? RECORD_STATUS.DEBIT_DEBITED : RECORD_STATUS.CREDIT_PENDING)) return false;
   const tx = toHex(u.txRandom);
   const rx = toHex(u.rxRandom);
   return !open.some(
     (r) =>
-      r.payeeId === card.holderIdHex && r.txRandom === tx && (r.rxRandom === undefined || r.rxRandom === rx),
+      (payer ? r.payerId : r.payeeId) === card.holderIdHex &&
+      r.txRandom === tx &&
+      (r.rxRandom === undefined || r.rxRandom === rx),
   );
 }
 
-function adoptCredit(cards: CardAccess, payee: CardSession, u: TransactionRecord): void {
-  cards.record(randomUUID(), 'value-transfer', 'started', {
+/** A flow of its own for a foreign record, with the record's terms and both randoms. */
+function adoptTransfer(cards: CardAccess, card: CardSession, u: TransactionRecord): string {
+  const flowId = randomUUID();
+  const counterpart = toHex(u.counterpartId);
+  const payer = u.role === 'debit';
+  cards.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
     origin: 'found-on-card',
-    payerId: toHex(u.counterpartId),
-    payeeId: payee.holderIdHex,
+    payerId: payer ? card.holderIdHex : counterpart,
+    payeeId: payer ? counterpart : card.holderIdHex,
+    // The payer card is here: an issuer settling the flow in doubt finds it by its certificate.
+    ...(payer ? { payerSerial: card.certificate.serial.toString() } : {}),
     amount: u.amount,
     currency: u.currency,
     date: u.date,
@@ -72,6 +99,7 @@ function adoptCredit(cards: CardAccess, payee: CardSession, u: TransactionRecord
     rxRandom: toHex(u.rxRandom),
     keyUpdates: [],
   });
+  return flowId;
 }
 
 /**

@@ -19,6 +19,12 @@ export const TRANSFER_STEP = {
   /** The payer took the release proof (REFUND DEBIT): what it debited, if anything, is back. Closes the flow. */
   REFUNDED: 'refunded',
   INTERRUPTED: 'interrupted',
+  /**
+   * The payer refused the payee's acknowledgement (ACKNOWLEDGE DEBIT 6982), read again from the
+   * payee's record: it is not genuine (a forged record, a card that lies). The acknowledgement no
+   * longer counts; the flow is in doubt again, and the same one is never journaled or sent again.
+   */
+  ACK_REFUSED: 'ack-refused',
   COMPLETED: 'completed',
   ROLLED_BACK: 'rolled-back',
   REFUSED: 'failed-no-value-moved',
@@ -50,6 +56,8 @@ export interface TransferRecord {
   abortProof?: string;
   /** The payee's release proof (protocol version 2): the payer is, or will be, paid back. */
   releaseProof?: string;
+  /** An acknowledgement the payer refused ('ack-refused'): a payee record answering it is no proof. */
+  refusedAck?: string;
   payeeSettled: boolean;
   payerSettled: boolean;
   lastStep: string;
@@ -112,6 +120,11 @@ export function foldTransfer(entries: JournalRecord[]): TransferRecord {
     }
     if (q.payeeSettled === true) r.payeeSettled = true;
     if (q.payerSettled === true) r.payerSettled = true;
+    if (e.step === TRANSFER_STEP.ACK_REFUSED) {
+      r.refusedAck = typeof q.refusedAck === 'string' ? q.refusedAck : r.ack;
+      r.ack = undefined;
+      r.payeeSettled = false;
+    }
   }
   return r;
 }

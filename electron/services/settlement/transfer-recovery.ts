@@ -122,8 +122,11 @@ export async function recoverTransfer(
         },
         (rc) => record(TRANSFER_STEP.DEBITED, { receptionChallenge: toHex(rc), correctedFromCard: true }),
       );
-    else if (onCard?.status === RECORD_STATUS.CREDIT_CREDITED) ack = onCard.proof;
-    else if (onCard?.status === RECORD_STATUS.CREDIT_RELEASED) {
+    else if (onCard?.status === RECORD_STATUS.CREDIT_CREDITED) {
+      // An acknowledgement the payer already refused is no proof: nothing is journaled or sent again.
+      if (toHex(onCard.proof) === r.refusedAck) return 'waiting-for-payee';
+      ack = onCard.proof;
+    } else if (onCard?.status === RECORD_STATUS.CREDIT_RELEASED) {
       // The payee released it (anyone can, §4.5): it will never credit; the payer gets its value back.
       journalReleasedRecord(onCard, record);
       return afterDelivery(await deliverRelease(fold(), payer, payee, record));
@@ -137,18 +140,35 @@ export async function recoverTransfer(
   if (r.ack && !r.payerSettled && payer) {
     const tx = fromHex(r.txRandom!);
     const onCard = await statusOrUndefined(payer, tx);
-    if (onCard?.status === RECORD_STATUS.DEBIT_DEBITED && isPayerRecordOf(onCard, r))
-      await withProofFromCard(
-        (ack) => payer.client.acknowledgeDebit(tx, ack),
-        fromHex(r.ack),
-        async () => {
-          const credit = payee ? await statusOrUndefined(payee, tx) : undefined;
-          return credit?.status === RECORD_STATUS.CREDIT_CREDITED && isPayeeRecordOf(credit, r)
-            ? credit.proof
-            : undefined;
-        },
-        (ack) => record(TRANSFER_STEP.CREDITED, { ack: toHex(ack), correctedFromCard: true }),
-      );
+    if (onCard?.status === RECORD_STATUS.DEBIT_DEBITED && isPayerRecordOf(onCard, r)) {
+      try {
+        await withProofFromCard(
+          (ack) => payer.client.acknowledgeDebit(tx, ack),
+          fromHex(r.ack),
+          async () => {
+            const credit = payee ? await statusOrUndefined(payee, tx) : undefined;
+            return credit?.status === RECORD_STATUS.CREDIT_CREDITED && isPayeeRecordOf(credit, r)
+              ? credit.proof
+              : undefined;
+          },
+          (ack) => record(TRANSFER_STEP.CREDITED, { ack: toHex(ack), correctedFromCard: true }),
+        );
+      } catch (e) {
+        if (!isTerminalError(e, 'E_CARD_STATUS') || e.details.sw !== SW.SECURITY_STATUS_NOT_SATISFIED)
+          throw e;
+        // The payer verified the acknowledgement, as read from the payee's record too, and refused it:
+        // the payee's record is not genuine. Nothing changed on the payer; the value is in doubt again
+        // (the issuer, who holds the transfer key, can tell), and that acknowledgement is never sent again.
+        record(TRANSFER_STEP.ACK_REFUSED, {
+          refusedAck: fold().ack,
+          code: e.code,
+          sw: e.details.sw,
+          slot: payer.slot,
+          message: 'the payer refused the payee’s acknowledgement: it is not genuine',
+        });
+        return 'waiting-for-payee';
+      }
+    }
     record(TRANSFER_STEP.COMPLETED, { payerSettled: true });
     return 'completed';
   }
