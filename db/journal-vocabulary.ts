@@ -59,6 +59,11 @@ export const STEP_NAMES = [
   'issue-interrupted',
   // journal
   'legacy-chain',
+  // protocol version 2 releases, the operator's card care (issues 11, 13)
+  'released',
+  'ack-refused',
+  'unblock-requested',
+  'alter-requested',
 ] as const;
 
 /** Payload keys, at any depth of a payload; code = index. */
@@ -165,4 +170,20 @@ export const PAYLOAD_KEYS = [
   // operators and refunds (issue 11)
   'operatorId',
   'refundOf',
+  // the shop's flows and protocol version 2 (issues 11, 13): slots, labels, operator, releases
+  'payerSlot',
+  'payeeSlot',
+  'payerLabel',
+  'payeeLabel',
+  'senderLabel',
+  'receiverLabel',
+  'initiatorLabel',
+  'responderLabel',
+  'cardLabel',
+  'operator',
+  'confirmedBy',
+  'origin',
+  'releaseProof',
+  'refusedAck',
+  'returned',
 ] as const;
