@@ -8,9 +8,9 @@ import { spyServices } from './ipc-spy-services.js';
 
 describe('every IPC channel under arbitrary and mutated requests', () => {
   it('answers a typed response or E_INPUT_INVALID, and runs no service on a refusal (fake services)', async () => {
-    const report = await runIpcFuzz({ seed: 6_004, runs: 600 });
+    const report = await runIpcFuzz({ seed: 6_004, runs: 1_000 });
     expect(report.failures).toEqual([]);
-    expect(report.cases).toBe(600);
+    expect(report.cases).toBe(1_000);
     expect(report.stats.refused).toBeGreaterThan(100);
     // Every channel was also reached with a request it accepts.
     for (const channel of CHANNELS) {
