@@ -122,6 +122,10 @@ describe('operator screen: honest about what happens', () => {
 
   it('says at once when the link drops mid-payment, shows no card, and reconnects by itself', async () => {
     const before = { ...balances(), transfers: completedTransfers() };
+    // The payments before spent the card's no-PIN allowance: this one is paid with the PIN.
+    await ui.page.locator('#payer-pin').fill('1234');
+    await ui.page.locator('#payer-pin').press('Enter');
+    await expect.poll(() => byTest('payer-balance').textContent()).not.toBe('••••');
     ui.slots.setLatency('payer', 150);
     await ui.page.locator('#amount').fill('3.00');
     await ui.page.locator('#amount').press('Enter');
@@ -132,7 +136,7 @@ describe('operator screen: honest about what happens', () => {
     const transfersBefore = ui.services.flows.all().filter((f) => f.flowKind === 'value-transfer').length;
     await expect
       .poll(() => ui.services.flows.all().filter((f) => f.flowKind === 'value-transfer').length, {
-        timeout: 5_000,
+        timeout: 15_000, // a loaded machine: the payer's APDUs are slowed to 150 ms each here
         interval: 20,
       })
       .toBe(transfersBefore + 1);
