@@ -237,21 +237,21 @@ export async function dispatch(
 
 function hostStatus(s: HandlerServices, now: Date): HostStatusWire {
   const thisUpdate = s.crl.status().thisUpdate;
-  const crlAge =
+  const crlAgeSeconds =
     thisUpdate === undefined
-      ? {}
-      : { crlAgeSeconds: Math.max(0, Math.floor((now.getTime() - Date.parse(thisUpdate)) / 1000)) };
-  if (!s.uploader) return { configured: false, waiting: 0, ...crlAge };
+      ? undefined
+      : Math.max(0, Math.floor((now.getTime() - Date.parse(thisUpdate)) / 1000));
+  if (!s.uploader) return { configured: false, waiting: 0, crlAgeSeconds };
   const u = s.uploader.status();
   const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
   return {
     configured: true,
-    ...(s.host ? { url: s.host.url } : {}),
-    ...(u.ackedAt !== null ? { lastUploadAt: iso(u.ackedAt) } : {}),
+    url: s.host?.url,
+    lastUploadAt: iso(u.ackedAt),
     waiting: u.waiting,
-    ...(u.lastError ? { lastError: u.lastError } : {}),
-    ...(u.nextAttemptAt !== null ? { nextAttemptAt: iso(u.nextAttemptAt) } : {}),
-    ...crlAge,
+    lastError: u.lastError ?? undefined,
+    nextAttemptAt: iso(u.nextAttemptAt),
+    crlAgeSeconds,
   };
 }
 
