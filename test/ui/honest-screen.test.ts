@@ -127,13 +127,14 @@ describe('operator screen: honest about what happens', () => {
     await ui.page.locator('#payer-pin').press('Enter');
     await expect.poll(() => byTest('payer-balance').textContent()).not.toBe('••••');
     ui.slots.setLatency('payer', 150);
+    // Counted before Pay: a payment begun at once must not be counted in the "before".
+    const transfersBefore = ui.services.flows.all().filter((f) => f.flowKind === 'value-transfer').length;
     await ui.page.locator('#amount').fill('3.00');
     await ui.page.locator('#amount').press('Enter');
     await expect.poll(() => ui.page.getByRole('button', { name: 'Paying…' }).count()).toBe(1);
     // Mid-payment: the terminal has begun it (its first journal entry) when the link drops. Dropped
     // the moment the button says Paying…, the request could still be unread in the socket and die
     // with it: then no payment at all would run.
-    const transfersBefore = ui.services.flows.all().filter((f) => f.flowKind === 'value-transfer').length;
     await expect
       .poll(() => ui.services.flows.all().filter((f) => f.flowKind === 'value-transfer').length, {
         timeout: 15_000, // a loaded machine: the payer's APDUs are slowed to 150 ms each here
