@@ -13,6 +13,8 @@ export interface WorldCard {
   retired: boolean;
   /** The card's persistent memory, decoded and validated by the applet's own schema (throws if invalid). */
   state(): SettlementState;
+  /** The card's persistent memory as stored (undefined: empty): what state() decodes. */
+  memoryImage(): string | undefined;
   /** The last APDUs honest terminals sent it (a hostile terminal replays them). */
   readonly recorded: readonly Uint8Array[];
   /** Sets its persistent memory, as a hostile terminal left it; read at the next power-up. */

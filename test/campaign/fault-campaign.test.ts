@@ -87,7 +87,7 @@ describe('quick fault campaign, memory world', () => {
       reported: 'completed' as const,
       faultFired: false,
       terminal: world.terminal(),
-      verifyChain: true,
+      verifyChain: 'full' as const,
     });
     const edit = (f: (s: WorldSnapshot) => void) => {
       const s = structuredClone(before);

@@ -102,7 +102,12 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
     let result: CaseResult | undefined;
     try {
       const last = index === from + o.cases - 1;
-      const verifyChain = last || (index - from + 1) % (o.verifyEvery ?? 1) === 0;
+      // The whole chain at the last case; every so many cases only what was appended since.
+      const verifyChain = last
+        ? 'full'
+        : (index - from + 1) % (o.verifyEvery ?? 1) === 0
+          ? 'incremental'
+          : 'none';
       result = await runCase(world, plan, {
         items,
         expectedTotal,
@@ -144,7 +149,7 @@ export async function runCampaign(world: CampaignWorld, o: CampaignOptions): Pro
 }
 
 interface CaseContext {
-  verifyChain: boolean;
+  verifyChain: 'full' | 'incremental' | 'none';
   items: Set<string>;
   expectedTotal: number;
   longest: Map<string, number>;

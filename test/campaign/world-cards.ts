@@ -73,6 +73,10 @@ export class FaultableCard implements WorldCard {
     this.sim.store.tearing = () => hooks.onWrite(this);
   }
 
+  memoryImage(): string | undefined {
+    return this.backend.load();
+  }
+
   state() {
     const image = this.backend.load();
     if (image === undefined) throw new Error('the card memory is empty');

@@ -29,9 +29,23 @@ export function unsettledOf(s: SettlementState): number {
   );
 }
 
+/**
+ * Each card's last snapshot with the memory image it was taken from. A world keeps every card it
+ * retired (their value is still counted), so a long soak holds hundreds of cards that no case
+ * touches again; decoding each of them twice a case made a case's cost grow with the soak's length.
+ * An image that has not changed since gives the same snapshot.
+ */
+const lastSnapshot = new WeakMap<WorldCard, { image: string; snapshot: CardSnapshot }>();
+
 export function snapshotWorld(cards: readonly WorldCard[]): WorldSnapshot {
   const out: WorldSnapshot = { cards: [], invalid: [] };
   for (const card of cards) {
+    const image = card.memoryImage();
+    const last = lastSnapshot.get(card);
+    if (image !== undefined && last?.image === image) {
+      out.cards.push({ ...last.snapshot, items: [...last.snapshot.items] });
+      continue;
+    }
     let s: SettlementState;
     try {
       s = card.state();
@@ -39,7 +53,7 @@ export function snapshotWorld(cards: readonly WorldCard[]): WorldSnapshot {
       out.invalid.push(`${card.label}: ${(e as Error).message}`);
       continue;
     }
-    out.cards.push({
+    const snapshot: CardSnapshot = {
       label: card.label,
       holderId: card.holderId,
       balance: s.balance,
@@ -48,7 +62,9 @@ export function snapshotWorld(cards: readonly WorldCard[]): WorldSnapshot {
       updateKeyId: s.updateKeyId,
       items: s.contents.map((i) => i.id).sort(),
       unsettled: unsettledOf(s),
-    });
+    };
+    if (image !== undefined) lastSnapshot.set(card, { image, snapshot });
+    out.cards.push({ ...snapshot, items: [...snapshot.items] });
   }
   return out;
 }
