@@ -155,7 +155,12 @@ export function journalTransfer(
   const txRandom = terms.txRandom ?? hex(16);
   const rxRandom = hex(16);
   // Terms no card would accept (a hostile terminal's, in tests) get random bytes: no card made them.
-  const genuine = Number.isSafeInteger(terms.amount) && terms.amount > 0 && terms.amount <= 0xffff_ffff;
+  const hex16 = /^[0-9A-F]{32}$/;
+  const genuine =
+    Number.isSafeInteger(terms.amount) &&
+    terms.amount > 0 &&
+    terms.amount <= 0xffff_ffff &&
+    [terms.payerId, terms.payeeId, txRandom].every((h) => hex16.test(h));
   const proofs = genuine
     ? genuineProofs({ ...terms, txRandom, rxRandom })
     : {
