@@ -16,12 +16,14 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/connection.js';
 import { readUploadBatch } from '../../db/journal-upload.js';
+import { JournalUploader } from '../../electron/services/host-link/journal-uploader.js';
 import { TransferProofVerifier } from '../../issuer-host/clearing/clearing-keys.js';
 import { loadHostConfig } from '../../issuer-host/config.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { toHex } from '../../protocol/bytes.js';
 import { isTerminalError } from '../../protocol/errors.js';
 import { CLEARING_UPLOAD_PATH, type UploadResponse } from '../../protocol/host-link/clearing-wire.js';
+import type { HostClient } from '../../protocol/host-link/host-client.js';
 import { makeTerminal } from '../support/terminal-fixtures.js';
 import {
   cardId,
@@ -58,6 +60,7 @@ const rand = () => toHex(randomBytes(16));
 
 interface Till {
   terminalId: string;
+  client: HostClient;
   j: TestJournal;
   sent: number;
   upload(): Promise<UploadResponse>;
@@ -155,6 +158,7 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
     const client = plainClient(host, world, await registeredTerminal(db, terminalId, 'shop-1'));
     const t: Till = {
       terminalId,
+      client,
       j: openTestJournal(),
       sent: 0,
       upload: async () => {
@@ -434,6 +438,38 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
     const [kept] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM release_proofs');
     expect(kept!.n).toBe(0);
     expect(await balanceOf(db, 'card', alice)).toBe(-120n);
+  });
+
+  it("the terminal's uploader sends what precedes a damaged proof, then the batch that sets it aside", async () => {
+    journalTransfer(honest.j, { payerId: alice, payeeId: shop, amount: 60 }); // seq 1-5
+    const terms = { payerId: alice, payeeId: shop, amount: 70, txRandom: rand(), rxRandom: rand() };
+    const proofs = genuineProofs(terms);
+    const flowId = randomUUID();
+    const append = (step: string, payload: Record<string, unknown>) =>
+      honest.j.journal.append({ flowId, flowKind: 'value-transfer', step, payload });
+    append('started', {
+      payerId: alice,
+      payeeId: shop,
+      amount: 70,
+      currency: FIXTURE_CURRENCY,
+      date: FIXTURE_DATE,
+      keyUpdates: [],
+    });
+    append('credit-initiated', {
+      txRandom: terms.txRandom,
+      rxRandom: terms.rxRandom,
+      challenge: proofs.challenge,
+    });
+    append('debited', { receptionChallenge: proofs.receptionChallenge });
+    append('credited', { ack: rand(), payeeSettled: true }); // seq 9: the batch of 9 ends on it
+    append('ack-refused', { code: 'E_CARD_STATUS', sw: 0x6982, slot: 'payer' });
+    append('credited', { ack: proofs.ack, correctedFromCard: true });
+    append('completed', { payerSettled: true });
+    const uploader = new JournalUploader({ db: honest.j.db, client: honest.client, batchSize: 9 });
+    const result = await uploader.sync();
+    expect(result).toMatchObject({ ok: true, ackedSeq: 12, waiting: 0 });
+    expect(await phases(db)).toEqual(['pending', 'post', 'pending', 'post']);
+    expect(await balanceOf(db, 'card', shop)).toBe(130n);
   });
 
   it('books transfers made by real simulated cards through the settlement engine', async () => {
