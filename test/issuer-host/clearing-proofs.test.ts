@@ -37,7 +37,7 @@ import {
   removeTestJournals,
   type TestJournal,
 } from './clearing-fixtures.js';
-import { BACKENDS, useHostDatabases } from './host-db-fixtures.js';
+import { BACKENDS, expectRefusal, useHostDatabases } from './host-db-fixtures.js';
 import {
   CLEARING_TABLES,
   issuerWorld,
@@ -99,14 +99,13 @@ function journalFlow(
   return flowId;
 }
 
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string; status: unknown }> {
-  try {
-    await p;
-  } catch (e) {
-    if (isTerminalError(e)) return { code: e.code, message: e.message, status: e.details.status };
-    throw e;
-  }
-  throw new Error('expected a refusal');
+/** A flow journaled as the engine does, from its `started` entry: `append` adds the next steps. */
+function engineFlow(j: TestJournal, terms: { payerId: string; payeeId: string; amount: number }) {
+  const flowId = randomUUID();
+  const append = (step: string, payload: Record<string, unknown>) =>
+    j.journal.append({ flowId, flowKind: 'value-transfer', step, payload });
+  append('started', { ...terms, currency: FIXTURE_CURRENCY, date: FIXTURE_DATE, keyUpdates: [] });
+  return { flowId, append };
 }
 
 /** Every row of the ledger and the uploads (migrations 003-005), to compare before and after. */
@@ -183,16 +182,13 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
   });
 
   /** The upload is refused with E_UPLOAD_PROOF at this entry, and nothing of clearing changed. */
-  async function expectProofRefused(
-    t: Till,
-    at: { seq: number; flowId: string; step: string; proof: string },
-  ) {
+  async function expectProofRefused(t: Till, flowId: string, step: string, proof: string) {
+    const at = { seq: seqOf(t, flowId, step), flowId, step, proof };
     const before = await clearingRows(db);
     const beforeCounts = await counts(db);
     const alertsBefore = (await alerts(db)).length;
-    const answer = await refusal(t.upload());
-    expect(answer.code).toBe('E_UPLOAD_PROOF');
-    expect(answer.status).toBe(409);
+    const answer = await expectRefusal(t.upload(), 'E_UPLOAD_PROOF');
+    expect(answer.details.status).toBe(409);
     expect(answer.message).toContain(`entry ${at.seq} `);
     expect(answer.message).toContain(at.flowId);
     expect(await counts(db)).toEqual(beforeCounts);
@@ -259,27 +255,18 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
       ['credited', { ack: rand(), payeeSettled: true }],
       ['completed', { payerSettled: true }],
     ]);
-    await expectProofRefused(hostile, {
-      seq: seqOf(hostile, flowId, 'credited'),
-      flowId,
-      step: 'credited',
-      proof: 'ack',
-    });
+    await expectProofRefused(hostile, flowId, 'credited', 'ack');
     expect(await phases(db)).toEqual([]);
   });
 
   it('(a) refuses an invented transfer journaled as the engine does, at its first proof', async () => {
     const terms = { payerId: shop, payeeId: mallory, amount: 9_000, txRandom: rand(), rxRandom: rand() };
-    const flowId = randomUUID();
-    const append = (step: string, payload: Record<string, unknown>) =>
-      hostile.j.journal.append({ flowId, flowKind: 'value-transfer', step, payload });
-    append('started', { ...terms, currency: FIXTURE_CURRENCY, date: FIXTURE_DATE, keyUpdates: [] });
+    const { flowId, append } = engineFlow(hostile.j, terms);
     append('credit-initiated', { txRandom: terms.txRandom, rxRandom: terms.rxRandom, challenge: rand() });
     append('debited', { receptionChallenge: rand() });
     append('credited', { ack: rand(), payeeSettled: true });
     append('completed', { payerSettled: true });
-    const seq = seqOf(hostile, flowId, 'credit-initiated');
-    await expectProofRefused(hostile, { seq, flowId, step: 'credit-initiated', proof: 'challenge' });
+    await expectProofRefused(hostile, flowId, 'credit-initiated', 'challenge');
   });
 
   it.each([
@@ -301,12 +288,7 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
       ['credited', { ack, payeeSettled: true }],
       ['completed', { payerSettled: true }],
     ]);
-    await expectProofRefused(hostile, {
-      seq: seqOf(hostile, flowId, 'credited'),
-      flowId,
-      step: 'credited',
-      proof: 'ack',
-    });
+    await expectProofRefused(hostile, flowId, 'credited', 'ack');
   });
 
   it('(c) refuses a genuine transfer whose amount was changed in an otherwise well-chained journal', async () => {
@@ -322,23 +304,12 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
 
     // The hostile till journals the same transfer, with its genuine proofs of 250, for 2,500.
     const proof = (key: string) => journaled(honest, real, key);
-    const flowId = randomUUID();
-    const append = (step: string, payload: Record<string, unknown>) =>
-      hostile.j.journal.append({ flowId, flowKind: 'value-transfer', step, payload });
-    append('started', {
-      payerId: alice,
-      payeeId: shop,
-      amount: 2_500,
-      currency: FIXTURE_CURRENCY,
-      date: FIXTURE_DATE,
-      keyUpdates: [],
-    });
+    const { flowId, append } = engineFlow(hostile.j, { payerId: alice, payeeId: shop, amount: 2_500 });
     append('credit-initiated', { txRandom, rxRandom: proof('rxRandom'), challenge: proof('challenge') });
     append('debited', { receptionChallenge: proof('receptionChallenge') });
     append('credited', { ack: proof('ack'), payeeSettled: true });
     append('completed', { payerSettled: true });
-    const seq = seqOf(hostile, flowId, 'credit-initiated');
-    await expectProofRefused(hostile, { seq, flowId, step: 'credit-initiated', proof: 'challenge' });
+    await expectProofRefused(hostile, flowId, 'credit-initiated', 'challenge');
     expect(await clearingRows(db)).toEqual(booked);
   });
 
@@ -364,7 +335,7 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
           [step === 'aborted' ? 'rolled-back' : 'refunded', { payerSettled: true }],
         ],
       );
-      await expectProofRefused(hostile, { seq: seqOf(hostile, flowId, step), flowId, step, proof: field });
+      await expectProofRefused(hostile, flowId, step, field);
       expect(await clearingRows(db)).toEqual(booked);
       expect(await balanceOf(db, 'card', alice)).toBe(-250n);
       const [exceptions] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_exceptions');
@@ -376,17 +347,7 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
     const terms = { payerId: alice, payeeId: shop, amount: 120, txRandom: rand(), rxRandom: rand() };
     const proofs = genuineProofs(terms);
     const damaged = `${proofs.ack.slice(0, 30)}${proofs.ack.slice(30) === '00' ? '01' : '00'}`;
-    const flowId = randomUUID();
-    const append = (step: string, payload: Record<string, unknown>) =>
-      honest.j.journal.append({ flowId, flowKind: 'value-transfer', step, payload });
-    append('started', {
-      payerId: alice,
-      payeeId: shop,
-      amount: 120,
-      currency: FIXTURE_CURRENCY,
-      date: FIXTURE_DATE,
-      keyUpdates: [],
-    });
+    const { flowId, append } = engineFlow(honest.j, { payerId: alice, payeeId: shop, amount: 120 });
     append('credit-initiated', {
       txRandom: terms.txRandom,
       rxRandom: terms.rxRandom,
@@ -395,12 +356,7 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
     append('debited', { receptionChallenge: proofs.receptionChallenge });
     append('credited', { ack: damaged, payeeSettled: true });
     // Uploaded before the terminal knew: refused, as a hostile one would be.
-    await expectProofRefused(honest, {
-      seq: seqOf(honest, flowId, 'credited'),
-      flowId,
-      step: 'credited',
-      proof: 'ack',
-    });
+    await expectProofRefused(honest, flowId, 'credited', 'ack');
     // The payer refused it; recovery read the payee's record again and completed.
     append('ack-refused', { refusedAck: damaged, code: 'E_CARD_STATUS', sw: 0x6982, slot: 'payer' });
     append('credited', { ack: proofs.ack, correctedFromCard: true });
@@ -412,16 +368,10 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
     // A transmission challenge damaged on its way: the payer refused to debit and proved it never will.
     const t2 = { payerId: alice, payeeId: shop, amount: 30, txRandom: rand(), rxRandom: rand() };
     const p2 = genuineProofs(t2);
-    const aborted = randomUUID();
-    const add = (step: string, payload: Record<string, unknown>) =>
-      honest.j.journal.append({ flowId: aborted, flowKind: 'value-transfer', step, payload });
-    add('started', {
+    const { append: add } = engineFlow(honest.j, {
       payerId: alice,
       payeeId: shop,
       amount: 30,
-      currency: FIXTURE_CURRENCY,
-      date: FIXTURE_DATE,
-      keyUpdates: [],
     });
     add('credit-initiated', { txRandom: t2.txRandom, rxRandom: t2.rxRandom, challenge: rand() });
     add('aborted', { abortProof: p2.abortProof, payerSettled: true });
@@ -444,17 +394,7 @@ describe.each(BACKENDS)('proofs at clearing on %s', (backend) => {
     journalTransfer(honest.j, { payerId: alice, payeeId: shop, amount: 60 }); // seq 1-5
     const terms = { payerId: alice, payeeId: shop, amount: 70, txRandom: rand(), rxRandom: rand() };
     const proofs = genuineProofs(terms);
-    const flowId = randomUUID();
-    const append = (step: string, payload: Record<string, unknown>) =>
-      honest.j.journal.append({ flowId, flowKind: 'value-transfer', step, payload });
-    append('started', {
-      payerId: alice,
-      payeeId: shop,
-      amount: 70,
-      currency: FIXTURE_CURRENCY,
-      date: FIXTURE_DATE,
-      keyUpdates: [],
-    });
+    const { append } = engineFlow(honest.j, { payerId: alice, payeeId: shop, amount: 70 });
     append('credit-initiated', {
       txRandom: terms.txRandom,
       rxRandom: terms.rxRandom,
