@@ -1,6 +1,6 @@
 // The demo issuer host's files, made in the terminal's process before anything starts (fast: no
 // database, no server): the host folder in .state/demo/host made from the demo issuer (TLS from its
-// CA for 127.0.0.1, its authority key, embedded PostgreSQL, a loopback port free when it was made),
+// CA for 127.0.0.1, its authority key and clearing key set, embedded PostgreSQL, a loopback port free when it was made),
 // and the demo terminal configuration's `host` section with the host's pin. Its rows are made by
 // the host process itself (demo-host.ts). Kept apart so the Electron shell's bundle, which makes the
 // demo shop, never carries the host's server and database.

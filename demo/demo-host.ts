@@ -106,6 +106,7 @@ export async function listenDemoHost(
     caCertificateDer: settings.caCertificateDer,
     tls: settings.tls,
     authority: settings.authority,
+    ...(settings.clearingKeys ? { clearingKeys: settings.clearingKeys } : {}),
     logger,
   });
   await app.listen(settings.listen);

@@ -8,12 +8,15 @@
 //     "database": { "url": "postgres://issuer@db.internal/issuer_host" },
 //     "auth": { "clockSkewSeconds": 300 },
 //     "limits": { "jsonBodyBytes": 65536, "crlBytes": 67108864 },
-//     "authority": { "key": "authority-key.json", "eligibility": "allow-list", "rightLifetimeSeconds": 600 }
+//     "authority": { "key": "authority-key.json", "eligibility": "allow-list", "rightLifetimeSeconds": 600 },
+//     "clearing": { "keySet": "clearing-keys.json" }
 //   }
 //
 // `authority` makes the host the issuer's command-generating server: its key file (written by init
 // from the issuer file, mode 0600) holds the issuer ID and the authority signing key, nothing else
-// of the issuer's secrets.
+// of the issuer's secrets. `clearing.keySet` names the clearing verification key set (the transfer
+// keys by ID, mode 0600: clearing/clearing-keys.ts), with which uploads are booked only on the cards'
+// proofs; without it the host books what the terminals' chains say, and its status says so.
 //
 // Without database.url (and without the HOST_DATABASE_URL environment variable, which wins over
 // the file) the host runs on embedded PostgreSQL in database.embeddedDir: zero set-up, one process.
@@ -28,6 +31,7 @@ import {
   DEFAULT_RIGHT_LIFETIME_SECONDS,
   ELIGIBILITIES,
 } from './authority/command-authority.js';
+import { loadClearingKeys, type TransferProofVerifier } from './clearing/clearing-keys.js';
 import type { DatabaseTarget } from './db/host-database.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_CRL_BYTES, DEFAULT_JSON_BODY_BYTES } from './server/host-server.js';
 
@@ -94,6 +98,12 @@ export const hostConfigSchema = z
         rightLifetimeSeconds: z.number().int().min(10).max(86_400).default(DEFAULT_RIGHT_LIFETIME_SECONDS),
       })
       .optional(),
+    clearing: z
+      .strictObject({
+        /** The clearing verification key set (the issuer's transfer keys by ID), mode 0600. */
+        keySet: z.string().min(1),
+      })
+      .optional(),
   })
   .refine((c) => (c.tls === undefined) === c.plainHttp, {
     message: 'give either "tls" (certificate and key) or "plainHttp": true, not both or neither',
@@ -111,6 +121,8 @@ export interface HostSettings {
   jsonBodyBytes: number;
   maxCrlBytes: number;
   authority?: Omit<CommandAuthorityOptions, 'db' | 'now'>;
+  /** The clearing verification key set; absent: uploads are booked without checking the cards' MACs. */
+  clearingKeys?: TransferProofVerifier;
 }
 
 /** The authority key file: the issuer ID and the authority signing key, hex. */
@@ -144,6 +156,14 @@ export function loadHostConfig(path: string, env: NodeJS.ProcessEnv = process.en
   const base = dirname(resolve(path));
   const at = (p: string) => resolve(base, p);
   const url = env[DATABASE_URL_ENV] || c.database.url;
+  const authority = c.authority ? readAuthorityKey(at(c.authority.key)) : undefined;
+  const clearingKeys = c.clearing ? loadClearingKeys(at(c.clearing.keySet)) : undefined;
+  if (authority && clearingKeys && authority.issuerId !== clearingKeys.issuerId) {
+    throw new TerminalError(
+      'E_INPUT_INVALID',
+      `host configuration ${path}: the clearing key set is issuer ${clearingKeys.issuerId}'s, the authority key issuer ${authority.issuerId}'s`,
+    );
+  }
   return {
     configPath: resolve(path),
     database: url ? { url, poolSize: c.database.poolSize } : { dataDir: at(c.database.embeddedDir) },
@@ -162,15 +182,16 @@ export function loadHostConfig(path: string, env: NodeJS.ProcessEnv = process.en
     clockSkewMs: c.auth.clockSkewSeconds * 1000,
     jsonBodyBytes: c.limits.jsonBodyBytes,
     maxCrlBytes: c.limits.crlBytes,
-    ...(c.authority
+    ...(c.authority && authority
       ? {
           authority: {
-            issuer: readAuthorityKey(at(c.authority.key)),
+            issuer: authority,
             eligibility: c.authority.eligibility,
             rightLifetimeSeconds: c.authority.rightLifetimeSeconds,
           },
         }
       : {}),
+    ...(clearingKeys ? { clearingKeys } : {}),
   };
 }
 

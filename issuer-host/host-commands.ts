@@ -1,7 +1,7 @@
 // `npm run host -- <command>`: set up, run and look after the issuer host. serve is the default.
 //
 // init       a host folder from the issuer file: host.json, the CA certificate, a TLS key and a
-//            certificate from the issuer CA, the authority key; migrates the database and creates
+//            certificate from the issuer CA, the authority key, the clearing key set; migrates the database and creates
 //            the first staff token
 // serve      runs the HTTP service
 // migrate    applies pending database migrations and exits
@@ -27,6 +27,7 @@ import { migrateHostDatabase } from './db/migrate.js';
 import { StaffTokens } from './db/staff-tokens.js';
 import { issueTls, type TlsNames, writeHostFolder, writeSecret } from './host-folder.js';
 import { certificatePem, certificatePin, generateHostKey } from './pki/host-certificate.js';
+import { clearingStatus } from './server/clearing-routes.js';
 import { createHostServer } from './server/host-server.js';
 
 export const CONFIG_OPTION = { config: { type: 'string' } } as const;
@@ -92,7 +93,7 @@ function tlsNames(args: ParsedArgs): TlsNames {
 export const initCommand = defineCommand({
   name: 'init',
   summary:
-    'Create a host folder: configuration, TLS key and certificate from the issuer CA, the authority key, the database and a first admin token.',
+    'Create a host folder: configuration, TLS key and certificate from the issuer CA, the authority key, the clearing key set, the database and a first admin token.',
   usage:
     '--issuer issuer.json [--dir .state/host] [--dns NAME]... [--ip ADDR]... [--port 8443] [--database-url URL] [--force]',
   options: {
@@ -105,7 +106,7 @@ export const initCommand = defineCommand({
   },
   help: {
     issuer:
-      'the issuer file (card-sim issuer-create): its CA issues the host certificate; its authority key signs create rights',
+      'the issuer file (card-sim issuer-create): its CA issues the host certificate; its authority key signs create rights; its transfer keys check the cards’ proofs at clearing',
     dir: `folder to create (default ${DEFAULT_HOST_DIR})`,
     port: `TCP port (default ${DEFAULT_HOST_PORT})`,
     'database-url': 'a PostgreSQL server (postgres://…); default: embedded PostgreSQL in the folder',
@@ -167,6 +168,7 @@ export const serveCommand = defineCommand({
       jsonBodyBytes: settings.jsonBodyBytes,
       maxCrlBytes: settings.maxCrlBytes,
       ...(settings.authority ? { authority: settings.authority } : {}),
+      ...(settings.clearingKeys ? { clearingKeys: settings.clearingKeys } : {}),
       logger: { level: 'info' },
     }).catch(async (e: unknown) => {
       await db.close();
@@ -188,10 +190,14 @@ export const serveCommand = defineCommand({
       [
         `issuer host listening on ${scheme}://${settings.listen.host}:${port} (database: ${db.location})`,
         settings.tls ? `TLS pin: ${certificatePin(settings.tls.certificatePem)}` : 'plain HTTP (no TLS)',
+        settings.clearingKeys
+          ? `clearing: uploads booked only on the cards' proofs (transfer keys ${settings.clearingKeys.keyIds.join(', ')})`
+          : 'clearing: NO key set ("clearing.keySet"): uploads are booked on the terminals\' word, the cards\' MACs unchecked',
       ].join('\n'),
       {
         url: `${scheme}://${settings.listen.host}:${port}`,
         database: db.location,
+        clearing: clearingStatus(settings.clearingKeys?.keyIds),
         ...(settings.tls ? { pin: certificatePin(settings.tls.certificatePem) } : {}),
       },
     );

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { IssuerState } from '../card-sim/issuer/issuer-state.js';
 import { fromHex } from '../protocol/bytes.js';
 import { toPem } from '../protocol/pki/index.js';
+import { CLEARING_KEY_FILE, type ClearingKeyFile } from './clearing/clearing-keys.js';
 import type { AuthorityKeyFile, HostConfigFile } from './config.js';
 import {
   certificatePem,
@@ -61,8 +62,22 @@ export function writeAuthorityKey(
 }
 
 /**
+ * The clearing verification key set (0600): the issuer's transfer keys by ID, with which the host
+ * checks the cards' MACs before it books an upload. Nothing else of the issuer's secrets.
+ */
+export function writeClearingKeys(path: string, issuer: Pick<IssuerState, 'issuerId' | 'transferKeys'>) {
+  const file: ClearingKeyFile = {
+    format: 1,
+    issuerId: issuer.issuerId,
+    transferKeys: { ...issuer.transferKeys },
+  };
+  writeSecret(path, `${JSON.stringify(file, null, 1)}\n`);
+}
+
+/**
  * Writes a host folder: host.json, the CA certificate, a new TLS key (0600) and its certificate from
- * the issuer CA, the authority key (0600). Returns the configuration file and the TLS pin.
+ * the issuer CA, the authority key and the clearing key set (0600). Returns the configuration file
+ * and the TLS pin.
  */
 export function writeHostFolder(o: {
   dir: string;
@@ -78,12 +93,14 @@ export function writeHostFolder(o: {
   writeFileSync(join(o.dir, 'tls', 'host-cert.pem'), certificatePem(der));
   writeSecret(join(o.dir, 'tls', 'host-key.pem'), key.privateKeyPem);
   writeAuthorityKey(join(o.dir, AUTHORITY_KEY_FILE), o.issuer);
+  writeClearingKeys(join(o.dir, CLEARING_KEY_FILE), o.issuer);
   const config: HostConfigFile = {
     caCertificate: 'ca.pem',
     tls: { certificate: 'tls/host-cert.pem', privateKey: 'tls/host-key.pem' },
     listen: { host: '127.0.0.1', port: o.port },
     database: o.databaseUrl !== undefined ? { url: o.databaseUrl } : { embeddedDir: 'pgdata' },
     authority: { key: AUTHORITY_KEY_FILE },
+    clearing: { keySet: CLEARING_KEY_FILE },
   };
   const configFile = join(o.dir, 'host.json');
   writeSecret(configFile, `${JSON.stringify(config, null, 2)}\n`);

@@ -71,6 +71,8 @@ export const ERROR_CODES = {
     'An uploaded journal entry is not the one the terminal wrote (its bytes do not give its chain tag, or differ from what the issuer host holds).',
   E_UPLOAD_FORK:
     'The terminal’s journal forks from the chain the issuer host holds: the same entry numbers carry another history (a restored or copied log).',
+  E_UPLOAD_PROOF:
+    'An uploaded journal entry carries a card proof (acknowledgement, challenge, abort or release proof) that no card made: it does not verify under the issuer’s transfer keys for the transfer’s terms. The upload is refused whole and nothing of it is booked.',
   E_INTERNAL: 'An unexpected internal error.',
 } as const;
 

@@ -43,14 +43,18 @@ export interface IngestContext {
 
 export type Booker = (tx: Sql, context: IngestContext, entries: readonly IngestedEntry[]) => Promise<void>;
 
-/** A chain refusal: its code, the seq it concerns, and the alert kind it raises. */
+/**
+ * A refusal of the upload, whole: its code, the seq it concerns, and the alert kind it raises. The
+ * chain's (gap, edit, fork) and the proofs' (E_UPLOAD_PROOF, clearing/transfer-proofs.ts).
+ */
 export class ChainRefusal extends TerminalError {
   constructor(
-    code: Extract<ErrorCode, 'E_UPLOAD_GAP' | 'E_UPLOAD_EDITED' | 'E_UPLOAD_FORK'>,
+    code: Extract<ErrorCode, 'E_UPLOAD_GAP' | 'E_UPLOAD_EDITED' | 'E_UPLOAD_FORK' | 'E_UPLOAD_PROOF'>,
     message: string,
     readonly seq: number,
+    details: Record<string, unknown> = {},
   ) {
-    super(code, message, { seq });
+    super(code, message, { ...details, seq });
   }
 
   get alertKind(): string {
@@ -58,6 +62,7 @@ export class ChainRefusal extends TerminalError {
       E_UPLOAD_GAP: 'clearing.gap',
       E_UPLOAD_EDITED: 'clearing.edited',
       E_UPLOAD_FORK: 'clearing.fork',
+      E_UPLOAD_PROOF: 'clearing.proof',
     }[this.code as 'E_UPLOAD_GAP'];
   }
 }

@@ -31,7 +31,7 @@ const HEX = /^[0-9A-F]+$/;
 const HOLDER_ID = /^[0-9A-F]{32}$/;
 const RANDOM = /^[0-9A-F]{2,64}$/;
 
-interface FlowState {
+export interface FlowState {
   payerId?: string;
   payeeId?: string;
   amount?: number;
@@ -41,9 +41,9 @@ interface FlowState {
   rxRandom?: string;
 }
 
-type Action = 'pending' | 'post' | 'void' | null;
+export type Action = 'pending' | 'post' | 'void' | null;
 
-function actionOf(step: string, payload: Record<string, unknown>, state: FlowState): Action {
+export function actionOf(step: string, payload: Record<string, unknown>, state: FlowState): Action {
   switch (step) {
     case 'started':
       return typeof payload.origin === 'string' ? 'pending' : null;
@@ -65,7 +65,7 @@ function actionOf(step: string, payload: Record<string, unknown>, state: FlowSta
 }
 
 /** Folds an entry's payload into its flow's terms. */
-function learn(state: FlowState, step: string, payload: Record<string, unknown>): void {
+export function learn(state: FlowState, step: string, payload: Record<string, unknown>): void {
   if (step === 'started') {
     if (typeof payload.payerId === 'string') state.payerId = payload.payerId;
     if (typeof payload.payeeId === 'string') state.payeeId = payload.payeeId;
@@ -77,10 +77,14 @@ function learn(state: FlowState, step: string, payload: Record<string, unknown>)
   if (typeof payload.rxRandom === 'string' && HEX.test(payload.rxRandom)) state.rxRandom = payload.rxRandom;
 }
 
+/** Whether an entry's booking may be made: the proofs the cards made for it (clearing/transfer-proofs.ts). */
+export type AdmitBooking = (entry: IngestedEntry, action: 'pending' | 'post' | 'void') => boolean;
+
 export async function bookValueTransfers(
   tx: Sql,
   context: IngestContext,
   entries: readonly IngestedEntry[],
+  admit?: AdmitBooking,
 ): Promise<void> {
   const transfers = entries.filter((e) => e.flowKind === 'value-transfer');
   if (transfers.length === 0) return;
@@ -94,7 +98,8 @@ export async function bookValueTransfers(
     }
     learn(state, entry.step, entry.payload);
     const action = actionOf(entry.step, entry.payload, state);
-    if (action !== null) await book(tx, context, entry, state, action, batch);
+    if (action !== null && (admit?.(entry, action) ?? true))
+      await book(tx, context, entry, state, action, batch);
   }
 }
 

@@ -4,10 +4,12 @@
 // GET  /terminal/clearing/cursor   terminal  how far the host holds the terminal's chain
 // GET  /terminal/clearing/release-proofs?card=  terminal  release proofs for a payer card, to deliver
 // GET  /admin/clearing/chains      clearing:read  every terminal's chain at the host
-// GET  /admin/clearing/alerts?after=&limit=  clearing:read  refused uploads (gap, edit, fork), oldest first
+// GET  /admin/clearing/alerts?after=&limit=  clearing:read  refused uploads (gap, edit, fork, proof), oldest first
+// GET  /admin/clearing/status      clearing:read  whether uploads are booked only on the cards' proofs
 //
 // A refused upload is rolled back whole; then one alert (clearing.gap, clearing.edited,
-// clearing.fork; throttled per kind and terminal) is recorded, outside that transaction.
+// clearing.fork, clearing.proof; throttled per kind and terminal) is recorded, outside that
+// transaction.
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -34,6 +36,36 @@ export interface ClearingRouteOptions {
   uploadBodyBytes?: number;
   /** Books the new entries of an upload in its transaction (the ledger). */
   book?: Booker;
+  /**
+   * The transfer key IDs the booker checks the cards' proofs with (clearing/transfer-proofs.ts);
+   * absent: the host books what the terminals' chains say (the status says so).
+   */
+  proofKeyIds?: readonly number[];
+}
+
+/** What GET /admin/clearing/status answers. */
+export const clearingStatusSchema = z.object({
+  proofs: z.enum(['verified', 'not-verified']),
+  keyIds: z.array(z.number()),
+  trusts: z.string(),
+});
+
+export function clearingStatus(
+  proofKeyIds: readonly number[] | undefined,
+): z.infer<typeof clearingStatusSchema> {
+  return proofKeyIds === undefined
+    ? {
+        proofs: 'not-verified',
+        keyIds: [],
+        trusts:
+          "no clearing key set: the ledger books what any registered terminal's well-chained journal says, without checking the cards' MACs",
+      }
+    : {
+        proofs: 'verified',
+        keyIds: [...proofKeyIds],
+        trusts:
+          "the ledger books a movement only on a card's proof that verifies under the issuer's transfer keys",
+      };
 }
 
 export function registerClearingRoutes(app: FastifyInstance, options: ClearingRouteOptions): void {
@@ -64,6 +96,7 @@ export function registerClearingRoutes(app: FastifyInstance, options: ClearingRo
               actor: `terminal:${principal.terminalId}`,
               subject: principal.terminalId,
               detail: {
+                ...e.details,
                 code: e.code,
                 seq: e.seq,
                 message: e.message.slice(0, 300),
@@ -144,6 +177,15 @@ export function registerClearingRoutes(app: FastifyInstance, options: ClearingRo
         hash: bytesToHex(c.hash),
         updatedAt: c.updatedAt.toISOString(),
       })),
+  );
+
+  typed.get(
+    '/admin/clearing/status',
+    {
+      config: { access: { kind: 'staff', permission: 'clearing:read' } },
+      schema: { response: { 200: clearingStatusSchema } },
+    },
+    async () => clearingStatus(options.proofKeyIds),
   );
 
   typed.get(

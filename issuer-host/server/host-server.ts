@@ -15,6 +15,8 @@ import {
   verifyCertificateSignature,
 } from '../../protocol/pki/index.js';
 import { CommandAuthority, type CommandAuthorityOptions } from '../authority/command-authority.js';
+import type { TransferProofVerifier } from '../clearing/clearing-keys.js';
+import { provenBooker } from '../clearing/transfer-proofs.js';
 import type { HostDatabase } from '../db/host-database.js';
 import { bookValueTransfers } from '../ledger/ledger-booker.js';
 import { registerAdminRoutes } from './admin-routes.js';
@@ -49,6 +51,11 @@ export interface HostServerOptions {
    * serves no /terminal/authority or /admin/authority routes.
    */
   authority?: Omit<CommandAuthorityOptions, 'db' | 'now'>;
+  /**
+   * The clearing verification key set: with it, an upload is booked only on the cards' proofs and
+   * refused (E_UPLOAD_PROOF) when one fails; without it, the ledger books what the chains say.
+   */
+  clearingKeys?: TransferProofVerifier;
   /** The host's clock in ms (tests move it). */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
@@ -110,7 +117,8 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   registerClearingRoutes(app, {
     db: options.db,
     now,
-    book: bookValueTransfers,
+    book: options.clearingKeys ? provenBooker(options.clearingKeys, bookValueTransfers) : bookValueTransfers,
+    ...(options.clearingKeys ? { proofKeyIds: options.clearingKeys.keyIds } : {}),
     ...(options.uploadBodyBytes !== undefined ? { uploadBodyBytes: options.uploadBodyBytes } : {}),
   });
   registerLedgerRoutes(app, {

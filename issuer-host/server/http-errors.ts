@@ -31,6 +31,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_UPLOAD_GAP: 409,
   E_UPLOAD_EDITED: 409,
   E_UPLOAD_FORK: 409,
+  E_UPLOAD_PROOF: 409,
   E_REQUEST_TOO_LARGE: 413,
   E_HOST_DB: 503,
   E_HOST_DB_TOO_NEW: 503,

@@ -215,6 +215,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'The issuer’s host refused the journal upload: this terminal’s log differs from what it sent before.',
     todo: 'Was the terminal restored from a copy? Call support with the code. Sales go on.',
   },
+  E_UPLOAD_PROOF: {
+    what: 'The issuer’s host refused the journal upload: a card proof in it is not genuine.',
+    todo: 'Run Recover with the cards of open payments if they are here; otherwise call support with the code. Sales go on.',
+  },
   E_INTERNAL: {
     what: 'Something unexpected went wrong in the terminal.',
     todo: 'Try again; if it happens again, call support with the code.',

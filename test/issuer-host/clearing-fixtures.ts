@@ -1,6 +1,8 @@
 // Terminal journals for clearing tests: a real terminal log (db/) in a temporary folder, value
 // transfers journaled with the steps and payloads the settlement engine writes (docs/journal.md,
-// "value-transfer"), and its entries read as uploads (db/journal-upload.ts).
+// "value-transfer") and the proofs genuine cards make (the MACs of protocol §4.3 under the fixture's
+// transfer key, which a host given FIXTURE_CLEARING_KEYS verifies), and its entries read as uploads
+// (db/journal-upload.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +11,10 @@ import { openDatabase, type TerminalDatabase } from '../../db/connection.js';
 import { type FlowFacts, Journal } from '../../db/journal.js';
 import { decodeRecord, encodePayload, encodeRecord, storedStep } from '../../db/journal-codec.js';
 import { readUploadBatch } from '../../db/journal-upload.js';
-import { toHex } from '../../protocol/bytes.js';
+import { type ClearingKeyFile, TransferProofVerifier } from '../../issuer-host/clearing/clearing-keys.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
 import type { UploadEntry, UploadRequest } from '../../protocol/host-link/clearing-wire.js';
+import { MAC_LABEL, type MacLabel, transferMac, ZERO_RANDOM } from '../../protocol/settlement/mac-input.js';
 
 export interface TestJournal {
   db: TerminalDatabase;
@@ -68,6 +72,63 @@ export function removeTestJournals(): void {
 export const cardId = (): string => toHex(randomBytes(16));
 const hex = (n: number) => toHex(randomBytes(n));
 
+/** The transfer keys the fixture's cards hold (one generation, ID 1), as `host init` writes them. */
+export const FIXTURE_CLEARING_KEYS: ClearingKeyFile = {
+  format: 1,
+  issuerId: toHex(randomBytes(16)),
+  transferKeys: { '1': toHex(randomBytes(16)) },
+};
+export const FIXTURE_TRANSFER_KEY_ID = 1;
+export const FIXTURE_CURRENCY = 978;
+export const FIXTURE_DATE = 1_765_000_000;
+
+/** A verifier of the fixture's key set, for a host under test (`clearingKeys`). */
+export function fixtureVerifier(): TransferProofVerifier {
+  return TransferProofVerifier.fromKeyFile(FIXTURE_CLEARING_KEYS);
+}
+
+/** What a genuine card's MACs bind (protocol §4.3), as hex. */
+export interface ProofTerms {
+  payerId: string;
+  payeeId: string;
+  amount: number;
+  currency?: number;
+  date?: number;
+  txRandom: string;
+  rxRandom: string;
+}
+
+/** The proofs genuine cards of the fixture's key make for these terms (hex, as journaled). */
+export function genuineProofs(t: ProofTerms): {
+  challenge: string;
+  receptionChallenge: string;
+  ack: string;
+  abortProof: string;
+  releaseProof: string;
+} {
+  const key = fromHex(FIXTURE_CLEARING_KEYS.transferKeys[String(FIXTURE_TRANSFER_KEY_ID)]!);
+  const mac = (label: MacLabel, rx: boolean) =>
+    toHex(
+      transferMac(key, label, {
+        transferKeyId: FIXTURE_TRANSFER_KEY_ID,
+        payerId: fromHex(t.payerId),
+        payeeId: fromHex(t.payeeId),
+        currency: t.currency ?? FIXTURE_CURRENCY,
+        amount: t.amount,
+        date: t.date ?? FIXTURE_DATE,
+        txRandom: fromHex(t.txRandom),
+        rxRandom: rx ? fromHex(t.rxRandom) : ZERO_RANDOM,
+      }),
+    );
+  return {
+    challenge: mac(MAC_LABEL.TRANSMISSION_CHALLENGE, true),
+    receptionChallenge: mac(MAC_LABEL.RECEPTION_CHALLENGE, true),
+    ack: mac(MAC_LABEL.CREDIT_ACKNOWLEDGEMENT, true),
+    abortProof: mac(MAC_LABEL.ABORT_PROOF, false),
+    releaseProof: mac(MAC_LABEL.RELEASE_PROOF, true),
+  };
+}
+
 export interface TransferTerms {
   payerId: string;
   payeeId: string;
@@ -93,6 +154,22 @@ export function journalTransfer(
   const flowId = terms.flowId ?? randomUUID();
   const txRandom = terms.txRandom ?? hex(16);
   const rxRandom = hex(16);
+  // Terms no card would accept (a hostile terminal's, in tests) get random bytes: no card made them.
+  const hex16 = /^[0-9A-F]{32}$/;
+  const genuine =
+    Number.isSafeInteger(terms.amount) &&
+    terms.amount > 0 &&
+    terms.amount <= 0xffff_ffff &&
+    [terms.payerId, terms.payeeId, txRandom].every((h) => hex16.test(h));
+  const proofs = genuine
+    ? genuineProofs({ ...terms, txRandom, rxRandom })
+    : {
+        challenge: hex(16),
+        receptionChallenge: hex(16),
+        ack: hex(16),
+        abortProof: hex(16),
+        releaseProof: hex(16),
+      };
   const append = (step: string, payload: Record<string, unknown>, facts?: FlowFacts) =>
     j.journal.append({ flowId, flowKind: 'value-transfer', step, payload }, facts);
   append(
@@ -103,8 +180,8 @@ export function journalTransfer(
       payerSerial: '01',
       payeeSerial: '02',
       amount: terms.amount,
-      currency: 978,
-      date: 1_765_000_000,
+      currency: FIXTURE_CURRENCY,
+      date: FIXTURE_DATE,
       keyUpdates: [],
       ...(origin ? { origin, txRandom, rxRandom } : {}),
     },
@@ -117,15 +194,18 @@ export function journalTransfer(
     append('rolled-back', { code: 'E_CARD_ABSENT', message: 'payee pulled', payeeSettled: true });
     return { txRandom, flowId };
   }
-  if (origin === undefined) append('credit-initiated', { txRandom, rxRandom, challenge: hex(16) });
-  append('debited', { receptionChallenge: hex(16), ...(origin ? { txRandom, rxRandom } : {}) });
+  if (origin === undefined) append('credit-initiated', { txRandom, rxRandom, challenge: proofs.challenge });
+  append('debited', {
+    receptionChallenge: proofs.receptionChallenge,
+    ...(origin ? { txRandom, rxRandom } : {}),
+  });
   if (end === 'in-doubt') return { txRandom, flowId };
   if (end === 'refunded') {
-    append('released', { txRandom, rxRandom, releaseProof: hex(16), payeeSettled: true });
+    append('released', { txRandom, rxRandom, releaseProof: proofs.releaseProof, payeeSettled: true });
     append('refunded', { payerSettled: true });
     return { txRandom, flowId };
   }
-  append('credited', { ack: hex(32), payeeSettled: true });
+  append('credited', { ack: proofs.ack, payeeSettled: true });
   if (end === 'credited') return { txRandom, flowId };
   append('completed', { payerSettled: true });
   return { txRandom, flowId };

@@ -2,7 +2,7 @@
 // pin, TLS renewal, serve on a PostgreSQL server and on the zero-set-up embedded database; and the
 // configuration file's validation.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,14 @@ describe('host command line on a PostgreSQL server', () => {
     expect(statSync(config).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'pg-host', 'tls', 'host-key.pem')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'pg-host', 'authority-key.json')).mode & 0o777).toBe(0o600);
+    // The clearing key set: the issuer's transfer keys, nothing else of its secrets.
+    const keySet = join(dir, 'pg-host', 'clearing-keys.json');
+    expect(statSync(keySet).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(keySet, 'utf8'))).toEqual({
+      format: 1,
+      issuerId: issuer.issuerId,
+      transferKeys: issuer.transferKeys,
+    });
     expect(host('init', '--issuer', issuerFile, '--dir', 'pg-host').stderr).toContain('exists');
 
     // Terminals: registered with the key they printed (npm run terminal -- host-key), revoked for good.
@@ -203,6 +211,15 @@ describe('host command line on a PostgreSQL server', () => {
       expect(JSON.parse(new TextDecoder().decode(authority.body))).toMatchObject({
         issuerId: issuer.issuerId,
         eligibility: 'allow-list',
+      });
+      // ...and books uploads only on the cards' proofs.
+      const clearing = await client.request('GET', '/admin/clearing/status', {
+        signed: false,
+        headers: { authorization: `Bearer ${made.token}` },
+      });
+      expect(JSON.parse(new TextDecoder().decode(clearing.body))).toMatchObject({
+        proofs: 'verified',
+        keyIds: Object.keys(issuer.transferKeys).map(Number),
       });
       // The old pin is refused now.
       const stale = pinnedClient(served.url, made.pin);

@@ -9,7 +9,10 @@
 // a gap means the host holds less than the cursor says (its database restored, or another copy of
 // this terminal's cursor) and the cursor moves back to the host's; an edited entry or a fork is not
 // retried in a loop but reported (the host raised an alert; staff decide) and tried again only at
-// the slowest pace.
+// the slowest pace. A card proof the host could not verify (E_UPLOAD_PROOF) makes the batches
+// smaller: what precedes it is uploaded, so the next batch starts at it and reaches as far as it can
+// into the journal, to where recovery set a damaged copy aside (docs/issuer-host.md, "Proofs at
+// clearing"); a forged one stays refused, and the host has its alert.
 import { hexToBytes } from '@noble/hashes/utils.js';
 import type { DatabaseOwner } from '../../../db/connection.js';
 import { readUploadBatch } from '../../../db/journal-upload.js';
@@ -128,9 +131,10 @@ export class JournalUploader {
     this.running = true;
     let uploaded = 0;
     try {
+      let limit = this.options.batchSize ?? 500;
       for (let round = 0; round < 10_000; round++) {
         const { ackedSeq } = this.cursor.state();
-        const batch = readUploadBatch(this.options.db, ackedSeq, this.options.batchSize ?? 500);
+        const batch = readUploadBatch(this.options.db, ackedSeq, limit);
         if (batch === undefined) break;
         let answer: UploadResponse;
         try {
@@ -139,6 +143,10 @@ export class JournalUploader {
           );
         } catch (e) {
           const error = toTerminalError(e);
+          if (error.code === 'E_UPLOAD_PROOF' && batch.entries.length > 1) {
+            limit = Math.floor(batch.entries.length / 2);
+            continue;
+          }
           if (error.code !== 'E_UPLOAD_GAP') throw error;
           // The host holds less than the cursor says: start again from where it is.
           const held: ClearingCursor = clearingCursorSchema.parse(
