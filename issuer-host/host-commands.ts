@@ -167,6 +167,9 @@ export const serveCommand = defineCommand({
       jsonBodyBytes: settings.jsonBodyBytes,
       maxCrlBytes: settings.maxCrlBytes,
       ...(settings.authority ? { authority: settings.authority } : {}),
+      issuanceCurrencies: settings.issuanceCurrencies,
+      refundAfterMs: settings.refundAfterMs,
+      refundScanIntervalMs: settings.refundScanIntervalMs,
       logger: { level: 'info' },
     }).catch(async (e: unknown) => {
       await db.close();

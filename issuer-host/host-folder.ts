@@ -84,6 +84,7 @@ export function writeHostFolder(o: {
     listen: { host: '127.0.0.1', port: o.port },
     database: o.databaseUrl !== undefined ? { url: o.databaseUrl } : { embeddedDir: 'pgdata' },
     authority: { key: AUTHORITY_KEY_FILE },
+    issuance: { currencies: [o.issuer.currency] },
   };
   const configFile = join(o.dir, 'host.json');
   writeSecret(configFile, `${JSON.stringify(config, null, 2)}\n`);

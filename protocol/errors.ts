@@ -71,6 +71,8 @@ export const ERROR_CODES = {
     'An uploaded journal entry is not the one the terminal wrote (its bytes do not give its chain tag, or differ from what the issuer host holds).',
   E_UPLOAD_FORK:
     'The terminal’s journal forks from the chain the issuer host holds: the same entry numbers carry another history (a restored or copied log).',
+  E_ISSUANCE_CONFLICT:
+    'A card’s issuance is recorded already with other terms (amount, currency or certificate): a card is issued once.',
   E_INTERNAL: 'An unexpected internal error.',
 } as const;
 

@@ -215,6 +215,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'The issuer’s host refused the journal upload: this terminal’s log differs from what it sent before.',
     todo: 'Was the terminal restored from a copy? Call support with the code. Sales go on.',
   },
+  E_ISSUANCE_CONFLICT: {
+    what: 'The issuer’s host already holds this card’s issuance, with other terms.',
+    todo: 'Nothing to do at the till; the issuer’s staff check the card’s issuance.',
+  },
   E_INTERNAL: {
     what: 'Something unexpected went wrong in the terminal.',
     todo: 'Try again; if it happens again, call support with the code.',
