@@ -24,7 +24,7 @@ it('books every demo card’s issuance once, and the ledger then holds the cards
   await seedDemoHost(db, dir);
 
   const cards = readdirSync(dir)
-    .filter((f) => /^(payer|payee|tray-.*)-?card\.json$|^tray-[a-z]+\.json$/.test(f))
+    .filter((f) => /^(payer-card|payee-card|tray-[a-z]+)\.json$/.test(f))
     .map((f) => loadCardState(join(dir, f)));
   expect(cards).toHaveLength(6);
   const ledger = await balances(db);
