@@ -8,9 +8,10 @@
 // in demo/: the one place allowed to wire them (test/architecture/layers.ts).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { settlementStateCodec } from '../card-sim/applets/settlement/state.js';
+import { type SettlementState, settlementStateCodec } from '../card-sim/applets/settlement/state.js';
 import { migrateCardImage } from '../card-sim/applets/settlement/state-migration.js';
 import { whileHolding } from '../card-sim/card-files.js';
+import { issuanceRequestOf } from '../card-sim/issuer/issuance-request.js';
 import {
   createIssuer,
   type PersonalizeOptions,
@@ -27,7 +28,12 @@ import type { ScryptCost } from '../electron/services/operators/pin-hash.js';
 import { fromHex } from '../protocol/bytes.js';
 import { toPem } from '../protocol/pki/index.js';
 import { DEFAULT_NO_PIN_LIMITS } from '../protocol/settlement/cardholder-policy.js';
-import { demoTerminalIdentity, ensureDemoHost } from './demo-host-files.js';
+import {
+  type DemoIssuedCard,
+  demoTerminalIdentity,
+  ensureDemoHost,
+  ISSUED_CARDS_FILE,
+} from './demo-host-files.js';
 
 export const DEMO_DIR = '.state/demo';
 /** The demo cards' owner PINs; the shop's card is also an issuer card (it sells the tickets it issues). */
@@ -101,7 +107,9 @@ export function ensureDemoEnvironment(dir = DEMO_DIR, o: DemoOptions = {}): stri
   });
   new FileBackend(join(dir, 'payer-card.json')).store(settlementStateCodec.encode(payer));
   new FileBackend(join(dir, 'payee-card.json')).store(settlementStateCodec.encode(payee));
-  const tray = makeTrayCards(issuer, dir, common);
+  const made = [payer, payee];
+  const tray = makeTrayCards(issuer, dir, common, made);
+  writeIssuedCards(dir, made);
   writeFileSync(join(dir, 'ca.pem'), toPem('CERTIFICATE', fromHex(issuer.caCertificate)));
   writeFileSync(join(dir, 'builtin.crl'), publishCrl(issuer, { validityDays: 3650 }));
   saveIssuer(join(dir, 'issuer.json'), issuer);
@@ -141,6 +149,7 @@ function makeTrayCards(
   issuer: IssuerState,
   dir: string,
   common: Omit<PersonalizeOptions, 'balance' | 'transferKeyId' | 'updateKeyId'>,
+  made: SettlementState[],
 ): NonNullable<Extract<TerminalConfigFile['slots'], { backend: 'simulated' }>['tray']> {
   const lastYear = new Date().getUTCFullYear() - 1;
   // The two cards the slots start with are the tray's too: it can take them out and put them back.
@@ -163,11 +172,21 @@ function makeTrayCards(
       });
       if (c.id === 'dave') revokeCertificate(issuer, BigInt(issuer.issued.at(-1)!.serial));
       if (c.id === 'erin' && state.owner) state.owner.tries = 0;
+      made.push(state);
       const file = `tray-${c.id}.json`;
       new FileBackend(join(dir, file)).store(settlementStateCodec.encode(state));
       return { id: c.id, label: c.label, note: c.note, file };
     }),
   );
+}
+
+/**
+ * The demo cards' issuance as the issuer's tools would send it (public data only: certificate,
+ * currency, the value issued), for the demo host to record in its ledger (demo-host.ts).
+ */
+function writeIssuedCards(dir: string, cards: SettlementState[]): void {
+  const issued: DemoIssuedCard[] = cards.map((c) => issuanceRequestOf(c, c.balance));
+  writeFileSync(join(dir, ISSUED_CARDS_FILE), `${JSON.stringify(issued, null, 2)}\n`);
 }
 
 /** Migrates the demo's version-1 card files (kept: balances, keys, records, contents; added: the demo policy). */

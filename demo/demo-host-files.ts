@@ -12,8 +12,12 @@ import type { TerminalConfig } from '../electron/services/config.js';
 import { loadOrCreateServerIdentity } from '../electron/services/issuing/server-identity.js';
 import { writeHostFolder } from '../issuer-host/host-folder.js';
 import { certificatePin } from '../issuer-host/pki/host-certificate.js';
+import type { IssuanceRequest } from '../protocol/host-link/issuance-wire.js';
 
 export const DEMO_HOST_DIR = 'host';
+/** The demo cards' issuance (what personalizing them created: public data only), which the demo host records. */
+export const ISSUED_CARDS_FILE = 'issued-cards.json';
+export type DemoIssuedCard = IssuanceRequest;
 export const DEMO_TERMINAL = { terminalId: 'demo-shop-terminal', name: 'Corner Shop terminal' } as const;
 
 /** The demo terminal's identity key (made once in its data folder), as the host registers it. */

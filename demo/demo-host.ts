@@ -2,7 +2,8 @@
 // demo-host-process.ts starts beside the terminal): it opens the host's embedded PostgreSQL (its
 // folder made by demo-host-files.ts), makes the demo's rows — the demo shop, the demo terminal
 // registered with its key and allow-listed for tickets and coupons, the demo's CRL, a staff token for
-// the issuer's tools in .state/demo/issuer-host.json — and serves. Only this process opens the
+// the issuer's tools in .state/demo/issuer-host.json, the demo cards' issuance (issued-cards.json) —
+// and serves. Only this process opens the
 // database: embedded PostgreSQL admits one. Each step checks what is there first, so every start
 // repairs what an interrupted one left out.
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,13 +18,25 @@ import { type HostDatabase, openHostDatabase } from '../issuer-host/db/host-data
 import { StaffTokens } from '../issuer-host/db/staff-tokens.js';
 import { TerminalRegistry } from '../issuer-host/db/terminal-registry.js';
 import { writeSecret } from '../issuer-host/host-folder.js';
+import { cardOfCertificate, recordIssuance } from '../issuer-host/ledger/issuance.js';
 import { certificatePin } from '../issuer-host/pki/host-certificate.js';
 import { createHostServer } from '../issuer-host/server/host-server.js';
-import { toHex } from '../protocol/bytes.js';
+import { fromHex, toHex } from '../protocol/bytes.js';
 import { errorMessage, isTerminalError } from '../protocol/errors.js';
-import { caKeyIdentifier, checkCrlOfCa, parseCertificate } from '../protocol/pki/index.js';
+import {
+  caKeyIdentifier,
+  checkCrlOfCa,
+  type ParsedCertificate,
+  parseCertificate,
+} from '../protocol/pki/index.js';
 import { HOST_LINK_FILE, type HostLinkFile } from '../tooling/issuer-host-link.js';
-import { DEMO_HOST_DIR, demoTerminalIdentity, ensureDemoHost } from './demo-host-files.js';
+import {
+  DEMO_HOST_DIR,
+  type DemoIssuedCard,
+  demoTerminalIdentity,
+  ensureDemoHost,
+  ISSUED_CARDS_FILE,
+} from './demo-host-files.js';
 
 const DEMO_SHOP = { shopId: 'demo-shop', name: 'Corner Shop' } as const;
 const ACTOR = 'demo-setup';
@@ -73,6 +86,7 @@ export async function seedDemoHost(db: HostDatabase, dir: string): Promise<void>
       actor: ACTOR,
     });
   }
+  await recordDemoIssuance(db, dir, ca);
   const linkFile = join(dir, HOST_LINK_FILE);
   if (!existsSync(linkFile)) {
     const { token } = await new StaffTokens(db).create({
@@ -87,6 +101,31 @@ export async function seedDemoHost(db: HostDatabase, dir: string): Promise<void>
       token,
     };
     writeSecret(linkFile, `${JSON.stringify(link, null, 2)}\n`);
+  }
+}
+
+/**
+ * The demo cards' issuance in the ledger, so the host's balances are the cards' own (each card is
+ * recorded once; a later start finds them recorded). A demo made before issuance was recorded has no
+ * issued-cards.json: its cards' values are not known here, and the host says so.
+ */
+async function recordDemoIssuance(db: HostDatabase, dir: string, ca: ParsedCertificate): Promise<void> {
+  const file = join(dir, ISSUED_CARDS_FILE);
+  if (!existsSync(file)) {
+    console.error(
+      `demo host: no ${file} (a demo made before issuance was booked): the ledger holds only what the terminal moved; remove ${dir} to start a fresh demo`,
+    );
+    return;
+  }
+  const cards = JSON.parse(readFileSync(file, 'utf8')) as DemoIssuedCard[];
+  for (const card of cards) {
+    if (card.amount === 0) continue;
+    await recordIssuance(db, {
+      ...cardOfCertificate(fromHex(card.certificate), ca),
+      currency: card.currency,
+      amount: card.amount,
+      actor: ACTOR,
+    });
   }
 }
 
@@ -107,6 +146,10 @@ export async function listenDemoHost(
     tls: settings.tls,
     authority: settings.authority,
     ...(settings.clearingKeys ? { clearingKeys: settings.clearingKeys } : {}),
+    // A demo host folder made before host.json named the currencies: the demo issuer's.
+    issuanceCurrencies: settings.issuanceCurrencies.length > 0 ? settings.issuanceCurrencies : [978],
+    refundAfterMs: settings.refundAfterMs,
+    refundScanIntervalMs: settings.refundScanIntervalMs,
     logger,
   });
   await app.listen(settings.listen);

@@ -9,7 +9,9 @@
 //     "auth": { "clockSkewSeconds": 300 },
 //     "limits": { "jsonBodyBytes": 65536, "crlBytes": 67108864 },
 //     "authority": { "key": "authority-key.json", "eligibility": "allow-list", "rightLifetimeSeconds": 600 },
-//     "clearing": { "keySet": "clearing-keys.json" }
+//     "clearing": { "keySet": "clearing-keys.json" },
+//     "issuance": { "currencies": [978] },
+//     "refunds": { "afterDays": 30, "scanIntervalSeconds": 600 }
 //   }
 //
 // `authority` makes the host the issuer's command-generating server: its key file (written by init
@@ -33,6 +35,8 @@ import {
 } from './authority/command-authority.js';
 import { loadClearingKeys, type TransferProofVerifier } from './clearing/clearing-keys.js';
 import type { DatabaseTarget } from './db/host-database.js';
+import { DEFAULT_REFUND_AFTER_MS } from './ledger/refund-cases.js';
+import { DEFAULT_REFUND_SCAN_INTERVAL_MS } from './ledger/refund-scan-schedule.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_CRL_BYTES, DEFAULT_JSON_BODY_BYTES } from './server/host-server.js';
 
 export const DEFAULT_HOST_DIR = '.state/host';
@@ -104,6 +108,27 @@ export const hostConfigSchema = z
         keySet: z.string().min(1),
       })
       .optional(),
+    /** The currencies the issuer issues e-money in (init writes the issuer file's); none: no issuance recorded. */
+    issuance: z
+      .strictObject({ currencies: z.array(z.number().int().min(1).max(999)).max(16).default([]) })
+      .prefault({}),
+    refunds: z
+      .strictObject({
+        /** Value in flight longer than this becomes an issuer refund case. */
+        afterDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .default(DEFAULT_REFUND_AFTER_MS / 86_400_000),
+        /** How often each instance scans for them; 0: only when staff ask. */
+        scanIntervalSeconds: z
+          .number()
+          .int()
+          .refine((s) => s === 0 || (s >= 10 && s <= 86_400), 'is 0 (off) or 10 to 86400 seconds')
+          .default(DEFAULT_REFUND_SCAN_INTERVAL_MS / 1000),
+      })
+      .prefault({}),
   })
   .refine((c) => (c.tls === undefined) === c.plainHttp, {
     message: 'give either "tls" (certificate and key) or "plainHttp": true, not both or neither',
@@ -123,6 +148,10 @@ export interface HostSettings {
   authority?: Omit<CommandAuthorityOptions, 'db' | 'now'>;
   /** The clearing verification key set; absent: uploads are booked without checking the cards' MACs. */
   clearingKeys?: TransferProofVerifier;
+  issuanceCurrencies: number[];
+  refundAfterMs: number;
+  /** 0: no scheduled scan. */
+  refundScanIntervalMs: number;
 }
 
 /** The authority key file: the issuer ID and the authority signing key, hex. */
@@ -182,6 +211,9 @@ export function loadHostConfig(path: string, env: NodeJS.ProcessEnv = process.en
     clockSkewMs: c.auth.clockSkewSeconds * 1000,
     jsonBodyBytes: c.limits.jsonBodyBytes,
     maxCrlBytes: c.limits.crlBytes,
+    issuanceCurrencies: c.issuance.currencies,
+    refundAfterMs: c.refunds.afterDays * 86_400_000,
+    refundScanIntervalMs: c.refunds.scanIntervalSeconds * 1000,
     ...(c.authority && authority
       ? {
           authority: {

@@ -169,6 +169,9 @@ export const serveCommand = defineCommand({
       maxCrlBytes: settings.maxCrlBytes,
       ...(settings.authority ? { authority: settings.authority } : {}),
       ...(settings.clearingKeys ? { clearingKeys: settings.clearingKeys } : {}),
+      issuanceCurrencies: settings.issuanceCurrencies,
+      refundAfterMs: settings.refundAfterMs,
+      refundScanIntervalMs: settings.refundScanIntervalMs,
       logger: { level: 'info' },
     }).catch(async (e: unknown) => {
       await db.close();

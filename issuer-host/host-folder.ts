@@ -101,6 +101,7 @@ export function writeHostFolder(o: {
     database: o.databaseUrl !== undefined ? { url: o.databaseUrl } : { embeddedDir: 'pgdata' },
     authority: { key: AUTHORITY_KEY_FILE },
     clearing: { keySet: CLEARING_KEY_FILE },
+    issuance: { currencies: [o.issuer.currency] },
   };
   const configFile = join(o.dir, 'host.json');
   writeSecret(configFile, `${JSON.stringify(config, null, 2)}\n`);

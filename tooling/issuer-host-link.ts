@@ -1,7 +1,8 @@
 // How the issuer's staff tools reach the issuer host: a small JSON file (mode 0600) naming the host,
 // the pin of its TLS key, the issuer CA certificate and a staff token. The card tool publishes CRLs
-// through it (`npm run card -- issuer-revoke | issuer-crl`), the authority's command line keeps the
-// allow-list through it (`npm run issuer -- authority-*`). Paths are relative to the file; the
+// through it (`npm run card -- issuer-revoke | issuer-crl`) and records each card's issuance
+// (`npm run card -- personalize`, `npm run issuer -- issuance-record`), the authority's command line
+// keeps the allow-list through it (`npm run issuer -- authority-*`). Paths are relative to the file; the
 // environment variable ISSUER_HOST_TOKEN, when set, wins over the file's token.
 //
 //   { "url": "https://127.0.0.1:8443", "pins": ["sha256/…"], "caCertificate": "ca.pem", "token": "stlh_…" }
@@ -12,6 +13,11 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, TerminalError } from '../protocol/errors.js';
 import { HostClient } from '../protocol/host-link/host-client.js';
+import {
+  ISSUANCES_PATH,
+  type IssuanceRequest,
+  type IssuanceResponse,
+} from '../protocol/host-link/issuance-wire.js';
 import { SPKI_PIN_PATTERN } from '../protocol/host-link/spki-pin.js';
 import { fromPem } from '../protocol/pki/index.js';
 
@@ -89,6 +95,20 @@ export function openStaffLink(path: string, env: NodeJS.ProcessEnv = process.env
   }
   const client = new HostClient({ baseUrl: link.url, caCertificateDer, pins: link.pins, staffToken: token });
   return { path, url: link.url, client };
+}
+
+/**
+ * Records a card's issuance at the host (POST /admin/ledger/issuances, an issuer-admin token): the
+ * answer says whether it is new or was recorded before with the same terms.
+ */
+export function recordIssuanceAtHost(
+  path: string,
+  request: IssuanceRequest,
+): Promise<{ url: string; issuance: IssuanceResponse }> {
+  return withStaffLink(path, async ({ client, url }) => ({
+    url,
+    issuance: await client.call<IssuanceResponse>('POST', ISSUANCES_PATH, request),
+  }));
 }
 
 /** Runs `work` with the link's client and closes it. */

@@ -21,13 +21,16 @@ import {
   type ParsedArgs,
   requireString,
 } from '../../tooling/cli-kit.js';
-import { settlementStateCodec } from '../applets/settlement/state.js';
+import { recordIssuanceAtHost } from '../../tooling/issuer-host-link.js';
+import { type SettlementState, settlementStateCodec } from '../applets/settlement/state.js';
 import { migrateCardImage } from '../applets/settlement/state-migration.js';
 import { openCard, whileHolding } from '../card-files.js';
+import { issuanceRequestOf } from '../issuer/issuance-request.js';
 import { loadIssuer, personalizeCard, saveIssuer } from '../issuer/issuer.js';
 import { FileBackend } from '../os/persistence-backend.js';
 import { InProcessChannel } from '../transport/in-process-channel.js';
 import { VpcdConnector } from '../transport/vpcd-connector.js';
+import { HOST_HELP, HOST_OPTIONS, hostLink } from './commands-issuer.js';
 
 /** The cardholder policy options of `personalize` and `migrate` (docs/protocol.md §4.6). */
 const NO_PIN_OPTIONS: OptionSpec = {
@@ -59,9 +62,10 @@ function describeLimits(l: NoPinLimits): string {
 
 export const cardPersonalize = defineCommand({
   name: 'personalize',
-  summary: 'Personalize a new card: holder ID, balance, term of validity, keys and certificate.',
+  summary:
+    'Personalize a new card: holder ID, balance, term of validity, keys and certificate; its issuance is recorded at the issuer host (if configured).',
   usage:
-    '--issuer issuer.json --out card.json --validity YYYYMMDD --balance N [--pin PIN [--no-pin-per-payment N] [--no-pin-cumulative N] [--no-pin-count N]] [--issuer-card] [--max-balance N] [--transfer-key-id N] [--transfer-key-limit N] [--prestored 2,3] [--update-key-id N] [--update-key-limit N] [--label NAME] [--holder-id HEX]',
+    '--issuer issuer.json --out card.json --validity YYYYMMDD --balance N [--host-link F] [--offline] [--pin PIN [--no-pin-per-payment N] [--no-pin-cumulative N] [--no-pin-count N]] [--issuer-card] [--max-balance N] [--transfer-key-id N] [--transfer-key-limit N] [--prestored 2,3] [--update-key-id N] [--update-key-limit N] [--label NAME] [--holder-id HEX]',
   options: {
     issuer: { type: 'string' },
     out: { type: 'string' },
@@ -79,6 +83,7 @@ export const cardPersonalize = defineCommand({
     'issuer-card': { type: 'boolean' },
     force: { type: 'boolean' },
     ...NO_PIN_OPTIONS,
+    ...HOST_OPTIONS,
   },
   help: {
     issuer: 'issuer file (its serial counter is updated)',
@@ -97,8 +102,9 @@ export const cardPersonalize = defineCommand({
     'issuer-card': 'make an issuer card (issuer-role certificate), e.g. a shop’s issuing card',
     force: 'overwrite an existing card file',
     ...noPinHelp(DEFAULT_NO_PIN_LIMITS),
+    ...HOST_HELP,
   },
-  run(args) {
+  async run(args) {
     const issuerPath = requireString(args, 'issuer');
     const out = requireString(args, 'out');
     if (existsSync(out) && !args.values.force)
@@ -150,14 +156,39 @@ export const cardPersonalize = defineCommand({
     if (existsSync(out)) whileHolding(out, write);
     else write();
     saveIssuer(issuerPath, issuer);
+    const issued = await recordIssuance(args, issuerPath, out, state);
     const policy = state.cardholderPolicy;
-    args.out(`card ${state.holderId} written to ${out}${policy ? `; ${describeLimits(policy)}` : ''}`, {
-      file: out,
-      holderId: state.holderId,
-      ...(policy ? { noPinLimits: noPinLimitsOf(policy) } : {}),
-    });
+    args.out(
+      `card ${state.holderId} written to ${out}${policy ? `; ${describeLimits(policy)}` : ''}${issued ? `; issuance of ${issued.issuance.amount} recorded at ${issued.url}` : ''}`,
+      {
+        file: out,
+        holderId: state.holderId,
+        ...(policy ? { noPinLimits: noPinLimitsOf(policy) } : {}),
+        issuance: issued ? { ...issued.issuance, host: issued.url } : null,
+      },
+    );
   },
 });
+
+/**
+ * Records the new card's issuance at the issuer host when the issuer has one (and --offline is not
+ * given) and the card holds value. The card and the issuer file are written first: a host that
+ * refuses or cannot be reached is an error that says how to record the issuance later.
+ */
+async function recordIssuance(args: ParsedArgs, issuerPath: string, out: string, state: SettlementState) {
+  const link = state.balance > 0 ? hostLink(args, issuerPath) : undefined;
+  if (link === undefined) return undefined;
+  try {
+    return await recordIssuanceAtHost(link, issuanceRequestOf(state, state.balance));
+  } catch (e) {
+    const error = e instanceof TerminalError ? e : new TerminalError('E_TRANSPORT', String(e));
+    throw new TerminalError(
+      error.code,
+      `card ${state.holderId} written to ${out}, but the issuer host did not record its issuance: ${error.message}; record it with "npm run issuer -- issuance-record --card ${out} --issuer ${issuerPath}"`,
+      { ...error.details, file: out, holderId: state.holderId },
+    );
+  }
+}
 
 const noPinLimitsOf = (p: NoPinLimits): NoPinLimits => ({
   perPayment: p.perPayment,

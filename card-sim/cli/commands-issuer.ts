@@ -14,14 +14,14 @@ import { loadCardState } from '../card-files.js';
 import { createIssuer, loadIssuer, publishCrl, revokeCertificate, saveIssuer } from '../issuer/issuer.js';
 import type { IssuerState } from '../issuer/issuer-state.js';
 
-const HOST_OPTIONS = { 'host-link': { type: 'string' }, offline: { type: 'boolean' } } as const;
-const HOST_HELP = {
+export const HOST_OPTIONS = { 'host-link': { type: 'string' }, offline: { type: 'boolean' } } as const;
+export const HOST_HELP = {
   'host-link': `the issuer host link file (default ${HOST_LINK_FILE} beside the issuer file, if there is one)`,
-  offline: 'do not publish to the issuer host even if one is configured',
+  offline: 'do not contact the issuer host even if one is configured',
 };
 
 /** The host link to publish through, unless --offline or none is configured. */
-function hostLink(args: ParsedArgs, issuerFile: string): string | undefined {
+export function hostLink(args: ParsedArgs, issuerFile: string): string | undefined {
   if (args.values.offline) return undefined;
   return findHostLink({ explicit: args.values['host-link'], issuerFile });
 }

@@ -27,6 +27,8 @@ export const issuerStateSchema = z.object({
       holderId: hex(16),
       notAfter: z.string(),
       card: z.string().optional(),
+      /** The value issued on the card (its balance when personalized), minor units: the issuer's book. */
+      balance: z.number().int().min(0).optional(),
       /** The unblock code of the card's PIN: only the issuer knows it. */
       puk: z
         .string()

@@ -157,6 +157,7 @@ export function personalizeCard(issuer: IssuerState, o: PersonalizeOptions): Set
     holderId: toHex(holderId),
     notAfter: notAfter.toISOString(),
     card: o.label || undefined,
+    balance: o.balance,
     puk,
   });
   return {

@@ -3,7 +3,8 @@
 // pending row's lock make it safe when several host instances book the same transfer at once.
 import type { Sql } from './host-database.js';
 
-export type AccountKind = 'card' | 'in-flight';
+/** A card's purse, a shop's value in flight, the issuer's float (migration 006). */
+export type AccountKind = 'card' | 'in-flight' | 'issuer';
 export type TransferPhase = 'pending' | 'post' | 'void';
 
 export interface PendingTransfer {

@@ -1,7 +1,8 @@
 // Fleet end of day from the ledger (docs/issuer-host.md, "Fleet reports"): for an instant range
 // [from, to), per terminal, per shop and for the issuer, the transfers posted (delivered) and voided
 // (rolled back or refunded) and those still pending, counted and summed in minor units (bigint), by
-// the time of the journal entry that booked them. The caller gives the business day's bounds (the
+// the time of the journal entry that booked them; for the issuer also the value issued in the range
+// and the e-money outstanding at its end (by the time each issuance was recorded). The caller gives the business day's bounds (the
 // terminal's businessDayBounds does the same), so nothing here assumes a time zone. A terminal's own
 // summary (Flows.summary) of the same range reconciles with its line: its completed value transfers
 // are the posts it booked, its refunded ones the voids (test/issuer-host/clearing-reports.test.ts).
@@ -25,8 +26,14 @@ export interface FleetReport {
   terminals: (ReportLine & { terminalId: string; shopId: string })[];
   /** Per shop: its terminals' bookings, and the refunds the issuer settled for transfers begun there. */
   shops: (ReportLine & { shopId: string; inFlight: bigint })[];
-  issuer: (ReportLine & { inFlight: bigint })[];
+  /**
+   * Per currency, besides the bookings: the issuances recorded in the range (`issued`) and the
+   * e-money outstanding at its end (all issued value to then; minus the issuer account's balance).
+   */
+  issuer: IssuerLine[];
 }
+
+export type IssuerLine = ReportLine & { inFlight: bigint; issued: Totals; outstanding: bigint };
 
 const empty = (): Totals => ({ count: 0, amount: 0n });
 
@@ -52,10 +59,28 @@ export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Pr
        FROM ledger_accounts a WHERE a.kind = 'in-flight' ORDER BY 1, 2`,
     [range.to],
   );
+  const issuances = await sql.query<{
+    currency: number;
+    n: bigint | number;
+    amount: bigint | string;
+    outstanding: bigint | string;
+  }>(
+    `SELECT currency,
+            count(*) FILTER (WHERE recorded_at >= $1) AS n,
+            COALESCE(sum(amount) FILTER (WHERE recorded_at >= $1), 0)::bigint AS amount,
+            sum(amount)::bigint AS outstanding
+       FROM ledger_issuances WHERE recorded_at < $2 GROUP BY currency ORDER BY 1`,
+    [range.from, range.to],
+  );
   const terminals = new Map<string, ReportLine & { terminalId: string; shopId: string }>();
   const shops = new Map<string, ReportLine & { shopId: string; inFlight: bigint }>();
-  const issuer = new Map<number, ReportLine & { inFlight: bigint }>();
+  const issuer = new Map<number, IssuerLine>();
   const line = () => ({ posted: empty(), voided: empty(), pending: empty() });
+  const issuerLine = (currency: number): IssuerLine => {
+    if (!issuer.has(currency))
+      issuer.set(currency, { currency, inFlight: 0n, issued: empty(), outstanding: 0n, ...line() });
+    return issuer.get(currency)!;
+  };
   for (const r of rows) {
     const add = (l: ReportLine) => {
       const t = r.phase === 'post' ? l.posted : r.phase === 'void' ? l.voided : l.pending;
@@ -72,8 +97,7 @@ export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Pr
     if (!shops.has(shopKey))
       shops.set(shopKey, { shopId: r.shop_id, currency: r.currency, inFlight: 0n, ...line() });
     add(shops.get(shopKey)!);
-    if (!issuer.has(r.currency)) issuer.set(r.currency, { currency: r.currency, inFlight: 0n, ...line() });
-    add(issuer.get(r.currency)!);
+    add(issuerLine(r.currency));
   }
   for (const f of inFlight) {
     const balance = BigInt(f.balance);
@@ -81,8 +105,12 @@ export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Pr
     if (!shops.has(shopKey))
       shops.set(shopKey, { shopId: f.ref, currency: f.currency, inFlight: 0n, ...line() });
     shops.get(shopKey)!.inFlight = balance;
-    if (!issuer.has(f.currency)) issuer.set(f.currency, { currency: f.currency, inFlight: 0n, ...line() });
-    issuer.get(f.currency)!.inFlight += balance;
+    issuerLine(f.currency).inFlight += balance;
+  }
+  for (const i of issuances) {
+    const l = issuerLine(i.currency);
+    l.issued = { count: Number(i.n), amount: BigInt(i.amount) };
+    l.outstanding = BigInt(i.outstanding);
   }
   return {
     from: range.from,

@@ -27,8 +27,33 @@ export interface RefundCase {
   proofs: unknown[];
 }
 
-/** Opens a case for each transfer in flight since before `now - ageMs` that has none; returns how many. */
-export async function openDueCases(db: HostDatabase, o: { now: Date; ageMs: number }): Promise<number> {
+/** One scan at a time over the whole database, whichever host instance runs it. */
+const SCAN_LOCK = `hashtextextended('issuer-host:refund-scan', 0)`;
+
+/**
+ * Opens a case for each transfer in flight since before `now - ageMs` that has none; returns how many,
+ * or null when `wait` is false and another scan holds the lock (the scheduled scan skips its tick).
+ * One transaction under an advisory lock, so two instances never scan at once; the unique transfer
+ * key of refund_cases makes a second case impossible whatever happens.
+ */
+export async function openDueCases(
+  db: HostDatabase,
+  o: { now: Date; ageMs: number; wait?: boolean },
+): Promise<number | null> {
+  return db.transaction(async (tx) => {
+    if (o.wait === false) {
+      const [got] = await tx.query<{ locked: boolean }>(
+        `SELECT pg_try_advisory_xact_lock(${SCAN_LOCK}) AS locked`,
+      );
+      if (!got?.locked) return null;
+    } else {
+      await tx.query(`SELECT pg_advisory_xact_lock(${SCAN_LOCK})`);
+    }
+    return openDueCasesLocked(tx, o);
+  });
+}
+
+async function openDueCasesLocked(db: Sql, o: { now: Date; ageMs: number }): Promise<number> {
   const cutoff = new Date(o.now.getTime() - o.ageMs);
   const due = await db.query<{
     transfer_id: bigint;

@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   /** Refund cases: list them; open the due ones and settle them (booking the refund). */
   'refunds:read': ['issuer-admin', 'auditor'],
   'refunds:manage': ['issuer-admin'],
+  /** Record a card's issuance: value the issuer created enters the ledger. */
+  'ledger:issue': ['issuer-admin'],
 } as const satisfies Record<string, readonly StaffRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -19,12 +19,15 @@ import type { TransferProofVerifier } from '../clearing/clearing-keys.js';
 import { provenBooker } from '../clearing/transfer-proofs.js';
 import type { HostDatabase } from '../db/host-database.js';
 import { bookValueTransfers } from '../ledger/ledger-booker.js';
+import { DEFAULT_REFUND_AFTER_MS } from '../ledger/refund-cases.js';
+import { type RefundScanSchedule, scheduleRefundScan } from '../ledger/refund-scan-schedule.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAuthentication } from './authentication.js';
 import { registerAuthorityRoutes } from './authority-routes.js';
 import { registerClearingRoutes } from './clearing-routes.js';
 import { registerCrlRoutes } from './crl-routes.js';
 import { sendHostError } from './http-errors.js';
+import { registerIssuanceRoutes } from './issuance-routes.js';
 import { registerLedgerRoutes } from './ledger-routes.js';
 import { registerTerminalRoutes } from './terminal-routes.js';
 
@@ -46,6 +49,10 @@ export interface HostServerOptions {
   uploadBodyBytes?: number;
   /** How long value may stay in flight before a scan makes it a refund case (default 30 days). */
   refundAfterMs?: number;
+  /** Scan for refund cases this often (ms); absent or 0: only when staff ask (POST /admin/refund-cases/scan). */
+  refundScanIntervalMs?: number;
+  /** The currencies the issuer issues e-money in: issuances in others are refused (default none). */
+  issuanceCurrencies?: readonly number[];
   /**
    * The command-generating server: the issuer's authority key and how it grants. Without it the host
    * serves no /terminal/authority or /admin/authority routes.
@@ -126,6 +133,7 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
     now,
     ...(options.refundAfterMs !== undefined ? { refundAfterMs: options.refundAfterMs } : {}),
   });
+  registerIssuanceRoutes(app, { db: options.db, ca, now, currencies: options.issuanceCurrencies ?? [] });
   if (options.authority) {
     const authority = await CommandAuthority.open({
       ...options.authority,
@@ -133,6 +141,21 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
       now: () => new Date(now()),
     });
     registerAuthorityRoutes(app, { authority });
+  }
+  if (options.refundScanIntervalMs) {
+    const { refundScanIntervalMs: intervalMs } = options;
+    let schedule: RefundScanSchedule | undefined;
+    app.addHook('onReady', async () => {
+      schedule = scheduleRefundScan({
+        db: options.db,
+        intervalMs,
+        ageMs: options.refundAfterMs ?? DEFAULT_REFUND_AFTER_MS,
+        now,
+        log: app.log,
+      });
+    });
+    // Stopped before the caller closes the database: a running scan ends first.
+    app.addHook('onClose', async () => schedule?.stop());
   }
   await app.ready();
   return app;

@@ -23,7 +23,8 @@ import {
 } from '../ledger/refund-cases.js';
 import { actorOf } from './access.js';
 
-const account = z.object({ kind: z.enum(['card', 'in-flight']), ref: z.string() });
+const ACCOUNT_KINDS = ['card', 'in-flight', 'issuer'] as const;
+const account = z.object({ kind: z.enum(ACCOUNT_KINDS), ref: z.string() });
 const cardHex = z.string().regex(/^[0-9A-Fa-f]{32}$/, 'a holder ID: 16 bytes of hex');
 
 const caseSchema = z.object({
@@ -65,7 +66,7 @@ export function registerLedgerRoutes(
       config: { access },
       schema: {
         querystring: z.strictObject({
-          kind: z.enum(['card', 'in-flight']).optional(),
+          kind: z.enum(ACCOUNT_KINDS).optional(),
           ref: z.string().max(64).optional(),
         }),
         response: { 200: z.array(account.extend({ currency: z.number(), balance: z.string() })) },
@@ -75,7 +76,7 @@ export function registerLedgerRoutes(
       (
         await balances(options.db, {
           ...(request.query.kind ? { kind: request.query.kind } : {}),
-          ...(request.query.ref ? { ref: request.query.ref.toUpperCase() } : {}),
+          ...(request.query.ref ? { ref: accountRef(request.query.ref) } : {}),
         })
       ).map((b) => ({ ...b, balance: b.balance.toString() })),
   );
@@ -171,10 +172,11 @@ export function registerLedgerRoutes(
       schema: { response: { 200: z.object({ opened: z.number() }) } },
     },
     async () => ({
-      opened: await openDueCases(options.db, {
-        now: new Date(options.now()),
-        ageMs: options.refundAfterMs ?? DEFAULT_REFUND_AFTER_MS,
-      }),
+      opened:
+        (await openDueCases(options.db, {
+          now: new Date(options.now()),
+          ageMs: options.refundAfterMs ?? DEFAULT_REFUND_AFTER_MS,
+        })) ?? 0,
     }),
   );
 
@@ -228,7 +230,9 @@ export function registerLedgerRoutes(
             to: z.string(),
             terminals: z.array(lineSchema.extend({ terminalId: z.string(), shopId: z.string() })),
             shops: z.array(lineSchema.extend({ shopId: z.string(), inFlight: z.string() })),
-            issuer: z.array(lineSchema.extend({ inFlight: z.string() })),
+            issuer: z.array(
+              lineSchema.extend({ inFlight: z.string(), issued: totals, outstanding: z.string() }),
+            ),
           }),
         },
       },
@@ -244,6 +248,9 @@ export function registerLedgerRoutes(
   );
 }
 
+/** A holder ID in any case names the card's account; shop and issuer refs are as written. */
+const accountRef = (ref: string) => (/^[0-9A-Fa-f]{32}$/.test(ref) ? ref.toUpperCase() : ref);
+
 function reportJson(r: FleetReport) {
   const t = (x: Totals) => ({ count: x.count, amount: x.amount.toString() });
   const line = <L extends { posted: Totals; voided: Totals; pending: Totals }>(l: L) => ({
@@ -257,6 +264,11 @@ function reportJson(r: FleetReport) {
     to: r.to.toISOString(),
     terminals: r.terminals.map(line),
     shops: r.shops.map((s) => ({ ...line(s), inFlight: s.inFlight.toString() })),
-    issuer: r.issuer.map((s) => ({ ...line(s), inFlight: s.inFlight.toString() })),
+    issuer: r.issuer.map((s) => ({
+      ...line(s),
+      inFlight: s.inFlight.toString(),
+      issued: t(s.issued),
+      outstanding: s.outstanding.toString(),
+    })),
   };
 }

@@ -219,6 +219,10 @@ export const OPERATOR_MESSAGES: Readonly<Record<string, OperatorMessage>> = {
     what: 'The issuer’s host refused the journal upload: a card proof in it is not genuine.',
     todo: 'Run Recover with the cards of open payments if they are here; otherwise call support with the code. Sales go on.',
   },
+  E_ISSUANCE_CONFLICT: {
+    what: 'The issuer’s host already holds this card’s issuance, with other terms.',
+    todo: 'Nothing to do at the till; the issuer’s staff check the card’s issuance.',
+  },
   E_INTERNAL: {
     what: 'Something unexpected went wrong in the terminal.',
     todo: 'Try again; if it happens again, call support with the code.',

@@ -283,6 +283,9 @@ describe('host configuration file', () => {
       clockSkewMs: 300_000,
       jsonBodyBytes: 65_536,
       maxCrlBytes: 64 * 1024 * 1024,
+      issuanceCurrencies: [],
+      refundAfterMs: 30 * 86_400_000,
+      refundScanIntervalMs: 600_000,
     });
     expect(settings.caCertificateDer).toEqual(fromHex(issuer.caCertificate));
     expect(loadHostConfig(path, { [DATABASE_URL_ENV]: 'postgres://h/db' }).database).toEqual({
@@ -314,5 +317,44 @@ describe('host configuration file', () => {
     expect(refusal(write('noca.json', { caCertificate: 'nowhere.pem', plainHttp: true }))).toMatch(
       /nowhere\.pem/,
     );
+  });
+
+  it('takes the issuance currencies and the refund-case scan, and refuses values out of range', () => {
+    const base = { caCertificate: 'ca.pem', plainHttp: true };
+    const settings = loadHostConfig(
+      write('refunds.json', {
+        ...base,
+        issuance: { currencies: [978, 840] },
+        refunds: { afterDays: 7, scanIntervalSeconds: 60 },
+      }),
+      {},
+    );
+    expect(settings).toMatchObject({
+      issuanceCurrencies: [978, 840],
+      refundAfterMs: 7 * 86_400_000,
+      refundScanIntervalMs: 60_000,
+    });
+    const off = write('off.json', { ...base, refunds: { scanIntervalSeconds: 0 } });
+    expect(loadHostConfig(off, {}).refundScanIntervalMs).toBe(0);
+    for (const [name, refunds] of [
+      ['short', { scanIntervalSeconds: 5 }],
+      ['negative', { scanIntervalSeconds: -1 }],
+      ['fraction', { scanIntervalSeconds: 30.5 }],
+      ['long', { scanIntervalSeconds: 86_401 }],
+      ['text', { scanIntervalSeconds: '600' }],
+      ['age', { afterDays: 0 }],
+      ['typo', { scanInterval: 600 }],
+    ] as const) {
+      expect(refusal(write(`refunds-${name}.json`, { ...base, refunds })), name).toMatch(/refunds\b/);
+    }
+    for (const [name, currencies] of [
+      ['zero', [0]],
+      ['big', [1000]],
+      ['text', ['EUR']],
+    ] as const) {
+      expect(refusal(write(`currency-${name}.json`, { ...base, issuance: { currencies } })), name).toMatch(
+        /issuance\.currencies/,
+      );
+    }
   });
 });

@@ -160,6 +160,7 @@ export const CLEARING_TABLES = [
   'ledger_transfer_flows',
   'release_proofs',
   'refund_cases',
+  'ledger_issuances',
 ] as const;
 
 /** Every row the host stores, to show that a refused request changed nothing. */

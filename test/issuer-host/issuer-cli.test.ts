@@ -7,17 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settlementStateCodec } from '../../card-sim/applets/settlement/state.js';
+import { loadCardState } from '../../card-sim/card-files.js';
+import { cardPersonalize } from '../../card-sim/cli/commands-card.js';
 import { issuerCrl, issuerRevoke } from '../../card-sim/cli/commands-issuer.js';
-import { personalizeCard, saveIssuer } from '../../card-sim/issuer/issuer.js';
+import { loadIssuer, personalizeCard, saveIssuer } from '../../card-sim/issuer/issuer.js';
 import { FileBackend } from '../../card-sim/os/persistence-backend.js';
 import {
   authorityAllow,
   authorityDisallow,
   authorityStatus,
 } from '../../issuer-host/cli/commands-authority.js';
+import { issuanceRecord } from '../../issuer-host/cli/commands-issuance.js';
 import { CrlVersions } from '../../issuer-host/db/crl-versions.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
-import { toHex } from '../../protocol/bytes.js';
+import { fromHex, toHex } from '../../protocol/bytes.js';
 import { caKeyIdentifier, parseCertificate, toPem } from '../../protocol/pki/index.js';
 import { HOST_LINK_FILE, type HostLinkFile } from '../../tooling/issuer-host-link.js';
 import { DEFAULT_CARD } from '../support/card-fixtures.js';
@@ -54,12 +57,13 @@ const inDir =
     }
   };
 const issuer = (...args: string[]) =>
-  inDir(() => runCliHere([authorityAllow, authorityDisallow, authorityStatus], ...args))();
-const card = (...args: string[]) => inDir(() => runCliHere([issuerRevoke, issuerCrl], ...args))();
+  inDir(() => runCliHere([authorityAllow, authorityDisallow, authorityStatus, issuanceRecord], ...args))();
+const card = (...args: string[]) =>
+  inDir(() => runCliHere([issuerRevoke, issuerCrl, cardPersonalize], ...args))();
 
 beforeAll(async () => {
   db = await dbs.fresh('embedded');
-  host = await startHost({ db, world, tls, authority: { issuer: world.issuer } });
+  host = await startHost({ db, world, tls, authority: { issuer: world.issuer }, issuanceCurrencies: [978] });
   await registeredTerminal(db, 'shop-1');
   saveIssuer(join(dir, 'issuer.json'), world.issuer);
   writeFileSync(join(dir, 'ca.pem'), toPem('CERTIFICATE', world.caDer));
@@ -200,5 +204,134 @@ describe('npm run card: revocations go to the host', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('E_AUTH_FORBIDDEN');
     expect(r.stderr).toContain('publish again with');
+  });
+});
+
+describe('issuance: personalize records it, issuance-record records a card made offline', () => {
+  const issuances = async () =>
+    db.query<{ holder_id: string; amount: bigint; certificate_serial: string }>(
+      'SELECT holder_id, amount, certificate_serial FROM ledger_issuances ORDER BY issuance_id',
+    );
+  const personalize = (out: string, balance: number, ...more: string[]) => [
+    'personalize',
+    '--issuer',
+    'issuer.json',
+    '--out',
+    out,
+    '--validity',
+    '20301231',
+    '--balance',
+    String(balance),
+    '--json',
+    ...more,
+  ];
+  const cardFile = (name: string) => loadCardState(join(dir, name));
+
+  it('personalize records the new card’s issuance through the host link beside the issuer file', async () => {
+    const r = await cardProgram(...personalize('bob.json', 120_00));
+    expect(r.code, r.stderr).toBe(0);
+    const bob = cardFile('bob.json');
+    expect(r.json()).toMatchObject({
+      holderId: bob.holderId,
+      issuance: { holderId: bob.holderId, amount: '12000', currency: 978, replayed: false, host: host.url },
+    });
+    const serial = parseCertificate(fromHex(bob.certificate)).serial.toString();
+    expect((await issuances()).at(-1)).toEqual({
+      holder_id: bob.holderId,
+      amount: 12_000n,
+      certificate_serial: serial,
+    });
+    // The issuer file keeps what was issued on the card.
+    expect(loadIssuer(join(dir, 'issuer.json')).issued.at(-1)).toMatchObject({
+      holderId: bob.holderId,
+      balance: 12_000,
+    });
+    // Recording it again answers that it is recorded already.
+    const again = await issuer('issuance-record', '--card', 'bob.json', '--issuer', 'issuer.json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('already');
+  });
+
+  it('a card made offline is recorded later; without the issuer file, from the card while it has moved nothing', async () => {
+    const before = (await issuances()).length;
+    const off = await card(...personalize('carol.json', 60_00, '--offline'));
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.json()).toMatchObject({ issuance: null });
+    const zero = await card(...personalize('zero.json', 0));
+    expect(zero.json()).toMatchObject({ issuance: null });
+    expect(await issuances()).toHaveLength(before);
+
+    const carol = cardFile('carol.json');
+    const r = await issuer(
+      'issuance-record',
+      '--card',
+      'carol.json',
+      '--host-link',
+      HOST_LINK_FILE,
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ holderId: carol.holderId, amount: '6000', replayed: false });
+    const nothing = await issuer('issuance-record', '--card', 'zero.json', '--issuer', 'issuer.json');
+    expect(nothing.stdout).toContain('nothing to record');
+    expect(await issuances()).toHaveLength(before + 1);
+  });
+
+  it('refuses what it cannot record, says how to record it later, and changes nothing at the host', async () => {
+    writeFileSync(
+      join(dir, 'auditor.json'),
+      JSON.stringify({ ...link, token: await staffToken(db, 'auditor') }),
+    );
+    const before = await issuances();
+    const refused = await card(...personalize('dan.json', 40_00, '--host-link', 'auditor.json'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('E_AUTH_FORBIDDEN');
+    expect(refused.stderr).toContain('issuance-record --card dan.json');
+    const dan = cardFile('dan.json'); // the card is made: its issuance waits
+    const denied = await issuer('issuance-record', '--card', 'dan.json', '--host-link', 'auditor.json');
+    expect([denied.code, denied.stderr]).toEqual([2, expect.stringContaining('E_AUTH_FORBIDDEN')]);
+
+    // A card that has paid since it was made: its balance is not what was issued on it.
+    const moved = { ...dan, balance: 35_00 };
+    moved.debitLog = [
+      {
+        txRandom: '11'.repeat(16),
+        payeeId: '22'.repeat(16),
+        currency: 978,
+        amount: 5_00,
+        date: 1_765_000_000,
+        transferKeyId: 1,
+        status: 'acknowledged',
+      },
+    ];
+    new FileBackend(join(dir, 'dan-used.json')).store(settlementStateCodec.encode(moved));
+    const used = await issuer('issuance-record', '--card', 'dan-used.json', '--host-link', HOST_LINK_FILE);
+    expect([used.code, used.stderr]).toEqual([2, expect.stringContaining('give --amount')]);
+    expect(await issuances()).toEqual(before);
+
+    // Other terms for a card recorded already: the host refuses them.
+    const bob = await issuer(
+      'issuance-record',
+      '--card',
+      'bob.json',
+      '--host-link',
+      HOST_LINK_FILE,
+      '--amount',
+      '1',
+    );
+    expect([bob.code, bob.stderr]).toEqual([2, expect.stringContaining('E_ISSUANCE_CONFLICT')]);
+    expect(await issuances()).toEqual(before);
+
+    // The issuer file's record of the card gives the amount, whatever the card holds now.
+    const ok = await issuer(
+      'issuance-record',
+      '--card',
+      'dan-used.json',
+      '--issuer',
+      'issuer.json',
+      '--json',
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json()).toMatchObject({ holderId: dan.holderId, amount: '4000' });
   });
 });

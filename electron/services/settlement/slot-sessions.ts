@@ -170,6 +170,7 @@ const RESETS_CARDS: Record<ErrorCode, boolean> = {
   E_UPLOAD_EDITED: false,
   E_UPLOAD_FORK: false,
   E_UPLOAD_PROOF: false,
+  E_ISSUANCE_CONFLICT: false,
 };
 
 /** Whether a failure of card work drops the held sessions and resets the cards (see RESETS_CARDS). */

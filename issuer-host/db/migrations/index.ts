@@ -3,6 +3,7 @@ import { migration002CommandAuthority } from './002-command-authority.js';
 import { migration003ClearingUploads } from './003-clearing-uploads.js';
 import { migration004Ledger } from './004-ledger.js';
 import { migration005RefundCases } from './005-refund-cases.js';
+import { migration006Issuance } from './006-issuance.js';
 import type { HostMigration } from './types.js';
 
 export type { HostMigration } from './types.js';
@@ -14,6 +15,7 @@ export const HOST_MIGRATIONS: readonly HostMigration[] = [
   migration003ClearingUploads,
   migration004Ledger,
   migration005RefundCases,
+  migration006Issuance,
 ];
 
 export const HOST_LATEST_VERSION: number = HOST_MIGRATIONS.at(-1)?.version ?? 0;
