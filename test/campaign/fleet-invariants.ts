@@ -13,12 +13,14 @@ import { whileHolding } from '../../card-sim/card-files.js';
 import type { Flows } from '../../db/flows.js';
 import type { Journal } from '../../db/journal.js';
 import { foldContentFlow } from '../../electron/services/contents/content-record.js';
-import { businessDayBounds } from '../../electron/services/receipts/business-day.js';
+import { businessDayBounds, businessDayOf } from '../../electron/services/receipts/business-day.js';
+import { inDoubtView } from '../../electron/services/recovery/in-doubt.js';
 import type { DayReports } from '../../electron/services/reports/day-summary.js';
 import { foldTransfer } from '../../electron/services/settlement/transfer-record.js';
+import { openLogReadOnly } from '../../electron/services/terminal-lock.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { fleetReport } from '../../issuer-host/ledger/fleet-report.js';
-import { cardState, type FleetCard } from './fleet-world.js';
+import { cardState, type FleetCard, type TerminalSetup } from './fleet-world.js';
 
 export interface TerminalLog {
   terminalId: string;
@@ -223,4 +225,37 @@ export async function checkFleetInvariants(o: {
     if (!hostPosted.has(key))
       v.push(`the terminals completed ${key} (${k.amount}); the host did not post it`);
   return { violations: v, entries };
+}
+
+/** The UTC business days from `from` to `to`, both included. */
+export function businessDays(from: Date, to: Date): string[] {
+  const days: string[] = [];
+  for (
+    let t = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
+    t <= to.getTime();
+    t += 86_400_000
+  )
+    days.push(businessDayOf(new Date(t), 'UTC'));
+  return days;
+}
+
+/**
+ * The cards each open flow of a terminal's journal names (payer or sender first): in doubt, delivered
+ * but not acknowledged, a release proof to deliver, a content flow. Recovery with them present closes it.
+ */
+export function openNeeds(setup: TerminalSetup): [string, string | undefined][] {
+  const reader = openLogReadOnly(setup.dataDir);
+  try {
+    const view = inDoubtView(reader);
+    return [
+      ...reader.flows
+        .openFlows()
+        .filter((f) => f.flowKind === 'value-transfer')
+        .map((f) => foldTransfer(reader.journal.entriesForFlow(f.flowId)))
+        .map((t): [string, string] => [t.payerId, t.payeeId]),
+      ...view.contents.map((c): [string, string] => [c.fromId, c.toId]),
+    ];
+  } finally {
+    reader.close();
+  }
 }

@@ -1,42 +1,10 @@
-// The fleet tier of the soak command (`npm run soak -- --tier fleet --seed S [--rounds N]`), issue 12
-// §4: one PostgreSQL, two issuer host instances and three terminal processes in two shops
-// (fleet-world.ts, fleet-terminal.ts), and a dozen simulated cards of one issuer carried between the
-// terminals, each a card file that one terminal holds at a time. Each round every terminal gets two
-// cards (the richer one pays) and runs one to three operations, all three terminals at once: payments,
-// tickets sold by exchange, tickets given away. One seeded fault strikes per round (the first rounds
-// take each kind in a seeded order, so a run of six rounds or more has every one):
-//   terminal-killed   a terminal SIGKILLed after the k-th APDU a card answered (or its k-th journal
-//                     write) in a payment or an exchange; its cards carried to other terminals (both
-//                     to one, or one after the other to two), whose recovery on insertion settles
-//                     them (foreign records adopted, a payee's credit released, the release proof
-//                     delivered through the host); the killed terminal started again at the round's
-//                     end on its own log;
-//   instance-killed   a host instance SIGKILLed as an upload reaches it, a new one started;
-//   postgres-killed   PostgreSQL SIGKILLed as an upload arrives, and restarted;
-//   terminal-offline  a terminal sells a round without reaching any host, then catches up;
-//   replay, edited    a batch the host holds sent again with a terminal's key (acknowledged as
-//                     duplicates, nothing booked), or with an entry edited (refused, an alert, nothing
-//                     booked).
-// Now and then a terminal tries to open a card another one holds (E_CARD_IN_USE: the one-program
-// lock). At the end every terminal is back, recovery runs at each terminal with the cards its
-// journal still names, every card leaves the readers, everyone catches up, and fleet-invariants.ts
-// checks the whole.
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readUploadBatch } from '../../db/journal-upload.js';
 import type { SyncResult } from '../../electron/services/host-link/journal-uploader.js';
-import { hostIdentity } from '../../electron/services/issuing/server-identity.js';
-import { businessDayOf } from '../../electron/services/receipts/business-day.js';
-import { inDoubtView } from '../../electron/services/recovery/in-doubt.js';
-import { foldTransfer } from '../../electron/services/settlement/transfer-record.js';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { openLogReadOnly } from '../../electron/services/terminal-lock.js';
 import { createReports } from '../../electron/services/terminal-services.js';
-import { isTerminalError } from '../../protocol/errors.js';
-import { CLEARING_UPLOAD_PATH, type UploadResponse } from '../../protocol/host-link/clearing-wire.js';
-import { HostClient } from '../../protocol/host-link/host-client.js';
-import { editedEntry } from '../issuer-host/clearing-fixtures.js';
-import { checkFleetInvariants } from './fleet-invariants.js';
+import { forgedUpload } from './fleet-forged-upload.js';
+import { businessDays, checkFleetInvariants, openNeeds } from './fleet-invariants.js';
 import type { KillArm } from './fleet-terminal.js';
 import {
   cardState,
@@ -66,8 +34,10 @@ export interface FleetSoakReport {
   rounds: number;
   /** Operations by kind and outcome ("transfer completed", "exchange killed"…). */
   operations: Record<string, number>;
-  /** Faults struck, and how they went ("terminal-killed: carried split-payee-first"…). */
+  /** Faults struck, and how they went ("terminal-killed: carried payee-first"…). */
   faults: Record<string, number>;
+  /** What the terminals' recovery did: foreign records adopted, flows settled, proofs delivered. */
+  recovery: Record<string, number>;
   entries: number;
   violations: string[];
   elapsedMs: number;
@@ -80,6 +50,7 @@ interface Station {
   batchSize: number;
 }
 
+type Recovered = { adopted: number; settled: number; failed: number };
 type PlannedOp = { kind: 'transfer' | 'exchange' | 'send'; share: number };
 
 const SLOTS: SlotName[] = ['payer', 'payee'];
@@ -98,6 +69,7 @@ export async function runFleetSoak(o: {
     rounds: o.rounds,
     operations: {},
     faults: {},
+    recovery: {},
     entries: 0,
     violations: [],
     elapsedMs: 0,
@@ -161,12 +133,25 @@ export async function runFleetSoak(o: {
         );
     }
     if (at) await vacate(at.s, at.slot);
-    const r = await call<{ delivered: number }>(s, { cmd: 'insert', slot, file: card.file });
-    if (r.delivered > 0)
-      report.faults['release proofs delivered from the host'] =
-        (report.faults['release proofs delivered from the host'] ?? 0) + r.delivered;
+    const r = await call<{ delivered: number; recovered: Recovered }>(s, {
+      cmd: 'insert',
+      slot,
+      file: card.file,
+    });
     s.cards[slot] = card;
+    tally(r.recovered, r.delivered);
   };
+  const tally = (r: Recovered, delivered = 0) => {
+    const add = (key: string, n: number) => {
+      if (n > 0) report.recovery[key] = (report.recovery[key] ?? 0) + n;
+    };
+    add('foreign records adopted', r.adopted);
+    add('flows settled', r.settled);
+    add('release proofs delivered from the host', delivered);
+    if (r.failed > 0) add('passes that failed', r.failed);
+  };
+  const recover = async (s: Station) =>
+    tally((await call<{ recovered: Recovered }>(s, { cmd: 'recover' })).recovered);
   const syncUntilCaughtUp = async (s: Station, tries = 20): Promise<SyncResult> => {
     let r: SyncResult | undefined;
     for (let i = 0; i < tries; i++) {
@@ -314,23 +299,23 @@ export async function runFleetSoak(o: {
         const others = live();
         const b = others[helpers[0]! % others.length]!;
         const c = others[helpers[1]! % others.length]!;
-        count(report.faults, `terminal-killed: carried ${carry}`);
+        count(report.faults, `terminal-killed: cards carried ${carry}`);
         if (carry === 'both') {
           await place(b, 'payer', payer);
           await place(b, 'payee', payee);
-          await call(b, { cmd: 'recover' });
+          await recover(b);
         } else {
           const [first, second] = carry === 'payee-first' ? [payee, payer] : [payer, payee];
           const [slot1, slot2]: [SlotName, SlotName] =
             carry === 'payee-first' ? ['payee', 'payer'] : ['payer', 'payee'];
           await vacate(b, slot2);
           await place(b, slot1, first);
-          await call(b, { cmd: 'recover' });
+          await recover(b);
           await syncUntilCaughtUp(b); // what b learnt (a release proof) reaches the host
           await vacate(b, slot1);
           await vacate(c, slot1);
           await place(c, slot2, second);
-          await call(c, { cmd: 'recover' });
+          await recover(c);
         }
         await startStation(k); // later: its log recovered, its uploads resumed
       }
@@ -344,15 +329,17 @@ export async function runFleetSoak(o: {
         else count(report.faults, `terminal-offline: caught up ${back.uploaded} entries`);
       }
       if (fault === 'replay' || fault === 'edited') {
-        const problem = await forgedUpload(
-          world,
-          stations[below(3)]!,
-          instances[below(2)]!,
-          fault,
-          below,
-          syncUntilCaughtUp,
+        const s = stations[below(3)]!;
+        const problem = await forgedUpload(world, s.setup, instances[below(2)]!, fault, below, () =>
+          syncUntilCaughtUp(s),
         );
-        if (problem === undefined) count(report.faults, `${fault}: refused as it should`);
+        if (problem === undefined)
+          count(
+            report.faults,
+            fault === 'replay'
+              ? 'replay: answered as duplicates, nothing booked'
+              : 'edited: refused, alert raised, nothing booked',
+          );
         else if (problem === 'skipped') count(report.faults, `${fault}: skipped (nothing held yet)`);
         else v.push(`round ${round}: ${problem}`);
       }
@@ -373,7 +360,7 @@ export async function runFleetSoak(o: {
             if (card) await place(s, slot, card);
             else await vacate(s, slot);
           }
-          await call(s, { cmd: 'recover' });
+          await recover(s);
         }
         await syncUntilCaughtUp(s);
       }
@@ -430,110 +417,6 @@ export async function runFleetSoak(o: {
   return report;
 }
 
-/** The UTC business days from `from` to `to`, both included. */
-function businessDays(from: Date, to: Date): string[] {
-  const days: string[] = [];
-  for (
-    let t = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
-    t <= to.getTime();
-    t += 86_400_000
-  )
-    days.push(businessDayOf(new Date(t), 'UTC'));
-  return days;
-}
-
-/**
- * The cards each open flow of a terminal's journal names (payer or sender first): in doubt, delivered
- * but not acknowledged, a release proof to deliver, a content flow. Recovery with them present closes it.
- */
-function openNeeds(setup: TerminalSetup): [string, string | undefined][] {
-  const reader = openLogReadOnly(setup.dataDir);
-  try {
-    const view = inDoubtView(reader);
-    return [
-      ...reader.flows
-        .openFlows()
-        .filter((f) => f.flowKind === 'value-transfer')
-        .map((f) => foldTransfer(reader.journal.entriesForFlow(f.flowId)))
-        .map((t): [string, string] => [t.payerId, t.payeeId]),
-      ...view.contents.map((c): [string, string] => [c.fromId, c.toId]),
-    ];
-  } finally {
-    reader.close();
-  }
-}
-
-/**
- * A batch the host holds, sent again with the terminal's key (its key file, as a thief of the
- * terminal's disk has it): as it was (replay: duplicates, nothing booked) or with one entry's record
- * edited (refused E_UPLOAD_EDITED, an alert, nothing booked). Returns what went wrong, if anything.
- */
-async function forgedUpload(
-  world: FleetWorld,
-  s: Station,
-  instance: HostInstance,
-  fault: 'replay' | 'edited',
-  below: (n: number) => number,
-  syncUntilCaughtUp: (s: Station) => Promise<SyncResult>,
-): Promise<string | 'skipped' | undefined> {
-  const id = s.setup.terminalId;
-  const synced = await syncUntilCaughtUp(s);
-  if (!synced.ok || synced.ackedSeq < 2) return 'skipped';
-  const reader = openLogReadOnly(s.setup.dataDir);
-  let batch: ReturnType<typeof readUploadBatch>;
-  try {
-    const start = below(synced.ackedSeq - 1);
-    batch = readUploadBatch(reader.db, start, Math.min(1 + below(8), synced.ackedSeq - start));
-  } finally {
-    reader.close();
-  }
-  if (!batch) return 'skipped';
-  const snapshot = async () =>
-    JSON.stringify(
-      await world.db.query(
-        `SELECT (SELECT last_seq::text FROM clearing_chains WHERE terminal_id = $1) AS chain,
-                (SELECT count(*)::int FROM clearing_entries WHERE terminal_id = $1) AS entries,
-                (SELECT count(*)::int FROM ledger_transfers WHERE terminal_id = $1) AS transfers,
-                (SELECT count(*)::int FROM clearing_uploads WHERE terminal_id = $1) AS uploads`,
-        [id],
-      ),
-    );
-  const before = await snapshot();
-  const sentAt = new Date(Date.now() - 1000);
-  const client = new HostClient({
-    baseUrl: instance.url,
-    caCertificateDer: world.caDer,
-    pins: [JSON.parse(readFileSync(s.setup.configPath, 'utf8')).host.pins[0]],
-    terminal: { terminalId: id, privateKey: hostIdentity(s.setup.dataDir, id).privateKey },
-    timeoutMs: 20_000,
-  });
-  try {
-    if (fault === 'replay') {
-      const r = await client.call<UploadResponse>('POST', CLEARING_UPLOAD_PATH, batch);
-      if (r.accepted !== 0 || r.duplicates !== batch.entries.length)
-        return `a replayed batch of ${id} was answered accepted ${r.accepted}, duplicates ${r.duplicates}`;
-    } else {
-      const k = below(batch.entries.length);
-      batch.entries[k] = editedEntry(batch.entries[k]!, (p) => ({ ...p, tampered: true }));
-      const refused = await client.call('POST', CLEARING_UPLOAD_PATH, batch).then(
-        () => 'accepted',
-        (e: unknown) => (isTerminalError(e) ? e.code : String(e)),
-      );
-      if (refused !== 'E_UPLOAD_EDITED') return `an edited batch of ${id} was answered ${refused}`;
-      const alerts = await world.db.query(
-        `SELECT 1 FROM audit_events WHERE kind = 'clearing.edited' AND subject = $1 AND at >= $2::timestamptz - interval '1 hour'`,
-        [id, sentAt],
-      );
-      if (alerts.length === 0) return `no alert was raised for an edited batch of ${id}`;
-    }
-  } finally {
-    client.close();
-  }
-  const after = await snapshot();
-  if (after !== before) return `a ${fault} batch of ${id} changed the host: ${before} → ${after}`;
-  return undefined;
-}
-
 /** `npm run soak -- --tier fleet --seed S [--rounds N]`: exit code 0 when no invariant broke. */
 export async function fleetSoakMain(argv: string[]): Promise<number> {
   const value = (name: string, fallback: number) => {
@@ -562,6 +445,8 @@ export function formatFleetReport(r: FleetSoakReport): string {
     ...lines(r.operations),
     '  faults:',
     ...lines(r.faults),
+    '  recovery:',
+    ...lines(r.recovery),
     `  violations: ${r.violations.length}`,
     ...r.violations.map((x) => `    ${x}`),
     ...(r.violations.length > 0

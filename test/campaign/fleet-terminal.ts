@@ -33,8 +33,9 @@ import { type Operation, runOperation } from './operations.js';
 export interface FleetTerminalEnv {
   config: string;
   pin: string;
-  /** Host instance URLs to start with. */
+  /** Host instance URLs to start with, and which one to try first (terminals spread over them). */
   hosts: string[];
+  firstHost: number;
   /** Entries per upload; the background upload's pace. */
   batchSize: number;
   intervalMs: number;
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
 
   // The link to the host instances: the next one on a transport or database failure.
   let urls = env.hosts;
-  let at = 0;
+  let at = env.firstHost;
   let offline = false;
   const clientOf = (url: string) =>
     new HostClient({
@@ -116,6 +117,20 @@ async function main(): Promise<void> {
     baseDelayMs: env.intervalMs,
     maxDelayMs: env.intervalMs * 4,
   });
+  // What recovery did since the soak last asked: foreign records adopted, flows settled, failures.
+  let recovered = { adopted: 0, settled: 0, failed: 0 };
+  services.recovery.on((e) => {
+    if (e.type === 'error') recovered.failed++;
+    else {
+      recovered.adopted += e.run.adopted;
+      recovered.settled += e.run.transfers.length + e.run.contents.length;
+    }
+  });
+  const takeRecovered = () => {
+    const r = recovered;
+    recovered = { adopted: 0, settled: 0, failed: 0 };
+    return r;
+  };
   await services.recovery.start();
   uploader.start();
 
@@ -142,7 +157,7 @@ async function main(): Promise<void> {
     }
     let delivered = 0;
     for (const p of proofs) {
-      await services.recovery.deliver(p);
+      await services.recovery.deliver(p); // the card verifies it; a refusal is journaled, not thrown
       delivered++;
     }
     return delivered;
@@ -164,7 +179,8 @@ async function main(): Promise<void> {
       slots.insert(c.slot, os);
       await new Promise((r) => setImmediate(r));
       await services.recovery.settled(); // the insertion's recovery pass
-      return { holderId, delivered: await deliverFromHost(holderId) };
+      const delivered = await deliverFromHost(holderId);
+      return { holderId, delivered, recovered: takeRecovered() };
     },
     async remove(c: Extract<FleetCommand, { cmd: 'remove' }>) {
       await remove(c.slot);
@@ -195,11 +211,10 @@ async function main(): Promise<void> {
     },
     async recover() {
       await services.recovery.settled();
-      const run = await services.recovery.run('on-demand');
+      await services.recovery.run('on-demand');
       const open = services.recovery.inDoubt();
       return {
-        adopted: run.adopted,
-        settled: run.transfers.length + run.contents.length,
+        recovered: takeRecovered(),
         open: open.transfers.length + open.deliveries.length + open.contents.length,
       };
     },
@@ -212,7 +227,6 @@ async function main(): Promise<void> {
       for (const client of clients) client.close();
       urls = c.urls;
       clients = urls.map(clientOf);
-      at = 0;
       return {};
     },
     async stop() {

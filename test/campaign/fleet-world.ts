@@ -403,7 +403,8 @@ export async function createFleetWorld(o: {
         // its uploads follow the instances the soak names (fleet-terminal.ts).
         const config = JSON.parse(readFileSync(t.configPath, 'utf8')) as TerminalConfigFile;
         writeFileSync(t.configPath, JSON.stringify({ ...config, host: { ...config.host!, url: hosts[0]! } }));
-        return { config: t.configPath, pin: FLEET_PIN, hosts, batchSize, intervalMs: 400 };
+        const firstHost = terminals.indexOf(t) % hosts.length;
+        return { config: t.configPath, pin: FLEET_PIN, hosts, firstHost, batchSize, intervalMs: 400 };
       },
       async close() {
         await opened.close().catch(() => undefined);
