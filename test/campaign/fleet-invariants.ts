@@ -259,3 +259,29 @@ export function openNeeds(setup: TerminalSetup): [string, string | undefined][] 
     reader.close();
   }
 }
+
+/**
+ * Transfers the host holds in flight (pending, unresolved) that no terminal's journal holds open: once
+ * every terminal has uploaded, there must be none (a terminal closes a flow only with a step that
+ * resolves it at the host). Checked after every round.
+ */
+export async function unheldInFlight(db: HostDatabase, setups: TerminalSetup[]): Promise<string[]> {
+  const held = new Set<string>();
+  for (const setup of setups) {
+    const reader = openLogReadOnly(setup.dataDir);
+    try {
+      for (const f of reader.flows.openFlows())
+        if (f.flowKind === 'value-transfer') {
+          const t = foldTransfer(reader.journal.entriesForFlow(f.flowId));
+          if (t.txRandom) held.add(`${t.payerId}:${t.txRandom}`);
+        }
+    } finally {
+      reader.close();
+    }
+  }
+  const pending = await db.query<{ transfer_key: string }>(
+    `SELECT p.transfer_key FROM ledger_transfers p WHERE p.phase = 'pending'
+        AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = p.transfer_id)`,
+  );
+  return pending.map((p) => p.transfer_key).filter((key) => !held.has(key));
+}

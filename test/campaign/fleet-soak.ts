@@ -4,7 +4,7 @@ import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { openLogReadOnly } from '../../electron/services/terminal-lock.js';
 import { createReports } from '../../electron/services/terminal-services.js';
 import { forgedUpload } from './fleet-forged-upload.js';
-import { businessDays, checkFleetInvariants, openNeeds } from './fleet-invariants.js';
+import { businessDays, checkFleetInvariants, openNeeds, unheldInFlight } from './fleet-invariants.js';
 import type { KillArm } from './fleet-terminal.js';
 import {
   cardState,
@@ -64,6 +64,7 @@ export async function runFleetSoak(o: {
   const random = new SeededRandom(o.seed);
   const below = (n: number) => random.int(0, n - 1);
   const log = o.log ?? (() => {});
+  const clock = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   const report: FleetSoakReport = {
     seed: o.seed,
     rounds: o.rounds,
@@ -177,8 +178,10 @@ export async function runFleetSoak(o: {
   };
 
   try {
-    instances.push(await HostInstance.start(world.hostConfig), await HostInstance.start(world.hostConfig));
+    log(`${clock()}: PostgreSQL, cards and terminal identities ready`);
+    instances.push(...(await Promise.all([0, 1].map(() => HostInstance.start(world.hostConfig)))));
     await Promise.all(stations.map(startStation));
+    log(`${clock()}: two host instances and three terminals started`);
 
     for (let round = 0; round < o.rounds; round++) {
       const fault: Fault = round < order.length ? order[round]! : random.pick(FLEET_FAULTS);
@@ -343,7 +346,11 @@ export async function runFleetSoak(o: {
         else if (problem === 'skipped') count(report.faults, `${fault}: skipped (nothing held yet)`);
         else v.push(`round ${round}: ${problem}`);
       }
-      log(`round ${round + 1}/${o.rounds}: ${fault}`);
+      // Everyone uploads what it has: what the host holds in flight, some terminal holds open.
+      for (const s of live()) await syncUntilCaughtUp(s);
+      for (const key of await unheldInFlight(world.db, world.terminals))
+        v.push(`round ${round}: the host holds ${key} in flight, no terminal holds it open`);
+      log(`${clock()}: round ${round + 1}/${o.rounds}: ${fault}`);
     }
 
     // Everyone back; recovery with the cards each journal still names, until nothing is open.
@@ -376,6 +383,7 @@ export async function runFleetSoak(o: {
       if (!r.ok || r.waiting > 0)
         v.push(`${s.setup.terminalId} did not catch up: ${r.error?.code} ${r.error?.message}`);
     }
+    log(`${clock()}: every terminal recovered and caught up`);
     const logs = stations.map((s) => ({ s, reader: openLogReadOnly(s.setup.dataDir) }));
     try {
       const checked = await checkFleetInvariants({
