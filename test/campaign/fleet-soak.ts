@@ -179,7 +179,9 @@ export async function runFleetSoak(o: {
 
   try {
     log(`${clock()}: PostgreSQL, cards and terminal identities ready`);
-    instances.push(...(await Promise.all([0, 1].map(() => HostInstance.start(world.hostConfig)))));
+    const starting = await Promise.allSettled([0, 1].map(() => HostInstance.start(world.hostConfig)));
+    for (const r of starting) if (r.status === 'fulfilled') instances.push(r.value); // stopped at the end
+    for (const r of starting) if (r.status === 'rejected') throw r.reason;
     await Promise.all(stations.map(startStation));
     log(`${clock()}: two host instances and three terminals started`);
 

@@ -34,7 +34,8 @@ const ROOT = join(import.meta.dirname, '../..');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 export const FLEET_PIN = '1234';
 export const FLEET_CURRENCY = 978;
-const START_TIMEOUT_MS = 120_000;
+/** A process's start, generous: on a loaded 2-core machine a tsx start alone can take a minute. */
+const START_TIMEOUT_MS = 300_000;
 
 /** A line of a child's output kept for the report of a failure. */
 function tail(buffer: string[], chunk: string): void {
