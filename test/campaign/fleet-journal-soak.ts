@@ -33,6 +33,7 @@ import {
 } from '../issuer-host/clearing-fixtures.js';
 import { issuerWorld } from '../issuer-host/host-fixtures.js';
 import { startPostgres } from '../support/postgres-harness.js';
+import { fleetSoakArguments } from './fleet-soak.js';
 import { SeededRandom } from './seeded-random.js';
 
 export const FLEET_JOURNAL_FAULTS = [
@@ -287,16 +288,7 @@ export async function runFleetJournalSoak(o: {
 
 /** `npm run soak -- --tier fleet-journals --seed S [--rounds N]`: exit code 0 when no invariant broke. */
 export async function fleetJournalSoakMain(argv: string[]): Promise<number> {
-  const value = (name: string, fallback: number) => {
-    const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-    if (i < 0) return fallback;
-    const raw = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, not ${raw}`);
-    return n;
-  };
-  const seed = value('seed', 1);
-  const rounds = value('rounds', value('cases', 10));
+  const { seed, rounds } = fleetSoakArguments(argv);
   const started = Date.now();
   const report = await runFleetJournalSoak({ seed, rounds, log: (line) => console.error(line) });
   console.log(

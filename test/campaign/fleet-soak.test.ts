@@ -24,5 +24,5 @@ describe('the fleet tier of the soak command, quick run', () => {
     ).toBeGreaterThan(0);
     expect(report.operations['transfer completed']).toBeGreaterThan(10);
     expect(report.entries).toBeGreaterThan(50);
-  }, 240_000);
+  }, 600_000); // ~25 s of CPU in all its processes; the wall time is the machine's load
 });

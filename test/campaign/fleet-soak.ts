@@ -427,8 +427,8 @@ export async function runFleetSoak(o: {
   return report;
 }
 
-/** `npm run soak -- --tier fleet --seed S [--rounds N]`: exit code 0 when no invariant broke. */
-export async function fleetSoakMain(argv: string[]): Promise<number> {
+/** `--seed S --rounds N` (or `--cases N`) of both fleet tiers: whole numbers, default seed 1 and 10 rounds. */
+export function fleetSoakArguments(argv: string[]): { seed: number; rounds: number } {
   const value = (name: string, fallback: number) => {
     const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
     if (i < 0) return fallback;
@@ -439,6 +439,12 @@ export async function fleetSoakMain(argv: string[]): Promise<number> {
   };
   const seed = value('seed', 1);
   const rounds = value('rounds', value('cases', 10));
+  return { seed, rounds };
+}
+
+/** `npm run soak -- --tier fleet --seed S [--rounds N]`: exit code 0 when no invariant broke. */
+export async function fleetSoakMain(argv: string[]): Promise<number> {
+  const { seed, rounds } = fleetSoakArguments(argv);
   const report = await runFleetSoak({ seed, rounds, log: (line) => console.error(line) });
   console.log(formatFleetReport(report));
   return report.violations.length === 0 ? 0 : 1;
