@@ -331,7 +331,11 @@ export async function runFleetSoak(o: {
         const back = await syncUntilCaughtUp(victim!);
         if (!back.ok || back.waiting > 0)
           v.push(`round ${round}: ${victim!.setup.terminalId} did not catch up: ${back.error?.code}`);
-        else count(report.faults, `terminal-offline: caught up ${back.uploaded} entries`);
+        else {
+          count(report.faults, 'terminal-offline: caught up');
+          report.faults['terminal-offline: entries uploaded when back'] =
+            (report.faults['terminal-offline: entries uploaded when back'] ?? 0) + back.uploaded;
+        }
       }
       if (fault === 'replay' || fault === 'edited') {
         const s = stations[below(3)]!;
