@@ -251,6 +251,7 @@ export async function runFleetSoak(o: {
             s === victim && fault === 'terminal-killed' && n === 0 && name !== 'send'
               ? { unit, at: Math.max(1, Math.ceil(killPoint * shortest[`${name}:${unit}`]!)) }
               : undefined;
+          if (kill) count(report.faults, `terminal-killed: armed in a ${name} at ${kill.unit} ${kill.at}`);
           try {
             const r = await call<{ status: string; code?: string; apdus: number; journalWrites: number }>(s, {
               cmd: 'operate',
