@@ -1,290 +1,439 @@
-// The fleet tier of the soak command (`npm run soak -- --tier fleet --seed S [--rounds N]`), issue 12
-// §4 on the clearing side: one PostgreSQL (the test harness's), two host instances, three terminals
-// with real journals and their background uploaders (a link that fails over between the instances),
-// twelve cards. Each round the terminals sell (seeded: completed, refunded, rolled back, delivered
-// but unacknowledged, now and then a transfer left in doubt at one terminal and completed at another)
-// and one seeded fault strikes: a host instance stopped mid-upload (and a new one started), PostgreSQL
-// killed mid-upload, a terminal offline for the round, a replayed batch, an edited batch. At the end
-// every terminal catches up and the invariants are checked: the ledger sums to zero; each card's
-// ledger balance is what the journals moved; nothing is left in flight that no journal left in
-// doubt; no exception; the host holds each chain up to the terminal's head with its hash and each
-// entry once; the posted total equals the terminals' own days. Cards are journaled, not simulated:
-// the card side of these faults is the memory and pcscd tiers' work.
-import type { FastifyInstance } from 'fastify';
-import { Flows } from '../../db/flows.js';
-import { JournalUploader } from '../../electron/services/host-link/journal-uploader.js';
-import { type HostDatabase, openHostDatabase } from '../../issuer-host/db/host-database.js';
-import { TerminalRegistry } from '../../issuer-host/db/terminal-registry.js';
-import { createHostServer } from '../../issuer-host/server/host-server.js';
-import { generateP256KeyPair, type KeyPair } from '../../protocol/crypto-suite.js';
-import { isTerminalError } from '../../protocol/errors.js';
-import { CLEARING_UPLOAD_PATH, type UploadResponse } from '../../protocol/host-link/clearing-wire.js';
-import { HostClient } from '../../protocol/host-link/host-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SyncResult } from '../../electron/services/host-link/journal-uploader.js';
+import type { SlotName } from '../../electron/services/slots/reader-slots.js';
+import { openLogReadOnly } from '../../electron/services/terminal-lock.js';
+import { createReports } from '../../electron/services/terminal-services.js';
+import { forgedUpload } from './fleet-forged-upload.js';
+import { businessDays, checkFleetInvariants, openNeeds, unheldInFlight } from './fleet-invariants.js';
+import type { KillArm } from './fleet-terminal.js';
 import {
-  cardId,
-  editedEntry,
-  journalTransfer,
-  openTestJournal,
-  removeTestJournals,
-  type TestJournal,
-  type TransferEnd,
-} from '../issuer-host/clearing-fixtures.js';
-import { issuerWorld } from '../issuer-host/host-fixtures.js';
-import { startPostgres } from '../support/postgres-harness.js';
+  cardState,
+  createFleetWorld,
+  type FleetCard,
+  type FleetWorld,
+  HostInstance,
+  TerminalGone,
+  TerminalProcess,
+  type TerminalSetup,
+} from './fleet-world.js';
+import type { Operation } from './operations.js';
 import { SeededRandom } from './seeded-random.js';
 
 export const FLEET_FAULTS = [
-  'instance-stopped',
+  'terminal-killed',
+  'instance-killed',
   'postgres-killed',
   'terminal-offline',
   'replay',
   'edited',
 ] as const;
 type Fault = (typeof FLEET_FAULTS)[number];
-const RETRYABLE = new Set(['E_TRANSPORT', 'E_TRANSPORT_TIMEOUT', 'E_HOST_DB']);
-const ENDS: TransferEnd[] = ['completed', 'completed', 'completed', 'refunded', 'rolled-back', 'credited'];
 
 export interface FleetSoakReport {
   seed: number;
   rounds: number;
-  entries: number;
-  transfers: number;
+  /** Operations by kind and outcome ("transfer completed", "exchange killed"…). */
+  operations: Record<string, number>;
+  /** Faults struck, and how they went ("terminal-killed: carried payee-first"…). */
   faults: Record<string, number>;
+  /** What the terminals' recovery did: foreign records adopted, flows settled, proofs delivered. */
+  recovery: Record<string, number>;
+  entries: number;
   violations: string[];
+  elapsedMs: number;
 }
 
-interface Instance {
-  app: FastifyInstance;
-  url: string;
+interface Station {
+  setup: TerminalSetup;
+  process: TerminalProcess | undefined;
+  cards: Partial<Record<SlotName, FleetCard>>;
+  batchSize: number;
 }
 
-interface Till {
-  id: string;
-  keys: KeyPair;
-  j: TestJournal;
-  uploader: JournalUploader;
-}
+type Recovered = { adopted: number; settled: number; failed: number };
+type PlannedOp = { kind: 'transfer' | 'exchange' | 'send'; share: number };
+
+const SLOTS: SlotName[] = ['payer', 'payee'];
 
 export async function runFleetSoak(o: {
   seed: number;
   rounds: number;
   log?: (line: string) => void;
 }): Promise<FleetSoakReport> {
+  const started = Date.now();
   const random = new SeededRandom(o.seed);
-  /** Uniform in [0, n). */
   const below = (n: number) => random.int(0, n - 1);
   const log = o.log ?? (() => {});
-  const world = issuerWorld('Fleet Soak');
-  const pg = await startPostgres();
-  const dbs: HostDatabase[] = [];
-  const instances: (Instance | undefined)[] = [];
-  const tills: Till[] = [];
-  const faults: Record<string, number> = {};
-  const violations: string[] = [];
-  try {
-    const url = await pg.createDatabase();
-    dbs.push(await openHostDatabase({ url }), await openHostDatabase({ url }));
-    const startInstance = async (i: number) => {
-      const app = await createHostServer({ db: dbs[i]!, caCertificateDer: world.caDer });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      instances[i] = { app, url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
-    };
-    await startInstance(0);
-    await startInstance(1);
-    const registry = new TerminalRegistry(dbs[0]!);
-    for (const shop of ['shop-north', 'shop-south'])
-      await registry.createShop({ shopId: shop, name: shop, actor: 'cli' });
-    const clientOf = (keys: KeyPair, id: string, i: number) =>
-      new HostClient({
-        baseUrl: instances[i]!.url,
-        caCertificateDer: world.caDer,
-        pins: [],
-        allowPlainHttp: true,
-        timeoutMs: 60_000,
-        terminal: { terminalId: id, privateKey: keys.privateKey },
-      });
-    for (const [n, shop] of [
-      [1, 'shop-north'],
-      [2, 'shop-north'],
-      [3, 'shop-south'],
-    ] as const) {
-      const id = `till-${n}`;
-      const keys = generateP256KeyPair();
-      await registry.register({ terminalId: id, shopId: shop, publicKey: keys.publicKey, actor: 'cli' });
-      const j = openTestJournal(undefined, Date.UTC(2026, 11, 6, 6));
-      // The link follows the instances as they are now (one may be stopped, or replaced).
-      let at = n % 2;
-      const client = {
-        call: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-          for (let tries = 1; ; tries++) {
-            try {
-              if (!instances[at]) throw Object.assign(new Error('stopped'), { code: 'E_TRANSPORT' });
-              const c = clientOf(keys, id, at);
-              try {
-                return await c.call<T>(method, path, body);
-              } finally {
-                c.close();
-              }
-            } catch (e) {
-              const code = isTerminalError(e) ? e.code : (e as { code?: string }).code;
-              at = (at + 1) % 2;
-              if (!RETRYABLE.has(code ?? '') || tries >= 4) throw e;
-            }
-          }
-        },
-      };
-      tills.push({
-        id,
-        keys,
-        j,
-        uploader: new JournalUploader({ db: j.db, client, batchSize: 1 + below(20) }),
-      });
-    }
+  const clock = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const report: FleetSoakReport = {
+    seed: o.seed,
+    rounds: o.rounds,
+    operations: {},
+    faults: {},
+    recovery: {},
+    entries: 0,
+    violations: [],
+    elapsedMs: 0,
+  };
+  const count = (map: Record<string, number>, key: string) => {
+    map[key] = (map[key] ?? 0) + 1;
+  };
+  const v = report.violations;
 
-    const cards = Array.from({ length: 12 }, cardId);
-    const moved = new Map<string, number>();
-    let transfers = 0;
-    let twice = 0; // amounts of transfers journaled open at one terminal and completed at another
-    const sell = (t: Till) => {
-      const payer = cards[below(12)]!;
-      let payee = cards[below(12)]!;
-      if (payee === payer) payee = cards[(cards.indexOf(payer) + 1) % 12]!;
-      const amount = 1 + below(5000);
-      const end = ENDS[below(ENDS.length)]!;
-      transfers++;
-      if (below(10) === 0) {
-        const r = journalTransfer(t.j, { payerId: payer, payeeId: payee, amount }, 'in-doubt');
-        const other = tills[(tills.indexOf(t) + 1 + below(2)) % 3]!;
-        journalTransfer(
-          other.j,
-          { payerId: payer, payeeId: payee, amount, txRandom: r.txRandom },
-          'completed',
-          'found-on-card',
+  const world: FleetWorld = await createFleetWorld({
+    cards: 12,
+    balance: 20_000,
+    tickets: 8,
+    shops: [
+      { shopId: 'shop-north', terminals: ['till-1', 'till-2'] },
+      { shopId: 'shop-south', terminals: ['till-3'] },
+    ],
+  });
+  const instances: HostInstance[] = [];
+  const stations: Station[] = world.terminals.map((setup) => ({
+    setup,
+    process: undefined,
+    cards: {},
+    batchSize: 3 + below(30),
+  }));
+  const urls = () => instances.map((i) => i.url);
+  const live = () => stations.filter((s) => s.process?.alive);
+  const where = (card: FleetCard) =>
+    stations.flatMap((s) => SLOTS.filter((slot) => s.cards[slot] === card).map((slot) => ({ s, slot })))[0];
+  const startStation = async (s: Station) => {
+    s.cards = {};
+    s.process = await TerminalProcess.start(s.setup.terminalId, world.env(s.setup, urls(), s.batchSize));
+  };
+  const call = async <T>(s: Station, command: Parameters<TerminalProcess['call']>[0]): Promise<T> =>
+    s.process!.call<T>(command);
+  /** A station whose process died: its slots are empty (the kernel released its card locks). */
+  const died = (s: Station) => {
+    s.cards = {};
+  };
+
+  const vacate = async (s: Station, slot: SlotName) => {
+    if (!s.cards[slot]) return;
+    await call(s, { cmd: 'remove', slot });
+    s.cards[slot] = undefined;
+  };
+  /** Puts `card` into `slot` at `s`, taking it out of wherever it is first. */
+  const place = async (s: Station, slot: SlotName, card: FleetCard) => {
+    if (s.cards[slot] === card) return;
+    await vacate(s, slot);
+    const at = where(card);
+    if (at && at.s !== s && random.chance(0.25)) {
+      // Another terminal holds it: the lock refuses this one, and nothing changes.
+      const refused = await call(s, { cmd: 'insert', slot, file: card.file }).then(
+        () => 'inserted',
+        (e: { code?: string }) => e.code ?? 'untyped',
+      );
+      if (refused === 'E_CARD_IN_USE') count(report.operations, 'insert refused: card in use');
+      else
+        v.push(
+          `${s.setup.terminalId} opened ${card.label} while ${at.s.setup.terminalId} held it: ${refused}`,
         );
-        twice += amount;
-      } else {
-        journalTransfer(t.j, { payerId: payer, payeeId: payee, amount }, end);
-        if (end !== 'completed' && end !== 'credited') return;
-      }
-      moved.set(payer, (moved.get(payer) ?? 0) - amount);
-      moved.set(payee, (moved.get(payee) ?? 0) + amount);
+    }
+    if (at) await vacate(at.s, at.slot);
+    const r = await call<{ delivered: number; recovered: Recovered }>(s, {
+      cmd: 'insert',
+      slot,
+      file: card.file,
+    });
+    s.cards[slot] = card;
+    tally(r.recovered, r.delivered);
+  };
+  const tally = (r: Recovered, delivered = 0) => {
+    const add = (key: string, n: number) => {
+      if (n > 0) report.recovery[key] = (report.recovery[key] ?? 0) + n;
     };
+    add('foreign records adopted', r.adopted);
+    add('flows settled', r.settled);
+    add('release proofs delivered from the host', delivered);
+    if (r.failed > 0) add('passes that failed', r.failed);
+  };
+  const recover = async (s: Station) =>
+    tally((await call<{ recovered: Recovered }>(s, { cmd: 'recover' })).recovered);
+  const syncUntilCaughtUp = async (s: Station, tries = 20): Promise<SyncResult> => {
+    let r: SyncResult | undefined;
+    for (let i = 0; i < tries; i++) {
+      r = await call<SyncResult>(s, { cmd: 'sync' });
+      if (r.ok && r.waiting === 0) return r;
+      await sleep(200);
+    }
+    return r!;
+  };
+
+  // Fault kinds in a seeded order first, then drawn.
+  const order = [...FLEET_FAULTS];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = below(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  // The shortest payment and exchange seen, in APDUs and journal writes: kill points fall inside.
+  const shortest: Record<string, number> = {
+    'transfer:apdu': 8,
+    'transfer:journal': 4,
+    'exchange:apdu': 10,
+    'exchange:journal': 4,
+  };
+
+  try {
+    log(`${clock()}: PostgreSQL, cards and terminal identities ready`);
+    const starting = await Promise.allSettled([0, 1].map(() => HostInstance.start(world.hostConfig)));
+    for (const r of starting) if (r.status === 'fulfilled') instances.push(r.value); // stopped at the end
+    for (const r of starting) if (r.status === 'rejected') throw r.reason;
+    await Promise.all(stations.map(startStation));
+    log(`${clock()}: two host instances and three terminals started`);
 
     for (let round = 0; round < o.rounds; round++) {
-      for (const t of tills) for (let i = below(12); i >= 0; i--) sell(t);
-      const fault = FLEET_FAULTS[below(FLEET_FAULTS.length)]! as Fault;
-      faults[fault] = (faults[fault] ?? 0) + 1;
-      const offline = fault === 'terminal-offline' ? tills[below(3)] : undefined;
-      const syncing = Promise.all(tills.filter((t) => t !== offline).map((t) => t.uploader.sync()));
-      if (fault === 'instance-stopped') {
-        const i = below(2);
-        const stopping = instances[i]!;
-        instances[i] = undefined;
-        await stopping.app.close();
-        await syncing;
-        await startInstance(i);
-      } else if (fault === 'postgres-killed') {
-        await pg.restart({ mode: 'kill' });
-        await syncing;
-      } else {
-        await syncing;
+      const fault: Fault = round < order.length ? order[round]! : random.pick(FLEET_FAULTS);
+      count(report.faults, fault);
+      // The round's plan, drawn before anything runs (the processes then run at once).
+      const shuffled = [...world.cards];
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = below(i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
       }
-      if (fault === 'replay' || fault === 'edited') {
-        const t = tills[below(3)]!;
-        const acked = t.uploader.status().ackedSeq;
-        if (acked > 0) {
-          const batch = t.j.batch(below(acked), 1 + below(5));
-          const c = clientOf(t.keys, t.id, below(2));
+      const plans = stations.map(() =>
+        Array.from(
+          { length: 1 + below(3) },
+          (): PlannedOp => ({
+            kind: random.weighted([
+              ['transfer', 6],
+              ['exchange', 3],
+              ['send', 1],
+            ] as const),
+            share: random.chance(0.3) ? 0.2 + random.int(0, 30) / 100 : random.int(1, 10) / 100,
+          }),
+        ),
+      );
+      const victim =
+        fault === 'terminal-killed' || fault === 'terminal-offline' ? stations[below(3)]! : undefined;
+      const unit: KillArm['unit'] = random.chance(0.6) ? 'apdu' : 'journal';
+      const killPoint = random.int(1, 1000) / 1000;
+      if (victim && fault === 'terminal-killed')
+        plans[stations.indexOf(victim)]![0]!.kind = random.chance(0.7) ? 'transfer' : 'exchange';
+      const carry = random.pick(['both', 'payee-first', 'payer-first'] as const);
+      const helpers = [below(2), below(2)];
+      const strikeAt = below(2);
+      const strikeDelay = below(30);
+
+      if (fault === 'terminal-offline') await call(victim!, { cmd: 'offline', offline: true });
+      // Two cards to each terminal: one holding a ticket receives where an exchange is planned, else
+      // the richer one pays.
+      for (const [i, s] of stations.entries()) {
+        const pair = [shuffled[2 * i]!, shuffled[2 * i + 1]!].sort(
+          (a, b) => cardState(b).balance - cardState(a).balance,
+        );
+        if (plans[i]!.some((p) => p.kind === 'exchange') && cardState(pair[1]!).contents.length === 0)
+          pair.reverse();
+        await place(s, 'payer', pair[0]!);
+        await place(s, 'payee', pair[1]!);
+      }
+
+      const operate = async (s: Station, plan: PlannedOp[]) => {
+        for (const [n, p] of plan.entries()) {
+          const payer = cardState(s.cards.payer!);
+          const payee = cardState(s.cards.payee!);
+          const amount = Math.max(1, Math.floor(payer.balance * p.share));
+          let op: Operation = { kind: 'transfer', amount };
+          if (p.kind === 'exchange' && payee.contents.length > 0)
+            op = { kind: 'content-exchange', amount, itemId: payee.contents[0]!.id };
+          else if (p.kind === 'send' && payer.contents.length + payee.contents.length > 0)
+            op = {
+              kind: 'content-send',
+              from: payer.contents.length > 0 ? 'payer' : 'payee',
+              itemId: (payer.contents[0] ?? payee.contents[0])!.id,
+            };
+          const name =
+            op.kind === 'content-exchange' ? 'exchange' : op.kind === 'content-send' ? 'send' : 'transfer';
+          const kill: KillArm | undefined =
+            s === victim && fault === 'terminal-killed' && n === 0 && name !== 'send'
+              ? { unit, at: Math.max(1, Math.ceil(killPoint * shortest[`${name}:${unit}`]!)) }
+              : undefined;
+          if (kill) count(report.faults, `terminal-killed: armed in a ${name} at ${kill.unit} ${kill.at}`);
           try {
-            if (fault === 'replay') {
-              const held = batch.entries.filter((e) => e.seq <= acked).length;
-              const r = await c.call<UploadResponse>('POST', CLEARING_UPLOAD_PATH, batch);
-              if (r.duplicates !== held)
-                violations.push(`round ${round}: a replayed batch booked ${r.accepted} entries again`);
-            } else {
-              batch.entries[0] = editedEntry(batch.entries[0]!, (p) => ({ ...p, tampered: true }));
-              const refused = await c.call('POST', CLEARING_UPLOAD_PATH, batch).then(
-                () => undefined,
-                (e: unknown) => (isTerminalError(e) ? e.code : String(e)),
-              );
-              if (refused !== 'E_UPLOAD_EDITED')
-                violations.push(`round ${round}: an edited batch was answered ${refused ?? 'ok'}`);
+            const r = await call<{ status: string; code?: string; apdus: number; journalWrites: number }>(s, {
+              cmd: 'operate',
+              op,
+              ...(kill ? { kill } : {}),
+            });
+            count(
+              report.operations,
+              `${name} ${r.status}${r.code && r.status !== 'completed' ? ` ${r.code}` : ''}`,
+            );
+            if (r.status === 'threw') v.push(`${s.setup.terminalId}: ${name} threw ${r.code}`);
+            if (r.status === 'completed' && name !== 'send') {
+              shortest[`${name}:apdu`] = Math.min(shortest[`${name}:apdu`]!, r.apdus);
+              shortest[`${name}:journal`] = Math.min(shortest[`${name}:journal`]!, r.journalWrites);
             }
-          } finally {
-            c.close();
+            if (kill) count(report.faults, 'terminal-killed: the kill point was past the operation');
+          } catch (e) {
+            if (!(e instanceof TerminalGone)) throw e;
+            count(report.operations, `${name} killed`);
+            if (!kill)
+              v.push(`${s.setup.terminalId} died without a kill: ${s.process!.output.slice(-5).join(' | ')}`);
+            return;
           }
         }
+      };
+
+      // The host-side faults strike while the terminals sell and upload.
+      const strike = async () => {
+        if (fault === 'instance-killed') {
+          const i = strikeAt;
+          const hit = await instances[i]!.nextUpload(5000);
+          count(report.faults, `instance-killed ${hit ? 'mid-upload' : 'idle'}`);
+          await sleep(strikeDelay);
+          await instances[i]!.kill();
+          instances[i] = await HostInstance.start(world.hostConfig);
+          for (const s of live()) await call(s, { cmd: 'hosts', urls: urls() });
+        } else if (fault === 'postgres-killed') {
+          const hit = await Promise.race(instances.map((i) => i.nextUpload(5000)));
+          count(report.faults, `postgres-killed ${hit ? 'mid-upload' : 'idle'}`);
+          await sleep(strikeDelay);
+          await world.pg.restart({ mode: 'kill' });
+        }
+      };
+      await Promise.all([...stations.map((s, i) => operate(s, plans[i]!)), strike()]);
+
+      if (fault === 'terminal-killed' && !victim!.process!.alive) {
+        const k = victim!;
+        const payer = k.cards.payer!;
+        const payee = k.cards.payee!;
+        died(k);
+        const others = live();
+        const b = others[helpers[0]! % others.length]!;
+        const c = others[helpers[1]! % others.length]!;
+        count(report.faults, `terminal-killed: cards carried ${carry}`);
+        if (carry === 'both') {
+          await place(b, 'payer', payer);
+          await place(b, 'payee', payee);
+          await recover(b);
+        } else {
+          const [first, second] = carry === 'payee-first' ? [payee, payer] : [payer, payee];
+          const [slot1, slot2]: [SlotName, SlotName] =
+            carry === 'payee-first' ? ['payee', 'payer'] : ['payer', 'payee'];
+          await vacate(b, slot2);
+          await place(b, slot1, first);
+          await recover(b);
+          await syncUntilCaughtUp(b); // what b learnt (a release proof) reaches the host
+          await vacate(b, slot1);
+          await vacate(c, slot1);
+          await place(c, slot2, second);
+          await recover(c);
+        }
+        await startStation(k); // later: its log recovered, its uploads resumed
       }
-      log(`round ${round + 1}/${o.rounds}: ${fault}`);
+      if (fault === 'terminal-offline') {
+        const r = await call<SyncResult>(victim!, { cmd: 'sync' });
+        if (r.ok) v.push(`round ${round}: ${victim!.setup.terminalId} uploaded while offline`);
+        await call(victim!, { cmd: 'offline', offline: false });
+        const back = await syncUntilCaughtUp(victim!);
+        if (!back.ok || back.waiting > 0)
+          v.push(`round ${round}: ${victim!.setup.terminalId} did not catch up: ${back.error?.code}`);
+        else {
+          count(report.faults, 'terminal-offline: caught up');
+          report.faults['terminal-offline: entries uploaded when back'] =
+            (report.faults['terminal-offline: entries uploaded when back'] ?? 0) + back.uploaded;
+        }
+      }
+      if (fault === 'replay' || fault === 'edited') {
+        const s = stations[below(3)]!;
+        const problem = await forgedUpload(world, s.setup, instances[below(2)]!, fault, below, () =>
+          syncUntilCaughtUp(s),
+        );
+        if (problem === undefined)
+          count(
+            report.faults,
+            fault === 'replay'
+              ? 'replay: answered as duplicates, nothing booked'
+              : 'edited: refused, alert raised, nothing booked',
+          );
+        else if (problem === 'skipped') count(report.faults, `${fault}: skipped (nothing held yet)`);
+        else v.push(`round ${round}: ${problem}`);
+      }
+      // Everyone uploads what it has: what the host holds in flight, some terminal holds open.
+      for (const s of live()) await syncUntilCaughtUp(s);
+      for (const key of await unheldInFlight(world.db, world.terminals))
+        v.push(`round ${round}: the host holds ${key} in flight, no terminal holds it open`);
+      log(`${clock()}: round ${round + 1}/${o.rounds}: ${fault}`);
     }
 
-    // Everyone back: catch up.
+    // Everyone back; recovery with the cards each journal still names, until nothing is open.
+    for (const s of stations) if (!s.process?.alive) await startStation(s);
     for (let pass = 0; ; pass++) {
-      const results = await Promise.all(tills.map((t) => t.uploader.sync()));
-      if (results.every((r) => r.ok && r.waiting === 0)) break;
-      if (pass > 30) {
-        violations.push(`the fleet did not catch up: ${JSON.stringify(results.map((r) => r.error))}`);
+      let open = 0;
+      for (const s of stations) {
+        const needs = openNeeds(s.setup);
+        open += needs.length;
+        for (const pair of needs) {
+          const cards = pair.map((id) => world.cards.find((c) => c.holderId === id));
+          for (const [i, slot] of SLOTS.entries()) {
+            const card = cards[i];
+            if (card) await place(s, slot, card);
+            else await vacate(s, slot);
+          }
+          await recover(s);
+        }
+        await syncUntilCaughtUp(s);
+      }
+      if (open === 0) break;
+      if (pass >= 6) {
+        v.push(`recovery did not settle everything after ${pass} passes`);
         break;
       }
     }
-    const db = dbs[0]!;
-    let entries = 0;
-    for (const t of tills) {
-      const head = t.j.journal.head();
-      entries += head.seq;
-      const [chain] = await db.query<{ last_seq: bigint; head_hash: Uint8Array }>(
-        'SELECT last_seq, head_hash FROM clearing_chains WHERE terminal_id = $1',
-        [t.id],
-      );
-      const held = chain ? [Number(chain.last_seq), Buffer.from(chain.head_hash).toString('hex')] : [0, ''];
-      if (held[0] !== head.seq || held[1] !== head.hash)
-        violations.push(
-          `${t.id}: the host holds its chain to ${held[0]}, the terminal's head is ${head.seq}`,
-        );
-      if (!t.j.journal.verify().ok) violations.push(`${t.id}: its journal does not verify`);
+    for (const s of stations) for (const slot of SLOTS) await vacate(s, slot);
+    for (const s of stations) {
+      const r = await syncUntilCaughtUp(s);
+      if (!r.ok || r.waiting > 0)
+        v.push(`${s.setup.terminalId} did not catch up: ${r.error?.code} ${r.error?.message}`);
     }
-    const [{ n }] = (await db.query('SELECT count(*)::int AS n FROM clearing_entries')) as [{ n: number }];
-    if (n !== entries) violations.push(`the host holds ${n} entries, the terminals wrote ${entries}`);
-    const balances = await db.query<{ kind: string; ref: string; balance: string | bigint }>(
-      'SELECT kind, ref, balance::bigint AS balance FROM ledger_balances',
-    );
-    const sum = balances.reduce((s, b) => s + BigInt(b.balance), 0n);
-    if (sum !== 0n) violations.push(`the ledger sums to ${sum}, not 0`);
-    for (const card of cards) {
-      const booked = BigInt(balances.find((b) => b.kind === 'card' && b.ref === card)?.balance ?? 0);
-      if (booked !== BigInt(moved.get(card) ?? 0))
-        violations.push(`card ${card}: ledger ${booked}, journals moved ${moved.get(card) ?? 0}`);
+    log(`${clock()}: every terminal recovered and caught up`);
+    const logs = stations.map((s) => ({ s, reader: openLogReadOnly(s.setup.dataDir) }));
+    try {
+      const checked = await checkFleetInvariants({
+        db: world.db,
+        cards: world.cards,
+        items: world.items,
+        logs: logs.map(({ s, reader }) => ({
+          terminalId: s.setup.terminalId,
+          journal: reader.journal,
+          flows: reader.flows,
+          day: createReports(
+            {
+              currencyCode: 'EUR',
+              minorUnits: 2,
+              locale: 'en-IE',
+              shop: { name: s.setup.shopId, terminalId: s.setup.terminalId.slice(0, 16), timeZone: 'UTC' },
+            },
+            reader.journal,
+            reader.flows,
+          ).day,
+        })),
+        days: businessDays(new Date(started), new Date()),
+      });
+      v.push(...checked.violations);
+      report.entries = checked.entries;
+    } finally {
+      for (const l of logs) l.reader.close();
     }
-    const inFlight = balances
-      .filter((b) => b.kind === 'in-flight')
-      .reduce((s, b) => s + BigInt(b.balance), 0n);
-    if (inFlight !== 0n) violations.push(`${inFlight} left in flight`);
-    const exceptions = await db.query('SELECT kind FROM ledger_exceptions');
-    if (exceptions.length > 0) violations.push(`${exceptions.length} ledger exceptions`);
-    const day = { from: new Date('2026-12-06T00:00:00Z'), to: new Date('2026-12-07T00:00:00Z') };
-    const [posted] = await db.query<{ amount: string | bigint }>(
-      `SELECT COALESCE(sum(amount), 0)::bigint AS amount FROM ledger_transfers
-        WHERE phase = 'post' AND entry_at >= $1 AND entry_at < $2`,
-      [day.from, day.to],
-    );
-    const own = tills
-      .flatMap((t) => new Flows(t.j.db).summary(day).lines)
-      .filter((l) => l.kind === 'value-transfer' && (l.outcome === 'completed' || l.outcome === 'open'))
-      .reduce((s, l) => s + l.amount, 0);
-    if (BigInt(posted!.amount) !== BigInt(own - twice))
-      violations.push(`posted ${posted!.amount}, the terminals' days ${own - twice}`);
-    return { seed: o.seed, rounds: o.rounds, entries, transfers, faults, violations };
+  } catch (e) {
+    v.push(`the soak itself failed: ${(e as Error).stack ?? String(e)}`);
+    for (const s of stations)
+      if (s.process) v.push(`  ${s.setup.terminalId}: ${s.process.output.slice(-8).join(' | ')}`);
   } finally {
-    for (const t of tills) t.j.close();
-    for (const i of instances) await i?.app.close();
-    for (const db of dbs) await db.close().catch(() => {});
-    await pg.stop();
-    removeTestJournals();
+    await Promise.all(stations.map((s) => s.process?.stop()));
+    await Promise.all(instances.map((i) => i.stop()));
+    await world.close();
   }
+  report.elapsedMs = Date.now() - started;
+  return report;
 }
 
-/** `npm run soak -- --tier fleet --seed S [--rounds N]`: exit code 0 when no invariant broke. */
-export async function fleetSoakMain(argv: string[]): Promise<number> {
+/** `--seed S --rounds N` (or `--cases N`) of both fleet tiers: whole numbers, default seed 1 and 10 rounds. */
+export function fleetSoakArguments(argv: string[]): { seed: number; rounds: number } {
   const value = (name: string, fallback: number) => {
     const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
     if (i < 0) return fallback;
@@ -295,20 +444,34 @@ export async function fleetSoakMain(argv: string[]): Promise<number> {
   };
   const seed = value('seed', 1);
   const rounds = value('rounds', value('cases', 10));
-  const started = Date.now();
+  return { seed, rounds };
+}
+
+/** `npm run soak -- --tier fleet --seed S [--rounds N]`: exit code 0 when no invariant broke. */
+export async function fleetSoakMain(argv: string[]): Promise<number> {
+  const { seed, rounds } = fleetSoakArguments(argv);
   const report = await runFleetSoak({ seed, rounds, log: (line) => console.error(line) });
-  console.log(
-    [
-      `fleet soak, seed ${seed}: ${rounds} rounds, ${report.transfers} transfers, ${report.entries} entries in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      `  faults: ${Object.entries(report.faults)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
-      `  violations: ${report.violations.length}`,
-      ...report.violations.map((v) => `    ${v}`),
-      ...(report.violations.length > 0
-        ? [`    replay: npm run soak -- --tier fleet --seed ${seed} --rounds ${rounds}`]
-        : []),
-    ].join('\n'),
-  );
+  console.log(formatFleetReport(report));
   return report.violations.length === 0 ? 0 : 1;
+}
+
+export function formatFleetReport(r: FleetSoakReport): string {
+  const lines = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort()
+      .map(([k, n]) => `    ${k.padEnd(52)} ${String(n).padStart(6)}`);
+  return [
+    `fleet soak, seed ${r.seed}: ${r.rounds} rounds, ${r.entries} journal entries cleared, in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    '  operations:',
+    ...lines(r.operations),
+    '  faults:',
+    ...lines(r.faults),
+    '  recovery:',
+    ...lines(r.recovery),
+    `  violations: ${r.violations.length}`,
+    ...r.violations.map((x) => `    ${x}`),
+    ...(r.violations.length > 0
+      ? [`    replay: npm run soak -- --tier fleet --seed ${r.seed} --rounds ${r.rounds}`]
+      : []),
+  ].join('\n');
 }

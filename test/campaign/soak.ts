@@ -1,5 +1,8 @@
 // `npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--adversary SHARE] [--broken NAME]`
-// `npm run soak -- --tier fleet --seed S [--rounds N]`: clearing with faults (fleet-soak.ts)
+// `npm run soak -- --tier fleet --seed S [--rounds N]`: terminal processes, simulated cards, host
+//   instances and PostgreSQL with faults, then clearing's invariants (fleet-soak.ts)
+// `npm run soak -- --tier fleet-journals --seed S [--rounds N]`: clearing alone at volume, journals
+//   written directly (fleet-journal-soak.ts)
 // `npm run soak -- --fuzz all|apdu,der,... --fuzz-runs N --seed S [--fuzz-path P]`
 //
 // Runs the seeded fault campaign for as long as asked and prints what it did: cases, faults
@@ -25,6 +28,7 @@ import { startMemoryWorld } from './memory-world.js';
 
 const USAGE =
   'usage: npm run soak -- --cases N --seed S [--tier memory|pcscd] [--workers W] [--verify-every K] [--adversary SHARE] [--broken NAME] [--network private|host] [--json] [--quiet]\n' +
+  '       npm run soak -- --tier fleet|fleet-journals --seed S [--rounds N]\n' +
   `       npm run soak -- --fuzz all|${Object.keys(FUZZERS).join(',')} --fuzz-runs N --seed S [--fuzz-path P] [--cases N ...]`;
 
 interface SoakOptions {
@@ -252,10 +256,12 @@ export function formatReport(r: CampaignReport, seeds: string, adversaryFlags = 
 }
 
 async function main(): Promise<number> {
-  // The fleet tier (issue 12) is a world of its own: clearing, host instances and PostgreSQL.
+  // The fleet tiers (issue 12) are worlds of their own: clearing, host instances and PostgreSQL.
   const argv = process.argv.slice(2);
-  if (argv.some((a, i) => a === '--tier=fleet' || (a === '--tier' && argv[i + 1] === 'fleet')))
-    return (await import('./fleet-soak.js')).fleetSoakMain(argv);
+  const tierIs = (name: string) =>
+    argv.some((a, i) => a === `--tier=${name}` || (a === '--tier' && argv[i + 1] === name));
+  if (tierIs('fleet')) return (await import('./fleet-soak.js')).fleetSoakMain(argv);
+  if (tierIs('fleet-journals')) return (await import('./fleet-journal-soak.js')).fleetJournalSoakMain(argv);
   let o: SoakOptions & { worker: boolean };
   try {
     o = parse(process.argv.slice(2));

@@ -12,7 +12,7 @@ import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { isTerminalError } from '../../protocol/errors.js';
 import { CLEARING_UPLOAD_PATH } from '../../protocol/host-link/clearing-wire.js';
 import type { HostClient } from '../../protocol/host-link/host-client.js';
-import { runFleetSoak } from '../campaign/fleet-soak.js';
+import { runFleetJournalSoak } from '../campaign/fleet-journal-soak.js';
 import {
   cardId,
   editedEntry,
@@ -225,9 +225,9 @@ function openDelivered(tills: Till[], day: { from: Date; to: Date }): number {
     .reduce((s, l) => s + l.amount, 0);
 }
 
-describe('the fleet tier of the soak command, quick run (npm run soak -- --tier fleet)', () => {
+describe('the journal-only fleet tier of the soak command, quick run (npm run soak -- --tier fleet-journals)', () => {
   it('holds every invariant through seeded sales and faults', async () => {
-    const report = await runFleetSoak({ seed: 20261206, rounds: 5 });
+    const report = await runFleetJournalSoak({ seed: 20261206, rounds: 5 });
     expect(report.violations).toEqual([]);
     expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBe(5);
     expect(report.transfers).toBeGreaterThan(10);

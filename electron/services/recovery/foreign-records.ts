@@ -15,6 +15,7 @@
 // DEBIT aborts it (a card holds one open debit); a pending credit of it is adopted on the payee's
 // side, and that flow aborts it when the payer is here.
 import { randomUUID } from 'node:crypto';
+import type { CardFact, FlowFacts } from '../../../db/flow-facts.js';
 import { toHex } from '../../../protocol/bytes.js';
 import { RECORD_STATUS } from '../../../protocol/settlement/commands.js';
 import type {
@@ -23,6 +24,7 @@ import type {
 } from '../../../protocol/settlement/settlement-client.js';
 import { otherSlot } from '../contents/card-to-card-session.js';
 import { type ContentFlowKind, type ContentFlowRecord, partiesPayload } from '../contents/content-record.js';
+import { cardFact } from '../settlement/card-facts.js';
 import type { CardSession } from '../settlement/card-session.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
 import { foldTransfer, TRANSFER_STEP, type TransferRecord } from '../settlement/transfer-record.js';
@@ -85,20 +87,30 @@ function adoptTransfer(cards: CardAccess, card: CardSession, u: TransactionRecor
   const flowId = randomUUID();
   const counterpart = toHex(u.counterpartId);
   const payer = u.role === 'debit';
-  cards.record(flowId, 'value-transfer', TRANSFER_STEP.STARTED, {
-    origin: 'found-on-card',
-    payerId: payer ? card.holderIdHex : counterpart,
-    payeeId: payer ? counterpart : card.holderIdHex,
-    // The payer card is here: an issuer settling the flow in doubt finds it by its certificate.
-    ...(payer ? { payerSerial: card.certificate.serial.toString() } : {}),
-    amount: u.amount,
-    currency: u.currency,
-    date: u.date,
-    transferKeyId: u.transferKeyId,
-    txRandom: toHex(u.txRandom),
-    rxRandom: toHex(u.rxRandom),
-    keyUpdates: [],
-  });
+  cards.record(
+    flowId,
+    'value-transfer',
+    TRANSFER_STEP.STARTED,
+    {
+      origin: 'found-on-card',
+      payerId: payer ? card.holderIdHex : counterpart,
+      payeeId: payer ? counterpart : card.holderIdHex,
+      // The payer card is here: an issuer settling the flow in doubt finds it by its certificate.
+      ...(payer ? { payerSerial: card.certificate.serial.toString() } : {}),
+      amount: u.amount,
+      currency: u.currency,
+      date: u.date,
+      transferKeyId: u.transferKeyId,
+      txRandom: toHex(u.txRandom),
+      rxRandom: toHex(u.rxRandom),
+      keyUpdates: [],
+    },
+    indexFacts(
+      u.amount,
+      u.currency,
+      payer ? [cardFact(card), { holderId: counterpart }] : [{ holderId: counterpart }, cardFact(card)],
+    ),
+  );
   return flowId;
 }
 
@@ -121,10 +133,34 @@ function adoptContent(cards: CardAccess, receiver: CardSession, r: ContentTransf
       ? { amount: r.amount, currency: receiver.info.currency }
       : { itemId: r.itemId ? toHex(r.itemId) : '' };
   const txId = toHex(r.txId);
-  cards.record(randomUUID(), kind, 'started', {
-    origin: 'found-on-card',
-    ...partiesPayload(kind, [sender, receiver]),
-    ...(kind === 'content-exchange' ? { give: what, firstTxId: txId } : { offer: what, txId }),
-    sessionId: 'none',
-  });
+  cards.record(
+    randomUUID(),
+    kind,
+    'started',
+    {
+      origin: 'found-on-card',
+      ...partiesPayload(kind, [sender, receiver]),
+      ...(kind === 'content-exchange' ? { give: what, firstTxId: txId } : { offer: what, txId }),
+      sessionId: 'none',
+    },
+    indexFacts('amount' in what ? what.amount : undefined, 'amount' in what ? what.currency : undefined, [
+      { holderId: sender.holderIdHex },
+      cardFact(receiver),
+    ]),
+  );
+}
+
+/**
+ * The log's index of an adopted flow, as for the flows the engines run: searchable by either card,
+ * summed by its amount. Only what the index accepts: a record a hostile terminal left may carry an
+ * amount or currency no honest flow has, and recovery must not fail on it (the payload keeps it).
+ */
+function indexFacts(amount: number | undefined, currency: number | undefined, cards: CardFact[]): FlowFacts {
+  return {
+    ...(amount !== undefined && Number.isSafeInteger(amount) && amount > 0 ? { amount } : {}),
+    ...(currency !== undefined && Number.isInteger(currency) && currency >= 0 && currency <= 999
+      ? { currency }
+      : {}),
+    cards,
+  };
 }

@@ -165,11 +165,17 @@ export class TerminalRecovery {
       const id = own?.flowId ?? randomUUID();
       if (!own) {
         const { releaseProof: _proof, ...terms } = p;
-        cards.record(id, 'value-transfer', TRANSFER_STEP.STARTED, {
-          origin: 'delivered',
-          ...terms,
-          keyUpdates: [],
-        });
+        cards.record(
+          id,
+          'value-transfer',
+          TRANSFER_STEP.STARTED,
+          { origin: 'delivered', ...terms, keyUpdates: [] },
+          {
+            amount: p.amount,
+            currency: p.currency,
+            cards: [{ holderId: p.payerId }, { holderId: p.payeeId }],
+          },
+        );
       }
       if (!own?.releaseProof)
         cards.record(id, 'value-transfer', TRANSFER_STEP.RELEASED, {

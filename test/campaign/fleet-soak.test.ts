@@ -1,0 +1,29 @@
+// The fleet tier of the soak command, a quick run (npm run soak -- --tier fleet): three terminal
+// processes with simulated cards, two host instances, one PostgreSQL, six rounds with a fixed seed, so
+// that every fault kind strikes once (fleet-soak.ts draws the first six in a seeded order). With this
+// seed the killed terminal's cards go to two other terminals one after the other: the payee's credit
+// is released at one, and the release proof reaches the payer card at the other through the host.
+import { describe, expect, it } from 'vitest';
+import { FLEET_FAULTS, formatFleetReport, runFleetSoak } from './fleet-soak.js';
+
+describe('the fleet tier of the soak command, quick run', () => {
+  it('holds every invariant through terminal processes killed, instances and PostgreSQL killed, a terminal offline, forged uploads', async () => {
+    const report = await runFleetSoak({ seed: 4, rounds: FLEET_FAULTS.length });
+    expect(report.violations, formatFleetReport(report)).toEqual([]);
+    for (const fault of FLEET_FAULTS) expect(report.faults[fault], fault).toBe(1);
+    // Each fault did what it is there for.
+    const killed = (report.operations['transfer killed'] ?? 0) + (report.operations['exchange killed'] ?? 0);
+    expect(killed, formatFleetReport(report)).toBe(1);
+    expect(report.faults['replay: answered as duplicates, nothing booked']).toBe(1);
+    expect(report.faults['edited: refused, alert raised, nothing booked']).toBe(1);
+    expect(report.faults['terminal-offline: caught up']).toBe(1);
+    expect(report.faults['terminal-offline: entries uploaded when back']).toBeGreaterThan(0);
+    expect(report.recovery['foreign records adopted'], formatFleetReport(report)).toBeGreaterThan(0);
+    expect(
+      report.recovery['release proofs delivered from the host'],
+      formatFleetReport(report),
+    ).toBeGreaterThan(0);
+    expect(report.operations['transfer completed']).toBeGreaterThan(10);
+    expect(report.entries).toBeGreaterThan(50);
+  }, 600_000); // ~25 s of CPU in all its processes; the wall time is the machine's load
+});
