@@ -63,13 +63,12 @@ export function journalFacts(log: TerminalLog): JournalFacts {
 }
 
 /**
- * What the host's ledger does not book of a card's balance, today: the balance it was issued with
- * (issuance is not uploaded yet) and the value content exchanges moved (the host books value
- * transfers only). When issuance is booked at the host, `issued` goes from here (one line); when
- * exchanges are, `exchanged` does: a card's ledger balance is then the card's own.
+ * What the host's ledger does not book of a card's balance, today: the value content exchanges
+ * moved (the host books issuance and value transfers). When exchanges are booked, this goes: a
+ * card's ledger balance is then the card's own.
  */
-function unbooked(card: FleetCard, exchanged: number): number {
-  return card.issued + exchanged;
+function unbooked(_card: FleetCard, exchanged: number): number {
+  return exchanged;
 }
 
 export async function checkFleetInvariants(o: {

@@ -18,8 +18,11 @@ import { FileBackend } from '../../card-sim/os/persistence-backend.js';
 import { InProcessChannel } from '../../card-sim/transport/in-process-channel.js';
 import type { TerminalConfigFile } from '../../electron/services/config.js';
 import { hostIdentity } from '../../electron/services/issuing/server-identity.js';
+import { CLEARING_KEY_FILE } from '../../issuer-host/clearing/clearing-keys.js';
 import { type HostDatabase, openHostDatabase } from '../../issuer-host/db/host-database.js';
 import { TerminalRegistry } from '../../issuer-host/db/terminal-registry.js';
+import { writeClearingKeys } from '../../issuer-host/host-folder.js';
+import { recordIssuance } from '../../issuer-host/ledger/issuance.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import { DEFAULT_NO_PIN_LIMITS } from '../../protocol/settlement/cardholder-policy.js';
@@ -353,8 +356,22 @@ export async function createFleetWorld(o: {
         tls: { certificate: 'host-cert.pem', privateKey: 'host-key.pem' },
         listen: { host: '127.0.0.1', port: 0 },
         database: { url, poolSize: 4 },
+        // The cards' proofs checked before anything is booked (docs/issuer-host.md, "Proofs at clearing").
+        clearing: { keySet: CLEARING_KEY_FILE },
+        issuance: { currencies: [FLEET_CURRENCY] },
       }),
     );
+    writeClearingKeys(join(dir, CLEARING_KEY_FILE), issuer);
+    // Each card's issuance booked as the staff tools book it: the ledger then holds whole balances.
+    for (const card of cards) {
+      if (card.issued > 0)
+        await recordIssuance(db, {
+          holderId: card.holderId,
+          currency: FLEET_CURRENCY,
+          amount: card.issued,
+          actor: 'fleet-soak',
+        });
+    }
 
     // Terminals: configuration, identity key (what `npm run terminal -- host-key` makes), registration.
     const registry = new TerminalRegistry(db);
