@@ -20,12 +20,14 @@ import {
   FORGED_RR,
   FORGED_RT,
 } from './alphabet.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { AppletFactory } from './explorer-card.js';
 import type { ExplorerRoot } from './explorer-root.js';
 import { HonestRecoveryCheck, type RecoveryVerdict } from './honest-recovery.js';
 import { StateChecks } from './invariants.js';
 import {
   canonicalHash,
+  canonicalHashReference,
   initialState,
   recordsOf,
   type Side,
@@ -63,6 +65,8 @@ export interface ExploreReport {
   residual: string[];
   violations: Violation[];
   ms: number;
+  /** The path to each state, in the order reached (with `collectPaths`). */
+  paths?: number[][];
 }
 
 /** What one chunk of a level gives back. */
@@ -90,12 +94,24 @@ export interface RunOptions {
   runner?: ChunkRunner;
   maxViolations?: number;
   progress?: (level: LevelReport) => void;
+  /** Report the path to every state reached (for tests: a few thousand states). */
+  collectPaths?: boolean;
 }
 
 export const PLANS = POWER_PLANS.length;
 const NO_OWNER = { A: false, B: false } as const;
 const NO_COUNTS = { A: { total: 0, count: 0 }, B: { total: 0, count: 0 } } as const;
 const CHUNK = 64;
+/** Recovery verdicts remembered per generation (bounded-cache.ts). */
+const RECOVERY_LIMIT = 300_000;
+/** A state of nothing but two cards' memory (to name what an honest terminal finds on them). */
+const initialBare: WorldState = {
+  images: { A: '', B: '' },
+  owner: NO_OWNER,
+  noPin: NO_COUNTS,
+  issued: [],
+  archive: [],
+};
 
 export class Explorer {
   readonly world: TwoCardWorld;
@@ -105,20 +121,30 @@ export class Explorer {
   private readonly recovery: HonestRecoveryCheck;
   /** Randoms the terminal knows from outside the sequence (the root's, the forged ones): never renamed. */
   private readonly fixed: Set<string>;
-  private readonly recoveryVerdicts = new Map<string, RecoveryVerdict>();
+  private readonly recoveryVerdicts: BoundedCache<string, RecoveryVerdict>;
+  private readonly plain: boolean;
   /** States of recently rebuilt paths (stateOf). */
   private readonly states = new Map<string, WorldState>();
 
   constructor(
     readonly root: ExplorerRoot,
     applets: Partial<Record<Side, AppletFactory>> = {},
-    o: { executeTears?: boolean } = {},
+    o: {
+      executeTears?: boolean;
+      /** Remember nothing across states and moves (every cache off): the caches' own test. */
+      plain?: boolean;
+    } = {},
   ) {
-    this.world = new TwoCardWorld(root, applets, o.executeTears);
+    this.plain = o.plain ?? false;
+    this.world = new TwoCardWorld(root, applets, o.executeTears, this.plain);
     this.start = initialState(root.images);
     this.initialTotal = totalValue(this.start);
-    this.checks = new StateChecks(root, this.initialTotal);
-    this.recovery = new HonestRecoveryCheck(root, this.initialTotal, applets);
+    this.checks = new StateChecks(root, this.initialTotal, this.plain);
+    this.recoveryVerdicts = new BoundedCache(RECOVERY_LIMIT, this.plain);
+    this.recovery = new HonestRecoveryCheck(root, this.initialTotal, applets, {
+      plain: this.plain,
+      hashCards: (images) => this.hash({ ...initialBare, images }),
+    });
     this.fixed = new Set([FORGED_RT, FORGED_RR, ZERO_RR]);
     for (const a of recordsOf(this.start)) {
       this.fixed.add(a.record.txRandom);
@@ -128,7 +154,7 @@ export class Explorer {
 
   /** Deduplication key: the state up to the names of the randoms made during the sequence. */
   hash(s: WorldState): string {
-    return canonicalHash(s, this.fixed);
+    return this.plain ? canonicalHashReference(s, this.fixed) : canonicalHash(s, this.fixed);
   }
 
   /** Rebuilds the state a path reaches, with each move described; undefined past a move that does not apply. */
@@ -180,7 +206,6 @@ export class Explorer {
     let recovery = this.recoveryVerdicts.get(key);
     if (!recovery) {
       recovery = await this.recovery.check(s);
-      if (this.recoveryVerdicts.size >= 500_000) this.recoveryVerdicts.clear();
       this.recoveryVerdicts.set(key, recovery);
     }
     return { violations: [...violations, ...recovery.violations], residual: recovery.residual };
@@ -267,6 +292,7 @@ export class Explorer {
         o.runner ?? this.inProcess(),
         o.maxViolations ?? 1,
         o.progress,
+        o.collectPaths ?? false,
       );
     } finally {
       Error.stackTraceLimit = stackTraceLimit;
@@ -294,6 +320,7 @@ export class Explorer {
     runner: ChunkRunner,
     maxViolations: number,
     progress: ((l: LevelReport) => void) | undefined,
+    collectPaths: boolean,
   ): Promise<ExploreReport> {
     const started = performance.now();
     const report: ExploreReport = {
@@ -306,6 +333,7 @@ export class Explorer {
       residual: [],
       violations: [],
       ms: 0,
+      ...(collectPaths ? { paths: [] } : {}),
     };
     const start = this.replay(from);
     if (!start) throw new Error(`the path ${formatPath(from)} does not replay`);
@@ -315,6 +343,7 @@ export class Explorer {
     let frontier: number[][] = [from];
     for (let d = from.length; d <= depth && frontier.length > 0; d++) {
       const levelStart = performance.now();
+      report.paths?.push(...frontier);
       const chunks: number[][][] = [];
       for (let i = 0; i < frontier.length; i += CHUNK) chunks.push(frontier.slice(i, i + CHUNK));
       const results = await runner.run(chunks, d < depth);
