@@ -33,6 +33,7 @@ import { type HonestCard, honestTransfer, refusalSw } from './honest-terminal.js
 import { short } from './invariants.js';
 import {
   type ArchivedRecord,
+  imageInfo,
   macTerms,
   otherSide,
   SIDES,
@@ -249,9 +250,6 @@ export class HonestRecoveryCheck {
   }
 
   private states(): Record<Side, SettlementState> {
-    return {
-      A: JSON.parse(this.cards.A.image) as SettlementState,
-      B: JSON.parse(this.cards.B.image) as SettlementState,
-    };
+    return { A: imageInfo(this.cards.A.image).card, B: imageInfo(this.cards.B.image).card };
   }
 }

@@ -68,6 +68,7 @@ interface Backing {
 export class StateChecks {
   private readonly images: Record<Side, BoundedCache<string, ImageChecks>>;
   private readonly archives = new WeakMap<readonly ArchivedRecord[], Backing[]>();
+  private readonly proofVerdicts: BoundedCache<string, boolean>;
   private readonly key: Uint8Array;
 
   constructor(
@@ -76,6 +77,7 @@ export class StateChecks {
     private readonly plain = false,
   ) {
     this.key = fromHex(root.transferKey);
+    this.proofVerdicts = new BoundedCache(200_000, plain);
     this.images = {
       A: new BoundedCache(IMAGE_CHECKS_LIMIT, plain),
       B: new BoundedCache(IMAGE_CHECKS_LIMIT, plain),
@@ -141,9 +143,15 @@ export class StateChecks {
     const r = a.record as { status: string; txRandom: string; rxRandom?: string; proof?: string };
     if (!r.proof) return [];
     const label = storedLabel(a);
-    const rr = label === MAC_LABEL.ABORT_PROOF ? ZERO_RR : (r.rxRandom ?? ZERO_RR);
-    const ok =
-      label !== undefined && toHex(transferMac(this.key, label, macTerms(termsOf(s, a), rr))) === r.proof;
+    // A record recurs in many images (a command changes one or two): its verdict is kept by content.
+    const memo = `${a.side}${a.role}${JSON.stringify(r)}`;
+    let ok = this.proofVerdicts.get(memo);
+    if (ok === undefined) {
+      const rr = label === MAC_LABEL.ABORT_PROOF ? ZERO_RR : (r.rxRandom ?? ZERO_RR);
+      ok =
+        label !== undefined && toHex(transferMac(this.key, label, macTerms(termsOf(s, a), rr))) === r.proof;
+      this.proofVerdicts.set(memo, ok);
+    }
     return ok
       ? []
       : [

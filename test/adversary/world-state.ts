@@ -16,7 +16,7 @@
 // Two states with the same hash have the same future: the cards' behaviour depends only on their
 // memory and owner level, the hostile terminal's choices only on what it knows (issued, archive and
 // the fixed recorded and forged pools), and the checks only on these fields.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { CreditRecord, DebitRecord, SettlementState } from '../../card-sim/applets/settlement/state.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import type { NoPinCounters } from '../../protocol/settlement/cardholder-policy.js';
@@ -118,7 +118,7 @@ export function imageInfo(image: string): ImageInfo {
     const implied = new Set<string>();
     for (const r of card.debitLog) for (const m of impliedMacs(card.holderId, 'debit', r)) implied.add(m);
     for (const r of card.creditLog) for (const m of impliedMacs(card.holderId, 'credit', r)) implied.add(m);
-    const template = createHash('sha256').update(JSON.stringify(skeleton)).digest('base64').slice(0, 22);
+    const template = hash('sha256', JSON.stringify(skeleton), 'base64').slice(0, 22);
     info = { card, implied, template, randoms };
     imageCache.set(image, info);
   }
@@ -208,8 +208,14 @@ export function labelHex(label: MacLabel): string {
  * (= toHex(transferMacMessage(label, terms)), built as text because the explorer names thousands).
  */
 export function macId(label: MacLabel, t: TxTerms, rxRandom: string): string {
-  return labelHex(label) + termsHex(t) + rxRandom;
+  const id = labelHex(label) + termsHex(t) + rxRandom;
+  // One string object per name: the sets of names are compared by the thousand (canonicalHash).
+  const known = macIds.get(id);
+  if (known !== undefined) return known;
+  macIds.set(id, id);
+  return id;
 }
+const macIds = new BoundedCache<string, string>(500_000);
 
 /** The same name, from the message itself (the check that both agree is in explorer.test.ts). */
 export function macIdOfMessage(label: MacLabel, t: TxTerms, rxRandom: string): string {
@@ -414,7 +420,7 @@ export function canonicalHash(s: WorldState, fixed: ReadonlySet<string>): string
     `${s.owner.A ? 1 : 0}${s.owner.B ? 1 : 0}`,
     `${s.noPin.A.total},${s.noPin.A.count},${s.noPin.B.total},${s.noPin.B.count}`,
   ].join('|');
-  return createHash('sha256').update(key).digest('base64').slice(0, 22);
+  return hash('sha256', key, 'base64').slice(0, 22);
 }
 
 function canonicalImage(info: ImageInfo, fixed: ReadonlySet<string>): CanonicalImage {
@@ -422,7 +428,7 @@ function canonicalImage(info: ImageInfo, fixed: ReadonlySet<string>): CanonicalI
   const shape = JSON.stringify([info.template, info.randoms.map((r) => (fixed.has(r) ? r : '?'))]);
   const canonical = {
     fixed,
-    shape: createHash('sha256').update(shape).digest('base64').slice(0, 22),
+    shape: hash('sha256', shape, 'base64').slice(0, 22),
     free: info.randoms.filter((r) => !fixed.has(r)),
   };
   info.canonical = canonical;

@@ -78,7 +78,7 @@ export class TwoCardWorld {
     /** Run every cut command on the card instead of deriving single-write cuts (the derivation's own test). */
     private readonly executeTears = false,
     /** Remember nothing: every command runs on the card (the caches' own test, explorer.test.ts). */
-    plain = false,
+    private readonly plain = false,
   ) {
     this.classified = new BoundedCache(100_000, plain);
     this.memo = new BoundedCache(MEMO_LIMIT, plain);
@@ -91,7 +91,12 @@ export class TwoCardWorld {
   /** Every successor of one command: without power loss, with it after the answer, and cut at each write it makes. */
   successors(s: WorldState, c: Command): Successor[] {
     const normal = this.execute(s, c, undefined);
-    const out = [this.finish(s, c, 0, normal), this.finish(s, c, 1, { ...normal, owner: false })];
+    const first = this.finish(s, c, 0, normal);
+    // Power lost after the answer takes only the owner level: a card without it leads to the same state.
+    const out = [
+      first,
+      normal.owner || this.plain ? this.finish(s, c, 1, { ...normal, owner: false }) : { ...first, power: 1 },
+    ];
     for (let i = 2; i < POWER_PLANS.length; i++) {
       const plan = POWER_PLANS[i] as TearPlan;
       if (plan.commit < normal.answer.commits) out.push(this.finish(s, c, i, this.torn(s, c, plan, normal)));
