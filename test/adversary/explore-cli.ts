@@ -20,6 +20,12 @@ function printSteps(steps: readonly string[]): void {
   for (const [i, step] of steps.entries()) console.log(`${String(i + 1).padStart(3)}. ${step}`);
 }
 
+/** Wall clock and the CPU time of the whole process (every worker thread), for a shared machine's figures. */
+const stamp = () => {
+  const { user, system } = process.cpuUsage();
+  return `${new Date().toISOString()}, process CPU ${((user + system) / 1e6).toFixed(0)} s`;
+};
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -68,10 +74,23 @@ async function main(): Promise<number> {
       ...(values.from !== undefined ? { from: parsePath(values.from) } : {}),
       ...(runner ? { runner } : {}),
       maxViolations: int('max-violations', values['max-violations'], 1),
+      checked: (depth, states, ms) => {
+        if (!values.json)
+          console.log(
+            `depth ${String(depth).padStart(2)}: ${String(states).padStart(9)} states checked, ${(ms / 1000).toFixed(1)} s (${stamp()})`,
+          );
+      },
+      passProgress: (depth, pass, done, total, ms) => {
+        // A long pass reports about every 5% of its chunks, with its rate so far.
+        if (values.json || total < 200 || done % Math.ceil(total / 20) !== 0) return;
+        console.log(
+          `  depth ${depth} ${pass === 'check' ? 'checks' : 'moves'}: ${done}/${total} chunks, ${(ms / 1000).toFixed(1)} s (${stamp()})`,
+        );
+      },
       progress: (l) => {
         if (!values.json)
           console.log(
-            `depth ${String(l.depth).padStart(2)}: ${String(l.states).padStart(9)} states, ${String(l.transitions).padStart(11)} moves, ${(l.ms / 1000).toFixed(1)} s`,
+            `depth ${String(l.depth).padStart(2)}: ${String(l.states).padStart(9)} states, ${String(l.transitions).padStart(11)} moves, ${(l.ms / 1000).toFixed(1)} s (checks ${(l.checkMs / 1000).toFixed(1)} s, moves ${((l.ms - l.checkMs) / 1000).toFixed(1)} s; ${stamp()})`,
           );
       },
     });

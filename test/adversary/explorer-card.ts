@@ -24,6 +24,7 @@ import { encodeCommandApdu, parseResponseApdu } from '../../protocol/apdu.js';
 import { ascii } from '../../protocol/bytes.js';
 import { CLA_ISO, INS, PIN_REFERENCE, SETTLEMENT_AID } from '../../protocol/settlement/commands.js';
 import { SW } from '../../protocol/status-words.js';
+import { BoundedCache } from './bounded-cache.js';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -33,8 +34,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Images parsed once each (images recur: the explorer loads the same state many times). */
-const parsed = new Map<string, SettlementState>();
+/** Images parsed once each (images recur: the explorer loads the same state many times), per generation. */
+const parsed = new BoundedCache<string, SettlementState>(30_000);
 
 /**
  * Plain JSON in, and out as one shared deep-frozen object per image (the schema check runs once
@@ -47,7 +48,6 @@ const jsonCodec = {
     let state = parsed.get(image);
     if (state === undefined) {
       state = deepFreeze(JSON.parse(image) as SettlementState);
-      if (parsed.size >= 100_000) parsed.clear();
       parsed.set(image, state);
     }
     return state;

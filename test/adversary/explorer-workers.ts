@@ -3,11 +3,11 @@
 // main thread hands chunks out as workers free up and puts the results back in chunk order.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { brokenApplets } from './broken-cards.js';
-import { type ChunkResult, type ChunkRunner, Explorer } from './explorer.js';
+import { type ChunkResult, type ChunkRunner, Explorer, type Pass } from './explorer.js';
 import { buildExplorerRoot } from './explorer-root.js';
 
 type ToWorker =
-  | { type: 'chunk'; id: number; paths: number[][]; expand: boolean }
+  | { type: 'chunk'; id: number; paths: number[][]; pass: Pass }
   | { type: 'visited'; hashes: readonly string[] };
 type FromWorker =
   | { type: 'ready' }
@@ -19,6 +19,8 @@ interface WorkerData {
   broken: string | undefined;
 }
 
+const WORKER_HEAP_MB = 6_144;
+
 /** A worker thread runs TypeScript through tsx, registered before this module is imported. */
 const BOOT =
   "const { workerData } = require('node:worker_threads'); import('tsx/esm/api').then((tsx) => { tsx.register(); return import(workerData.entry); });";
@@ -27,7 +29,13 @@ export async function startWorkers(count: number, broken: string | undefined): P
   const workers = Array.from(
     { length: count },
     () =>
-      new Worker(BOOT, { eval: true, workerData: { entry: import.meta.url, broken } satisfies WorkerData }),
+      new Worker(BOOT, {
+        eval: true,
+        workerData: { entry: import.meta.url, broken } satisfies WorkerData,
+        // Each worker's caches hold up to a few GB at depth 8 (world-step.ts, bounded-cache.ts),
+        // above V8's default heap; a larger young generation makes the many short-lived objects cheaper.
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 64 },
+      }),
   );
   /** What each worker's next message is for. */
   const listeners = new Map<Worker, (m: FromWorker) => void>();
@@ -44,7 +52,7 @@ export async function startWorkers(count: number, broken: string | undefined): P
     ),
   );
 
-  const run = (chunks: number[][][], expand: boolean) =>
+  const run = (chunks: number[][][], pass: Pass, progress?: (done: number) => void) =>
     new Promise<ChunkResult[]>((resolve, reject) => {
       const results: ChunkResult[] = new Array(chunks.length);
       let next = 0;
@@ -53,14 +61,15 @@ export async function startWorkers(count: number, broken: string | undefined): P
       const feed = (w: Worker) => {
         if (next >= chunks.length) return;
         const id = next++;
-        w.postMessage({ type: 'chunk', id, paths: chunks[id]!, expand } satisfies ToWorker);
+        w.postMessage({ type: 'chunk', id, paths: chunks[id]!, pass } satisfies ToWorker);
       };
       for (const w of workers) {
         listeners.set(w, (m) => {
           if (m.type === 'error') return reject(new Error(`explorer worker: ${m.message}`));
           if (m.type !== 'result') return;
           results[m.id] = m.result;
-          if (++done === chunks.length) resolve(results);
+          progress?.(++done);
+          if (done === chunks.length) resolve(results);
           else feed(w);
         });
         failed.set(w, reject);
@@ -89,7 +98,7 @@ async function serve(): Promise<void> {
       for (const h of m.hashes) visited.add(h);
       return;
     }
-    explorer.processChunk(m.paths, m.expand, visited).then(
+    explorer.processChunk(m.paths, m.pass, visited).then(
       (result) => parentPort!.postMessage({ type: 'result', id: m.id, result } satisfies FromWorker),
       (e: unknown) =>
         parentPort!.postMessage({

@@ -105,6 +105,38 @@ describe('the explorer’s own parts', () => {
   });
 });
 
+describe('what the explorer remembers changes its speed, never what it finds', () => {
+  // The plain explorer runs every command on the card, every check from scratch, and names states
+  // with the first, plain form of the canonical hash: the same states reached by the same paths, in
+  // the same order, and the same moves, prove every cache and shortcut of the other one sound here.
+  const compare = async (from: (e: Explorer) => number[], depth: number) => {
+    const fast = new Explorer(root);
+    const plain = new Explorer(root, {}, { plain: true });
+    const a = await fast.run(depth, { from: from(fast), collectPaths: true, maxViolations: 5 });
+    const b = await plain.run(depth, { from: from(plain), collectPaths: true, maxViolations: 5 });
+    const counts = (r: typeof a) => [
+      r.states,
+      r.transitions,
+      r.selfLoops,
+      r.revisits,
+      r.levels.map((l) => l.states),
+    ];
+    expect(counts(a)).toEqual(counts(b));
+    expect(a.paths).toEqual(b.paths);
+    expect(a.violations).toEqual([]);
+    expect(b.violations).toEqual([]);
+    return a;
+  };
+
+  it('from the root, 2 commands deep', async () => {
+    expect((await compare(() => [], 2)).states).toBeGreaterThan(60);
+  }, 120_000);
+
+  it('from a payment debited and not yet credited, 2 more', async () => {
+    expect((await compare((e) => e.pathOf(payment(2_500, 3)), 5)).states).toBeGreaterThan(60);
+  }, 120_000);
+});
+
 describe('every sequence of hostile-terminal commands on two real cards', () => {
   it('of up to 3 commands from the root: every invariant holds in every state', async () => {
     const report = await new Explorer(root).run(3, { maxViolations: 5 });

@@ -20,12 +20,14 @@ import {
   FORGED_RR,
   FORGED_RT,
 } from './alphabet.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { AppletFactory } from './explorer-card.js';
 import type { ExplorerRoot } from './explorer-root.js';
 import { HonestRecoveryCheck, type RecoveryVerdict } from './honest-recovery.js';
 import { StateChecks } from './invariants.js';
 import {
   canonicalHash,
+  canonicalHashReference,
   initialState,
   recordsOf,
   type Side,
@@ -42,6 +44,8 @@ export interface LevelReport {
   /** Moves made from them (0 at the last depth: its states are checked, not expanded). */
   transitions: number;
   ms: number;
+  /** Of which checking the level's states (the rest: making the moves from them). */
+  checkMs: number;
 }
 
 export interface Violation {
@@ -63,6 +67,8 @@ export interface ExploreReport {
   residual: string[];
   violations: Violation[];
   ms: number;
+  /** The path to each state, in the order reached (with `collectPaths`). */
+  paths?: number[][];
 }
 
 /** What one chunk of a level gives back. */
@@ -76,9 +82,17 @@ export interface ChunkResult {
   residual: string[];
 }
 
+/**
+ * What a pass over a level does: check every state, or make every move from every state. A level
+ * is checked whole before any move is made from it, so a run stopped while it expands a level has
+ * still checked every state of it (and printed so).
+ */
+export type Pass = 'check' | 'expand';
+
 /** Runs chunks of a level: in this thread, or in worker threads. */
 export interface ChunkRunner {
-  run(chunks: number[][][], expand: boolean): Promise<ChunkResult[]>;
+  /** `done` is told the number of chunks finished so far, as they finish. */
+  run(chunks: number[][][], pass: Pass, done?: (chunks: number) => void): Promise<ChunkResult[]>;
   /** States found at the last level: successors already visited are not sent back any more. */
   addVisited(hashes: readonly string[]): void;
   close(): Promise<void>;
@@ -90,12 +104,28 @@ export interface RunOptions {
   runner?: ChunkRunner;
   maxViolations?: number;
   progress?: (level: LevelReport) => void;
+  /** Called when every state of a level is checked (before the moves from them are made). */
+  checked?: (depth: number, states: number, ms: number) => void;
+  /** Called as chunks of a pass finish: how far the pass is (for a long level's rate). */
+  passProgress?: (depth: number, pass: Pass, done: number, total: number, ms: number) => void;
+  /** Report the path to every state reached (for tests: a few thousand states). */
+  collectPaths?: boolean;
 }
 
 export const PLANS = POWER_PLANS.length;
 const NO_OWNER = { A: false, B: false } as const;
 const NO_COUNTS = { A: { total: 0, count: 0 }, B: { total: 0, count: 0 } } as const;
 const CHUNK = 64;
+/** Recovery verdicts remembered per generation (bounded-cache.ts). */
+const RECOVERY_LIMIT = 300_000;
+/** A state of nothing but two cards' memory (to name what an honest terminal finds on them). */
+const initialBare: WorldState = {
+  images: { A: '', B: '' },
+  owner: NO_OWNER,
+  noPin: NO_COUNTS,
+  issued: [],
+  archive: [],
+};
 
 export class Explorer {
   readonly world: TwoCardWorld;
@@ -105,20 +135,30 @@ export class Explorer {
   private readonly recovery: HonestRecoveryCheck;
   /** Randoms the terminal knows from outside the sequence (the root's, the forged ones): never renamed. */
   private readonly fixed: Set<string>;
-  private readonly recoveryVerdicts = new Map<string, RecoveryVerdict>();
+  private readonly recoveryVerdicts: BoundedCache<string, RecoveryVerdict>;
+  private readonly plain: boolean;
   /** States of recently rebuilt paths (stateOf). */
   private readonly states = new Map<string, WorldState>();
 
   constructor(
     readonly root: ExplorerRoot,
     applets: Partial<Record<Side, AppletFactory>> = {},
-    o: { executeTears?: boolean } = {},
+    o: {
+      executeTears?: boolean;
+      /** Remember nothing across states and moves (every cache off): the caches' own test. */
+      plain?: boolean;
+    } = {},
   ) {
-    this.world = new TwoCardWorld(root, applets, o.executeTears);
+    this.plain = o.plain ?? false;
+    this.world = new TwoCardWorld(root, applets, o.executeTears, this.plain);
     this.start = initialState(root.images);
     this.initialTotal = totalValue(this.start);
-    this.checks = new StateChecks(root, this.initialTotal);
-    this.recovery = new HonestRecoveryCheck(root, this.initialTotal, applets);
+    this.checks = new StateChecks(root, this.initialTotal, this.plain);
+    this.recoveryVerdicts = new BoundedCache(RECOVERY_LIMIT, this.plain);
+    this.recovery = new HonestRecoveryCheck(root, this.initialTotal, applets, {
+      plain: this.plain,
+      hashCards: (images) => this.hash({ ...initialBare, images }),
+    });
     this.fixed = new Set([FORGED_RT, FORGED_RR, ZERO_RR]);
     for (const a of recordsOf(this.start)) {
       this.fixed.add(a.record.txRandom);
@@ -128,7 +168,7 @@ export class Explorer {
 
   /** Deduplication key: the state up to the names of the randoms made during the sequence. */
   hash(s: WorldState): string {
-    return canonicalHash(s, this.fixed);
+    return this.plain ? canonicalHashReference(s, this.fixed) : canonicalHash(s, this.fixed);
   }
 
   /** Rebuilds the state a path reaches, with each move described; undefined past a move that does not apply. */
@@ -180,16 +220,15 @@ export class Explorer {
     let recovery = this.recoveryVerdicts.get(key);
     if (!recovery) {
       recovery = await this.recovery.check(s);
-      if (this.recoveryVerdicts.size >= 500_000) this.recoveryVerdicts.clear();
       this.recoveryVerdicts.set(key, recovery);
     }
     return { violations: [...violations, ...recovery.violations], residual: recovery.residual };
   }
 
-  /** Checks the state of each path and, when `expand`, makes every move from it. */
+  /** Checks the state of each path, or makes every move from it. */
   async processChunk(
     paths: readonly number[][],
-    expand: boolean,
+    pass: Pass,
     visited: ReadonlySet<string>,
   ): Promise<ChunkResult> {
     const result: ChunkResult = {
@@ -203,15 +242,16 @@ export class Explorer {
     const seen = new Set<string>();
     for (const path of paths) {
       const state = this.stateOf(path)!;
-      const verdict = await this.checkState(state);
-      result.residual.push(...verdict.residual);
-      if (verdict.violations.length > 0) {
-        result.violations.push(this.violation(path, verdict.violations));
+      if (pass === 'check') {
+        const verdict = await this.checkState(state);
+        result.residual.push(...verdict.residual);
+        if (verdict.violations.length > 0) result.violations.push(this.violation(path, verdict.violations));
         continue;
       }
-      if (!expand) continue;
       const commands = enumerateCommands(state, this.root);
       for (let i = 0; i < commands.length; i++) {
+        // The power plans of one command often lead to one state (the same memory, no owner level).
+        let last: { state: WorldState; hash: string } | undefined;
         for (const succ of this.world.successors(state, commands[i]!)) {
           result.transitions++;
           const move = [...path, i * PLANS + succ.power];
@@ -223,7 +263,9 @@ export class Explorer {
             result.selfLoops++;
             continue;
           }
-          const h = this.hash(succ.state);
+          const h =
+            last && !this.plain && sameState(last.state, succ.state) ? last.hash : this.hash(succ.state);
+          last = { state: succ.state, hash: h };
           if (visited.has(h) || seen.has(h)) {
             result.revisits++;
             continue;
@@ -267,6 +309,9 @@ export class Explorer {
         o.runner ?? this.inProcess(),
         o.maxViolations ?? 1,
         o.progress,
+        o.checked,
+        o.passProgress,
+        o.collectPaths ?? false,
       );
     } finally {
       Error.stackTraceLimit = stackTraceLimit;
@@ -276,9 +321,12 @@ export class Explorer {
   private inProcess(): ChunkRunner {
     const visited = new Set<string>();
     return {
-      run: async (chunks, expand) => {
+      run: async (chunks, pass, done) => {
         const out: ChunkResult[] = [];
-        for (const chunk of chunks) out.push(await this.processChunk(chunk, expand, visited));
+        for (const chunk of chunks) {
+          out.push(await this.processChunk(chunk, pass, visited));
+          done?.(out.length);
+        }
         return out;
       },
       addVisited: (hashes) => {
@@ -294,6 +342,9 @@ export class Explorer {
     runner: ChunkRunner,
     maxViolations: number,
     progress: ((l: LevelReport) => void) | undefined,
+    checked: ((depth: number, states: number, ms: number) => void) | undefined,
+    passProgress: RunOptions['passProgress'],
+    collectPaths: boolean,
   ): Promise<ExploreReport> {
     const started = performance.now();
     const report: ExploreReport = {
@@ -306,6 +357,7 @@ export class Explorer {
       residual: [],
       violations: [],
       ms: 0,
+      ...(collectPaths ? { paths: [] } : {}),
     };
     const start = this.replay(from);
     if (!start) throw new Error(`the path ${formatPath(from)} does not replay`);
@@ -313,28 +365,49 @@ export class Explorer {
     const visited = new Set<string>([rootHash]);
     runner.addVisited([rootHash]);
     let frontier: number[][] = [from];
+    const chunksOf = (paths: number[][]) => {
+      const chunks: number[][][] = [];
+      for (let i = 0; i < paths.length; i += CHUNK) chunks.push(paths.slice(i, i + CHUNK));
+      return chunks;
+    };
+    const pass = (d: number, which: Pass, paths: number[][]) => {
+      const chunks = chunksOf(paths);
+      const begun = performance.now();
+      return runner.run(chunks, which, (done) =>
+        passProgress?.(d, which, done, chunks.length, performance.now() - begun),
+      );
+    };
     for (let d = from.length; d <= depth && frontier.length > 0; d++) {
       const levelStart = performance.now();
-      const chunks: number[][][] = [];
-      for (let i = 0; i < frontier.length; i += CHUNK) chunks.push(frontier.slice(i, i + CHUNK));
-      const results = await runner.run(chunks, d < depth);
-      const level: LevelReport = { depth: d, states: frontier.length, transitions: 0, ms: 0 };
-      const next: number[][] = [];
-      const fresh: string[] = [];
-      for (const r of results) {
-        level.transitions += r.transitions;
-        report.selfLoops += r.selfLoops;
-        report.revisits += r.revisits;
+      report.paths?.push(...frontier);
+      const level: LevelReport = { depth: d, states: frontier.length, transitions: 0, ms: 0, checkMs: 0 };
+      const failed = new Set<string>();
+      for (const r of await pass(d, 'check', frontier)) {
         report.residual.push(...r.residual);
         report.violations.push(...r.violations);
-        for (const [h, path] of r.successors) {
-          if (visited.has(h)) {
-            report.revisits++;
-            continue;
+        for (const v of r.violations) failed.add(formatPath(v.path));
+      }
+      level.checkMs = performance.now() - levelStart;
+      checked?.(d, level.states, level.checkMs);
+      const next: number[][] = [];
+      const fresh: string[] = [];
+      if (d < depth && report.violations.length < maxViolations) {
+        // A state that breaks an invariant is reported, not explored further.
+        const sound = failed.size === 0 ? frontier : frontier.filter((p) => !failed.has(formatPath(p)));
+        for (const r of await pass(d, 'expand', sound)) {
+          level.transitions += r.transitions;
+          report.selfLoops += r.selfLoops;
+          report.revisits += r.revisits;
+          report.violations.push(...r.violations);
+          for (const [h, path] of r.successors) {
+            if (visited.has(h)) {
+              report.revisits++;
+              continue;
+            }
+            visited.add(h);
+            fresh.push(h);
+            next.push(path);
           }
-          visited.add(h);
-          fresh.push(h);
-          next.push(path);
         }
       }
       level.ms = performance.now() - levelStart;
@@ -354,6 +427,19 @@ export class Explorer {
   private violation(path: number[], messages: string[]): Violation {
     return { path, steps: this.replay(path)?.steps ?? [], messages };
   }
+}
+
+/** The same fields (hashed alike): a shortcut only, never a test of difference. */
+function sameState(x: WorldState, y: WorldState): boolean {
+  if (x === y) return true;
+  if (x.images.A !== y.images.A || x.images.B !== y.images.B) return false;
+  if (x.owner.A !== y.owner.A || x.owner.B !== y.owner.B) return false;
+  for (const side of ['A', 'B'] as const)
+    if (x.noPin[side].total !== y.noPin[side].total || x.noPin[side].count !== y.noPin[side].count)
+      return false;
+  const same = <T>(a: readonly T[], b: readonly T[]) =>
+    a === b || (a.length === b.length && a.every((v, i) => v === b[i]));
+  return same(x.issued, y.issued) && same(x.archive, y.archive);
 }
 
 /** A path as the command line takes it: moves joined by dots. */

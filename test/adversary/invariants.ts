@@ -20,6 +20,7 @@ import { MAC_LABEL, type MacLabel, transferMac } from '../../protocol/settlement
 import { parseImage } from '../fuzz/card-invariants.js';
 import { InvariantViolation } from '../fuzz/fuzz-report.js';
 import { issuedSet } from './alphabet.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { ExplorerRoot } from './explorer-root.js';
 import {
   type ArchivedRecord,
@@ -29,7 +30,7 @@ import {
   macId,
   macTerms,
   recordsOf,
-  SIDES,
+  type Side,
   termsOf,
   totalValue,
   valueInFlight,
@@ -49,47 +50,83 @@ function parseMacId(id: string): { label: MacLabel; rt: string; rr: string } {
   return { label: LABEL_OF_HEX.get(id.slice(0, 16))!, rt: id.slice(108, 140), rr: id.slice(140, 172) };
 }
 
+/** What the checks find in one card image alone (a function of the image: worked out once each). */
+interface ImageChecks {
+  /** Its memory verdict (schema, open debits, headroom), or null. */
+  memory: string | null;
+  /** Its records that keep a proof other than the one their state names. */
+  storedProofs: string[];
+  /** Its credit records, each with the debit proof that must back it. */
+  backing: Backing[];
+}
+
+interface Backing {
+  dp: string;
+  message: string;
+}
+
 export class StateChecks {
-  private readonly imageVerdicts = new Map<string, string | null>();
-  private readonly proofVerdicts = new Map<string, boolean>();
+  private readonly images: Record<Side, BoundedCache<string, ImageChecks>>;
+  private readonly archives = new WeakMap<readonly ArchivedRecord[], Backing[]>();
+  private readonly proofVerdicts: BoundedCache<string, boolean>;
   private readonly key: Uint8Array;
 
   constructor(
     readonly root: ExplorerRoot,
     readonly initialTotal: number,
+    private readonly plain = false,
   ) {
     this.key = fromHex(root.transferKey);
+    this.proofVerdicts = new BoundedCache(200_000, plain);
+    this.images = {
+      A: new BoundedCache(IMAGE_CHECKS_LIMIT, plain),
+      B: new BoundedCache(IMAGE_CHECKS_LIMIT, plain),
+    };
   }
 
   check(s: WorldState): string[] {
-    return [
-      ...this.memory(s),
-      ...this.value(s),
-      ...proofPairs(s),
-      ...genuinePayer(s),
-      ...this.storedProofs(s),
-    ];
+    const a = this.imageChecks(s, 'A');
+    const b = this.imageChecks(s, 'B');
+    const out: string[] = [];
+    if (a.memory) out.push(a.memory);
+    if (b.memory) out.push(b.memory);
+    out.push(...this.value(s), ...proofPairs(s));
+    const issued = issuedSet(s);
+    for (const list of [a.backing, b.backing, this.archiveBacking(s)])
+      for (const { dp, message } of list) if (!issued.has(dp)) out.push(message);
+    out.push(...a.storedProofs, ...b.storedProofs);
+    return out;
   }
 
-  private memory(s: WorldState): string[] {
-    const out: string[] = [];
-    for (const side of SIDES) {
-      const image = s.images[side];
-      let verdict = this.imageVerdicts.get(image);
-      if (verdict === undefined) {
-        try {
-          parseImage(image, side);
-          verdict = null;
-        } catch (e) {
-          if (!(e instanceof InvariantViolation)) throw e;
-          verdict = e.message;
-        }
-        if (this.imageVerdicts.size > 200_000) this.imageVerdicts.clear();
-        this.imageVerdicts.set(image, verdict);
+  private imageChecks(s: WorldState, side: Side): ImageChecks {
+    const image = s.images[side];
+    let checks = this.images[side].get(image);
+    if (checks === undefined) {
+      let memory: string | null = null;
+      try {
+        parseImage(image, side);
+      } catch (e) {
+        if (!(e instanceof InvariantViolation)) throw e;
+        memory = e.message;
       }
-      if (verdict) out.push(verdict);
+      const records = recordsOf(s).filter((a) => a.side === side);
+      checks = {
+        memory,
+        storedProofs: records.flatMap((a) => this.storedProof(s, a)),
+        backing: records.flatMap((a) => backing(s, a)),
+      };
+      this.images[side].set(image, checks);
     }
-    return out;
+    return checks;
+  }
+
+  private archiveBacking(s: WorldState): Backing[] {
+    let list = this.plain ? undefined : this.archives.get(s.archive);
+    if (list === undefined) {
+      list = s.archive.flatMap((a) => backing(s, a));
+      if (!this.plain) this.archives.set(s.archive, list);
+    }
+    return list;
   }
 
   private value(s: WorldState): string[] {
@@ -102,29 +139,29 @@ export class StateChecks {
   }
 
   /** The proof a record keeps is the MAC its state names, over its own terms. */
-  private storedProofs(s: WorldState): string[] {
-    const out: string[] = [];
-    for (const a of recordsOf(s)) {
-      const r = a.record as { status: string; txRandom: string; rxRandom?: string; proof?: string };
-      if (!r.proof) continue;
-      const label = storedLabel(a);
-      const memo = `${a.side}${a.role}${JSON.stringify(r)}`;
-      let ok = this.proofVerdicts.get(memo);
-      if (ok === undefined) {
-        const rr = label === MAC_LABEL.ABORT_PROOF ? ZERO_RR : (r.rxRandom ?? ZERO_RR);
-        ok =
-          label !== undefined && toHex(transferMac(this.key, label, macTerms(termsOf(s, a), rr))) === r.proof;
-        if (this.proofVerdicts.size > 200_000) this.proofVerdicts.clear();
-        this.proofVerdicts.set(memo, ok);
-      }
-      if (!ok)
-        out.push(
-          `${a.side}: the ${r.status} ${a.role} record ${short(r.txRandom)} keeps a proof that is not its ${label ?? 'state'}'s`,
-        );
+  private storedProof(s: WorldState, a: ArchivedRecord): string[] {
+    const r = a.record as { status: string; txRandom: string; rxRandom?: string; proof?: string };
+    if (!r.proof) return [];
+    const label = storedLabel(a);
+    // A record recurs in many images (a command changes one or two): its verdict is kept by content.
+    const memo = `${a.side}${a.role}${JSON.stringify(r)}`;
+    let ok = this.proofVerdicts.get(memo);
+    if (ok === undefined) {
+      const rr = label === MAC_LABEL.ABORT_PROOF ? ZERO_RR : (r.rxRandom ?? ZERO_RR);
+      ok =
+        label !== undefined && toHex(transferMac(this.key, label, macTerms(termsOf(s, a), rr))) === r.proof;
+      this.proofVerdicts.set(memo, ok);
     }
-    return out;
+    return ok
+      ? []
+      : [
+          `${a.side}: the ${r.status} ${a.role} record ${short(r.txRandom)} keeps a proof that is not its ${label ?? 'state'}'s`,
+        ];
   }
 }
+
+/** Image checks remembered per card and generation (bounded-cache.ts). */
+const IMAGE_CHECKS_LIMIT = 50_000;
 
 /** Which proof a record in this state keeps (docs/protocol.md §4.4). */
 function storedLabel(a: ArchivedRecord): MacLabel | undefined {
@@ -177,16 +214,22 @@ export function proofPairs(s: WorldState): string[] {
 /** Every credit record rests on a debit proof a payer card issued for its very terms. */
 export function genuinePayer(s: WorldState): string[] {
   const issued = issuedSet(s);
-  const out: string[] = [];
-  for (const a of everyRecord(s)) {
-    if (a.role !== 'credit') continue;
-    const terms = creditTxTerms(holderOf(s, a.side), a.record as CreditRecord);
-    if (!issued.has(macId(MAC_LABEL.DEBIT_PROOF, terms, ZERO_RR)))
-      out.push(
-        `${a.side}: a ${a.record.status} credit record ${short(a.record.txRandom)} that no payer card's debit proof backs`,
-      );
-  }
-  return out;
+  return everyRecord(s)
+    .flatMap((a) => backing(s, a))
+    .filter(({ dp }) => !issued.has(dp))
+    .map(({ message }) => message);
+}
+
+/** The debit proof a credit record needs (none for a debit record). */
+function backing(s: WorldState, a: ArchivedRecord): Backing[] {
+  if (a.role !== 'credit') return [];
+  const terms = creditTxTerms(holderOf(s, a.side), a.record as CreditRecord);
+  return [
+    {
+      dp: macId(MAC_LABEL.DEBIT_PROOF, terms, ZERO_RR),
+      message: `${a.side}: a ${a.record.status} credit record ${short(a.record.txRandom)} that no payer card's debit proof backs`,
+    },
+  ];
 }
 
 export const short = (hex: string) => hex.slice(0, 4);

@@ -16,7 +16,7 @@
 // Two states with the same hash have the same future: the cards' behaviour depends only on their
 // memory and owner level, the hostile terminal's choices only on what it knows (issued, archive and
 // the fixed recorded and forged pools), and the checks only on these fields.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { CreditRecord, DebitRecord, SettlementState } from '../../card-sim/applets/settlement/state.js';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import type { NoPinCounters } from '../../protocol/settlement/cardholder-policy.js';
@@ -27,6 +27,7 @@ import {
   transferMacMessage,
   ZERO_RANDOM,
 } from '../../protocol/settlement/mac-input.js';
+import { BoundedCache } from './bounded-cache.js';
 
 export type Side = 'A' | 'B';
 export const SIDES: readonly Side[] = ['A', 'B'];
@@ -82,10 +83,21 @@ interface ImageInfo {
   template: string;
   /** Its transmission and reception randoms, in order of appearance. */
   randoms: string[];
+  /** Its part of the canonical form, for the last set of fixed randoms asked (canonicalHash). */
+  canonical?: CanonicalImage;
 }
 
-const IMAGE_CACHE_LIMIT = 300_000;
-const imageCache = new Map<string, ImageInfo>();
+interface CanonicalImage {
+  fixed: ReadonlySet<string>;
+  /** The template and the fixed randoms in place, the others marked, hashed. */
+  shape: string;
+  /** The randoms to be named, in order of appearance. */
+  free: string[];
+}
+
+/** Parsed images per generation (bounded-cache.ts): about 25 KB each with what is derived. */
+const IMAGE_CACHE_LIMIT = 30_000;
+const imageCache = new BoundedCache<string, ImageInfo>(IMAGE_CACHE_LIMIT);
 
 export function imageInfo(image: string): ImageInfo {
   let info = imageCache.get(image);
@@ -106,9 +118,8 @@ export function imageInfo(image: string): ImageInfo {
     const implied = new Set<string>();
     for (const r of card.debitLog) for (const m of impliedMacs(card.holderId, 'debit', r)) implied.add(m);
     for (const r of card.creditLog) for (const m of impliedMacs(card.holderId, 'credit', r)) implied.add(m);
-    const template = createHash('sha256').update(JSON.stringify(skeleton)).digest('base64').slice(0, 22);
+    const template = hash('sha256', JSON.stringify(skeleton), 'base64').slice(0, 22);
     info = { card, implied, template, randoms };
-    if (imageCache.size >= IMAGE_CACHE_LIMIT) imageCache.clear();
     imageCache.set(image, info);
   }
   return info;
@@ -197,8 +208,14 @@ export function labelHex(label: MacLabel): string {
  * (= toHex(transferMacMessage(label, terms)), built as text because the explorer names thousands).
  */
 export function macId(label: MacLabel, t: TxTerms, rxRandom: string): string {
-  return labelHex(label) + termsHex(t) + rxRandom;
+  const id = labelHex(label) + termsHex(t) + rxRandom;
+  // One string object per name: the sets of names are compared by the thousand (canonicalHash).
+  const known = macIds.get(id);
+  if (known !== undefined) return known;
+  macIds.set(id, id);
+  return id;
 }
+const macIds = new BoundedCache<string, string>(500_000);
 
 /** The same name, from the message itself (the check that both agree is in explorer.test.ts). */
 export function macIdOfMessage(label: MacLabel, t: TxTerms, rxRandom: string): string {
@@ -311,6 +328,55 @@ export function initialState(images: Record<Side, string>): WorldState {
 }
 
 /**
+ * The same partition of states as canonicalHash, worked out from scratch in its first, plain form
+ * (the explorer's `plain` mode): the test that the two explorers reach the very same states is the
+ * test of canonicalHash's shortcuts.
+ */
+export function canonicalHashReference(s: WorldState, fixed: ReadonlySet<string>): string {
+  const names = new Map<string, string>();
+  const name = (r: string) => {
+    if (fixed.has(r)) return r;
+    let n = names.get(r);
+    if (n === undefined) {
+      n = `#${names.size}`;
+      names.set(r, n);
+    }
+    return n;
+  };
+  const a = imageInfo(s.images.A);
+  const b = imageInfo(s.images.B);
+  const archive = s.archive
+    .map((x) => {
+      const r = x.record;
+      const blank = {
+        ...r,
+        txRandom: '#',
+        ...(r.rxRandom ? { rxRandom: '#' } : {}),
+        ...(r.proof ? { proof: '*' } : {}),
+      };
+      return {
+        key: JSON.stringify([x.side, x.role, blank]),
+        randoms: r.rxRandom ? [r.txRandom, r.rxRandom] : [r.txRandom],
+        implied: impliedMacs(holderOf(s, x.side), x.role, r),
+      };
+    })
+    .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  const archived = new Set(archive.flatMap((x) => x.implied));
+  const extra = s.issued.filter((id) => !a.implied.has(id) && !b.implied.has(id) && !archived.has(id));
+  const key = [
+    a.template,
+    b.template,
+    a.randoms.map(name),
+    b.randoms.map(name),
+    archive.map((x) => [x.key, x.randoms.map(name)]),
+    extra.map((id) => `${id.slice(0, 108)}/${name(id.slice(108, 140))}/${name(id.slice(140, 172))}`).sort(),
+    s.owner,
+    s.noPin,
+  ];
+  return createHash('sha256').update(JSON.stringify(key)).digest('base64').slice(0, 22);
+}
+
+/**
  * The state up to the names of its randoms: every transmission and reception random made during the
  * sequence is replaced by its order of first appearance, and each stored proof by a mark (a record's
  * proof is the MAC its state names over its terms, which invariants.ts checks in every state).
@@ -334,36 +400,87 @@ export function canonicalHash(s: WorldState, fixed: ReadonlySet<string>): string
     }
     return n;
   };
-  const a = imageInfo(s.images.A);
-  const b = imageInfo(s.images.B);
-  const archive = s.archive
-    .map((x) => {
-      const r = x.record;
-      const randoms = r.rxRandom ? [r.txRandom, r.rxRandom] : [r.txRandom];
-      const blank = {
-        ...r,
-        txRandom: '#',
-        ...(r.rxRandom ? { rxRandom: '#' } : {}),
-        ...(r.proof ? { proof: '*' } : {}),
-      };
-      return {
-        key: JSON.stringify([x.side, x.role, blank]),
-        randoms,
-        implied: impliedMacs(holderOf(s, x.side), x.role, r),
-      };
-    })
-    .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-  const archived = new Set(archive.flatMap((x) => x.implied));
-  const extra = s.issued.filter((id) => !a.implied.has(id) && !b.implied.has(id) && !archived.has(id));
+  const a = canonicalImage(imageInfo(s.images.A), fixed);
+  const b = canonicalImage(imageInfo(s.images.B), fixed);
+  const archive = archiveInfo(s);
+  const implied = [imageInfo(s.images.A).implied, imageInfo(s.images.B).implied, archive.implied];
+  const extra = s.issued.filter((id) => !implied[0]!.has(id) && !implied[1]!.has(id) && !implied[2]!.has(id));
+  // Each image's shape says which of its randoms are fixed (and which) and where the others stand:
+  // with the names of the others, in order, it gives the image up to the names of its randoms.
   const key = [
-    a.template,
-    b.template,
-    a.randoms.map(name),
-    b.randoms.map(name),
-    archive.map((x) => [x.key, x.randoms.map(name)]),
-    extra.map((id) => `${id.slice(0, 108)}/${name(id.slice(108, 140))}/${name(id.slice(140, 172))}`).sort(),
-    s.owner,
-    s.noPin,
-  ];
-  return createHash('sha256').update(JSON.stringify(key)).digest('base64').slice(0, 22);
+    a.shape,
+    b.shape,
+    a.free.map(name).join(),
+    b.free.map(name).join(),
+    JSON.stringify(archive.sorted.map((x) => [x.key, x.randoms.map(name)])),
+    extra
+      .map((id) => `${id.slice(0, 108)}/${name(id.slice(108, 140))}/${name(id.slice(140, 172))}`)
+      .sort()
+      .join(),
+    `${s.owner.A ? 1 : 0}${s.owner.B ? 1 : 0}`,
+    `${s.noPin.A.total},${s.noPin.A.count},${s.noPin.B.total},${s.noPin.B.count}`,
+  ].join('|');
+  return hash('sha256', key, 'base64').slice(0, 22);
+}
+
+function canonicalImage(info: ImageInfo, fixed: ReadonlySet<string>): CanonicalImage {
+  if (info.canonical?.fixed === fixed) return info.canonical;
+  const shape = JSON.stringify([info.template, info.randoms.map((r) => (fixed.has(r) ? r : '?'))]);
+  const canonical = {
+    fixed,
+    shape: hash('sha256', shape, 'base64').slice(0, 22),
+    free: info.randoms.filter((r) => !fixed.has(r)),
+  };
+  info.canonical = canonical;
+  return canonical;
+}
+
+/** One evicted record as the canonical form takes it: blanked, its randoms, the MACs it implies. */
+interface ArchivedInfo {
+  key: string;
+  randoms: string[];
+  implied: string[];
+}
+
+/** The evicted records of a state, blanked and sorted, and every MAC they imply. */
+interface ArchiveInfo {
+  sorted: ArchivedInfo[];
+  implied: Set<string>;
+}
+
+// A state's archive is shared with the states it leads to until a record is evicted, and each
+// evicted record keeps its object: both are worked out once (the holder IDs never change in a run).
+const archiveCache = new WeakMap<readonly ArchivedRecord[], ArchiveInfo>();
+const archivedCache = new WeakMap<ArchivedRecord, ArchivedInfo>();
+
+function archiveInfo(s: WorldState): ArchiveInfo {
+  let info = archiveCache.get(s.archive);
+  if (info === undefined) {
+    const sorted = s.archive
+      .map((x) => archivedInfo(s, x))
+      .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    info = { sorted, implied: new Set(sorted.flatMap((x) => x.implied)) };
+    archiveCache.set(s.archive, info);
+  }
+  return info;
+}
+
+function archivedInfo(s: WorldState, x: ArchivedRecord): ArchivedInfo {
+  let info = archivedCache.get(x);
+  if (info === undefined) {
+    const r = x.record;
+    const blank = {
+      ...r,
+      txRandom: '#',
+      ...(r.rxRandom ? { rxRandom: '#' } : {}),
+      ...(r.proof ? { proof: '*' } : {}),
+    };
+    info = {
+      key: JSON.stringify([x.side, x.role, blank]),
+      randoms: r.rxRandom ? [r.txRandom, r.rxRandom] : [r.txRandom],
+      implied: impliedMacs(holderOf(s, x.side), x.role, r),
+    };
+    archivedCache.set(x, info);
+  }
+  return info;
 }

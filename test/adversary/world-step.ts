@@ -11,6 +11,7 @@ import { SW } from '../../protocol/status-words.js';
 import { checkRefusalKeptState, isSuccess } from '../fuzz/card-invariants.js';
 import { InvariantViolation } from '../fuzz/fuzz-report.js';
 import { apduOf, type Command, issuedSet } from './alphabet.js';
+import { BoundedCache } from './bounded-cache.js';
 import {
   type AppletFactory,
   type CardAnswer,
@@ -66,9 +67,9 @@ const ALL_LABELS = Object.values(MAC_LABEL) as MacLabel[];
 /** Two real cards that can be put in any state of the world and sent one command. */
 export class TwoCardWorld {
   readonly cards: Record<Side, ExplorerCard>;
-  private readonly classified = new Map<string, string | null>();
-  private readonly memo = new Map<string, Execution>();
-  private readonly images = new Map<string, { id: number; image: string }>();
+  private readonly classified: BoundedCache<string, string | null>;
+  private readonly memo: BoundedCache<string, Execution>;
+  private readonly images: BoundedCache<string, { id: number; image: string }>;
   private nextImageId = 0;
 
   constructor(
@@ -76,7 +77,12 @@ export class TwoCardWorld {
     applets: Partial<Record<Side, AppletFactory>> = {},
     /** Run every cut command on the card instead of deriving single-write cuts (the derivation's own test). */
     private readonly executeTears = false,
+    /** Remember nothing: every command runs on the card (the caches' own test, explorer.test.ts). */
+    private readonly plain = false,
   ) {
+    this.classified = new BoundedCache(100_000, plain);
+    this.memo = new BoundedCache(MEMO_LIMIT, plain);
+    this.images = new BoundedCache(IMAGE_LIMIT, plain);
     const card = (side: Side) =>
       new ExplorerCard(root.holderIds[side], root.images[side], root.pins[side], applets[side] ?? realApplet);
     this.cards = { A: card('A'), B: card('B') };
@@ -85,7 +91,12 @@ export class TwoCardWorld {
   /** Every successor of one command: without power loss, with it after the answer, and cut at each write it makes. */
   successors(s: WorldState, c: Command): Successor[] {
     const normal = this.execute(s, c, undefined);
-    const out = [this.finish(s, c, 0, normal), this.finish(s, c, 1, { ...normal, owner: false })];
+    const first = this.finish(s, c, 0, normal);
+    // Power lost after the answer takes only the owner level: a card without it leads to the same state.
+    const out = [
+      first,
+      normal.owner || this.plain ? this.finish(s, c, 1, { ...normal, owner: false }) : { ...first, power: 1 },
+    ];
     for (let i = 2; i < POWER_PLANS.length; i++) {
       const plan = POWER_PLANS[i] as TearPlan;
       if (plan.commit < normal.answer.commits) out.push(this.finish(s, c, i, this.torn(s, c, plan, normal)));
@@ -104,15 +115,12 @@ export class TwoCardWorld {
   private torn(s: WorldState, c: Command, plan: TearPlan, normal: Execution): Execution {
     if (this.executeTears || normal.answer.commits !== 1) return this.execute(s, c, plan);
     const before = plan.decision === 'cut-before-write';
-    const answer: CardAnswer = {
-      raw: new Uint8Array(0),
-      sw: undefined,
-      data: new Uint8Array(0),
-      torn: true,
-      commits: 1,
-      landed: before ? 0 : 1,
+    return {
+      answer: before ? TORN_BEFORE : TORN_AFTER,
+      image: before ? s.images[c.card] : normal.image,
+      owner: false,
+      memoryViolations: [],
     };
-    return { answer, image: before ? s.images[c.card] : normal.image, owner: false };
   }
 
   /** The successor of one command under one power plan (a replayed step); undefined if the plan does not apply. */
@@ -139,13 +147,23 @@ export class TwoCardWorld {
     if (known) return known;
     const card = this.cards[c.card];
     card.load(image, s.owner[c.card]);
-    const answer = card.transmit(apduOf(c, this.root), tear);
+    const apdu = apduOf(c, this.root);
+    const answer = card.transmit(apdu, tear);
     const after = card.image;
-    const run = { answer, image: after === image ? image : this.intern(after), owner: card.holdsOwnerLevel };
+    const run: Execution = {
+      answer: sharedAnswer(answer),
+      image: after === image ? image : this.intern(after),
+      owner: card.holdsOwnerLevel,
+      memoryViolations: memoryViolations(c.card, apdu, answer, image, after),
+    };
     this.memo.set(key, run);
     return run;
   }
 
+  /**
+   * A number for each image (ids are never reused: an image forgotten and met again gets a new one,
+   * and what was remembered under the old one is only never found again).
+   */
   private imageId(image: string): number {
     return this.interned(image).id;
   }
@@ -158,10 +176,6 @@ export class TwoCardWorld {
   private interned(image: string): { id: number; image: string } {
     let known = this.images.get(image);
     if (known === undefined) {
-      if (this.images.size >= MEMO_LIMIT) {
-        this.images.clear();
-        this.memo.clear();
-      }
       known = { id: this.nextImageId++, image };
       this.images.set(image, known);
     }
@@ -204,16 +218,7 @@ export class TwoCardWorld {
   ): void {
     const { sw, torn } = run.answer;
     const side = c.card;
-    if (sw === SW.UNKNOWN) violations.push(`${side}: 6F00, an exception inside the applet`);
-    if (!torn && sw !== undefined && !isSuccess(sw) && run.image !== s.images[side]) {
-      const apdu = apduOf(c, this.root);
-      try {
-        checkRefusalKeptState(side, { cla: apdu[0]!, ins: apdu[1]! }, sw, s.images[side], run.image);
-      } catch (e) {
-        if (!(e instanceof InvariantViolation)) throw e;
-        violations.push(e.message);
-      }
-    }
+    violations.push(...run.memoryViolations);
     if (s.owner[side] || torn) return;
     // Without the owner level, a payment the policy does not allow is refused before any balance is compared.
     const amount =
@@ -285,7 +290,6 @@ export class TwoCardWorld {
           if (toHex(transferMac(k, label, macTerms(terms, rr))) === toHex(answer.data))
             found = macId(label, terms, rr);
     }
-    if (this.classified.size > 100_000) this.classified.clear();
     this.classified.set(key, found);
     return found ?? undefined;
   }
@@ -310,13 +314,64 @@ function commandKey(c: Command): string {
   return `${c.kind}|${tx}|${rr}|${proof}|${rest}`;
 }
 
-/** Remembered card runs and interned images (each an image of a few kilobytes) before both are cleared. */
-const MEMO_LIMIT = 200_000;
+/**
+ * Remembered card runs and interned images, per generation (bounded-cache.ts). A run takes about
+ * 300 bytes and keeps the image it leads to (6 KB) alive: a million runs are about 1 GB at most.
+ */
+const MEMO_LIMIT = 1_000_000;
+const IMAGE_LIMIT = 30_000;
 
 interface Execution {
   answer: CardAnswer;
   image: string;
   owner: boolean;
+  /** What the run itself violates (an exception in the applet, a refusal that changed memory). */
+  memoryViolations: string[];
+}
+
+function memoryViolations(
+  side: Side,
+  apdu: Uint8Array,
+  answer: CardAnswer,
+  before: string,
+  after: string,
+): string[] {
+  const { sw, torn } = answer;
+  const out: string[] = [];
+  if (sw === SW.UNKNOWN) out.push(`${side}: 6F00, an exception inside the applet`);
+  if (!torn && sw !== undefined && !isSuccess(sw) && after !== before) {
+    try {
+      checkRefusalKeptState(side, { cla: apdu[0]!, ins: apdu[1]! }, sw, before, after);
+    } catch (e) {
+      if (!(e instanceof InvariantViolation)) throw e;
+      out.push(e.message);
+    }
+  }
+  return out;
+}
+
+const tornAnswer = (landed: number): CardAnswer =>
+  Object.freeze({
+    raw: new Uint8Array(0),
+    sw: undefined,
+    data: new Uint8Array(0),
+    torn: true,
+    commits: 1,
+    landed,
+  });
+const TORN_BEFORE = tornAnswer(0);
+const TORN_AFTER = tornAnswer(1);
+
+/** Answers without data and without a write (the refusals: most of them) are shared, one per status word. */
+const bareAnswers = new Map<number, CardAnswer>();
+function sharedAnswer(a: CardAnswer): CardAnswer {
+  if (a.torn || a.data.length > 0 || a.commits > 0 || a.sw === undefined) return a;
+  let shared = bareAnswers.get(a.sw);
+  if (shared === undefined) {
+    shared = Object.freeze({ ...a });
+    bareAnswers.set(a.sw, shared);
+  }
+  return shared;
 }
 
 function sortArchive(list: ArchivedRecord[]): ArchivedRecord[] {
