@@ -155,7 +155,11 @@ function adoptContent(cards: CardAccess, receiver: CardSession, r: ContentTransf
  * summed by its amount. Only what the index accepts: a record a hostile terminal left may carry an
  * amount or currency no honest flow has, and recovery must not fail on it (the payload keeps it).
  */
-function indexFacts(amount: number | undefined, currency: number | undefined, cards: CardFact[]): FlowFacts {
+export function indexFacts(
+  amount: number | undefined,
+  currency: number | undefined,
+  cards: CardFact[],
+): FlowFacts {
   return {
     ...(amount !== undefined && Number.isSafeInteger(amount) && amount > 0 ? { amount } : {}),
     ...(currency !== undefined && Number.isInteger(currency) && currency >= 0 && currency <= 999

@@ -17,7 +17,7 @@ import type { CardAccess, RecoveryReport, SettlementEngine } from '../settlement
 import { foldTransfer, TRANSFER_STEP } from '../settlement/transfer-record.js';
 import type { RecoveryOutcome } from '../settlement/transfer-recovery.js';
 import type { ReaderSlots } from '../slots/reader-slots.js';
-import { adoptForeignRecords } from './foreign-records.js';
+import { adoptForeignRecords, indexFacts } from './foreign-records.js';
 import { type InDoubtView, inDoubtView, type PendingDelivery } from './in-doubt.js';
 
 export type { InDoubtView, OpenContentFlow, PendingDelivery } from './in-doubt.js';
@@ -170,11 +170,8 @@ export class TerminalRecovery {
           'value-transfer',
           TRANSFER_STEP.STARTED,
           { origin: 'delivered', ...terms, keyUpdates: [] },
-          {
-            amount: p.amount,
-            currency: p.currency,
-            cards: [{ holderId: p.payerId }, { holderId: p.payeeId }],
-          },
+          // The same index as an adopted record's: a delivered file is anyone's bytes.
+          indexFacts(p.amount, p.currency, [{ holderId: p.payerId }, { holderId: p.payeeId }]),
         );
       }
       if (!own?.releaseProof)
