@@ -21,7 +21,6 @@ export class ChainHasher {
   private readonly initial = sha256.create();
   private readonly work = this.initial.clone();
   private buffer = new Uint8Array(1024);
-  private readonly out = new Uint8Array(HASH_LENGTH);
 
   /** h = SHA-256(prev ‖ header(fields) ‖ record), written into `into` (a fresh array if absent). */
   link(
@@ -30,17 +29,31 @@ export class ChainHasher {
     record: Uint8Array,
     into: Uint8Array = new Uint8Array(HASH_LENGTH),
   ): Uint8Array {
-    const need = HASH_LENGTH + linkHeaderLength(fields) + record.length;
+    return this.linkOf(prev, fields, record, 0, record.length, into);
+  }
+
+  /**
+   * The same for the record at src[start, end): a verify reads a chunk of entries as one array and
+   * hashes each in place, with no view made per entry (a Buffer's subarray costs more than hashing
+   * a short entry's header).
+   */
+  linkOf(
+    prev: Uint8Array,
+    fields: LinkFields,
+    src: Uint8Array,
+    start: number,
+    end: number,
+    into: Uint8Array = new Uint8Array(HASH_LENGTH),
+  ): Uint8Array {
+    const need = HASH_LENGTH + linkHeaderLength(fields) + (end - start);
     if (need > this.buffer.length) this.buffer = new Uint8Array(need * 2);
     const buf = this.buffer;
     buf.set(prev, 0);
-    let end = writeLinkHeader(buf, HASH_LENGTH, fields);
-    buf.set(record, end);
-    end += record.length;
+    let at = writeLinkHeader(buf, HASH_LENGTH, fields);
+    for (let i = start; i < end; i++) buf[at++] = src[i]!;
     this.initial._cloneInto(this.work);
-    this.work.update(buf.subarray(0, end));
-    this.work.digestInto(this.out);
-    into.set(this.out);
+    this.work.update(buf.subarray(0, at));
+    this.work.digestInto(into);
     return into;
   }
 }

@@ -58,14 +58,16 @@ export function verifySegment(
   let expected = fromSeq + 1;
   while (expected <= toSeq) {
     const last = Math.min(toSeq, expected - 1 + CHUNK);
-    const [count, min, max, flowNoList, lengthList, bodies] = chunks.get(expected - 1, last) as Chunk;
+    const [count, min, max, flowNoList, lengthList, read] = chunks.get(expected - 1, last) as Chunk;
     if (count === 0) break; // the rest is missing: the caller compares with the head
     if (min !== expected || max !== expected + count - 1) return bad(firstMissing(db, expected, last), 'gap');
     const flowNos = (flowNoList ?? '').split(',');
     const lengths = (lengthList ?? '').split(',');
-    if (flowNos.length !== count || lengths.length !== count || !(bodies instanceof Uint8Array)) {
+    if (flowNos.length !== count || lengths.length !== count || !(read instanceof Uint8Array)) {
       return bad(expected, 'unreadable');
     }
+    // A plain view of the Buffer read: the loop below indexes it, never slices it per entry.
+    const bodies = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
     const flows = flowsOpened.all(expected - 1, max) as [number, Uint8Array | string, number][];
     let f = 0;
     let at = 0;
@@ -82,11 +84,9 @@ export function verifySegment(
         [, flowId, kind] = flow;
       }
       if (!(length > TAG_LENGTH) || at + length > bodies.length) return bad(seq, 'unreadable');
-      const body = bodies.subarray(at, at + length);
+      hasher.linkOf(prev, { seq, flowNo, flowId, kind }, bodies, at + TAG_LENGTH, at + length, next);
+      for (let k = 0; k < TAG_LENGTH; k++) if (bodies[at + k] !== next[k]) return bad(seq, 'hash-mismatch');
       at += length;
-      hasher.link(prev, { seq, flowNo, flowId, kind }, body.subarray(TAG_LENGTH), next);
-      if (!sameBytes(body.subarray(0, TAG_LENGTH), next.subarray(0, TAG_LENGTH)))
-        return bad(seq, 'hash-mismatch');
       const checkpoint = checkpoints.get(seq);
       if (checkpoint !== undefined && !sameBytes(checkpoint, next)) return bad(seq, 'checkpoint-mismatch');
       [prev, next] = [next, prev];

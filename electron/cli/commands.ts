@@ -183,7 +183,7 @@ export const verifyLogCommand = defineCommand({
   help: { ...CONFIG_HELP },
   run: (args) =>
     withTerminalLog(args, async (log) => {
-      const result = log ? log.journal.verify() : ({ ok: true, count: 0 } as const);
+      const result = log ? await log.journal.verifyParallel() : ({ ok: true, count: 0 } as const);
       if (result.ok) {
         args.out(`log verified: ${result.count} entries, hash chain intact`, result);
         return 0;

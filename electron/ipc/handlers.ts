@@ -58,7 +58,7 @@ export interface HandlerServices {
   >;
   /** The terminal's one recovery surface: a pass on demand, and what is still open. */
   recovery: Pick<TerminalRecovery, 'run' | 'inDoubt'> & Partial<Pick<TerminalRecovery, 'on'>>;
-  journal: Pick<Journal, 'verify' | 'entriesForFlow'>;
+  journal: Pick<Journal, 'verifyParallel' | 'entriesForFlow'>;
   flows: Pick<Flows, 'closedOn' | 'flow' | 'refundsOf'>;
   crl: Pick<CrlCache, 'status' | 'refresh'>;
   /** The journal's upload to the issuer host; absent without a host. */
@@ -141,7 +141,8 @@ export function createHandlers(s: HandlerServices, opts: { now?: () => Date } = 
       };
     },
     'keys:update': async () => ({ updates: await s.engine.updateKeys() }),
-    'log:verify': async () => s.journal.verify(),
+    // In worker threads: a full verify of a large log must not hold the main process (cards, screen).
+    'log:verify': async () => s.journal.verifyParallel(),
     'indoubt:list': async () => {
       const view = s.recovery.inDoubt();
       return {

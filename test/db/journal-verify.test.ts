@@ -168,6 +168,16 @@ describe('Journal.verify', () => {
     expect(await verdicts(orphan)).toEqual({ ok: false, firstBadSeq: 7, reason: 'unreadable' });
   });
 
+  it('a parallel verify while the terminal appends: the entries appended meanwhile are no tampering', async () => {
+    const journal = journalOfFifteen()(() => {});
+    const running = journal.verifyParallel(2); // planned now, at entry 15; the workers read up to it
+    for (let i = 0; i < 3; i++) {
+      journal.append({ flowId: 'flow-late', flowKind: 'value-transfer', step: `step-${i}`, payload: {} });
+    }
+    expect(await running).toEqual({ ok: true, count: 15, checked: 15 });
+    expect(journal.verify()).toEqual({ ok: true, count: 18, checked: 18 });
+  });
+
   it('verifyOrThrow reports tampering as E_LOG_TAMPERED', () => {
     const journal = journalOfFifteen()((raw) => raw.exec('DELETE FROM journal_entry WHERE seq = 15'));
     expect(() => journal.verifyOrThrow()).toThrow(

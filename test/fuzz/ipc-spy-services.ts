@@ -97,7 +97,7 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
       })),
     },
     journal: {
-      verify: spy('journal.verify', () => ({ ok: true as const, count: 0 })),
+      verifyParallel: spy('journal.verifyParallel', async () => ({ ok: true as const, count: 0 })),
       entriesForFlow: shop.entriesForFlow,
     },
     flows,

@@ -77,7 +77,7 @@ export function fakeServices() {
       }),
     },
     journal: {
-      verify: vi.fn(() => ({ ok: true as const, count: 0 })),
+      verifyParallel: vi.fn(async () => ({ ok: true as const, count: 0 })),
       entriesForFlow: vi.fn(saleEntriesFor),
     },
     reports: {
