@@ -5,6 +5,7 @@
 // checkpoint segments in worker threads (journal-verify-worker.mjs).
 import Database from 'better-sqlite3';
 import { ChainHasher, HASH_LENGTH, sameBytes, TAG_LENGTH } from './journal-chain.js';
+import type { StoredFlowId } from './journal-codec.js';
 
 export type VerifyFailure =
   | 'hash-mismatch'
@@ -56,6 +57,11 @@ export function verifySegment(
   let prev: Uint8Array = Uint8Array.from(startHash);
   let next: Uint8Array = new Uint8Array(HASH_LENGTH);
   let expected = fromSeq + 1;
+  // One mutable set of link fields, and the checkpoints in order: nothing allocated per entry.
+  const link: { seq: number; flowNo: number; flowId?: StoredFlowId; kind?: number } = { seq: 0, flowNo: 0 };
+  const checkpointSeqs = [...checkpoints.keys()].filter((s) => s > fromSeq).sort((a, b) => a - b);
+  let c = 0;
+  let nextCheckpoint = checkpointSeqs[0] ?? -1;
   while (expected <= toSeq) {
     const last = Math.min(toSeq, expected - 1 + CHUNK);
     const [count, min, max, flowNoList, lengthList, read] = chunks.get(expected - 1, last) as Chunk;
@@ -73,23 +79,30 @@ export function verifySegment(
     let at = 0;
     for (let i = 0; i < count; i++) {
       const seq = expected;
-      const flowNo = Number(flowNos[i]);
-      const length = Number(lengths[i]);
-      let flowId: Uint8Array | string | undefined;
-      let kind: number | undefined;
+      const flowNo = +flowNos[i]!;
+      const length = +lengths[i]!;
+      link.seq = seq;
+      link.flowNo = flowNo;
+      link.flowId = undefined;
+      link.kind = undefined;
       if (flowNo === seq) {
         while (f < flows.length && flows[f]![0] < seq) f++;
         const flow = flows[f];
         if (flow?.[0] !== seq) return bad(seq, 'unreadable');
-        [, flowId, kind] = flow;
+        link.flowId = flow[1];
+        link.kind = flow[2];
       }
       if (!(length > TAG_LENGTH) || at + length > bodies.length) return bad(seq, 'unreadable');
-      hasher.linkOf(prev, { seq, flowNo, flowId, kind }, bodies, at + TAG_LENGTH, at + length, next);
+      hasher.linkOf(prev, link, bodies, at + TAG_LENGTH, at + length, next);
       for (let k = 0; k < TAG_LENGTH; k++) if (bodies[at + k] !== next[k]) return bad(seq, 'hash-mismatch');
       at += length;
-      const checkpoint = checkpoints.get(seq);
-      if (checkpoint !== undefined && !sameBytes(checkpoint, next)) return bad(seq, 'checkpoint-mismatch');
-      [prev, next] = [next, prev];
+      if (seq === nextCheckpoint) {
+        if (!sameBytes(checkpoints.get(seq)!, next)) return bad(seq, 'checkpoint-mismatch');
+        nextCheckpoint = checkpointSeqs[++c] ?? -1;
+      }
+      const t = prev;
+      prev = next;
+      next = t;
       expected += 1;
     }
   }
