@@ -39,8 +39,60 @@ export const SEGMENT_SQL = {
             CAST(group_concat(CAST(body AS TEXT), '') AS BLOB)
           FROM journal_entry WHERE seq > ? AND seq <= ?`,
   seqs: 'SELECT seq FROM journal_entry WHERE seq > ? AND seq <= ? ORDER BY seq',
-  flowsOpened: 'SELECT flow_no, flow_id, kind FROM flow WHERE flow_no > ? AND flow_no <= ? ORDER BY flow_no',
+  // The flows opened in the chunk, listed the same way: the 16-byte flow IDs concatenated, the few
+  // text ones (IDs other than UUIDs) read as rows.
+  flowsOpened: `SELECT group_concat(flow_no, ','), group_concat(kind, ','), group_concat(typeof(flow_id) = 'blob', ','),
+            CAST(group_concat(CASE WHEN typeof(flow_id) = 'blob' THEN CAST(flow_id AS TEXT) END, '') AS BLOB)
+          FROM flow WHERE flow_no > ? AND flow_no <= ?`,
+  textFlowIds: `SELECT flow_no, flow_id FROM flow WHERE flow_no > ? AND flow_no <= ? AND typeof(flow_id) = 'text'`,
 } as const;
+
+/** Flows opened in a chunk, parsed from SEGMENT_SQL.flowsOpened. */
+interface OpenedFlows {
+  flowNos: number[];
+  kinds: number[];
+  /** For each flow, the offset of its 16-byte ID in ids, or -1 for a text ID (in texts). */
+  idAt: number[];
+  ids: Uint8Array;
+  texts: Map<number, string>;
+}
+
+type FlowsRow = [string | null, string | null, string | null, Uint8Array | null];
+
+function openedFlows(
+  rows: Database.Statement,
+  texts: Database.Statement,
+  from: number,
+  to: number,
+): OpenedFlows | undefined {
+  const [flowNoList, kindList, blobList, read] = rows.get(from, to) as FlowsRow;
+  if (flowNoList === null)
+    return { flowNos: [], kinds: [], idAt: [], ids: new Uint8Array(0), texts: new Map() };
+  const flowNos = flowNoList.split(',').map(Number);
+  const kinds = (kindList ?? '').split(',').map(Number);
+  const isBlob = (blobList ?? '').split(',');
+  if (kinds.length !== flowNos.length || isBlob.length !== flowNos.length) return undefined;
+  const idAt: number[] = [];
+  let at = 0;
+  let textCount = 0;
+  for (const b of isBlob) {
+    if (b === '1') {
+      idAt.push(at);
+      at += 16;
+    } else {
+      idAt.push(-1);
+      textCount += 1;
+    }
+  }
+  const ids =
+    read instanceof Uint8Array
+      ? new Uint8Array(read.buffer, read.byteOffset, read.byteLength)
+      : new Uint8Array(0);
+  if (ids.length !== at) return undefined;
+  const textIds = new Map<number, string>();
+  if (textCount > 0) for (const [no, id] of texts.all(from, to) as [number, string][]) textIds.set(no, id);
+  return { flowNos, kinds, idAt, ids, texts: textIds };
+}
 
 type Chunk = [number, number | null, number | null, string | null, string | null, Uint8Array | null];
 
@@ -53,6 +105,7 @@ export function verifySegment(
 ): SegmentResult {
   const chunks = db.prepare(SEGMENT_SQL.chunk).raw(true);
   const flowsOpened = db.prepare(SEGMENT_SQL.flowsOpened).raw(true);
+  const textFlowIds = db.prepare(SEGMENT_SQL.textFlowIds).raw(true);
   const hasher = new ChainHasher();
   let prev: Uint8Array = Uint8Array.from(startHash);
   let next: Uint8Array = new Uint8Array(HASH_LENGTH);
@@ -74,7 +127,8 @@ export function verifySegment(
     }
     // A plain view of the Buffer read: the loop below indexes it, never slices it per entry.
     const bodies = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
-    const flows = flowsOpened.all(expected - 1, max) as [number, Uint8Array | string, number][];
+    const flows = openedFlows(flowsOpened, textFlowIds, expected - 1, max);
+    if (flows === undefined) return bad(expected, 'unreadable');
     let f = 0;
     let at = 0;
     for (let i = 0; i < count; i++) {
@@ -86,11 +140,12 @@ export function verifySegment(
       link.flowId = undefined;
       link.kind = undefined;
       if (flowNo === seq) {
-        while (f < flows.length && flows[f]![0] < seq) f++;
-        const flow = flows[f];
-        if (flow?.[0] !== seq) return bad(seq, 'unreadable');
-        link.flowId = flow[1];
-        link.kind = flow[2];
+        while (f < flows.flowNos.length && flows.flowNos[f]! < seq) f++;
+        if (flows.flowNos[f] !== seq) return bad(seq, 'unreadable');
+        const idAt = flows.idAt[f]!;
+        link.flowId = idAt >= 0 ? flows.ids.subarray(idAt, idAt + 16) : flows.texts.get(seq);
+        link.kind = flows.kinds[f];
+        if (link.flowId === undefined) return bad(seq, 'unreadable');
       }
       if (!(length > TAG_LENGTH) || at + length > bodies.length) return bad(seq, 'unreadable');
       hasher.linkOf(prev, link, bodies, at + TAG_LENGTH, at + length, next);

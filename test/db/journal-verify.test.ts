@@ -98,6 +98,37 @@ describe('Journal.verify', () => {
     expect(await verdicts(rekinded)).toEqual({ ok: false, firstBadSeq: 13, reason: 'hash-mismatch' });
   });
 
+  it('reads 16-byte and text flow IDs side by side, and names a changed byte of a 16-byte one', async () => {
+    const path = tmp.path(`journal-${++files}.db`);
+    const db = openDatabase(path);
+    const journal = new Journal(db, { now: stepClock() });
+    const ids = ['0d6c6f2e-3b6a-4f53-9a1e-6f0c2b7d8e91', 'flow-text', 'a3f1c9d2-5e7b-4c1a-8f2d-9b0e1c3d4f5a'];
+    for (let i = 0; i < 9; i++) {
+      journal.append({
+        flowId: ids[i % 3]!,
+        flowKind: 'value-transfer',
+        step: `step-${i}`,
+        payload: { n: i },
+      });
+    }
+    expect(await verdicts(journal)).toEqual({ ok: true, count: 9, checked: 9 });
+    db.close();
+    const raw = rawOpen(path);
+    for (const t of raw
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+      .pluck()
+      .all() as string[]) {
+      if (!t.startsWith('card_label')) raw.exec(`DROP TRIGGER "${t}"`);
+    }
+    const third = raw.prepare('SELECT flow_id FROM flow WHERE flow_no = 3').pluck().get() as Buffer;
+    expect(third.length).toBe(16);
+    third[15] ^= 1;
+    raw.prepare('UPDATE flow SET flow_id = ? WHERE flow_no = 3').run(third);
+    raw.close();
+    const edited = new Journal(tmp.track(openDatabase(path)));
+    expect(await verdicts(edited)).toEqual({ ok: false, firstBadSeq: 3, reason: 'hash-mismatch' });
+  });
+
   it('names the entry after one that was edited and re-hashed', async () => {
     // The attacker recomputes entry 8's tag from entry 7's chain hash, but not the entries after it.
     const journal = journalOfFifteen()((raw) => {

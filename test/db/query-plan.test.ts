@@ -139,6 +139,9 @@ describe('query plans', () => {
     expect(plan(SEGMENT_SQL.flowsOpened)).toEqual([
       'SEARCH flow USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)',
     ]);
+    expect(plan(SEGMENT_SQL.textFlowIds)).toEqual([
+      'SEARCH flow USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)',
+    ]);
     expect(plan(VERIFY_SQL.checkpointsAfter)).toEqual([
       'SEARCH journal_checkpoint USING INTEGER PRIMARY KEY (rowid>?)',
     ]);
