@@ -18,6 +18,7 @@ import { CardOperations } from './card-operations.js';
 import type { TerminalConfig } from './config.js';
 import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
+import type { HostLinkClient } from './host-link/host-failover.js';
 import { type HostLink, openHostLink } from './host-link/host-link.js';
 import { JournalUploader } from './host-link/journal-uploader.js';
 import { type WatchedDesk, watchDesk } from './operators/desk-watch.js';
@@ -98,6 +99,11 @@ export interface TerminalServicesOptions {
   openSimulatedCard?: (file: string) => HeldSimulatedCard;
   /** Build the demo card tray over the simulated slots (the browser host); never with real readers. */
   cardTray?: boolean;
+  /**
+   * Requests of the journal's uploader and of the release-proof fetch go through this instead of the
+   * configured link's client (the fleet soak: host instances that move, a terminal taken offline).
+   */
+  hostClient?: Pick<HostLinkClient, 'call'>;
   /** The operator desk's clock and PIN check (tests). */
   desk?: { now?: () => number; check?: Parameters<typeof createOperatorDesk>[0]['check'] };
 }
@@ -172,10 +178,11 @@ export async function startTerminalServices(
     });
     const recovery = new TerminalRecovery({ engine, journal, flows, slots });
     // Release proofs other terminals made for a card presented here, from the host, after each pass.
-    const releaseProofs = host && new HostReleaseProofs({ recovery, client: host.client });
+    const hostClient = host && (options.hostClient ?? host.client);
+    const releaseProofs = hostClient && new HostReleaseProofs({ recovery, client: hostClient });
     releaseProofs?.start();
     const owned = db;
-    const uploader = host && new JournalUploader({ db: owned, client: host.client });
+    const uploader = hostClient && new JournalUploader({ db: owned, client: hostClient });
     return {
       config,
       db: owned,
