@@ -197,7 +197,7 @@ describe('release proofs fetched from the issuer host by the terminal services',
     let asked: () => void = () => {};
     const fake: Server = createHttpsServer(
       { cert: tls.certificatePem, key: tls.privateKeyPem, minVersion: 'TLSv1.3' },
-      (req, res) => {
+      (_req, res) => {
         asked();
         if (held) return; // never answered: the terminal's timeout ends it
         res.writeHead(200, { 'content-type': 'application/json' }).end(answer());

@@ -72,7 +72,12 @@ describe('failover between addresses', () => {
     return `http://127.0.0.1:${port}`;
   }
   const client = (urls: string[], timeoutMs = 2000) =>
-    new FailoverHostClient(urls, { caCertificateDer: new Uint8Array(), pins: [], allowPlainHttp: true, timeoutMs });
+    new FailoverHostClient(urls, {
+      caCertificateDer: new Uint8Array(),
+      pins: [],
+      allowPlainHttp: true,
+      timeoutMs,
+    });
 
   it('goes to the next address when one refuses connections, and stays with the one that answered', async () => {
     const second = await instance(json(200, { ok: 2 }));
