@@ -7,7 +7,6 @@
 // B's first host address is dead: the second one serves (failover).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import { RELEASE_PROOFS_PATH, type ReleaseProof } from '../../protocol/host-link/clearing-wire.js';
 import { hostileReader, makeCard, TEST_PIN, type TestCard, testIssuer } from '../support/card-fixtures.js';
+import { deadAddress } from '../support/dead-address.js';
 import { useHostDatabases } from './host-db-fixtures.js';
 import { issuerWorld, type RunningHost, startHost } from './host-fixtures.js';
 
@@ -117,15 +117,6 @@ const errors = (t: Till) =>
   t.events.flatMap((e) => (e.type === 'error' && e.trigger === 'delivery' ? [e.error] : []));
 const balance = (c: TestCard) => c.state().balance;
 
-/** A loopback address nothing listens on. */
-async function deadUrl(): Promise<string> {
-  const server = createTcpServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return `https://127.0.0.1:${port}`;
-}
-
 describe('release proofs fetched from the issuer host by the terminal services', () => {
   it('A releases and uploads; the payer presented at B (first address dead) is paid back, journaled once; the host then stops serving it', async () => {
     const mallory = await makeCard({ balance: 10_000 });
@@ -141,7 +132,7 @@ describe('release proofs fetched from the issuer host by the terminal services',
     expect(await a.s.uploader!.sync()).toMatchObject({ ok: true, waiting: 0 });
 
     // Terminal B: its first address is dead, the second is the host.
-    const b = await till('till-b', [await deadUrl(), host.url]);
+    const b = await till('till-b', [await deadAddress('https'), host.url]);
     await b.place('payer', mallory);
     expect(errors(b)).toEqual([]);
     expect(balance(mallory)).toBe(10_000);

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { afterEach, describe, expect, it } from 'vitest';
 import { terminalConfigSchema } from '../../electron/services/config.js';
 import { FailoverHostClient } from '../../electron/services/host-link/host-failover.js';
+import { deadAddress } from '../support/dead-address.js';
 
 const PIN = `sha256/${'A'.repeat(43)}=`;
 const base = {
@@ -64,13 +65,6 @@ describe('failover between addresses', () => {
   }
   const json = (status: number, body: unknown) => (_: IncomingMessage, res: ServerResponse) =>
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  async function dead(): Promise<string> {
-    const s = createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const { port } = s.address() as { port: number };
-    await new Promise((r) => s.close(r));
-    return `http://127.0.0.1:${port}`;
-  }
   const client = (urls: string[], timeoutMs = 2000) =>
     new FailoverHostClient(urls, {
       caCertificateDer: new Uint8Array(),
@@ -81,7 +75,7 @@ describe('failover between addresses', () => {
 
   it('goes to the next address when one refuses connections, and stays with the one that answered', async () => {
     const second = await instance(json(200, { ok: 2 }));
-    const c = client([await dead(), second.url]);
+    const c = client([await deadAddress('http'), second.url]);
     expect(await c.call('POST', '/terminal/authority/register', {})).toEqual({ ok: 2 });
     expect(c.current).toBe(second.url);
     expect(await c.call('GET', '/x')).toEqual({ ok: 2 });
@@ -118,7 +112,7 @@ describe('failover between addresses', () => {
 
   it('fetch() asks each address for the same path, and refuses a URL on no configured address', async () => {
     const second = await instance((_, res) => res.writeHead(200).end('crl'));
-    const deadUrl = await dead();
+    const deadUrl = await deadAddress('http');
     const c = client([deadUrl, second.url]);
     const r = await c.fetch(`${deadUrl}/crl`);
     expect(await r.text()).toBe('crl');
