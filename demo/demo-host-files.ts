@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadIssuer } from '../card-sim/issuer/issuer.js';
-import type { TerminalConfig } from '../electron/services/config.js';
+import type { TerminalConfigFile } from '../electron/services/config.js';
 import { loadOrCreateServerIdentity } from '../electron/services/issuing/server-identity.js';
 import { writeHostFolder } from '../issuer-host/host-folder.js';
 import { certificatePin } from '../issuer-host/pki/host-certificate.js';
@@ -40,7 +40,7 @@ export function ensureDemoHost(dir: string, terminalConfig = join(dir, 'terminal
       names: { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], days: 3650 },
     });
   }
-  const config = JSON.parse(readFileSync(terminalConfig, 'utf8')) as Partial<TerminalConfig>;
+  const config = JSON.parse(readFileSync(terminalConfig, 'utf8')) as Partial<TerminalConfigFile>;
   if (config.host === undefined) {
     const { url, pin } = demoHostAddress(dir);
     config.host = {

@@ -23,6 +23,8 @@ const trayCard = z.object({
   file: z.string().min(1),
 });
 
+const hostUrl = z.string().regex(/^https:\/\/[^/?#]+$/, 'is https://host[:port]');
+
 export const terminalConfigSchema = z.object({
   /** Folder of the transaction log (terminal.db). */
   dataDir: z.string().min(1),
@@ -91,17 +93,31 @@ export const terminalConfigSchema = z.object({
    */
   endOwnerLoginAfterSale: z.boolean().default(true),
   /**
-   * The issuer host (docs/issuer-host.md): its address, the pins of its TLS key (the current one and,
+   * The issuer host (docs/issuer-host.md): its address (or addresses), the pins of its TLS key (the current one and,
    * during a key change, the next), and this terminal's ID there, registered with the public key of
    * the terminal's identity key file (`npm run terminal -- host-key` prints both). The CRL comes from
    * it and the issuing terminal asks it for create rights; the terminal never waits for it to sell.
    */
   host: z
     .object({
-      url: z.string().regex(/^https:\/\/[^/?#]+$/, 'is https://host[:port]'),
+      url: hostUrl.optional(),
+      /**
+       * More addresses of the same host fleet (instances sharing one database), with the same pins:
+       * tried in order after `url`, the next one only when an address cannot be reached.
+       */
+      urls: z.array(hostUrl).min(1).max(8).optional(),
       pins: z.array(z.string().regex(SPKI_PIN_PATTERN, 'is sha256/<base64>')).min(1).max(4),
       terminalId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
       timeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    })
+    .refine((h) => h.url !== undefined || h.urls !== undefined, {
+      message: 'names no address: give url or urls',
+      path: ['url'],
+    })
+    .transform(({ url, urls, ...rest }) => {
+      const all = [...new Set([...(url ? [url] : []), ...(urls ?? [])])];
+      // `url` is the first address (what a single-address configuration always had).
+      return { ...rest, url: all[0]!, urls: all };
     })
     .optional(),
 });

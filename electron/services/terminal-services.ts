@@ -18,10 +18,12 @@ import { CardOperations } from './card-operations.js';
 import type { TerminalConfig } from './config.js';
 import { ContentEngine } from './contents/content-engine.js';
 import { CrlCache } from './crl/crl-cache.js';
+import type { HostLinkClient } from './host-link/host-failover.js';
 import { type HostLink, openHostLink } from './host-link/host-link.js';
 import { JournalUploader } from './host-link/journal-uploader.js';
 import { type WatchedDesk, watchDesk } from './operators/desk-watch.js';
 import { createOperatorDesk, type OperatorDesk } from './operators/operator-desk.js';
+import { HostReleaseProofs } from './recovery/host-release-proofs.js';
 import { TerminalRecovery } from './recovery/terminal-recovery.js';
 import { createDayReports, type DayReports } from './reports/day-summary.js';
 import { type FlowFactsSource, journalFactsSource } from './reports/journal-facts.js';
@@ -70,6 +72,11 @@ export interface TerminalServices {
    * insertion), `recovery.run()` on demand, `recovery.inDoubt()` for what is still open.
    */
   recovery: TerminalRecovery;
+  /**
+   * With a host: after every recovery pass that sees a card holding a debit, the release proofs the
+   * host keeps for it are fetched in the background and delivered through `recovery`.
+   */
+  releaseProofs?: HostReleaseProofs | undefined;
   close(): Promise<void>;
 }
 
@@ -92,6 +99,11 @@ export interface TerminalServicesOptions {
   openSimulatedCard?: (file: string) => HeldSimulatedCard;
   /** Build the demo card tray over the simulated slots (the browser host); never with real readers. */
   cardTray?: boolean;
+  /**
+   * Requests of the journal's uploader and of the release-proof fetch go through this instead of the
+   * configured link's client (the fleet soak: host instances that move, a terminal taken offline).
+   */
+  hostClient?: Pick<HostLinkClient, 'call'>;
   /** The operator desk's clock and PIN check (tests). */
   desk?: { now?: () => number; check?: Parameters<typeof createOperatorDesk>[0]['check'] };
 }
@@ -121,7 +133,7 @@ export async function startTerminalServices(
     const onHost =
       host !== undefined &&
       distributionPoint !== undefined &&
-      new URL(distributionPoint).origin === new URL(host.url).origin;
+      host.urls.some((u) => new URL(u).origin === new URL(distributionPoint).origin);
     const crl = new CrlCache({
       store: new CrlStore(db),
       caCertificateDer,
@@ -165,8 +177,12 @@ export async function startTerminalServices(
       if (state.state !== 'signed-in') void ownerLogins.end(['payer', 'payee']);
     });
     const recovery = new TerminalRecovery({ engine, journal, flows, slots });
+    // Release proofs other terminals made for a card presented here, from the host, after each pass.
+    const hostClient = host && (options.hostClient ?? host.client);
+    const releaseProofs = hostClient && new HostReleaseProofs({ recovery, client: hostClient });
+    releaseProofs?.start();
     const owned = db;
-    const uploader = host && new JournalUploader({ db: owned, client: host.client });
+    const uploader = hostClient && new JournalUploader({ db: owned, client: hostClient });
     return {
       config,
       db: owned,
@@ -184,13 +200,18 @@ export async function startTerminalServices(
       ownerLogins,
       tray,
       recovery,
+      releaseProofs,
       async close() {
         try {
           uploader?.stop();
+          releaseProofs?.close();
           desk?.close();
           ownerLogins.close();
           recovery.close();
           contents.close();
+          // A fetch still waiting for the host ends with the link (its error is reported, not thrown).
+          host?.close();
+          await releaseProofs?.settled();
           await engine.close();
           await slots.close();
           host?.close();

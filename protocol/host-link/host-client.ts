@@ -111,6 +111,8 @@ export class HostClient {
       headers?: Record<string, string>;
       signed?: boolean;
       signal?: AbortSignal;
+      /** A tighter bound than the client's for this answer (a short list, not a CRL). */
+      maxResponseBytes?: number;
     } = {},
   ): Promise<HostResponse> {
     const url = new URL(path, this.base);
@@ -142,7 +144,7 @@ export class HostClient {
     } else if (this.options.staffToken !== undefined && init.signed !== false) {
       headers.authorization = `Bearer ${this.options.staffToken}`;
     }
-    return this.send({ method, path: target, headers }, init.body, init.signal);
+    return this.send({ method, path: target, headers }, init.body, init.signal, init.maxResponseBytes);
   }
 
   /**
@@ -154,7 +156,7 @@ export class HostClient {
     method: string,
     path: string,
     body?: unknown,
-    init: { contentType?: string; signal?: AbortSignal } = {},
+    init: { contentType?: string; signal?: AbortSignal; maxResponseBytes?: number } = {},
   ): Promise<T> {
     const bytes =
       body === undefined
@@ -166,6 +168,7 @@ export class HostClient {
       ...(bytes ? { body: bytes } : {}),
       ...(init.contentType ? { contentType: init.contentType } : {}),
       ...(init.signal ? { signal: init.signal } : {}),
+      ...(init.maxResponseBytes !== undefined ? { maxResponseBytes: init.maxResponseBytes } : {}),
     });
     const text = new TextDecoder().decode(response.body);
     let parsed: unknown;
@@ -209,7 +212,9 @@ export class HostClient {
     options: Pick<RequestOptions, 'method' | 'path' | 'headers'>,
     body?: Uint8Array,
     signal?: AbortSignal,
+    maxResponseBytes?: number,
   ): Promise<HostResponse> {
+    const limit = Math.min(maxResponseBytes ?? this.maxResponseBytes, this.maxResponseBytes);
     const where = `${options.method} ${this.base.origin}${options.path}`;
     return new Promise((resolve, reject) => {
       const fail = (e: unknown) => reject(transportError(e, where));
@@ -222,7 +227,7 @@ export class HostClient {
           ...options,
           ...(signal ? { signal } : {}),
         },
-        (res) => readBody(res, this.maxResponseBytes, where).then(resolve, fail),
+        (res) => readBody(res, limit, where).then(resolve, fail),
       );
       req.setTimeout(this.timeoutMs, () =>
         req.destroy(
@@ -291,5 +296,11 @@ function transportError(e: unknown, where: string): TerminalError {
       { tlsCode: code },
     );
   }
-  return new TerminalError('E_TRANSPORT', `${where}: ${e instanceof Error ? e.message : String(e)}`);
+  // The system error's code (ECONNREFUSED…) goes with it: a caller with several addresses tells a
+  // host that was never reached from one that may have taken the request.
+  return new TerminalError(
+    'E_TRANSPORT',
+    `${where}: ${e instanceof Error ? e.message : String(e)}`,
+    typeof code === 'string' ? { syscallCode: code } : {},
+  );
 }

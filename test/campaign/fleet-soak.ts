@@ -50,7 +50,7 @@ interface Station {
   batchSize: number;
 }
 
-type Recovered = { adopted: number; settled: number; failed: number };
+type Recovered = { adopted: number; settled: number; failed: number; refunded: number };
 type PlannedOp = { kind: 'transfer' | 'exchange' | 'send'; share: number };
 
 const SLOTS: SlotName[] = ['payer', 'payee'];
@@ -149,6 +149,7 @@ export async function runFleetSoak(o: {
     add('foreign records adopted', r.adopted);
     add('flows settled', r.settled);
     add('release proofs delivered from the host', delivered);
+    add('payer records refunded by a release proof', r.refunded);
     if (r.failed > 0) add('passes that failed', r.failed);
   };
   const recover = async (s: Station) =>

@@ -23,7 +23,6 @@ import { createSimulatedSlots } from '../../electron/services/slots/simulated-sl
 import { startTerminalServices } from '../../electron/services/terminal-services.js';
 import { toHex } from '../../protocol/bytes.js';
 import { isTerminalError, TerminalError, toTerminalError } from '../../protocol/errors.js';
-import { RELEASE_PROOFS_PATH } from '../../protocol/host-link/clearing-wire.js';
 import { HostClient } from '../../protocol/host-link/host-client.js';
 import { fromPem } from '../../protocol/pki/index.js';
 import { setProgramLabel } from '../../tooling/process-lock.js';
@@ -74,18 +73,40 @@ async function main(): Promise<void> {
     if (armed?.unit === unit && ++count === armed.at) process.kill(process.pid, 'SIGKILL');
   };
 
+  // The link to the host instances: the next one on a transport or database failure. The terminal
+  // services' own requests (the release-proof fetch after each recovery pass) go through it too.
+  let urls = env.hosts;
+  let at = env.firstHost;
+  let offline = false;
+  let clients: HostClient[] = [];
+  const link = {
+    call: async <T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      init?: { maxResponseBytes?: number },
+    ): Promise<T> => {
+      for (let tries = 1; ; tries++) {
+        if (offline) throw new TerminalError('E_TRANSPORT', 'the terminal is offline (fleet soak)');
+        const i = at % clients.length;
+        try {
+          return await clients[i]!.call<T>(method, path, body, init);
+        } catch (e) {
+          if (!isTerminalError(e) || !RETRYABLE.has(e.code) || tries >= clients.length) throw e;
+          at = i + 1;
+        }
+      }
+    },
+  };
+
   const slots = createSimulatedSlots({ waitingTimeMs: config.waitingTimeMs });
   const services = await startTerminalServices(config, {
     slots,
     afterJournalAppend: () => tick('journal'),
+    hostClient: link,
   });
   const identity = services.host!.identity;
   const caCertificateDer = readCa(config.caCertificate);
-
-  // The link to the host instances: the next one on a transport or database failure.
-  let urls = env.hosts;
-  let at = env.firstHost;
-  let offline = false;
   const clientOf = (url: string) =>
     new HostClient({
       baseUrl: url,
@@ -94,21 +115,7 @@ async function main(): Promise<void> {
       terminal: { terminalId: host.terminalId, privateKey: identity.privateKey },
       timeoutMs: host.timeoutMs,
     });
-  let clients = urls.map(clientOf);
-  const link = {
-    call: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      for (let tries = 1; ; tries++) {
-        if (offline) throw new TerminalError('E_TRANSPORT', 'the terminal is offline (fleet soak)');
-        const i = at % clients.length;
-        try {
-          return await clients[i]!.call<T>(method, path, body);
-        } catch (e) {
-          if (!isTerminalError(e) || !RETRYABLE.has(e.code) || tries >= clients.length) throw e;
-          at = i + 1;
-        }
-      }
-    },
-  };
+  clients = urls.map(clientOf);
   const uploader = new JournalUploader({
     db: services.db,
     client: link,
@@ -117,18 +124,31 @@ async function main(): Promise<void> {
     baseDelayMs: env.intervalMs,
     maxDelayMs: env.intervalMs * 4,
   });
-  // What recovery did since the soak last asked: foreign records adopted, flows settled, failures.
-  let recovered = { adopted: 0, settled: 0, failed: 0 };
+  // What recovery did since the soak last asked: foreign records adopted, flows settled, failures,
+  // and the release proofs the terminal services fetched from the host and the payer card took.
+  let recovered = { adopted: 0, settled: 0, failed: 0, refunded: 0 };
+  let delivered = 0;
   services.recovery.on((e) => {
-    if (e.type === 'error') recovered.failed++;
-    else {
+    // A fetch from a host that cannot be reached (offline, an instance killed) is retried at the
+    // next insertion: not a failed pass.
+    if (e.type === 'error') {
+      if (e.trigger !== 'delivery') recovered.failed++;
+    } else {
       recovered.adopted += e.run.adopted;
       recovered.settled += e.run.transfers.length + e.run.contents.length;
+      // A payer card that took a release proof (here, whichever terminal released it).
+      recovered.refunded += e.run.transfers.filter(
+        (t) => services.journal.entriesForFlow(t.flowId).at(-1)?.step === 'refunded',
+      ).length;
+      if (e.trigger === 'delivery')
+        delivered += e.run.transfers.filter(
+          (t) => services.journal.entriesForFlow(t.flowId)[0]?.payload.origin === 'delivered',
+        ).length;
     }
   });
   const takeRecovered = () => {
     const r = recovered;
-    recovered = { adopted: 0, settled: 0, failed: 0 };
+    recovered = { adopted: 0, settled: 0, failed: 0, refunded: 0 };
     return r;
   };
   await services.recovery.start();
@@ -142,25 +162,6 @@ async function main(): Promise<void> {
     slots.remove(slot);
     held.delete(slot);
     h.release();
-  };
-
-  /**
-   * Release proofs the host holds for the card just inserted (another terminal released its payee's
-   * credit): delivered to it here (REFUND DEBIT). A host that cannot be reached: next time.
-   */
-  const deliverFromHost = async (holderId: string): Promise<number> => {
-    let proofs: unknown[];
-    try {
-      proofs = await link.call<unknown[]>('GET', `${RELEASE_PROOFS_PATH}?card=${holderId}`);
-    } catch {
-      return 0;
-    }
-    let delivered = 0;
-    for (const p of proofs) {
-      await services.recovery.deliver(p); // the card verifies it; a refusal is journaled, not thrown
-      delivered++;
-    }
-    return delivered;
   };
 
   const handlers = {
@@ -178,9 +179,13 @@ async function main(): Promise<void> {
       held.set(c.slot, { release: h.release, holderId, file: c.file });
       slots.insert(c.slot, os);
       await new Promise((r) => setImmediate(r));
-      await services.recovery.settled(); // the insertion's recovery pass
-      const delivered = await deliverFromHost(holderId);
-      return { holderId, delivered, recovered: takeRecovered() };
+      // The insertion's recovery pass, then the release proofs it fetched from the host (the product's
+      // own path: terminal-services.ts), delivered.
+      await services.recovery.settled();
+      await services.releaseProofs!.settled();
+      const proofs = delivered;
+      delivered = 0;
+      return { holderId, delivered: proofs, recovered: takeRecovered() };
     },
     async remove(c: Extract<FleetCommand, { cmd: 'remove' }>) {
       await remove(c.slot);
@@ -212,6 +217,7 @@ async function main(): Promise<void> {
     async recover() {
       await services.recovery.settled();
       await services.recovery.run('on-demand');
+      await services.releaseProofs!.settled();
       const open = services.recovery.inDoubt();
       return {
         recovered: takeRecovered(),

@@ -10,9 +10,12 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Flows } from '../../../db/flows.js';
 import type { Journal } from '../../../db/journal.js';
+import { fromHex } from '../../../protocol/bytes.js';
 import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
+import { RECORD_STATUS } from '../../../protocol/settlement/commands.js';
 import { ContentFlowRecovery } from '../contents/content-recovery.js';
 import type { ContentRecoveryReport } from '../contents/content-views.js';
+import { recordOrUndefined, settlesWithRelease } from '../settlement/release-delivery.js';
 import type { CardAccess, RecoveryReport, SettlementEngine } from '../settlement/settlement-engine.js';
 import { foldTransfer, TRANSFER_STEP } from '../settlement/transfer-record.js';
 import type { RecoveryOutcome } from '../settlement/transfer-recovery.js';
@@ -51,6 +54,23 @@ export const releaseDeliverySchema = z.object({
 });
 export type ReleaseDelivery = z.infer<typeof releaseDeliverySchema>;
 
+export type DeliveryOutcome = RecoveryOutcome | 'failed-no-value-moved';
+
+/** What became of one fetched release proof (deliverFetched). */
+export interface FetchedDelivery {
+  txRandom: string;
+  /** 'nothing-to-settle': the card holds no record the proof settles (taken already, evicted, never). */
+  outcome: DeliveryOutcome | 'nothing-to-settle' | 'card-absent';
+  flowId?: string;
+}
+
+/** A card seen by a recovery pass, and whether a release proof could settle anything on it. */
+export interface CardSeen {
+  holderId: string;
+  /** Open or debited payer records (GET CARD INFO): what a release proof can settle. */
+  unsettledDebits: number;
+}
+
 export interface TerminalRecoveryOptions {
   engine: Pick<SettlementEngine, 'withCards' | 'openTransfers'>;
   journal: Journal;
@@ -63,6 +83,7 @@ export interface TerminalRecoveryOptions {
 export class TerminalRecovery {
   private readonly contents: ContentFlowRecovery;
   private readonly listeners = new Set<(e: RecoveryEvent) => void>();
+  private readonly seenListeners = new Set<(cards: CardSeen[], trigger: RecoveryTrigger) => void>();
   private unwatch: (() => void) | undefined;
   private pending: Promise<void> | undefined;
   private again = false;
@@ -77,16 +98,29 @@ export class TerminalRecovery {
     return () => this.listeners.delete(listener);
   }
 
+  /** The cards each pass saw (start-up, insertion, on demand), after it: the host's proofs are asked for them. */
+  onCardsSeen(listener: (cards: CardSeen[], trigger: RecoveryTrigger) => void): () => void {
+    this.seenListeners.add(listener);
+    return () => this.seenListeners.delete(listener);
+  }
+
+  /** A recovery event from a part of the surface that runs beside the passes (the host's proofs). */
+  report(e: RecoveryEvent): void {
+    this.emit(e);
+  }
+
   /**
    * One pass with the cards present: foreign records adopted, then every open flow that one of them
    * takes part in settled as far as they allow. Refused with E_BUSY while an operation runs.
    */
   async run(trigger: RecoveryTrigger = 'on-demand'): Promise<RecoveryRun> {
     const unreadable: TerminalError[] = [];
-    const run = await this.o.engine.withCards((cards) => this.pass(cards, unreadable));
+    const seen: CardSeen[] = [];
+    const run = await this.o.engine.withCards((cards) => this.pass(cards, unreadable, seen));
     // A card present but not readable is left out of the pass: said, not swallowed.
     for (const error of unreadable) this.emit({ type: 'error', trigger, error });
     this.emit({ type: 'run', trigger, run });
+    if (seen.length > 0) for (const l of this.seenListeners) l(seen, trigger);
     return run;
   }
 
@@ -140,9 +174,7 @@ export class TerminalRecovery {
    * the payer card is present, else when it is next presented. The card verifies the proof: one that
    * is not genuine changes nothing and ends its flow 'failed-no-value-moved'.
    */
-  async deliver(
-    input: unknown,
-  ): Promise<{ flowId: string; outcome: RecoveryOutcome | 'failed-no-value-moved' }> {
+  async deliver(input: unknown): Promise<{ flowId: string; outcome: DeliveryOutcome }> {
     const parsed = releaseDeliverySchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -153,49 +185,111 @@ export class TerminalRecovery {
     }
     const p = normalised(parsed.data);
     const flowId = await this.o.engine.withCards(async (cards) => {
-      const own = this.o.engine
-        .openTransfers()
-        .find((r) => r.payerId === p.payerId && r.txRandom === p.txRandom);
-      if (own && own.rxRandom !== undefined && own.rxRandom !== p.rxRandom)
-        throw new TerminalError(
-          'E_INPUT_INVALID',
-          'the release proof names another reception random than this terminal’s transfer',
-          { flowId: own.flowId },
-        );
-      const id = own?.flowId ?? randomUUID();
-      if (!own) {
-        const { releaseProof: _proof, ...terms } = p;
-        cards.record(
-          id,
-          'value-transfer',
-          TRANSFER_STEP.STARTED,
-          { origin: 'delivered', ...terms, keyUpdates: [] },
-          // The same index as an adopted record's: a delivered file is anyone's bytes.
-          indexFacts(p.amount, p.currency, [{ holderId: p.payerId }, { holderId: p.payeeId }]),
-        );
-      }
-      if (!own?.releaseProof)
-        cards.record(id, 'value-transfer', TRANSFER_STEP.RELEASED, {
-          txRandom: p.txRandom,
-          rxRandom: p.rxRandom,
-          releaseProof: p.releaseProof,
-          payeeSettled: true,
-        });
+      const id = this.journalDelivery(cards, p, true);
       await cards.recoverTransfers(await cards.present());
       return id;
     });
-    const r = foldTransfer(this.o.journal.entriesForFlow(flowId));
-    if (r.lastStep === TRANSFER_STEP.REFUSED) return { flowId, outcome: 'failed-no-value-moved' };
-    const outcome: RecoveryOutcome =
-      r.lastStep === TRANSFER_STEP.REFUNDED || r.lastStep === TRANSFER_STEP.ROLLED_BACK
-        ? 'rolled-back'
-        : r.lastStep === TRANSFER_STEP.COMPLETED
-          ? 'completed'
-          : 'waiting-for-payer';
-    return { flowId, outcome };
+    return { flowId, outcome: this.deliveryOutcome(flowId) };
   }
 
-  private async pass(cards: CardAccess, unreadable: TerminalError[]): Promise<RecoveryRun> {
+  /**
+   * Release proofs fetched for the card `holderId` (host-release-proofs.ts), already validated as
+   * deliveries whose payer is that card. Delivered only while that card is present, and only those
+   * that settle a record it holds (an open debit, or a debit of the proof's reception random): each in
+   * a flow of its own of origin 'delivered', so a proof the card refuses ends there without touching
+   * this terminal's other flows. What the card no longer holds is left alone and reported as such.
+   */
+  async deliverFetched(holderId: string, proofs: readonly ReleaseDelivery[]): Promise<FetchedDelivery[]> {
+    const results = await this.o.engine.withCards(async (cards): Promise<FetchedDelivery[]> => {
+      const present = await cards.present();
+      const payer = present.find((c) => c.holderIdHex === holderId.toUpperCase());
+      if (!payer) return proofs.map((p) => ({ txRandom: p.txRandom, outcome: 'card-absent' as const }));
+      const out: FetchedDelivery[] = [];
+      for (const proof of proofs) {
+        const p = normalised(proof);
+        const onCard = await recordOrUndefined(payer, fromHex(p.txRandom));
+        const settles =
+          onCard !== undefined &&
+          (onCard.status === RECORD_STATUS.DEBIT_OPEN || onCard.status === RECORD_STATUS.DEBIT_DEBITED) &&
+          settlesWithRelease(onCard, p);
+        if (!settles) out.push({ txRandom: p.txRandom, outcome: 'nothing-to-settle' });
+        else
+          out.push({
+            txRandom: p.txRandom,
+            outcome: 'waiting-for-payer',
+            flowId: this.journalDelivery(cards, p, false),
+          });
+      }
+      if (out.some((d) => d.flowId)) {
+        const first = await cards.recoverTransfers(present);
+        // A flow of this terminal for the same transfer (one adopted from the card at its insertion)
+        // sees the payer's record refunded on a second look, and closes.
+        const second = await cards.recoverTransfers(present);
+        const last = new Map([...first, ...second].map((t) => [t.flowId, t]));
+        this.emit({
+          type: 'run',
+          trigger: 'delivery',
+          run: { transfers: [...last.values()], contents: [], adopted: 0 },
+        });
+      }
+      return out;
+    });
+    return results.map((d) => (d.flowId ? { ...d, outcome: this.deliveryOutcome(d.flowId) } : d));
+  }
+
+  /**
+   * Journals a release proof to deliver: in an open flow of this terminal that is that transfer and
+   * has no proof yet (`intoOpenFlow`), else in a flow of origin 'delivered' (one already open with
+   * this very proof is taken again: a delivery interrupted before the card answered).
+   */
+  private journalDelivery(cards: CardAccess, p: ReleaseDelivery, intoOpenFlow: boolean): string {
+    const open = this.o.engine
+      .openTransfers()
+      .filter((r) => r.payerId === p.payerId && r.txRandom === p.txRandom);
+    const own = intoOpenFlow
+      ? open[0]
+      : open.find(
+          (r) => r.origin === 'delivered' && r.rxRandom === p.rxRandom && r.releaseProof === p.releaseProof,
+        );
+    if (own && own.rxRandom !== undefined && own.rxRandom !== p.rxRandom)
+      throw new TerminalError(
+        'E_INPUT_INVALID',
+        'the release proof names another reception random than this terminal’s transfer',
+        { flowId: own.flowId },
+      );
+    const id = own?.flowId ?? randomUUID();
+    if (!own) {
+      const { releaseProof: _proof, ...terms } = p;
+      cards.record(
+        id,
+        'value-transfer',
+        TRANSFER_STEP.STARTED,
+        { origin: 'delivered', ...terms, keyUpdates: [] },
+        // The same index as an adopted record's: a delivered file is anyone's bytes.
+        indexFacts(p.amount, p.currency, [{ holderId: p.payerId }, { holderId: p.payeeId }]),
+      );
+    }
+    if (!own?.releaseProof)
+      cards.record(id, 'value-transfer', TRANSFER_STEP.RELEASED, {
+        txRandom: p.txRandom,
+        rxRandom: p.rxRandom,
+        releaseProof: p.releaseProof,
+        payeeSettled: true,
+      });
+    return id;
+  }
+
+  private deliveryOutcome(flowId: string): DeliveryOutcome {
+    const r = foldTransfer(this.o.journal.entriesForFlow(flowId));
+    if (r.lastStep === TRANSFER_STEP.REFUSED) return 'failed-no-value-moved';
+    return r.lastStep === TRANSFER_STEP.REFUNDED || r.lastStep === TRANSFER_STEP.ROLLED_BACK
+      ? 'rolled-back'
+      : r.lastStep === TRANSFER_STEP.COMPLETED
+        ? 'completed'
+        : 'waiting-for-payer';
+  }
+
+  private async pass(cards: CardAccess, unreadable: TerminalError[], seen: CardSeen[]): Promise<RecoveryRun> {
     const present = await cards.present((slot, e) => {
       const error = toTerminalError(e);
       unreadable.push(
@@ -205,6 +299,7 @@ export class TerminalRecovery {
         }),
       );
     });
+    for (const c of present) seen.push({ holderId: c.holderIdHex, unsettledDebits: c.info.unsettledDebits });
     if (present.length === 0) return { transfers: [], contents: [], adopted: 0 };
     const adopted = await adoptForeignRecords(cards, present, {
       transfers: this.o.engine.openTransfers(),

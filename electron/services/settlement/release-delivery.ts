@@ -110,7 +110,10 @@ export async function deliverRelease(
 }
 
 /** Whether REFUND DEBIT with this flow's proof settles the payer's record (§4.5's table). */
-function settlesWithRelease(debit: TransactionRecord, r: TransferRecord): boolean {
+export function settlesWithRelease(
+  debit: TransactionRecord,
+  r: Pick<TransferRecord, 'payeeId' | 'amount' | 'currency' | 'date' | 'rxRandom'>,
+): boolean {
   if (debit.role !== 'debit' || toHex(debit.counterpartId) !== r.payeeId) return false;
   if (debit.amount !== r.amount || debit.currency !== r.currency || debit.date !== r.date) return false;
   switch (debit.status) {

@@ -97,7 +97,10 @@ export async function recoverTransfer(
   // 2. Bring the payee in line: credit on the reception challenge, or cancel on the abort proof.
   if (!r.payeeSettled) {
     // With an abort proof the value is already safe; the payee's pending credit waits for that card.
-    if (!payee) return 'waiting-for-payee';
+    // A payer that took a release proof at another terminal, or from one delivered here in another
+    // flow (the issuer host's), has its value back: its record says so, and carries the proof.
+    if (!payee)
+      return payer && (await refundedElsewhere(payer, r, record)) ? 'rolled-back' : 'waiting-for-payee';
     const tx = fromHex(r.txRandom!);
     const found = await statusOrUndefined(payee, tx);
     // A record of another transaction under this random (a card's answer replayed) is no record of ours.
@@ -193,6 +196,20 @@ async function pendingCreditOf(
 }
 
 /** The payer's record of this transfer: by transmission random, or found among its unsettled records. */
+/** The payer's record of this flow is refunded (REFUND DEBIT took a release proof): journaled, closed. */
+async function refundedElsewhere(
+  payer: CardSession,
+  r: TransferRecord,
+  record: StepWriter,
+): Promise<boolean> {
+  if (!r.txRandom || r.rxRandom === undefined) return false;
+  const onCard = await statusOrUndefined(payer, fromHex(r.txRandom));
+  if (onCard?.status !== RECORD_STATUS.DEBIT_REFUNDED || !isPayerRecordOf(onCard, r)) return false;
+  journalReleasedRecord(onCard, record);
+  record(TRANSFER_STEP.REFUNDED, { payerSettled: true });
+  return true;
+}
+
 async function payerRecord(payer: CardSession, r: TransferRecord): Promise<TransactionRecord | undefined> {
   if (r.txRandom) return statusOrUndefined(payer, fromHex(r.txRandom));
   // The terminal stopped before journaling the random: match the open debit by its terms.
