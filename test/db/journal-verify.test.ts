@@ -122,7 +122,7 @@ describe('Journal.verify', () => {
     }
     const third = raw.prepare('SELECT flow_id FROM flow WHERE flow_no = 3').pluck().get() as Buffer;
     expect(third.length).toBe(16);
-    third[15] ^= 1;
+    third[15] = third[15]! ^ 1;
     raw.prepare('UPDATE flow SET flow_id = ? WHERE flow_no = 3').run(third);
     raw.close();
     const edited = new Journal(tmp.track(openDatabase(path)));
