@@ -187,6 +187,43 @@ describe('strands made with a genuine card are released by the terminal’s reco
     });
   });
 
+  it('a forged proof handed to a terminal whose flow for that transfer is open changes nothing there: the flow stays as it was, the genuine proof closes it', async () => {
+    const customer = await makeCard({ balance: 10_000 });
+    const shop = await makeCard({ balance: 0 });
+    const mallory = await makeCard({ balance: 10_000 });
+    const a = await shopTerminal({ payer: customer, payee: shop });
+    a.unplug('payee');
+    const m = await hostileReader(mallory);
+    await m.verifyPin(TEST_PIN);
+    const { debit, credit } = await strand(m, mallory, await hostileReader(shop), shop, 3000);
+    await m.debit(debit.txRandom, credit.rxRandom, credit.challenge);
+    a.t.slots.insert('payee', shop.sim.os);
+    await a.recovery.run();
+    const [delivery] = a.recovery.pendingDeliveries();
+
+    // Terminal B sees Mallory's card first: it adopts her debited record as a flow of its own.
+    const b = await shopTerminal({ payer: mallory, payee: await makeCard({ balance: 0 }) });
+    await b.recovery.run();
+    const [adopted] = b.recovery.inDoubt().transfers;
+    expect(adopted).toMatchObject({ payerId: delivery!.payerId, txRandom: delivery!.txRandom });
+    const adoptedSteps = () => b.t.journal.entriesForFlow(adopted!.flowId).map((e) => e.step);
+    const before = adoptedSteps();
+
+    const forged = await b.recovery.deliver({ ...delivery, releaseProof: toHex(randomBytes(16)) });
+    expect(forged.flowId).not.toBe(adopted!.flowId);
+    expect(forged.outcome).toBe('failed-no-value-moved');
+    expect(adoptedSteps()).toEqual(before);
+    expect(balance(mallory)).toBe(7000);
+    // Later passes neither fail on it nor send it again.
+    await expect(b.recovery.run()).resolves.toBeDefined();
+    expect(adoptedSteps()).toEqual(before);
+
+    const delivered = await b.recovery.deliver(delivery);
+    expect(delivered.outcome).toBe('rolled-back');
+    expect(balance(mallory)).toBe(10_000);
+    nothingOpen(b.recovery);
+  });
+
   it('never releases a credit of its own flow that the payer can still complete, unless the payee’s credit log is full', async () => {
     const customer = await makeCard({ balance: 10_000 });
     const shop = await makeCard({ balance: 0 });

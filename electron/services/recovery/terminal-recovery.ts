@@ -169,10 +169,13 @@ export class TerminalRecovery {
   }
 
   /**
-   * Takes a release proof to its payer card, wherever the proof was made: journaled first (a flow of
-   * origin 'delivered', unless an open flow of this terminal is that transfer), then REFUND DEBIT if
-   * the payer card is present, else when it is next presented. The card verifies the proof: one that
-   * is not genuine changes nothing and ends its flow 'failed-no-value-moved'.
+   * Takes a release proof to its payer card, wherever the proof was made: journaled first in a flow
+   * of its own, of origin 'delivered', then REFUND DEBIT if the payer card is present, else when it
+   * is next presented. The card verifies the proof: one that is not genuine changes nothing and ends
+   * its own flow 'failed-no-value-moved'. Never journaled into an open flow of this terminal for the
+   * same transfer: a proof from a file is anyone's bytes, and a refused one there would leave that
+   * flow holding a proof its card rejects at every pass. That flow closes when it sees the payer's
+   * record refunded.
    */
   async deliver(input: unknown): Promise<{ flowId: string; outcome: DeliveryOutcome }> {
     const parsed = releaseDeliverySchema.safeParse(input);
@@ -185,8 +188,11 @@ export class TerminalRecovery {
     }
     const p = normalised(parsed.data);
     const flowId = await this.o.engine.withCards(async (cards) => {
-      const id = this.journalDelivery(cards, p, true);
-      await cards.recoverTransfers(await cards.present());
+      const id = this.journalDelivery(cards, p);
+      const present = await cards.present();
+      await cards.recoverTransfers(present);
+      // A flow of this terminal for the same transfer sees the payer's record refunded on a second look.
+      await cards.recoverTransfers(present);
       return id;
     });
     return { flowId, outcome: this.deliveryOutcome(flowId) };
@@ -217,7 +223,7 @@ export class TerminalRecovery {
           out.push({
             txRandom: p.txRandom,
             outcome: 'waiting-for-payer',
-            flowId: this.journalDelivery(cards, p, false),
+            flowId: this.journalDelivery(cards, p),
           });
       }
       if (out.some((d) => d.flowId)) {
@@ -238,44 +244,37 @@ export class TerminalRecovery {
   }
 
   /**
-   * Journals a release proof to deliver: in an open flow of this terminal that is that transfer and
-   * has no proof yet (`intoOpenFlow`), else in a flow of origin 'delivered' (one already open with
-   * this very proof is taken again: a delivery interrupted before the card answered).
+   * Journals a release proof to deliver in a flow of origin 'delivered'. An open flow that already
+   * holds this very proof is taken again instead (a delivery interrupted before the card answered, or
+   * this terminal's own release): nothing is journaled twice.
    */
-  private journalDelivery(cards: CardAccess, p: ReleaseDelivery, intoOpenFlow: boolean): string {
-    const open = this.o.engine
+  private journalDelivery(cards: CardAccess, p: ReleaseDelivery): string {
+    const holding = this.o.engine
       .openTransfers()
-      .filter((r) => r.payerId === p.payerId && r.txRandom === p.txRandom);
-    const own = intoOpenFlow
-      ? open[0]
-      : open.find(
-          (r) => r.origin === 'delivered' && r.rxRandom === p.rxRandom && r.releaseProof === p.releaseProof,
-        );
-    if (own && own.rxRandom !== undefined && own.rxRandom !== p.rxRandom)
-      throw new TerminalError(
-        'E_INPUT_INVALID',
-        'the release proof names another reception random than this terminal’s transfer',
-        { flowId: own.flowId },
+      .find(
+        (r) =>
+          r.payerId === p.payerId &&
+          r.txRandom === p.txRandom &&
+          r.rxRandom === p.rxRandom &&
+          r.releaseProof === p.releaseProof,
       );
-    const id = own?.flowId ?? randomUUID();
-    if (!own) {
-      const { releaseProof: _proof, ...terms } = p;
-      cards.record(
-        id,
-        'value-transfer',
-        TRANSFER_STEP.STARTED,
-        { origin: 'delivered', ...terms, keyUpdates: [] },
-        // The same index as an adopted record's: a delivered file is anyone's bytes.
-        indexFacts(p.amount, p.currency, [{ holderId: p.payerId }, { holderId: p.payeeId }]),
-      );
-    }
-    if (!own?.releaseProof)
-      cards.record(id, 'value-transfer', TRANSFER_STEP.RELEASED, {
-        txRandom: p.txRandom,
-        rxRandom: p.rxRandom,
-        releaseProof: p.releaseProof,
-        payeeSettled: true,
-      });
+    if (holding) return holding.flowId;
+    const id = randomUUID();
+    const { releaseProof: _proof, ...terms } = p;
+    cards.record(
+      id,
+      'value-transfer',
+      TRANSFER_STEP.STARTED,
+      { origin: 'delivered', ...terms, keyUpdates: [] },
+      // The same index as an adopted record's: a delivered file is anyone's bytes.
+      indexFacts(p.amount, p.currency, [{ holderId: p.payerId }, { holderId: p.payeeId }]),
+    );
+    cards.record(id, 'value-transfer', TRANSFER_STEP.RELEASED, {
+      txRandom: p.txRandom,
+      rxRandom: p.rxRandom,
+      releaseProof: p.releaseProof,
+      payeeSettled: true,
+    });
     return id;
   }
 
