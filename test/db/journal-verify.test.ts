@@ -17,6 +17,17 @@ const tmp = useTempDir();
  * records the head), closes, and returns a function that tampers and reopens.
  */
 let files = 0;
+
+/** What an attacker with the file does first: the append-only triggers go. */
+function dropJournalTriggers(raw: Database.Database): void {
+  for (const t of raw
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    .pluck()
+    .all() as string[]) {
+    if (!t.startsWith('card_label')) raw.exec(`DROP TRIGGER "${t}"`);
+  }
+}
+
 function journalOfFifteen(): (tamper: (raw: Database.Database) => void) => Journal {
   const path = tmp.path(`journal-${++files}.db`);
   const db = openDatabase(path);
@@ -33,12 +44,7 @@ function journalOfFifteen(): (tamper: (raw: Database.Database) => void) => Journ
   db.close();
   return (tamper) => {
     const raw = rawOpen(path);
-    for (const t of raw
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-      .pluck()
-      .all() as string[]) {
-      if (!t.startsWith('card_label')) raw.exec(`DROP TRIGGER "${t}"`);
-    }
+    dropJournalTriggers(raw);
     tamper(raw);
     raw.close();
     return new Journal(tmp.track(openDatabase(path)));
@@ -114,12 +120,7 @@ describe('Journal.verify', () => {
     expect(await verdicts(journal)).toEqual({ ok: true, count: 9, checked: 9 });
     db.close();
     const raw = rawOpen(path);
-    for (const t of raw
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-      .pluck()
-      .all() as string[]) {
-      if (!t.startsWith('card_label')) raw.exec(`DROP TRIGGER "${t}"`);
-    }
+    dropJournalTriggers(raw);
     const third = raw.prepare('SELECT flow_id FROM flow WHERE flow_no = 3').pluck().get() as Buffer;
     expect(third.length).toBe(16);
     third[15] = third[15]! ^ 1;

@@ -37,6 +37,26 @@ async function strand(
   return { debit, credit };
 }
 
+/**
+ * Mallory's card pays 30.00 to the shop card in a hostile reader and stops after DEBIT; terminal A,
+ * shown the shop card, releases the pending credit: the release proof is A's to deliver.
+ */
+async function releasedAtA() {
+  const customer = await makeCard({ balance: 10_000 });
+  const shop = await makeCard({ balance: 0 });
+  const mallory = await makeCard({ balance: 10_000 });
+  const a = await shopTerminal({ payer: customer, payee: shop });
+  a.unplug('payee');
+  const m = await hostileReader(mallory);
+  await m.verifyPin(TEST_PIN);
+  const { debit, credit } = await strand(m, mallory, await hostileReader(shop), shop, 3000);
+  await m.debit(debit.txRandom, credit.rxRandom, credit.challenge);
+  a.t.slots.insert('payee', shop.sim.os);
+  await a.recovery.run();
+  const [delivery] = a.recovery.pendingDeliveries();
+  return { a, mallory, delivery: delivery! };
+}
+
 const balance = (c: TestCard) => c.state().balance;
 const nothingOpen = (r: TerminalRecovery) =>
   expect(r.inDoubt()).toEqual({ transfers: [], deliveries: [], contents: [] });
@@ -148,18 +168,7 @@ describe('strands made with a genuine card are released by the terminal’s reco
   });
 
   it('another terminal delivers the proof (deliver()); a forged proof changes nothing', async () => {
-    const customer = await makeCard({ balance: 10_000 });
-    const shop = await makeCard({ balance: 0 });
-    const mallory = await makeCard({ balance: 10_000 });
-    const a = await shopTerminal({ payer: customer, payee: shop });
-    a.unplug('payee');
-    const m = await hostileReader(mallory);
-    await m.verifyPin(TEST_PIN);
-    const { debit, credit } = await strand(m, mallory, await hostileReader(shop), shop, 3000);
-    await m.debit(debit.txRandom, credit.rxRandom, credit.challenge);
-    a.t.slots.insert('payee', shop.sim.os);
-    await a.recovery.run();
-    const [delivery] = a.recovery.pendingDeliveries();
+    const { a, mallory, delivery } = await releasedAtA();
     expect(balance(mallory)).toBe(7000);
 
     // Terminal B never saw the transfer; its journal gets the proof as terminal A lists it.
@@ -188,24 +197,13 @@ describe('strands made with a genuine card are released by the terminal’s reco
   });
 
   it('a forged proof handed to a terminal whose flow for that transfer is open changes nothing there: the flow stays as it was, the genuine proof closes it', async () => {
-    const customer = await makeCard({ balance: 10_000 });
-    const shop = await makeCard({ balance: 0 });
-    const mallory = await makeCard({ balance: 10_000 });
-    const a = await shopTerminal({ payer: customer, payee: shop });
-    a.unplug('payee');
-    const m = await hostileReader(mallory);
-    await m.verifyPin(TEST_PIN);
-    const { debit, credit } = await strand(m, mallory, await hostileReader(shop), shop, 3000);
-    await m.debit(debit.txRandom, credit.rxRandom, credit.challenge);
-    a.t.slots.insert('payee', shop.sim.os);
-    await a.recovery.run();
-    const [delivery] = a.recovery.pendingDeliveries();
+    const { mallory, delivery } = await releasedAtA();
 
     // Terminal B sees Mallory's card first: it adopts her debited record as a flow of its own.
     const b = await shopTerminal({ payer: mallory, payee: await makeCard({ balance: 0 }) });
     await b.recovery.run();
     const [adopted] = b.recovery.inDoubt().transfers;
-    expect(adopted).toMatchObject({ payerId: delivery!.payerId, txRandom: delivery!.txRandom });
+    expect(adopted).toMatchObject({ payerId: delivery.payerId, txRandom: delivery.txRandom });
     const adoptedSteps = () => b.t.journal.entriesForFlow(adopted!.flowId).map((e) => e.step);
     const before = adoptedSteps();
 
