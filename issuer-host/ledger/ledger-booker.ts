@@ -107,12 +107,12 @@ export async function bookValueTransfers(
  * What this upload booked already: a flow's later steps repeat its bookings (debited after
  * credit-initiated, completed after credited), which need no second round trip; and the accounts.
  */
-interface BatchMemory {
+export interface BatchMemory {
   done: Set<string>;
   accounts: Map<string, bigint>;
 }
 
-async function account(
+export async function account(
   tx: Sql,
   batch: BatchMemory,
   kind: 'card' | 'in-flight',
@@ -191,11 +191,43 @@ async function book(
   }
   const payer = await account(tx, batch, 'card', payerId, currency);
   const inFlight = await account(tx, batch, 'in-flight', context.shopId, currency);
-  const pending = await ensurePending(tx, booking, { debit: payer, credit: inFlight });
-  if (pending.amount !== booking.amount || pending.currency !== currency || pending.debitAccount !== payer) {
+  await bookPhase(tx, booking, action, {
+    payer,
+    inFlight,
+    payee: () => account(tx, batch, 'card', payeeId, currency),
+    journaled: { amount, currency, payerId },
+  });
+}
+
+/**
+ * One phase of a two-phase booking, idempotent by (transfer key, phase): the pending transfer (payer
+ * → in flight) is claimed or found, then a post (in flight → payee) or void (back to the payer) made
+ * unless one is booked. Terms that differ from the pending's, a resolution contradicting the one
+ * booked, or a card settling what the issuer refunded are kept as exceptions, never booked. Value
+ * transfers and exchange legs (exchange-booker.ts) book through here.
+ */
+export async function bookPhase(
+  tx: Sql,
+  booking: Booking,
+  action: 'pending' | 'post' | 'void',
+  parties: {
+    payer: bigint;
+    inFlight: bigint;
+    payee: () => Promise<bigint>;
+    journaled: Record<string, unknown>;
+  },
+): Promise<void> {
+  const { payer } = parties;
+  const pending = await ensurePending(tx, booking, { debit: payer, credit: parties.inFlight });
+  if (
+    pending.kind !== (booking.kind ?? 'value-transfer') ||
+    pending.amount !== booking.amount ||
+    pending.currency !== booking.currency ||
+    pending.debitAccount !== payer
+  ) {
     await exception(tx, booking, 'terms-differ', {
-      booked: { amount: pending.amount.toString(), currency: pending.currency },
-      journaled: { amount, currency, payerId },
+      booked: { kind: pending.kind, amount: pending.amount.toString(), currency: pending.currency },
+      journaled: { kind: booking.kind ?? 'value-transfer', ...parties.journaled },
     });
     return;
   }
@@ -212,7 +244,7 @@ async function book(
     }
     return;
   }
-  const credit = action === 'post' ? await account(tx, batch, 'card', payeeId, currency) : payer;
+  const credit = action === 'post' ? await parties.payee() : payer;
   await resolve(tx, action, pending satisfies PendingTransfer, booking, credit);
 }
 

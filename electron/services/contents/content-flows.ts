@@ -227,9 +227,7 @@ export async function recoverExchange(
     // The cards' proofs of how it ended, for the issuer host to book the e-money leg on.
     record(CONTENT_STEP.COMPLETED, {
       recovered: true,
-      ...(second
-        ? { secondTxId: toHex(second.txId), ...digestOf(second, 'secondDigest') }
-        : {}),
+      ...(second ? { secondTxId: toHex(second.txId), ...digestOf(second, 'secondDigest') } : {}),
       ...(secondDeletion ? { secondDeletionProof: toHex(secondDeletion) } : {}),
       ...(acceptance ? { secondAcceptance: toHex(acceptance) } : {}),
     });
