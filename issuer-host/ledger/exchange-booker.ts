@@ -18,8 +18,8 @@ import type { ParsedCertificate } from '../../protocol/pki/index.js';
 import { ExchangeFold, legKey } from '../clearing/exchange-evidence.js';
 import { type Booker, ChainRefusal, type IngestedEntry } from '../clearing/ingest.js';
 import { heldFlowEntries } from '../clearing/transfer-proofs.js';
-import { type Booking, noteFlow } from '../db/ledger-records.js';
-import { account, type BatchMemory, bookPhase } from './ledger-booker.js';
+import type { Booking } from '../db/ledger-records.js';
+import { account, type BatchMemory, bookPhase, entryBooking, firstInBatch } from './ledger-booker.js';
 
 export function exchangeLegBooker(ca: ParsedCertificate): Booker {
   return async (tx, context, entries) => {
@@ -76,26 +76,14 @@ export function exchangeLegBooker(ca: ParsedCertificate): Booker {
     for (const { entry, bookings } of plan) {
       for (const { leg, phases } of bookings) {
         const booking: Booking = {
+          ...entryBooking(context, entry),
           transferKey: legKey(leg),
           kind: 'exchange-leg',
           amount: BigInt(leg.amount),
           currency: leg.currency,
-          terminalId: context.terminalId,
-          shopId: context.shopId,
-          seq: entry.seq,
-          flowId: entry.flowId,
-          entryAt: entry.at,
-          bookedAt: context.now,
         };
-        const noted = `${entry.flowId}\u0000${booking.transferKey}`;
         for (const phase of phases) {
-          const once = `${noted}\u0000${phase}`;
-          if (batch.done.has(once)) continue;
-          batch.done.add(once);
-          if (!batch.done.has(noted)) {
-            batch.done.add(noted);
-            await noteFlow(tx, booking);
-          }
+          if (!(await firstInBatch(tx, batch, booking, phase))) continue;
           await bookPhase(tx, booking, phase, {
             payer: await account(tx, batch, 'card', leg.senderId, leg.currency),
             inFlight: await account(tx, batch, 'in-flight', context.shopId, leg.currency),

@@ -170,25 +170,13 @@ async function book(
     return;
   }
   const booking: Booking = {
+    ...entryBooking(context, entry),
     transferKey: `${payerId}:${txRandom}`,
     amount: BigInt(amount),
     currency,
-    terminalId: context.terminalId,
-    shopId: context.shopId,
-    seq: entry.seq,
-    flowId: entry.flowId,
-    entryAt: entry.at,
-    bookedAt: context.now,
   };
   if (entry.step === 'released') await keepReleaseProof(tx, booking, state, entry);
-  // The same flow booking the same phase again in this upload changes nothing: skip the round trips.
-  const once = `${entry.flowId}\u0000${booking.transferKey}\u0000${action}`;
-  if (batch.done.has(once)) return;
-  batch.done.add(once);
-  if (!batch.done.has(`${entry.flowId}\u0000${booking.transferKey}`)) {
-    batch.done.add(`${entry.flowId}\u0000${booking.transferKey}`);
-    await noteFlow(tx, booking);
-  }
+  if (!(await firstInBatch(tx, batch, booking, action))) return;
   const payer = await account(tx, batch, 'card', payerId, currency);
   const inFlight = await account(tx, batch, 'in-flight', context.shopId, currency);
   await bookPhase(tx, booking, action, {
@@ -197,6 +185,42 @@ async function book(
     payee: () => account(tx, batch, 'card', payeeId, currency),
     journaled: { amount, currency, payerId },
   });
+}
+
+/** Where a booking comes from: the uploading terminal's entry. */
+export function entryBooking(
+  context: IngestContext,
+  entry: IngestedEntry,
+): Pick<Booking, 'terminalId' | 'shopId' | 'seq' | 'flowId' | 'entryAt' | 'bookedAt'> {
+  return {
+    terminalId: context.terminalId,
+    shopId: context.shopId,
+    seq: entry.seq,
+    flowId: entry.flowId,
+    entryAt: entry.at,
+    bookedAt: context.now,
+  };
+}
+
+/**
+ * Whether this flow books this phase of this transfer for the first time in the upload (a flow's
+ * later steps repeat its bookings: skip the round trips); notes the flow for the transfer once.
+ */
+export async function firstInBatch(
+  tx: Sql,
+  batch: BatchMemory,
+  booking: Booking,
+  phase: 'pending' | 'post' | 'void',
+): Promise<boolean> {
+  const noted = `${booking.flowId}\u0000${booking.transferKey}`;
+  const once = `${noted}\u0000${phase}`;
+  if (batch.done.has(once)) return false;
+  batch.done.add(once);
+  if (!batch.done.has(noted)) {
+    batch.done.add(noted);
+    await noteFlow(tx, booking);
+  }
+  return true;
 }
 
 /**
