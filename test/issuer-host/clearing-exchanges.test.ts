@@ -22,6 +22,8 @@ import {
   type UploadRequest,
   type UploadResponse,
 } from '../../protocol/host-link/clearing-wire.js';
+import { INS } from '../../protocol/settlement/commands.js';
+import { arm, type Fault, presentAgain } from '../support/card-faults.js';
 import { TEST_PIN } from '../support/card-fixtures.js';
 import { createUnderRight, ticket } from '../support/content-fixtures.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
@@ -262,6 +264,40 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
     ]);
     expect(await balanceOf(db, 'card', shop.ids.customer)).toBe(0n);
   });
+
+  // The exchange interrupted at each of its content commands (the card acted and its answer was lost,
+  // or it never got the command), settled by recovery with both cards: the host books what the cards did.
+  const commands: [string, number, 'payer' | 'payee'][] = [
+    ['X SEND', INS.CONTENT_SEND, 'payer'],
+    ['X RECEIVE', INS.CONTENT_RECEIVE, 'payee'],
+    ['Y SEND', INS.CONTENT_SEND, 'payee'],
+    ['Y RECEIVE', INS.CONTENT_RECEIVE, 'payer'],
+    ['X COMMIT', INS.CONTENT_COMMIT, 'payer'],
+    ['X ACCEPT', INS.CONTENT_ACCEPT, 'payee'],
+    ['Y ACCEPT', INS.CONTENT_ACCEPT, 'payer'],
+    ['Y ACKNOWLEDGE', INS.CONTENT_ACKNOWLEDGE, 'payee'],
+  ];
+  const faults: Fault[] = ['pulled-after', 'timeout-before-card'];
+  it.each(commands.flatMap(([name, ins, slot]) => faults.map((f) => [name, f, ins, slot] as const)))(
+    'interrupted at %s (%s) and recovered: the ledger holds what the cards hold',
+    async (_name, fault, ins, slot) => {
+      arm(shop.t, slot, ins, fault);
+      expect(await shop.buy(1_500)).toMatchObject({ status: 'interrupted' });
+      presentAgain(shop.t);
+      await shop.contents.recover();
+      expect(shop.contents.openFlows()).toEqual([]);
+      await upload('till-1', batchOf(shop.t));
+      const { payer, payee } = shop.t.balances();
+      expect(await balanceOf(db, 'card', shop.ids.customer)).toBe(BigInt(payer - 5_000));
+      expect(await balanceOf(db, 'card', shop.ids.shop)).toBe(BigInt(payee));
+      expect(await balanceOf(db, 'in-flight', 'shop-1')).toBe(0n);
+      const phases = (await legs(db)).map((l) => l.phase);
+      expect([[], ['pending', 'void'], ['pending', 'post']]).toContainEqual(phases);
+      expect(phases.includes('post')).toBe(payee === 1_500);
+      expect(await db.query('SELECT * FROM ledger_exceptions')).toEqual([]);
+      expect(await proofAlerts(db)).toEqual([]);
+    },
+  );
 
   describe('refuses evidence no card made, whole, changing nothing', () => {
     let genuine: JournalRecord[];
