@@ -221,6 +221,32 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
     expect(day.issuer[0]!.exchanges.posted).toEqual({ count: 1, amount: 1_500n });
   });
 
+  it('books the reverse sale too: the shop card gives its ticket first, the customer pays the second half', async () => {
+    const item = shop.t.cards.payee.store.read().contents[0]!;
+    expect(
+      await shop.contents.exchange({ initiator: 'payee', give: { itemId: item.id }, take: { amount: 900 } }),
+    ).toMatchObject({ status: 'completed' });
+    const flow = shop.t.journal.entriesForFlow(shop.t.flows.all().at(-1)!.flowId);
+    expect(flow.find((e) => e.step === 'first-received')!.payload).toHaveProperty('firstDigest');
+    await upload('till-1', batchOf(shop.t));
+    const secondTxId = String(flow.find((e) => e.step === 'second-sent')!.payload.secondTxId);
+    expect(await legs(db)).toEqual([
+      {
+        transfer_key: `${shop.ids.customer}:${secondTxId}`,
+        phase: 'pending',
+        amount: 900n,
+        kind: 'exchange-leg',
+      },
+      {
+        transfer_key: `${shop.ids.customer}:${secondTxId}`,
+        phase: 'post',
+        amount: 900n,
+        kind: 'exchange-leg',
+      },
+    ]);
+    expect(await balanceOf(db, 'card', shop.ids.shop)).toBe(900n);
+  });
+
   it('voids the leg of an exchange a card refused and recovery rolled back, on the abort proof', async () => {
     await host.close();
     registered = new Map();
