@@ -186,4 +186,13 @@ export const PAYLOAD_KEYS = [
   'releaseProof',
   'refusedAck',
   'returned',
+  // content flows booked at the issuer host: the cards' certificates and the payload digests their
+  // signatures bind (docs/issuer-host.md, "Exchanges at clearing")
+  'senderCertificate',
+  'receiverCertificate',
+  'initiatorCertificate',
+  'responderCertificate',
+  'digest',
+  'firstDigest',
+  'secondDigest',
 ] as const;

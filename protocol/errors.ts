@@ -72,7 +72,7 @@ export const ERROR_CODES = {
   E_UPLOAD_FORK:
     'The terminal’s journal forks from the chain the issuer host holds: the same entry numbers carry another history (a restored or copied log).',
   E_UPLOAD_PROOF:
-    'An uploaded journal entry carries a card proof (acknowledgement, challenge, abort or release proof) that no card made: it does not verify under the issuer’s transfer keys for the transfer’s terms. The upload is refused whole and nothing of it is booked.',
+    'An uploaded journal entry carries a card proof that no card made: a value-transfer MAC (acknowledgement, challenge, abort or release proof) that does not verify under the issuer’s transfer keys for the transfer’s terms, or an exchange’s signature that does not verify under the signing card’s certificate for the exchange’s terms, or a card certificate the issuer CA did not sign. The upload is refused whole and nothing of it is booked.',
   E_ISSUANCE_CONFLICT:
     'A card’s issuance is recorded already with other terms (amount, currency or certificate): a card is issued once.',
   E_INTERNAL: 'An unexpected internal error.',

@@ -90,7 +90,7 @@ export async function checkTransferProofs(
     }
     return f;
   };
-  for (const held of await heldEntries(tx, context.terminalId, entries[0]!.seq, transfers)) {
+  for (const held of await heldFlowEntries(tx, context.terminalId, entries[0]!.seq, transfers)) {
     read(verifier, flowOf(held.flowId), held.seq, held.step, held.payload, false);
   }
   for (const entry of transfers) {
@@ -199,8 +199,8 @@ function setAside(flow: FlowProofs, p: CheckedProof): boolean {
   return p.field === 'releaseProof' && flow.origin === 'delivered';
 }
 
-/** The held entries of the value-transfer flows this upload continues, in order (one round trip). */
-async function heldEntries(
+/** The held entries of the flows of `transfers` this upload continues, in order (one round trip). */
+export async function heldFlowEntries(
   tx: Sql,
   terminalId: string,
   first: number,

@@ -6,9 +6,12 @@ import type { Sql } from './host-database.js';
 /** A card's purse, a shop's value in flight, the issuer's float (migration 006). */
 export type AccountKind = 'card' | 'in-flight' | 'issuer';
 export type TransferPhase = 'pending' | 'post' | 'void';
+/** A value transfer between two cards, or the value half of a content exchange (migration 007). */
+export type TransferKind = 'value-transfer' | 'exchange-leg';
 
 export interface PendingTransfer {
   transferId: bigint;
+  kind: TransferKind;
   debitAccount: bigint;
   creditAccount: bigint;
   amount: bigint;
@@ -22,6 +25,8 @@ export interface PendingTransfer {
 
 export interface Booking {
   transferKey: string;
+  /** Absent: a value transfer. */
+  kind?: TransferKind;
   amount: bigint;
   currency: number;
   terminalId: string;
@@ -60,8 +65,8 @@ export async function ensurePending(
 ): Promise<PendingTransfer> {
   await tx.query(
     `INSERT INTO ledger_transfers (transfer_key, phase, debit_account, credit_account, amount, currency,
-       terminal_id, shop_id, seq, flow_id, entry_at, booked_at)
-     VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       terminal_id, shop_id, seq, flow_id, entry_at, booked_at, kind)
+     VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      ON CONFLICT (transfer_key) WHERE phase = 'pending' DO NOTHING`,
     [
       booking.transferKey,
@@ -75,10 +80,12 @@ export async function ensurePending(
       booking.flowId,
       booking.entryAt,
       booking.bookedAt,
+      booking.kind ?? 'value-transfer',
     ],
   );
   const [row] = await tx.query<{
     transfer_id: bigint;
+    kind: TransferKind;
     debit_account: bigint;
     credit_account: bigint;
     amount: bigint;
@@ -86,7 +93,7 @@ export async function ensurePending(
     shop_id: string;
     flow_id: string;
   }>(
-    `SELECT transfer_id, debit_account, credit_account, amount, currency, shop_id, flow_id FROM ledger_transfers
+    `SELECT transfer_id, kind, debit_account, credit_account, amount, currency, shop_id, flow_id FROM ledger_transfers
       WHERE transfer_key = $1 AND phase = 'pending' FOR UPDATE`,
     [booking.transferKey],
   );
@@ -97,6 +104,7 @@ export async function ensurePending(
   );
   return {
     transferId: row!.transfer_id,
+    kind: row!.kind,
     debitAccount: row!.debit_account,
     creditAccount: row!.credit_account,
     amount: row!.amount,
@@ -118,8 +126,8 @@ export async function resolve(
 ): Promise<void> {
   await tx.query(
     `INSERT INTO ledger_transfers (transfer_key, phase, pending_id, debit_account, credit_account, amount,
-       currency, terminal_id, shop_id, seq, flow_id, entry_at, booked_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+       currency, terminal_id, shop_id, seq, flow_id, entry_at, booked_at, kind)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [
       booking.transferKey,
       phase,
@@ -134,6 +142,7 @@ export async function resolve(
       booking.flowId,
       booking.entryAt,
       booking.bookedAt,
+      pending.kind,
     ],
   );
 }

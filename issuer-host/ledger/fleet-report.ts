@@ -1,6 +1,6 @@
 // Fleet end of day from the ledger (docs/issuer-host.md, "Fleet reports"): for an instant range
 // [from, to), per terminal, per shop and for the issuer, the transfers posted (delivered) and voided
-// (rolled back or refunded) and those still pending, counted and summed in minor units (bigint), by
+// (rolled back or refunded) and those still pending (and, apart, the e-money legs of exchanges), counted and summed in minor units (bigint), by
 // the time of the journal entry that booked them; for the issuer also the value issued in the range
 // and the e-money outstanding at its end (by the time each issuance was recorded). The caller gives the business day's bounds (the
 // terminal's businessDayBounds does the same), so nothing here assumes a time zone. A terminal's own
@@ -13,11 +13,20 @@ export interface Totals {
   amount: bigint;
 }
 
-export interface ReportLine {
-  currency: number;
+/** Value transfers booked: posted (delivered), voided (rolled back, refunded), pending. */
+export interface PhaseTotals {
   posted: Totals;
   voided: Totals;
   pending: Totals;
+}
+
+/**
+ * A line's value transfers (what a terminal's own summary sells and refunds) and, apart, the e-money
+ * legs of its content exchanges (migration 007), which the shop's summary counts as exchanges.
+ */
+export interface ReportLine extends PhaseTotals {
+  currency: number;
+  exchanges: PhaseTotals;
 }
 
 export interface FleetReport {
@@ -42,13 +51,14 @@ export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Pr
     terminal_id: string | null;
     shop_id: string;
     currency: number;
+    kind: 'value-transfer' | 'exchange-leg';
     phase: 'pending' | 'post' | 'void';
     n: bigint | number;
     amount: bigint | string;
   }>(
-    `SELECT terminal_id, shop_id, currency, phase, count(*) AS n, sum(amount)::bigint AS amount
+    `SELECT terminal_id, shop_id, currency, kind, phase, count(*) AS n, sum(amount)::bigint AS amount
        FROM ledger_transfers WHERE entry_at >= $1 AND entry_at < $2
-      GROUP BY terminal_id, shop_id, currency, phase ORDER BY 1, 2, 3`,
+      GROUP BY terminal_id, shop_id, currency, kind, phase ORDER BY 1, 2, 3`,
     [range.from, range.to],
   );
   const inFlight = await sql.query<{ ref: string; currency: number; balance: bigint | string }>(
@@ -75,14 +85,16 @@ export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Pr
   const terminals = new Map<string, ReportLine & { terminalId: string; shopId: string }>();
   const shops = new Map<string, ReportLine & { shopId: string; inFlight: bigint }>();
   const issuer = new Map<number, IssuerLine>();
-  const line = () => ({ posted: empty(), voided: empty(), pending: empty() });
+  const phases = (): PhaseTotals => ({ posted: empty(), voided: empty(), pending: empty() });
+  const line = () => ({ ...phases(), exchanges: phases() });
   const issuerLine = (currency: number): IssuerLine => {
     if (!issuer.has(currency))
       issuer.set(currency, { currency, inFlight: 0n, issued: empty(), outstanding: 0n, ...line() });
     return issuer.get(currency)!;
   };
   for (const r of rows) {
-    const add = (l: ReportLine) => {
+    const add = (line: ReportLine) => {
+      const l = r.kind === 'exchange-leg' ? line.exchanges : line;
       const t = r.phase === 'post' ? l.posted : r.phase === 'void' ? l.voided : l.pending;
       t.count += Number(r.n);
       t.amount += BigInt(r.amount);

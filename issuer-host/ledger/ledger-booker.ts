@@ -107,12 +107,12 @@ export async function bookValueTransfers(
  * What this upload booked already: a flow's later steps repeat its bookings (debited after
  * credit-initiated, completed after credited), which need no second round trip; and the accounts.
  */
-interface BatchMemory {
+export interface BatchMemory {
   done: Set<string>;
   accounts: Map<string, bigint>;
 }
 
-async function account(
+export async function account(
   tx: Sql,
   batch: BatchMemory,
   kind: 'card' | 'in-flight',
@@ -170,9 +170,29 @@ async function book(
     return;
   }
   const booking: Booking = {
+    ...entryBooking(context, entry),
     transferKey: `${payerId}:${txRandom}`,
     amount: BigInt(amount),
     currency,
+  };
+  if (entry.step === 'released') await keepReleaseProof(tx, booking, state, entry);
+  if (!(await firstInBatch(tx, batch, booking, action))) return;
+  const payer = await account(tx, batch, 'card', payerId, currency);
+  const inFlight = await account(tx, batch, 'in-flight', context.shopId, currency);
+  await bookPhase(tx, booking, action, {
+    payer,
+    inFlight,
+    payee: () => account(tx, batch, 'card', payeeId, currency),
+    journaled: { amount, currency, payerId },
+  });
+}
+
+/** Where a booking comes from: the uploading terminal's entry. */
+export function entryBooking(
+  context: IngestContext,
+  entry: IngestedEntry,
+): Pick<Booking, 'terminalId' | 'shopId' | 'seq' | 'flowId' | 'entryAt' | 'bookedAt'> {
+  return {
     terminalId: context.terminalId,
     shopId: context.shopId,
     seq: entry.seq,
@@ -180,22 +200,58 @@ async function book(
     entryAt: entry.at,
     bookedAt: context.now,
   };
-  if (entry.step === 'released') await keepReleaseProof(tx, booking, state, entry);
-  // The same flow booking the same phase again in this upload changes nothing: skip the round trips.
-  const once = `${entry.flowId}\u0000${booking.transferKey}\u0000${action}`;
-  if (batch.done.has(once)) return;
+}
+
+/**
+ * Whether this flow books this phase of this transfer for the first time in the upload (a flow's
+ * later steps repeat its bookings: skip the round trips); notes the flow for the transfer once.
+ */
+export async function firstInBatch(
+  tx: Sql,
+  batch: BatchMemory,
+  booking: Booking,
+  phase: 'pending' | 'post' | 'void',
+): Promise<boolean> {
+  const noted = `${booking.flowId}\u0000${booking.transferKey}`;
+  const once = `${noted}\u0000${phase}`;
+  if (batch.done.has(once)) return false;
   batch.done.add(once);
-  if (!batch.done.has(`${entry.flowId}\u0000${booking.transferKey}`)) {
-    batch.done.add(`${entry.flowId}\u0000${booking.transferKey}`);
+  if (!batch.done.has(noted)) {
+    batch.done.add(noted);
     await noteFlow(tx, booking);
   }
-  const payer = await account(tx, batch, 'card', payerId, currency);
-  const inFlight = await account(tx, batch, 'in-flight', context.shopId, currency);
-  const pending = await ensurePending(tx, booking, { debit: payer, credit: inFlight });
-  if (pending.amount !== booking.amount || pending.currency !== currency || pending.debitAccount !== payer) {
+  return true;
+}
+
+/**
+ * One phase of a two-phase booking, idempotent by (transfer key, phase): the pending transfer (payer
+ * → in flight) is claimed or found, then a post (in flight → payee) or void (back to the payer) made
+ * unless one is booked. Terms that differ from the pending's, a resolution contradicting the one
+ * booked, or a card settling what the issuer refunded are kept as exceptions, never booked. Value
+ * transfers and exchange legs (exchange-booker.ts) book through here.
+ */
+export async function bookPhase(
+  tx: Sql,
+  booking: Booking,
+  action: 'pending' | 'post' | 'void',
+  parties: {
+    payer: bigint;
+    inFlight: bigint;
+    payee: () => Promise<bigint>;
+    journaled: Record<string, unknown>;
+  },
+): Promise<void> {
+  const { payer } = parties;
+  const pending = await ensurePending(tx, booking, { debit: payer, credit: parties.inFlight });
+  if (
+    pending.kind !== (booking.kind ?? 'value-transfer') ||
+    pending.amount !== booking.amount ||
+    pending.currency !== booking.currency ||
+    pending.debitAccount !== payer
+  ) {
     await exception(tx, booking, 'terms-differ', {
-      booked: { amount: pending.amount.toString(), currency: pending.currency },
-      journaled: { amount, currency, payerId },
+      booked: { kind: pending.kind, amount: pending.amount.toString(), currency: pending.currency },
+      journaled: { kind: booking.kind ?? 'value-transfer', ...parties.journaled },
     });
     return;
   }
@@ -212,7 +268,7 @@ async function book(
     }
     return;
   }
-  const credit = action === 'post' ? await account(tx, batch, 'card', payeeId, currency) : payer;
+  const credit = action === 'post' ? await parties.payee() : payer;
   await resolve(tx, action, pending satisfies PendingTransfer, booking, credit);
 }
 

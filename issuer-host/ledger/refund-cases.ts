@@ -159,6 +159,7 @@ export async function settleCase(
     if (c.status !== 'open')
       throw new TerminalError('E_CONFLICT', `refund case ${o.caseId} is settled already`);
     const [p] = await tx.query<{
+      kind: string;
       debit_account: bigint;
       credit_account: bigint;
       amount: bigint;
@@ -166,7 +167,7 @@ export async function settleCase(
       shop_id: string;
       flow_id: string;
     }>(
-      `SELECT debit_account, credit_account, amount, currency, shop_id, flow_id FROM ledger_transfers
+      `SELECT kind, debit_account, credit_account, amount, currency, shop_id, flow_id FROM ledger_transfers
         WHERE transfer_id = $1 FOR UPDATE`,
       [c.pending_id],
     );
@@ -182,8 +183,8 @@ export async function settleCase(
     }
     await tx.query(
       `INSERT INTO ledger_transfers (transfer_key, phase, pending_id, debit_account, credit_account, amount,
-         currency, source, shop_id, flow_id, entry_at, booked_at)
-       VALUES ($1, 'void', $2, $3, $4, $5, $6, 'refund-case', $7, $8, $9, $9)`,
+         currency, source, shop_id, flow_id, entry_at, booked_at, kind)
+       VALUES ($1, 'void', $2, $3, $4, $5, $6, 'refund-case', $7, $8, $9, $9, $10)`,
       [
         c.transfer_key,
         c.pending_id,
@@ -194,6 +195,7 @@ export async function settleCase(
         p!.shop_id,
         p!.flow_id,
         o.now,
+        p!.kind,
       ],
     );
     await tx.query(

@@ -16,8 +16,10 @@ import {
 } from '../../protocol/pki/index.js';
 import { CommandAuthority, type CommandAuthorityOptions } from '../authority/command-authority.js';
 import type { TransferProofVerifier } from '../clearing/clearing-keys.js';
+import type { Booker } from '../clearing/ingest.js';
 import { provenBooker } from '../clearing/transfer-proofs.js';
 import type { HostDatabase } from '../db/host-database.js';
+import { exchangeLegBooker } from '../ledger/exchange-booker.js';
 import { bookValueTransfers } from '../ledger/ledger-booker.js';
 import { DEFAULT_REFUND_AFTER_MS } from '../ledger/refund-cases.js';
 import { type RefundScanSchedule, scheduleRefundScan } from '../ledger/refund-scan-schedule.js';
@@ -124,7 +126,10 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   registerClearingRoutes(app, {
     db: options.db,
     now,
-    book: options.clearingKeys ? provenBooker(options.clearingKeys, bookValueTransfers) : bookValueTransfers,
+    book: bothBookers(
+      options.clearingKeys ? provenBooker(options.clearingKeys, bookValueTransfers) : bookValueTransfers,
+      exchangeLegBooker(ca),
+    ),
     ...(options.clearingKeys ? { proofKeyIds: options.clearingKeys.keyIds } : {}),
     ...(options.uploadBodyBytes !== undefined ? { uploadBodyBytes: options.uploadBodyBytes } : {}),
   });
@@ -159,6 +164,14 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   }
   await app.ready();
   return app;
+}
+
+/** Value transfers, then exchange legs, in the upload's one transaction: a refusal of either rolls back both. */
+function bothBookers(transfers: Booker, exchanges: Booker): Booker {
+  return async (tx, context, entries) => {
+    await transfers(tx, context, entries);
+    await exchanges(tx, context, entries);
+  };
 }
 
 function loadCa(der: Uint8Array): ParsedCertificate {

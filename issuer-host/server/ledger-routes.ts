@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { TerminalError } from '../../protocol/errors.js';
 import type { HostDatabase } from '../db/host-database.js';
 import { balances, listExceptions, listTransfers } from '../db/ledger-records.js';
-import { type FleetReport, fleetReport, type Totals } from '../ledger/fleet-report.js';
+import { type FleetReport, fleetReport, type PhaseTotals, type Totals } from '../ledger/fleet-report.js';
 import {
   DEFAULT_REFUND_AFTER_MS,
   listCases,
@@ -214,7 +214,8 @@ export function registerLedgerRoutes(
   );
 
   const totals = z.object({ count: z.number(), amount: z.string() });
-  const lineSchema = z.object({ currency: z.number(), posted: totals, voided: totals, pending: totals });
+  const phases = z.object({ posted: totals, voided: totals, pending: totals });
+  const lineSchema = phases.extend({ currency: z.number(), exchanges: phases });
   typed.get(
     '/admin/reports/end-of-day',
     {
@@ -253,11 +254,11 @@ const accountRef = (ref: string) => (/^[0-9A-Fa-f]{32}$/.test(ref) ? ref.toUpper
 
 function reportJson(r: FleetReport) {
   const t = (x: Totals) => ({ count: x.count, amount: x.amount.toString() });
-  const line = <L extends { posted: Totals; voided: Totals; pending: Totals }>(l: L) => ({
+  const phases = (l: PhaseTotals) => ({ posted: t(l.posted), voided: t(l.voided), pending: t(l.pending) });
+  const line = <L extends PhaseTotals & { exchanges: PhaseTotals }>(l: L) => ({
     ...l,
-    posted: t(l.posted),
-    voided: t(l.voided),
-    pending: t(l.pending),
+    ...phases(l),
+    exchanges: phases(l.exchanges),
   });
   return {
     from: r.from.toISOString(),

@@ -1,14 +1,16 @@
 // What the fleet tier (fleet-soak.ts) checks at its end, once every terminal has caught up and recovery
 // has run with the cards present, every card out of every reader:
 //  - the ledger sums to zero; nothing is in flight, no pending transfer unresolved, no exception;
-//  - each card's ledger balance is the card's own balance less what the host does not book (see
-//    UNBOOKED below); the cards hold together what they were issued (value conserved), and each ticket
-//    issued is on exactly one card;
+//  - each card's ledger balance is the card's own balance (issuance, value transfers and the e-money
+//    legs of content exchanges are all booked); the cards hold together what they were issued (value
+//    conserved), and each ticket issued is on exactly one card;
 //  - each terminal's chain verifies, and the host holds it to the terminal's head with its hash, each
 //    entry once (no upload lost, none booked twice);
 //  - the fleet's end of day (the repository behind GET /admin/reports/end-of-day) posts what the
 //    terminals' own end of day (their Z reports) sold, each transfer once however many terminals
-//    journaled it, and each transfer the host posted is one a terminal completed, for that amount.
+//    journaled it, and each transfer the host posted is one a terminal completed, for that amount;
+//  - each exchange's e-money leg is posted at the host exactly when the terminals' journals say the
+//    exchange completed, for its amount, and voided (or never booked) when it rolled back.
 import { whileHolding } from '../../card-sim/card-files.js';
 import type { Flows } from '../../db/flows.js';
 import type { Journal } from '../../db/journal.js';
@@ -60,15 +62,6 @@ export function journalFacts(log: TerminalLog): JournalFacts {
   }
   facts.open = log.flows.openFlows().length;
   return facts;
-}
-
-/**
- * What the host's ledger does not book of a card's balance, today: the value content exchanges
- * moved (the host books issuance and value transfers). When exchanges are booked, this goes: a
- * card's ledger balance is then the card's own.
- */
-function unbooked(_card: FleetCard, exchanged: number): number {
-  return exchanged;
 }
 
 export async function checkFleetInvariants(o: {
@@ -145,12 +138,21 @@ export async function checkFleetInvariants(o: {
       if (seen && seen.moved !== e.moved) v.push(`exchange ${tx}: the journals disagree (${log.terminalId})`);
       exchanges.set(tx, e);
     }
-  const exchanged = new Map<string, number>();
-  for (const e of exchanges.values())
-    if (e.moved) {
-      exchanged.set(e.fromId, (exchanged.get(e.fromId) ?? 0) - e.amount);
-      exchanged.set(e.toId, (exchanged.get(e.toId) ?? 0) + e.amount);
-    }
+  // Their e-money legs at the host: posted exactly for the exchanges that completed.
+  const legs = await db.query<{ transfer_key: string; phase: string; amount: bigint | string }>(
+    `SELECT transfer_key, phase, amount FROM ledger_transfers WHERE kind = 'exchange-leg' AND phase <> 'pending'`,
+  );
+  const legOutcome = new Map(legs.map((l) => [l.transfer_key, { phase: l.phase, amount: Number(l.amount) }]));
+  for (const [tx, e] of exchanges) {
+    const leg = legOutcome.get(`${e.fromId}:${tx}`);
+    if (e.moved && (leg?.phase !== 'post' || leg.amount !== e.amount))
+      v.push(`exchange ${tx} completed (${e.amount}); the host booked its leg ${leg?.phase ?? 'nowhere'}`);
+    if (!e.moved && leg !== undefined && leg.phase !== 'void')
+      v.push(`exchange ${tx} rolled back; the host ${leg.phase}ed its leg`);
+  }
+  for (const key of legOutcome.keys())
+    if (!exchanges.has(key.split(':')[1]!))
+      v.push(`the host booked an exchange leg no terminal journaled: ${key}`);
 
   // The ledger.
   const balances = await db.query<{ kind: string; ref: string; balance: string | bigint }>(
@@ -176,10 +178,9 @@ export async function checkFleetInvariants(o: {
     const state = states.get(card.holderId);
     if (!state) continue;
     const booked = BigInt(balances.find((b) => b.kind === 'card' && b.ref === card.holderId)?.balance ?? 0);
-    const expected = BigInt(state.balance - unbooked(card, exchanged.get(card.holderId) ?? 0));
-    if (booked !== expected)
+    if (booked !== BigInt(state.balance))
       v.push(
-        `${card.label}: the ledger books ${booked}, the card holds ${state.balance} (issued ${card.issued}, exchanged ${exchanged.get(card.holderId) ?? 0})`,
+        `${card.label}: the ledger books ${booked}, the card holds ${state.balance} (issued ${card.issued})`,
       );
   }
 
@@ -212,7 +213,7 @@ export async function checkFleetInvariants(o: {
 
   // And transfer by transfer: what the host posted is what some terminal completed.
   const postedKeys = await db.query<{ transfer_key: string; amount: bigint | string }>(
-    `SELECT transfer_key, amount FROM ledger_transfers WHERE phase = 'post'`,
+    `SELECT transfer_key, amount FROM ledger_transfers WHERE phase = 'post' AND kind = 'value-transfer'`,
   );
   const hostPosted = new Map(postedKeys.map((r) => [r.transfer_key, Number(r.amount)]));
   for (const [key, amount] of hostPosted)
@@ -269,11 +270,18 @@ export async function unheldInFlight(db: HostDatabase, setups: TerminalSetup[]):
   for (const setup of setups) {
     const reader = openLogReadOnly(setup.dataDir);
     try {
-      for (const f of reader.flows.openFlows())
+      for (const f of reader.flows.openFlows()) {
         if (f.flowKind === 'value-transfer') {
           const t = foldTransfer(reader.journal.entriesForFlow(f.flowId));
           if (t.txRandom) held.add(`${t.payerId}:${t.txRandom}`);
         }
+        if (f.flowKind === 'content-exchange') {
+          // An exchange's e-money leg: the sender of its value half, and that half's transfer ID.
+          const c = foldContentFlow(reader.journal.entriesForFlow(f.flowId));
+          if (c.txId && 'amount' in c.offer) held.add(`${c.fromId}:${c.txId}`);
+          if (c.secondTxId && c.take && 'amount' in c.take) held.add(`${c.toId}:${c.secondTxId}`);
+        }
+      }
     } finally {
       reader.close();
     }

@@ -261,7 +261,7 @@ describe('card-to-card work', () => {
     ]);
   });
 
-  it('an exchange (a ticket bought) sends its eight commands, and the buyer’s balance shown after', async () => {
+  it('an exchange (a ticket bought) sends its eight commands, the ticket’s digest read for the issuer host, and the buyer’s balance shown after', async () => {
     const { t, contents, item } = await shopWithTicket();
     await t.engine.login('payer', TEST_PIN);
     await contents.authenticate();
@@ -277,6 +277,7 @@ describe('card-to-card work', () => {
       'payer: CONTENT SEND',
       'payee: CONTENT RECEIVE',
       'payee: CONTENT SEND',
+      'payee: CONTENT STATUS', // the ticket half's digest: the host checks the cards' signatures with it
       'payer: CONTENT RECEIVE',
       'payer: CONTENT COMMIT',
       'payee: CONTENT ACCEPT',

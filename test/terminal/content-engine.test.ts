@@ -17,7 +17,7 @@ import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import type { ContentItem } from '../../protocol/settlement/contents-codec.js';
-import type { VirtualCard } from '../../protocol/virtual-card.js';
+import { arm, FAULTS, type Fault, presentAgain } from '../support/card-faults.js';
 import { DEFAULT_CARD, TEST_CURRENCY } from '../support/card-fixtures.js';
 import { cliProcess } from '../support/cli-process.js';
 import { createUnderRight, ticket } from '../support/content-fixtures.js';
@@ -386,39 +386,6 @@ describe('exchange (Fig. 8): buying a ticket', () => {
     ).toMatchObject({ status: 'completed' });
   });
 });
-
-type Fault = 'timeout-before-card' | 'timeout-after-card' | 'pulled-before' | 'pulled-after';
-const FAULTS: Fault[] = ['timeout-before-card', 'timeout-after-card', 'pulled-before', 'pulled-after'];
-
-/** Arms one fault on the first content command `ins` sent to the card in `slot`. */
-function arm(t: TerminalUnderTest, slot: SlotName, ins: number, fault: Fault): () => boolean {
-  let fired = false;
-  const once = (apdu: Uint8Array) => {
-    if (fired || apdu[0] !== 0x80 || apdu[1] !== ins) return false;
-    fired = true;
-    return true;
-  };
-  if (fault === 'timeout-before-card') t.slots.stall(slot, { when: once });
-  else if (fault === 'timeout-after-card') t.slots.stallAfterCard(slot, { when: once });
-  else {
-    const os: VirtualCard = t.cards[slot].os;
-    const transmit = os.transmit.bind(os);
-    os.transmit = (apdu) => {
-      if (!once(apdu)) return transmit(apdu);
-      if (fault === 'pulled-after') transmit(apdu);
-      queueMicrotask(() => t.slots.remove(slot));
-      return new Uint8Array(0);
-    };
-  }
-  return () => fired;
-}
-
-function presentAgain(t: TerminalUnderTest): void {
-  for (const slot of ['payer', 'payee'] as const) {
-    t.slots.clearFaults(slot);
-    if (!t.slots.card(slot)) t.slots.insert(slot, t.cards[slot].os);
-  }
-}
 
 /** The card acted on the commit (the sender deleted): recovery rolls forward; before it, back. */
 const afterCommit = (commitIndex: number, index: number, fault: Fault) =>

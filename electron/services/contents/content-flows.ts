@@ -54,12 +54,14 @@ export async function exchangeContents(
 ): Promise<{ first: Uint8Array; second: Uint8Array }> {
   const x = await initiator.contentSend(kindOf(give), 1, sessionIds.initiator, subjectOf(give));
   record(CONTENT_STEP.FIRST_SENT, { firstTxId: toHex(x.txId) });
+  const firstDigest = await itemDigestFor(initiator, x.txId, give, take);
   const commitX = await responder.contentReceive(sessionIds.responder, x.txId, undefined, x.sealed);
-  record(CONTENT_STEP.FIRST_RECEIVED, { firstCommit: toHex(commitX) });
+  record(CONTENT_STEP.FIRST_RECEIVED, { firstCommit: toHex(commitX), ...firstDigest.as('firstDigest') });
   const y = await responder.contentSend(kindOf(take), 2, sessionIds.responder, subjectOf(take), x.txId);
   record(CONTENT_STEP.SECOND_SENT, { secondTxId: toHex(y.txId) });
+  const secondDigest = await itemDigestFor(responder, y.txId, take, give);
   const commitY = await initiator.contentReceive(sessionIds.initiator, y.txId, x.txId, y.sealed);
-  record(CONTENT_STEP.SECOND_RECEIVED, { secondCommit: toHex(commitY) });
+  record(CONTENT_STEP.SECOND_RECEIVED, { secondCommit: toHex(commitY), ...secondDigest.as('secondDigest') });
   const deletionX = await initiator.contentCommit(x.txId, commitX);
   record(CONTENT_STEP.FIRST_COMMITTED, { firstDeletionProof: toHex(deletionX) });
   const deletionY = await responder.contentAccept(x.txId, deletionX);
@@ -69,6 +71,31 @@ export async function exchangeContents(
   await responder.contentAcknowledge(y.txId, acceptanceY);
   record(CONTENT_STEP.COMPLETED, {});
   return { first: x.txId, second: y.txId };
+}
+
+/**
+ * The payload digest of an item half whose exchange pays e-money for it, read from its sender's
+ * record (CONTENT STATUS): the issuer host books the e-money leg on the cards' signatures, and those
+ * of an item half bind this digest, which only the cards know (the body never leaves them). A
+ * value half's digest the host computes from the amount and currency. One APDU, only then.
+ */
+async function itemDigestFor(
+  sender: SettlementClient,
+  txId: Uint8Array,
+  half: Offer,
+  other: Offer,
+): Promise<{ as: (key: string) => Record<string, string> }> {
+  let digest: string | undefined;
+  if (kindOf(half) === 0 && kindOf(other) === 1) {
+    const out = (await statusOf(sender, txId)).find((r) => r.direction === 'out');
+    if (out) digest = toHex(out.digest);
+  }
+  return { as: (key) => (digest === undefined ? {} : { [key]: digest }) };
+}
+
+/** A card record's payload digest under `key`, for the journal (see itemDigestFor). */
+function digestOf(r: ContentTransferRecord | undefined, key: string): Record<string, string> {
+  return r ? { [key]: toHex(r.digest) } : {};
 }
 
 export type ContentRecovery = 'completed' | 'rolled-back' | 'waiting';
@@ -98,7 +125,7 @@ export async function recoverTransmission(
 ): Promise<ContentRecovery> {
   if (policy.releaseProof && sender) return returnToSender(sender, txId, policy.releaseProof, record);
   if (!sender) {
-    await releaseIfStuck(receiver, txId, record, policy);
+    await releaseIfStuck(receiver, txId, record, policy, 'digest');
     return 'waiting';
   }
   const out = (await statusOf(sender, txId)).find((r) => r.direction === 'out');
@@ -151,7 +178,7 @@ export async function recoverExchange(
 ): Promise<ContentRecovery> {
   if (policy.releaseProof && initiator)
     return returnToSender(initiator, firstTxId, policy.releaseProof, record);
-  if (!initiator) await releaseIfStuck(responder, firstTxId, record, policy);
+  if (!initiator) await releaseIfStuck(responder, firstTxId, record, policy, 'firstDigest');
   if (!initiator || !responder) return 'waiting';
   const first = (await statusOf(initiator, firstTxId)).find((r) => r.direction === 'out');
   if (!first) {
@@ -168,11 +195,18 @@ export async function recoverExchange(
   if (first.status === 'deleted' && responderFirst?.status === 'released') {
     // The responder gave the first half back (protocol §9.1), its own half with it: the initiator
     // takes its half back and drops the second.
-    record(CONTENT_STEP.RELEASED, { releaseProof: toHex(responderFirst.proof!) });
+    record(CONTENT_STEP.RELEASED, {
+      releaseProof: toHex(responderFirst.proof!),
+      ...digestOf(first, 'firstDigest'),
+    });
     return returnToSender(initiator, firstTxId, responderFirst.proof!, record);
   }
   if (first.status === 'returned') {
-    record(CONTENT_STEP.REFUNDED, { releaseProof: toHex(first.proof!), returned: true });
+    record(CONTENT_STEP.REFUNDED, {
+      releaseProof: toHex(first.proof!),
+      returned: true,
+      ...digestOf(first, 'firstDigest'),
+    });
     return 'rolled-back';
   }
   if (first.status === 'deleted' || first.status === 'acknowledged') {
@@ -180,16 +214,23 @@ export async function recoverExchange(
       second?.status === 'deleted' || second?.status === 'acknowledged' ? second.proof : undefined;
     if (responderFirst?.status === 'pending')
       secondDeletion = await responder.contentAccept(firstTxId, first.proof!);
+    let acceptance: Uint8Array | undefined;
     if (second && secondDeletion) {
       const initiatorSecond = (await statusOf(initiator, second.txId)).find((r) => r.direction === 'in');
-      let acceptance = initiatorSecond?.status === 'accepted' ? initiatorSecond.proof : undefined;
+      acceptance = initiatorSecond?.status === 'accepted' ? initiatorSecond.proof : undefined;
       if (initiatorSecond?.status === 'pending')
         acceptance = await initiator.contentAccept(second.txId, secondDeletion);
       const responderSecond = (await statusOf(responder, second.txId)).find((r) => r.direction === 'out');
       if (responderSecond?.status === 'deleted' && acceptance)
         await responder.contentAcknowledge(second.txId, acceptance);
     }
-    record(CONTENT_STEP.COMPLETED, { recovered: true });
+    // The cards' proofs of how it ended, for the issuer host to book the e-money leg on.
+    record(CONTENT_STEP.COMPLETED, {
+      recovered: true,
+      ...(second ? { secondTxId: toHex(second.txId), ...digestOf(second, 'secondDigest') } : {}),
+      ...(secondDeletion ? { secondDeletionProof: toHex(secondDeletion) } : {}),
+      ...(acceptance ? { secondAcceptance: toHex(acceptance) } : {}),
+    });
     return 'completed';
   }
   const abortFirst = first.status === 'open' ? await initiator.contentAbort(firstTxId) : first.proof!;
@@ -203,7 +244,7 @@ export async function recoverExchange(
       await initiator.contentCancel(second.txId, secondOnResponder.proof!);
     }
   }
-  record(CONTENT_STEP.ROLLED_BACK, { abortProof: toHex(abortFirst) });
+  record(CONTENT_STEP.ROLLED_BACK, { abortProof: toHex(abortFirst), ...digestOf(first, 'firstDigest') });
   return 'rolled-back';
 }
 
@@ -234,11 +275,15 @@ async function releaseIfStuck(
   txId: Uint8Array,
   record: Recorder,
   policy: ReleasePolicy,
+  digestKey: string,
 ): Promise<void> {
   if (!receiver || !policy.mayRelease) return;
   const incoming = (await statusOf(receiver, txId)).find((r) => r.direction === 'in');
   if (incoming?.status !== 'pending' || incoming.linkTxId || !(await policy.mayRelease(receiver))) return;
-  record(CONTENT_STEP.RELEASED, { releaseProof: toHex(await receiver.contentRelease(txId)) });
+  record(CONTENT_STEP.RELEASED, {
+    releaseProof: toHex(await receiver.contentRelease(txId)),
+    ...digestOf(incoming, digestKey),
+  });
 }
 
 /** Releases a pending incoming transfer nothing can ever commit; its proof for the journal, if any. */

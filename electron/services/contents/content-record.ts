@@ -1,6 +1,7 @@
 // What the journal knows about one content transmission or exchange, folded from its entries. Step
 // names and payload fields are documented in docs/journal.md; recovery and the engine read only this.
 import type { JournalRecord } from '../../../db/journal.js';
+import { toHex } from '../../../protocol/bytes.js';
 import type { ContentPolicy } from '../../../protocol/settlement/contents-codec.js';
 import type { CardSession } from '../settlement/card-session.js';
 import { cardLabel } from '../settlement/card-view.js';
@@ -72,9 +73,24 @@ export function partiesPayload(
     payload[`${role}Slot`] = card.slot;
     payload[`${role}Id`] = card.holderIdHex;
     // A card known only from another card's record (recovery adopting it) has no label here.
-    if (card.certificate) payload[`${role}Label`] = cardLabel({ certificate: card.certificate });
+    if (card.certificate) Object.assign(payload, certificatePayload(role, card.certificate));
   });
   return payload;
+}
+
+/**
+ * A card's label and certificate (DER, hex) under its role's keys. The certificate is public (every
+ * terminal reads it); the issuer host checks it against the CA and the card's signatures in the
+ * flow with its key (docs/issuer-host.md, "Exchanges at clearing").
+ */
+export function certificatePayload(
+  role: string,
+  certificate: NonNullable<PartyCard['certificate']>,
+): Record<string, string> {
+  return {
+    [`${role}Label`]: cardLabel({ certificate }),
+    [`${role}Certificate`]: toHex(certificate.der),
+  };
 }
 
 /** What the journal records of an offer. */

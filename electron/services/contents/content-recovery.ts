@@ -25,8 +25,10 @@ import {
   CONTENT_FLOW_KINDS,
   CONTENT_STEP,
   type ContentFlowRecord,
+  certificatePayload,
   commitRelayedStep,
   foldContentFlow,
+  ROLES,
 } from './content-record.js';
 import type { ContentRecoveryReport } from './content-views.js';
 
@@ -91,8 +93,13 @@ export class ContentFlowRecovery {
   ): Promise<ContentRecovery> {
     if (CLOSED_STEPS.has(flow.lastStep))
       return flow.lastStep === CONTENT_STEP.COMPLETED ? 'completed' : 'rolled-back';
+    // The certificates of the cards here that the flow does not carry yet (an adopted flow whose
+    // sender was absent) go with the first entry recovery writes: the issuer host checks the cards'
+    // signatures in the flow with them.
+    let missing = this.missingCertificates(flow, holders);
     const record: Recorder = (step, payload) => {
-      cards.record(flow.flowId, flow.kind, step, payload);
+      cards.record(flow.flowId, flow.kind, step, { ...missing, ...payload });
+      missing = {};
     };
     const from = holders.get(flow.fromId)?.client;
     const to = holders.get(flow.toId)?.client;
@@ -128,6 +135,21 @@ export class ContentFlowRecovery {
       flow.secondTxId ? fromHex(flow.secondTxId) : undefined,
       policy,
     );
+  }
+
+  private missingCertificates(
+    flow: ContentFlowRecord,
+    holders: Map<string, CardSession>,
+  ): Record<string, string> {
+    const entries = this.entries(flow.flowId);
+    const out: Record<string, string> = {};
+    ROLES[flow.kind].forEach((role, i) => {
+      const card = holders.get(i === 0 ? flow.fromId : flow.toId);
+      const key = `${role}Certificate`;
+      if (card && !entries.some((e) => typeof e.payload[key] === 'string'))
+        out[key] = certificatePayload(role, card.certificate)[key]!;
+    });
+    return out;
   }
 
   /**

@@ -57,7 +57,7 @@ export async function adoptForeignRecords(
     }
     for (const incoming of await card.client.unsettledContentTransfers()) {
       if (!isForeignContent(incoming, open.contents)) continue;
-      adoptContent(cards, card, incoming);
+      adoptContent(cards, card, incoming, present);
       adopted++;
     }
   }
@@ -125,9 +125,18 @@ function isForeignContent(r: ContentTransferRecord, open: ContentFlowRecord[]): 
   return !open.some((f) => f.txId === tx || f.secondTxId === tx);
 }
 
-function adoptContent(cards: CardAccess, receiver: CardSession, r: ContentTransferRecord): void {
+function adoptContent(
+  cards: CardAccess,
+  receiver: CardSession,
+  r: ContentTransferRecord,
+  present: CardSession[],
+): void {
   const kind: ContentFlowKind = r.exchangeInitiator ? 'content-exchange' : 'content-transfer';
-  const sender = { slot: otherSlot(receiver.slot), holderIdHex: toHex(r.peerId) };
+  // The sender's certificate when it is here too (the issuer host checks its signatures with it).
+  const sender = present.find((c) => c.holderIdHex === toHex(r.peerId)) ?? {
+    slot: otherSlot(receiver.slot),
+    holderIdHex: toHex(r.peerId),
+  };
   const what =
     r.kind === 'value'
       ? { amount: r.amount, currency: receiver.info.currency }
@@ -140,7 +149,9 @@ function adoptContent(cards: CardAccess, receiver: CardSession, r: ContentTransf
     {
       origin: 'found-on-card',
       ...partiesPayload(kind, [sender, receiver]),
-      ...(kind === 'content-exchange' ? { give: what, firstTxId: txId } : { offer: what, txId }),
+      ...(kind === 'content-exchange'
+        ? { give: what, firstTxId: txId, firstDigest: toHex(r.digest) }
+        : { offer: what, txId, digest: toHex(r.digest) }),
       sessionId: 'none',
     },
     indexFacts('amount' in what ? what.amount : undefined, 'amount' in what ? what.currency : undefined, [

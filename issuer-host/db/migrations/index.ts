@@ -4,6 +4,7 @@ import { migration003ClearingUploads } from './003-clearing-uploads.js';
 import { migration004Ledger } from './004-ledger.js';
 import { migration005RefundCases } from './005-refund-cases.js';
 import { migration006Issuance } from './006-issuance.js';
+import { migration007ExchangeLegs } from './007-exchange-legs.js';
 import type { HostMigration } from './types.js';
 
 export type { HostMigration } from './types.js';
@@ -16,6 +17,7 @@ export const HOST_MIGRATIONS: readonly HostMigration[] = [
   migration004Ledger,
   migration005RefundCases,
   migration006Issuance,
+  migration007ExchangeLegs,
 ];
 
 export const HOST_LATEST_VERSION: number = HOST_MIGRATIONS.at(-1)?.version ?? 0;

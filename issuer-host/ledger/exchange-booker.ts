@@ -1,0 +1,97 @@
+// Books the e-money legs of content exchanges (migration 007; docs/issuer-host.md, "Exchanges at
+// clearing"), in the ingest's transaction, on what the cards proved (clearing/exchange-evidence.ts).
+// Each value half of an exchange is one leg, named by its sender's holder ID and the half's transfer
+// ID, which every card signature of it binds: flows of one exchange at several terminals (begun at
+// one, adopted and recovered at another) are one leg. Like a value transfer, two-phase:
+//
+//   pending  sender card → the shop's value in flight   on any genuine proof of the half
+//   post     in flight → receiver card                  the receiver accepted it
+//   void     in flight → sender card                    the exchange rolled back or was given back
+//
+// The proofs are ECDSA signatures checked with the cards' certificates, which the issuer CA signed:
+// no secret is needed, so they are checked whether or not the host holds the clearing key set. An
+// upload with a proof no card made (over a value half's terms) or a certificate the CA did not sign
+// is refused whole (E_UPLOAD_PROOF, alert clearing.proof), unless the terminal's journal set the
+// proof aside as it does a damaged card answer. A proof that cannot be checked (no certificate in
+// the flow, an item half's digest not journaled) backs nothing.
+import type { ParsedCertificate } from '../../protocol/pki/index.js';
+import { ExchangeFold, legKey } from '../clearing/exchange-evidence.js';
+import { type Booker, ChainRefusal, type IngestedEntry } from '../clearing/ingest.js';
+import { heldFlowEntries } from '../clearing/transfer-proofs.js';
+import type { Booking } from '../db/ledger-records.js';
+import { account, type BatchMemory, bookPhase, entryBooking, firstInBatch } from './ledger-booker.js';
+
+export function exchangeLegBooker(ca: ParsedCertificate): Booker {
+  return async (tx, context, entries) => {
+    const exchanges = entries.filter((e) => e.flowKind === 'content-exchange');
+    if (exchanges.length === 0) return;
+    const folds = new Map<string, ExchangeFold>();
+    const foldOf = (flowId: string) => {
+      let f = folds.get(flowId);
+      if (f === undefined) {
+        f = new ExchangeFold(flowId, ca);
+        folds.set(flowId, f);
+      }
+      return f;
+    };
+    for (const held of await heldFlowEntries(tx, context.terminalId, entries[0]!.seq, exchanges)) {
+      const fold = foldOf(held.flowId);
+      fold.noteStep(held.seq, held.step, false);
+      fold.read(held.seq, held.step, held.payload, false);
+    }
+    const plan: {
+      entry: IngestedEntry;
+      fold: ExchangeFold;
+      bookings: ReturnType<ExchangeFold['backedBookings']>;
+    }[] = [];
+    for (const entry of exchanges) {
+      const fold = foldOf(entry.flowId);
+      fold.noteStep(entry.seq, entry.step, true);
+      // A booking is made at an entry only on proofs verified by then, never at one whose own failed.
+      if (fold.read(entry.seq, entry.step, entry.payload, true))
+        plan.push({ entry, fold, bookings: fold.backedBookings() });
+    }
+    const refused = [...folds.values()]
+      .flatMap((f) =>
+        f.evidence.filter((e) => e.fresh && e.verdict === 'failed' && !f.setAside(e)).map((e) => ({ f, e })),
+      )
+      .sort((a, b) => a.e.seq - b.e.seq)[0];
+    if (refused !== undefined) {
+      const { f, e } = refused;
+      const what = e.field.endsWith('Certificate')
+        ? `a ${e.field} the issuer CA did not sign for that card`
+        : `a ${e.field} that no card made: it does not verify under the signing card's certificate for the exchange's terms`;
+      throw new ChainRefusal(
+        'E_UPLOAD_PROOF',
+        `entry ${e.seq} (flow ${f.flowId}, ${e.step}) carries ${what}`,
+        e.seq,
+        {
+          flowId: f.flowId,
+          step: e.step,
+          proof: e.field,
+        },
+      );
+    }
+    const batch: BatchMemory = { done: new Set(), accounts: new Map() };
+    for (const { entry, bookings } of plan) {
+      for (const { leg, phases } of bookings) {
+        const booking: Booking = {
+          ...entryBooking(context, entry),
+          transferKey: legKey(leg),
+          kind: 'exchange-leg',
+          amount: BigInt(leg.amount),
+          currency: leg.currency,
+        };
+        for (const phase of phases) {
+          if (!(await firstInBatch(tx, batch, booking, phase))) continue;
+          await bookPhase(tx, booking, phase, {
+            payer: await account(tx, batch, 'card', leg.senderId, leg.currency),
+            inFlight: await account(tx, batch, 'in-flight', context.shopId, leg.currency),
+            payee: () => account(tx, batch, 'card', leg.receiverId, leg.currency),
+            journaled: { amount: leg.amount, currency: leg.currency, senderId: leg.senderId },
+          });
+        }
+      }
+    }
+  };
+}
