@@ -290,9 +290,9 @@ export const FLOWS: LatencyFlow[] = [
     // The customer (payer) buys the shop's ticket: PIN, card-to-card authentication, exchange.
     name: 'ticket purchase (PIN, authentication, exchange)',
     minimum: {
-      apdus: 23,
+      apdus: 24,
       which:
-        'SELECT, GET CARD INFO per card; login: VERIFY, the card info and balance shown; authentication 6; LIST CONTENTS; the exchange 8; the buyer’s balance shown',
+        'SELECT, GET CARD INFO per card; login: VERIFY, the card info and balance shown; authentication 6; LIST CONTENTS; the exchange 8 and the ticket half’s digest (CONTENT STATUS, for the issuer host); the buyer’s balance shown',
     },
     before: 32,
     async prepare(world) {
