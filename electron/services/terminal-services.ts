@@ -214,7 +214,6 @@ export async function startTerminalServices(
           await releaseProofs?.settled();
           await engine.close();
           await slots.close();
-          host?.close();
           owned.close();
         } finally {
           releaseAll();

@@ -26,9 +26,9 @@
 // `delivered` was handed to the terminal, not made by its cards: a failing one books nothing and is
 // not kept, but does not stop the terminal's clearing.
 
-import { decodeRecord } from '../../db/journal-codec.js';
 import { fromHex } from '../../protocol/bytes.js';
 import { MAC_LABEL, type MacLabel, ZERO_RANDOM } from '../../protocol/settlement/mac-input.js';
+import { heldFlowEntries } from '../db/clearing-records.js';
 import type { Sql } from '../db/host-database.js';
 import { type Action, type AdmitBooking, actionOf, type FlowState, learn } from '../ledger/ledger-booker.js';
 import type { TransferProofVerifier } from './clearing-keys.js';
@@ -197,28 +197,6 @@ function setAside(flow: FlowProofs, p: CheckedProof): boolean {
   if (p.field === 'ack' && flow.refusedAcks.has(p.hex)) return true;
   if (flow.verified.has('abortProof')) return true;
   return p.field === 'releaseProof' && flow.origin === 'delivered';
-}
-
-/** The held entries of the flows of `transfers` this upload continues, in order (one round trip). */
-export async function heldFlowEntries(
-  tx: Sql,
-  terminalId: string,
-  first: number,
-  transfers: readonly IngestedEntry[],
-): Promise<{ flowId: string; seq: number; step: string; payload: Record<string, unknown> }[]> {
-  // The upload's entries are stored already (same transaction): only those before it are held ones.
-  const flowIds = [...new Set(transfers.filter((e) => e.flowNo < first).map((e) => e.flowId))];
-  if (flowIds.length === 0) return [];
-  const rows = await tx.query<{ flow_id: string; seq: number | bigint; record: Uint8Array }>(
-    `SELECT flow_id, seq, record FROM clearing_entries
-      WHERE terminal_id = $1 AND seq < $2 AND flow_id IN (${flowIds.map((_, i) => `$${i + 3}`).join(', ')})
-      ORDER BY seq`,
-    [terminalId, first, ...flowIds],
-  );
-  return rows.map((row) => {
-    const { step, payload } = decodeRecord(row.record);
-    return { flowId: row.flow_id, seq: Number(row.seq), step, payload };
-  });
 }
 
 /** The booker that checks the cards' proofs first: the host's booker when it holds a key set. */

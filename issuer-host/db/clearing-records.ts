@@ -1,6 +1,7 @@
 // The terminals' uploaded journals (migration 003): each terminal's chain as far as the host holds
 // it, the uploads, and the entries as the chain hashed them. Written only by the clearing ingest
 // (issuer-host/clearing/ingest.ts) inside its transaction; read by it and by staff views.
+import { decodeRecord } from '../../db/journal-codec.js';
 import type { Sql } from './host-database.js';
 
 export const GENESIS_HASH = new Uint8Array(32);
@@ -198,4 +199,29 @@ export async function listClearingAlerts(
     terminalId: r.subject,
     detail: r.detail,
   }));
+}
+
+/**
+ * The held entries of the flows that `entries` continue, decoded, in order (one round trip): what a
+ * booker folds before the upload's own entries. The upload's entries are stored already (the same
+ * transaction), so only those before `first` are held ones.
+ */
+export async function heldFlowEntries(
+  tx: Sql,
+  terminalId: string,
+  first: number,
+  entries: readonly { flowNo: number; flowId: string }[],
+): Promise<{ flowId: string; seq: number; step: string; payload: Record<string, unknown> }[]> {
+  const flowIds = [...new Set(entries.filter((e) => e.flowNo < first).map((e) => e.flowId))];
+  if (flowIds.length === 0) return [];
+  const rows = await tx.query<{ flow_id: string; seq: number | bigint; record: Uint8Array }>(
+    `SELECT flow_id, seq, record FROM clearing_entries
+      WHERE terminal_id = $1 AND seq < $2 AND flow_id IN (${flowIds.map((_, i) => `$${i + 3}`).join(', ')})
+      ORDER BY seq`,
+    [terminalId, first, ...flowIds],
+  );
+  return rows.map((row) => {
+    const { step, payload } = decodeRecord(row.record);
+    return { flowId: row.flow_id, seq: Number(row.seq), step, payload };
+  });
 }

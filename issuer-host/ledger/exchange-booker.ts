@@ -17,7 +17,7 @@
 import type { ParsedCertificate } from '../../protocol/pki/index.js';
 import { ExchangeFold, legKey } from '../clearing/exchange-evidence.js';
 import { type Booker, ChainRefusal, type IngestedEntry } from '../clearing/ingest.js';
-import { heldFlowEntries } from '../clearing/transfer-proofs.js';
+import { heldFlowEntries } from '../db/clearing-records.js';
 import type { Booking } from '../db/ledger-records.js';
 import { account, type BatchMemory, bookPhase, entryBooking, firstInBatch } from './ledger-booker.js';
 

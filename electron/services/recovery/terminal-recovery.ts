@@ -189,10 +189,7 @@ export class TerminalRecovery {
     const p = normalised(parsed.data);
     const flowId = await this.o.engine.withCards(async (cards) => {
       const id = this.journalDelivery(cards, p);
-      const present = await cards.present();
-      await cards.recoverTransfers(present);
-      // A flow of this terminal for the same transfer sees the payer's record refunded on a second look.
-      await cards.recoverTransfers(present);
+      await settleDeliveries(cards, await cards.present());
       return id;
     });
     return { flowId, outcome: this.deliveryOutcome(flowId) };
@@ -227,16 +224,8 @@ export class TerminalRecovery {
           });
       }
       if (out.some((d) => d.flowId)) {
-        const first = await cards.recoverTransfers(present);
-        // A flow of this terminal for the same transfer (one adopted from the card at its insertion)
-        // sees the payer's record refunded on a second look, and closes.
-        const second = await cards.recoverTransfers(present);
-        const last = new Map([...first, ...second].map((t) => [t.flowId, t]));
-        this.emit({
-          type: 'run',
-          trigger: 'delivery',
-          run: { transfers: [...last.values()], contents: [], adopted: 0 },
-        });
+        const transfers = await settleDeliveries(cards, present);
+        this.emit({ type: 'run', trigger: 'delivery', run: { transfers, contents: [], adopted: 0 } });
       }
       return out;
     });
@@ -359,4 +348,18 @@ function normalised(p: ReleaseDelivery): ReleaseDelivery {
     rxRandom: up(p.rxRandom),
     releaseProof: up(p.releaseProof),
   };
+}
+
+/**
+ * Delivers the journaled release proofs to the cards present, then looks again: a flow of this
+ * terminal for the same transfer (one adopted from the payer card at its insertion) sees the payer's
+ * record refunded only after the delivery's flow sent REFUND DEBIT, and closes. Each flow's last report.
+ */
+async function settleDeliveries(
+  cards: CardAccess,
+  present: Awaited<ReturnType<CardAccess['present']>>,
+): Promise<RecoveryReport[]> {
+  const first = await cards.recoverTransfers(present);
+  const second = await cards.recoverTransfers(present);
+  return [...new Map([...first, ...second].map((t) => [t.flowId, t])).values()];
 }

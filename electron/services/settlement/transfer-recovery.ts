@@ -195,7 +195,6 @@ async function pendingCreditOf(
   return found?.status === RECORD_STATUS.CREDIT_PENDING && isPayeeRecordOf(found, r) ? found : undefined;
 }
 
-/** The payer's record of this transfer: by transmission random, or found among its unsettled records. */
 /** The payer's record of this flow is refunded (REFUND DEBIT took a release proof): journaled, closed. */
 async function refundedElsewhere(
   payer: CardSession,
@@ -210,6 +209,7 @@ async function refundedElsewhere(
   return true;
 }
 
+/** The payer's record of this transfer: by transmission random, or found among its unsettled records. */
 async function payerRecord(payer: CardSession, r: TransferRecord): Promise<TransactionRecord | undefined> {
   if (r.txRandom) return statusOrUndefined(payer, fromHex(r.txRandom));
   // The terminal stopped before journaling the random: match the open debit by its terms.
