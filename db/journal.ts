@@ -102,6 +102,8 @@ export class Journal {
   private readonly now: () => Date;
   private readonly sql: (text: string) => Database.Statement;
   private readonly writer: JournalWriter;
+  /** The parallel verify under way, which a second request joins (verifyParallel). */
+  private verifying: Promise<VerifyResult> | undefined;
 
   constructor(owner: DatabaseOwner, opts: JournalOptions = {}) {
     this.db = owner.handle;
@@ -240,7 +242,12 @@ export class Journal {
    * where workers cannot start (an in-memory database, a bundle without the worker script).
    */
   verifyParallel(workers = Math.max(2, availableParallelism())): Promise<VerifyResult> {
-    return verifyJournalParallel(this.db, { workers, now: this.now });
+    // One at a time: a second request (another tab pressing Verify) joins the one under way instead
+    // of starting more worker threads over the whole log beside it.
+    this.verifying ??= verifyJournalParallel(this.db, { workers, now: this.now }).finally(() => {
+      this.verifying = undefined;
+    });
+    return this.verifying;
   }
 
   /**

@@ -210,6 +210,23 @@ describe('Journal.verify', () => {
     expect(journal.verify()).toEqual({ ok: true, count: 18, checked: 18 });
   });
 
+  it('a second parallel verify asked while one runs joins it: one set of workers, one verification recorded', async () => {
+    const journal = journalOfFifteen()(() => {});
+    const db = (journal as unknown as { db: Database.Database }).db;
+    const verifications = () =>
+      db.prepare('SELECT count(*) FROM journal_verification').pluck().get() as number;
+    const before = verifications();
+    const first = journal.verifyParallel(2);
+    const second = journal.verifyParallel(2);
+    expect(second).toBe(first);
+    expect(await second).toEqual({ ok: true, count: 15, checked: 15 });
+    expect(verifications()).toBe(before + 1);
+    // Once it ended, the next request starts a verify of its own.
+    const third = journal.verifyParallel(2);
+    expect(third).not.toBe(first);
+    await third;
+  });
+
   it('verifyOrThrow reports tampering as E_LOG_TAMPERED', () => {
     const journal = journalOfFifteen()((raw) => raw.exec('DELETE FROM journal_entry WHERE seq = 15'));
     expect(() => journal.verifyOrThrow()).toThrow(
