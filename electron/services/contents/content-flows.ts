@@ -54,14 +54,17 @@ export async function exchangeContents(
 ): Promise<{ first: Uint8Array; second: Uint8Array }> {
   const x = await initiator.contentSend(kindOf(give), 1, sessionIds.initiator, subjectOf(give));
   record(CONTENT_STEP.FIRST_SENT, { firstTxId: toHex(x.txId) });
-  const firstDigest = await itemDigestFor(initiator, x.txId, give, take);
+  const firstItem = await itemBoughtWithEmoney(initiator, x.txId, give, take);
   const commitX = await responder.contentReceive(sessionIds.responder, x.txId, undefined, x.sealed);
-  record(CONTENT_STEP.FIRST_RECEIVED, { firstCommit: toHex(commitX), ...firstDigest.as('firstDigest') });
+  record(CONTENT_STEP.FIRST_RECEIVED, { firstCommit: toHex(commitX), ...digestOf(firstItem, 'firstDigest') });
   const y = await responder.contentSend(kindOf(take), 2, sessionIds.responder, subjectOf(take), x.txId);
   record(CONTENT_STEP.SECOND_SENT, { secondTxId: toHex(y.txId) });
-  const secondDigest = await itemDigestFor(responder, y.txId, take, give);
+  const secondItem = await itemBoughtWithEmoney(responder, y.txId, take, give);
   const commitY = await initiator.contentReceive(sessionIds.initiator, y.txId, x.txId, y.sealed);
-  record(CONTENT_STEP.SECOND_RECEIVED, { secondCommit: toHex(commitY), ...secondDigest.as('secondDigest') });
+  record(CONTENT_STEP.SECOND_RECEIVED, {
+    secondCommit: toHex(commitY),
+    ...digestOf(secondItem, 'secondDigest'),
+  });
   const deletionX = await initiator.contentCommit(x.txId, commitX);
   record(CONTENT_STEP.FIRST_COMMITTED, { firstDeletionProof: toHex(deletionX) });
   const deletionY = await responder.contentAccept(x.txId, deletionX);
@@ -74,26 +77,22 @@ export async function exchangeContents(
 }
 
 /**
- * The payload digest of an item half whose exchange pays e-money for it, read from its sender's
- * record (CONTENT STATUS): the issuer host books the e-money leg on the cards' signatures, and those
- * of an item half bind this digest, which only the cards know (the body never leaves them). A
- * value half's digest the host computes from the amount and currency. One APDU, only then.
+ * The sender's record of an item half whose exchange pays e-money for it (CONTENT STATUS), for its
+ * payload digest: the issuer host books the e-money leg on the cards' signatures, and those of an
+ * item half bind this digest, which only the cards know (the body never leaves them). A value
+ * half's digest the host computes from the amount and currency. One APDU, only then.
  */
-async function itemDigestFor(
+async function itemBoughtWithEmoney(
   sender: SettlementClient,
   txId: Uint8Array,
   half: Offer,
   other: Offer,
-): Promise<{ as: (key: string) => Record<string, string> }> {
-  let digest: string | undefined;
-  if (kindOf(half) === 0 && kindOf(other) === 1) {
-    const out = (await statusOf(sender, txId)).find((r) => r.direction === 'out');
-    if (out) digest = toHex(out.digest);
-  }
-  return { as: (key) => (digest === undefined ? {} : { [key]: digest }) };
+): Promise<ContentTransferRecord | undefined> {
+  if (kindOf(half) !== 0 || kindOf(other) !== 1) return undefined;
+  return (await statusOf(sender, txId)).find((r) => r.direction === 'out');
 }
 
-/** A card record's payload digest under `key`, for the journal (see itemDigestFor). */
+/** A card record's payload digest under `key`, for the journal (see itemBoughtWithEmoney). */
 function digestOf(r: ContentTransferRecord | undefined, key: string): Record<string, string> {
   return r ? { [key]: toHex(r.digest) } : {};
 }
