@@ -21,6 +21,7 @@ import {
   type ReleaseDelivery,
   releaseDeliverySchema,
   type TerminalRecovery,
+  whenIdle,
 } from './terminal-recovery.js';
 
 /** Proofs taken from one answer. */
@@ -108,7 +109,11 @@ export class HostReleaseProofs {
     }
     const proofs = this.takeFrom(answer, holderId);
     if (proofs.length === 0 || this.closed) return { holderId, taken: proofs.length, delivered: [] };
-    const delivered = await this.whenIdle(() => this.o.recovery.deliverFetched(holderId, proofs));
+    const delivered = await whenIdle(
+      () => this.o.recovery.deliverFetched(holderId, proofs),
+      this.o.retryMs,
+      () => this.closed,
+    );
     for (const d of delivered) {
       if (d.outcome !== 'failed-no-value-moved') continue;
       this.o.recovery.report({
@@ -156,17 +161,5 @@ export class HostReleaseProofs {
       });
     }
     return [...taken.values()];
-  }
-
-  /** Runs card work, waiting while the engine is busy with an operation (a sale goes first). */
-  private async whenIdle<T>(work: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        return await work();
-      } catch (e) {
-        if (this.closed || toTerminalError(e).code !== 'E_BUSY') throw e;
-        await new Promise((resolve) => setTimeout(resolve, this.o.retryMs ?? 100));
-      }
-    }
   }
 }

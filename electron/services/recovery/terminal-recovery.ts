@@ -313,27 +313,44 @@ export class TerminalRecovery {
   private async passUntilDone(): Promise<void> {
     do {
       this.again = false;
-      for (;;) {
-        if (this.closed) return;
-        try {
-          await this.run('card-inserted');
-          break;
-        } catch (e) {
-          // The engine is busy with an operation (or the flow that the pulled card interrupted is
-          // still recovering): wait for it, the card is still to be recovered.
-          if (isTerminalError(e, 'E_BUSY')) {
-            await new Promise((resolve) => setTimeout(resolve, this.o.retryMs ?? 100));
-            continue;
-          }
+      if (this.closed) return;
+      try {
+        // The engine is busy with an operation (or the flow that the pulled card interrupted is
+        // still recovering): wait for it, the card is still to be recovered.
+        await whenIdle(
+          () => this.run('card-inserted'),
+          this.o.retryMs,
+          () => this.closed,
+        );
+      } catch (e) {
+        // Still busy when the recovery closed: nothing to say. Any other failure is said.
+        if (!(this.closed && isTerminalError(e, 'E_BUSY')))
           this.emit({ type: 'error', trigger: 'card-inserted', error: toTerminalError(e) });
-          break;
-        }
       }
     } while (this.again && !this.closed);
   }
 
   private emit(e: RecoveryEvent): void {
     for (const l of this.listeners) l(e);
+  }
+}
+
+/**
+ * Runs card work, asking again every `retryMs` (default 100 ms) while the engine is busy with an
+ * operation (a sale goes first); gives up with the refusal once `closed()`.
+ */
+export async function whenIdle<T>(
+  work: () => Promise<T>,
+  retryMs: number | undefined,
+  closed: () => boolean,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await work();
+    } catch (e) {
+      if (closed() || !isTerminalError(e, 'E_BUSY')) throw e;
+      await new Promise((resolve) => setTimeout(resolve, retryMs ?? 100));
+    }
   }
 }
 
