@@ -17,16 +17,28 @@
 // proofs genuine, no payment beyond the no-PIN policy without the PIN, refusals change nothing. The
 // cards then go back to the honest terminal (adversary-check.ts: recovery, then nobody stranded).
 import type { SettlementState } from '../../card-sim/applets/settlement/state.js';
-import { encodeCommandApdu } from '../../protocol/apdu.js';
-import { concat, fromHex, toHex } from '../../protocol/bytes.js';
+import { encodeCommandApdu, parseCommandApdu } from '../../protocol/apdu.js';
+import { concat, fromHex, readU32, toHex } from '../../protocol/bytes.js';
+import { MAC_LENGTH, RANDOM_LENGTH } from '../../protocol/crypto-suite.js';
 import { DEFAULT_NO_PIN_LIMITS } from '../../protocol/settlement/cardholder-policy.js';
-import { CLA_PROPRIETARY, INS } from '../../protocol/settlement/commands.js';
+import { CLA_PROPRIETARY, HOLDER_ID_LENGTH, INS } from '../../protocol/settlement/commands.js';
+import { MAC_LABEL, transferMac } from '../../protocol/settlement/mac-input.js';
 import { SW } from '../../protocol/status-words.js';
 import { type Command, describeCommand, enumerateCommands } from '../adversary/alphabet.js';
 import { brokenApplets } from '../adversary/broken-cards.js';
 import type { ExplorerRoot } from '../adversary/explorer-root.js';
 import { StateChecks } from '../adversary/invariants.js';
-import { initialState, SIDES, type Side, totalValue, type WorldState } from '../adversary/world-state.js';
+import {
+  initialState,
+  macId,
+  macTerms,
+  SIDES,
+  type Side,
+  type TxTerms,
+  totalValue,
+  type WorldState,
+  ZERO_RR,
+} from '../adversary/world-state.js';
 import { describePower, POWER_PLANS, type Successor, TwoCardWorld } from '../adversary/world-step.js';
 import type { WorldCard } from './campaign-world.js';
 import type { SeededRandom } from './seeded-random.js';
@@ -83,7 +95,7 @@ export function visitRoot(pair: Record<Side, WorldCard>, transferKey: string): E
 export function hostileVisit(pair: Record<Side, WorldCard>, o: VisitOptions): VisitResult {
   const root = visitRoot(pair, o.transferKey);
   const world = new TwoCardWorld(root, brokenApplets(o.broken));
-  let state = initialState(root.images);
+  let state = withRecordedDebitProofs(initialState(root.images), pair, o.transferKey);
   const checks = new StateChecks(root, totalValue(state));
   // What the cards held before (records of other cards' transactions, older keys) is not the visit's doing.
   const baseline = new Set(checks.check(state));
@@ -122,6 +134,45 @@ export function hostileVisit(pair: Record<Side, WorldCard>, o: VisitOptions): Vi
   out.images = { A: JSON.parse(state.images.A), B: JSON.parse(state.images.B) };
   out.changed = state.images.A !== root.images.A || state.images.B !== root.images.B;
   return out;
+}
+
+/**
+ * The debit proofs the recorded honest INITIATE CREDIT APDUs carry, as issued MACs: a genuine payer
+ * card made each (it verifies under the transfer key), though its record may be long evicted from
+ * every card of the pair. Replaying one creates a pending credit that this proof backs (protocol
+ * §4.3, replays after eviction): not the one-APDU strand the backing check is there to catch.
+ */
+export function withRecordedDebitProofs(
+  s: WorldState,
+  pair: Record<Side, WorldCard>,
+  transferKey: string,
+): WorldState {
+  // INITIATE CREDIT's data: payer ID ‖ currency ‖ amount ‖ date (the terms), Rt, DP (protocol §4.3).
+  const TERMS_LENGTH = HOLDER_ID_LENGTH + 2 + 4 + 4;
+  const key = fromHex(transferKey);
+  const issued = new Set(s.issued);
+  for (const side of SIDES) {
+    const payee = pair[side].state();
+    for (const apdu of pair[side].recorded) {
+      const c = parseCommandApdu(apdu);
+      if (c.cla !== CLA_PROPRIETARY || c.ins !== INS.INITIATE_CREDIT) continue;
+      if (c.data.length !== TERMS_LENGTH + RANDOM_LENGTH + MAC_LENGTH) continue;
+      const d = c.data;
+      const terms: TxTerms = {
+        transferKeyId: payee.transferKeyId,
+        payerId: toHex(d.subarray(0, 16)),
+        payeeId: payee.holderId,
+        currency: (d[16]! << 8) | d[17]!,
+        amount: readU32(d, 18),
+        date: readU32(d, 22),
+        txRandom: toHex(d.subarray(TERMS_LENGTH, TERMS_LENGTH + RANDOM_LENGTH)),
+      };
+      const proof = d.subarray(TERMS_LENGTH + RANDOM_LENGTH);
+      const genuine = transferMac(key, MAC_LABEL.DEBIT_PROOF, macTerms(terms, ZERO_RR));
+      if (toHex(genuine) === toHex(proof)) issued.add(macId(MAC_LABEL.DEBIT_PROOF, terms, ZERO_RR));
+    }
+  }
+  return issued.size === s.issued.length ? s : { ...s, issued: [...issued].sort() };
 }
 
 /** A command of the alphabet at random (weightOf); the right PIN is never sent. */
