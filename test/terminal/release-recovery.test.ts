@@ -196,6 +196,31 @@ describe('strands made with a genuine card are released by the terminal’s reco
     });
   });
 
+  it('a payer card refunded elsewhere whose transfer key has since been updated (REFUND DEBIT 6984): the delivery closes, nothing moves', async () => {
+    const { a, mallory, delivery } = await releasedAtA();
+    // Terminal B delivers the proof, then updates Mallory's card to a newer transfer key: the key of
+    // the refunded record is retired, and the card can no longer check a release proof under it (§4.5).
+    const b = await shopTerminal({
+      payer: mallory,
+      payee: await makeCard({ balance: 0, transferKeyId: 2 }),
+    });
+    expect((await b.recovery.deliver(delivery)).outcome).toBe('rolled-back');
+    expect(balance(mallory)).toBe(10_000);
+    await b.t.engine.updateKeys();
+    expect(Object.keys(mallory.state().transferKeys)).toEqual(['2']);
+    const before = mallory.backend.load();
+
+    // Terminal A sees the card: REFUND DEBIT answers 6984. The record is refunded by this very proof,
+    // so the delivery is done; A's flow closes instead of waiting for the card for ever.
+    a.recovery.watchInsertions();
+    await a.place('payer', mallory);
+    nothingOpen(a.recovery);
+    expect(mallory.backend.load()).toBe(before);
+    const steps = a.t.journal.entriesForFlow(delivery.flowId);
+    expect(steps.map((e) => e.step)).toEqual(['started', 'released', 'refunded']);
+    expect(steps[2]!.payload).toMatchObject({ sw: 0x6984, payerSettled: true });
+  });
+
   it('a forged proof handed to a terminal whose flow for that transfer is open changes nothing there: the flow stays as it was, the genuine proof closes it', async () => {
     const { mallory, delivery } = await releasedAtA();
 

@@ -61,7 +61,8 @@ export type DeliveryResult = 'refunded' | 'nothing-to-refund' | 'waiting-for-pay
  * one of the same reception random refunded; REFUND DEBIT answers 9000 again for a record it already
  * settled that way, so a delivery whose answer was lost is simply sent again. A payer record the proof
  * cannot settle (none, another reception random: the release of a replayed credit, §4.3) ends the
- * flow with nothing to refund. A proof the payer refuses (6982) is read again from the payee's record
+ * flow with nothing to refund, and so does one already settled under a transfer key retired since
+ * (6984: closeSettledUnderRetiredKey). A proof the payer refuses (6982) is read again from the payee's record
  * if it is here (the journaled copy was damaged on its way); otherwise the refusal is thrown and the
  * delivery stays pending, unless the proof came from outside ('delivered'): then it is not genuine,
  * and the flow ends without value moved.
@@ -86,7 +87,12 @@ export async function deliverRelease(
   try {
     await send(r.releaseProof!);
   } catch (e) {
-    if (!isTerminalError(e, 'E_CARD_STATUS') || e.details.sw !== SW.SECURITY_STATUS_NOT_SATISFIED) throw e;
+    if (!isTerminalError(e, 'E_CARD_STATUS')) throw e;
+    if (e.details.sw === SW.REFERENCE_DATA_NOT_USABLE) {
+      const settled = closeSettledUnderRetiredKey(r, debit, record);
+      if (settled) return settled;
+    }
+    if (e.details.sw !== SW.SECURITY_STATUS_NOT_SATISFIED) throw e;
     const onPayee = payee ? await recordOrUndefined(payee, tx) : undefined;
     const fresh =
       onPayee?.status === RECORD_STATUS.CREDIT_RELEASED && toHex(onPayee.rxRandom) === r.rxRandom
@@ -107,6 +113,38 @@ export async function deliverRelease(
   }
   record(TRANSFER_STEP.REFUNDED, { payerSettled: true });
   return 'refunded';
+}
+
+/**
+ * REFUND DEBIT answered 6984: the payer's record is settled and the transfer key it was made under is
+ * retired since (§4.5), so the card can no longer check a proof of it. What the delivery would have
+ * done, the record already says: refunded by this very proof (the card keeps the proof it took), or
+ * aborted (the payer never debited). Either way nothing is left to deliver, and the flow closes with
+ * the answer journaled; the proof would be refused the same way at every later presentation. A record
+ * the card still holds unsettled keeps its key, so 6984 there is not an honest answer: undefined, and
+ * the refusal is thrown.
+ */
+function closeSettledUnderRetiredKey(
+  r: TransferRecord,
+  debit: TransactionRecord,
+  record: StepWriter,
+): DeliveryResult | undefined {
+  const answer = { sw: SW.REFERENCE_DATA_NOT_USABLE, payerSettled: true };
+  if (debit.status === RECORD_STATUS.DEBIT_REFUNDED && toHex(debit.proof) === r.releaseProof) {
+    record(TRANSFER_STEP.REFUNDED, {
+      ...answer,
+      reason: 'the payer took this release proof before; its transfer key is retired since',
+    });
+    return 'refunded';
+  }
+  if (debit.status === RECORD_STATUS.DEBIT_ABORTED || debit.status === RECORD_STATUS.DEBIT_REFUNDED) {
+    record(TRANSFER_STEP.ROLLED_BACK, {
+      ...answer,
+      reason: `the payer's record is settled (${debit.status === RECORD_STATUS.DEBIT_ABORTED ? 'aborted' : 'refunded'}) under a retired transfer key: this proof settles nothing there`,
+    });
+    return 'nothing-to-refund';
+  }
+  return undefined;
 }
 
 /** Whether REFUND DEBIT with this flow's proof settles the payer's record (§4.5's table). */
