@@ -95,7 +95,7 @@ export async function runAdversary(
   const richer = (a: WorldCard, b: WorldCard) => (a.state().balance >= b.state().balance ? [a, b] : [b, a]);
   const [payer, payee] = richer(pair.A, pair.B) as [WorldCard, WorldCard];
   await world.place(payer, payee);
-  out.violations.push(...(await recover(world)));
+  out.violations.push(...(await recover(world, new Set([payer.holderId, payee.holderId]))));
   // Neither card is unable to pay or be paid: 0.01 each way.
   for (const [from, to] of [
     [payer, payee],
@@ -138,10 +138,20 @@ function withSteps(out: AdversaryOutcome): AdversaryOutcome {
   return out;
 }
 
-async function recover(world: CampaignWorld): Promise<string[]> {
+/**
+ * Honest recovery with both cards in the readers: nothing these two cards can settle is left in doubt.
+ * A flow that waits for a third card is not theirs to settle: a replayed INITIATE CREDIT whose payer
+ * is another card (protocol §4.3) is released here, and its proof waits for that card.
+ */
+async function recover(world: CampaignWorld, present: ReadonlySet<string>): Promise<string[]> {
   const t = world.terminal();
   const v = await recoverUntilSettled(t);
-  const open = t.recovery.inDoubt();
+  const view = t.recovery.inDoubt();
+  const open = {
+    transfers: view.transfers.filter((r) => present.has(r.payerId) && present.has(r.payeeId)),
+    deliveries: view.deliveries.filter((d) => present.has(d.payerId)),
+    contents: view.contents.filter((f) => present.has(f.fromId) && present.has(f.toId)),
+  };
   if (open.transfers.length + open.deliveries.length + open.contents.length > 0)
     v.push(
       `after the hostile terminal, honest recovery left ${open.transfers.length} transfers, ${open.deliveries.length} deliveries and ${open.contents.length} content flows in doubt with both cards present`,
