@@ -221,6 +221,39 @@ describe('strands made with a genuine card are released by the terminal’s reco
     expect(steps[2]!.payload).toMatchObject({ sw: 0x6984, payerSettled: true });
   });
 
+  it('a payer card that aborted its debit and has a newer transfer key since (REFUND DEBIT 6984): the delivery closes with nothing to refund', async () => {
+    const customer = await makeCard({ balance: 10_000 });
+    const shop = await makeCard({ balance: 0 });
+    const mallory = await makeCard({ balance: 10_000 });
+    const a = await shopTerminal({ payer: customer, payee: shop });
+    a.unplug('payee');
+    // Mallory's card opens a debit to the shop card, which takes the pending credit; the debit is
+    // then aborted (never debited), and a terminal updates Mallory's card to transfer key 2.
+    const m = await hostileReader(mallory);
+    await m.verifyPin(TEST_PIN);
+    const { debit } = await strand(m, mallory, await hostileReader(shop), shop, 3000);
+    await m.abortDebit(debit.txRandom);
+    const b = await shopTerminal({
+      payer: mallory,
+      payee: await makeCard({ balance: 0, transferKeyId: 2 }),
+    });
+    await b.t.engine.updateKeys();
+    expect(Object.keys(mallory.state().transferKeys)).toEqual(['2']);
+    // Terminal A, shown the shop card alone, releases the credit; then Mallory's card comes.
+    a.t.slots.insert('payee', shop.sim.os);
+    await a.recovery.run();
+    const [delivery] = a.recovery.pendingDeliveries();
+    const before = mallory.backend.load();
+    a.recovery.watchInsertions();
+    await a.place('payer', mallory);
+    nothingOpen(a.recovery);
+    expect(mallory.backend.load()).toBe(before);
+    expect(balance(mallory)).toBe(10_000);
+    const steps = a.t.journal.entriesForFlow(delivery!.flowId);
+    expect(steps.map((e) => e.step)).toEqual(['started', 'released', 'rolled-back']);
+    expect(steps[2]!.payload).toMatchObject({ sw: 0x6984, payerSettled: true });
+  });
+
   it('a forged proof handed to a terminal whose flow for that transfer is open changes nothing there: the flow stays as it was, the genuine proof closes it', async () => {
     const { mallory, delivery } = await releasedAtA();
 
