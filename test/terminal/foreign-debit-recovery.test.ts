@@ -135,6 +135,58 @@ describe('a debited payer record a hostile terminal left (the acknowledgement wi
     nothingOpen(recovery);
   });
 
+  it('acknowledged elsewhere while adopted here, the payee’s record of it evicted since: the payer’s record closes it completed', async () => {
+    const customer = await makeCard({ balance: 10_000 });
+    const shop = await makeCard({ balance: 0 });
+    const other = await makeCard({ balance: 10_000 });
+    const { t, recovery, place } = await shopTerminal({ payer: customer, payee: other });
+    t.slots.remove('payer');
+    const hostile = await hostilePayment(customer, shop, 500, 'credit');
+    t.slots.insert('payer', customer.sim.os);
+    expect((await recovery.run()).transfers.map((r) => r.outcome)).toEqual(['waiting-for-payee']);
+    const [doubt] = recovery.inDoubt().transfers;
+
+    // Elsewhere: the acknowledgement reaches the customer's card (the terminal that withheld it, or
+    // another that holds it), and eight later payments to the shop card evict its record of this one.
+    const c = await hostileReader(customer);
+    await c.acknowledgeDebit(hostile.txRandom, hostile.ack!);
+    for (let i = 0; i < LOG_CAPACITY; i++) {
+      const paid = await hostilePayment(other, shop, 1, 'credit');
+      await (await hostileReader(other)).acknowledgeDebit(paid.txRandom, paid.ack!);
+    }
+    expect(shop.state().creditLog.some((r) => r.txRandom === toHex(hostile.txRandom))).toBe(false);
+    const before = [customer.backend.load(), shop.backend.load()];
+
+    // Both cards here: the payee has no record of it, the payer's says it was credited.
+    await place('payer', customer);
+    await place('payee', shop);
+    expect(await recovery.run()).toMatchObject({
+      adopted: 0,
+      transfers: [{ flowId: doubt!.flowId, outcome: 'completed' }],
+    });
+    nothingOpen(recovery);
+    expect([customer.backend.load(), shop.backend.load()]).toEqual(before);
+    const steps = t.journal.entriesForFlow(doubt!.flowId);
+    expect(steps.map((e) => e.step)).toEqual(['started', 'debited', 'completed']);
+    expect(steps.at(-1)!.payload).toMatchObject({ payerSettled: true, payeeSettled: true });
+  });
+
+  it('acknowledged elsewhere, the payee absent: the payer’s record closes it completed too', async () => {
+    const customer = await makeCard({ balance: 10_000 });
+    const shop = await makeCard({ balance: 0 });
+    const { t, recovery } = await shopTerminal({ payer: customer, payee: await makeCard({ balance: 0 }) });
+    t.slots.remove('payer');
+    const hostile = await hostilePayment(customer, shop, 500, 'credit');
+    t.slots.insert('payer', customer.sim.os);
+    expect((await recovery.run()).transfers.map((r) => r.outcome)).toEqual(['waiting-for-payee']);
+    t.slots.remove('payer');
+    await (await hostileReader(customer)).acknowledgeDebit(hostile.txRandom, hostile.ack!);
+    t.slots.insert('payer', customer.sim.os);
+    expect((await recovery.run()).transfers.map((r) => r.outcome)).toEqual(['completed']);
+    nothingOpen(recovery);
+    expect([balance(customer), balance(shop)]).toEqual([9500, 500]);
+  });
+
   it('a payee card that lies (its credited record with a forged acknowledgement): refused by the payer, nothing changes, not sent again, in doubt', async () => {
     const customer = await makeCard({ balance: 10_000 });
     const shop = await makeCard({ balance: 0 });

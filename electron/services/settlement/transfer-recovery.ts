@@ -99,8 +99,7 @@ export async function recoverTransfer(
     // With an abort proof the value is already safe; the payee's pending credit waits for that card.
     // A payer that took a release proof at another terminal, or from one delivered here in another
     // flow (the issuer host's), has its value back: its record says so, and carries the proof.
-    if (!payee)
-      return payer && (await refundedElsewhere(payer, r, record)) ? 'rolled-back' : 'waiting-for-payee';
+    if (!payee) return (payer && (await settledAtPayer(payer, r, record))) ?? 'waiting-for-payee';
     const tx = fromHex(r.txRandom!);
     const found = await statusOrUndefined(payee, tx);
     // A record of another transaction under this random (a card's answer replayed) is no record of ours.
@@ -134,7 +133,9 @@ export async function recoverTransfer(
       journalReleasedRecord(onCard, record);
       return afterDelivery(await deliverRelease(fold(), payer, payee, record));
     }
-    if (!ack) return 'waiting-for-payee'; // record evicted or unknown: left for the issuer, shown in doubt
+    // The payee's record evicted or unknown: the payer's record may still say how it ended (credited,
+    // when another terminal took the acknowledgement to it); else left for the issuer, shown in doubt.
+    if (!ack) return (payer && (await settledAtPayer(payer, r, record))) ?? 'waiting-for-payee';
     record(TRANSFER_STEP.CREDITED, { ack: toHex(ack), payeeSettled: true });
     r = foldTransfer(recorder.entries(flowId));
   }
@@ -195,18 +196,36 @@ async function pendingCreditOf(
   return found?.status === RECORD_STATUS.CREDIT_PENDING && isPayeeRecordOf(found, r) ? found : undefined;
 }
 
-/** The payer's record of this flow is refunded (REFUND DEBIT took a release proof): journaled, closed. */
-async function refundedElsewhere(
+/**
+ * What the payer's record of this transfer says when the payee cannot: refunded (REFUND DEBIT took a
+ * release proof, here or at another terminal) closes the flow rolled back; acknowledged with this
+ * flow's reception random closes it completed, since the payer takes only a genuine acknowledgement of
+ * that very credit (§4.4: the value is on the payee), though the payee's record of it may be evicted
+ * by now and the acknowledgement itself was journaled by whichever terminal sent it. Undefined when
+ * the payer's record settles nothing yet.
+ */
+async function settledAtPayer(
   payer: CardSession,
   r: TransferRecord,
   record: StepWriter,
-): Promise<boolean> {
-  if (!r.txRandom || r.rxRandom === undefined) return false;
+): Promise<RecoveryOutcome | undefined> {
+  if (!r.txRandom || r.rxRandom === undefined) return undefined;
   const onCard = await statusOrUndefined(payer, fromHex(r.txRandom));
-  if (onCard?.status !== RECORD_STATUS.DEBIT_REFUNDED || !isPayerRecordOf(onCard, r)) return false;
-  journalReleasedRecord(onCard, record);
-  record(TRANSFER_STEP.REFUNDED, { payerSettled: true });
-  return true;
+  if (!onCard || !isPayerRecordOf(onCard, r)) return undefined;
+  if (onCard.status === RECORD_STATUS.DEBIT_REFUNDED) {
+    journalReleasedRecord(onCard, record);
+    record(TRANSFER_STEP.REFUNDED, { payerSettled: true });
+    return 'rolled-back';
+  }
+  if (onCard.status === RECORD_STATUS.DEBIT_ACKNOWLEDGED) {
+    record(TRANSFER_STEP.COMPLETED, {
+      payerSettled: true,
+      payeeSettled: true,
+      reason: "the payer acknowledged this credit; the payee's record of it is gone",
+    });
+    return 'completed';
+  }
+  return undefined;
 }
 
 /** The payer's record of this transfer: by transmission random, or found among its unsettled records. */
