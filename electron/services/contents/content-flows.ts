@@ -152,7 +152,12 @@ export async function recoverTransmission(
     let acceptance = incoming?.status === 'accepted' ? incoming.proof : undefined;
     if (incoming?.status === 'pending') acceptance = await receiver.contentAccept(txId, proof!);
     if (out.status === 'deleted' && acceptance) await sender.contentAcknowledge(txId, acceptance);
-    record(CONTENT_STEP.COMPLETED, { recovered: true });
+    // The receiver's acceptance: the issuer host posts an e-money send on it, whichever terminal
+    // recovers the send (docs/content-clearing.md).
+    record(CONTENT_STEP.COMPLETED, {
+      recovered: true,
+      ...(acceptance ? { acceptance: toHex(acceptance) } : {}),
+    });
     return 'completed';
   }
   if (incoming?.status === 'pending') await receiver.contentCancel(txId, proof!);
