@@ -1,6 +1,6 @@
-// Exchanges at clearing (docs/issuer-host.md, "Exchanges at clearing"): what the cards proved of a
-// content exchange (protocol §9), read from a terminal's journal and checked with public keys only.
-// Every proof of a content transfer is an ECDSA signature by a card key over
+// Content flows at clearing (docs/content-clearing.md): what the cards proved of a content
+// transmission (a send) or exchange (protocol §9), read from a terminal's journal and checked with
+// public keys only. Every proof of a content transfer is an ECDSA signature by a card key over
 //
 //   label ‖ tx ID ‖ sender ID ‖ receiver ID ‖ SHA-256(payload) ‖ linked tx ID (zeros if none)
 //
@@ -10,21 +10,27 @@
 // its sender's record (the body never leaves the cards), so a proof over an item half binds what the
 // terminal said, and backs a booking only because the card signed that digest.
 //
-// An exchange is the initiator I's first half X (I → responder R) and R's second half Y (R → I,
-// linked to X). The proofs the journal carries:
+// A send is one half: the sender S's transfer to the receiver V. An exchange is two: the initiator
+// I's first half X (I → responder R) and R's second half Y (R → I, linked to X). A send and X sign
+// the same message, so a send is booked exactly like X; only the proof that the receiver accepted
+// differs (V's acceptance; R answers the accept of X with its deletion proof of Y). The proofs the
+// journal carries:
 //
-//   firstCommit          CRC of X, by R     (R holds X pending)
-//   firstDeletionProof   CDL of X, by I     (I committed X: the exchange rolls forward unless R releases X)
-//   secondCommit         CRC of Y, by I     (I holds Y pending)
-//   secondDeletionProof  CDL of Y, by R     (R gave Y up in the write in which it accepted X)
-//   secondAcceptance     CAK of Y, by I     (I accepted Y)
-//   abortProof           CAB of X, by I     (X never moves: I discards Y, R aborts Y)
-//   releaseProof         CRP of X, by R     (R gave X back; Y aborted with it: nothing moves)
+//   send                  exchange
+//   commitInstruction     firstCommit          CRC of the first half, by its receiver (held pending)
+//   deletionProof         firstDeletionProof   CDL of the first half, by its sender (it rolls forward)
+//   acceptance            —                    CAK of the first half, by its receiver (it accepted)
+//   —                     secondCommit         CRC of Y, by I (I holds Y pending)
+//   —                     secondDeletionProof  CDL of Y, by R (R gave Y up in the write that accepted X)
+//   —                     secondAcceptance     CAK of Y, by I (I accepted Y)
+//   abortProof            abortProof           CAB of the first half, by its sender (it never moves)
+//   releaseProof          releaseProof         CRP of the first half, by its receiver (given back;
+//                                                Y aborted with X)
 //
-// For each value half the evidence of each booking (exchange-booker.ts books on it):
+// For each value half the evidence of each booking (content-booker.ts books on it):
 //
 //   pending  any genuine proof of the half itself
-//   post     the receiver accepted it: X by secondDeletionProof, Y by secondAcceptance
+//   post     its receiver accepted it: a send by acceptance, X by secondDeletionProof, Y by secondAcceptance
 //   void     abortProof or releaseProof (of X: for Y too, since R never gives Y without accepting X)
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { ecdsaVerify, sha256Digest } from '../../protocol/crypto-suite.js';
@@ -39,63 +45,86 @@ import {
   contentSignatureMessage,
   encodeValue,
 } from '../../protocol/settlement/contents-codec.js';
+import type { TransferKind } from '../db/ledger-records.js';
 
 export type Half = 'first' | 'second';
-type Role = 'initiator' | 'responder';
+/** The flow's first card (sender, initiator: its offer goes first) or its second. */
+type Side = 0 | 1;
+type Phase = 'pending' | 'post' | 'void';
 
-export const EXCHANGE_PROOFS = {
-  firstCommit: {
-    half: 'first',
-    label: CONTENT_SIGNATURE_LABEL.COMMIT_INSTRUCTION,
-    by: 'responder',
-    name: 'commit instruction',
+interface ProofSpec {
+  half: Half;
+  label: ContentSignatureLabel;
+  /** The card that signs it. */
+  by: Side;
+}
+
+/** How one kind of content flow names its cards, halves and proofs in the journal (docs/journal.md). */
+export interface ContentFlowShape {
+  /** The ledger kind of its value halves (migrations 007, 008). */
+  legKind: Extract<TransferKind, 'exchange-leg' | 'content-send'>;
+  /** Names of its two cards: `<role>Id`, `<role>Certificate` in `started`. */
+  roles: readonly [string, string];
+  /** Per half, the payload keys of its offer (`started`), transfer ID and (item half) digest. */
+  halves: Partial<Record<Half, { offer: string; txId: string; digest: string }>>;
+  proofs: Record<string, ProofSpec>;
+  /** Per half, the proof that its receiver accepted it. */
+  accepted: Partial<Record<Half, string>>;
+  /** Proofs that every value half of the flow is void. */
+  voids: readonly string[];
+}
+
+const { COMMIT_INSTRUCTION, DELETION_PROOF, ACCEPTANCE, ABORT_PROOF, RELEASE_PROOF } =
+  CONTENT_SIGNATURE_LABEL;
+
+/** The first half's proofs that need no second one: its abort and release. */
+const FIRST_HALF_ENDINGS = {
+  abortProof: { half: 'first', label: ABORT_PROOF, by: 0 },
+  releaseProof: { half: 'first', label: RELEASE_PROOF, by: 1 },
+} as const satisfies Record<string, ProofSpec>;
+
+export type ContentFlowKind = 'content-transfer' | 'content-exchange';
+
+export const CONTENT_FLOW_SHAPES: Record<ContentFlowKind, ContentFlowShape> = {
+  'content-transfer': {
+    legKind: 'content-send',
+    roles: ['sender', 'receiver'],
+    halves: { first: { offer: 'offer', txId: 'txId', digest: 'digest' } },
+    proofs: {
+      commitInstruction: { half: 'first', label: COMMIT_INSTRUCTION, by: 1 },
+      deletionProof: { half: 'first', label: DELETION_PROOF, by: 0 },
+      acceptance: { half: 'first', label: ACCEPTANCE, by: 1 },
+      ...FIRST_HALF_ENDINGS,
+    },
+    accepted: { first: 'acceptance' },
+    voids: Object.keys(FIRST_HALF_ENDINGS),
   },
-  firstDeletionProof: {
-    half: 'first',
-    label: CONTENT_SIGNATURE_LABEL.DELETION_PROOF,
-    by: 'initiator',
-    name: 'deletion proof',
+  'content-exchange': {
+    legKind: 'exchange-leg',
+    roles: ['initiator', 'responder'],
+    halves: {
+      first: { offer: 'give', txId: 'firstTxId', digest: 'firstDigest' },
+      second: { offer: 'take', txId: 'secondTxId', digest: 'secondDigest' },
+    },
+    proofs: {
+      firstCommit: { half: 'first', label: COMMIT_INSTRUCTION, by: 1 },
+      firstDeletionProof: { half: 'first', label: DELETION_PROOF, by: 0 },
+      secondCommit: { half: 'second', label: COMMIT_INSTRUCTION, by: 0 },
+      secondDeletionProof: { half: 'second', label: DELETION_PROOF, by: 1 },
+      secondAcceptance: { half: 'second', label: ACCEPTANCE, by: 0 },
+      ...FIRST_HALF_ENDINGS,
+    },
+    accepted: { first: 'secondDeletionProof', second: 'secondAcceptance' },
+    voids: Object.keys(FIRST_HALF_ENDINGS),
   },
-  secondCommit: {
-    half: 'second',
-    label: CONTENT_SIGNATURE_LABEL.COMMIT_INSTRUCTION,
-    by: 'initiator',
-    name: 'commit instruction',
-  },
-  secondDeletionProof: {
-    half: 'second',
-    label: CONTENT_SIGNATURE_LABEL.DELETION_PROOF,
-    by: 'responder',
-    name: 'deletion proof',
-  },
-  secondAcceptance: {
-    half: 'second',
-    label: CONTENT_SIGNATURE_LABEL.ACCEPTANCE,
-    by: 'initiator',
-    name: 'acceptance',
-  },
-  abortProof: {
-    half: 'first',
-    label: CONTENT_SIGNATURE_LABEL.ABORT_PROOF,
-    by: 'initiator',
-    name: 'abort proof',
-  },
-  releaseProof: {
-    half: 'first',
-    label: CONTENT_SIGNATURE_LABEL.RELEASE_PROOF,
-    by: 'responder',
-    name: 'release proof',
-  },
-} as const satisfies Record<string, { half: Half; label: ContentSignatureLabel; by: Role; name: string }>;
-export type ExchangeProofField = keyof typeof EXCHANGE_PROOFS;
-const PROOF_FIELDS = Object.keys(EXCHANGE_PROOFS) as ExchangeProofField[];
-const CERTIFICATE_FIELDS = { initiatorCertificate: 'initiator', responderCertificate: 'responder' } as const;
+};
 
 const HOLDER_ID = /^[0-9A-F]{32}$/;
 const TX_ID = /^[0-9A-F]{32}$/;
 const DIGEST = /^[0-9A-F]{64}$/;
 const SIGNATURE = /^[0-9A-F]{16,160}$/;
 const U32 = 0xffff_ffff;
+const HALVES: readonly Half[] = ['first', 'second'];
 
 /** A value half's terms: who pays whom how much, under which transfer ID. */
 export interface ValueHalf {
@@ -119,71 +148,74 @@ export interface CheckedEvidence {
   fresh: boolean;
 }
 
-/** A content exchange as the host reads it from one terminal's flow. */
-export class ExchangeFold {
-  private ids: Partial<Record<Role, string>> = {};
+/** A content send or exchange as the host reads it from one terminal's flow. */
+export class ContentFold {
+  private ids: Partial<Record<Side, string>> = {};
   private offers: Partial<Record<Half, Record<string, unknown>>> = {};
   private txIds: Partial<Record<Half, string>> = {};
   private digests: Partial<Record<Half, string>> = {};
   private readonly keys = new Map<string, Uint8Array>();
   readonly evidence: CheckedEvidence[] = [];
-  private readonly verified = new Set<ExchangeProofField>();
+  private readonly verified = new Set<string>();
   /** Verified proofs by half: a value half's own proofs back its pending. */
   private readonly provedHalves = new Set<Half>();
 
   constructor(
     readonly flowId: string,
+    readonly shape: ContentFlowShape,
     private readonly ca: ParsedCertificate,
   ) {}
 
   /** Folds one entry; checks what it carries. Returns whether nothing in it failed. */
   read(seq: number, step: string, payload: Record<string, unknown>, fresh: boolean): boolean {
+    const { roles, halves, proofs } = this.shape;
     if (step === 'started') {
-      for (const role of ['initiator', 'responder'] as const) {
+      roles.forEach((role, side) => {
         const id = payload[`${role}Id`];
-        if (typeof id === 'string' && HOLDER_ID.test(id)) this.ids[role] = id;
-      }
-      if (isObject(payload.give)) this.offers.first = payload.give;
-      if (isObject(payload.take)) this.offers.second = payload.take;
+        if (typeof id === 'string' && HOLDER_ID.test(id)) this.ids[side as Side] = id;
+      });
     }
-    if (typeof payload.firstTxId === 'string' && TX_ID.test(payload.firstTxId))
-      this.txIds.first = payload.firstTxId;
-    if (typeof payload.secondTxId === 'string' && TX_ID.test(payload.secondTxId))
-      this.txIds.second = payload.secondTxId;
-    if (typeof payload.firstDigest === 'string' && DIGEST.test(payload.firstDigest))
-      this.digests.first = payload.firstDigest;
-    if (typeof payload.secondDigest === 'string' && DIGEST.test(payload.secondDigest))
-      this.digests.second = payload.secondDigest;
+    for (const half of HALVES) {
+      const keys = halves[half];
+      if (keys === undefined) continue;
+      const offer = payload[keys.offer];
+      if (step === 'started' && isObject(offer)) this.offers[half] = offer;
+      const txId = payload[keys.txId];
+      if (typeof txId === 'string' && TX_ID.test(txId)) this.txIds[half] = txId;
+      const digest = payload[keys.digest];
+      if (typeof digest === 'string' && DIGEST.test(digest)) this.digests[half] = digest;
+    }
     let allOk = true;
-    for (const [field, role] of Object.entries(CERTIFICATE_FIELDS)) {
-      if (payload[field] === undefined) continue;
-      const ok = this.learnCertificate(role, payload[field]);
+    roles.forEach((role, side) => {
+      const field = `${role}Certificate`;
+      if (payload[field] === undefined) return;
+      const ok = this.learnCertificate(side as Side, payload[field]);
       this.evidence.push({ seq, step, field, verdict: ok ? 'ok' : 'failed', refuses: true, fresh });
       allOk &&= ok;
-    }
-    for (const field of PROOF_FIELDS) {
+    });
+    for (const field of Object.keys(proofs)) {
       if (payload[field] === undefined) continue;
       const { verdict, refuses } = this.check(field, payload[field]);
       this.evidence.push({ seq, step, field, verdict, refuses, fresh });
       if (verdict === 'ok') {
         this.verified.add(field);
-        this.provedHalves.add(EXCHANGE_PROOFS[field].half);
+        this.provedHalves.add(proofs[field]!.half);
       }
       allOk &&= verdict !== 'failed';
     }
     return allOk;
   }
 
-  /** The exchange's value halves whose terms are known, with the bookings the verified proofs back. */
-  backedBookings(): { leg: ValueHalf; phases: ('pending' | 'post' | 'void')[] }[] {
-    const out: { leg: ValueHalf; phases: ('pending' | 'post' | 'void')[] }[] = [];
-    for (const half of ['first', 'second'] as const) {
+  /** The flow's value halves whose terms are known, with the bookings the verified proofs back. */
+  backedBookings(): { leg: ValueHalf; phases: Phase[] }[] {
+    const out: { leg: ValueHalf; phases: Phase[] }[] = [];
+    for (const half of HALVES) {
       const leg = this.valueHalf(half);
       if (leg === undefined || !this.provedHalves.has(half)) continue;
-      const phases: ('pending' | 'post' | 'void')[] = ['pending'];
-      const accepted = this.verified.has(half === 'first' ? 'secondDeletionProof' : 'secondAcceptance');
-      if (accepted) phases.push('post');
-      if (this.verified.has('abortProof') || this.verified.has('releaseProof')) phases.push('void');
+      const phases: Phase[] = ['pending'];
+      const accepted = this.shape.accepted[half];
+      if (accepted !== undefined && this.verified.has(accepted)) phases.push('post');
+      if (this.shape.voids.some((field) => this.verified.has(field))) phases.push('void');
       out.push({ leg, phases });
     }
     return out;
@@ -192,7 +224,7 @@ export class ExchangeFold {
   /** A failing fresh check the terminal's journal set aside by the end of the upload. */
   setAside(e: CheckedEvidence): boolean {
     if (!e.refuses) return true;
-    if (e.field in CERTIFICATE_FIELDS) return false; // the terminal checked it against the CA itself
+    if (e.field.endsWith('Certificate')) return false; // the terminal checked it against the CA itself
     // The card the proof was relayed to refused it, or the relay broke: a damaged answer, as an honest
     // terminal journals it (a later copy that verifies, or the outcome recovery reads from the cards).
     return this.evidence.some(
@@ -210,19 +242,26 @@ export class ExchangeFold {
       this.evidence.push({ seq, step, field: '', verdict: 'ok', refuses: false, fresh });
   }
 
+  /** The sender and receiver of a half (holder IDs), when both are known. */
+  private partiesOf(half: Half): [string, string] | undefined {
+    const [a, b] = [this.ids[0], this.ids[1]];
+    if (a === undefined || b === undefined) return undefined;
+    return half === 'first' ? [a, b] : [b, a];
+  }
+
   private valueHalf(half: Half): ValueHalf | undefined {
     const offer = this.offers[half];
     const txId = this.txIds[half];
-    const { initiator, responder } = this.ids;
-    if (!offer || !txId || !initiator || !responder) return undefined;
+    const parties = this.partiesOf(half);
+    if (!offer || !txId || !parties) return undefined;
     const { amount, currency } = offer;
     if (!inRange(amount, 1, U32) || !inRange(currency, 1, 999)) return undefined;
-    const [senderId, receiverId] = half === 'first' ? [initiator, responder] : [responder, initiator];
+    const [senderId, receiverId] = parties;
     return { half, senderId, receiverId, txId, amount: amount as number, currency: currency as number };
   }
 
-  private learnCertificate(role: Role, value: unknown): boolean {
-    const id = this.ids[role];
+  private learnCertificate(side: Side, value: unknown): boolean {
+    const id = this.ids[side];
     if (typeof value !== 'string' || !/^(?:[0-9A-F]{2})+$/.test(value) || id === undefined) return false;
     try {
       const cert = parseCertificate(fromHex(value));
@@ -235,11 +274,8 @@ export class ExchangeFold {
     }
   }
 
-  private check(
-    field: ExchangeProofField,
-    value: unknown,
-  ): { verdict: CheckedEvidence['verdict']; refuses: boolean } {
-    const { half, label, by } = EXCHANGE_PROOFS[field];
+  private check(field: string, value: unknown): { verdict: CheckedEvidence['verdict']; refuses: boolean } {
+    const { half, label, by } = this.shape.proofs[field]!;
     const valueTerms = this.valueHalf(half);
     const digest = valueTerms
       ? sha256Digest(encodeValue(valueTerms.amount, valueTerms.currency))
@@ -249,18 +285,17 @@ export class ExchangeFold {
     const signer = this.ids[by];
     const key = signer === undefined ? undefined : this.keys.get(signer);
     const txId = this.txIds[half];
-    const { initiator, responder } = this.ids;
+    const parties = this.partiesOf(half);
     // A proof over a value half binds only terms the booking uses: a failure is a forgery (or a damaged
     // answer the journal must set aside). Over an item half it binds the terminal's digest too.
     const refuses = valueTerms !== undefined;
     if (typeof value !== 'string' || !SIGNATURE.test(value)) return { verdict: 'failed', refuses };
-    if (!digest || !key || !txId || !initiator || !responder) return { verdict: 'unchecked', refuses: false };
+    if (!digest || !key || !txId || !parties) return { verdict: 'unchecked', refuses: false };
     if (half === 'second' && this.txIds.first === undefined) return { verdict: 'unchecked', refuses: false };
-    const [senderId, receiverId] = half === 'first' ? [initiator, responder] : [responder, initiator];
     const message = contentSignatureMessage(label, {
       txId: fromHex(txId),
-      senderId: fromHex(senderId),
-      receiverId: fromHex(receiverId),
+      senderId: fromHex(parties[0]),
+      receiverId: fromHex(parties[1]),
       digest,
       linkTxId: half === 'second' ? fromHex(this.txIds.first!) : undefined,
     });
@@ -276,7 +311,7 @@ function inRange(n: unknown, min: number, max: number): boolean {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= min && n <= max;
 }
 
-/** The transfer key of an exchange leg: its sender's holder ID and the half's transfer ID. */
+/** The transfer key of a content leg: its sender's holder ID and the half's transfer ID. */
 export function legKey(leg: ValueHalf): string {
   return `${leg.senderId}:${leg.txId}`;
 }
