@@ -9,15 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../../db/journal.js';
-import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { fleetReport } from '../../issuer-host/ledger/fleet-report.js';
 import { listCases, openDueCases, settleCase } from '../../issuer-host/ledger/refund-cases.js';
 import { toHex } from '../../protocol/bytes.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import { arm, type Fault, presentAgain } from '../support/card-faults.js';
-import { TEST_PIN } from '../support/card-fixtures.js';
-import { createUnderRight, ticket } from '../support/content-fixtures.js';
 import { makeTerminal } from '../support/terminal-fixtures.js';
 import { removeTestJournals } from './clearing-fixtures.js';
 import {
@@ -31,34 +28,12 @@ import {
   proofAlerts,
   rand,
   seqIn,
+  ticketShop,
 } from './content-clearing-fixtures.js';
 import { BACKENDS, useHostDatabases } from './host-db-fixtures.js';
 
 const dbs = useHostDatabases();
 afterAll(() => removeTestJournals());
-
-/** A shop's terminal with a customer card (payer) and the shop's issuer card holding a ticket. */
-async function ticketShop(payee: { maxBalance?: number } = {}) {
-  const t = makeTerminal({
-    payer: { balance: 5_000 },
-    payee: { balance: 0, issuerCard: true, pin: '0000', ...payee },
-  });
-  const contents = new ContentEngine(t.engine, { journal: t.journal, flows: t.flows, slots: t.slots });
-  const item = ticket(t.issuer);
-  await t.engine.withCards(async (cards) => {
-    const s = await cards.session('payee');
-    await createUnderRight(t.issuer, s.client, s.info.holderId, cards.now(), item);
-  });
-  await t.engine.login('payer', TEST_PIN);
-  await contents.authenticate();
-  const buy = (amount: number) =>
-    contents.exchange({ initiator: 'payer', give: { amount }, take: { itemId: item.id } });
-  const ids = {
-    customer: t.cards.payer.store.read().holderId,
-    shop: t.cards.payee.store.read().holderId,
-  };
-  return { t, contents, buy, ids };
-}
 
 describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
   let db: HostDatabase;

@@ -3,13 +3,14 @@
 // optionally, its clearing key set), uploads from terminals registered on first use, hostile
 // journals that copy a genuine flow with edits, and what the tests read back: the content legs, the
 // card and in-flight balances, the clearing.proof alerts, and every clearing and ledger row (a refused
-// upload must leave them all as they were).
+// upload must leave them all as they were); and a ticket shop whose customer buys with e-money.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { openDatabase } from '../../db/connection.js';
 import type { JournalRecord } from '../../db/journal.js';
 import { readUploadBatch } from '../../db/journal-upload.js';
+import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { TransferProofVerifier } from '../../issuer-host/clearing/clearing-keys.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
@@ -19,7 +20,9 @@ import {
   type UploadRequest,
   type UploadResponse,
 } from '../../protocol/host-link/clearing-wire.js';
-import type { TerminalUnderTest } from '../support/terminal-fixtures.js';
+import { TEST_PIN } from '../support/card-fixtures.js';
+import { createUnderRight, ticket } from '../support/content-fixtures.js';
+import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 import { openTestJournal, type TestJournal } from './clearing-fixtures.js';
 import { expectRefusal } from './host-db-fixtures.js';
 import {
@@ -181,4 +184,27 @@ export class ContentClearingHost {
         : {}),
     });
   }
+}
+
+/** A shop's terminal with a customer card (payer) and the shop's issuer card holding a ticket. */
+export async function ticketShop(payee: { maxBalance?: number } = {}) {
+  const t = makeTerminal({
+    payer: { balance: 5_000 },
+    payee: { balance: 0, issuerCard: true, pin: '0000', ...payee },
+  });
+  const contents = new ContentEngine(t.engine, { journal: t.journal, flows: t.flows, slots: t.slots });
+  const item = ticket(t.issuer);
+  await t.engine.withCards(async (cards) => {
+    const s = await cards.session('payee');
+    await createUnderRight(t.issuer, s.client, s.info.holderId, cards.now(), item);
+  });
+  await t.engine.login('payer', TEST_PIN);
+  await contents.authenticate();
+  const buy = (amount: number) =>
+    contents.exchange({ initiator: 'payer', give: { amount }, take: { itemId: item.id } });
+  const ids = {
+    customer: t.cards.payer.store.read().holderId,
+    shop: t.cards.payee.store.read().holderId,
+  };
+  return { t, contents, buy, ids };
 }
