@@ -1,4 +1,4 @@
-// The e-money leg of a content exchange at clearing (docs/issuer-host.md, "Exchanges at clearing"), on
+// The e-money leg of a content exchange at clearing (docs/content-clearing.md), on
 // both backends. Honest path: real simulated cards buy a ticket through the content engine; the
 // terminal's journal is uploaded and the leg is booked pending → post (or pending → void when a card
 // refused and recovery rolled it back), once however many terminals journaled the exchange, and an

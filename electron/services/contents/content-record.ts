@@ -81,7 +81,7 @@ export function partiesPayload(
 /**
  * A card's label and certificate (DER, hex) under its role's keys. The certificate is public (every
  * terminal reads it); the issuer host checks it against the CA and the card's signatures in the
- * flow with its key (docs/issuer-host.md, "Exchanges at clearing").
+ * flow with its key (docs/content-clearing.md).
  */
 export function certificatePayload(
   role: string,
