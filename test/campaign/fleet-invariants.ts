@@ -119,7 +119,10 @@ export async function checkFleetInvariants(o: {
   for (const { log, facts: f } of facts) {
     const verified = log.journal.verify();
     if (!verified.ok) v.push(`${log.terminalId}: its journal does not verify`);
-    if (f.open > 0) v.push(`${log.terminalId}: ${f.open} flows still open after the final recovery`);
+    if (f.open > 0) {
+      const which = log.flows.openFlows().map((x) => `${x.flowKind} at ${x.lastStep}`);
+      v.push(`${log.terminalId}: ${f.open} flows still open after the final recovery (${which.join(', ')})`);
+    }
     const head = log.journal.head();
     entries += head.seq;
     const [chain] = await db.query<{ last_seq: bigint; head_hash: Uint8Array }>(

@@ -8,14 +8,12 @@
 // chained, a send no card made (random or replayed proofs, raised amounts, another receiver,
 // certificates of another card or another CA): each refused whole with E_UPLOAD_PROOF, one
 // clearing.proof alert, and no row of clearing or the ledger changed.
-import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../../db/journal.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { fleetReport } from '../../issuer-host/ledger/fleet-report.js';
-import { listCases, openDueCases, settleCase } from '../../issuer-host/ledger/refund-cases.js';
 import { toHex } from '../../protocol/bytes.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import { arm, type Fault, presentAgain } from '../support/card-faults.js';
@@ -26,13 +24,14 @@ import {
   balanceOf,
   batchOf,
   ContentClearingHost,
+  caseInDoubt,
   certificateOf,
-  clearingRows,
   copyFlow,
   legs,
   proofAlerts,
   rand,
   seqIn,
+  settle,
   ticketShop,
 } from './content-clearing-fixtures.js';
 import { BACKENDS, useHostDatabases } from './host-db-fixtures.js';
@@ -147,26 +146,21 @@ describe.each(BACKENDS)('e-money sends at clearing on %s', (backend) => {
     const flow = till.lastFlow();
     await clearing.upload('till-1', batchOf(till.t, flow.find((e) => e.step === 'committed')!.seq));
     expect((await legs(db)).map((l) => l.phase)).toEqual(['pending']);
-    expect(await openDueCases(db, { now: new Date('2100-01-01'), ageMs: 1000 })).toBe(1);
-    const [c] = await listCases(db, 'open');
+    const c = await caseInDoubt(db);
     expect(c).toMatchObject({ payerId: till.ids.sender, amount: 800n });
-    expect(c!.proofs.map((p) => (p as { step: string }).step)).toEqual(
+    expect(c.proofs.map((p) => (p as { step: string }).step)).toEqual(
       expect.arrayContaining(['received', 'committed']),
     );
     await clearing.upload('till-1', batchOf(till.t));
     expect((await legs(db)).map((l) => l.phase)).toEqual(['pending', 'post']);
-    await expect(
-      settleCase(db, { caseId: c!.caseId, actor: 'staff', now: new Date('2100-01-02') }),
-    ).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(settle(db, c)).rejects.toMatchObject({ code: 'E_CONFLICT' });
   });
 
   it('settles a refund case of a send with a void of its leg; the card’s later acceptance is an exception', async () => {
     expect(await till.send(700)).toMatchObject({ status: 'completed' });
     const flow = till.lastFlow();
     await clearing.upload('till-1', batchOf(till.t, flow.find((e) => e.step === 'committed')!.seq));
-    await openDueCases(db, { now: new Date('2100-01-01'), ageMs: 1000 });
-    const [c] = await listCases(db, 'open');
-    await settleCase(db, { caseId: c!.caseId, actor: 'staff', now: new Date('2100-01-02') });
+    await settle(db, await caseInDoubt(db));
     expect((await legs(db)).map((l) => [l.phase, l.kind])).toEqual([
       ['pending', 'content-send'],
       ['void', 'content-send'],
@@ -189,6 +183,10 @@ describe.each(BACKENDS)('e-money sends at clearing on %s', (backend) => {
   ];
   const cases = (faults: Fault[]) =>
     commands.flatMap(([name, ins, slot]) => faults.map((f) => [name, f, ins, slot] as const));
+  const interrupted = async (fault: Fault, ins: number, slot: SlotName) => {
+    arm(till.t, slot, ins, fault);
+    expect(await till.send(1_500)).toMatchObject({ status: 'interrupted' });
+  };
 
   /** One leg at most: a pending and one resolution, posted exactly when the receiver holds the value. */
   async function expectOneLeg() {
@@ -202,8 +200,7 @@ describe.each(BACKENDS)('e-money sends at clearing on %s', (backend) => {
   it.each(cases(['pulled-after', 'timeout-before-card']))(
     'interrupted at %s (%s) and recovered at the same terminal: one leg, as the cards hold it',
     async (_name, fault, ins, slot) => {
-      arm(till.t, slot, ins, fault);
-      expect(await till.send(1_500)).toMatchObject({ status: 'interrupted' });
+      await interrupted(fault, ins, slot);
       presentAgain(till.t);
       await till.contents.recover();
       expect(till.contents.openFlows()).toEqual([]);
@@ -215,8 +212,7 @@ describe.each(BACKENDS)('e-money sends at clearing on %s', (backend) => {
   it.each(cases(['pulled-after', 'pulled-before']))(
     'interrupted at %s (%s), settled at another terminal, then recovered back here: one leg',
     async (_name, fault, ins, slot) => {
-      arm(till.t, slot, ins, fault);
-      expect(await till.send(1_500)).toMatchObject({ status: 'interrupted' });
+      await interrupted(fault, ins, slot);
       // Both cards to terminal B, whose recovery adopts the receiver's pending record (if it holds one)
       // and settles it with the sender there.
       const b = makeTerminal({ issuer: till.t.issuer });
@@ -248,8 +244,7 @@ describe.each(BACKENDS)('e-money sends at clearing on %s', (backend) => {
   );
 
   it('the receiver alone at another terminal gives a committed send back: void there, refunded here', async () => {
-    arm(till.t, 'payer', INS.CONTENT_COMMIT, 'pulled-after'); // the sender debited; its answer lost
-    expect(await till.send(1_500)).toMatchObject({ status: 'interrupted' });
+    await interrupted('pulled-after', INS.CONTENT_COMMIT, 'payer'); // the sender debited; its answer lost
     till.t.slots.remove('payee');
     const b = makeTerminal({ issuer: till.t.issuer });
     for (const s of ['payer', 'payee'] as const) b.slots.remove(s);
@@ -392,20 +387,13 @@ describe.each(BACKENDS)('e-money sends at clearing on %s', (backend) => {
       await refusedAt(j, flowId, 'committed', 'deletionProof');
     });
 
-    it('books nothing on a proof the terminal set aside (a card refused it next), and is not refused', async () => {
-      const before = await clearingRows(db);
-      const j = clearing.journal();
-      const flowId = randomUUID();
-      const append = (step: string, payload: Record<string, unknown>) =>
-        j.journal.append({ flowId, flowKind: 'content-transfer', step, payload });
-      append('started', genuine[0]!.payload as Record<string, unknown>);
-      append('sent', { txId: rand() });
-      append('received', { commitInstruction: rand(70) });
-      append('card-refused', { code: 'E_PKI_SIGNATURE', sw: 0x6982 });
-      append('rolled-back', { reason: 'the first card never started it' });
-      await clearing.upload('till-hostile', j.batch());
-      expect((await clearingRows(db)).ledger_transfers).toEqual(before.ledger_transfers);
-      expect(await proofAlerts(db)).toEqual([]);
-    });
+    it('books nothing on a proof the terminal set aside (a card refused it next), and is not refused', () =>
+      clearing.expectSetAside('content-transfer', [
+        ['started', genuine[0]!.payload as Record<string, unknown>],
+        ['sent', { txId: rand() }],
+        ['received', { commitInstruction: rand(70) }],
+        ['card-refused', { code: 'E_PKI_SIGNATURE', sw: 0x6982 }],
+        ['rolled-back', { reason: 'the first card never started it' }],
+      ]));
   });
 });

@@ -6,12 +6,10 @@
 // chained, an exchange no card made (a random signature, a genuine exchange re-termed, a certificate of
 // another card or of another CA): each refused whole with E_UPLOAD_PROOF, one clearing.proof alert,
 // and no row of clearing or the ledger changed, with or without the clearing key set.
-import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../../db/journal.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { fleetReport } from '../../issuer-host/ledger/fleet-report.js';
-import { listCases, openDueCases, settleCase } from '../../issuer-host/ledger/refund-cases.js';
 import { toHex } from '../../protocol/bytes.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import { arm, type Fault, presentAgain } from '../support/card-faults.js';
@@ -21,13 +19,14 @@ import {
   balanceOf,
   batchOf,
   ContentClearingHost,
+  caseInDoubt,
   certificateOf,
-  clearingRows,
   copyFlow,
   legs,
   proofAlerts,
   rand,
   seqIn,
+  settle,
   ticketShop,
 } from './content-clearing-fixtures.js';
 import { BACKENDS, useHostDatabases } from './host-db-fixtures.js';
@@ -127,24 +126,19 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
     const committed = flow.find((e) => e.step === 'first-committed')!.seq;
     await upload('till-1', batchOf(shop.t, committed)); // stopped after the commit: in doubt
     expect((await legs(db)).map((l) => l.phase)).toEqual(['pending']);
-    expect(await openDueCases(db, { now: new Date('2100-01-01'), ageMs: 1000 })).toBe(1);
-    const [c] = await listCases(db, 'open');
+    const c = await caseInDoubt(db);
     expect(c).toMatchObject({ payerId: shop.ids.customer, amount: 1_500n });
-    expect(c!.proofs.map((p) => (p as { step: string }).step)).toContain('first-committed');
+    expect(c.proofs.map((p) => (p as { step: string }).step)).toContain('first-committed');
     await upload('till-1', batchOf(shop.t)); // the rest: the responder accepted
     expect((await legs(db)).map((l) => l.phase)).toEqual(['pending', 'post']);
-    await expect(
-      settleCase(db, { caseId: c!.caseId, actor: 'staff', now: new Date('2100-01-02') }),
-    ).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(settle(db, c)).rejects.toMatchObject({ code: 'E_CONFLICT' });
   });
 
   it('settles a refund case of an exchange leg with a void of that leg', async () => {
     expect(await shop.buy(700)).toMatchObject({ status: 'completed' });
     const flow = shop.t.journal.entriesForFlow(shop.t.flows.all().at(-1)!.flowId);
     await upload('till-1', batchOf(shop.t, flow.find((e) => e.step === 'first-committed')!.seq));
-    await openDueCases(db, { now: new Date('2100-01-01'), ageMs: 1000 });
-    const [c] = await listCases(db, 'open');
-    await settleCase(db, { caseId: c!.caseId, actor: 'staff', now: new Date('2100-01-02') });
+    await settle(db, await caseInDoubt(db));
     expect((await legs(db)).map((l) => [l.phase, l.kind])).toEqual([
       ['pending', 'exchange-leg'],
       ['void', 'exchange-leg'],
@@ -281,21 +275,13 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
       });
     });
 
-    it('books nothing on a proof the terminal set aside (a card refused it next), and is not refused', async () => {
-      const before = await clearingRows(db);
-      const j = hostile();
-      const flowId = randomUUID();
-      const append = (step: string, payload: Record<string, unknown>) =>
-        j.journal.append({ flowId, flowKind: 'content-exchange', step, payload });
-      const started = genuine[0]!.payload as Record<string, unknown>;
-      append('started', started);
-      append('first-sent', { firstTxId: rand() });
-      append('first-received', { firstCommit: rand(70) });
-      append('card-refused', { code: 'E_PKI_SIGNATURE', sw: 0x6982 });
-      append('rolled-back', { reason: 'the first card never started it' });
-      await upload('till-hostile', j.batch());
-      expect((await clearingRows(db)).ledger_transfers).toEqual(before.ledger_transfers);
-      expect(await proofAlerts(db)).toEqual([]);
-    });
+    it('books nothing on a proof the terminal set aside (a card refused it next), and is not refused', () =>
+      clearing.expectSetAside('content-exchange', [
+        ['started', genuine[0]!.payload as Record<string, unknown>],
+        ['first-sent', { firstTxId: rand() }],
+        ['first-received', { firstCommit: rand(70) }],
+        ['card-refused', { code: 'E_PKI_SIGNATURE', sw: 0x6982 }],
+        ['rolled-back', { reason: 'the first card never started it' }],
+      ]));
   });
 });

@@ -10,10 +10,17 @@ import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { openDatabase } from '../../db/connection.js';
 import type { JournalRecord } from '../../db/journal.js';
 import { readUploadBatch } from '../../db/journal-upload.js';
+import type { FlowKind } from '../../db/journal-vocabulary.js';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
 import { TransferProofVerifier } from '../../issuer-host/clearing/clearing-keys.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
+import {
+  listCases,
+  openDueCases,
+  type RefundCase,
+  settleCase,
+} from '../../issuer-host/ledger/refund-cases.js';
 import { toHex } from '../../protocol/bytes.js';
 import {
   CLEARING_UPLOAD_PATH,
@@ -71,6 +78,18 @@ export async function proofAlerts(db: HostDatabase) {
   return db.query<{ subject: string; detail: Record<string, unknown> }>(
     `SELECT subject, detail FROM audit_events WHERE kind = 'clearing.proof' ORDER BY event_id`,
   );
+}
+
+/** The refund case of the one transfer in flight, opened as if long after it began. */
+export async function caseInDoubt(db: HostDatabase): Promise<RefundCase> {
+  expect(await openDueCases(db, { now: new Date('2100-01-01'), ageMs: 1000 })).toBe(1);
+  const [c] = await listCases(db, 'open');
+  return c!;
+}
+
+/** Staff settle the case: the refund is booked (a void), unless a card resolved the transfer first. */
+export function settle(db: HostDatabase, c: RefundCase): Promise<RefundCase> {
+  return settleCase(db, { caseId: c.caseId, actor: 'staff', now: new Date('2100-01-02') });
 }
 
 /** A flow's entries copied into another journal, each payload as `edit` makes it (a hostile terminal). */
@@ -162,6 +181,17 @@ export class ContentClearingHost {
       subject: 'till-hostile',
       detail: { code: 'E_UPLOAD_PROOF', seq: at.seq, step: at.step, proof: at.proof },
     });
+  }
+
+  /** A flow whose damaged proof the journal set aside (a card refused it next): taken, nothing booked, no alert. */
+  async expectSetAside(flowKind: FlowKind, entries: [string, Record<string, unknown>][]): Promise<void> {
+    const before = await clearingRows(this.db);
+    const j = this.journal();
+    const flowId = randomUUID();
+    for (const [step, payload] of entries) j.journal.append({ flowId, flowKind, step, payload });
+    await this.upload('till-hostile', j.batch());
+    expect((await clearingRows(this.db)).ledger_transfers).toEqual(before.ledger_transfers);
+    expect(await proofAlerts(this.db)).toEqual([]);
   }
 
   async close(): Promise<void> {
