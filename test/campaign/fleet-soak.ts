@@ -185,8 +185,10 @@ export async function runFleetSoak(o: {
     'transfer:journal': 4,
     'exchange:apdu': 10,
     'exchange:journal': 4,
-    'e-money send:apdu': 8,
-    'e-money send:journal': 4,
+    // An e-money send runs VERIFY and the six AUTH commands first, then its five content commands
+    // (15 to 18 APDUs in all) and journals six entries: the kill points reach its last command.
+    'e-money send:apdu': 15,
+    'e-money send:journal': 6,
   };
 
   try {
