@@ -12,10 +12,24 @@ import { arm } from '../support/card-faults.js';
 import { TEST_PIN } from '../support/card-fixtures.js';
 import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
 
-function till() {
-  const t = makeTerminal({ payer: { balance: 5_000 }, payee: { balance: 0, issuerCard: true, pin: '0000' } });
+/** A send of 500 whose sender card is pulled before its ACKNOWLEDGE: interrupted, the acceptance journaled. */
+async function sendPulledBeforeAcknowledge() {
+  const t = makeTerminal({ payer: { balance: 5_000 }, payee: { balance: 0 } });
   const contents = new ContentEngine(t.engine, { journal: t.journal, flows: t.flows, slots: t.slots });
-  return { t, contents };
+  await t.engine.login('payer', TEST_PIN);
+  await contents.authenticate();
+  arm(t, 'payer', INS.CONTENT_ACKNOWLEDGE, 'pulled-before');
+  const sent = await contents.send({ from: 'payer', amount: 500 });
+  expect(sent).toMatchObject({ status: 'interrupted' });
+  t.slots.clearFaults('payer');
+  const flow = t.journal.entriesForFlow(sent.flowId!);
+  return {
+    t,
+    contents,
+    flowId: sent.flowId!,
+    flow,
+    txId: String(flow.find((e) => e.step === 'sent')!.payload.txId),
+  };
 }
 
 /** The card in `slot` of `t`, by its own record of `txId`. */
@@ -38,41 +52,24 @@ async function evictWhileAway(t: TerminalUnderTest, contents: ContentEngine, awa
 
 describe('a send’s sender acknowledged with the journaled acceptance once its receiver evicted its record', () => {
   it('settles the sender’s deleted record', async () => {
-    const { t, contents } = till();
-    await t.engine.login('payer', TEST_PIN);
-    await contents.authenticate();
-    arm(t, 'payer', INS.CONTENT_ACKNOWLEDGE, 'pulled-before');
-    const sent = await contents.send({ from: 'payer', amount: 500 });
-    expect(sent).toMatchObject({ status: 'interrupted' });
-    const flow = t.journal.entriesForFlow(sent.flowId!);
-    const txId = String(flow.find((e) => e.step === 'sent')!.payload.txId);
+    const { t, contents, flowId, flow, txId } = await sendPulledBeforeAcknowledge();
     expect(flow.find((e) => e.step === 'accepted')!.payload).toHaveProperty('acceptance');
-
-    t.slots.clearFaults('payer');
     await evictWhileAway(t, contents, 'payer');
     expect(recordOf(t, 'payee', txId)).toBeUndefined();
     expect(recordOf(t, 'payer', txId)?.status).toBe('deleted');
 
     t.slots.insert('payer', t.cards.payer.os);
-    expect(await contents.recover()).toEqual([
-      { flowId: sent.flowId, kind: 'content-transfer', outcome: 'completed' },
-    ]);
+    expect(await contents.recover()).toEqual([{ flowId, kind: 'content-transfer', outcome: 'completed' }]);
     expect(recordOf(t, 'payer', txId)?.status).toBe('acknowledged');
     expect(t.cards.payer.store.read().balance).toBe(4_500);
   });
 
   it('a journaled copy the sender refuses changes nothing, and recovery still ends', async () => {
-    const { t, contents } = till();
-    await t.engine.login('payer', TEST_PIN);
-    await contents.authenticate();
-    arm(t, 'payer', INS.CONTENT_ACKNOWLEDGE, 'pulled-before');
-    const sent = await contents.send({ from: 'payer', amount: 500 });
-    const txId = String(t.journal.entriesForFlow(sent.flowId!).find((e) => e.step === 'sent')!.payload.txId);
+    const { t, contents, flowId, txId } = await sendPulledBeforeAcknowledge();
     // The acceptance as journaled was damaged: a later entry of the flow carries a bad copy.
     await t.engine.withCards(async (cards) =>
-      cards.record(sent.flowId!, 'content-transfer', 'interrupted', { acceptance: '00'.repeat(70) }),
+      cards.record(flowId, 'content-transfer', 'interrupted', { acceptance: '00'.repeat(70) }),
     );
-    t.slots.clearFaults('payer');
     await evictWhileAway(t, contents, 'payer');
     t.slots.insert('payer', t.cards.payer.os);
     expect(await contents.recover()).toMatchObject([{ outcome: 'completed' }]);
