@@ -187,7 +187,7 @@ export const PAYLOAD_KEYS = [
   'refusedAck',
   'returned',
   // content flows booked at the issuer host: the cards' certificates and the payload digests their
-  // signatures bind (docs/issuer-host.md, "Exchanges at clearing")
+  // signatures bind (docs/content-clearing.md)
   'senderCertificate',
   'receiverCertificate',
   'initiatorCertificate',

@@ -6,8 +6,20 @@ import type { Sql } from './host-database.js';
 /** A card's purse, a shop's value in flight, the issuer's float (migration 006). */
 export type AccountKind = 'card' | 'in-flight' | 'issuer';
 export type TransferPhase = 'pending' | 'post' | 'void';
-/** A value transfer between two cards, or the value half of a content exchange (migration 007). */
-export type TransferKind = 'value-transfer' | 'exchange-leg';
+/**
+ * A value transfer between two cards, the value half of a content exchange (migration 007), or an
+ * e-money content send (migration 008).
+ */
+export type TransferKind = 'value-transfer' | 'exchange-leg' | 'content-send';
+
+/**
+ * Whether two kinds can name one transfer. A content transfer of value is the same card transfer
+ * whichever content flow journaled it: a send and an exchange's first half are signed alike
+ * (protocol §9), so one flow reporting it as the other books the same leg, never a second one.
+ */
+export function sameTransferFamily(a: TransferKind, b: TransferKind): boolean {
+  return (a === 'value-transfer') === (b === 'value-transfer');
+}
 
 export interface PendingTransfer {
   transferId: bigint;

@@ -1,12 +1,15 @@
 // Fleet end of day from the ledger (docs/issuer-host.md, "Fleet reports"): for an instant range
 // [from, to), per terminal, per shop and for the issuer, the transfers posted (delivered) and voided
-// (rolled back or refunded) and those still pending (and, apart, the e-money legs of exchanges), counted and summed in minor units (bigint), by
-// the time of the journal entry that booked them; for the issuer also the value issued in the range
-// and the e-money outstanding at its end (by the time each issuance was recorded). The caller gives the business day's bounds (the
-// terminal's businessDayBounds does the same), so nothing here assumes a time zone. A terminal's own
-// summary (Flows.summary) of the same range reconciles with its line: its completed value transfers
-// are the posts it booked, its refunded ones the voids (test/issuer-host/clearing-reports.test.ts).
+// (rolled back or refunded) and those still pending, and apart the e-money of content flows (the legs
+// of exchanges, and sends), counted and summed in minor units (bigint), by the time of the journal
+// entry that booked them; for the issuer also the value issued in the range and the e-money
+// outstanding at its end (by the time each issuance was recorded). The caller gives the business
+// day's bounds (the terminal's businessDayBounds does the same), so nothing here assumes a time zone.
+// A terminal's own summary (Flows.summary) of the same range reconciles with its line: its completed
+// value transfers are the posts it booked, its refunded ones the voids, its completed e-money sends
+// its sends' posts (test/issuer-host/clearing-reports.test.ts, clearing-content-sends.test.ts).
 import type { Sql } from '../db/host-database.js';
+import type { TransferKind } from '../db/ledger-records.js';
 
 export interface Totals {
   count: number;
@@ -22,11 +25,13 @@ export interface PhaseTotals {
 
 /**
  * A line's value transfers (what a terminal's own summary sells and refunds) and, apart, the e-money
- * legs of its content exchanges (migration 007), which the shop's summary counts as exchanges.
+ * legs of its content exchanges (migration 007), which the shop's summary counts as exchanges, and
+ * its e-money sends (migration 008), which it counts as content transfers.
  */
 export interface ReportLine extends PhaseTotals {
   currency: number;
   exchanges: PhaseTotals;
+  sends: PhaseTotals;
 }
 
 export interface FleetReport {
@@ -51,7 +56,7 @@ export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Pr
     terminal_id: string | null;
     shop_id: string;
     currency: number;
-    kind: 'value-transfer' | 'exchange-leg';
+    kind: TransferKind;
     phase: 'pending' | 'post' | 'void';
     n: bigint | number;
     amount: bigint | string;
@@ -86,7 +91,7 @@ export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Pr
   const shops = new Map<string, ReportLine & { shopId: string; inFlight: bigint }>();
   const issuer = new Map<number, IssuerLine>();
   const phases = (): PhaseTotals => ({ posted: empty(), voided: empty(), pending: empty() });
-  const line = () => ({ ...phases(), exchanges: phases() });
+  const line = () => ({ ...phases(), exchanges: phases(), sends: phases() });
   const issuerLine = (currency: number): IssuerLine => {
     if (!issuer.has(currency))
       issuer.set(currency, { currency, inFlight: 0n, issued: empty(), outstanding: 0n, ...line() });
@@ -94,7 +99,7 @@ export async function fleetReport(sql: Sql, range: { from: Date; to: Date }): Pr
   };
   for (const r of rows) {
     const add = (line: ReportLine) => {
-      const l = r.kind === 'exchange-leg' ? line.exchanges : line;
+      const l = r.kind === 'exchange-leg' ? line.exchanges : r.kind === 'content-send' ? line.sends : line;
       const t = r.phase === 'post' ? l.posted : r.phase === 'void' ? l.voided : l.pending;
       t.count += Number(r.n);
       t.amount += BigInt(r.amount);

@@ -25,6 +25,7 @@ import {
   type PendingTransfer,
   recordException,
   resolve,
+  sameTransferFamily,
 } from '../db/ledger-records.js';
 
 const HEX = /^[0-9A-F]+$/;
@@ -228,7 +229,8 @@ export async function firstInBatch(
  * → in flight) is claimed or found, then a post (in flight → payee) or void (back to the payer) made
  * unless one is booked. Terms that differ from the pending's, a resolution contradicting the one
  * booked, or a card settling what the issuer refunded are kept as exceptions, never booked. Value
- * transfers and exchange legs (exchange-booker.ts) book through here.
+ * transfers and content legs (content-booker.ts) book through here; a resolution is of its pending's
+ * kind.
  */
 export async function bookPhase(
   tx: Sql,
@@ -244,7 +246,7 @@ export async function bookPhase(
   const { payer } = parties;
   const pending = await ensurePending(tx, booking, { debit: payer, credit: parties.inFlight });
   if (
-    pending.kind !== (booking.kind ?? 'value-transfer') ||
+    !sameTransferFamily(pending.kind, booking.kind ?? 'value-transfer') ||
     pending.amount !== booking.amount ||
     pending.currency !== booking.currency ||
     pending.debitAccount !== payer

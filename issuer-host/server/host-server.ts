@@ -19,7 +19,7 @@ import type { TransferProofVerifier } from '../clearing/clearing-keys.js';
 import type { Booker } from '../clearing/ingest.js';
 import { provenBooker } from '../clearing/transfer-proofs.js';
 import type { HostDatabase } from '../db/host-database.js';
-import { exchangeLegBooker } from '../ledger/exchange-booker.js';
+import { contentLegBooker } from '../ledger/content-booker.js';
 import { bookValueTransfers } from '../ledger/ledger-booker.js';
 import { DEFAULT_REFUND_AFTER_MS } from '../ledger/refund-cases.js';
 import { type RefundScanSchedule, scheduleRefundScan } from '../ledger/refund-scan-schedule.js';
@@ -128,7 +128,7 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
     now,
     book: bothBookers(
       options.clearingKeys ? provenBooker(options.clearingKeys, bookValueTransfers) : bookValueTransfers,
-      exchangeLegBooker(ca),
+      contentLegBooker(ca),
     ),
     ...(options.clearingKeys ? { proofKeyIds: options.clearingKeys.keyIds } : {}),
     ...(options.uploadBodyBytes !== undefined ? { uploadBodyBytes: options.uploadBodyBytes } : {}),
@@ -166,11 +166,11 @@ export async function createHostServer(options: HostServerOptions): Promise<Fast
   return app;
 }
 
-/** Value transfers, then exchange legs, in the upload's one transaction: a refusal of either rolls back both. */
-function bothBookers(transfers: Booker, exchanges: Booker): Booker {
+/** Value transfers, then content legs, in the upload's one transaction: a refusal of either rolls back both. */
+function bothBookers(transfers: Booker, contents: Booker): Booker {
   return async (tx, context, entries) => {
     await transfers(tx, context, entries);
-    await exchanges(tx, context, entries);
+    await contents(tx, context, entries);
   };
 }
 

@@ -215,7 +215,7 @@ export function registerLedgerRoutes(
 
   const totals = z.object({ count: z.number(), amount: z.string() });
   const phases = z.object({ posted: totals, voided: totals, pending: totals });
-  const lineSchema = phases.extend({ currency: z.number(), exchanges: phases });
+  const lineSchema = phases.extend({ currency: z.number(), exchanges: phases, sends: phases });
   typed.get(
     '/admin/reports/end-of-day',
     {
@@ -255,10 +255,11 @@ const accountRef = (ref: string) => (/^[0-9A-Fa-f]{32}$/.test(ref) ? ref.toUpper
 function reportJson(r: FleetReport) {
   const t = (x: Totals) => ({ count: x.count, amount: x.amount.toString() });
   const phases = (l: PhaseTotals) => ({ posted: t(l.posted), voided: t(l.voided), pending: t(l.pending) });
-  const line = <L extends PhaseTotals & { exchanges: PhaseTotals }>(l: L) => ({
+  const line = <L extends PhaseTotals & { exchanges: PhaseTotals; sends: PhaseTotals }>(l: L) => ({
     ...l,
     ...phases(l),
     exchanges: phases(l.exchanges),
+    sends: phases(l.sends),
   });
   return {
     from: r.from.toISOString(),

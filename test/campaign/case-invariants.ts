@@ -114,6 +114,13 @@ export function checkInvariants(i: InvariantInput): string[] {
       else state = 'neither';
       break;
     }
+    case 'emoney-send': {
+      const [out, into] = op.from === 'payer' ? [dp, de] : [de, dp];
+      state =
+        out === 0 && into === 0 ? 'before' : out === -op.amount && into === op.amount ? 'after' : 'neither';
+      if (!itemsSame) state = 'neither';
+      break;
+    }
     case 'content-exchange': {
       const paid = dp === -op.amount && de === op.amount;
       const unpaid = dp === 0 && de === 0;

@@ -2,15 +2,16 @@
 // has run with the cards present, every card out of every reader:
 //  - the ledger sums to zero; nothing is in flight, no pending transfer unresolved, no exception;
 //  - each card's ledger balance is the card's own balance (issuance, value transfers and the e-money
-//    legs of content exchanges are all booked); the cards hold together what they were issued (value
+//    of content exchanges and sends are all booked); the cards hold together what they were issued (value
 //    conserved), and each ticket issued is on exactly one card;
 //  - each terminal's chain verifies, and the host holds it to the terminal's head with its hash, each
 //    entry once (no upload lost, none booked twice);
 //  - the fleet's end of day (the repository behind GET /admin/reports/end-of-day) posts what the
 //    terminals' own end of day (their Z reports) sold, each transfer once however many terminals
 //    journaled it, and each transfer the host posted is one a terminal completed, for that amount;
-//  - each exchange's e-money leg is posted at the host exactly when the terminals' journals say the
-//    exchange completed, for its amount, and voided (or never booked) when it rolled back.
+//  - each content leg (an exchange's e-money half, an e-money send) is posted at the host exactly when
+//    the terminals' journals say the flow completed, for its amount, and voided (or never booked) when
+//    it rolled back; the fleet's sends are the terminals' own completed sends, each once.
 import { whileHolding } from '../../card-sim/card-files.js';
 import type { Flows } from '../../db/flows.js';
 import type { Journal } from '../../db/journal.js';
@@ -32,29 +33,35 @@ export interface TerminalLog {
   day: DayReports;
 }
 
-/** What a terminal's journal says moved: value transfers by key, exchanges' value by first half. */
+/** The e-money of a closed content flow: its first half's value, and whether it went. */
+interface ContentLeg {
+  flow: 'exchange' | 'send';
+  amount: number;
+  moved: boolean;
+}
+
+/** What a terminal's journal says moved: value transfers by key, content flows' value by leg key. */
 export interface JournalFacts {
   /** payer holder ID ':' Rt → amount, for each value transfer the terminal completed. */
   completed: Map<string, number>;
-  /** Exchanges by their first half's tx ID: the value the initiator gave, and whether it went. */
-  exchanges: Map<string, { fromId: string; toId: string; amount: number; moved: boolean }>;
+  /** Sender holder ID ':' tx ID of the first half → the e-money an exchange or a send gave. */
+  contentLegs: Map<string, ContentLeg>;
   /** Flows still open (in doubt, delivered and not acknowledged, a release proof to deliver, a content flow). */
   open: number;
 }
 
 export function journalFacts(log: TerminalLog): JournalFacts {
-  const facts: JournalFacts = { completed: new Map(), exchanges: new Map(), open: 0 };
+  const facts: JournalFacts = { completed: new Map(), contentLegs: new Map(), open: 0 };
   for (const f of log.flows.all()) {
     if (f.flowKind === 'value-transfer' && f.lastStep === 'completed') {
       const r = foldTransfer(log.journal.entriesForFlow(f.flowId));
       if (r.txRandom) facts.completed.set(`${r.payerId}:${r.txRandom}`, r.amount);
     }
-    if (f.flowKind === 'content-exchange' && f.terminal) {
+    if ((f.flowKind === 'content-exchange' || f.flowKind === 'content-transfer') && f.terminal) {
       const c = foldContentFlow(log.journal.entriesForFlow(f.flowId));
       if (c.txId && 'amount' in c.offer)
-        facts.exchanges.set(c.txId, {
-          fromId: c.fromId,
-          toId: c.toId,
+        facts.contentLegs.set(`${c.fromId}:${c.txId}`, {
+          flow: c.kind === 'content-exchange' ? 'exchange' : 'send',
           amount: c.offer.amount,
           moved: c.lastStep === 'completed',
         });
@@ -112,7 +119,10 @@ export async function checkFleetInvariants(o: {
   for (const { log, facts: f } of facts) {
     const verified = log.journal.verify();
     if (!verified.ok) v.push(`${log.terminalId}: its journal does not verify`);
-    if (f.open > 0) v.push(`${log.terminalId}: ${f.open} flows still open after the final recovery`);
+    if (f.open > 0) {
+      const which = log.flows.openFlows().map((x) => `${x.flowKind} at ${x.lastStep}`);
+      v.push(`${log.terminalId}: ${f.open} flows still open after the final recovery (${which.join(', ')})`);
+    }
     const head = log.journal.head();
     entries += head.seq;
     const [chain] = await db.query<{ last_seq: bigint; head_hash: Uint8Array }>(
@@ -130,29 +140,30 @@ export async function checkFleetInvariants(o: {
     if (n !== head.seq) v.push(`${log.terminalId}: the host holds ${n} of its ${head.seq} entries`);
   }
 
-  // Exchanges: one outcome per first half, whichever terminals journaled it.
-  const exchanges = new Map<string, { fromId: string; toId: string; amount: number; moved: boolean }>();
+  // Content flows: one outcome per leg (an exchange's first half, a send), whichever terminals journaled it.
+  const contentLegs = new Map<string, ContentLeg>();
   for (const { log, facts: f } of facts)
-    for (const [tx, e] of f.exchanges) {
-      const seen = exchanges.get(tx);
-      if (seen && seen.moved !== e.moved) v.push(`exchange ${tx}: the journals disagree (${log.terminalId})`);
-      exchanges.set(tx, e);
+    for (const [key, leg] of f.contentLegs) {
+      const seen = contentLegs.get(key);
+      if (seen && seen.moved !== leg.moved)
+        v.push(`${leg.flow} ${key}: the journals disagree (${log.terminalId})`);
+      contentLegs.set(key, leg);
     }
-  // Their e-money legs at the host: posted exactly for the exchanges that completed.
+  // Their legs at the host: posted exactly for the flows that completed.
   const legs = await db.query<{ transfer_key: string; phase: string; amount: bigint | string }>(
-    `SELECT transfer_key, phase, amount FROM ledger_transfers WHERE kind = 'exchange-leg' AND phase <> 'pending'`,
+    `SELECT transfer_key, phase, amount FROM ledger_transfers
+      WHERE kind IN ('exchange-leg', 'content-send') AND phase <> 'pending'`,
   );
   const legOutcome = new Map(legs.map((l) => [l.transfer_key, { phase: l.phase, amount: Number(l.amount) }]));
-  for (const [tx, e] of exchanges) {
-    const leg = legOutcome.get(`${e.fromId}:${tx}`);
+  for (const [key, e] of contentLegs) {
+    const leg = legOutcome.get(key);
     if (e.moved && (leg?.phase !== 'post' || leg.amount !== e.amount))
-      v.push(`exchange ${tx} completed (${e.amount}); the host booked its leg ${leg?.phase ?? 'nowhere'}`);
+      v.push(`${e.flow} ${key} completed (${e.amount}); the host booked its leg ${leg?.phase ?? 'nowhere'}`);
     if (!e.moved && leg !== undefined && leg.phase !== 'void')
-      v.push(`exchange ${tx} rolled back; the host ${leg.phase}ed its leg`);
+      v.push(`${e.flow} ${key} rolled back; the host ${leg.phase}ed its leg`);
   }
   for (const key of legOutcome.keys())
-    if (!exchanges.has(key.split(':')[1]!))
-      v.push(`the host booked an exchange leg no terminal journaled: ${key}`);
+    if (!contentLegs.has(key)) v.push(`the host booked a content leg no terminal journaled: ${key}`);
 
   // The ledger.
   const balances = await db.query<{ kind: string; ref: string; balance: string | bigint }>(
@@ -185,35 +196,41 @@ export async function checkFleetInvariants(o: {
   }
 
   // Fleet totals: the issuer's line of the fleet's end of day against the terminals' own end of day
-  // (the Z report the shop prints: its sales line), day by day.
+  // (the Z report the shop prints: its sales line, which counts the value transfers sold and the
+  // e-money sent into the shop's card: every send of the soak goes payer → payee), day by day.
   const keys = new Map<string, { amount: number; copies: number }>();
-  for (const { facts: f } of facts)
-    for (const [key, amount] of f.completed)
-      keys.set(key, { amount, copies: (keys.get(key)?.copies ?? 0) + 1 });
+  const sold = (key: string, amount: number) =>
+    keys.set(key, { amount, copies: (keys.get(key)?.copies ?? 0) + 1 });
+  for (const { facts: f } of facts) {
+    for (const [key, amount] of f.completed) sold(key, amount);
+    for (const [key, leg] of f.contentLegs) if (leg.flow === 'send' && leg.moved) sold(key, leg.amount);
+  }
   for (const day of o.days) {
     const bounds = businessDayBounds(day, 'UTC');
     const report = await fleetReport(db, { from: bounds.start, to: bounds.end });
-    const posted = report.issuer.reduce((s, l) => s + l.posted.amount, 0n);
-    const postedCount = report.issuer.reduce((s, l) => s + l.posted.count, 0);
-    const resolved = report.issuer.reduce((s, l) => s + l.posted.count + l.voided.count, 0);
-    const pending = report.issuer.reduce((s, l) => s + l.pending.count, 0);
+    const lines = report.issuer.flatMap((l) => [l, l.sends]);
+    const posted = lines.reduce((s, l) => s + l.posted.amount, 0n);
+    const postedCount = lines.reduce((s, l) => s + l.posted.count, 0);
+    const all = report.issuer.flatMap((l) => [l, l.sends, l.exchanges]);
+    const resolved = all.reduce((s, l) => s + l.posted.count + l.voided.count, 0);
+    const pending = all.reduce((s, l) => s + l.pending.count, 0);
     const sales = o.logs.map((l) => l.day.summary(day).report.kinds.find((k) => k.kind === 'sale')!);
     const ownAmount = sales.reduce((s, l) => s + l.valueIn.minor, 0);
     const ownCount = sales.reduce((s, l) => s + l.count, 0);
-    // A transfer completed at two terminals (begun at one, recovered at another) is one post.
+    // A transfer or send completed at two terminals (begun at one, recovered at another) is one post.
     const twice = [...keys.values()].reduce((s, k) => s + (k.copies - 1) * k.amount, 0);
     const twiceCount = [...keys.values()].reduce((s, k) => s + k.copies - 1, 0);
     if (posted !== BigInt(ownAmount - twice) || postedCount !== ownCount - twiceCount)
       v.push(
-        `${day}: the fleet posted ${postedCount} transfers, ${posted}; the terminals' Z reports sold ${ownCount}, ${ownAmount}, of which ${twiceCount} (${twice}) at two terminals`,
+        `${day}: the fleet posted ${postedCount} transfers and sends, ${posted}; the terminals' Z reports sold ${ownCount}, ${ownAmount}, of which ${twiceCount} (${twice}) at two terminals`,
       );
     if (pending !== resolved)
-      v.push(`${day}: the fleet's day has ${pending} pending transfers, ${resolved} resolved`);
+      v.push(`${day}: the fleet's day has ${pending} pending transfers and legs, ${resolved} resolved`);
   }
 
   // And transfer by transfer: what the host posted is what some terminal completed.
   const postedKeys = await db.query<{ transfer_key: string; amount: bigint | string }>(
-    `SELECT transfer_key, amount FROM ledger_transfers WHERE phase = 'post' AND kind = 'value-transfer'`,
+    `SELECT transfer_key, amount FROM ledger_transfers WHERE phase = 'post' AND kind IN ('value-transfer', 'content-send')`,
   );
   const hostPosted = new Map(postedKeys.map((r) => [r.transfer_key, Number(r.amount)]));
   for (const [key, amount] of hostPosted)
@@ -275,8 +292,8 @@ export async function unheldInFlight(db: HostDatabase, setups: TerminalSetup[]):
           const t = foldTransfer(reader.journal.entriesForFlow(f.flowId));
           if (t.txRandom) held.add(`${t.payerId}:${t.txRandom}`);
         }
-        if (f.flowKind === 'content-exchange') {
-          // An exchange's e-money leg: the sender of its value half, and that half's transfer ID.
+        if (f.flowKind === 'content-exchange' || f.flowKind === 'content-transfer') {
+          // A content leg (an exchange's value half, an e-money send): its sender and its transfer ID.
           const c = foldContentFlow(reader.journal.entriesForFlow(f.flowId));
           if (c.txId && 'amount' in c.offer) held.add(`${c.fromId}:${c.txId}`);
           if (c.secondTxId && c.take && 'amount' in c.take) held.add(`${c.toId}:${c.secondTxId}`);

@@ -2,7 +2,8 @@
 // processes with simulated cards, two host instances, one PostgreSQL, six rounds with a fixed seed, so
 // that every fault kind strikes once (fleet-soak.ts draws the first six in a seeded order). With this
 // seed the killed terminal's cards go to two other terminals one after the other: the payee's credit
-// is released at one, and the release proof reaches the payer card.
+// is released at one, and the release proof reaches the payer card. Value moves by transfers,
+// exchanges (tickets bought) and e-money sends.
 import { describe, expect, it } from 'vitest';
 import { FLEET_FAULTS, formatFleetReport, runFleetSoak } from './fleet-soak.js';
 
@@ -12,7 +13,9 @@ describe('the fleet tier of the soak command, quick run', () => {
     expect(report.violations, formatFleetReport(report)).toEqual([]);
     for (const fault of FLEET_FAULTS) expect(report.faults[fault], fault).toBe(1);
     // Each fault did what it is there for.
-    const killed = (report.operations['transfer killed'] ?? 0) + (report.operations['exchange killed'] ?? 0);
+    const killed = ['transfer', 'exchange', 'e-money send']
+      .map((name) => report.operations[`${name} killed`] ?? 0)
+      .reduce((a, b) => a + b, 0);
     expect(killed, formatFleetReport(report)).toBe(1);
     expect(report.faults['replay: answered as duplicates, nothing booked']).toBe(1);
     expect(report.faults['edited: refused, alert raised, nothing booked']).toBe(1);
@@ -28,6 +31,8 @@ describe('the fleet tier of the soak command, quick run', () => {
       formatFleetReport(report),
     ).toBeGreaterThan(0);
     expect(report.operations['transfer completed']).toBeGreaterThan(10);
+    // E-money sent as content transfers, booked at the host: each card's ledger balance is its own.
+    expect(report.operations['e-money send completed']).toBeGreaterThan(0);
     expect(report.entries).toBeGreaterThan(50);
   }, 600_000); // ~25 s of CPU in all its processes; the wall time is the machine's load
 });

@@ -51,9 +51,18 @@ interface Station {
 }
 
 type Recovered = { adopted: number; settled: number; failed: number; refunded: number };
-type PlannedOp = { kind: 'transfer' | 'exchange' | 'send'; share: number };
+/** A value transfer, a ticket bought with e-money, a ticket sent, or e-money sent as a content transfer. */
+type PlannedOp = { kind: 'transfer' | 'exchange' | 'send' | 'e-money send'; share: number };
 
 const SLOTS: SlotName[] = ['payer', 'payee'];
+/** What the report calls each operation. */
+const OPERATION_NAMES = {
+  transfer: 'transfer',
+  'content-exchange': 'exchange',
+  'content-send': 'send',
+  'emoney-send': 'e-money send',
+  'key-update': 'key update',
+} as const satisfies Record<Operation['kind'], string>;
 
 export async function runFleetSoak(o: {
   seed: number;
@@ -176,6 +185,10 @@ export async function runFleetSoak(o: {
     'transfer:journal': 4,
     'exchange:apdu': 10,
     'exchange:journal': 4,
+    // An e-money send runs VERIFY and the six AUTH commands first, then its five content commands
+    // (15 to 18 APDUs in all) and journals six entries: the kill points reach its last command.
+    'e-money send:apdu': 15,
+    'e-money send:journal': 6,
   };
 
   try {
@@ -203,6 +216,7 @@ export async function runFleetSoak(o: {
               ['transfer', 6],
               ['exchange', 3],
               ['send', 1],
+              ['e-money send', 2],
             ] as const),
             share: random.chance(0.3) ? 0.2 + random.int(0, 30) / 100 : random.int(1, 10) / 100,
           }),
@@ -213,7 +227,11 @@ export async function runFleetSoak(o: {
       const unit: KillArm['unit'] = random.chance(0.6) ? 'apdu' : 'journal';
       const killPoint = random.int(1, 1000) / 1000;
       if (victim && fault === 'terminal-killed')
-        plans[stations.indexOf(victim)]![0]!.kind = random.chance(0.7) ? 'transfer' : 'exchange';
+        plans[stations.indexOf(victim)]![0]!.kind = random.weighted([
+          ['transfer', 6],
+          ['exchange', 2],
+          ['e-money send', 2],
+        ] as const);
       const carry = random.pick(['both', 'payee-first', 'payer-first'] as const);
       const helpers = [below(2), below(2)];
       const strikeAt = below(2);
@@ -240,19 +258,23 @@ export async function runFleetSoak(o: {
           let op: Operation = { kind: 'transfer', amount };
           if (p.kind === 'exchange' && payee.contents.length > 0)
             op = { kind: 'content-exchange', amount, itemId: payee.contents[0]!.id };
+          else if (p.kind === 'e-money send') op = { kind: 'emoney-send', from: 'payer', amount };
           else if (p.kind === 'send' && payer.contents.length + payee.contents.length > 0)
             op = {
               kind: 'content-send',
               from: payer.contents.length > 0 ? 'payer' : 'payee',
               itemId: (payer.contents[0] ?? payee.contents[0])!.id,
             };
-          const name =
-            op.kind === 'content-exchange' ? 'exchange' : op.kind === 'content-send' ? 'send' : 'transfer';
+          const name = OPERATION_NAMES[op.kind];
           const kill: KillArm | undefined =
             s === victim && fault === 'terminal-killed' && n === 0 && name !== 'send'
               ? { unit, at: Math.max(1, Math.ceil(killPoint * shortest[`${name}:${unit}`]!)) }
               : undefined;
-          if (kill) count(report.faults, `terminal-killed: armed in a ${name} at ${kill.unit} ${kill.at}`);
+          if (kill)
+            count(
+              report.faults,
+              `terminal-killed: armed in a${/^[aeiou]/.test(name) ? 'n' : ''} ${name} at ${kill.unit} ${kill.at}`,
+            );
           try {
             const r = await call<{ status: string; code?: string; apdus: number; journalWrites: number }>(s, {
               cmd: 'operate',

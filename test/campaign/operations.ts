@@ -10,6 +10,8 @@ export type Operation =
   | { kind: 'transfer'; amount: number; pin?: boolean }
   | { kind: 'key-update' }
   | { kind: 'content-send'; from: SlotName; itemId: string }
+  /** `amount` of the sender's purse to the other card as a content transmission (the sender's PIN first). */
+  | { kind: 'emoney-send'; from: SlotName; amount: number }
   /** The payer buys the payee's item for `amount` (both owners' PINs, then a session). */
   | { kind: 'content-exchange'; amount: number; itemId: string };
 
@@ -29,6 +31,11 @@ export async function runOperation(t: TerminalServices, op: Operation, pin: stri
       await t.engine.login(op.from, pin);
       await t.contents.authenticate();
       return t.contents.send({ from: op.from, itemId: op.itemId });
+    case 'emoney-send':
+      // Paying from the purse needs the owner level.
+      await t.engine.login(op.from, pin);
+      await t.contents.authenticate();
+      return t.contents.send({ from: op.from, amount: op.amount });
     case 'content-exchange':
       await t.engine.login('payer', pin);
       await t.engine.login('payee', pin);
@@ -51,6 +58,8 @@ export function cliArguments(op: Operation, pin: string, minorUnits: number): st
       return ['update-keys', '--json'];
     case 'content-send':
       return ['send', '--from', op.from, '--item', op.itemId, `--${op.from}-pin`, pin, '--json'];
+    case 'emoney-send':
+      return ['send', '--from', op.from, '--amount', decimal(op.amount), `--${op.from}-pin`, pin, '--json'];
     case 'content-exchange':
       return [
         'exchange',

@@ -1,4 +1,4 @@
-// The e-money leg of a content exchange at clearing (docs/issuer-host.md, "Exchanges at clearing"), on
+// The e-money leg of a content exchange at clearing (docs/content-clearing.md), on
 // both backends. Honest path: real simulated cards buy a ticket through the content engine; the
 // terminal's journal is uploaded and the leg is booked pending → post (or pending → void when a card
 // refused and recovery rolled it back), once however many terminals journaled the exchange, and an
@@ -6,186 +6,47 @@
 // chained, an exchange no card made (a random signature, a genuine exchange re-termed, a certificate of
 // another card or of another CA): each refused whole with E_UPLOAD_PROOF, one clearing.proof alert,
 // and no row of clearing or the ledger changed, with or without the clearing key set.
-import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../db/connection.js';
 import type { JournalRecord } from '../../db/journal.js';
-import { readUploadBatch } from '../../db/journal-upload.js';
-import { ContentEngine } from '../../electron/services/contents/content-engine.js';
-import { TransferProofVerifier } from '../../issuer-host/clearing/clearing-keys.js';
 import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { fleetReport } from '../../issuer-host/ledger/fleet-report.js';
-import { listCases, openDueCases, settleCase } from '../../issuer-host/ledger/refund-cases.js';
 import { toHex } from '../../protocol/bytes.js';
-import {
-  CLEARING_UPLOAD_PATH,
-  type UploadRequest,
-  type UploadResponse,
-} from '../../protocol/host-link/clearing-wire.js';
 import { INS } from '../../protocol/settlement/commands.js';
 import { arm, type Fault, presentAgain } from '../support/card-faults.js';
-import { TEST_PIN } from '../support/card-fixtures.js';
-import { createUnderRight, ticket } from '../support/content-fixtures.js';
-import { makeTerminal, type TerminalUnderTest } from '../support/terminal-fixtures.js';
-import { openTestJournal, removeTestJournals, type TestJournal } from './clearing-fixtures.js';
-import { BACKENDS, expectRefusal, useHostDatabases } from './host-db-fixtures.js';
+import { makeTerminal } from '../support/terminal-fixtures.js';
+import { removeTestJournals } from './clearing-fixtures.js';
 import {
-  CLEARING_TABLES,
-  issuerWorld,
-  plainClient,
-  type RunningHost,
-  registeredTerminal,
-  startHost,
-} from './host-fixtures.js';
+  balanceOf,
+  batchOf,
+  ContentClearingHost,
+  caseInDoubt,
+  certificateOf,
+  copyFlow,
+  legs,
+  proofAlerts,
+  rand,
+  seqIn,
+  settle,
+  ticketShop,
+} from './content-clearing-fixtures.js';
+import { BACKENDS, useHostDatabases } from './host-db-fixtures.js';
 
 const dbs = useHostDatabases();
 afterAll(() => removeTestJournals());
-const rand = (n = 16) => toHex(randomBytes(n));
-
-/** A shop's terminal with a customer card (payer) and the shop's issuer card holding a ticket. */
-async function ticketShop(payee: { maxBalance?: number } = {}) {
-  const t = makeTerminal({
-    payer: { balance: 5_000 },
-    payee: { balance: 0, issuerCard: true, pin: '0000', ...payee },
-  });
-  const contents = new ContentEngine(t.engine, { journal: t.journal, flows: t.flows, slots: t.slots });
-  const item = ticket(t.issuer);
-  await t.engine.withCards(async (cards) => {
-    const s = await cards.session('payee');
-    await createUnderRight(t.issuer, s.client, s.info.holderId, cards.now(), item);
-  });
-  await t.engine.login('payer', TEST_PIN);
-  await contents.authenticate();
-  const buy = (amount: number) =>
-    contents.exchange({ initiator: 'payer', give: { amount }, take: { itemId: item.id } });
-  const ids = {
-    customer: t.cards.payer.store.read().holderId,
-    shop: t.cards.payee.store.read().holderId,
-  };
-  return { t, contents, buy, ids };
-}
-
-/** The terminal's journal as an upload: all of it, or its first `limit` entries. */
-function batchOf(t: TerminalUnderTest, limit?: number): UploadRequest {
-  const log = openDatabase(t.dbPath);
-  try {
-    return readUploadBatch(log, 0, limit)!;
-  } finally {
-    log.close();
-  }
-}
-
-async function clearingRows(db: HostDatabase): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for (const table of CLEARING_TABLES) out[table] = await db.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
-  return out;
-}
-
-async function legs(db: HostDatabase) {
-  return db.query<{ transfer_key: string; phase: string; amount: bigint; kind: string }>(
-    `SELECT transfer_key, phase, amount, kind FROM ledger_transfers ORDER BY transfer_id`,
-  );
-}
-
-async function balanceOf(db: HostDatabase, kind: string, ref: string): Promise<bigint> {
-  const rows = await db.query<{ balance: string | bigint }>(
-    'SELECT balance::bigint AS balance FROM ledger_balances WHERE kind = $1 AND ref = $2',
-    [kind, ref],
-  );
-  return rows.length === 0 ? 0n : BigInt(rows[0]!.balance);
-}
-
-async function proofAlerts(db: HostDatabase) {
-  return db.query<{ subject: string; detail: Record<string, unknown> }>(
-    `SELECT subject, detail FROM audit_events WHERE kind = 'clearing.proof' ORDER BY event_id`,
-  );
-}
-
-/** A flow's entries copied into another journal, each payload as `edit` makes it (a hostile terminal). */
-function copyFlow(
-  to: TestJournal,
-  entries: JournalRecord[],
-  edit: (step: string, payload: Record<string, unknown>) => Record<string, unknown> = (_, p) => p,
-): string {
-  const flowId = randomUUID();
-  for (const e of entries)
-    to.journal.append({
-      flowId,
-      flowKind: 'content-exchange',
-      step: e.step,
-      payload: edit(e.step, structuredClone(e.payload as Record<string, unknown>)),
-    });
-  return flowId;
-}
 
 describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
   let db: HostDatabase;
-  let host: RunningHost;
+  let clearing: ContentClearingHost;
   let shop: Awaited<ReturnType<typeof ticketShop>>;
-  const tills: TestJournal[] = [];
-
-  let registered: Map<string, Awaited<ReturnType<typeof registeredTerminal>>>;
-  const upload = async (terminalId: string, batch: UploadRequest) => {
-    let terminal = registered.get(terminalId);
-    if (terminal === undefined) {
-      terminal = await registeredTerminal(db, terminalId, 'shop-1');
-      registered.set(terminalId, terminal);
-    }
-    return plainClient(host, issuerWorld('unused', shop.t.issuer), terminal).call<UploadResponse>(
-      'POST',
-      CLEARING_UPLOAD_PATH,
-      batch,
-    );
-  };
-  const hostile = () => {
-    const j = openTestJournal();
-    tills.push(j);
-    return j;
-  };
-
-  /** Refused with E_UPLOAD_PROOF naming this entry and field; nothing of clearing changed; one alert. */
-  async function expectRefused(batch: UploadRequest, at: { seq: number; step: string; proof: string }) {
-    const before = await clearingRows(db);
-    const alertsBefore = (await proofAlerts(db)).length;
-    const answer = await expectRefusal(upload('till-hostile', batch), 'E_UPLOAD_PROOF');
-    expect(answer.details.status).toBe(409);
-    expect(answer.message).toContain(`entry ${at.seq} `);
-    expect(await clearingRows(db)).toEqual(before);
-    const raised = (await proofAlerts(db)).slice(alertsBefore);
-    expect(raised).toHaveLength(1);
-    expect(raised[0]).toMatchObject({
-      subject: 'till-hostile',
-      detail: { code: 'E_UPLOAD_PROOF', seq: at.seq, step: at.step, proof: at.proof },
-    });
-  }
-
-  async function start(clearingKeys = true) {
-    const t = shop.t;
-    host = await startHost({
-      db,
-      world: issuerWorld('unused', t.issuer),
-      ...(clearingKeys
-        ? {
-            clearingKeys: TransferProofVerifier.fromKeyFile({
-              format: 1,
-              issuerId: t.issuer.issuerId,
-              transferKeys: t.issuer.transferKeys,
-            }),
-          }
-        : {}),
-    });
-  }
+  const upload: ContentClearingHost['upload'] = (terminalId, batch) => clearing.upload(terminalId, batch);
+  const hostile = () => clearing.journal();
 
   beforeEach(async () => {
-    registered = new Map();
     db = await dbs.fresh(backend);
     shop = await ticketShop();
-    await start();
+    clearing = await ContentClearingHost.open(db, shop.t.issuer);
   });
-  afterEach(async () => {
-    for (const j of tills.splice(0)) j.close();
-    await host.close();
-  });
+  afterEach(() => clearing.close());
 
   it('books a ticket bought with e-money pending → post, once across two terminals, and reports it apart', async () => {
     expect(await shop.buy(1_500)).toMatchObject({ status: 'completed' });
@@ -248,11 +109,10 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
   });
 
   it('voids the leg of an exchange a card refused and recovery rolled back, on the abort proof', async () => {
-    await host.close();
-    registered = new Map();
+    await clearing.close();
     db = await dbs.fresh(backend);
     shop = await ticketShop({ maxBalance: 1_000 }); // the shop card cannot take 1,500: RECEIVE refuses
-    await start();
+    clearing = await ContentClearingHost.open(db, shop.t.issuer);
     expect(await shop.buy(1_500)).toMatchObject({ status: 'rolled-back' });
     await upload('till-1', batchOf(shop.t));
     expect((await legs(db)).map((l) => l.phase)).toEqual(['pending', 'void']);
@@ -266,24 +126,19 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
     const committed = flow.find((e) => e.step === 'first-committed')!.seq;
     await upload('till-1', batchOf(shop.t, committed)); // stopped after the commit: in doubt
     expect((await legs(db)).map((l) => l.phase)).toEqual(['pending']);
-    expect(await openDueCases(db, { now: new Date('2100-01-01'), ageMs: 1000 })).toBe(1);
-    const [c] = await listCases(db, 'open');
+    const c = await caseInDoubt(db);
     expect(c).toMatchObject({ payerId: shop.ids.customer, amount: 1_500n });
-    expect(c!.proofs.map((p) => (p as { step: string }).step)).toContain('first-committed');
+    expect(c.proofs.map((p) => (p as { step: string }).step)).toContain('first-committed');
     await upload('till-1', batchOf(shop.t)); // the rest: the responder accepted
     expect((await legs(db)).map((l) => l.phase)).toEqual(['pending', 'post']);
-    await expect(
-      settleCase(db, { caseId: c!.caseId, actor: 'staff', now: new Date('2100-01-02') }),
-    ).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    await expect(settle(db, c)).rejects.toMatchObject({ code: 'E_CONFLICT' });
   });
 
   it('settles a refund case of an exchange leg with a void of that leg', async () => {
     expect(await shop.buy(700)).toMatchObject({ status: 'completed' });
     const flow = shop.t.journal.entriesForFlow(shop.t.flows.all().at(-1)!.flowId);
     await upload('till-1', batchOf(shop.t, flow.find((e) => e.step === 'first-committed')!.seq));
-    await openDueCases(db, { now: new Date('2100-01-01'), ageMs: 1000 });
-    const [c] = await listCases(db, 'open');
-    await settleCase(db, { caseId: c!.caseId, actor: 'staff', now: new Date('2100-01-02') });
+    await settle(db, await caseInDoubt(db));
     expect((await legs(db)).map((l) => [l.phase, l.kind])).toEqual([
       ['pending', 'exchange-leg'],
       ['void', 'exchange-leg'],
@@ -332,8 +187,6 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
       genuine = shop.t.journal.entriesForFlow(shop.t.flows.all().at(-1)!.flowId);
       await upload('till-1', batchOf(shop.t)); // the honest terminal's bookings are there to be kept
     });
-    const seqIn = (j: TestJournal, flowId: string, step: string) =>
-      j.journal.entriesForFlow(flowId).find((e) => e.step === step)!.seq;
 
     it('(a) an invented exchange whose commit instruction is random bytes', async () => {
       const j = hostile();
@@ -344,7 +197,7 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
         step: 'first-received',
         payload: { firstCommit: rand(70) },
       });
-      await expectRefused(j.batch(), {
+      await clearing.expectRefused(j.batch(), {
         seq: seqIn(j, flowId, 'first-received'),
         step: 'first-received',
         proof: 'firstCommit',
@@ -356,7 +209,7 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
       const flowId = copyFlow(j, genuine, (step, p) =>
         step === 'started' ? { ...p, give: { ...(p.give as object), amount: 150_000 } } : p,
       );
-      await expectRefused(j.batch(), {
+      await clearing.expectRefused(j.batch(), {
         seq: seqIn(j, flowId, 'first-received'),
         step: 'first-received',
         proof: 'firstCommit',
@@ -371,7 +224,7 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
       const flowId = copyFlow(j, genuine, (step, p) =>
         step === 'started' ? { ...p, initiatorId: otherId, initiatorCertificate: otherCert } : p,
       );
-      await expectRefused(j.batch(), {
+      await clearing.expectRefused(j.batch(), {
         seq: seqIn(j, flowId, 'first-received'),
         step: 'first-received',
         proof: 'firstCommit',
@@ -383,7 +236,7 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
       const flowId = copyFlow(j, genuine, (step, p) =>
         step === 'started' ? { ...p, initiatorCertificate: p.responderCertificate } : p,
       );
-      await expectRefused(j.batch(), {
+      await clearing.expectRefused(j.batch(), {
         seq: seqIn(j, flowId, 'started'),
         step: 'started',
         proof: 'initiatorCertificate',
@@ -402,7 +255,7 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
             }
           : p,
       );
-      await expectRefused(j.batch(), {
+      await clearing.expectRefused(j.batch(), {
         seq: seqIn(j, flowId, 'started'),
         step: 'started',
         proof: 'initiatorCertificate',
@@ -410,39 +263,25 @@ describe.each(BACKENDS)('exchange legs at clearing on %s', (backend) => {
     });
 
     it('(f) without the clearing key set too: the cards’ signatures need no secret', async () => {
-      await host.close();
-      await start(false);
+      await clearing.restart(false);
       const j = hostile();
       const flowId = copyFlow(j, genuine, (step, p) =>
         step === 'first-committed' ? { ...p, firstDeletionProof: rand(71) } : p,
       );
-      await expectRefused(j.batch(), {
+      await clearing.expectRefused(j.batch(), {
         seq: seqIn(j, flowId, 'first-committed'),
         step: 'first-committed',
         proof: 'firstDeletionProof',
       });
     });
 
-    it('books nothing on a proof the terminal set aside (a card refused it next), and is not refused', async () => {
-      const before = await clearingRows(db);
-      const j = hostile();
-      const flowId = randomUUID();
-      const append = (step: string, payload: Record<string, unknown>) =>
-        j.journal.append({ flowId, flowKind: 'content-exchange', step, payload });
-      const started = genuine[0]!.payload as Record<string, unknown>;
-      append('started', started);
-      append('first-sent', { firstTxId: rand() });
-      append('first-received', { firstCommit: rand(70) });
-      append('card-refused', { code: 'E_PKI_SIGNATURE', sw: 0x6982 });
-      append('rolled-back', { reason: 'the first card never started it' });
-      await upload('till-hostile', j.batch());
-      expect((await clearingRows(db)).ledger_transfers).toEqual(before.ledger_transfers);
-      expect(await proofAlerts(db)).toEqual([]);
-    });
+    it('books nothing on a proof the terminal set aside (a card refused it next), and is not refused', () =>
+      clearing.expectSetAside('content-exchange', [
+        ['started', genuine[0]!.payload as Record<string, unknown>],
+        ['first-sent', { firstTxId: rand() }],
+        ['first-received', { firstCommit: rand(70) }],
+        ['card-refused', { code: 'E_PKI_SIGNATURE', sw: 0x6982 }],
+        ['rolled-back', { reason: 'the first card never started it' }],
+      ]));
   });
 });
-
-/** A payer card's certificate (DER), as it shows it to every terminal. */
-function certificateOf(t: TerminalUnderTest): Uint8Array {
-  return Buffer.from(t.cards.payer.store.read().certificate, 'hex');
-}

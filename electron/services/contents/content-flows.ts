@@ -99,10 +99,15 @@ function digestOf(r: ContentTransferRecord | undefined, key: string): Record<str
 
 export type ContentRecovery = 'completed' | 'rolled-back' | 'waiting';
 
-/** What recovery knows beyond the cards: a journaled release proof, and when it may release. */
+/** What recovery knows beyond the cards: journaled proofs, and when it may release. */
 export interface ReleasePolicy {
   /** The receiver's release proof, journaled: it only waits for the sender. */
   releaseProof?: Uint8Array;
+  /**
+   * A send's acceptance, journaled: it settles the sender's record once the receiver has evicted its
+   * own (a card keeps settled records only until its log of eight needs the room).
+   */
+  acceptance?: Uint8Array;
   /**
    * Whether the receiver gives up a pending transfer whose sender is not here and which this
    * terminal cannot complete (docs/journal.md, "When the terminal releases"); absent: never.
@@ -152,7 +157,13 @@ export async function recoverTransmission(
     let acceptance = incoming?.status === 'accepted' ? incoming.proof : undefined;
     if (incoming?.status === 'pending') acceptance = await receiver.contentAccept(txId, proof!);
     if (out.status === 'deleted' && acceptance) await sender.contentAcknowledge(txId, acceptance);
-    record(CONTENT_STEP.COMPLETED, { recovered: true });
+    if (out.status === 'deleted' && !incoming) await acknowledgeJournaled(sender, txId, policy);
+    // The receiver's acceptance: the issuer host posts an e-money send on it, whichever terminal
+    // recovers the send (docs/content-clearing.md).
+    record(CONTENT_STEP.COMPLETED, {
+      recovered: true,
+      ...(acceptance ? { acceptance: toHex(acceptance) } : {}),
+    });
     return 'completed';
   }
   if (incoming?.status === 'pending') await receiver.contentCancel(txId, proof!);
@@ -266,6 +277,19 @@ async function returnToSender(
   await sender.contentReturn(txId, releaseProof);
   record(CONTENT_STEP.REFUNDED, { returned: true, senderSettled: true });
   return 'rolled-back';
+}
+
+/**
+ * CONTENT ACKNOWLEDGE of a delivered transfer with the journaled acceptance, its receiver's record of it
+ * gone. A copy the card refuses (damaged on its way) changes nothing: the record waits for the issuer.
+ */
+async function acknowledgeJournaled(sender: SettlementClient, txId: Uint8Array, policy: ReleasePolicy) {
+  if (!policy.acceptance) return;
+  try {
+    await sender.contentAcknowledge(txId, policy.acceptance);
+  } catch (e) {
+    if (!isTerminalError(e, 'E_CARD_STATUS')) throw e;
+  }
 }
 
 /** CONTENT RELEASE of a pending incoming transfer the policy gives up; journaled 'released'. */

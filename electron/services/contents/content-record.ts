@@ -81,7 +81,7 @@ export function partiesPayload(
 /**
  * A card's label and certificate (DER, hex) under its role's keys. The certificate is public (every
  * terminal reads it); the issuer host checks it against the CA and the card's signatures in the
- * flow with its key (docs/issuer-host.md, "Exchanges at clearing").
+ * flow with its key (docs/content-clearing.md).
  */
 export function certificatePayload(
   role: string,
@@ -121,6 +121,8 @@ export interface ContentFlowRecord {
   origin?: 'found-on-card';
   /** The receiver's release proof, once journaled ('released'). */
   releaseProof?: string;
+  /** A send's acceptance by its receiver, once journaled: the sender is acknowledged with it. */
+  acceptance?: string;
   /** The first card's deletion proof is journaled: from there the flow rolls forward. */
   committed: boolean;
   lastStep: string;
@@ -157,6 +159,7 @@ export function foldContentFlow(entries: JournalRecord[]): ContentFlowRecord {
     if (typeof e.payload.secondTxId === 'string') r.secondTxId = e.payload.secondTxId;
     if (e.step === CONTENT_STEP.RELEASED && typeof e.payload.releaseProof === 'string')
       r.releaseProof = e.payload.releaseProof;
+    if (!exchange && typeof e.payload.acceptance === 'string') r.acceptance = e.payload.acceptance;
     if (e.step === CONTENT_STEP.COMMITTED || e.step === CONTENT_STEP.FIRST_COMMITTED) r.committed = true;
     r.lastStep = e.step;
     r.updatedAt = e.at;

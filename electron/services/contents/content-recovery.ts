@@ -39,10 +39,13 @@ const CLOSED_STEPS: ReadonlySet<string> = new Set(TERMINAL_STEPS);
  * (docs/journal.md, "When the terminal releases"): never once the sender's deletion proof is
  * journaled (the flow rolls forward when the sender comes back); a transfer found on the card always
  * (no flow of this terminal can complete it); a flow of its own when the receiver's content log is
- * full, so that the card can take part in the next transfer.
+ * full, so that the card can take part in the next transfer. And the proofs journaled that settle a
+ * card without its peer: the receiver's release proof for the sender, its acceptance (the receiver
+ * accepted: never released) for a send's sender whose receiver no longer holds its record of it.
  */
 function releasePolicy(flow: ContentFlowRecord): ReleasePolicy {
   if (flow.releaseProof) return { releaseProof: fromHex(flow.releaseProof) };
+  if (flow.acceptance) return { acceptance: fromHex(flow.acceptance) };
   if (flow.committed) return {};
   if (flow.origin === 'found-on-card') return { mayRelease: async () => true };
   return {

@@ -1,7 +1,7 @@
 import type { HostMigration } from './types.js';
 
 // Clearing, fifth step: the e-money leg of a content exchange is booked too (docs/issuer-host.md,
-// "Exchanges at clearing"), so a card's ledger balance is its own balance.
+// "Exchanges at clearing", now docs/content-clearing.md), so a card's ledger balance is its own balance.
 //
 // ledger_transfers   gains `kind`: 'value-transfer' (every row before, the default) or
 //                    'exchange-leg', the value half of a content exchange, named by its sender's

@@ -5,6 +5,7 @@ import { migration004Ledger } from './004-ledger.js';
 import { migration005RefundCases } from './005-refund-cases.js';
 import { migration006Issuance } from './006-issuance.js';
 import { migration007ExchangeLegs } from './007-exchange-legs.js';
+import { migration008ContentSends } from './008-content-sends.js';
 import type { HostMigration } from './types.js';
 
 export type { HostMigration } from './types.js';
@@ -18,6 +19,7 @@ export const HOST_MIGRATIONS: readonly HostMigration[] = [
   migration005RefundCases,
   migration006Issuance,
   migration007ExchangeLegs,
+  migration008ContentSends,
 ];
 
 export const HOST_LATEST_VERSION: number = HOST_MIGRATIONS.at(-1)?.version ?? 0;

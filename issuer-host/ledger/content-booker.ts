@@ -1,12 +1,13 @@
-// Books the e-money legs of content exchanges (migration 007; docs/issuer-host.md, "Exchanges at
-// clearing"), in the ingest's transaction, on what the cards proved (clearing/exchange-evidence.ts).
-// Each value half of an exchange is one leg, named by its sender's holder ID and the half's transfer
-// ID, which every card signature of it binds: flows of one exchange at several terminals (begun at
-// one, adopted and recovered at another) are one leg. Like a value transfer, two-phase:
+// Books the e-money of content flows (migrations 007, 008; docs/content-clearing.md), in the
+// ingest's transaction, on what the cards proved (clearing/content-evidence.ts): each value half is
+// one leg, an exchange's (kind exchange-leg) or a send's (kind content-send), named by its sender's
+// holder ID and the half's transfer ID, which every card signature of it binds: flows of one transfer
+// at several terminals (begun at one, adopted and recovered at another) are one leg. Like a value
+// transfer, two-phase:
 //
 //   pending  sender card → the shop's value in flight   on any genuine proof of the half
 //   post     in flight → receiver card                  the receiver accepted it
-//   void     in flight → sender card                    the exchange rolled back or was given back
+//   void     in flight → sender card                    the transfer rolled back or was given back
 //
 // The proofs are ECDSA signatures checked with the cards' certificates, which the issuer CA signed:
 // no secret is needed, so they are checked whether or not the host holds the clearing key set. An
@@ -15,36 +16,44 @@
 // proof aside as it does a damaged card answer. A proof that cannot be checked (no certificate in
 // the flow, an item half's digest not journaled) backs nothing.
 import type { ParsedCertificate } from '../../protocol/pki/index.js';
-import { ExchangeFold, legKey } from '../clearing/exchange-evidence.js';
+import {
+  CONTENT_FLOW_SHAPES,
+  type ContentFlowKind,
+  ContentFold,
+  legKey,
+} from '../clearing/content-evidence.js';
 import { type Booker, ChainRefusal, type IngestedEntry } from '../clearing/ingest.js';
 import { heldFlowEntries } from '../db/clearing-records.js';
 import type { Booking } from '../db/ledger-records.js';
 import { account, type BatchMemory, bookPhase, entryBooking, firstInBatch } from './ledger-booker.js';
 
-export function exchangeLegBooker(ca: ParsedCertificate): Booker {
+const isContentFlow = (kind: string): kind is ContentFlowKind => Object.hasOwn(CONTENT_FLOW_SHAPES, kind);
+
+export function contentLegBooker(ca: ParsedCertificate): Booker {
   return async (tx, context, entries) => {
-    const exchanges = entries.filter((e) => e.flowKind === 'content-exchange');
-    if (exchanges.length === 0) return;
-    const folds = new Map<string, ExchangeFold>();
+    const contents = entries.filter((e) => isContentFlow(e.flowKind));
+    if (contents.length === 0) return;
+    const kinds = new Map(contents.map((e) => [e.flowId, e.flowKind as ContentFlowKind]));
+    const folds = new Map<string, ContentFold>();
     const foldOf = (flowId: string) => {
       let f = folds.get(flowId);
       if (f === undefined) {
-        f = new ExchangeFold(flowId, ca);
+        f = new ContentFold(flowId, CONTENT_FLOW_SHAPES[kinds.get(flowId)!], ca);
         folds.set(flowId, f);
       }
       return f;
     };
-    for (const held of await heldFlowEntries(tx, context.terminalId, entries[0]!.seq, exchanges)) {
+    for (const held of await heldFlowEntries(tx, context.terminalId, entries[0]!.seq, contents)) {
       const fold = foldOf(held.flowId);
       fold.noteStep(held.seq, held.step, false);
       fold.read(held.seq, held.step, held.payload, false);
     }
     const plan: {
       entry: IngestedEntry;
-      fold: ExchangeFold;
-      bookings: ReturnType<ExchangeFold['backedBookings']>;
+      fold: ContentFold;
+      bookings: ReturnType<ContentFold['backedBookings']>;
     }[] = [];
-    for (const entry of exchanges) {
+    for (const entry of contents) {
       const fold = foldOf(entry.flowId);
       fold.noteStep(entry.seq, entry.step, true);
       // A booking is made at an entry only on proofs verified by then, never at one whose own failed.
@@ -60,7 +69,7 @@ export function exchangeLegBooker(ca: ParsedCertificate): Booker {
       const { f, e } = refused;
       const what = e.field.endsWith('Certificate')
         ? `a ${e.field} the issuer CA did not sign for that card`
-        : `a ${e.field} that no card made: it does not verify under the signing card's certificate for the exchange's terms`;
+        : `a ${e.field} that no card made: it does not verify under the signing card's certificate for the flow's terms`;
       throw new ChainRefusal(
         'E_UPLOAD_PROOF',
         `entry ${e.seq} (flow ${f.flowId}, ${e.step}) carries ${what}`,
@@ -73,12 +82,12 @@ export function exchangeLegBooker(ca: ParsedCertificate): Booker {
       );
     }
     const batch: BatchMemory = { done: new Set(), accounts: new Map() };
-    for (const { entry, bookings } of plan) {
+    for (const { entry, fold, bookings } of plan) {
       for (const { leg, phases } of bookings) {
         const booking: Booking = {
           ...entryBooking(context, entry),
           transferKey: legKey(leg),
-          kind: 'exchange-leg',
+          kind: fold.shape.legKind,
           amount: BigInt(leg.amount),
           currency: leg.currency,
         };
