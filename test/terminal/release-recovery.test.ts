@@ -38,10 +38,13 @@ async function strand(
 }
 
 /**
- * Mallory's card pays 30.00 to the shop card in a hostile reader and stops after DEBIT; terminal A,
- * shown the shop card, releases the pending credit: the release proof is A's to deliver.
+ * Mallory's card pays 30.00 to the shop card in a hostile reader and stops after DEBIT (or aborts its
+ * debit instead, `aborts`); then `meanwhile` happens elsewhere, and terminal A, shown the shop card,
+ * releases the pending credit: the release proof is A's to deliver.
  */
-async function releasedAtA() {
+async function releasedAtA(
+  o: { aborts?: boolean; meanwhile?: (mallory: TestCard) => Promise<unknown> } = {},
+) {
   const customer = await makeCard({ balance: 10_000 });
   const shop = await makeCard({ balance: 0 });
   const mallory = await makeCard({ balance: 10_000 });
@@ -50,7 +53,9 @@ async function releasedAtA() {
   const m = await hostileReader(mallory);
   await m.verifyPin(TEST_PIN);
   const { debit, credit } = await strand(m, mallory, await hostileReader(shop), shop, 3000);
-  await m.debit(debit.txRandom, credit.rxRandom, credit.challenge);
+  if (o.aborts) await m.abortDebit(debit.txRandom);
+  else await m.debit(debit.txRandom, credit.rxRandom, credit.challenge);
+  await o.meanwhile?.(mallory);
   a.t.slots.insert('payee', shop.sim.os);
   await a.recovery.run();
   const [delivery] = a.recovery.pendingDeliveries();
@@ -58,6 +63,21 @@ async function releasedAtA() {
 }
 
 const balance = (c: TestCard) => c.state().balance;
+
+/**
+ * At terminal B, beside a card of transfer key 2 (after `first` there): the card is updated to it,
+ * and its key 1 retired (no unsettled record of it left).
+ */
+async function updateToKey2(
+  card: TestCard,
+  first?: (b: Awaited<ReturnType<typeof shopTerminal>>) => Promise<void>,
+) {
+  const b = await shopTerminal({ payer: card, payee: await makeCard({ balance: 0, transferKeyId: 2 }) });
+  await first?.(b);
+  await b.t.engine.updateKeys();
+  expect(Object.keys(card.state().transferKeys)).toEqual(['2']);
+  return b;
+}
 const nothingOpen = (r: TerminalRecovery) =>
   expect(r.inDoubt()).toEqual({ transfers: [], deliveries: [], contents: [] });
 
@@ -200,14 +220,10 @@ describe('strands made with a genuine card are released by the terminal’s reco
     const { a, mallory, delivery } = await releasedAtA();
     // Terminal B delivers the proof, then updates Mallory's card to a newer transfer key: the key of
     // the refunded record is retired, and the card can no longer check a release proof under it (§4.5).
-    const b = await shopTerminal({
-      payer: mallory,
-      payee: await makeCard({ balance: 0, transferKeyId: 2 }),
+    await updateToKey2(mallory, async (b) => {
+      expect((await b.recovery.deliver(delivery)).outcome).toBe('rolled-back');
+      expect(balance(mallory)).toBe(10_000);
     });
-    expect((await b.recovery.deliver(delivery)).outcome).toBe('rolled-back');
-    expect(balance(mallory)).toBe(10_000);
-    await b.t.engine.updateKeys();
-    expect(Object.keys(mallory.state().transferKeys)).toEqual(['2']);
     const before = mallory.backend.load();
 
     // Terminal A sees the card: REFUND DEBIT answers 6984. The record is refunded by this very proof,
@@ -222,27 +238,10 @@ describe('strands made with a genuine card are released by the terminal’s reco
   });
 
   it('a payer card that aborted its debit and has a newer transfer key since (REFUND DEBIT 6984): the delivery closes with nothing to refund', async () => {
-    const customer = await makeCard({ balance: 10_000 });
-    const shop = await makeCard({ balance: 0 });
-    const mallory = await makeCard({ balance: 10_000 });
-    const a = await shopTerminal({ payer: customer, payee: shop });
-    a.unplug('payee');
     // Mallory's card opens a debit to the shop card, which takes the pending credit; the debit is
-    // then aborted (never debited), and a terminal updates Mallory's card to transfer key 2.
-    const m = await hostileReader(mallory);
-    await m.verifyPin(TEST_PIN);
-    const { debit } = await strand(m, mallory, await hostileReader(shop), shop, 3000);
-    await m.abortDebit(debit.txRandom);
-    const b = await shopTerminal({
-      payer: mallory,
-      payee: await makeCard({ balance: 0, transferKeyId: 2 }),
-    });
-    await b.t.engine.updateKeys();
-    expect(Object.keys(mallory.state().transferKeys)).toEqual(['2']);
-    // Terminal A, shown the shop card alone, releases the credit; then Mallory's card comes.
-    a.t.slots.insert('payee', shop.sim.os);
-    await a.recovery.run();
-    const [delivery] = a.recovery.pendingDeliveries();
+    // then aborted (never debited), and a terminal updates Mallory's card to transfer key 2. Terminal
+    // A, shown the shop card alone, releases the credit; then Mallory's card comes.
+    const { a, mallory, delivery } = await releasedAtA({ aborts: true, meanwhile: (m) => updateToKey2(m) });
     const before = mallory.backend.load();
     a.recovery.watchInsertions();
     await a.place('payer', mallory);
