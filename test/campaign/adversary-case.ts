@@ -96,6 +96,7 @@ export async function runAdversary(
   const [payer, payee] = richer(pair.A, pair.B) as [WorldCard, WorldCard];
   await world.place(payer, payee);
   out.violations.push(...(await recover(world, new Set([payer.holderId, payee.holderId]))));
+  out.violations.push(...(await bringAwaitedPayers(world, payee)));
   // Neither card is unable to pay or be paid: 0.01 each way.
   for (const [from, to] of [
     [payer, payee],
@@ -156,6 +157,26 @@ async function recover(world: CampaignWorld, present: ReadonlySet<string>): Prom
     v.push(
       `after the hostile terminal, honest recovery left ${open.transfers.length} transfers, ${open.deliveries.length} deliveries and ${open.contents.length} content flows in doubt with both cards present`,
     );
+  return v;
+}
+
+/**
+ * A release proof the visit left waiting for a third card (a replayed INITIATE CREDIT whose payer is
+ * another card of the world, §4.3): that card comes back, as its holder would, beside `other`, and
+ * its delivery must close there (with nothing to refund, or refunded), leaving nothing open.
+ */
+async function bringAwaitedPayers(world: CampaignWorld, other: WorldCard): Promise<string[]> {
+  const t = world.terminal();
+  const v: string[] = [];
+  const awaited = new Set(t.recovery.inDoubt().deliveries.map((d) => d.payerId));
+  for (const card of world.cards()) {
+    if (!awaited.has(card.holderId) || card === other) continue;
+    await world.place(card, other);
+    v.push(...(await recoverUntilSettled(t)));
+    const left = t.recovery.inDoubt().deliveries.filter((d) => d.payerId === card.holderId);
+    if (left.length > 0)
+      v.push(`${left.length} release proofs for ${card.label} still to deliver with that card present`);
+  }
   return v;
 }
 
