@@ -98,7 +98,8 @@ export async function recoverTransfer(
   if (!r.payeeSettled) {
     // With an abort proof the value is already safe; the payee's pending credit waits for that card.
     // A payer that took a release proof at another terminal, or from one delivered here in another
-    // flow (the issuer host's), has its value back: its record says so, and carries the proof.
+    // flow (the issuer host's), has its value back, and one acknowledged by another terminal was
+    // credited: its record says so (settledAtPayer).
     if (!payee) return (payer && (await settledAtPayer(payer, r, record))) ?? 'waiting-for-payee';
     const tx = fromHex(r.txRandom!);
     const found = await statusOrUndefined(payee, tx);
