@@ -83,7 +83,14 @@ function fromCbor(value: unknown): unknown {
     for (const [k, v] of value) {
       const name = typeof k === 'number' ? PAYLOAD_KEYS[k] : k;
       if (typeof name !== 'string') throw new SyntaxError(`unknown payload key ${String(k)}`);
-      out[name] = fromCbor(v);
+      // defineProperty, as JSON.parse does: an assignment to "__proto__" would set the prototype
+      // and lose the key.
+      Object.defineProperty(out, name, {
+        value: fromCbor(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

@@ -191,6 +191,20 @@ describe('payload encoding', () => {
     );
   });
 
+  it('keeps a key named __proto__ as a key, at any depth, as JSON.parse does', () => {
+    const value = JSON.parse('{"__proto__":0,"a":{"__proto__":{"b":1}}}') as Record<string, unknown>;
+    const { value: normalized, bytes } = encodePayload(value);
+    const back = decodePayload(bytes);
+    for (const v of [normalized, back]) {
+      expect(Object.keys(v).sort()).toEqual(['__proto__', 'a']);
+      expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(v, '__proto__')?.value).toBe(0);
+      const a = v.a as Record<string, unknown>;
+      expect(Object.getOwnPropertyDescriptor(a, '__proto__')?.value).toEqual({ b: 1 });
+      expect((a as { b?: unknown }).b).toBeUndefined();
+    }
+  });
+
   it('refuses bytes it did not write', () => {
     for (const bytes of [
       encode(5),
