@@ -108,6 +108,10 @@ const hexOf = (bytes: number) => z.string().regex(new RegExp(`^[0-9A-Fa-f]{${2 *
  * terminal that takes it to the sender card (CONTENT RETURN). The card verifies the proof.
  */
 export const contentReleaseProofSchema = z.object({
+  /**
+   * As the releasing terminal journaled it. Only a hint: a receiver's record does not tell a send from
+   * an exchange's first half (signed alike), so the delivering terminal goes by the sender card's record.
+   */
   kind: z.enum(['send', 'exchange']),
   senderId: hexOf(16),
   receiverId: hexOf(16),
