@@ -6,16 +6,10 @@
 // (CONTENT RETURN), journaled in a flow of its own, and the host stops serving the proof once B
 // uploaded, booking nothing twice. A host that answers another card's proofs, a garbage proof or too
 // much: the card changes by nothing, each is reported.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishCrl } from '../../card-sim/issuer/issuer.js';
+import { describe, expect, it } from 'vitest';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import { MAX_ANSWER_BYTES } from '../../electron/services/recovery/host-release-proofs.js';
-import type { HostDatabase } from '../../issuer-host/db/host-database.js';
-import { TerminalRegistry } from '../../issuer-host/db/terminal-registry.js';
 import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import {
@@ -28,34 +22,13 @@ import { TEST_PIN, testIssuer } from '../support/card-fixtures.js';
 import { createUnderRight, ticket } from '../support/content-fixtures.js';
 import { makeTerminal, terminalRecovery } from '../support/terminal-fixtures.js';
 import { legs, proofAlerts } from './content-clearing-fixtures.js';
-import { useHostDatabases } from './host-db-fixtures.js';
-import { issuerWorld, type RunningHost, startHost } from './host-fixtures.js';
-import { deliveryErrors, type Till, till } from './terminal-services-fixtures.js';
+import { deliveryErrors, type Till, useTillHost } from './terminal-services-fixtures.js';
 
-const dbs = useHostDatabases({ postgres: false });
 const issuer = testIssuer();
-const world = issuerWorld('Content Release Fetch Test', issuer);
-const dir = mkdtempSync(join(tmpdir(), 'content-release-fetch-'));
-const caFile = join(dir, 'ca.der');
-const crlFile = join(dir, 'crl.der');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let db: HostDatabase;
-let host: RunningHost;
-let hostPin: string;
-beforeAll(async () => {
-  writeFileSync(caFile, world.caDer);
-  writeFileSync(crlFile, publishCrl(world.issuer, { validityDays: 7 }));
-  db = await dbs.fresh('embedded');
-  const tls = world.hostTls();
-  hostPin = tls.pin;
-  host = await startHost({ db, world, tls });
-  await new TerminalRegistry(db).createShop({ shopId: 'shop-1', name: 'Shop', actor: 'cli' });
-}, 60_000);
-afterAll(() => host?.close());
-
-const tillOf = (terminalId: string, urls = [host.url], pins = [hostPin], timeoutMs = 10_000) =>
-  till({ db, dir, caFile, crlFile }, terminalId, urls, pins, timeoutMs);
+const h = useTillHost('Content Release Fetch Test', issuer);
+const world = h.world;
+const tillOf = (terminalId: string, urls?: string[], pins?: string[], timeoutMs?: number) =>
+  h.till(terminalId, urls, pins, timeoutMs);
 
 const START = 5_000;
 
@@ -135,8 +108,8 @@ async function returnedAtB(b: Till, sender: Shop['cards']['shop'], senderId: str
   // B uploads: the host serves the proof no more; the leg (if any) is voided once, no exception, no alert.
   expect(await b.s.uploader!.sync()).toMatchObject({ ok: true, waiting: 0 });
   expect(await b.s.host!.client.call('GET', proofsOf(senderId))).toEqual([]);
-  expect(await db.query('SELECT * FROM ledger_exceptions')).toEqual([]);
-  expect(await proofAlerts(db)).toEqual([]);
+  expect(await h.db.query('SELECT * FROM ledger_exceptions')).toEqual([]);
+  expect(await proofAlerts(h.db)).toEqual([]);
 }
 
 const proofsOf = (card: string) => `${CONTENT_RELEASE_PROOFS_PATH}?card=${card}`;
@@ -167,7 +140,7 @@ describe('content release proofs fetched from the issuer host by the terminal se
     expect(shop.cards.customer.store.read().balance).toBe(START - 1_200);
     const txId = await releasedAtA(shop, 'shop', 'till-send-a');
     const key = `${shop.ids.customer}:${txId}`;
-    expect((await legs(db)).filter((l) => l.transfer_key === key).map((l) => l.phase)).toEqual([
+    expect((await legs(h.db)).filter((l) => l.transfer_key === key).map((l) => l.phase)).toEqual([
       'pending',
       'void',
     ]);
@@ -175,7 +148,7 @@ describe('content release proofs fetched from the issuer host by the terminal se
     await returnedAtB(b, shop.cards.customer, shop.ids.customer, txId);
     expect(shop.cards.customer.store.read().balance).toBe(START);
     expect(shop.cards.shop.store.read().balance).toBe(0);
-    expect((await legs(db)).filter((l) => l.transfer_key === key).map((l) => l.phase)).toEqual([
+    expect((await legs(h.db)).filter((l) => l.transfer_key === key).map((l) => l.phase)).toEqual([
       'pending',
       'void',
     ]);

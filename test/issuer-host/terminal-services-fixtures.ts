@@ -3,8 +3,12 @@
 // host-content-release-fetch.test.ts): each registered in shop-1 with its own data folder, its
 // recovery started, its events kept, and a way to put a card in a reader and wait until the pass and
 // the host fetches it started are done.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { publishCrl } from '../../card-sim/issuer/issuer.js';
+import type { IssuerState } from '../../card-sim/issuer/issuer-state.js';
 import { terminalConfigSchema } from '../../electron/services/config.js';
 import type { RecoveryEvent } from '../../electron/services/recovery/terminal-recovery.js';
 import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
@@ -13,6 +17,8 @@ import type { HostDatabase } from '../../issuer-host/db/host-database.js';
 import { TerminalRegistry } from '../../issuer-host/db/terminal-registry.js';
 import type { TerminalError } from '../../protocol/errors.js';
 import type { VirtualCard } from '../../protocol/virtual-card.js';
+import { useHostDatabases } from './host-db-fixtures.js';
+import { issuerWorld, type RunningHost, startHost } from './host-fixtures.js';
 
 export interface Till {
   s: TerminalServices;
@@ -81,3 +87,56 @@ export async function till(
 /** The errors the terminal's delivery of fetched proofs reported. */
 export const deliveryErrors = (t: Till): TerminalError[] =>
   t.events.flatMap((e) => (e.type === 'error' && e.trigger === 'delivery' ? [e.error] : []));
+
+/**
+ * The file's issuer host: embedded PostgreSQL, TLS with the issuer's PKI, shop-1, a folder for the
+ * terminals with the CA and a CRL; closed and removed after the file. `till` makes a terminal of it.
+ */
+export function useTillHost(name: string, issuer: IssuerState) {
+  const dbs = useHostDatabases({ postgres: false });
+  const world = issuerWorld(name, issuer);
+  const dir = mkdtempSync(join(tmpdir(), 'till-host-'));
+  const files = { caFile: join(dir, 'ca.der'), crlFile: join(dir, 'crl.der') };
+  let db: HostDatabase | undefined;
+  let host: RunningHost | undefined;
+  let pin = '';
+  beforeAll(async () => {
+    writeFileSync(files.caFile, world.caDer);
+    writeFileSync(files.crlFile, publishCrl(world.issuer, { validityDays: 7 }));
+    db = await dbs.fresh('embedded');
+    const tls = world.hostTls();
+    pin = tls.pin;
+    host = await startHost({ db, world, tls });
+    await new TerminalRegistry(db).createShop({ shopId: 'shop-1', name: 'Shop', actor: 'cli' });
+  }, 60_000);
+  afterAll(async () => {
+    await host?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the host starts in beforeAll');
+    return v;
+  };
+  return {
+    world,
+    get db() {
+      return started(db);
+    },
+    get host() {
+      return started(host);
+    },
+    get pin() {
+      return pin;
+    },
+    /** A terminal of this host (its addresses and pins by default). */
+    till(terminalId: string, urls?: string[], pins?: string[], timeoutMs?: number): Promise<Till> {
+      return till(
+        { db: started(db), dir, ...files },
+        terminalId,
+        urls ?? [started(host).url],
+        pins ?? [pin],
+        timeoutMs,
+      );
+    },
+  };
+}
