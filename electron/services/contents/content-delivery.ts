@@ -132,12 +132,12 @@ export async function returnDelivered(
 /** How a delivered flow ended, from its journal. */
 export function deliveredOutcome(
   entries: Parameters<typeof foldContentFlow>[0],
-): 'rolled-back' | 'failed-no-value-moved' | 'waiting-for-payer' {
+): 'rolled-back' | 'failed-no-value-moved' | 'waiting-for-sender' {
   const { lastStep } = foldContentFlow(entries);
   if (lastStep === CONTENT_STEP.REFUSED) return 'failed-no-value-moved';
   return lastStep === CONTENT_STEP.REFUNDED || lastStep === CONTENT_STEP.ROLLED_BACK
     ? 'rolled-back'
-    : 'waiting-for-payer';
+    : 'waiting-for-sender';
 }
 
 /**

@@ -91,7 +91,7 @@ export interface FetchedContentDelivery {
   outcome:
     | 'rolled-back'
     | 'failed-no-value-moved'
-    | 'waiting-for-payer'
+    | 'waiting-for-sender'
     | 'nothing-to-settle'
     | 'card-absent';
   flowId?: string;
@@ -287,7 +287,7 @@ export class TerminalRecovery {
           (f) => f.origin === 'delivered' && f.txId === p.txId && f.releaseProof === p.releaseProof,
         );
         const flowId = holding?.flowId ?? journalContentDelivery(cards, sender, p, onCard);
-        out.push({ txId: p.txId, outcome: 'waiting-for-payer', flowId });
+        out.push({ txId: p.txId, outcome: 'waiting-for-sender', flowId });
       }
       if (out.some((d) => d.flowId)) {
         const contents = await this.contents.recoverDeliveries(
