@@ -52,9 +52,13 @@ describe.each(BACKENDS)('content release proofs at the host on %s', (backend) =>
   });
   afterEach(() => clearing.close());
 
-  /** A send of 1,500 the sender committed (its answer lost), released by its receiver alone at B. */
-  async function releasedAtB() {
-    arm(a, 'payer', INS.CONTENT_COMMIT, 'pulled-after');
+  /**
+   * A send of 1,500 released by its receiver alone at B: by default one the sender committed (its
+   * answer lost); or one it never committed (the receiver's answer to CONTENT RECEIVE lost).
+   */
+  async function releasedAtB(lost: 'commit' | 'receive' = 'commit') {
+    if (lost === 'commit') arm(a, 'payer', INS.CONTENT_COMMIT, 'pulled-after');
+    else arm(a, 'payee', INS.CONTENT_RECEIVE, 'pulled-after');
     expect(await contents.send({ from: 'payer', amount: 1_500 })).toMatchObject({ status: 'interrupted' });
     a.slots.remove('payee');
     const b = makeTerminal({ issuer: a.issuer });
@@ -108,6 +112,23 @@ describe.each(BACKENDS)('content release proofs at the host on %s', (backend) =>
     expect((await legs(db)).map((l) => l.phase)).toEqual(['pending', 'void']);
     expect(await balanceOf(db, 'card', ids.sender)).toBe(0n);
     expect(await db.query('SELECT * FROM ledger_exceptions')).toEqual([]);
+  });
+
+  it('a sender that aborted its transfer (its abort proof uploaded, verified) needs the proof no more', async () => {
+    const { b, txId } = await releasedAtB('receive');
+    await clearing.upload('till-b', batchOf(b));
+    expect(await clearing.contentReleaseProofs('till-c', ids.sender)).toMatchObject([{ txId }]);
+    // Both cards back at A: the sender's transfer was never committed, so recovery aborts it.
+    presentAgain(a);
+    await contents.recover();
+    expect(a.balances()).toEqual({ payer: START, payee: 0 });
+    const own = a.journal.entriesForFlow(a.flows.all().at(-1)!.flowId);
+    expect(own.at(-1)).toMatchObject({ step: 'rolled-back', payload: { abortProof: expect.any(String) } });
+    await clearing.upload('till-a', batchOf(a));
+    expect(await clearing.contentReleaseProofs('till-c', ids.sender)).toEqual([]);
+    expect(await db.query('SELECT how, terminal_id FROM content_returns')).toEqual([
+      { how: 'aborted', terminal_id: 'till-a' },
+    ]);
   });
 
   it('never keeps a proof that does not verify: a forged one refuses the upload, an uncheckable one is not kept', async () => {
