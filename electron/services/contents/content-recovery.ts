@@ -12,6 +12,7 @@ import type {
 } from '../../../protocol/settlement/settlement-client.js';
 import type { CardSession } from '../settlement/card-session.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
+import { returnDelivered } from './content-delivery.js';
 import {
   type ContentRecovery,
   type Recorder,
@@ -88,6 +89,21 @@ export class ContentFlowRecovery {
     return reports;
   }
 
+  /** Settles the delivered flows named (content-delivery.ts) with the cards present. */
+  async recoverDeliveries(
+    cards: CardAccess,
+    present: CardSession[],
+    flowIds: readonly string[],
+  ): Promise<ContentRecoveryReport[]> {
+    const holders = byHolder(present);
+    const reports: ContentRecoveryReport[] = [];
+    for (const flowId of flowIds) {
+      const flow = foldContentFlow(this.entries(flowId));
+      reports.push({ flowId, kind: flow.kind, outcome: await this.recoverFlow(cards, flow, holders) });
+    }
+    return reports;
+  }
+
   /** Settles one content flow with the cards given (by holder ID); 'waiting' when a needed card is absent. */
   async recoverFlow(
     cards: CardAccess,
@@ -129,6 +145,8 @@ export class ContentFlowRecovery {
       else record(CONTENT_STEP.FIRST_SENT, { firstTxId: txId, foundOnCard: true });
     }
     const policy = releasePolicy(flow);
+    if (flow.origin === 'delivered' && policy.releaseProof)
+      return returnDelivered(from, fromHex(txId), policy.releaseProof, record);
     if (flow.kind === 'content-transfer') return recoverTransmission(from, to, fromHex(txId), record, policy);
     return recoverExchange(
       from,
@@ -173,8 +191,9 @@ export class ContentFlowRecovery {
     )
       return false;
     if (!carriesOffer(out, flow.offer)) return false;
-    if (this.openFlows().some((f) => f.flowId !== flow.flowId && (f.txId === txId || f.secondTxId === txId)))
-      return false;
+    // A delivered release proof for the transfer (content-delivery.ts) is no rival: it settles it too.
+    const rival = (f: ContentFlowRecord) => f.flowId !== flow.flowId && f.origin !== 'delivered';
+    if (this.openFlows().some((f) => rival(f) && (f.txId === txId || f.secondTxId === txId))) return false;
     if (out.status !== 'deleted' && out.status !== 'acknowledged') return true;
     const commitRelayed = commitRelayedStep(flow.kind);
     return this.entries(flow.flowId).some((e) => e.step === commitRelayed);

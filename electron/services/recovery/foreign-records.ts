@@ -35,11 +35,15 @@ export interface OpenFlows {
   contents: ContentFlowRecord[];
 }
 
-/** Adopts every foreign pending record on the cards present; returns how many it adopted. */
+/**
+ * Adopts every foreign pending record on the cards present; returns how many it adopted. `seen` gets
+ * each card's unsettled content records as read (the host's release proofs are asked for on them).
+ */
 export async function adoptForeignRecords(
   cards: CardAccess,
   present: CardSession[],
   open: OpenFlows,
+  seen?: (card: CardSession, contents: readonly ContentTransferRecord[]) => void,
 ): Promise<number> {
   let adopted = 0;
   // Flows adopted in this pass count as open: the payer's and the payee's record of one transfer, both
@@ -55,7 +59,9 @@ export async function adoptForeignRecords(
         adopted++;
       }
     }
-    for (const incoming of await card.client.unsettledContentTransfers()) {
+    const contents = await card.client.unsettledContentTransfers();
+    seen?.(card, contents);
+    for (const incoming of contents) {
       if (!isForeignContent(incoming, open.contents)) continue;
       adoptContent(cards, card, incoming, present);
       adopted++;
