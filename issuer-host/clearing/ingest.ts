@@ -67,6 +67,33 @@ export class ChainRefusal extends TerminalError {
   }
 }
 
+/** A proof an upload carries that failed its check: where, and what it is (for the refusal's text). */
+export interface FailedProof {
+  flowId: string;
+  seq: number;
+  step: string;
+  /** The payload field that holds it. */
+  field: string;
+  /** What it is and why it fails, after "carries". */
+  what: string;
+}
+
+/**
+ * Refuses the upload (E_UPLOAD_PROOF, a ChainRefusal) at the first failed proof in journal order;
+ * returns when there is none. The transfers' and the contents' bookers each say what failed and
+ * which failures the terminal's journal set aside.
+ */
+export function refuseFirstFailedProof(failed: readonly FailedProof[]): void {
+  const first = [...failed].sort((a, b) => a.seq - b.seq)[0];
+  if (first === undefined) return;
+  throw new ChainRefusal(
+    'E_UPLOAD_PROOF',
+    `entry ${first.seq} (flow ${first.flowId}, ${first.step}) carries ${first.what}`,
+    first.seq,
+    { flowId: first.flowId, step: first.step, proof: first.field },
+  );
+}
+
 export async function ingestUpload(
   db: HostDatabase,
   context: IngestContext,

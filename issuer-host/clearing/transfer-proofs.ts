@@ -32,7 +32,7 @@ import { heldFlowEntries } from '../db/clearing-records.js';
 import type { Sql } from '../db/host-database.js';
 import { type Action, type AdmitBooking, actionOf, type FlowState, learn } from '../ledger/ledger-booker.js';
 import type { TransferProofVerifier } from './clearing-keys.js';
-import { ChainRefusal, type IngestContext, type IngestedEntry } from './ingest.js';
+import { type IngestContext, type IngestedEntry, refuseFirstFailedProof } from './ingest.js';
 
 const PROOF_FIELDS = {
   challenge: { label: MAC_LABEL.TRANSMISSION_CHALLENGE, withRr: true, name: 'transmission challenge' },
@@ -99,18 +99,19 @@ export async function checkTransferProofs(
     const action = actionOf(entry.step, entry.payload, flow.state);
     if (action !== null && entryOk && backs(flow.verified, action)) admitted.set(entry.seq, action);
   }
-  const refused = [...flows.values()]
-    .flatMap((f) => f.proofs.filter((p) => p.fresh && !p.ok && !setAside(f, p)).map((p) => ({ f, p })))
-    .sort((a, b) => a.p.seq - b.p.seq)[0];
-  if (refused !== undefined) {
-    const { f, p } = refused;
-    throw new ChainRefusal(
-      'E_UPLOAD_PROOF',
-      `entry ${p.seq} (flow ${f.flowId}, ${p.step}) carries a ${PROOF_FIELDS[p.field].name} that no card made: it does not verify under the issuer's transfer keys for the flow's terms`,
-      p.seq,
-      { flowId: f.flowId, step: p.step, proof: p.field },
-    );
-  }
+  refuseFirstFailedProof(
+    [...flows.values()].flatMap((f) =>
+      f.proofs
+        .filter((p) => p.fresh && !p.ok && !setAside(f, p))
+        .map((p) => ({
+          flowId: f.flowId,
+          seq: p.seq,
+          step: p.step,
+          field: p.field,
+          what: `a ${PROOF_FIELDS[p.field].name} that no card made: it does not verify under the issuer's transfer keys for the flow's terms`,
+        })),
+    ),
+  );
   return (entry, action) => admitted.get(entry.seq) === action;
 }
 

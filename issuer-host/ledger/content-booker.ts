@@ -22,7 +22,7 @@ import {
   ContentFold,
   legKey,
 } from '../clearing/content-evidence.js';
-import { type Booker, ChainRefusal, type IngestedEntry } from '../clearing/ingest.js';
+import { type Booker, type IngestedEntry, refuseFirstFailedProof } from '../clearing/ingest.js';
 import { heldFlowEntries } from '../db/clearing-records.js';
 import { keepContentRelease, noteContentReturn } from '../db/content-release-records.js';
 import type { Sql } from '../db/host-database.js';
@@ -62,27 +62,21 @@ export function contentLegBooker(ca: ParsedCertificate): Booker {
       if (fold.read(entry.seq, entry.step, entry.payload, true))
         plan.push({ entry, fold, bookings: fold.backedBookings() });
     }
-    const refused = [...folds.values()]
-      .flatMap((f) =>
-        f.evidence.filter((e) => e.fresh && e.verdict === 'failed' && !f.setAside(e)).map((e) => ({ f, e })),
-      )
-      .sort((a, b) => a.e.seq - b.e.seq)[0];
-    if (refused !== undefined) {
-      const { f, e } = refused;
-      const what = e.field.endsWith('Certificate')
-        ? `a ${e.field} the issuer CA did not sign for that card`
-        : `a ${e.field} that no card made: it does not verify under the signing card's certificate for the flow's terms`;
-      throw new ChainRefusal(
-        'E_UPLOAD_PROOF',
-        `entry ${e.seq} (flow ${f.flowId}, ${e.step}) carries ${what}`,
-        e.seq,
-        {
-          flowId: f.flowId,
-          step: e.step,
-          proof: e.field,
-        },
-      );
-    }
+    refuseFirstFailedProof(
+      [...folds.values()].flatMap((f) =>
+        f.evidence
+          .filter((e) => e.fresh && e.verdict === 'failed' && !f.setAside(e))
+          .map((e) => ({
+            flowId: f.flowId,
+            seq: e.seq,
+            step: e.step,
+            field: e.field,
+            what: e.field.endsWith('Certificate')
+              ? `a ${e.field} the issuer CA did not sign for that card`
+              : `a ${e.field} that no card made: it does not verify under the signing card's certificate for the flow's terms`,
+          })),
+      ),
+    );
     await keepReleaseProofs(tx, context.terminalId, folds.values());
     const batch: BatchMemory = { done: new Set(), accounts: new Map() };
     for (const { entry, fold, bookings } of plan) {
