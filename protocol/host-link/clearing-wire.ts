@@ -104,8 +104,10 @@ const hexOf = (bytes: number) => z.string().regex(new RegExp(`^[0-9A-Fa-f]{${2 *
  * A content release proof for a sender card, as the host serves it (docs/issuer-host.md, "Release
  * proofs"): the receiver's CONTENT RELEASE answer for a send ('send') or an exchange's first half
  * ('exchange'), the transfer it gives back (sender, receiver, transfer ID) and what the sender gave
- * (an amount of its purse, or an item by ID) with the half's payload digest, for the journal of the
- * terminal that takes it to the sender card (CONTENT RETURN). The card verifies the proof.
+ * (an amount of its purse, or an item by ID) with the half's payload digest. The card verifies the
+ * proof over its own record only, so the terminal that takes it to the sender card (CONTENT RETURN)
+ * journals the terms of that record: `offer` and `digest` here are hints, like `kind` (an item ID is
+ * not bound by the receiver's signature, and the first upload of a proof names it).
  */
 export const contentReleaseProofSchema = z.object({
   /**

@@ -11,12 +11,13 @@ import { describe, expect, it } from 'vitest';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import { MAX_ANSWER_BYTES } from '../../electron/services/recovery/host-release-proofs.js';
 import { toHex } from '../../protocol/bytes.js';
-import { randomBytes } from '../../protocol/crypto-suite.js';
+import { randomBytes, sha256Digest } from '../../protocol/crypto-suite.js';
 import {
   CONTENT_RELEASE_PROOFS_PATH,
   type ContentReleaseProof,
 } from '../../protocol/host-link/clearing-wire.js';
 import { INS } from '../../protocol/settlement/commands.js';
+import { encodeValue } from '../../protocol/settlement/contents-codec.js';
 import { arm } from '../support/card-faults.js';
 import { TEST_PIN, testIssuer } from '../support/card-fixtures.js';
 import { createUnderRight, ticket } from '../support/content-fixtures.js';
@@ -63,8 +64,16 @@ type Shop = Awaited<ReturnType<typeof shopTill>>;
 const outRecord = (card: Shop['cards']['shop'], txId: string) =>
   card.store.read().contentLog.find((r) => r.txId === txId && r.direction === 'out');
 
-/** The receiver alone at a new terminal A, which releases the transfer; A uploads. Its transfer ID. */
-async function releasedAtA(shop: Shop, receiver: 'customer' | 'shop', name: string): Promise<string> {
+/**
+ * The receiver alone at a new terminal A, which releases the transfer; A uploads (unless told not to).
+ * Its transfer ID and the receiver's release proof.
+ */
+async function releasedAtA(
+  shop: Shop,
+  receiver: 'customer' | 'shop',
+  name: string,
+  upload = true,
+): Promise<{ txId: string; releaseProof: string }> {
   shop.pullBoth();
   const a = await tillOf(name);
   await a.place('payee', shop.cards[receiver].os);
@@ -72,11 +81,11 @@ async function releasedAtA(shop: Shop, receiver: 'customer' | 'shop', name: stri
     .entriesForFlow(a.s.flows.all().at(-1)!.flowId)
     .find((e) => e.step === 'released');
   expect(released?.payload.releaseProof).toMatch(/^[0-9A-F]+$/);
-  expect(await a.s.uploader!.sync()).toMatchObject({ ok: true, waiting: 0 });
+  if (upload) expect(await a.s.uploader!.sync()).toMatchObject({ ok: true, waiting: 0 });
   const txId = a.s.journal.entriesForFlow(a.s.flows.all().at(-1)!.flowId)[0]!.payload;
   a.slots.remove('payee');
   await a.s.close();
-  return String(txId.txId ?? txId.firstTxId);
+  return { txId: String(txId.txId ?? txId.firstTxId), releaseProof: String(released!.payload.releaseProof) };
 }
 
 /** The sender card at terminal B: the proof fetched and taken; B's journal says so; B uploads. */
@@ -123,7 +132,7 @@ describe('content release proofs fetched from the issuer host by the terminal se
     });
     const held = () => shop.cards.shop.store.read().contents.find((c) => c.id === shop.item.id);
     expect(held()).toBeUndefined(); // committed: it left the shop card
-    const txId = await releasedAtA(shop, 'customer', 'till-ticket-a');
+    const { txId } = await releasedAtA(shop, 'customer', 'till-ticket-a');
     const b = await tillOf('till-ticket-b');
     await returnedAtB(b, shop.cards.shop, shop.ids.shop, txId);
     expect(held()).toMatchObject({ id: shop.item.id });
@@ -138,7 +147,7 @@ describe('content release proofs fetched from the issuer host by the terminal se
       status: 'interrupted',
     });
     expect(shop.cards.customer.store.read().balance).toBe(START - 1_200);
-    const txId = await releasedAtA(shop, 'shop', 'till-send-a');
+    const { txId } = await releasedAtA(shop, 'shop', 'till-send-a');
     const key = `${shop.ids.customer}:${txId}`;
     expect((await legs(h.db)).filter((l) => l.transfer_key === key).map((l) => l.phase)).toEqual([
       'pending',
@@ -166,7 +175,7 @@ describe('content release proofs fetched from the issuer host by the terminal se
       }),
     ).toMatchObject({ status: 'interrupted' });
     expect(shop.cards.customer.store.read().balance).toBe(START - 900);
-    const txId = await releasedAtA(shop, 'shop', 'till-exchange-a');
+    const { txId } = await releasedAtA(shop, 'shop', 'till-exchange-a');
     const b = await tillOf('till-exchange-b');
     await returnedAtB(b, shop.cards.customer, shop.ids.customer, txId);
     expect(shop.cards.customer.store.read().balance).toBe(START);
@@ -187,7 +196,7 @@ describe('content release proofs fetched from the issuer host by the terminal se
     });
     const [own] = shop.contents.openFlows();
     expect(own).toMatchObject({ kind: 'content-exchange', fromId: shop.ids.customer });
-    const txId = await releasedAtA(shop, 'shop', 'till-own-a');
+    const { txId } = await releasedAtA(shop, 'shop', 'till-own-a');
     // The till's recovery surface, with the proofs as any registered terminal reads them from the host.
     const c = await tillOf('till-own-c');
     const proofs = await c.s.host!.client.call<ContentReleaseProof[]>('GET', proofsOf(shop.ids.customer));
@@ -211,6 +220,49 @@ describe('content release proofs fetched from the issuer host by the terminal se
       { txId, outcome: 'nothing-to-settle' },
     ]);
     expect(shop.t.journal.head().seq).toBe(seq);
+  }, 60_000);
+
+  it('a genuine proof served with terms of the host’s own (another amount, digest or item): the delivery journals the card’s', async () => {
+    const shop = await shopTill();
+    arm(shop.t, 'payer', INS.CONTENT_COMMIT, 'pulled-after');
+    await shop.contents.send({ from: 'payer', amount: 700 });
+    // Released at A, not uploaded: the host has nothing for the card when B's pass asks.
+    const { txId, releaseProof } = await releasedAtA(shop, 'shop', 'till-terms-a', false);
+    const b = await tillOf('till-terms-b');
+    await b.place('payer', shop.cards.customer.os);
+    expect(b.s.flows.all()).toEqual([]);
+    const cardDigest = toHex(sha256Digest(encodeValue(700, 978)));
+    // The card checks the receiver's signature over its own record only: these terms never reach it.
+    for (const offer of [{ amount: 70_000, currency: 978 }, { itemId: 'C0FFEE' }]) {
+      const lied: ContentReleaseProof = {
+        kind: 'send',
+        senderId: shop.ids.customer,
+        receiverId: shop.ids.shop,
+        txId,
+        releaseProof,
+        offer,
+        digest: 'AB'.repeat(32),
+      };
+      await b.s.recovery.deliverFetchedContent(shop.ids.customer, [lied]);
+    }
+    expect(shop.cards.customer.store.read().balance).toBe(START);
+    const delivered = b.s.flows.all();
+    expect(delivered).toHaveLength(1); // the second answer found nothing left to settle
+    expect(delivered[0]).toMatchObject({ amount: 700, currency: 978 });
+    const entries = b.s.journal.entriesForFlow(delivered[0]!.flowId);
+    expect(entries.map((e) => e.step)).toEqual(['started', 'released', 'refunded']);
+    expect(entries[0]!.payload).toMatchObject({
+      origin: 'delivered',
+      offer: { amount: 700, currency: 978 },
+      digest: cardDigest,
+    });
+    expect(entries[1]!.payload).toMatchObject({ releaseProof, digest: cardDigest });
+    expect(b.s.recovery.inDoubt().contents).toEqual([]);
+    // B uploads: no alert, no exception; the host books nothing on B's word.
+    expect(await b.s.uploader!.sync()).toMatchObject({ ok: true, waiting: 0 });
+    expect(await proofAlerts(h.db)).toEqual([]);
+    expect(await h.db.query('SELECT * FROM ledger_exceptions')).toEqual([]);
+    await b.s.close();
   }, 60_000);
 
   it('a host that answers another card’s proof, a garbage proof or too much: the card changes by nothing, each is reported', async () => {

@@ -16,7 +16,7 @@ import type {
   SettlementClient,
 } from '../../../protocol/settlement/settlement-client.js';
 import { SW } from '../../../protocol/status-words.js';
-import { indexFacts } from '../recovery/foreign-records.js';
+import { indexFacts, recordTerms } from '../recovery/foreign-records.js';
 import { cardFact } from '../settlement/card-facts.js';
 import type { CardSession } from '../settlement/card-session.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
@@ -67,7 +67,7 @@ export function returnSettles(
 
 /**
  * A content release proof to deliver, journaled in a flow of its own (origin 'delivered') of the kind
- * the sender card's record `out` says; its flow ID.
+ * and with the terms (offer, digest) the sender card's record `out` says; its flow ID.
  */
 export function journalContentDelivery(
   cards: CardAccess,
@@ -78,8 +78,11 @@ export function journalContentDelivery(
   const kind: ContentFlowKind = out.exchangeInitiator ? 'content-exchange' : 'content-transfer';
   const flowId = randomUUID();
   const receiver = { slot: otherSlot(sender.slot), holderIdHex: p.receiverId };
-  const digestKey = kind === 'content-exchange' ? 'firstDigest' : 'digest';
-  const digest = p.digest !== undefined ? { [digestKey]: p.digest } : {};
+  // The terms come from the sender card's record, not the host's answer: the card checks the proof
+  // over its own record only, so a host (or a terminal that uploaded the proof first) that named
+  // another item or amount would have this journal claim a movement that never happened.
+  const offer = recordTerms(out, sender.info.currency);
+  const digest = { [kind === 'content-exchange' ? 'firstDigest' : 'digest']: toHex(out.digest) };
   cards.record(
     flowId,
     kind,
@@ -87,18 +90,15 @@ export function journalContentDelivery(
     {
       origin: 'delivered',
       ...partiesPayload(kind, [sender, receiver]),
-      ...(kind === 'content-exchange'
-        ? { give: p.offer, firstTxId: p.txId }
-        : { offer: p.offer, txId: p.txId }),
+      ...(kind === 'content-exchange' ? { give: offer, firstTxId: p.txId } : { offer, txId: p.txId }),
       ...digest,
       sessionId: 'none',
     },
     // The same index as an adopted record's: the host's answer is anyone's bytes until the card took it.
-    indexFacts(
-      'amount' in p.offer ? p.offer.amount : undefined,
-      'amount' in p.offer ? p.offer.currency : undefined,
-      [cardFact(sender), { holderId: p.receiverId }],
-    ),
+    indexFacts('amount' in offer ? offer.amount : undefined, 'amount' in offer ? offer.currency : undefined, [
+      cardFact(sender),
+      { holderId: p.receiverId },
+    ]),
   );
   cards.record(flowId, kind, CONTENT_STEP.RELEASED, { releaseProof: p.releaseProof, ...digest });
   return flowId;

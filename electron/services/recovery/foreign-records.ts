@@ -143,10 +143,7 @@ function adoptContent(
     slot: otherSlot(receiver.slot),
     holderIdHex: toHex(r.peerId),
   };
-  const what =
-    r.kind === 'value'
-      ? { amount: r.amount, currency: receiver.info.currency }
-      : { itemId: r.itemId ? toHex(r.itemId) : '' };
+  const what = recordTerms(r, receiver.info.currency);
   const txId = toHex(r.txId);
   cards.record(
     randomUUID(),
@@ -165,6 +162,18 @@ function adoptContent(
       cardFact(receiver),
     ]),
   );
+}
+
+/**
+ * A content record's terms as a flow's offer: a value half's amount (in the purse currency of the card
+ * that holds the record: both cards of a value transfer share it, and the record's digest binds it), or
+ * an item half's item ID. The card's word, never a terminal's or the host's.
+ */
+export function recordTerms(
+  r: ContentTransferRecord,
+  currency: number,
+): { amount: number; currency: number } | { itemId: string } {
+  return r.kind === 'value' ? { amount: r.amount, currency } : { itemId: r.itemId ? toHex(r.itemId) : '' };
 }
 
 /**
