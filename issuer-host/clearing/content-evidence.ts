@@ -164,6 +164,8 @@ export class ContentFold {
   private readonly verifiedAt = new Map<string, { seq: number; value: string; fresh: boolean }>();
   /** The first entry of this upload that says the sender took the release proof (step 'refunded'). */
   private refundedAt: number | undefined;
+  /** The release proof the flow names (its first well-formed one, checked or not, held or fresh). */
+  private namedRelease: string | undefined;
 
   constructor(
     readonly flowId: string,
@@ -198,6 +200,8 @@ export class ContentFold {
       this.evidence.push({ seq, step, field, verdict: ok ? 'ok' : 'failed', refuses: true, fresh });
       allOk &&= ok;
     });
+    const release = payload.releaseProof;
+    if (typeof release === 'string' && SIGNATURE.test(release)) this.namedRelease ??= release;
     for (const field of Object.keys(proofs)) {
       if (payload[field] === undefined) continue;
       const { verdict, refuses } = this.check(field, payload[field]);
@@ -283,14 +287,21 @@ export class ContentFold {
   /**
    * Where this upload says the sender's record of the first half is settled for good, so that no
    * release proof is needed any more: given back (a 'refunded' step) or aborted (its verified abort
-   * proof). The terminal's word for 'refunded': CONTENT RETURN's answer carries no card proof.
+   * proof). The terminal's word for 'refunded' (CONTENT RETURN's answer carries no card proof), so it
+   * comes with the release proof the flow names: the host takes it only for the very proof it keeps
+   * (content-release-records.ts noteContentReturn), and a 'refunded' that names none says nothing.
    */
-  senderClosed(): { transferKey: string; how: 'returned' | 'aborted'; seq: number } | undefined {
+  senderClosed():
+    | { transferKey: string; how: 'returned'; releaseProof: string; seq: number }
+    | { transferKey: string; how: 'aborted'; seq: number }
+    | undefined {
     const sender = this.ids[0];
     const txId = this.txIds.first;
     if (sender === undefined || txId === undefined) return undefined;
     const transferKey = `${sender}:${txId}`;
-    if (this.refundedAt !== undefined) return { transferKey, how: 'returned', seq: this.refundedAt };
+    const releaseProof = this.verifiedAt.get('releaseProof')?.value ?? this.namedRelease;
+    if (this.refundedAt !== undefined && releaseProof !== undefined)
+      return { transferKey, how: 'returned', releaseProof, seq: this.refundedAt };
     const abort = this.verifiedAt.get('abortProof');
     if (abort?.fresh) return { transferKey, how: 'aborted', seq: abort.seq };
     return undefined;

@@ -42,14 +42,26 @@ export async function keepContentRelease(tx: Sql, r: ContentRelease, terminalId:
   );
 }
 
+/**
+ * Notes that an upload said the sender's record is settled for good. An abort is the sender card's
+ * own verified proof; a return is only the uploading terminal's word, so it is taken only when the
+ * flow names the very release proof the host keeps for that transfer: a registered terminal that
+ * merely claims a return (no proof, or another) cannot stop a genuine proof from being served.
+ */
 export async function noteContentReturn(
   tx: Sql,
-  c: { transferKey: string; how: 'returned' | 'aborted'; terminalId: string; flowId: string; seq: number },
+  c: { transferKey: string; terminalId: string; flowId: string; seq: number } & (
+    | { how: 'returned'; releaseProof: string }
+    | { how: 'aborted' }
+  ),
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO content_returns (transfer_key, how, terminal_id, flow_id, seq) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO content_returns (transfer_key, how, terminal_id, flow_id, seq)
+     SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint
+      WHERE $2::text = 'aborted' OR EXISTS (SELECT 1 FROM content_release_proofs
+              WHERE transfer_key = $1::text AND release_proof = $6::text)
      ON CONFLICT (transfer_key) DO NOTHING`,
-    [c.transferKey, c.how, c.terminalId, c.flowId, c.seq],
+    [c.transferKey, c.how, c.terminalId, c.flowId, c.seq, c.how === 'returned' ? c.releaseProof : null],
   );
 }
 

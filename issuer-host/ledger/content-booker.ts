@@ -108,9 +108,13 @@ export function contentLegBooker(ca: ParsedCertificate): Booker {
  * a forged proof refuses the upload, an unverifiable one is simply not kept.
  */
 async function keepReleaseProofs(tx: Sql, terminalId: string, folds: Iterable<ContentFold>): Promise<void> {
-  for (const fold of folds) {
+  const all = [...folds];
+  for (const fold of all) {
     const release = fold.freshRelease();
     if (release !== undefined) await keepContentRelease(tx, release, terminalId);
+  }
+  // Then the returns, each checked against the proofs kept (this upload's too, whatever its flows' order).
+  for (const fold of all) {
     const closed = fold.senderClosed();
     if (closed !== undefined) await noteContentReturn(tx, { ...closed, terminalId, flowId: fold.flowId });
   }

@@ -131,6 +131,44 @@ describe.each(BACKENDS)('content release proofs at the host on %s', (backend) =>
     ]);
   });
 
+  it('the sender’s return uploaded before the release: the proof the return names is kept and closed at once', async () => {
+    const { b } = await releasedAtB();
+    presentAgain(a);
+    await contents.recover();
+    expect(a.balances()).toEqual({ payer: START, payee: 0 });
+    await clearing.upload('till-a', batchOf(a));
+    expect(await db.query('SELECT how, terminal_id FROM content_returns')).toEqual([
+      { how: 'returned', terminal_id: 'till-a' },
+    ]);
+    await clearing.upload('till-b', batchOf(b));
+    expect(await clearing.contentReleaseProofs('till-c', ids.sender)).toEqual([]);
+  });
+
+  it('a registered terminal that only says the sender took it back (no proof, or another) does not stop it being served', async () => {
+    const { b, flow, txId } = await releasedAtB();
+    await clearing.upload('till-b', batchOf(b));
+    const served = await clearing.contentReleaseProofs('till-c', ids.sender);
+    expect(served).toMatchObject([{ txId }]);
+    // Its own flow for the transfer (the sender's and receiver's IDs, the transfer ID, as B journaled
+    // them): 'refunded' with no proof, and with a proof that is not the one the host keeps (an item
+    // half's proof field the host cannot check fails without refusing the upload, so it is the
+    // cheapest lie: here a well-formed signature the receiver never made, on a flow with no certificate).
+    const hostile = clearing.journal();
+    for (const refunded of [
+      { returned: true, senderSettled: true },
+      { returned: true, senderSettled: true, releaseProof: rand(70) },
+    ]) {
+      const flowId = copyFlow(hostile, [flow[0]!], (_step, p) => {
+        delete p.receiverCertificate;
+        return p;
+      });
+      hostile.journal.append({ flowId, flowKind: flow[0]!.flowKind, step: 'refunded', payload: refunded });
+    }
+    await clearing.upload('till-x', hostile.batch());
+    expect(await clearing.contentReleaseProofs('till-c', ids.sender)).toEqual(served);
+    expect(await db.query('SELECT * FROM content_returns')).toEqual([]);
+  });
+
   it('never keeps a proof that does not verify: a forged one refuses the upload, an uncheckable one is not kept', async () => {
     const { flow } = await releasedAtB();
     const forged = clearing.journal();
