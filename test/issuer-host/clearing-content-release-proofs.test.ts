@@ -25,6 +25,7 @@ import {
   clearingRows,
   copyFlow,
   legs,
+  proofAlerts,
   rand,
   seqIn,
 } from './content-clearing-fixtures.js';
@@ -129,6 +130,29 @@ describe.each(BACKENDS)('content release proofs at the host on %s', (backend) =>
     expect(await db.query('SELECT how, terminal_id FROM content_returns')).toEqual([
       { how: 'aborted', terminal_id: 'till-a' },
     ]);
+  });
+
+  it('a delivered flow (the sender alone at C, the proof fetched) books nothing, raises no alert and closes the proof', async () => {
+    const { b, txId } = await releasedAtB();
+    await clearing.upload('till-b', batchOf(b));
+    const served = await clearing.contentReleaseProofs('till-c', ids.sender);
+    const before = await legs(db);
+    const c = makeTerminal({ issuer: a.issuer });
+    for (const s of ['payer', 'payee'] as const) c.slots.remove(s);
+    a.slots.remove('payer');
+    c.slots.insert('payer', a.cards.payer.os);
+    expect(await terminalRecovery(c).deliverFetchedContent(ids.sender, served)).toEqual([
+      { txId, outcome: 'rolled-back', flowId: expect.any(String) },
+    ]);
+    expect(a.cards.payer.store.read().balance).toBe(START);
+    await clearing.upload('till-c', batchOf(c));
+    expect(await legs(db)).toEqual(before);
+    expect(await db.query('SELECT * FROM ledger_exceptions')).toEqual([]);
+    expect(await proofAlerts(db)).toEqual([]);
+    expect(await db.query('SELECT how, terminal_id FROM content_returns')).toEqual([
+      { how: 'returned', terminal_id: 'till-c' },
+    ]);
+    expect(await clearing.contentReleaseProofs('till-c', ids.sender)).toEqual([]);
   });
 
   it('the sender’s return uploaded before the release: the proof the return names is kept and closed at once', async () => {
