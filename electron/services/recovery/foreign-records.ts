@@ -55,9 +55,10 @@ export async function adoptForeignRecords(
         adopted++;
       }
     }
-    for (const incoming of await card.client.unsettledContentTransfers()) {
+    const unsettled = await card.client.unsettledContentTransfers();
+    for (const incoming of unsettled) {
       if (!isForeignContent(incoming, open.contents)) continue;
-      adoptContent(cards, card, incoming, present);
+      adoptContent(cards, card, incoming, present, ownHalfOf(incoming, unsettled));
       adopted++;
     }
   }
@@ -125,13 +126,30 @@ function isForeignContent(r: ContentTransferRecord, open: ContentFlowRecord[]): 
   return !open.some((f) => f.txId === tx || f.secondTxId === tx);
 }
 
+/**
+ * The receiver's own half of an exchange whose first half is `r`: an incoming record does not say it
+ * is a first half (its exchange flag is the sender's), the receiver's outgoing record linked to it
+ * does. The initiator commits its half only while the other is pending on it, so a first half that
+ * may have rolled forward always has one; without it the transfer settles as a plain one.
+ */
+function ownHalfOf(
+  r: ContentTransferRecord,
+  unsettled: ContentTransferRecord[],
+): ContentTransferRecord | undefined {
+  const tx = toHex(r.txId);
+  return unsettled.find((x) => x.direction === 'out' && x.linkTxId !== undefined && toHex(x.linkTxId) === tx);
+}
+
 function adoptContent(
   cards: CardAccess,
   receiver: CardSession,
   r: ContentTransferRecord,
   present: CardSession[],
+  ownHalf: ContentTransferRecord | undefined,
 ): void {
-  const kind: ContentFlowKind = r.exchangeInitiator ? 'content-exchange' : 'content-transfer';
+  // An exchange's first half, settled as a plain transfer, would be accepted (the receiver giving up
+  // its own half in that write) and then acknowledged with that half's deletion proof: refused.
+  const kind: ContentFlowKind = ownHalf ? 'content-exchange' : 'content-transfer';
   // The sender's certificate when it is here too (the issuer host checks its signatures with it).
   const sender = present.find((c) => c.holderIdHex === toHex(r.peerId)) ?? {
     slot: otherSlot(receiver.slot),
@@ -150,7 +168,13 @@ function adoptContent(
       origin: 'found-on-card',
       ...partiesPayload(kind, [sender, receiver]),
       ...(kind === 'content-exchange'
-        ? { give: what, firstTxId: txId, firstDigest: toHex(r.digest) }
+        ? {
+            give: what,
+            firstTxId: txId,
+            firstDigest: toHex(r.digest),
+            secondTxId: toHex(ownHalf!.txId),
+            secondDigest: toHex(ownHalf!.digest),
+          }
         : { offer: what, txId, digest: toHex(r.digest) }),
       sessionId: 'none',
     },
