@@ -74,6 +74,17 @@ function backToA(a: TerminalUnderTest) {
   }
 }
 
+/**
+ * The cards back at A, whose recovery reports `expected` for the flow and, whatever it journals,
+ * changes nothing on them (nothing released, nothing moved: the flow ended elsewhere).
+ */
+async function recoverAtA(a: TerminalUnderTest, contents: ContentEngine, expected: object) {
+  backToA(a);
+  const before = cardsImage(a);
+  expect(await contents.recover()).toEqual([expected]);
+  expect(cardsImage(a)).toBe(before);
+}
+
 const recordOf = (t: TerminalUnderTest, slot: SlotName, txId: string) =>
   t.cards[slot].store.read().contentLog.find((r) => r.txId === txId);
 const cardsImage = (t: TerminalUnderTest) =>
@@ -92,9 +103,8 @@ async function exchangeInterruptedAtA(slot: SlotName, ins: number) {
   });
   expect(outcome).toMatchObject({ status: 'interrupted' });
   const flowId = outcome.flowId!;
-  const entries = a.journal.entriesForFlow(flowId);
-  const firstTxId = String(entries.find((e) => e.step === 'first-sent')!.payload.firstTxId);
-  return { a, contents, item, flowId, firstTxId };
+  const firstSent = a.journal.entriesForFlow(flowId).find((e) => e.step === 'first-sent');
+  return { a, contents, item, flowId, firstTxId: String(firstSent?.payload.firstTxId) };
 }
 
 describe('an exchange settled at another terminal, its initiator’s record evicted', () => {
@@ -114,10 +124,7 @@ describe('an exchange settled at another terminal, its initiator’s record evic
     await evictAt(b, a, 'payer');
     expect(recordOf(a, 'payer', firstTxId)).toBeUndefined();
 
-    backToA(a);
-    const before = cardsImage(a);
-    expect(await contents.recover()).toEqual([{ flowId, kind: 'content-exchange', outcome: 'completed' }]);
-    expect(cardsImage(a)).toBe(before); // nothing released, nothing moved
+    await recoverAtA(a, contents, { flowId, kind: 'content-exchange', outcome: 'completed' });
     expect(steps(a, flowId)).not.toContain('rolled-back');
     expect(steps(a, flowId)).not.toContain('released');
     const end = lastEntry(a, flowId);
@@ -139,10 +146,7 @@ describe('an exchange settled at another terminal, its initiator’s record evic
     await evictAt(b, a, 'payer');
     expect(recordOf(a, 'payer', firstTxId)).toBeUndefined();
 
-    backToA(a);
-    const before = cardsImage(a);
-    expect(await contents.recover()).toEqual([{ flowId, kind: 'content-exchange', outcome: 'rolled-back' }]);
-    expect(cardsImage(a)).toBe(before);
+    await recoverAtA(a, contents, { flowId, kind: 'content-exchange', outcome: 'rolled-back' });
     expect(lastEntry(a, flowId)).toMatchObject({
       step: 'rolled-back',
       payload: { reason: SETTLED_ELSEWHERE },
@@ -155,10 +159,7 @@ describe('an exchange settled at another terminal, its initiator’s record evic
     await evictAt(b, a, 'payer');
     await evictAt(b, a, 'payee');
 
-    backToA(a);
-    const before = cardsImage(a);
-    expect(await contents.recover()).toEqual([{ flowId, kind: 'content-exchange', outcome: 'waiting' }]);
-    expect(cardsImage(a)).toBe(before);
+    await recoverAtA(a, contents, { flowId, kind: 'content-exchange', outcome: 'waiting' });
     expect(steps(a, flowId)).not.toContain('rolled-back');
     expect(steps(a, flowId)).not.toContain('completed');
     expect(lastEntry(a, flowId).step).toBe('outcome-unknown');
@@ -194,10 +195,7 @@ describe('a send settled at another terminal, its sender’s record evicted', ()
     await evictAt(b, a, 'payer');
     expect(recordOf(a, 'payer', txId)).toBeUndefined();
 
-    backToA(a);
-    const before = cardsImage(a);
-    expect(await contents.recover()).toEqual([{ flowId, kind: 'content-transfer', outcome: 'completed' }]);
-    expect(cardsImage(a)).toBe(before);
+    await recoverAtA(a, contents, { flowId, kind: 'content-transfer', outcome: 'completed' });
     expect(steps(a, flowId)).not.toContain('rolled-back');
     const end = lastEntry(a, flowId);
     expect(end).toMatchObject({ step: 'completed', payload: { recovered: true, reason: SETTLED_ELSEWHERE } });
@@ -207,15 +205,8 @@ describe('a send settled at another terminal, its sender’s record evicted', ()
 
 describe('a first transfer this flow never certainly started: as before', () => {
   it('the card never answered CONTENT SEND: rolled back, the first card never started it', async () => {
-    const { a, contents, item } = await shopA();
-    arm(a, 'payer', INS.CONTENT_SEND, 'pulled-before');
-    const outcome = await contents.exchange({
-      initiator: 'payer',
-      give: { amount: PRICE },
-      take: { itemId: item.id },
-    });
-    expect(outcome).toMatchObject({ status: 'interrupted' });
-    const flowId = outcome.flowId!;
+    const { a, contents, flowId } = await exchangeInterruptedAtA('payer', INS.CONTENT_SEND);
+    expect(steps(a, flowId)).not.toContain('first-sent');
     backToA(a);
     expect(await contents.recover()).toEqual([{ flowId, kind: 'content-exchange', outcome: 'rolled-back' }]);
     expect(lastEntry(a, flowId)).toMatchObject({

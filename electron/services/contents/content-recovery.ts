@@ -11,6 +11,7 @@ import type {
   SettlementClient,
 } from '../../../protocol/settlement/settlement-client.js';
 import type { CardSession } from '../settlement/card-session.js';
+import { type FailureSink, isolated, type RecoveryFailure } from '../settlement/flow-isolation.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
 import {
   type ContentRecovery,
@@ -73,18 +74,30 @@ export class ContentFlowRecovery {
     return this.o.journal.entriesForFlow(flowId);
   }
 
-  /** Settles every open content flow that one of the `present` cards takes part in. */
-  async recoverWith(cards: CardAccess, present: CardSession[]): Promise<ContentRecoveryReport[]> {
+  /**
+   * Settles every open content flow that one of the `present` cards takes part in, each on its own
+   * (flow-isolation.ts): a flow whose recovery fails goes to `failed` and the pass goes on. Without
+   * `failed`, the first such failure is thrown once every flow has had its turn.
+   */
+  async recoverWith(
+    cards: CardAccess,
+    present: CardSession[],
+    failed?: FailureSink,
+  ): Promise<ContentRecoveryReport[]> {
     const holders = byHolder(present);
     const reports: ContentRecoveryReport[] = [];
+    const failures: RecoveryFailure[] = [];
     for (const flow of this.openFlows()) {
       if (!holders.has(flow.fromId) && !holders.has(flow.toId)) continue;
-      reports.push({
-        flowId: flow.flowId,
-        kind: flow.kind,
-        outcome: await this.recoverFlow(cards, flow, holders),
-      });
+      const outcome = await isolated(
+        flow.flowId,
+        flow.kind,
+        () => this.recoverFlow(cards, flow, holders),
+        failed ?? ((f) => failures.push(f)),
+      );
+      if (outcome !== undefined) reports.push({ flowId: flow.flowId, kind: flow.kind, outcome });
     }
+    if (failures[0]) throw failures[0].error;
     return reports;
   }
 

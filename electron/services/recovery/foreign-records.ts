@@ -26,6 +26,7 @@ import { otherSlot } from '../contents/card-to-card-session.js';
 import { type ContentFlowKind, type ContentFlowRecord, partiesPayload } from '../contents/content-record.js';
 import { cardFact } from '../settlement/card-facts.js';
 import type { CardSession } from '../settlement/card-session.js';
+import { endsPass, type FailureSink, failureOf } from '../settlement/flow-isolation.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
 import { foldTransfer, TRANSFER_STEP, type TransferRecord } from '../settlement/transfer-record.js';
 
@@ -40,12 +41,34 @@ export async function adoptForeignRecords(
   cards: CardAccess,
   present: CardSession[],
   open: OpenFlows,
+  failed: FailureSink,
 ): Promise<number> {
   let adopted = 0;
   // Flows adopted in this pass count as open: the payer's and the payee's record of one transfer, both
   // foreign, make one flow, whichever card is looked at first.
   const transfers = [...open.transfers];
   for (const card of present) {
+    // A card whose records do not decode is reported, the other card's still adopted (flow-isolation.ts).
+    try {
+      adopted += await adoptFrom(cards, card, present, open, transfers);
+    } catch (e) {
+      if (endsPass(e)) throw e;
+      failed(failureOf(e, 'recovery', { holderId: card.holderIdHex }));
+    }
+  }
+  return adopted;
+}
+
+/** Adopts the foreign records on one card; `transfers` grows by the value transfers it adopts. */
+async function adoptFrom(
+  cards: CardAccess,
+  card: CardSession,
+  present: CardSession[],
+  open: OpenFlows,
+  transfers: TransferRecord[],
+): Promise<number> {
+  let adopted = 0;
+  {
     // The card info counts unsettled records: no query when there is none.
     if (card.info.pendingCredits > 0 || card.info.unsettledDebits > 0) {
       for (const u of await card.client.unsettledTransactions()) {

@@ -15,6 +15,7 @@ import { isTerminalError, TerminalError, toTerminalError } from '../../../protoc
 import { RECORD_STATUS } from '../../../protocol/settlement/commands.js';
 import { ContentFlowRecovery } from '../contents/content-recovery.js';
 import type { ContentRecoveryReport } from '../contents/content-views.js';
+import type { RecoveryFailure } from '../settlement/flow-isolation.js';
 import { recordOrUndefined, settlesWithRelease } from '../settlement/release-delivery.js';
 import type { CardAccess, RecoveryReport, SettlementEngine } from '../settlement/settlement-engine.js';
 import { foldTransfer, TRANSFER_STEP } from '../settlement/transfer-record.js';
@@ -32,6 +33,11 @@ export interface RecoveryRun {
   contents: ContentRecoveryReport[];
   /** Records found on the cards that no flow of this terminal accounted for, adopted this pass. */
   adopted: number;
+  /**
+   * Flows whose recovery failed while the pass went on (flow-isolation.ts): each stays open as far
+   * as it got, and is also reported as an 'error' event.
+   */
+  failures: RecoveryFailure[];
 }
 
 export type RecoveryEvent =
@@ -117,8 +123,10 @@ export class TerminalRecovery {
     const unreadable: TerminalError[] = [];
     const seen: CardSeen[] = [];
     const run = await this.o.engine.withCards((cards) => this.pass(cards, unreadable, seen));
-    // A card present but not readable is left out of the pass: said, not swallowed.
+    // A card present but not readable is left out of the pass, a flow that failed is left open: said,
+    // not swallowed.
     for (const error of unreadable) this.emit({ type: 'error', trigger, error });
+    for (const { error } of run.failures) this.emit({ type: 'error', trigger, error });
     this.emit({ type: 'run', trigger, run });
     if (seen.length > 0) for (const l of this.seenListeners) l(seen, trigger);
     return run;
@@ -225,7 +233,11 @@ export class TerminalRecovery {
       }
       if (out.some((d) => d.flowId)) {
         const transfers = await settleDeliveries(cards, present);
-        this.emit({ type: 'run', trigger: 'delivery', run: { transfers, contents: [], adopted: 0 } });
+        this.emit({
+          type: 'run',
+          trigger: 'delivery',
+          run: { transfers, contents: [], adopted: 0, failures: [] },
+        });
       }
       return out;
     });
@@ -288,14 +300,18 @@ export class TerminalRecovery {
       );
     });
     for (const c of present) seen.push({ holderId: c.holderIdHex, unsettledDebits: c.info.unsettledDebits });
-    if (present.length === 0) return { transfers: [], contents: [], adopted: 0 };
-    const adopted = await adoptForeignRecords(cards, present, {
-      transfers: this.o.engine.openTransfers(),
-      contents: this.contents.openFlows(),
-    });
-    const transfers = await cards.recoverTransfers(present);
-    const contents = await this.contents.recoverWith(cards, present);
-    return { transfers, contents, adopted };
+    const failures: RecoveryFailure[] = [];
+    if (present.length === 0) return { transfers: [], contents: [], adopted: 0, failures };
+    const failed = (f: RecoveryFailure) => failures.push(f);
+    const adopted = await adoptForeignRecords(
+      cards,
+      present,
+      { transfers: this.o.engine.openTransfers(), contents: this.contents.openFlows() },
+      failed,
+    );
+    const transfers = await cards.recoverTransfers(present, failed);
+    const contents = await this.contents.recoverWith(cards, present, failed);
+    return { transfers, contents, adopted, failures };
   }
 
   /** Queues an insertion pass; one more runs if a card comes while one is already under way. */
