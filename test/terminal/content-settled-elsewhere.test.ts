@@ -9,6 +9,13 @@
 import { describe, expect, it } from 'vitest';
 import { ContentEngine } from '../../electron/services/contents/content-engine.js';
 import type { SlotName } from '../../electron/services/slots/reader-slots.js';
+import {
+  CONTENT_FLOW_SHAPES,
+  type ContentFlowKind,
+  ContentFold,
+} from '../../issuer-host/clearing/content-evidence.js';
+import { fromHex } from '../../protocol/bytes.js';
+import { parseCertificate } from '../../protocol/pki/index.js';
 import { INS, LOG_CAPACITY } from '../../protocol/settlement/commands.js';
 import { arm } from '../support/card-faults.js';
 import { TEST_PIN } from '../support/card-fixtures.js';
@@ -85,6 +92,18 @@ async function recoverAtA(a: TerminalUnderTest, contents: ContentEngine, expecte
   expect(cardsImage(a)).toBe(before);
 }
 
+/** The value half's bookings the issuer host makes on the proofs A's journal carries for the flow. */
+function hostBookings(a: TerminalUnderTest, flowId: string, kind: ContentFlowKind) {
+  const fold = new ContentFold(
+    flowId,
+    CONTENT_FLOW_SHAPES[kind],
+    parseCertificate(fromHex(a.issuer.caCertificate)),
+  );
+  for (const e of a.journal.entriesForFlow(flowId)) fold.read(e.seq, e.step, e.payload, true);
+  expect(fold.evidence.filter((x) => x.verdict === 'failed')).toEqual([]);
+  return fold.backedBookings().map((b) => ({ amount: b.leg.amount, phases: b.phases }));
+}
+
 const recordOf = (t: TerminalUnderTest, slot: SlotName, txId: string) =>
   t.cards[slot].store.read().contentLog.find((r) => r.txId === txId);
 const cardsImage = (t: TerminalUnderTest) =>
@@ -132,6 +151,9 @@ describe('an exchange settled at another terminal, its initiator’s record evic
     // The responder's deletion proof of its half: the issuer host posts the e-money leg on it.
     expect(end.payload).toMatchObject({ recovered: true, reason: SETTLED_ELSEWHERE });
     expect(end.payload.secondDeletionProof).toMatch(/^[0-9A-F]+$/);
+    expect(hostBookings(a, flowId, 'content-exchange')).toEqual([
+      { amount: PRICE, phases: ['pending', 'post'] },
+    ]);
     expect(contents.openFlows()).toEqual([]);
     expect(a.journal.verify()).toMatchObject({ ok: true });
   });
@@ -200,6 +222,9 @@ describe('a send settled at another terminal, its sender’s record evicted', ()
     const end = lastEntry(a, flowId);
     expect(end).toMatchObject({ step: 'completed', payload: { recovered: true, reason: SETTLED_ELSEWHERE } });
     expect(end.payload.acceptance).toMatch(/^[0-9A-F]+$/);
+    expect(hostBookings(a, flowId, 'content-transfer')).toEqual([
+      { amount: 500, phases: ['pending', 'post'] },
+    ]);
   });
 });
 
