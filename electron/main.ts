@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
 import { openSimulatedCard } from '../card-sim/card-files.js';
+import { PinAttemptStore } from '../db/pin-attempt-store.js';
 import { DEMO_DIR, ensureDemoEnvironment } from '../demo/demo-environment.js';
 import { isTerminalError } from '../protocol/errors.js';
 import { setProgramLabel } from '../tooling/process-lock.js';
@@ -74,6 +75,7 @@ async function startApp(): Promise<void> {
       preloadPath: join(app.getAppPath(), 'dist-electron', 'preload.cjs'),
       rendererDir: join(app.getAppPath(), 'renderer', 'dist'),
       kiosk,
+      kioskAttempts: new PinAttemptStore(services.db).counter('kiosk'),
     },
   );
 }

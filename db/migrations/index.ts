@@ -4,6 +4,7 @@ import { migration003FlowClosedIndex } from './003-flow-closed-index.js';
 import { migration004CompactJournal } from './004-compact-journal.js';
 import { migration005SearchIndexes } from './005-search-indexes.js';
 import { migration006UploadOutbox } from './006-upload-outbox.js';
+import { migration007PinAttempts } from './007-pin-attempts.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration004CompactJournal,
   migration005SearchIndexes,
   migration006UploadOutbox,
+  migration007PinAttempts,
 ];
 
 /** The schema version this terminal writes; a file with a higher one is refused. */

@@ -161,7 +161,7 @@ const offerRecord = z.union([
 export const openContentFlow = z.object({
   flowId: z.string(),
   kind: z.enum(['content-transfer', 'content-exchange']),
-  origin: z.literal('found-on-card').optional(),
+  origin: z.enum(['found-on-card', 'delivered']).optional(),
   fromId: hex,
   toId: hex,
   gives: offerRecord,

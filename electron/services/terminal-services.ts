@@ -11,6 +11,7 @@ import { openDatabase, type TerminalDatabase } from '../../db/connection.js';
 import { CrlStore } from '../../db/crl-store.js';
 import { Flows } from '../../db/flows.js';
 import { Journal, type JournalRecord } from '../../db/journal.js';
+import { PinAttemptStore } from '../../db/pin-attempt-store.js';
 import { TerminalError } from '../../protocol/errors.js';
 import { fromPem } from '../../protocol/pki/index.js';
 import type { VirtualCard } from '../../protocol/virtual-card.js';
@@ -155,6 +156,7 @@ export async function startTerminalServices(
             idleLockMinutes: config.idleLockMinutes,
             now: options.desk?.now,
             check: options.desk?.check,
+            attemptStore: new PinAttemptStore(db).counter('operator'),
           }),
         )
       : undefined;

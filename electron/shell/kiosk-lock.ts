@@ -3,6 +3,7 @@
 // at a time, so a flood of guesses cannot race past the count (electron/services/operators/pin-attempts.ts).
 // The lock answers the IPC contract's kiosk channels (through KioskControl); the shell decides what
 // leaving means (closing the app).
+import type { PinCountStore } from '../../db/pin-attempt-store.js';
 import type { KioskControl } from '../ipc/handlers.js';
 import { createPinAttempts, PIN_LOCKOUT_MS, PIN_MAX_TRIES } from '../services/operators/pin-attempts.js';
 import { checkExitPin, type ExitPinHash } from './kiosk-exit-pin.js';
@@ -15,6 +16,8 @@ export interface KioskLockOptions {
   lockoutMs?: number;
   now?: () => number;
   check?: (pin: string, stored: ExitPinHash) => Promise<boolean>;
+  /** Where the count lives between runs (the terminal's database), so a restart buys no guesses. */
+  store?: PinCountStore;
 }
 
 export const KIOSK_MAX_TRIES = PIN_MAX_TRIES;
@@ -27,6 +30,7 @@ export function createKioskLock(o: KioskLockOptions): KioskControl {
     ...(o.maxTries !== undefined ? { maxTries: o.maxTries } : {}),
     ...(o.lockoutMs !== undefined ? { lockoutMs: o.lockoutMs } : {}),
     ...(o.now ? { now: o.now } : {}),
+    ...(o.store ? { store: o.store } : {}),
   });
   let left = false;
 

@@ -2,6 +2,7 @@
 // on every web contents, the app protocol, the contract over IPC with its events, the operator window,
 // and in kiosk mode the lock (no menu, no DevTools, no closing without the exit PIN). A renderer that
 // crashes gets a new window, within the restart policy. On quit the terminal services close first.
+import type { PinCountStore } from '../../db/pin-attempt-store.js';
 import type { EventName, EventOf } from '../ipc/contract.js';
 import { type EventSources, feedContractEvents } from '../ipc/event-feed.js';
 import { createHandlers, type HandlerServices, type KioskControl } from '../ipc/handlers.js';
@@ -34,6 +35,8 @@ export interface ShellOptions {
   restarts?: RestartPolicyOptions;
   /** Overrides for the kiosk lock (tests: the clock and a quick PIN check). */
   kioskLock?: { now?: () => number; check?: (pin: string, stored: ExitPinHash) => Promise<boolean> };
+  /** The exit PIN's wrong-try count on disk (the terminal database's 'kiosk' counter). */
+  kioskAttempts?: PinCountStore;
   log?: (line: string) => void;
 }
 
@@ -71,6 +74,7 @@ export function startShell(platform: ShellPlatform, services: ShellServices, o: 
         exitPin: o.kiosk.exitPin,
         // After the answer has gone back to the page.
         onExit: () => setImmediate(() => quit(0)),
+        ...(o.kioskAttempts ? { store: o.kioskAttempts } : {}),
         ...o.kioskLock,
       })
     : undefined;

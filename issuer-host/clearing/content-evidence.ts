@@ -45,6 +45,7 @@ import {
   contentSignatureMessage,
   encodeValue,
 } from '../../protocol/settlement/contents-codec.js';
+import type { ContentRelease } from '../db/content-release-records.js';
 import type { TransferKind } from '../db/ledger-records.js';
 
 export type Half = 'first' | 'second';
@@ -159,6 +160,10 @@ export class ContentFold {
   private readonly verified = new Set<string>();
   /** Verified proofs by half: a value half's own proofs back its pending. */
   private readonly provedHalves = new Set<Half>();
+  /** Where each verified proof was first seen, and its value. */
+  private readonly verifiedAt = new Map<string, { seq: number; value: string; fresh: boolean }>();
+  /** The first entry of this upload that says the sender took the release proof (step 'refunded'). */
+  private refundedAt: number | undefined;
 
   constructor(
     readonly flowId: string,
@@ -200,6 +205,7 @@ export class ContentFold {
       if (verdict === 'ok') {
         this.verified.add(field);
         this.provedHalves.add(proofs[field]!.half);
+        this.verifiedAt.set(field, { seq, value: payload[field] as string, fresh });
       }
       allOk &&= verdict !== 'failed';
     }
@@ -240,6 +246,54 @@ export class ContentFold {
   noteStep(seq: number, step: string, fresh: boolean): void {
     if (step === 'card-refused' || step === 'interrupted')
       this.evidence.push({ seq, step, field: '', verdict: 'ok', refuses: false, fresh });
+    if (step === 'refunded' && fresh) this.refundedAt ??= seq;
+  }
+
+  /**
+   * The first half's release proof when this upload brought it and it verified under the receiver's
+   * certificate: what the host keeps for the sender card (content-release-records.ts).
+   */
+  freshRelease(): ContentRelease | undefined {
+    const at = this.verifiedAt.get('releaseProof');
+    const parties = this.partiesOf('first');
+    const txId = this.txIds.first;
+    if (!at?.fresh || !parties || !txId) return undefined;
+    const value = this.valueHalf('first');
+    const itemId = this.offers.first?.itemId;
+    const offer = value
+      ? { amount: value.amount, currency: value.currency }
+      : typeof itemId === 'string' && /^(?:[0-9A-F]{2}){0,64}$/.test(itemId)
+        ? { itemId }
+        : undefined;
+    if (offer === undefined) return undefined;
+    const digest = this.digests.first;
+    return {
+      transferKey: `${parties[0]}:${txId}`,
+      flowKind: this.shape.legKind === 'content-send' ? 'content-transfer' : 'content-exchange',
+      senderId: parties[0],
+      receiverId: parties[1],
+      txId,
+      releaseProof: at.value,
+      offer,
+      ...(digest ? { digest } : {}),
+      seq: at.seq,
+    };
+  }
+
+  /**
+   * Where this upload says the sender's record of the first half is settled for good, so that no
+   * release proof is needed any more: given back (a 'refunded' step) or aborted (its verified abort
+   * proof). The terminal's word for 'refunded': CONTENT RETURN's answer carries no card proof.
+   */
+  senderClosed(): { transferKey: string; how: 'returned' | 'aborted'; seq: number } | undefined {
+    const sender = this.ids[0];
+    const txId = this.txIds.first;
+    if (sender === undefined || txId === undefined) return undefined;
+    const transferKey = `${sender}:${txId}`;
+    if (this.refundedAt !== undefined) return { transferKey, how: 'returned', seq: this.refundedAt };
+    const abort = this.verifiedAt.get('abortProof');
+    if (abort?.fresh) return { transferKey, how: 'aborted', seq: abort.seq };
+    return undefined;
   }
 
   /** The sender and receiver of a half (holder IDs), when both are known. */

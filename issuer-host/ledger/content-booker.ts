@@ -24,6 +24,8 @@ import {
 } from '../clearing/content-evidence.js';
 import { type Booker, ChainRefusal, type IngestedEntry } from '../clearing/ingest.js';
 import { heldFlowEntries } from '../db/clearing-records.js';
+import { keepContentRelease, noteContentReturn } from '../db/content-release-records.js';
+import type { Sql } from '../db/host-database.js';
 import type { Booking } from '../db/ledger-records.js';
 import { account, type BatchMemory, bookPhase, entryBooking, firstInBatch } from './ledger-booker.js';
 
@@ -81,6 +83,7 @@ export function contentLegBooker(ca: ParsedCertificate): Booker {
         },
       );
     }
+    await keepReleaseProofs(tx, context.terminalId, folds.values());
     const batch: BatchMemory = { done: new Set(), accounts: new Map() };
     for (const { entry, fold, bookings } of plan) {
       for (const { leg, phases } of bookings) {
@@ -103,4 +106,18 @@ export function contentLegBooker(ca: ParsedCertificate): Booker {
       }
     }
   };
+}
+
+/**
+ * The release proofs this upload brought that verified (served to the sender card until it takes one),
+ * and the transfers it says the sender settled for good (served no more). After the refusal checks:
+ * a forged proof refuses the upload, an unverifiable one is simply not kept.
+ */
+async function keepReleaseProofs(tx: Sql, terminalId: string, folds: Iterable<ContentFold>): Promise<void> {
+  for (const fold of folds) {
+    const release = fold.freshRelease();
+    if (release !== undefined) await keepContentRelease(tx, release, terminalId);
+    const closed = fold.senderClosed();
+    if (closed !== undefined) await noteContentReturn(tx, { ...closed, terminalId, flowId: fold.flowId });
+  }
 }

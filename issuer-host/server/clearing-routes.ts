@@ -3,6 +3,7 @@
 // POST /terminal/clearing/upload   terminal  journal entries as the chain hashed them → the host's chain
 // GET  /terminal/clearing/cursor   terminal  how far the host holds the terminal's chain
 // GET  /terminal/clearing/release-proofs?card=  terminal  release proofs for a payer card, to deliver
+// GET  /terminal/clearing/content-release-proofs?card=  terminal  content release proofs for a sender card
 // GET  /admin/clearing/chains      clearing:read  every terminal's chain at the host
 // GET  /admin/clearing/alerts?after=&limit=  clearing:read  refused uploads (gap, edit, fork, proof), oldest first
 // GET  /admin/clearing/status      clearing:read  whether uploads are booked only on the cards' proofs
@@ -17,7 +18,9 @@ import { z } from 'zod';
 import {
   CLEARING_CURSOR_PATH,
   CLEARING_UPLOAD_PATH,
+  CONTENT_RELEASE_PROOFS_PATH,
   clearingCursorSchema,
+  contentReleaseProofSchema,
   DEFAULT_UPLOAD_BODY_BYTES,
   RELEASE_PROOFS_PATH,
   releaseProofSchema,
@@ -27,6 +30,7 @@ import {
 import { type Booker, ChainRefusal, ingestUpload } from '../clearing/ingest.js';
 import { appendThrottledAlert } from '../db/audit-log.js';
 import { chainState, listChains, listClearingAlerts } from '../db/clearing-records.js';
+import { contentReleaseProofsForCard } from '../db/content-release-records.js';
 import type { HostDatabase } from '../db/host-database.js';
 import { releaseProofsForCard } from '../db/ledger-records.js';
 
@@ -67,6 +71,10 @@ export function clearingStatus(
           "the ledger books a movement only on a card's proof that verifies under the issuer's transfer keys",
       };
 }
+
+const cardQuery = z.strictObject({
+  card: z.string().regex(/^[0-9A-Fa-f]{32}$/, 'a holder ID: 16 bytes of hex'),
+});
 
 export function registerClearingRoutes(app: FastifyInstance, options: ClearingRouteOptions): void {
   const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -134,9 +142,7 @@ export function registerClearingRoutes(app: FastifyInstance, options: ClearingRo
     {
       config: { access: { kind: 'terminal' } },
       schema: {
-        querystring: z.strictObject({
-          card: z.string().regex(/^[0-9A-Fa-f]{32}$/, 'a holder ID: 16 bytes of hex'),
-        }),
+        querystring: cardQuery,
         response: { 200: z.array(releaseProofSchema) },
       },
     },
@@ -150,6 +156,26 @@ export function registerClearingRoutes(app: FastifyInstance, options: ClearingRo
         txRandom: p.txRandom,
         rxRandom: p.rxRandom,
         releaseProof: p.releaseProof,
+      })),
+  );
+
+  // Likewise for contents: a proof only gives back to the sender card what it gave, and the card
+  // verifies it under the receiver's key (the host kept it only once it verified so too).
+  typed.get(
+    CONTENT_RELEASE_PROOFS_PATH,
+    {
+      config: { access: { kind: 'terminal' } },
+      schema: { querystring: cardQuery, response: { 200: z.array(contentReleaseProofSchema) } },
+    },
+    async (request) =>
+      (await contentReleaseProofsForCard(options.db, request.query.card.toUpperCase())).map((p) => ({
+        kind: p.flowKind === 'content-transfer' ? ('send' as const) : ('exchange' as const),
+        senderId: p.senderId,
+        receiverId: p.receiverId,
+        txId: p.txId,
+        releaseProof: p.releaseProof,
+        offer: p.offer,
+        ...(p.digest !== undefined ? { digest: p.digest } : {}),
       })),
   );
 

@@ -12,6 +12,7 @@ import { z } from 'zod';
 export const CLEARING_UPLOAD_PATH = '/terminal/clearing/upload';
 export const CLEARING_CURSOR_PATH = '/terminal/clearing/cursor';
 export const RELEASE_PROOFS_PATH = '/terminal/clearing/release-proofs';
+export const CONTENT_RELEASE_PROOFS_PATH = '/terminal/clearing/content-release-proofs';
 export const CLEARING_FORMAT = 1;
 /** Entries per upload, at most. */
 export const MAX_UPLOAD_ENTRIES = 1000;
@@ -96,3 +97,34 @@ export const releaseProofSchema = z.object({
   releaseProof: z.string(),
 });
 export type ReleaseProof = z.infer<typeof releaseProofSchema>;
+
+const hexOf = (bytes: number) => z.string().regex(new RegExp(`^[0-9A-Fa-f]{${2 * bytes}}$`));
+
+/**
+ * A content release proof for a sender card, as the host serves it (docs/issuer-host.md, "Release
+ * proofs"): the receiver's CONTENT RELEASE answer for a send ('send') or an exchange's first half
+ * ('exchange'), the transfer it gives back (sender, receiver, transfer ID) and what the sender gave
+ * (an amount of its purse, or an item by ID) with the half's payload digest, for the journal of the
+ * terminal that takes it to the sender card (CONTENT RETURN). The card verifies the proof.
+ */
+export const contentReleaseProofSchema = z.object({
+  /**
+   * As the releasing terminal journaled it. Only a hint: a receiver's record does not tell a send from
+   * an exchange's first half (signed alike), so the delivering terminal goes by the sender card's record.
+   */
+  kind: z.enum(['send', 'exchange']),
+  senderId: hexOf(16),
+  receiverId: hexOf(16),
+  txId: hexOf(16),
+  /** An ECDSA signature, as the card answered it (8 to 80 bytes, hex). */
+  releaseProof: z.string().regex(/^(?:[0-9A-Fa-f]{2}){8,80}$/),
+  offer: z.union([
+    z.strictObject({
+      amount: z.number().int().min(1).max(0xffffffff),
+      currency: z.number().int().min(1).max(999),
+    }),
+    z.strictObject({ itemId: z.string().regex(/^(?:[0-9A-Fa-f]{2}){0,64}$/) }),
+  ]),
+  digest: hexOf(32).optional(),
+});
+export type ContentReleaseProof = z.infer<typeof contentReleaseProofSchema>;

@@ -75,6 +75,7 @@ describe('migration 002: CRL cache', () => {
       { version: 4, name: 'compact-journal', applied_at: expect.not.stringMatching(/^2024-06-01/) },
       { version: 5, name: 'search-indexes', applied_at: expect.not.stringMatching(/^2024-06-01/) },
       { version: 6, name: 'upload-outbox', applied_at: expect.not.stringMatching(/^2024-06-01/) },
+      { version: 7, name: 'pin-attempts', applied_at: expect.not.stringMatching(/^2024-06-01/) },
     ]);
     const upgraded = new Journal(db);
     // The two entries and the anchor of the old chain.

@@ -1,6 +1,7 @@
 // The kiosk lock: the right PIN leaves (once), wrong PINs count down to a one-minute lockout that
 // refuses even the right PIN, and checks run one at a time.
 import { describe, expect, it, vi } from 'vitest';
+import type { PinCount, PinCountStore } from '../../db/pin-attempt-store.js';
 import { hashExitPin, parseExitPinHash } from '../../electron/shell/kiosk-exit-pin.js';
 import { createKioskLock } from '../../electron/shell/kiosk-lock.js';
 
@@ -80,5 +81,24 @@ describe('the kiosk lock', () => {
     release(false);
     expect(await first).toMatchObject({ code: 'E_PIN_WRONG', details: { triesLeft: 4 } });
     expect(onExit).not.toHaveBeenCalled();
+  });
+
+  it('keeps its count in the store it is given: a restarted kiosk is still locked out', async () => {
+    const saved: PinCount[] = [];
+    const store: PinCountStore = {
+      load: () => saved.at(-1) ?? { wrong: 0, lockedUntil: 0 },
+      save: (c) => void saved.push(c),
+    };
+    const t = 1_000_000;
+    const before = createKioskLock({ exitPin, onExit: vi.fn(), now: () => t, store });
+    for (let i = 0; i < 5; i++) await refusal(before.exit('000000'));
+    const onExit = vi.fn();
+    const after = createKioskLock({ exitPin, onExit, now: () => t + 1_000, store });
+    expect(await refusal(after.exit('482913'))).toMatchObject({
+      code: 'E_PIN_BLOCKED',
+      details: { retryAfterSeconds: 59 },
+    });
+    expect(onExit).not.toHaveBeenCalled();
+    expect(after.active()).toBe(true);
   });
 });

@@ -24,6 +24,8 @@ import {
 import { toHex } from '../../protocol/bytes.js';
 import {
   CLEARING_UPLOAD_PATH,
+  CONTENT_RELEASE_PROOFS_PATH,
+  type ContentReleaseProof,
   type UploadRequest,
   type UploadResponse,
 } from '../../protocol/host-link/clearing-wire.js';
@@ -148,16 +150,24 @@ export class ContentClearingHost {
   }
 
   async upload(terminalId: string, batch: UploadRequest): Promise<UploadResponse> {
+    return (await this.clientOf(terminalId)).call<UploadResponse>('POST', CLEARING_UPLOAD_PATH, batch);
+  }
+
+  /** What the host serves a registered terminal as the content release proofs of `card`. */
+  async contentReleaseProofs(terminalId: string, card: string): Promise<ContentReleaseProof[]> {
+    return (await this.clientOf(terminalId)).call<ContentReleaseProof[]>(
+      'GET',
+      `${CONTENT_RELEASE_PROOFS_PATH}?card=${card}`,
+    );
+  }
+
+  private async clientOf(terminalId: string) {
     let terminal = this.registered.get(terminalId);
     if (terminal === undefined) {
       terminal = await registeredTerminal(this.db, terminalId, 'shop-1');
       this.registered.set(terminalId, terminal);
     }
-    return plainClient(this.host, issuerWorld('unused', this.issuer), terminal).call<UploadResponse>(
-      'POST',
-      CLEARING_UPLOAD_PATH,
-      batch,
-    );
+    return plainClient(this.host, issuerWorld('unused', this.issuer), terminal);
   }
 
   /** A journal of a terminal of its own (closed with the host). */

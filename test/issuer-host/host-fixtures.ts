@@ -159,6 +159,8 @@ export const CLEARING_TABLES = [
   'ledger_exceptions',
   'ledger_transfer_flows',
   'release_proofs',
+  'content_release_proofs',
+  'content_returns',
   'refund_cases',
   'ledger_issuances',
 ] as const;

@@ -5,96 +5,20 @@
 // uploaded. A host that answers junk, too much, another card's proofs or a forged one, a host that
 // is down or slow: the sale goes on, the card changes only by a genuine proof, the error is reported.
 // B's first host address is dead: the second one serves (failover).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishCrl } from '../../card-sim/issuer/issuer.js';
-import { terminalConfigSchema } from '../../electron/services/config.js';
+import { describe, expect, it } from 'vitest';
 import { MAX_ANSWER_BYTES, MAX_PROOFS } from '../../electron/services/recovery/host-release-proofs.js';
-import type { RecoveryEvent } from '../../electron/services/recovery/terminal-recovery.js';
-import { createSimulatedSlots, type SimulatedSlots } from '../../electron/services/slots/simulated-slots.js';
-import { startTerminalServices, type TerminalServices } from '../../electron/services/terminal-services.js';
-import type { HostDatabase } from '../../issuer-host/db/host-database.js';
-import { TerminalRegistry } from '../../issuer-host/db/terminal-registry.js';
 import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto-suite.js';
 import { RELEASE_PROOFS_PATH, type ReleaseProof } from '../../protocol/host-link/clearing-wire.js';
 import { hostileReader, makeCard, TEST_PIN, type TestCard, testIssuer } from '../support/card-fixtures.js';
 import { deadAddress } from '../support/dead-address.js';
-import { useHostDatabases } from './host-db-fixtures.js';
-import { issuerWorld, type RunningHost, startHost } from './host-fixtures.js';
+import { deliveryErrors, useTillHost } from './terminal-services-fixtures.js';
 
-const dbs = useHostDatabases({ postgres: false });
-const world = issuerWorld('Release Fetch Test', testIssuer());
-const dir = mkdtempSync(join(tmpdir(), 'release-fetch-'));
-const caFile = join(dir, 'ca.der');
-const crlFile = join(dir, 'crl.der');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let db: HostDatabase;
-let host: RunningHost;
-let hostPin: string;
-beforeAll(async () => {
-  writeFileSync(caFile, world.caDer);
-  writeFileSync(crlFile, publishCrl(world.issuer, { validityDays: 7 }));
-  db = await dbs.fresh('embedded');
-  const tls = world.hostTls();
-  hostPin = tls.pin;
-  host = await startHost({ db, world, tls });
-  await new TerminalRegistry(db).createShop({ shopId: 'shop-1', name: 'Shop', actor: 'cli' });
-}, 60_000);
-afterAll(() => host?.close());
-
-interface Till {
-  s: TerminalServices;
-  slots: SimulatedSlots;
-  events: RecoveryEvent[];
-  place(slot: 'payer' | 'payee', card: TestCard): Promise<void>;
-  /** The insertion's pass and the host fetch it started. */
-  settled(): Promise<void>;
-}
-
-async function till(terminalId: string, urls: string[], pins = [hostPin], timeoutMs = 10_000): Promise<Till> {
-  const dataDir = mkdtempSync(join(dir, `${terminalId}-`));
-  const config = terminalConfigSchema.parse({
-    dataDir,
-    currency: 978,
-    caCertificate: caFile,
-    builtinCrl: crlFile,
-    slots: { backend: 'simulated', cards: { payer: 'unused', payee: 'unused' } },
-    host: { urls, pins, terminalId, timeoutMs },
-  });
-  const slots = createSimulatedSlots({ waitingTimeMs: 500 });
-  const s = await startTerminalServices(config, { slots });
-  await new TerminalRegistry(db).register({
-    terminalId,
-    shopId: 'shop-1',
-    publicKey: s.host!.identity.publicKey,
-    actor: 'cli',
-  });
-  const events: RecoveryEvent[] = [];
-  s.recovery.on((e) => events.push(e));
-  await s.recovery.start();
-  const settled = async () => {
-    await s.recovery.settled();
-    await s.releaseProofs!.settled();
-    await s.recovery.settled();
-  };
-  return {
-    s,
-    slots,
-    events,
-    settled,
-    async place(slot, card) {
-      slots.remove(slot);
-      slots.insert(slot, card.sim.os);
-      await new Promise((r) => setImmediate(r));
-      await settled();
-    },
-  };
-}
+const h = useTillHost('Release Fetch Test', testIssuer());
+const world = h.world;
+const tillOf = (terminalId: string, urls: string[], pins?: string[], timeoutMs?: number) =>
+  h.till(terminalId, urls, pins, timeoutMs);
 
 /** A hostile terminal left `payee` a pending credit of `amount` for which `payer`'s card debited. */
 async function strand(payer: TestCard, payee: TestCard, amount: number) {
@@ -113,8 +37,7 @@ async function strand(payer: TestCard, payee: TestCard, amount: number) {
   return { txRandom: toHex(debit.txRandom), rxRandom: toHex(credit.rxRandom) };
 }
 
-const errors = (t: Till) =>
-  t.events.flatMap((e) => (e.type === 'error' && e.trigger === 'delivery' ? [e.error] : []));
+const errors = deliveryErrors;
 const balance = (c: TestCard) => c.state().balance;
 
 describe('release proofs fetched from the issuer host by the terminal services', () => {
@@ -126,14 +49,14 @@ describe('release proofs fetched from the issuer host by the terminal services',
     expect(balance(mallory)).toBe(7000);
 
     // Terminal A sees the shop card alone: the foreign pending credit is released, the proof journaled.
-    const a = await till('till-a', [host.url]);
-    await a.place('payee', shop);
+    const a = await tillOf('till-a', [h.host.url]);
+    await a.place('payee', shop.sim.os);
     expect(a.s.recovery.pendingDeliveries()).toMatchObject([{ payerId: ids.mallory, txRandom }]);
     expect(await a.s.uploader!.sync()).toMatchObject({ ok: true, waiting: 0 });
 
     // Terminal B: its first address is dead, the second is the host.
-    const b = await till('till-b', [await deadAddress('https'), host.url]);
-    await b.place('payer', mallory);
+    const b = await tillOf('till-b', [await deadAddress('https'), h.host.url]);
+    await b.place('payer', mallory.sim.os);
     expect(errors(b)).toEqual([]);
     expect(balance(mallory)).toBe(10_000);
     expect(mallory.state().debitLog.find((r) => r.txRandom === txRandom)?.status).toBe('refunded');
@@ -196,9 +119,9 @@ describe('release proofs fetched from the issuer host by the terminal services',
     );
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
     const url = `https://127.0.0.1:${(fake.address() as { port: number }).port}`;
-    const b = await till('till-junk', [url], [tls.pin], 500);
+    const b = await tillOf('till-junk', [url], [tls.pin], 500);
     const before = () => ({ card: mallory.backend.load(), seq: b.s.journal.head().seq });
-    await b.place('payer', mallory); // its pass adopts the debited record; the fake answers []
+    await b.place('payer', mallory.sim.os); // its pass adopts the debited record; the fake answers []
     const start = before();
     const unchanged = () => {
       expect(mallory.backend.load()).toBe(start.card);

@@ -415,7 +415,7 @@ function outcomeUnknown(record: Recorder): ContentRecovery {
  * open transfer is aborted, a deleted one restored (item unlocked, value refunded), an initiator's
  * pending second half discarded; it answers 9000 again for a transfer it already settled that way.
  */
-async function returnToSender(
+export async function returnToSender(
   sender: SettlementClient,
   txId: Uint8Array,
   releaseProof: Uint8Array,

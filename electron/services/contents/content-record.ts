@@ -122,8 +122,12 @@ export interface ContentFlowRecord {
   txId?: string;
   /** The exchange's second half (responder → initiator). */
   secondTxId?: string;
-  /** A pending transfer found on the receiving card that no flow of this terminal ran. */
-  origin?: 'found-on-card';
+  /**
+   * 'found-on-card': a pending transfer found on the receiving card that no flow of this terminal ran;
+   * 'delivered': a receiver's release proof another terminal journaled, fetched from the issuer host
+   * for the sender card (content-delivery.ts).
+   */
+  origin?: 'found-on-card' | 'delivered';
   /** The receiver's release proof, once journaled ('released'). */
   releaseProof?: string;
   /** A send's acceptance by its receiver, once journaled: the sender is acknowledged with it. */
@@ -152,7 +156,7 @@ export function foldContentFlow(entries: JournalRecord[]): ContentFlowRecord {
     offer: (exchange ? p.give : p.offer) as OfferRecord,
     take: exchange ? (p.take as OfferRecord) : undefined,
     sessionId: String(p.sessionId),
-    ...(p.origin === 'found-on-card' ? { origin: 'found-on-card' as const } : {}),
+    ...(p.origin === 'found-on-card' || p.origin === 'delivered' ? { origin: p.origin } : {}),
     committed: false,
     lastStep: first.step,
     startedAt: first.at,

@@ -13,6 +13,7 @@ import type {
 import type { CardSession } from '../settlement/card-session.js';
 import { type FailureSink, isolated, type RecoveryFailure } from '../settlement/flow-isolation.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
+import { returnDelivered } from './content-delivery.js';
 import {
   type ContentRecovery,
   type Recorder,
@@ -101,6 +102,21 @@ export class ContentFlowRecovery {
     return reports;
   }
 
+  /** Settles the delivered flows named (content-delivery.ts) with the cards present. */
+  async recoverDeliveries(
+    cards: CardAccess,
+    present: CardSession[],
+    flowIds: readonly string[],
+  ): Promise<ContentRecoveryReport[]> {
+    const holders = byHolder(present);
+    const reports: ContentRecoveryReport[] = [];
+    for (const flowId of flowIds) {
+      const flow = foldContentFlow(this.entries(flowId));
+      reports.push({ flowId, kind: flow.kind, outcome: await this.recoverFlow(cards, flow, holders) });
+    }
+    return reports;
+  }
+
   /** Settles one content flow with the cards given (by holder ID); 'waiting' when a needed card is absent. */
   async recoverFlow(
     cards: CardAccess,
@@ -126,7 +142,7 @@ export class ContentFlowRecovery {
     // never gets past CONTENT RECEIVE). If the card no longer holds that record, it evicted it once
     // settled: the transfer ended, perhaps at another terminal, and the other card's record says how
     // (content-flows.ts, transmissionEndedElsewhere); it is never searched for as if never journaled.
-    const certain = flow.origin !== undefined || this.commitRelayed(flow);
+    const certain = flow.origin === 'found-on-card' || this.commitRelayed(flow);
     let onFirstCard: 'flow' | 'other' | 'none' = 'flow';
     // A transfer found on the receiving card is known by the ID both cards' signatures bind.
     if (txId && from && !flow.origin) onFirstCard = await this.firstCardRecord(from, flow, txId);
@@ -154,6 +170,8 @@ export class ContentFlowRecovery {
       ...releasePolicy(flow),
       ...(certain ? { firstCard: { holderId: flow.fromId, given: this.givenHere(flow) } } : {}),
     };
+    if (flow.origin === 'delivered' && policy.releaseProof)
+      return returnDelivered(from, fromHex(txId), policy.releaseProof, record);
     if (flow.kind === 'content-transfer') return recoverTransmission(from, to, fromHex(txId), record, policy);
     return recoverExchange(
       from,
@@ -208,8 +226,9 @@ export class ContentFlowRecovery {
     if (toHex(out.peerId) !== flow.toId || out.exchangeInitiator !== (flow.kind === 'content-exchange'))
       return 'other';
     if (!carriesOffer(out, flow.offer)) return 'other';
-    if (this.openFlows().some((f) => f.flowId !== flow.flowId && (f.txId === txId || f.secondTxId === txId)))
-      return 'other';
+    // A delivered release proof for the transfer (content-delivery.ts) is no rival: it settles it too.
+    const rival = (f: ContentFlowRecord) => f.flowId !== flow.flowId && f.origin !== 'delivered';
+    if (this.openFlows().some((f) => rival(f) && (f.txId === txId || f.secondTxId === txId))) return 'other';
     if (out.status !== 'deleted' && out.status !== 'acknowledged') return 'flow';
     return this.commitRelayed(flow) ? 'flow' : 'other';
   }

@@ -5,6 +5,7 @@
 //
 // A supervisor's confirmation is a PIN given with one request: it approves that action only, signs no
 // one in and leaves the signed-in operator as they were.
+import type { PinCountStore } from '../../../db/pin-attempt-store.js';
 import { TerminalError } from '../../../protocol/errors.js';
 import { createIdleLock, type IdleLock } from './idle-lock.js';
 import type { OperatorEntry } from './operator-config.js';
@@ -68,6 +69,8 @@ export interface OperatorDeskOptions {
   check?: (pin: string, stored: PinHash) => Promise<boolean>;
   maxTries?: number;
   lockoutMs?: number;
+  /** Where the wrong-PIN count lives between runs (the terminal's database); absent: memory only. */
+  attemptStore?: PinCountStore;
 }
 
 interface Known extends OperatorView {
@@ -87,6 +90,7 @@ export function createOperatorDesk(o: OperatorDeskOptions): OperatorDesk {
     ...(o.maxTries !== undefined ? { maxTries: o.maxTries } : {}),
     ...(o.lockoutMs !== undefined ? { lockoutMs: o.lockoutMs } : {}),
     ...(o.now ? { now: o.now } : {}),
+    ...(o.attemptStore ? { store: o.attemptStore } : {}),
   });
   const idle: IdleLock = createIdleLock({
     ...(o.idleLockMinutes !== undefined ? { idleMinutes: o.idleLockMinutes } : {}),

@@ -3,6 +3,11 @@
 // starts again after it); a right one clears the count. Checks run one at a time, so a flood of
 // guesses cannot race past the count. The count is the terminal's, not a person's: guessing one
 // operator's PIN and then another's gains nothing.
+//
+// With a store (the terminal's database), the count outlives the process, and a try is counted before
+// its PIN is checked, as a card counts its PIN tries: neither a restart nor a process killed while a
+// PIN is being checked gives anyone more than five guesses a minute.
+import type { PinCount, PinCountStore } from '../../../db/pin-attempt-store.js';
 import { TerminalError } from '../../../protocol/errors.js';
 
 export const PIN_MAX_TRIES = 5;
@@ -14,6 +19,8 @@ export interface PinAttemptsOptions {
   maxTries?: number;
   lockoutMs?: number;
   now?: () => number;
+  /** Where the count lives between processes (absent: in memory only). */
+  store?: PinCountStore;
 }
 
 export interface PinAttempts {
@@ -29,36 +36,54 @@ export function createPinAttempts(o: PinAttemptsOptions): PinAttempts {
   const maxTries = o.maxTries ?? PIN_MAX_TRIES;
   const lockoutMs = o.lockoutMs ?? PIN_LOCKOUT_MS;
   const now = o.now ?? Date.now;
-  let wrong = 0;
-  let lockedUntil = 0;
+  let memory: PinCount = { wrong: 0, lockedUntil: 0 };
+  const load = (): PinCount => o.store?.load() ?? memory;
+  const save = (count: PinCount): void => {
+    memory = count;
+    o.store?.save(count);
+  };
   let checking = false;
+
+  const blocked = (wait: number) =>
+    new TerminalError('E_PIN_BLOCKED', `too many wrong ${o.what}s: wait before trying again`, {
+      retryAfterSeconds: Math.ceil(wait / 1000),
+    });
 
   return {
     async attempt(check) {
       if (checking) throw new TerminalError('E_BUSY', 'a PIN is being checked; try again');
-      const wait = lockedUntil - now();
-      if (wait > 0) {
-        throw new TerminalError('E_PIN_BLOCKED', `too many wrong ${o.what}s: wait before trying again`, {
-          retryAfterSeconds: Math.ceil(wait / 1000),
-        });
+      const count = load();
+      const t = now();
+      if (count.lockedUntil > t) {
+        // A lockout never lasts longer than lockoutMs from now, whatever the clock did since it began.
+        const until = Math.min(count.lockedUntil, t + lockoutMs);
+        if (until !== count.lockedUntil) save({ wrong: 0, lockedUntil: until });
+        throw blocked(until - t);
       }
+      if (count.wrong >= maxTries) {
+        // The last try of a run was counted and never answered (the process stopped while checking).
+        save({ wrong: 0, lockedUntil: t + lockoutMs });
+        throw blocked(lockoutMs);
+      }
+      const tries = count.wrong + 1;
+      save({ wrong: tries, lockedUntil: 0 });
       checking = true;
       let right: boolean;
       try {
         right = await check();
+      } catch (e) {
+        // No answer: the try is not held against anyone.
+        save({ wrong: tries - 1, lockedUntil: 0 });
+        throw e;
       } finally {
         checking = false;
       }
       if (right) {
-        wrong = 0;
+        save({ wrong: 0, lockedUntil: 0 });
         return;
       }
-      wrong += 1;
-      const triesLeft = maxTries - wrong;
-      if (triesLeft <= 0) {
-        wrong = 0;
-        lockedUntil = now() + lockoutMs;
-      }
+      const triesLeft = maxTries - tries;
+      if (triesLeft <= 0) save({ wrong: 0, lockedUntil: now() + lockoutMs });
       throw new TerminalError('E_PIN_WRONG', `wrong ${o.what}`, { triesLeft: Math.max(triesLeft, 0) });
     },
   };

@@ -36,12 +36,17 @@ export interface OpenFlows {
   contents: ContentFlowRecord[];
 }
 
-/** Adopts every foreign pending record on the cards present; returns how many it adopted. */
+/**
+ * Adopts every foreign pending record on the cards present; returns how many it adopted. `seen` gets
+ * each card's unsettled content records as read (the host's release proofs are asked for on them);
+ * `failed` a card whose records could not be read or adopted (the other card's still are).
+ */
 export async function adoptForeignRecords(
   cards: CardAccess,
   present: CardSession[],
   open: OpenFlows,
   failed: FailureSink,
+  seen?: (card: CardSession, contents: readonly ContentTransferRecord[]) => void,
 ): Promise<number> {
   let adopted = 0;
   // Flows adopted in this pass count as open: the payer's and the payee's record of one transfer, both
@@ -50,7 +55,7 @@ export async function adoptForeignRecords(
   for (const card of present) {
     // A card whose records do not decode is reported, the other card's still adopted (flow-isolation.ts).
     try {
-      adopted += await adoptFrom(cards, card, present, open, transfers);
+      adopted += await adoptFrom(cards, card, present, open, transfers, seen);
     } catch (e) {
       if (endsPass(e)) throw e;
       failed(failureOf(e, 'recovery', { holderId: card.holderIdHex }));
@@ -66,6 +71,7 @@ async function adoptFrom(
   present: CardSession[],
   open: OpenFlows,
   transfers: TransferRecord[],
+  seen?: (card: CardSession, contents: readonly ContentTransferRecord[]) => void,
 ): Promise<number> {
   let adopted = 0;
   {
@@ -79,6 +85,7 @@ async function adoptFrom(
       }
     }
     const unsettled = await card.client.unsettledContentTransfers();
+    seen?.(card, unsettled);
     for (const incoming of unsettled) {
       if (!isForeignContent(incoming, open.contents)) continue;
       adoptContent(cards, card, incoming, present, ownHalfOf(incoming, unsettled));

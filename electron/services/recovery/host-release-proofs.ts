@@ -1,22 +1,32 @@
-// Release proofs from the issuer host (docs/issuer-host.md, "Release proofs"): when a recovery pass
-// sees a card that holds a debit a release proof could settle (GET CARD INFO's unsettled debits), the
-// terminal asks the host, in the background, for the proofs other terminals uploaded for that card as
-// payer, and delivers them through the recovery surface (TerminalRecovery.deliverFetched, under the
-// engine's lock). Nothing waits for it: the request runs outside the lock, bounded by the link's
-// timeout, and a failure is a recovery event; the next pass that sees the card asks again.
+// Release proofs from the issuer host (docs/issuer-host.md, "Release proofs"), of two kinds: a payee's
+// release of a value transfer for its payer card (protocol §4.5), and a receiver's release of a
+// content send or exchange's first half for its sender card (§9.1). When a recovery pass sees a card
+// that holds a record a proof of a kind could settle (GET CARD INFO's unsettled debits; the unsettled
+// content records the pass reads anyway: its outgoing transfers still open or deleted), the terminal
+// asks the host, in the background, for the proofs other terminals uploaded for that card, and
+// delivers them through the recovery surface (TerminalRecovery.deliverFetched / deliverFetchedContent,
+// under the engine's lock). Nothing waits for it: the request runs outside the lock, bounded by the
+// link's timeout, and a failure is a recovery event; the next pass that sees the card asks again.
 //
-// The host is not trusted with value: a proof only moves anything if the payer card verifies its MAC.
-// It is trusted with nothing else either: an answer larger than MAX_ANSWER_BYTES, not a list, or with
-// entries that are not release deliveries for this very card is reported and those entries dropped;
+// The host is not trusted with value: a proof only moves anything if the card verifies it. It is
+// trusted with nothing else either: an answer larger than MAX_ANSWER_BYTES, not a list, or with
+// entries that are not proofs of that kind for this very card is reported and those entries dropped;
 // at most MAX_PROOFS are taken per answer (the rest on a later presentation, once the host has seen
 // these delivered); the same proof twice is delivered once; and a card that holds no record a proof
 // settles is not sent it (nothing journaled). A proof the card refuses ends its own 'delivered' flow
 // (failed-no-value-moved), reported, and the others go on.
+import type { z } from 'zod';
 import { TerminalError, toTerminalError } from '../../../protocol/errors.js';
-import { RELEASE_PROOFS_PATH } from '../../../protocol/host-link/clearing-wire.js';
+import {
+  CONTENT_RELEASE_PROOFS_PATH,
+  type ContentReleaseProof,
+  contentReleaseProofSchema,
+  RELEASE_PROOFS_PATH,
+} from '../../../protocol/host-link/clearing-wire.js';
 import type { HostLinkClient } from '../host-link/host-failover.js';
 import {
   type CardSeen,
+  type FetchedContentDelivery,
   type FetchedDelivery,
   type ReleaseDelivery,
   releaseDeliverySchema,
@@ -26,35 +36,77 @@ import {
 
 /** Proofs taken from one answer. */
 export const MAX_PROOFS = 32;
-/** Bytes of one answer: MAX_PROOFS proofs are about 10 KiB of JSON. */
+/** Bytes of one answer: MAX_PROOFS proofs are about 10 KiB (value) or 20 KiB (contents) of JSON. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
 export interface HostReleaseProofsOptions {
-  recovery: Pick<TerminalRecovery, 'onCardsSeen' | 'deliverFetched' | 'report'>;
+  recovery: Pick<TerminalRecovery, 'onCardsSeen' | 'deliverFetched' | 'deliverFetchedContent' | 'report'>;
   client: Pick<HostLinkClient, 'call'>;
   /** How long to wait before asking a busy engine again (default 100 ms). */
   retryMs?: number;
 }
 
-export interface FetchResult {
+/** One kind of proof: where the host serves it, how an entry is read, and how it is delivered. */
+interface ProofKind<P, D extends { outcome: string; flowId?: string }> {
+  /** What the messages call it. */
+  noun: string;
+  path: string;
+  /** Whether the card holds a record a proof of this kind could settle. */
+  wanted(card: CardSeen): boolean;
+  schema: z.ZodType<P>;
+  /** The card the proof gives back to (holder ID, any case). */
+  ownerOf(p: P): string;
+  /** Its transfer's ID: one proof per transfer and answer. */
+  keyOf(p: P): string;
+  deliver(recovery: HostReleaseProofsOptions['recovery'], holderId: string, proofs: P[]): Promise<D[]>;
+  /** What a refusal's report names of the proof. */
+  idOf(d: D): Record<string, string>;
+}
+
+const VALUE: ProofKind<ReleaseDelivery, FetchedDelivery> = {
+  noun: 'release proof',
+  path: RELEASE_PROOFS_PATH,
+  wanted: (c) => c.unsettledDebits > 0,
+  schema: releaseDeliverySchema,
+  ownerOf: (p) => p.payerId,
+  keyOf: (p) => p.txRandom.toUpperCase(),
+  deliver: (recovery, holderId, proofs) => recovery.deliverFetched(holderId, proofs),
+  idOf: (d) => ({ txRandom: d.txRandom }),
+};
+
+const CONTENT: ProofKind<ContentReleaseProof, FetchedContentDelivery> = {
+  noun: 'content release proof',
+  path: CONTENT_RELEASE_PROOFS_PATH,
+  wanted: (c) => c.contentsOut > 0,
+  schema: contentReleaseProofSchema,
+  ownerOf: (p) => p.senderId,
+  keyOf: (p) => p.txId.toUpperCase(),
+  deliver: (recovery, holderId, proofs) => recovery.deliverFetchedContent(holderId, proofs),
+  idOf: (d) => ({ txId: d.txId }),
+};
+
+export interface FetchResult<D = FetchedDelivery> {
   holderId: string;
   /** Proofs the host's answer held that were taken (valid, this card's, once each, within the cap). */
   taken: number;
-  delivered: FetchedDelivery[];
+  delivered: D[];
 }
 
 export class HostReleaseProofs {
-  private readonly inFlight = new Map<string, Promise<FetchResult | TerminalError>>();
+  private readonly inFlight = new Map<string, Promise<unknown>>();
   private unwatch: (() => void) | undefined;
   private closed = false;
 
   constructor(private readonly o: HostReleaseProofsOptions) {}
 
-  /** Asks the host after every pass that sees a card with debits a proof could settle. */
+  /** Asks the host after every pass that sees a card with records a proof could settle. */
   start(): void {
     if (this.unwatch || this.closed) return;
     this.unwatch = this.o.recovery.onCardsSeen((cards) => {
-      for (const c of cards) if (c.unsettledDebits > 0) void this.fetchFor(c.holderId);
+      for (const c of cards) {
+        if (VALUE.wanted(c)) void this.fetchFor(c.holderId);
+        if (CONTENT.wanted(c)) void this.fetchContentFor(c.holderId);
+      }
     });
   }
 
@@ -70,47 +122,60 @@ export class HostReleaseProofs {
   }
 
   /**
-   * One fetch and delivery for a card (joined if one runs for it already). Never throws: the error is
-   * reported as a recovery event and returned.
+   * One fetch and delivery of a payer card's release proofs (joined if one runs for it already).
+   * Never throws: the error is reported as a recovery event and returned.
    */
   fetchFor(holderId: CardSeen['holderId']): Promise<FetchResult | TerminalError> {
+    return this.fetchOf(VALUE, holderId);
+  }
+
+  /** The same for a sender card's content release proofs. */
+  fetchContentFor(
+    holderId: CardSeen['holderId'],
+  ): Promise<FetchResult<FetchedContentDelivery> | TerminalError> {
+    return this.fetchOf(CONTENT, holderId);
+  }
+
+  private fetchOf<P, D extends { outcome: string; flowId?: string }>(
+    kind: ProofKind<P, D>,
+    holderId: string,
+  ): Promise<FetchResult<D> | TerminalError> {
     const id = holderId.toUpperCase();
-    const running = this.inFlight.get(id);
-    if (running) return running;
-    const work = this.fetchAndDeliver(id)
+    const key = `${kind.path}\u0000${id}`;
+    const running = this.inFlight.get(key);
+    if (running) return running as Promise<FetchResult<D> | TerminalError>;
+    const work = this.fetchAndDeliver(kind, id)
       .catch((e: unknown) => {
         const error = toTerminalError(e);
         this.o.recovery.report({ type: 'error', trigger: 'delivery', error });
         return error;
       })
-      .finally(() => this.inFlight.delete(id));
-    this.inFlight.set(id, work);
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, work);
     return work;
   }
 
-  private async fetchAndDeliver(holderId: string): Promise<FetchResult> {
+  private async fetchAndDeliver<P, D extends { outcome: string; flowId?: string }>(
+    kind: ProofKind<P, D>,
+    holderId: string,
+  ): Promise<FetchResult<D>> {
     let answer: unknown;
     try {
-      answer = await this.o.client.call<unknown>(
-        'GET',
-        `${RELEASE_PROOFS_PATH}?card=${holderId}`,
-        undefined,
-        {
-          maxResponseBytes: MAX_ANSWER_BYTES,
-        },
-      );
+      answer = await this.o.client.call<unknown>('GET', `${kind.path}?card=${holderId}`, undefined, {
+        maxResponseBytes: MAX_ANSWER_BYTES,
+      });
     } catch (e) {
       const error = toTerminalError(e);
       throw new TerminalError(
         error.code,
-        `the issuer host’s release proofs for card ${holderId} could not be fetched: ${error.message}`,
+        `the issuer host’s ${kind.noun}s for card ${holderId} could not be fetched: ${error.message}`,
         { ...error.details, holderId },
       );
     }
-    const proofs = this.takeFrom(answer, holderId);
+    const proofs = this.takeFrom(kind, answer, holderId);
     if (proofs.length === 0 || this.closed) return { holderId, taken: proofs.length, delivered: [] };
     const delivered = await whenIdle(
-      () => this.o.recovery.deliverFetched(holderId, proofs),
+      () => kind.deliver(this.o.recovery, holderId, proofs),
       this.o.retryMs,
       () => this.closed,
     );
@@ -121,32 +186,36 @@ export class HostReleaseProofs {
         trigger: 'delivery',
         error: new TerminalError(
           'E_CARD_STATUS',
-          `card ${holderId} refused a release proof from the issuer host: it is not genuine (nothing changed)`,
-          { holderId, txRandom: d.txRandom, ...(d.flowId ? { flowId: d.flowId } : {}) },
+          `card ${holderId} refused a ${kind.noun} from the issuer host: it is not genuine (nothing changed)`,
+          { holderId, ...kind.idOf(d), ...(d.flowId ? { flowId: d.flowId } : {}) },
         ),
       });
     }
     return { holderId, taken: proofs.length, delivered };
   }
 
-  /** The answer's valid proofs for this card as payer, once each, at most MAX_PROOFS; the rest reported. */
-  private takeFrom(answer: unknown, holderId: string): ReleaseDelivery[] {
+  /** The answer's valid proofs of this kind for this card, once each, at most MAX_PROOFS; the rest reported. */
+  private takeFrom<P, D extends { outcome: string }>(
+    kind: ProofKind<P, D>,
+    answer: unknown,
+    holderId: string,
+  ): P[] {
     if (!Array.isArray(answer)) {
       throw new TerminalError(
         'E_INPUT_INVALID',
-        `the issuer host answered the release proofs for card ${holderId} with something that is not a list`,
+        `the issuer host answered the ${kind.noun}s for card ${holderId} with something that is not a list`,
         { holderId },
       );
     }
-    const taken = new Map<string, ReleaseDelivery>();
+    const taken = new Map<string, P>();
     let refused = 0;
     for (const entry of answer) {
-      const parsed = releaseDeliverySchema.safeParse(entry);
-      if (!parsed.success || parsed.data.payerId.toUpperCase() !== holderId) {
+      const parsed = kind.schema.safeParse(entry);
+      if (!parsed.success || kind.ownerOf(parsed.data).toUpperCase() !== holderId) {
         refused++;
         continue;
       }
-      const key = parsed.data.txRandom.toUpperCase();
+      const key = kind.keyOf(parsed.data);
       if (!taken.has(key) && taken.size < MAX_PROOFS) taken.set(key, parsed.data);
     }
     if (refused > 0) {
@@ -155,7 +224,7 @@ export class HostReleaseProofs {
         trigger: 'delivery',
         error: new TerminalError(
           'E_INPUT_INVALID',
-          `the issuer host’s answer for card ${holderId} held ${refused} entr${refused === 1 ? 'y' : 'ies'} that ${refused === 1 ? 'is' : 'are'} not a release proof for that card as payer (left alone)`,
+          `the issuer host’s answer for card ${holderId} held ${refused} entr${refused === 1 ? 'y' : 'ies'} that ${refused === 1 ? 'is' : 'are'} not a ${kind.noun} for that card (left alone)`,
           { holderId, refused },
         ),
       });

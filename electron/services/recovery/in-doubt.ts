@@ -48,7 +48,7 @@ export interface PendingDelivery {
 export interface OpenContentFlow {
   flowId: string;
   kind: ContentFlowKind;
-  origin?: 'found-on-card';
+  origin?: 'found-on-card' | 'delivered';
   /** Sender of a transmission, initiator of an exchange (holder ID, hex). */
   fromId: string;
   /** Receiver of a transmission, responder of an exchange. */

@@ -12,7 +12,16 @@ import type { Flows } from '../../../db/flows.js';
 import type { Journal } from '../../../db/journal.js';
 import { fromHex } from '../../../protocol/bytes.js';
 import { isTerminalError, TerminalError, toTerminalError } from '../../../protocol/errors.js';
+import type { ContentReleaseProof } from '../../../protocol/host-link/clearing-wire.js';
 import { RECORD_STATUS } from '../../../protocol/settlement/commands.js';
+import {
+  closeReturnedFlows,
+  deliveredOutcome,
+  journalContentDelivery,
+  normalisedContentProof,
+  returnSettles,
+} from '../contents/content-delivery.js';
+import { statusOf } from '../contents/content-flows.js';
 import { ContentFlowRecovery } from '../contents/content-recovery.js';
 import type { ContentRecoveryReport } from '../contents/content-views.js';
 import type { RecoveryFailure } from '../settlement/flow-isolation.js';
@@ -75,6 +84,23 @@ export interface CardSeen {
   holderId: string;
   /** Open or debited payer records (GET CARD INFO): what a release proof can settle. */
   unsettledDebits: number;
+  /**
+   * Its outgoing content transfers still open or deleted, sends or exchanges' first halves (the
+   * unsettled content records the pass reads anyway): what a content release proof can settle.
+   */
+  contentsOut: number;
+}
+
+/** What became of one fetched content release proof (deliverFetchedContent). */
+export interface FetchedContentDelivery {
+  txId: string;
+  outcome:
+    | 'rolled-back'
+    | 'failed-no-value-moved'
+    | 'waiting-for-sender'
+    | 'nothing-to-settle'
+    | 'card-absent';
+  flowId?: string;
 }
 
 export interface TerminalRecoveryOptions {
@@ -245,6 +271,58 @@ export class TerminalRecovery {
   }
 
   /**
+   * Content release proofs fetched for the sender card `holderId` (host-release-proofs.ts), already
+   * validated as proofs whose sender is that card: like deliverFetched, each that settles a record the
+   * card holds (its open or deleted outgoing transfer to that receiver) in a flow of its own of origin
+   * 'delivered' (contents/content-delivery.ts), taken to the card at once (CONTENT RETURN); an open
+   * flow of this terminal for the same transfer then closes. The rest is left alone.
+   */
+  async deliverFetchedContent(
+    holderId: string,
+    proofs: readonly ContentReleaseProof[],
+  ): Promise<FetchedContentDelivery[]> {
+    const results = await this.o.engine.withCards(async (cards): Promise<FetchedContentDelivery[]> => {
+      const present = await cards.present();
+      const sender = present.find((c) => c.holderIdHex === holderId.toUpperCase());
+      if (!sender) return proofs.map((p) => ({ txId: p.txId, outcome: 'card-absent' as const }));
+      const open = this.contents.openFlows();
+      const out: FetchedContentDelivery[] = [];
+      for (const proof of proofs) {
+        const p = normalisedContentProof(proof);
+        const onCard = (await statusOf(sender.client, fromHex(p.txId))).find((r) => r.direction === 'out');
+        if (!returnSettles(onCard, p)) {
+          out.push({ txId: p.txId, outcome: 'nothing-to-settle' });
+          continue;
+        }
+        // A delivery of this very proof interrupted before the card answered is taken again.
+        const holding = open.find(
+          (f) => f.origin === 'delivered' && f.txId === p.txId && f.releaseProof === p.releaseProof,
+        );
+        const flowId = holding?.flowId ?? journalContentDelivery(cards, sender, p, onCard);
+        out.push({ txId: p.txId, outcome: 'waiting-for-sender', flowId });
+      }
+      if (out.some((d) => d.flowId)) {
+        const contents = await this.contents.recoverDeliveries(
+          cards,
+          present,
+          out.flatMap((d) => (d.flowId ? [d.flowId] : [])),
+        );
+        const txIds = new Set(out.flatMap((d) => (d.flowId ? [d.txId] : [])));
+        contents.push(...(await closeReturnedFlows(cards, this.contents.openFlows(), sender, txIds)));
+        this.emit({
+          type: 'run',
+          trigger: 'delivery',
+          run: { transfers: [], contents, adopted: 0, failures: [] },
+        });
+      }
+      return out;
+    });
+    return results.map((d) =>
+      d.flowId ? { ...d, outcome: deliveredOutcome(this.o.journal.entriesForFlow(d.flowId)) } : d,
+    );
+  }
+
+  /**
    * Journals a release proof to deliver in a flow of origin 'delivered'. An open flow that already
    * holds this very proof is taken again instead (a delivery interrupted before the card answered, or
    * this terminal's own release): nothing is journaled twice.
@@ -299,7 +377,7 @@ export class TerminalRecovery {
         }),
       );
     });
-    for (const c of present) seen.push({ holderId: c.holderIdHex, unsettledDebits: c.info.unsettledDebits });
+    const contentsOut = new Map<string, number>();
     const failures: RecoveryFailure[] = [];
     if (present.length === 0) return { transfers: [], contents: [], adopted: 0, failures };
     const failed = (f: RecoveryFailure) => failures.push(f);
@@ -308,7 +386,20 @@ export class TerminalRecovery {
       present,
       { transfers: this.o.engine.openTransfers(), contents: this.contents.openFlows() },
       failed,
+      (card, records) =>
+        contentsOut.set(
+          card.holderIdHex,
+          records.filter(
+            (r) => r.direction === 'out' && !r.linkTxId && (r.status === 'open' || r.status === 'deleted'),
+          ).length,
+        ),
     );
+    for (const c of present)
+      seen.push({
+        holderId: c.holderIdHex,
+        unsettledDebits: c.info.unsettledDebits,
+        contentsOut: contentsOut.get(c.holderIdHex) ?? 0,
+      });
     const transfers = await cards.recoverTransfers(present, failed);
     const contents = await this.contents.recoverWith(cards, present, failed);
     return { transfers, contents, adopted, failures };

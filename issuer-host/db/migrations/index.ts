@@ -6,6 +6,7 @@ import { migration005RefundCases } from './005-refund-cases.js';
 import { migration006Issuance } from './006-issuance.js';
 import { migration007ExchangeLegs } from './007-exchange-legs.js';
 import { migration008ContentSends } from './008-content-sends.js';
+import { migration009ContentReleaseProofs } from './009-content-release-proofs.js';
 import type { HostMigration } from './types.js';
 
 export type { HostMigration } from './types.js';
@@ -20,6 +21,7 @@ export const HOST_MIGRATIONS: readonly HostMigration[] = [
   migration006Issuance,
   migration007ExchangeLegs,
   migration008ContentSends,
+  migration009ContentReleaseProofs,
 ];
 
 export const HOST_LATEST_VERSION: number = HOST_MIGRATIONS.at(-1)?.version ?? 0;
