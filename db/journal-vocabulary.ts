@@ -64,6 +64,8 @@ export const STEP_NAMES = [
   'ack-refused',
   'unblock-requested',
   'alter-requested',
+  // content flows whose records both cards evicted after settling them elsewhere
+  'outcome-unknown',
 ] as const;
 
 /** Payload keys, at any depth of a payload; code = index. */

@@ -27,6 +27,10 @@ export async function runConsoleTerminal(argv: string[]): Promise<number> {
   t.engine.on((e) => {
     if (e.type === 'step') console.log(`   · ${e.event.flowKind}: ${e.event.step}`);
     if (e.type === 'recovered') console.log(`   · recovered ${e.report.flowId}: ${e.report.outcome}`);
+    if (e.type === 'recovery-failed')
+      console.log(
+        `   · recovery of ${e.failure.flowId} failed: ${e.failure.error.code} ${e.failure.error.message}`,
+      );
   });
   try {
     logRecovery(t.recovery, (line) => console.log(`   · ${line}`));

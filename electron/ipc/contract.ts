@@ -393,6 +393,14 @@ export const contract = {
           outcome: z.enum(['completed', 'rolled-back', 'waiting']),
         }),
       ),
+      /** Flows whose recovery failed while the pass went on: each stays open (in doubt). */
+      failures: z.array(
+        z.object({
+          flowId: z.string().optional(),
+          kind: z.string(),
+          error: z.object({ code: z.string(), message: z.string() }),
+        }),
+      ),
     }),
   },
   'crl:status': { request: empty, response: crlStatus },

@@ -35,6 +35,8 @@ export function feedContractEvents(s: EventSources, push: EventPush): () => void
   };
   const engineEvent = (e: EngineEvent) => {
     if (e.type === 'recovered') return push('recovered', e.report);
+    // A flow the recovery before an operation could not settle: it stays in doubt (indoubt:list).
+    if (e.type === 'recovery-failed') return;
     const { flowId, flowKind: kind, step, payload } = e.event;
     push('transfer-step', {
       flowId,

@@ -43,6 +43,7 @@ export const STEP_LABEL: Readonly<Record<string, string>> = {
   'first-accepted': 'first half accepted',
   'second-accepted': 'second half accepted',
   'card-refused': 'card refused',
+  'outcome-unknown': 'settled at another terminal: outcome with the issuer',
 };
 
 export const kindLabel = (kind: string): string => KIND_LABEL[kind] ?? kind;

@@ -102,7 +102,7 @@ export function spyServices(): { services: HandlerServices; calls: ServiceCall[]
     },
     flows,
     recovery: {
-      run: spy('recovery.run', async () => ({ transfers: [], contents: [], adopted: 0 })),
+      run: spy('recovery.run', async () => ({ transfers: [], contents: [], adopted: 0, failures: [] })),
       inDoubt: spy('recovery.inDoubt', () => ({ transfers: [], deliveries: [], contents: [] })),
     },
     reports: {

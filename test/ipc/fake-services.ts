@@ -95,7 +95,7 @@ export function fakeServices() {
     },
     operations: new CardOperations(),
     recovery: {
-      run: vi.fn(async () => ({ transfers: [], contents: [], adopted: 0 })),
+      run: vi.fn(async () => ({ transfers: [], contents: [], adopted: 0, failures: [] })),
       inDoubt: vi.fn(() => ({ transfers: [], deliveries: [], contents: [] })),
     },
     flows: { closedOn: vi.fn(() => []), ...shop.flowsExtra },

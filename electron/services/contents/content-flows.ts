@@ -99,6 +99,14 @@ function digestOf(r: ContentTransferRecord | undefined, key: string): Record<str
 
 export type ContentRecovery = 'completed' | 'rolled-back' | 'waiting';
 
+/** What the journal knows of the first card's transfer when the card no longer holds its record. */
+export interface FirstCard {
+  /** Holder ID (hex). */
+  holderId: string;
+  /** The journal holds its receiver's acceptance (an exchange: the responder's half given up for it). */
+  given: boolean;
+}
+
 /** What recovery knows beyond the cards: journaled proofs, and when it may release. */
 export interface ReleasePolicy {
   /** The receiver's release proof, journaled: it only waits for the sender. */
@@ -113,6 +121,13 @@ export interface ReleasePolicy {
    * terminal cannot complete (docs/journal.md, "When the terminal releases"); absent: never.
    */
   mayRelease?: (receiver: SettlementClient) => Promise<boolean>;
+  /**
+   * Given when the transfer ID is certainly the first card's transfer of this flow: found on the
+   * card, or its receiver's commit instruction journaled (an ID replayed or damaged on its way never
+   * gets past CONTENT RECEIVE). Read when the first card no longer holds a record of it
+   * (transmissionEndedElsewhere); absent: such a transfer was never started.
+   */
+  firstCard?: FirstCard;
 }
 
 /**
@@ -134,6 +149,7 @@ export async function recoverTransmission(
   }
   const out = (await statusOf(sender, txId)).find((r) => r.direction === 'out');
   if (!out) {
+    if (policy.firstCard) return transmissionEndedElsewhere(receiver, txId, record, policy.firstCard);
     // Never sent, or sent by no card: whatever the receiver holds of it can never be accepted.
     const releaseProof = await releasePending(receiver, txId);
     record(CONTENT_STEP.ROLLED_BACK, { reason: 'the sender never started it', ...releaseProof });
@@ -191,17 +207,21 @@ export async function recoverExchange(
   if (!initiator) await releaseIfStuck(responder, firstTxId, record, policy, 'firstDigest');
   if (!initiator || !responder) return 'waiting';
   const first = (await statusOf(initiator, firstTxId)).find((r) => r.direction === 'out');
-  if (!first) {
-    const releaseProof = await releasePending(responder, firstTxId);
-    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the initiator never started it', ...releaseProof });
-    return 'rolled-back';
-  }
   const responderFirst = (await statusOf(responder, firstTxId)).find((r) => r.direction === 'in');
   const second = secondTxId
     ? (await statusOf(responder, secondTxId)).find((r) => r.direction === 'out')
     : (await responder.unsettledContentTransfers()).find(
         (r) => r.direction === 'out' && r.linkTxId && toHex(r.linkTxId) === toHex(firstTxId),
       );
+  if (!first && policy.firstCard) {
+    const halves = { firstTxId, responderFirst, second };
+    return exchangeEndedElsewhere(initiator, responder, halves, record, policy.firstCard);
+  }
+  if (!first) {
+    const releaseProof = await releasePending(responder, firstTxId);
+    record(CONTENT_STEP.ROLLED_BACK, { reason: 'the initiator never started it', ...releaseProof });
+    return 'rolled-back';
+  }
   if (first.status === 'deleted' && responderFirst?.status === 'released') {
     // The responder gave the first half back (protocol §9.1), its own half with it: the initiator
     // takes its half back and drops the second.
@@ -224,24 +244,7 @@ export async function recoverExchange(
       second?.status === 'deleted' || second?.status === 'acknowledged' ? second.proof : undefined;
     if (responderFirst?.status === 'pending')
       secondDeletion = await responder.contentAccept(firstTxId, first.proof!);
-    let acceptance: Uint8Array | undefined;
-    if (second && secondDeletion) {
-      const initiatorSecond = (await statusOf(initiator, second.txId)).find((r) => r.direction === 'in');
-      acceptance = initiatorSecond?.status === 'accepted' ? initiatorSecond.proof : undefined;
-      if (initiatorSecond?.status === 'pending')
-        acceptance = await initiator.contentAccept(second.txId, secondDeletion);
-      const responderSecond = (await statusOf(responder, second.txId)).find((r) => r.direction === 'out');
-      if (responderSecond?.status === 'deleted' && acceptance)
-        await responder.contentAcknowledge(second.txId, acceptance);
-    }
-    // The cards' proofs of how it ended, for the issuer host to book the e-money leg on.
-    record(CONTENT_STEP.COMPLETED, {
-      recovered: true,
-      ...(second ? { secondTxId: toHex(second.txId), ...digestOf(second, 'secondDigest') } : {}),
-      ...(secondDeletion ? { secondDeletionProof: toHex(secondDeletion) } : {}),
-      ...(acceptance ? { secondAcceptance: toHex(acceptance) } : {}),
-    });
-    return 'completed';
+    return rollForward(initiator, responder, second, secondDeletion, record);
   }
   const abortFirst = first.status === 'open' ? await initiator.contentAbort(firstTxId) : first.proof!;
   if (responderFirst?.status === 'pending') await responder.contentCancel(firstTxId, abortFirst);
@@ -256,6 +259,155 @@ export async function recoverExchange(
   }
   record(CONTENT_STEP.ROLLED_BACK, { abortProof: toHex(abortFirst), ...digestOf(first, 'firstDigest') });
   return 'rolled-back';
+}
+
+/**
+ * The roll-forward of an exchange whose first half the responder accepted (it gave up its own half in
+ * that write, `secondDeletion` its deletion proof): the initiator accepts the second half, the
+ * responder is acknowledged. Journals the cards' proofs the issuer host books the e-money leg on.
+ */
+async function rollForward(
+  initiator: SettlementClient,
+  responder: SettlementClient,
+  second: ContentTransferRecord | undefined,
+  secondDeletion: Uint8Array | undefined,
+  record: Recorder,
+  extra: Record<string, unknown> = {},
+): Promise<ContentRecovery> {
+  let acceptance: Uint8Array | undefined;
+  if (second && secondDeletion) {
+    const initiatorSecond = (await statusOf(initiator, second.txId)).find((r) => r.direction === 'in');
+    acceptance = initiatorSecond?.status === 'accepted' ? initiatorSecond.proof : undefined;
+    if (initiatorSecond?.status === 'pending')
+      acceptance = await initiator.contentAccept(second.txId, secondDeletion);
+    const responderSecond = (await statusOf(responder, second.txId)).find((r) => r.direction === 'out');
+    if (responderSecond?.status === 'deleted' && acceptance)
+      await responder.contentAcknowledge(second.txId, acceptance);
+  }
+  // The cards' proofs of how it ended, for the issuer host to book the e-money leg on.
+  record(CONTENT_STEP.COMPLETED, {
+    recovered: true,
+    ...extra,
+    ...(second ? { secondTxId: toHex(second.txId), ...digestOf(second, 'secondDigest') } : {}),
+    ...(secondDeletion ? { secondDeletionProof: toHex(secondDeletion) } : {}),
+    ...(acceptance ? { secondAcceptance: toHex(acceptance) } : {}),
+  });
+  return 'completed';
+}
+
+/** Why the first card holds no record of a transfer it started: see endedElsewhere. */
+const SETTLED_ELSEWHERE = 'the first card settled it elsewhere and no longer holds its record';
+
+/**
+ * A transmission whose sender no longer holds its record: a card evicts only settled records (its log
+ * of eight, protocol §8/§9), so it ended, here or at another terminal, and the receiver's record of it
+ * (the sender's transfer: same ID, from that card) says how. Accepted, or its acceptance journaled:
+ * completed. Released or discarded: rolled back. Pending: its sender's record can only have
+ * been aborted (a deleted one is unsettled, so never evicted), and the abort proof left with it: the
+ * receiver releases it. None: the outcome is not knowable here (outcomeUnknown).
+ */
+async function transmissionEndedElsewhere(
+  receiver: SettlementClient | undefined,
+  txId: Uint8Array,
+  record: Recorder,
+  firstCard: FirstCard,
+): Promise<ContentRecovery> {
+  if (!receiver) return 'waiting';
+  const incoming = await incomingFrom(receiver, txId, firstCard.holderId);
+  if (incoming?.status === 'accepted' || firstCard.given) {
+    const acceptance = incoming?.status === 'accepted' ? incoming.proof : undefined;
+    record(CONTENT_STEP.COMPLETED, {
+      recovered: true,
+      reason: SETTLED_ELSEWHERE,
+      ...(acceptance ? { acceptance: toHex(acceptance) } : {}),
+    });
+    return 'completed';
+  }
+  const ended = await rolledBackOn(receiver, txId, incoming);
+  if (ended) {
+    record(CONTENT_STEP.ROLLED_BACK, { reason: SETTLED_ELSEWHERE, ...ended });
+    return 'rolled-back';
+  }
+  return outcomeUnknown(record);
+}
+
+/**
+ * An exchange whose initiator no longer holds its first half's record (see transmissionEndedElsewhere):
+ * the responder's records say how it ended. The first half accepted, or the second given up (deleted,
+ * acknowledged: only in the write that accepts the first), or that journaled here: completed,
+ * rolled forward as far as the cards allow. The first half released or discarded, or the second aborted: rolled back. The first
+ * half pending: released (its initiator aborted it). Neither record left: outcomeUnknown.
+ */
+async function exchangeEndedElsewhere(
+  initiator: SettlementClient,
+  responder: SettlementClient,
+  halves: {
+    firstTxId: Uint8Array;
+    responderFirst: ContentTransferRecord | undefined;
+    second: ContentTransferRecord | undefined;
+  },
+  record: Recorder,
+  firstCard: FirstCard,
+): Promise<ContentRecovery> {
+  const { firstTxId } = halves;
+  const x =
+    halves.responderFirst && isFrom(halves.responderFirst, firstCard.holderId)
+      ? halves.responderFirst
+      : undefined;
+  const y =
+    halves.second?.linkTxId && toHex(halves.second.linkTxId) === toHex(firstTxId) ? halves.second : undefined;
+  const given = y?.status === 'deleted' || y?.status === 'acknowledged';
+  if (x?.status === 'accepted' || given || firstCard.given)
+    return rollForward(initiator, responder, y, given ? y.proof : undefined, record, {
+      reason: SETTLED_ELSEWHERE,
+    });
+  const ended = await rolledBackOn(responder, firstTxId, x);
+  if (ended || y?.status === 'aborted') {
+    record(CONTENT_STEP.ROLLED_BACK, {
+      reason: SETTLED_ELSEWHERE,
+      ...ended,
+      ...digestOf(x, 'firstDigest'),
+    });
+    return 'rolled-back';
+  }
+  return outcomeUnknown(record);
+}
+
+/** The card's incoming record of `txId` from the card `senderId` (a first half: never linked). */
+async function incomingFrom(card: SettlementClient, txId: Uint8Array, senderId: string) {
+  return (await statusOf(card, txId)).find((r) => r.direction === 'in' && isFrom(r, senderId));
+}
+
+const isFrom = (r: ContentTransferRecord, senderId: string) =>
+  toHex(r.peerId) === senderId && r.linkTxId === undefined;
+
+/**
+ * What a receiver's record of a transfer whose sender has settled says of a roll-back: released (its
+ * proof), discarded, or pending (released now: nothing can commit it any more); undefined otherwise.
+ */
+async function rolledBackOn(
+  receiver: SettlementClient,
+  txId: Uint8Array,
+  incoming: ContentTransferRecord | undefined,
+): Promise<{ releaseProof?: string } | undefined> {
+  if (incoming?.status === 'released') return { releaseProof: toHex(incoming.proof!) };
+  if (incoming?.status === 'discarded') return {};
+  if (incoming?.status === 'pending') return { releaseProof: toHex(await receiver.contentRelease(txId)) };
+  return undefined;
+}
+
+/**
+ * Neither card holds a record of a transfer this flow certainly started: both settled it, at another
+ * terminal (docs/journal.md, "Settled elsewhere"), and nothing here tells whether it was given or
+ * not. No outcome is claimed: the flow stays open, marked once, for the issuer host, which books the
+ * transfer on the proofs of the terminal that settled it.
+ */
+function outcomeUnknown(record: Recorder): ContentRecovery {
+  record(CONTENT_STEP.OUTCOME_UNKNOWN, {
+    reason:
+      'both cards settled it elsewhere and no longer hold its records: the outcome is the issuer host’s to tell',
+  });
+  return 'waiting';
 }
 
 /**

@@ -38,6 +38,11 @@ export const CONTENT_STEP = {
   RELEASED: 'released',
   /** The sender took the release proof (CONTENT RETURN): its item or value is back. Closes the flow. */
   REFUNDED: 'refunded',
+  /**
+   * Neither card holds a record of the flow's first transfer any more: both settled it elsewhere, and
+   * how is the issuer host's to tell. Leaves the flow open; recovery asks the cards no more.
+   */
+  OUTCOME_UNKNOWN: 'outcome-unknown',
   COMPLETED: 'completed',
   ROLLED_BACK: 'rolled-back',
   /** A card refused the first content command: nothing changed. */

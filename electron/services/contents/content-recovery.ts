@@ -11,6 +11,7 @@ import type {
   SettlementClient,
 } from '../../../protocol/settlement/settlement-client.js';
 import type { CardSession } from '../settlement/card-session.js';
+import { type FailureSink, isolated, type RecoveryFailure } from '../settlement/flow-isolation.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
 import { returnDelivered } from './content-delivery.js';
 import {
@@ -74,18 +75,30 @@ export class ContentFlowRecovery {
     return this.o.journal.entriesForFlow(flowId);
   }
 
-  /** Settles every open content flow that one of the `present` cards takes part in. */
-  async recoverWith(cards: CardAccess, present: CardSession[]): Promise<ContentRecoveryReport[]> {
+  /**
+   * Settles every open content flow that one of the `present` cards takes part in, each on its own
+   * (flow-isolation.ts): a flow whose recovery fails goes to `failed` and the pass goes on. Without
+   * `failed`, the first such failure is thrown once every flow has had its turn.
+   */
+  async recoverWith(
+    cards: CardAccess,
+    present: CardSession[],
+    failed?: FailureSink,
+  ): Promise<ContentRecoveryReport[]> {
     const holders = byHolder(present);
     const reports: ContentRecoveryReport[] = [];
+    const failures: RecoveryFailure[] = [];
     for (const flow of this.openFlows()) {
       if (!holders.has(flow.fromId) && !holders.has(flow.toId)) continue;
-      reports.push({
-        flowId: flow.flowId,
-        kind: flow.kind,
-        outcome: await this.recoverFlow(cards, flow, holders),
-      });
+      const outcome = await isolated(
+        flow.flowId,
+        flow.kind,
+        () => this.recoverFlow(cards, flow, holders),
+        failed ?? ((f) => failures.push(f)),
+      );
+      if (outcome !== undefined) reports.push({ flowId: flow.flowId, kind: flow.kind, outcome });
     }
+    if (failures[0]) throw failures[0].error;
     return reports;
   }
 
@@ -120,15 +133,24 @@ export class ContentFlowRecovery {
       cards.record(flow.flowId, flow.kind, step, { ...missing, ...payload });
       missing = {};
     };
+    if (flow.lastStep === CONTENT_STEP.OUTCOME_UNKNOWN) return 'waiting'; // no card holds it any more
     const from = holders.get(flow.fromId)?.client;
     const to = holders.get(flow.toId)?.client;
     let txId = flow.txId;
+    // The journaled ID is certainly the first card's transfer of this flow when the card's record was
+    // found on it, or the receiver's commit instruction for it was journaled (a replayed or damaged ID
+    // never gets past CONTENT RECEIVE). If the card no longer holds that record, it evicted it once
+    // settled: the transfer ended, perhaps at another terminal, and the other card's record says how
+    // (content-flows.ts, transmissionEndedElsewhere); it is never searched for as if never journaled.
+    const certain = flow.origin === 'found-on-card' || this.commitRelayed(flow);
+    let onFirstCard: 'flow' | 'other' | 'none' = 'flow';
     // A transfer found on the receiving card is known by the ID both cards' signatures bind.
-    if (txId && from && !flow.origin && !(await this.isFlowTransfer(from, flow, txId))) {
+    if (txId && from && !flow.origin) onFirstCard = await this.firstCardRecord(from, flow, txId);
+    if (onFirstCard === 'other' || (onFirstCard === 'none' && !certain)) {
       // The first card answered CONTENT SEND with the ID of a transfer that is not this flow's (an
-      // earlier answer replayed, or one corrupted on its way). Settling by that transfer's record
-      // would report another transfer's outcome as this one's; the card's own open transfer, if it
-      // made one, is found as if its ID had never been journaled.
+      // earlier answer replayed, or one corrupted on its way), or holds none under an ID no card
+      // confirmed. Settling by another transfer's record would report its outcome as this one's; the
+      // card's own open transfer, if it made one, is found as if its ID had never been journaled.
       txId = undefined;
     }
     if (!txId) {
@@ -144,7 +166,10 @@ export class ContentFlowRecovery {
       if (flow.kind === 'content-transfer') record(CONTENT_STEP.SENT, { txId, foundOnCard: true });
       else record(CONTENT_STEP.FIRST_SENT, { firstTxId: txId, foundOnCard: true });
     }
-    const policy = releasePolicy(flow);
+    const policy: ReleasePolicy = {
+      ...releasePolicy(flow),
+      ...(certain ? { firstCard: { holderId: flow.fromId, given: this.givenHere(flow) } } : {}),
+    };
     if (flow.origin === 'delivered' && policy.releaseProof)
       return returnDelivered(from, fromHex(txId), policy.releaseProof, record);
     if (flow.kind === 'content-transfer') return recoverTransmission(from, to, fromHex(txId), record, policy);
@@ -156,6 +181,18 @@ export class ContentFlowRecovery {
       flow.secondTxId ? fromHex(flow.secondTxId) : undefined,
       policy,
     );
+  }
+
+  /** Whether this flow relayed the first half's commit instruction (COMMIT goes out only after that). */
+  private commitRelayed(flow: ContentFlowRecord): boolean {
+    const step = commitRelayedStep(flow.kind);
+    return this.entries(flow.flowId).some((e) => e.step === step);
+  }
+
+  /** Whether the journal holds the receiver's acceptance of the first half (an exchange: its half given for it). */
+  private givenHere(flow: ContentFlowRecord): boolean {
+    const step = flow.kind === 'content-transfer' ? CONTENT_STEP.ACCEPTED : CONTENT_STEP.FIRST_ACCEPTED;
+    return this.entries(flow.flowId).some((e) => e.step === step);
   }
 
   private missingCertificates(
@@ -174,29 +211,26 @@ export class ContentFlowRecovery {
   }
 
   /**
-   * Whether the first card's record under `txId` can be this flow's first transfer: to this peer,
-   * of this offer, no other open flow's, and committed only if this flow relayed the commit
-   * instruction (COMMIT goes out only after that is journaled; recovery never commits).
+   * Whether the first card's record under `txId` can be this flow's first transfer ('flow'): to this
+   * peer, of this offer, no other open flow's, and committed only if this flow relayed the commit
+   * instruction (COMMIT goes out only after that is journaled; recovery never commits). 'none': the
+   * card holds no record under it (evicted once settled, or never its ID).
    */
-  private async isFlowTransfer(
+  private async firstCardRecord(
     card: SettlementClient,
     flow: ContentFlowRecord,
     txId: string,
-  ): Promise<boolean> {
+  ): Promise<'flow' | 'other' | 'none'> {
     const out = (await statusOf(card, fromHex(txId))).find((r) => r.direction === 'out');
-    if (
-      !out ||
-      toHex(out.peerId) !== flow.toId ||
-      out.exchangeInitiator !== (flow.kind === 'content-exchange')
-    )
-      return false;
-    if (!carriesOffer(out, flow.offer)) return false;
+    if (!out) return 'none';
+    if (toHex(out.peerId) !== flow.toId || out.exchangeInitiator !== (flow.kind === 'content-exchange'))
+      return 'other';
+    if (!carriesOffer(out, flow.offer)) return 'other';
     // A delivered release proof for the transfer (content-delivery.ts) is no rival: it settles it too.
     const rival = (f: ContentFlowRecord) => f.flowId !== flow.flowId && f.origin !== 'delivered';
-    if (this.openFlows().some((f) => rival(f) && (f.txId === txId || f.secondTxId === txId))) return false;
-    if (out.status !== 'deleted' && out.status !== 'acknowledged') return true;
-    const commitRelayed = commitRelayedStep(flow.kind);
-    return this.entries(flow.flowId).some((e) => e.step === commitRelayed);
+    if (this.openFlows().some((f) => rival(f) && (f.txId === txId || f.secondTxId === txId))) return 'other';
+    if (out.status !== 'deleted' && out.status !== 'acknowledged') return 'flow';
+    return this.commitRelayed(flow) ? 'flow' : 'other';
   }
 
   /** The card's open outgoing transfer of this flow that the journal never learned the ID of. */

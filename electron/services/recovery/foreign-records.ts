@@ -26,6 +26,7 @@ import { otherSlot } from '../contents/card-to-card-session.js';
 import { type ContentFlowKind, type ContentFlowRecord, partiesPayload } from '../contents/content-record.js';
 import { cardFact } from '../settlement/card-facts.js';
 import type { CardSession } from '../settlement/card-session.js';
+import { endsPass, type FailureSink, failureOf } from '../settlement/flow-isolation.js';
 import type { CardAccess } from '../settlement/settlement-engine.js';
 import { foldTransfer, TRANSFER_STEP, type TransferRecord } from '../settlement/transfer-record.js';
 
@@ -37,12 +38,14 @@ export interface OpenFlows {
 
 /**
  * Adopts every foreign pending record on the cards present; returns how many it adopted. `seen` gets
- * each card's unsettled content records as read (the host's release proofs are asked for on them).
+ * each card's unsettled content records as read (the host's release proofs are asked for on them);
+ * `failed` a card whose records could not be read or adopted (the other card's still are).
  */
 export async function adoptForeignRecords(
   cards: CardAccess,
   present: CardSession[],
   open: OpenFlows,
+  failed: FailureSink,
   seen?: (card: CardSession, contents: readonly ContentTransferRecord[]) => void,
 ): Promise<number> {
   let adopted = 0;
@@ -50,6 +53,28 @@ export async function adoptForeignRecords(
   // foreign, make one flow, whichever card is looked at first.
   const transfers = [...open.transfers];
   for (const card of present) {
+    // A card whose records do not decode is reported, the other card's still adopted (flow-isolation.ts).
+    try {
+      adopted += await adoptFrom(cards, card, present, open, transfers, seen);
+    } catch (e) {
+      if (endsPass(e)) throw e;
+      failed(failureOf(e, 'recovery', { holderId: card.holderIdHex }));
+    }
+  }
+  return adopted;
+}
+
+/** Adopts the foreign records on one card; `transfers` grows by the value transfers it adopts. */
+async function adoptFrom(
+  cards: CardAccess,
+  card: CardSession,
+  present: CardSession[],
+  open: OpenFlows,
+  transfers: TransferRecord[],
+  seen?: (card: CardSession, contents: readonly ContentTransferRecord[]) => void,
+): Promise<number> {
+  let adopted = 0;
+  {
     // The card info counts unsettled records: no query when there is none.
     if (card.info.pendingCredits > 0 || card.info.unsettledDebits > 0) {
       for (const u of await card.client.unsettledTransactions()) {
@@ -59,11 +84,11 @@ export async function adoptForeignRecords(
         adopted++;
       }
     }
-    const contents = await card.client.unsettledContentTransfers();
-    seen?.(card, contents);
-    for (const incoming of contents) {
+    const unsettled = await card.client.unsettledContentTransfers();
+    seen?.(card, unsettled);
+    for (const incoming of unsettled) {
       if (!isForeignContent(incoming, open.contents)) continue;
-      adoptContent(cards, card, incoming, present);
+      adoptContent(cards, card, incoming, present, ownHalfOf(incoming, unsettled));
       adopted++;
     }
   }
@@ -131,13 +156,30 @@ function isForeignContent(r: ContentTransferRecord, open: ContentFlowRecord[]): 
   return !open.some((f) => f.txId === tx || f.secondTxId === tx);
 }
 
+/**
+ * The receiver's own half of an exchange whose first half is `r`: an incoming record does not say it
+ * is a first half (its exchange flag is the sender's), the receiver's outgoing record linked to it
+ * does. The initiator commits its half only while the other is pending on it, so a first half that
+ * may have rolled forward always has one; without it the transfer settles as a plain one.
+ */
+function ownHalfOf(
+  r: ContentTransferRecord,
+  unsettled: ContentTransferRecord[],
+): ContentTransferRecord | undefined {
+  const tx = toHex(r.txId);
+  return unsettled.find((x) => x.direction === 'out' && x.linkTxId !== undefined && toHex(x.linkTxId) === tx);
+}
+
 function adoptContent(
   cards: CardAccess,
   receiver: CardSession,
   r: ContentTransferRecord,
   present: CardSession[],
+  ownHalf: ContentTransferRecord | undefined,
 ): void {
-  const kind: ContentFlowKind = r.exchangeInitiator ? 'content-exchange' : 'content-transfer';
+  // An exchange's first half, settled as a plain transfer, would be accepted (the receiver giving up
+  // its own half in that write) and then acknowledged with that half's deletion proof: refused.
+  const kind: ContentFlowKind = ownHalf ? 'content-exchange' : 'content-transfer';
   // The sender's certificate when it is here too (the issuer host checks its signatures with it).
   const sender = present.find((c) => c.holderIdHex === toHex(r.peerId)) ?? {
     slot: otherSlot(receiver.slot),
@@ -153,7 +195,13 @@ function adoptContent(
       origin: 'found-on-card',
       ...partiesPayload(kind, [sender, receiver]),
       ...(kind === 'content-exchange'
-        ? { give: what, firstTxId: txId, firstDigest: toHex(r.digest) }
+        ? {
+            give: what,
+            firstTxId: txId,
+            firstDigest: toHex(r.digest),
+            secondTxId: toHex(ownHalf!.txId),
+            secondDigest: toHex(ownHalf!.digest),
+          }
         : { offer: what, txId, digest: toHex(r.digest) }),
       sessionId: 'none',
     },

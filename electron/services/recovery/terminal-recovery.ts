@@ -24,6 +24,7 @@ import {
 import { statusOf } from '../contents/content-flows.js';
 import { ContentFlowRecovery } from '../contents/content-recovery.js';
 import type { ContentRecoveryReport } from '../contents/content-views.js';
+import type { RecoveryFailure } from '../settlement/flow-isolation.js';
 import { recordOrUndefined, settlesWithRelease } from '../settlement/release-delivery.js';
 import type { CardAccess, RecoveryReport, SettlementEngine } from '../settlement/settlement-engine.js';
 import { foldTransfer, TRANSFER_STEP } from '../settlement/transfer-record.js';
@@ -41,6 +42,11 @@ export interface RecoveryRun {
   contents: ContentRecoveryReport[];
   /** Records found on the cards that no flow of this terminal accounted for, adopted this pass. */
   adopted: number;
+  /**
+   * Flows whose recovery failed while the pass went on (flow-isolation.ts): each stays open as far
+   * as it got, and is also reported as an 'error' event.
+   */
+  failures: RecoveryFailure[];
 }
 
 export type RecoveryEvent =
@@ -143,8 +149,10 @@ export class TerminalRecovery {
     const unreadable: TerminalError[] = [];
     const seen: CardSeen[] = [];
     const run = await this.o.engine.withCards((cards) => this.pass(cards, unreadable, seen));
-    // A card present but not readable is left out of the pass: said, not swallowed.
+    // A card present but not readable is left out of the pass, a flow that failed is left open: said,
+    // not swallowed.
     for (const error of unreadable) this.emit({ type: 'error', trigger, error });
+    for (const { error } of run.failures) this.emit({ type: 'error', trigger, error });
     this.emit({ type: 'run', trigger, run });
     if (seen.length > 0) for (const l of this.seenListeners) l(seen, trigger);
     return run;
@@ -251,7 +259,11 @@ export class TerminalRecovery {
       }
       if (out.some((d) => d.flowId)) {
         const transfers = await settleDeliveries(cards, present);
-        this.emit({ type: 'run', trigger: 'delivery', run: { transfers, contents: [], adopted: 0 } });
+        this.emit({
+          type: 'run',
+          trigger: 'delivery',
+          run: { transfers, contents: [], adopted: 0, failures: [] },
+        });
       }
       return out;
     });
@@ -297,7 +309,11 @@ export class TerminalRecovery {
         );
         const txIds = new Set(out.flatMap((d) => (d.flowId ? [d.txId] : [])));
         contents.push(...(await closeReturnedFlows(cards, this.contents.openFlows(), sender, txIds)));
-        this.emit({ type: 'run', trigger: 'delivery', run: { transfers: [], contents, adopted: 0 } });
+        this.emit({
+          type: 'run',
+          trigger: 'delivery',
+          run: { transfers: [], contents, adopted: 0, failures: [] },
+        });
       }
       return out;
     });
@@ -362,11 +378,14 @@ export class TerminalRecovery {
       );
     });
     const contentsOut = new Map<string, number>();
-    if (present.length === 0) return { transfers: [], contents: [], adopted: 0 };
+    const failures: RecoveryFailure[] = [];
+    if (present.length === 0) return { transfers: [], contents: [], adopted: 0, failures };
+    const failed = (f: RecoveryFailure) => failures.push(f);
     const adopted = await adoptForeignRecords(
       cards,
       present,
       { transfers: this.o.engine.openTransfers(), contents: this.contents.openFlows() },
+      failed,
       (card, records) =>
         contentsOut.set(
           card.holderIdHex,
@@ -381,9 +400,9 @@ export class TerminalRecovery {
         unsettledDebits: c.info.unsettledDebits,
         contentsOut: contentsOut.get(c.holderIdHex) ?? 0,
       });
-    const transfers = await cards.recoverTransfers(present);
-    const contents = await this.contents.recoverWith(cards, present);
-    return { transfers, contents, adopted };
+    const transfers = await cards.recoverTransfers(present, failed);
+    const contents = await this.contents.recoverWith(cards, present, failed);
+    return { transfers, contents, adopted, failures };
   }
 
   /** Queues an insertion pass; one more runs if a card comes while one is already under way. */

@@ -24,6 +24,7 @@ import { cardFact } from './card-facts.js';
 import type { CardSession } from './card-session.js';
 import { type CardView, cardLabel, cardView, pinState } from './card-view.js';
 import { requirePinFor } from './cardholder-check.js';
+import { type FailureSink, isolated, type RecoveryFailure } from './flow-isolation.js';
 import { FlowRecorder, type StepEvent } from './flow-recorder.js';
 import { recoverKeyUpdate, runKeyUpdate } from './key-update.js';
 import { type KeyUpdateStep, planKeyUpdate, ROUTE_NAME } from './key-update-plan.js';
@@ -115,13 +116,20 @@ export interface CardAccess {
   check(session: CardSession): string[];
   /** Unix seconds. */
   now(): number;
-  /** The engine's recovery of value transfers and key updates with these cards (recover()'s work). */
-  recoverTransfers(sessions: CardSession[]): Promise<RecoveryReport[]>;
+  /**
+   * The engine's recovery of value transfers and key updates with these cards (recover()'s work).
+   * A flow whose recovery fails goes to `failed` and the pass goes on (flow-isolation.ts); without
+   * `failed`, it is emitted as a 'recovery-failed' event.
+   */
+  recoverTransfers(sessions: CardSession[], failed?: FailureSink): Promise<RecoveryReport[]>;
 }
 
 export type { CallerFacts } from './value-transfer.js';
 
-export type EngineEvent = { type: 'step'; event: StepEvent } | { type: 'recovered'; report: RecoveryReport };
+export type EngineEvent =
+  | { type: 'step'; event: StepEvent }
+  | { type: 'recovered'; report: RecoveryReport }
+  | { type: 'recovery-failed'; failure: RecoveryFailure };
 
 export class SettlementEngine {
   private readonly recorder: FlowRecorder;
@@ -271,7 +279,7 @@ export class SettlementEngine {
           entries: (flowId) => this.recorder.entries(flowId),
           check: (session) => checkCard(session, this.checkContext()),
           now: () => this.now(),
-          recoverTransfers: (sessions) => this.recoverWith(sessions),
+          recoverTransfers: (sessions, failed) => this.recoverWith(sessions, failed),
         }),
       ),
     );
@@ -450,12 +458,22 @@ export class SettlementEngine {
       .map((f) => foldTransfer(this.recorder.entries(f.flowId)));
   }
 
-  private async recoverWith(sessions: CardSession[]): Promise<RecoveryReport[]> {
+  private async recoverWith(
+    sessions: CardSession[],
+    failed: FailureSink = (failure) => this.emit({ type: 'recovery-failed', failure }),
+  ): Promise<RecoveryReport[]> {
     const byHolder = new Map(sessions.map((s) => [s.holderIdHex, s]));
     const reports: RecoveryReport[] = [];
+    // Each flow on its own: one whose card answers garbage is reported and the pass goes on.
     for (const r of this.openTransfers()) {
       if (!byHolder.has(r.payerId) && !byHolder.has(r.payeeId)) continue;
-      const outcome = await recoverTransfer(this.recorder, r.flowId, byHolder);
+      const outcome = await isolated(
+        r.flowId,
+        'value-transfer',
+        () => recoverTransfer(this.recorder, r.flowId, byHolder),
+        failed,
+      );
+      if (outcome === undefined) continue;
       const report = { flowId: r.flowId, outcome, amount: r.amount, payerId: r.payerId, payeeId: r.payeeId };
       reports.push(report);
       this.emit({ type: 'recovered', report });
@@ -463,7 +481,13 @@ export class SettlementEngine {
     // Key updates move no value, but an interrupted one stays open until its receiver says which
     // keys it holds.
     for (const f of this.o.flows.openFlows()) {
-      if (f.flowKind === 'key-update') await recoverKeyUpdate(this.recorder, f.flowId, byHolder);
+      if (f.flowKind !== 'key-update') continue;
+      await isolated(
+        f.flowId,
+        'key-update',
+        () => recoverKeyUpdate(this.recorder, f.flowId, byHolder),
+        failed,
+      );
     }
     // Balances and unsettled counts may have changed: each session forgot what the commands sent may
     // have changed, and reads it again when it is next needed (card-session.ts).
