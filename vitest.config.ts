@@ -7,5 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Both cores: vitest's default (one fork fewer than the cores) runs one file at a time here, and
+    // most files wait on daemons, sockets and child processes rather than compute.
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 });
